@@ -1,0 +1,181 @@
+package org.selectivbench.data;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetWriter;
+
+/**
+ * Where datasets live under the output root, and how a split becomes complete:
+ *
+ * <pre>
+ * ROOT/grammars/GRAMMAR_KEY/grammar.parquet, _MANIFEST.json
+ * ROOT/datasets/DATASET_KEY/split=NAME/part-NNNNN.parquet, _MANIFEST.json
+ * ROOT/datasets/DATASET_KEY/_staging/NAME/part-NNNNN.parquet   (while being written)
+ * </pre>
+ *
+ * Parts are written to the staging folder, moved into place, and the manifest is written last: a
+ * split is complete exactly when its manifest exists, so a half-written split is never mistaken for
+ * a complete one. Paths are Hadoop paths (file:, hdfs:, s3a:), so executors on a cluster can share
+ * the root.
+ */
+public final class DatasetStore {
+    public static final String MANIFEST = "_MANIFEST.json";
+
+    private final Path root;
+    private final Configuration conf;
+
+    public DatasetStore(String root, Configuration conf) {
+        this.root = new Path(root);
+        this.conf = conf;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path splitDir(DatasetSpec ds, String split) {
+        return new Path(datasetDir(ds), "split=" + split);
+    }
+
+    public Path datasetDir(DatasetSpec ds) {
+        return new Path(new Path(root, "datasets"), ds.key());
+    }
+
+    public Path stagingDir(DatasetSpec ds, String split) {
+        return new Path(new Path(datasetDir(ds), "_staging"), split);
+    }
+
+    public Path grammarDir(DatasetSpec ds) {
+        return new Path(new Path(root, "grammars"), ds.grammarKey());
+    }
+
+    public static String partName(int part) {
+        return String.format("part-%05d.parquet", part);
+    }
+
+    public boolean isComplete(Path dir) {
+        try {
+            return fs(dir).exists(new Path(dir, MANIFEST));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes one part of a split into staging: the examples [from, to) in index order. */
+    public void writePart(ExampleGenerator gen, DatasetSpec ds, DatasetSpec.SplitSpec split, int part, long from,
+                          long to) throws IOException {
+        Path file = new Path(stagingDir(ds, split.name()), partName(part));
+        fs(file).delete(file, false); // a retried task overwrites its own earlier attempt
+        try (ParquetWriter<TaskExample> w = ExampleParquet.writer(file, conf)) {
+            for (long i = from; i < to; i++) {
+                w.write(gen.example(split.split(), i, split.delay()));
+            }
+        }
+    }
+
+    /** Clears what a previous, interrupted attempt left of a split, so it is regenerated whole. */
+    public void clearIncomplete(DatasetSpec ds, String split) throws IOException {
+        Path dir = splitDir(ds, split);
+        fs(dir).delete(dir, true);
+        Path staging = stagingDir(ds, split);
+        fs(staging).delete(staging, true);
+    }
+
+    /**
+     * Moves the staged parts into place and writes the manifest. {@code parts} is how many part
+     * files must be there; a missing one is an error, not a silently short dataset.
+     */
+    public void commit(DatasetSpec ds, DatasetSpec.SplitSpec split, int parts, Map<String, Object> extra)
+            throws IOException {
+        Path staging = stagingDir(ds, split.name());
+        FileSystem fs = fs(staging);
+        for (int p = 0; p < parts; p++) {
+            if (!fs.exists(new Path(staging, partName(p)))) {
+                throw new IOException("cannot commit " + splitDir(ds, split.name()) + ": part " + partName(p)
+                        + " is missing from " + staging);
+            }
+        }
+        Path dir = splitDir(ds, split.name());
+        fs.delete(dir, true);
+        fs.mkdirs(dir.getParent());
+        if (!fs.rename(staging, dir)) {
+            throw new IOException("could not move " + staging + " to " + dir);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("format", DatasetSpec.FORMAT_VERSION);
+        m.put("dataset", ds.key());
+        m.put("split", split.name());
+        m.put("kind", split.split().name().toLowerCase());
+        m.put("delay", split.delay());
+        m.put("rows", ds.data().examples(split.split()));
+        m.put("parts", parts);
+        m.put("noise", ds.task().noise());
+        m.put("vocab", ds.grammar().vocab());
+        m.put("classes", ds.grammar().numStates());
+        m.put("spec", ds.describe());
+        m.put("code-version", CodeVersion.get());
+        m.putAll(extra);
+        writeManifest(dir, m);
+    }
+
+    public void writeManifest(Path dir, Map<String, Object> manifest) throws IOException {
+        String json = ConfigFactory.parseMap(manifest).root().render(ConfigRenderOptions.concise().setFormatted(true));
+        Path tmp = new Path(dir, "._MANIFEST.json.tmp");
+        try (OutputStream out = fs(dir).create(tmp, true)) {
+            out.write(json.getBytes(StandardCharsets.UTF_8));
+        }
+        if (!fs(dir).rename(tmp, new Path(dir, MANIFEST))) {
+            throw new IOException("could not write manifest in " + dir);
+        }
+    }
+
+    public Config readManifest(Path dir) {
+        Path file = new Path(dir, MANIFEST);
+        try (InputStream in = fs(file).open(file)) {
+            return ConfigFactory.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (java.io.FileNotFoundException e) {
+            throw new IllegalStateException("dataset split " + dir + " is incomplete (no " + MANIFEST
+                    + "); run 'selectivbench generate' for its config");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** Part files of a complete split, in part order. */
+    public List<Path> parts(Path splitDir) throws IOException {
+        Config manifest = readManifest(splitDir);
+        FileStatus[] files = fs(splitDir).globStatus(new Path(splitDir, "part-*.parquet"));
+        List<Path> out = new ArrayList<>();
+        for (FileStatus f : files) {
+            out.add(f.getPath());
+        }
+        out.sort((a, b) -> a.getName().compareTo(b.getName()));
+        if (out.size() != manifest.getInt("parts")) {
+            throw new IllegalStateException(splitDir + " holds " + out.size() + " part files but its manifest says "
+                    + manifest.getInt("parts") + "; delete the split and rerun 'selectivbench generate'");
+        }
+        return out;
+    }
+
+    public Configuration hadoopConf() {
+        return conf;
+    }
+
+    FileSystem fs(Path p) throws IOException {
+        return p.getFileSystem(conf);
+    }
+}
