@@ -12,7 +12,8 @@ import java.util.Set;
  * @param trainExamples   training examples (paper: 200,000)
  * @param testExamples    test examples per test split (paper: 1,000)
  */
-public record DataSpec(int elements, int maxStringLength, int maxWalkTries, long trainExamples, long testExamples) {
+public record DataSpec(int elements, int maxStringLength, int maxWalkTries, long trainExamples, long testExamples)
+        implements java.io.Serializable {
     static final Set<String> KEYS = Set.of("elements", "max-string-length", "max-walk-tries", "train-examples",
             "test-examples", "examples-per-file");
 

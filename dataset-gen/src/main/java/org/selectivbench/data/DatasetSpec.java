@@ -15,12 +15,12 @@ import java.util.Locale;
  * Tasks with the same training settings (task 2 and task 4) share one dataset; each adds the test
  * splits it needs.
  */
-public record DatasetSpec(GrammarSpec grammar, TaskSpec task, DataSpec data) {
+public record DatasetSpec(GrammarSpec grammar, TaskSpec task, DataSpec data) implements java.io.Serializable {
     /** Bump when the generator or storage changes what a key's rows hold. */
     public static final int FORMAT_VERSION = 1;
 
     /** A split to materialize: train (random gaps) or a test split with a fixed gap duration. */
-    public record SplitSpec(String name, Split split, double delay) {
+    public record SplitSpec(String name, Split split, double delay) implements java.io.Serializable {
     }
 
     public List<SplitSpec> splits() {

@@ -115,6 +115,10 @@ public final class DatasetStore {
         if (!fs.rename(staging, dir)) {
             throw new IOException("could not move " + staging + " to " + dir);
         }
+        Path stagingRoot = staging.getParent();
+        if (fs.listStatus(stagingRoot).length == 0) {
+            fs.delete(stagingRoot, false);
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", DatasetSpec.FORMAT_VERSION);
         m.put("dataset", ds.key());

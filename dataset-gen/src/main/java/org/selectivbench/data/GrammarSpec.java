@@ -15,7 +15,7 @@ import java.util.Set;
  * @param seed        the run seed; it fixes the grammar
  */
 public record GrammarSpec(int vocab, int ambiguities, int depth, int startStates, double density, int maxTries,
-                          long seed) {
+                          long seed) implements java.io.Serializable {
 
     public static final int MAX_VOCAB = 53;
     static final Set<String> KEYS = Set.of("vocab", "ambiguities", "depth", "start-states", "density", "max-tries");

@@ -21,7 +21,8 @@ import java.util.Set;
  * @param trainsWith the task whose trained models this task evaluates (task 4: task2), or empty
  */
 public record TaskSpec(String name, GapKind gap, int gapStart, double gapProb, double gapMin, double gapMax,
-                       double timestep, double noise, List<Double> testDelays, String trainsWith) {
+                       double timestep, double noise, List<Double> testDelays, String trainsWith)
+        implements java.io.Serializable {
 
     public enum GapKind { ZERO, UNGRAMMATICAL }
 

@@ -1,0 +1,105 @@
+package org.selectivbench.spark;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.selectivbench.data.ConfigCheck;
+import org.selectivbench.data.DataSpec;
+import org.selectivbench.data.DatasetSpec;
+import org.selectivbench.data.GrammarSpec;
+import org.selectivbench.data.TaskSpec;
+import org.selectivbench.data.Tasks;
+
+/**
+ * Expands {@code selectivbench.grid} into the datasets it needs: one per (task setting, grammar,
+ * seed), merged where tasks share their training data (task 4 adds test splits to task 2's).
+ */
+public final class DatasetPlan {
+    static final Set<String> GRID_KEYS = Set.of("tasks", "seeds", "grammars", "settings");
+
+    /** One (task, setting, grammar, seed) point of the grid and the dataset it reads. */
+    public record Point(String task, String setting, GrammarSpec grammar, long seed, DatasetSpec dataset) {
+    }
+
+    private final List<Point> points = new ArrayList<>();
+    private final Map<String, DatasetSpec> datasets = new LinkedHashMap<>();
+    private final Map<String, Map<String, DatasetSpec.SplitSpec>> splits = new LinkedHashMap<>();
+
+    public DatasetPlan(Config sb) {
+        Config grid = sb.getConfig("grid");
+        ConfigCheck.onlyKeys(grid, GRID_KEYS, "grid");
+        DataSpec data = DataSpec.fromConfig(sb.getConfig("data"));
+        List<String> tasks = grid.getStringList("tasks");
+        List<Long> seeds = grid.getLongList("seeds");
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("grid.tasks is empty: name at least one task");
+        }
+        if (seeds.isEmpty()) {
+            throw new IllegalArgumentException("grid.seeds is empty: name at least one seed");
+        }
+        Config settingsBlock = grid.getConfig("settings");
+        for (String s : settingsBlock.root().keySet()) {
+            if (!tasks.contains(s) && !sb.getConfig("tasks").hasPath(s)) {
+                throw new IllegalArgumentException("grid.settings." + s + ": no such task");
+            }
+        }
+        List<? extends ConfigObject> grammars = grid.getObjectList("grammars");
+        for (String task : tasks) {
+            for (Config setting : settings(settingsBlock, task)) {
+                String name = setting.getString("name");
+                TaskSpec spec = Tasks.get(sb, task, setting.withoutPath("name"));
+                for (ConfigObject g : grammars) {
+                    for (long seed : seeds) {
+                        GrammarSpec gs = GrammarSpec.fromConfig(g.toConfig().withFallback(sb.getConfig("grammar")), seed);
+                        add(new Point(task, name, gs, seed, new DatasetSpec(gs, spec, data)));
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<Config> settings(Config block, String task) {
+        if (!block.hasPath(task)) {
+            return List.of(ConfigFactory.parseString("name = paper"));
+        }
+        List<Config> out = new ArrayList<>();
+        for (ConfigObject o : block.getObjectList(task)) {
+            Config c = o.toConfig();
+            if (!c.hasPath("name")) {
+                throw new IllegalArgumentException("grid.settings." + task + ": every setting needs a name, got "
+                        + o.render());
+            }
+            out.add(c);
+        }
+        return out;
+    }
+
+    private void add(Point p) {
+        points.add(p);
+        String key = p.dataset().key();
+        datasets.putIfAbsent(key, p.dataset());
+        Map<String, DatasetSpec.SplitSpec> s = splits.computeIfAbsent(key, k -> new LinkedHashMap<>());
+        for (DatasetSpec.SplitSpec split : p.dataset().splits()) {
+            s.putIfAbsent(split.name(), split);
+        }
+    }
+
+    public List<Point> points() {
+        return points;
+    }
+
+    /** Distinct datasets by key, in grid order. */
+    public Map<String, DatasetSpec> datasets() {
+        return datasets;
+    }
+
+    /** Every split a dataset needs across the tasks that read it. */
+    public List<DatasetSpec.SplitSpec> splits(String datasetKey) {
+        return List.copyOf(splits.get(datasetKey).values());
+    }
+}

@@ -1,0 +1,73 @@
+package org.selectivbench.spark;
+
+import com.typesafe.config.Config;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The command line: {@code selectivbench COMMAND [--conf FILE] [--set key=value ...]}. The same main
+ * class runs locally (bin/selectivbench, Spark local[*]) and under spark-submit.
+ */
+@Command(name = "selectivbench", mixinStandardHelpOptions = true, version = "selectivbench 0.1",
+        description = "SelectivBench on Spark: datasets, training sweeps and reports.",
+        subcommands = {SelectivBench.Generate.class, DataBench.class})
+public final class SelectivBench implements Runnable {
+
+    /** Options every command takes. */
+    static class ConfigOptions {
+        @Option(names = "--conf", paramLabel = "FILE", description = "HOCON preset, e.g. conf/local.conf")
+        File conf;
+
+        @Option(names = "--set", paramLabel = "KEY=VALUE",
+                description = "override a setting (keys relative to 'selectivbench', values in HOCON)")
+        List<String> overrides = new ArrayList<>();
+
+        Config load() {
+            return Settings.load(conf, overrides);
+        }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "Write the grammars and datasets of the grid as Parquet under output-root.")
+    static final class Generate implements Callable<Integer> {
+        @CommandLine.Mixin
+        ConfigOptions options = new ConfigOptions();
+
+        @Override
+        public Integer call() throws Exception {
+            Config sb = options.load();
+            DatasetPlan plan = new DatasetPlan(sb);
+            SparkSession spark = Spark.session(sb);
+            try {
+                new GenerateJob(spark, sb).run(plan);
+            } finally {
+                spark.stop();
+            }
+            return 0;
+        }
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new SelectivBench());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof IllegalArgumentException) {
+                // Bad input: one clear line, no stack trace.
+                cmd.getErr().println("error: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        System.exit(cli.execute(args));
+    }
+}

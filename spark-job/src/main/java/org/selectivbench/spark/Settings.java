@@ -1,0 +1,70 @@
+package org.selectivbench.spark;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.File;
+import java.util.List;
+import java.util.Set;
+import org.selectivbench.data.ConfigCheck;
+
+/**
+ * Loads the settings of a command: reference.conf defaults of every module, then the preset file
+ * given with --conf, then --set overrides, all resolved together. Keys given to --set are relative
+ * to {@code selectivbench} (e.g. {@code --set grid.seeds=[1,2]}); values are HOCON.
+ */
+public final class Settings {
+    static final Set<String> TOP_KEYS = Set.of("output-root", "spark", "grid", "grammar", "data", "tasks", "model",
+            "train", "sweep", "report", "bench");
+
+    private Settings() {
+    }
+
+    /** The resolved {@code selectivbench} block. */
+    public static Config load(File confFile, List<String> overrides) {
+        Config config = ConfigFactory.empty();
+        for (String o : overrides) {
+            config = override(o).withFallback(config);
+        }
+        if (confFile != null) {
+            if (!confFile.isFile()) {
+                throw new IllegalArgumentException("--conf " + confFile + ": no such file");
+            }
+            config = config.withFallback(ConfigFactory.parseFile(confFile,
+                    ConfigParseOptions.defaults().setAllowMissing(false)));
+        }
+        Config root;
+        try {
+            root = ConfigFactory.load(config).getConfig("selectivbench");
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);
+        }
+        ConfigCheck.onlyKeys(root, TOP_KEYS, "selectivbench");
+        return root;
+    }
+
+    static Config override(String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException("--set " + assignment + ": expected key=value");
+        }
+        String key = assignment.substring(0, eq).trim();
+        String value = assignment.substring(eq + 1).trim();
+        String path = key.startsWith("selectivbench.") ? key : "selectivbench." + key;
+        try {
+            return ConfigFactory.parseString(path + " = " + (value.isEmpty() ? "\"\"" : value));
+        } catch (ConfigException e) {
+            // A bare word with characters HOCON does not take unquoted: treat it as a string.
+            return ConfigFactory.parseString(path + " = "
+                    + ConfigValueFactory.fromAnyRef(value).render(ConfigRenderOptions.concise()));
+        }
+    }
+
+    /** The whole config as JSON, for records. */
+    public static String render(Config c) {
+        return c.root().render(ConfigRenderOptions.concise());
+    }
+}

@@ -1,0 +1,23 @@
+package org.selectivbench.spark;
+
+import org.apache.spark.sql.SparkSession;
+
+/** One local[2] Spark session shared by the tests of this module (starting one costs seconds). */
+final class LocalSpark {
+    private static SparkSession session;
+
+    private LocalSpark() {
+    }
+
+    static synchronized SparkSession get() {
+        if (session == null) {
+            session = SparkSession.builder().master("local[2]").appName("selectivbench-test")
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.ui.showConsoleProgress", "false")
+                    .config("spark.sql.shuffle.partitions", "2")
+                    .getOrCreate();
+            session.sparkContext().setLogLevel("ERROR");
+        }
+        return session;
+    }
+}

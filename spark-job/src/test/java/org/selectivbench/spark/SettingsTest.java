@@ -1,0 +1,70 @@
+package org.selectivbench.spark;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.typesafe.config.Config;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void presetThenOverridesOnTopOfDefaults() throws Exception {
+        File preset = tmp.resolve("p.conf").toFile();
+        Files.writeString(preset.toPath(), "selectivbench { grammar.depth = 7, data.train-examples = 99 }");
+        Config sb = Settings.load(preset, List.of("data.train-examples=5", "grid.seeds=[3,4]",
+                "selectivbench.tasks.task2.noise=0.3"));
+        assertEquals(7, sb.getInt("grammar.depth"));
+        assertEquals(5, sb.getInt("data.train-examples"));
+        assertEquals(List.of(3, 4), sb.getIntList("grid.seeds"));
+        assertEquals(41, sb.getInt("grammar.vocab"), "defaults remain");
+        assertEquals(0.3, sb.getDouble("tasks.task4.noise"), "task 4 follows task 2's settings");
+    }
+
+    @Test
+    void badInputNamesTheKeyOrFile() {
+        assertError("grammr", () -> Settings.load(null, List.of("grammr.depth=3")));
+        assertError("nope.conf", () -> Settings.load(new File("nope.conf"), List.of()));
+        assertError("expected key=value", () -> Settings.load(null, List.of("grid.seeds")));
+        assertError("grid.tasks", () -> new DatasetPlan(Settings.load(null, List.of("grid.tasks=[]"))));
+        assertError("task7", () -> new DatasetPlan(Settings.load(null, List.of("grid.tasks=[task7]"))));
+        assertError("grid.settings.task2",
+                () -> new DatasetPlan(Settings.load(null, List.of("grid.settings.task2=[{gap-max=5.0}]"))));
+        assertError("grammar.vocab", () -> new DatasetPlan(Settings.load(null, List.of("grammar.vocab=60"))));
+        assertError("unknown key(s) in grid: [seed]",
+                () -> new DatasetPlan(Settings.load(null, List.of("grid.seed=[1]"))));
+    }
+
+    @Test
+    void settingsExpandPerTask() {
+        Config sb = Settings.load(null, List.of("grid.tasks=[task2]",
+                "grid.settings.task2=[{name=paper}, {name=nmax50, gap-max=5.0}]", "grid.seeds=[1,2]"));
+        DatasetPlan plan = new DatasetPlan(sb);
+        assertEquals(4, plan.points().size());
+        assertEquals(4, plan.datasets().size());
+        DatasetPlan.Point p = plan.points().stream().filter(x -> x.setting().equals("nmax50")).findFirst()
+                .orElseThrow();
+        assertEquals("test-gap50", plan.splits(p.dataset().key()).get(1).name());
+    }
+
+    static void assertError(String fragment, Runnable r) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
+        assertTrue(e.getMessage().contains(fragment), "expected '" + fragment + "' in: " + e.getMessage());
+    }
+
+    @Test
+    void progressLineHasCountsRateAndEstimate() {
+        Progress p = new Progress("generate", "examples", 1000, () -> 0, 3600);
+        String line = p.line(250, 10);
+        p.close();
+        assertTrue(line.contains("250 / 1,000 examples (25.0%)"), line);
+        assertTrue(line.contains("25 examples/s"), line);
+        assertTrue(line.contains("about 0:30 left"), line);
+    }
+}
