@@ -16,12 +16,14 @@ public final class ExampleGenerator {
     private final DataSpec data;
     /** Symbols that cannot follow each state, for ungrammatical gaps. */
     private final int[][] forbidden;
+    private final StringSampler strings;
 
     public ExampleGenerator(Grammar grammar, TaskSpec task, DataSpec data) {
         this.grammar = grammar;
         this.task = task;
         this.data = data;
         this.forbidden = forbiddenSymbols(grammar);
+        this.strings = new StringSampler(grammar, data.maxStringLength());
     }
 
     /**
@@ -81,43 +83,18 @@ public final class ExampleGenerator {
                 Rng.derive(seed, split.code, index, NOISE));
     }
 
-    /** Concatenated walks from a uniform start state to '#', cut to exactly {@code elements}. */
+    /** Concatenated strings (start state .. '#'), cut to exactly {@code elements}. */
     private int[] walk(Rng rng, int elements) {
         int[] out = new int[elements];
-        int[] string = new int[data.maxStringLength()];
-        int[] start = grammar.startStates();
+        int[] string = new int[strings.maxLength()];
         int filled = 0;
         while (filled < elements) {
-            int len = drawString(rng, start, string);
+            int len = strings.draw(rng, string);
             int take = Math.min(len, elements - filled);
             System.arraycopy(string, 0, out, filled, take);
             filled += take;
         }
         return out;
-    }
-
-    /** One string (start state .. '#'); strings longer than the maximum are discarded and redrawn. */
-    private int drawString(Rng rng, int[] start, int[] buf) {
-        int max = buf.length;
-        for (int attempt = 0; attempt < data.maxWalkTries(); attempt++) {
-            int state = start[rng.nextInt(start.length)];
-            int len = 0;
-            buf[len++] = state;
-            while (state != Grammar.END && len <= max) {
-                int[] out = grammar.outEdges(state);
-                state = out[rng.nextInt(out.length)];
-                if (len < max) {
-                    buf[len] = state;
-                }
-                len++;
-            }
-            if (len <= max) {
-                return len;
-            }
-        }
-        throw new IllegalStateException("no string of at most data.max-string-length = " + max + " symbols after "
-                + data.maxWalkTries() + " walks in grammar " + grammar.spec().label() + " seed "
-                + grammar.spec().seed() + "; raise data.max-string-length or data.max-walk-tries");
     }
 
     /** Distractor symbols for every ungrammatical gap step; an element whose state every symbol may follow gets no gap. */

@@ -136,7 +136,7 @@ class ExampleGeneratorTest {
         GrammarTest.assertMessage("gap-mx",
                 () -> Tasks.get(Fixtures.ROOT, "task1", ConfigFactory.parseString("gap-mx = 1.0")));
         GrammarTest.assertMessage("task9", () -> Tasks.get(Fixtures.ROOT, "task9", ConfigFactory.empty()));
-        GrammarTest.assertMessage("data.elements", () -> new DataSpec(0, 200, 10, 10, 10));
+        GrammarTest.assertMessage("data.elements", () -> new DataSpec(0, 200, 10, 10));
     }
 
     @Test

@@ -19,6 +19,6 @@ final class Fixtures {
     }
 
     static DataSpec data(long train, long test) {
-        return new DataSpec(200, 200, 10000, train, test);
+        return new DataSpec(200, 200, train, test);
     }
 }

@@ -69,6 +69,7 @@ final class DataBench implements Callable<Integer> {
         lines.add(String.format(Locale.ROOT, "generator alone, 1 thread: %,.0f examples/s", genRate));
 
         DatasetStore store = new DatasetStore(scratch + "/single", new Configuration());
+        store.writePart(gen, ds, ds.splits().get(0), 0, 0, singleThreadExamples / 4); // warm-up
         t0 = System.nanoTime();
         store.writePart(gen, ds, ds.splits().get(0), 0, 0, singleThreadExamples);
         double writeRate = singleThreadExamples / ((System.nanoTime() - t0) / 1e9);
