@@ -1,0 +1,93 @@
+package org.selectivbench.models;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Building blocks shared by several mixers (SPEC 6, "Shared parts"). Rows are [B*T, ...] unless stated. */
+public final class Blocks {
+    /** Added to masked logits before exp: exp(-1e30 + anything finite) = 0, with a zero gradient. */
+    static final double MASKED = -1e30;
+
+    private Blocks() {
+    }
+
+    /**
+     * Short causal depthwise conv over time (kernel K) then SiLU: y_t = silu(b + sum_j w_j x_{t-K+1+j}).
+     * Written as a zero pad in front, K shifted slices stacked, one broadcast multiply and a sum,
+     * about ten ops whatever K and T (no per-step loop, no conv op whose gradient is unverified).
+     * Init as torch's depthwise Conv1d: uniform(+-1/sqrt(K)).
+     */
+    public static SDVariable shortConv(GraphBuilder g, String name, SDVariable x, int channels, int kernel,
+                                       boolean bias) {
+        SameDiff sd = g.sd();
+        int t = g.steps();
+        double bound = 1.0 / Math.sqrt(kernel);
+        SDVariable w = g.param(name + ".w", ParamStore.Init.uniform(bound), kernel, channels);
+        SDVariable x3 = x.reshape(-1, t, channels);
+        SDVariable pad = sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {kernel - 1, 0}, {0, 0}}));
+        SDVariable padded = sd.nn().pad(x3, pad, 0.0);
+        SDVariable[] taps = new SDVariable[kernel];
+        for (int j = 0; j < kernel; j++) {
+            taps[j] = padded.get(SDIndex.all(), SDIndex.interval(j, j + t), SDIndex.all());
+        }
+        SDVariable y = sd.stack(2, taps).mul(w).sum(2); // [B,T,K,C] * [K,C] -> [B,T,C]
+        if (bias) {
+            y = y.add(g.param(name + ".b", ParamStore.Init.uniform(bound), channels));
+        }
+        return silu(sd, y.reshape(-1, channels));
+    }
+
+    public static SDVariable silu(SameDiff sd, SDVariable x) {
+        return sd.nn().swish(x);
+    }
+
+    /** RMSNorm over the last axis of rows [*, n]: x / sqrt(mean x^2 + eps) * w, w init 1. */
+    public static SDVariable rmsNorm(GraphBuilder g, String name, SDVariable x, int n) {
+        SDVariable w = g.param(name, ParamStore.Init.constant(1.0), n);
+        return rmsNormNoWeight(g.sd(), x).mul(w);
+    }
+
+    /**
+     * Rows [*, n] only. Reductions use explicit positive axes: in M2.1 a keepDims reduction over
+     * axis -1 of a rank-3 array returns wrong, run-to-run varying values.
+     */
+    static SDVariable rmsNormNoWeight(SameDiff sd, SDVariable x) {
+        SDVariable ms = sd.math().square(x).mean(true, 1);
+        return x.mul(sd.math().rsqrt(ms.add(1e-5)));
+    }
+
+    /** fla-style gated RMSNorm: RMSNorm(o) * w * SiLU(gate), per head when o is [rows, headDim]. */
+    public static SDVariable gatedRmsNorm(GraphBuilder g, String name, SDVariable o, SDVariable gate, int n) {
+        return rmsNorm(g, name, o, n).mul(silu(g.sd(), gate));
+    }
+
+    /** L2 norm over {@code axis} (give it as a positive number, see rmsNormNoWeight): x / sqrt(sum x^2 + 1e-6). */
+    public static SDVariable l2Norm(SameDiff sd, SDVariable x, int axis) {
+        return x.mul(sd.math().rsqrt(sd.math().square(x).sum(true, axis).add(1e-6)));
+    }
+
+    /** [B*T, H*K] rows to per-head sequences [B*H, T, K]. */
+    public static SDVariable toHeads(SDVariable x, int t, int heads, int k) {
+        return x.reshape(-1, t, heads, k).permute(0, 2, 1, 3).reshape(-1, t, k);
+    }
+
+    /** Per-head sequences [B*H, T, K] back to rows [B*T, H*K]. */
+    public static SDVariable fromHeads(SDVariable x, int t, int heads, int k) {
+        return x.reshape(-1, heads, t, k).permute(0, 2, 1, 3).reshape(-1, heads * k);
+    }
+
+    /** [n, n] with 1 where the predicate on (row i, column j) holds. */
+    static INDArray matrix(int n, java.util.function.BiPredicate<Integer, Integer> on, double yes, double no) {
+        double[][] m = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                m[i][j] = on.test(i, j) ? yes : no;
+            }
+        }
+        return Nd4j.createFromArray(m).castTo(DataType.DOUBLE);
+    }
+}

@@ -1,0 +1,94 @@
+package org.selectivbench.models;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Helps a mixer add itself to a graph of fixed sequence length {@link #steps()} and dynamic batch.
+ *
+ * <p>Layout: activations between layers are rank 2, {@code [B*T, width]}, rows ordered (b, t). A
+ * linear layer is then one matmul, with no reshape around it; a mixer reshapes to
+ * {@code [-1, T, ...]} only where it needs the time axis. Every op costs a few ms in SameDiff M2.1
+ * whatever its size, so saving reshapes matters.
+ */
+public final class GraphBuilder {
+    private final SameDiff sd;
+    private final ParamStore params;
+    private final int steps;
+    private final DataType dtype;
+    private final List<String> paramNames = new ArrayList<>();
+    /** Dropout mask placeholders and their widths; the model feeds them (ones in evaluation). */
+    private final Map<String, Integer> dropoutMasks = new LinkedHashMap<>();
+    private final double dropout;
+
+    GraphBuilder(SameDiff sd, ParamStore params, int steps, double dropout) {
+        this.sd = sd;
+        this.params = params;
+        this.steps = steps;
+        this.dtype = params.dtype();
+        this.dropout = dropout;
+    }
+
+    public SameDiff sd() {
+        return sd;
+    }
+
+    /** Time steps T of this graph (static; the batch is dynamic). */
+    public int steps() {
+        return steps;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    /** A trainable parameter backed by the shared {@link ParamStore} array. */
+    public SDVariable param(String name, ParamStore.Init init, long... shape) {
+        INDArray a = params.get(name, shape, init);
+        SDVariable v = sd.var(name, a);
+        // sd.var may keep its own copy: point the graph at the master array so updates are shared.
+        sd.setArrayForVariable(name, a);
+        paramNames.add(name);
+        return v;
+    }
+
+    /** A constant array (masks, triangular matrices, RoPE tables), in the model's data type. */
+    public SDVariable constant(String name, INDArray value) {
+        return sd.constant(name, value.castTo(dtype));
+    }
+
+    /** x [rows, in] times W [in, out] (+ b), init uniform(+-1/sqrt(in)) as torch's nn.Linear. */
+    public SDVariable linear(String name, SDVariable x, int in, int out, boolean bias) {
+        double bound = 1.0 / Math.sqrt(in);
+        SDVariable y = x.mmul(param(name + ".w", ParamStore.Init.uniform(bound), in, out));
+        return bias ? y.add(param(name + ".b", ParamStore.Init.uniform(bound), out)) : y;
+    }
+
+    /**
+     * Inverted dropout on x [B*T, width]: multiplies by a fed mask (Bernoulli(1-p)/(1-p) in
+     * training, ones in evaluation). A fed mask instead of SameDiff's dropout op makes train and
+     * eval mode explicit and reproducible from the trainer's seed.
+     */
+    public SDVariable dropout(String name, SDVariable x, int width) {
+        if (dropout == 0) {
+            return x;
+        }
+        String ph = "dropmask." + name;
+        dropoutMasks.put(ph, width);
+        return x.mul(sd.placeHolder(ph, dtype, -1, width));
+    }
+
+    List<String> paramNames() {
+        return paramNames;
+    }
+
+    Map<String, Integer> dropoutMasks() {
+        return dropoutMasks;
+    }
+}

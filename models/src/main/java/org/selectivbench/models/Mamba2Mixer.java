@@ -1,0 +1,56 @@
+package org.selectivbench.models;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/**
+ * Mamba2 (SPEC 6): per head S = exp(dt A) S + dt x B^T (scalar decay per head), y = S C + D x,
+ * out = Linear(RMSNorm(y * SiLU(z)) * w). Inner width di = expand * d, head dim P = d / H,
+ * nH = di / P heads; one input projection to [z, x, B, C, dt]; short conv (with bias) over x, B, C.
+ * The scan is {@link Scans#scalarDecay} with q = C, k = B, v = dt x, a = dt A (S transposed).
+ */
+final class Mamba2Mixer implements Mixer {
+    private final ModelConfig c;
+
+    Mamba2Mixer(ModelConfig c) {
+        this.c = c;
+    }
+
+    @Override
+    public SDVariable apply(GraphBuilder g, String p, SDVariable u) {
+        SameDiff sd = g.sd();
+        int d = c.width(), t = g.steps(), n = c.dState();
+        int pd = c.headDim(), di = c.expand() * d, nh = di / pd;
+        SDVariable proj = g.linear(p + ".in", u, d, 2 * di + 2 * n + nh, false);
+        SDVariable z = cols(proj, 0, di);
+        SDVariable xbc = Blocks.shortConv(g, p + ".conv", cols(proj, di, 2 * di + 2 * n), di + 2 * n,
+                c.convSize(), true);
+        SDVariable dtRaw = cols(proj, 2 * di + 2 * n, 2 * di + 2 * n + nh);
+        SDVariable x = cols(xbc, 0, di);
+        SDVariable bm = cols(xbc, di, di + n);
+        SDVariable cm = cols(xbc, di + n, di + 2 * n);
+        SDVariable dt = sd.nn().softplus(dtRaw.add(g.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), nh)));
+        SDVariable aLog = g.param(p + ".A_log", ParamStore.Init.logUniform(1, 16), nh);
+        SDVariable a = dt.mul(sd.math().exp(aLog)).neg(); // [B*T, nH], <= 0
+        if (c.forgetFloor() > 0) {
+            // transition exp(a) kept >= floor: exp(a') = floor + (1 - floor) exp(a)
+            a = sd.math().log(sd.math().exp(a).mul(1 - c.forgetFloor()).add(c.forgetFloor()));
+        }
+        // Per-head sequences [B*nH, T, .]: B and C are shared by the heads, so tile them.
+        SDVariable xh = x.reshape(-1, t, nh, pd);
+        SDVariable v = xh.mul(dt.reshape(-1, t, nh, 1)).permute(0, 2, 1, 3).reshape(-1, t, pd);
+        SDVariable kk = sd.tile(bm.reshape(-1, 1, t, n), 1, nh, 1, 1).reshape(-1, t, n);
+        SDVariable q = sd.tile(cm.reshape(-1, 1, t, n), 1, nh, 1, 1).reshape(-1, t, n);
+        SDVariable ah = a.reshape(-1, t, nh).permute(0, 2, 1).reshape(-1, t);
+        SDVariable y = Scans.scalarDecay(g, p + ".ssd", q, kk, v, ah, n, pd, c.chunkSize());
+        SDVariable skip = xh.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), nh, 1)).reshape(-1, di);
+        y = Blocks.fromHeads(y, t, nh, pd).add(skip);
+        SDVariable gated = y.mul(Blocks.silu(sd, z));
+        return g.linear(p + ".out", Blocks.rmsNorm(g, p + ".norm", gated, di), di, d, false);
+    }
+
+    static SDVariable cols(SDVariable x, int from, int to) {
+        return x.get(SDIndex.all(), SDIndex.interval(from, to));
+    }
+}

@@ -1,0 +1,12 @@
+package org.selectivbench.models;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+
+/**
+ * One sequence-mixing layer. It adds its ops and parameters (named under {@code prefix}) to the
+ * graph and maps x to an output of the same shape. Both are rank 2, [B*T, width], rows ordered
+ * (b, t), see {@link GraphBuilder}; the time axis is {@link GraphBuilder#steps()}.
+ */
+public interface Mixer {
+    SDVariable apply(GraphBuilder g, String prefix, SDVariable x);
+}

@@ -1,0 +1,83 @@
+package org.selectivbench.models;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The SPEC 7 optimiser, written out so that schedule and clipping are explicit and testable: Adam
+ * (beta 0.9 / 0.999, eps 1e-8, decoupled weight decay), learning rate with linear warmup then
+ * cosine to 0 over the run, and global-norm gradient clipping. Updates are in place on the
+ * {@link ParamStore} arrays every graph shares.
+ */
+public final class Optim {
+    static final double B1 = 0.9, B2 = 0.999, EPS = 1e-8;
+
+    private final TrainConfig cfg;
+    private final Map<String, INDArray> m = new HashMap<>();
+    private final Map<String, INDArray> v = new HashMap<>();
+    private long t;
+
+    public Optim(TrainConfig cfg) {
+        this.cfg = cfg;
+    }
+
+    /**
+     * Learning rate of update {@code step} (0-based) of {@code total}: peak * (step+1)/warmup during
+     * warmup, then peak * (1 + cos(pi * (step - warmup) / (total - warmup))) / 2, reaching 0 at the end.
+     */
+    public static double lr(double peak, int warmup, long step, long total) {
+        if (step < warmup) {
+            return peak * (step + 1) / warmup;
+        }
+        long decay = Math.max(1, total - warmup);
+        double progress = Math.min(1.0, (double) (step - warmup) / decay);
+        return peak * 0.5 * (1 + Math.cos(Math.PI * progress));
+    }
+
+    /** Global L2 norm of all gradients. */
+    public static double globalNorm(Map<String, INDArray> grads) {
+        double sq = 0;
+        for (INDArray g : grads.values()) {
+            double n = g.norm2Number().doubleValue();
+            sq += n * n;
+        }
+        return Math.sqrt(sq);
+    }
+
+    /** Scales all gradients in place so their global norm is at most {@code clip}; returns the norm before. */
+    public static double clip(Map<String, INDArray> grads, double clip) {
+        double norm = globalNorm(grads);
+        if (clip > 0 && norm > clip) {
+            double s = clip / norm;
+            for (INDArray g : grads.values()) {
+                g.muli(s);
+            }
+        }
+        return norm;
+    }
+
+    /** One Adam step with learning rate {@code lr} on every parameter that has a gradient. */
+    public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+        t++;
+        double c1 = 1 - Math.pow(B1, t);
+        double c2 = 1 - Math.pow(B2, t);
+        for (Map.Entry<String, INDArray> e : params.entrySet()) {
+            INDArray g = grads.get(e.getKey());
+            if (g == null) {
+                continue;
+            }
+            INDArray p = e.getValue();
+            INDArray mi = m.computeIfAbsent(e.getKey(), k -> p.ulike().assign(0));
+            INDArray vi = v.computeIfAbsent(e.getKey(), k -> p.ulike().assign(0));
+            mi.muli(B1).addi(g.mul(1 - B1));
+            vi.muli(B2).addi(g.mul(g).muli(1 - B2));
+            if (cfg.weightDecay() > 0) {
+                p.subi(p.mul(lr * cfg.weightDecay()));
+            }
+            INDArray denom = Transforms.sqrt(vi.div(c2), false).addi(EPS);
+            p.subi(mi.div(c1).divi(denom).muli(lr));
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package org.selectivbench.models;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/**
+ * Chunked parallel forms of linear recurrences, built from a constant number of large ops (no
+ * per-step or per-chunk loop), so the op count does not grow with the sequence length.
+ */
+public final class Scans {
+    private Scans() {
+    }
+
+    /** The chunk length used for a graph of {@code steps} steps: the whole sequence when it is short. */
+    static int chunk(int steps, int chunkSize) {
+        int c = Math.min(chunkSize, steps);
+        if (steps % c != 0) {
+            throw new IllegalArgumentException("sequence length " + steps + " is not a multiple of chunk " + c
+                    + " (the model pads it; this is a bug)");
+        }
+        return c;
+    }
+
+    /**
+     * Scalar-decay linear attention, per sequence g (a batch row times a head):
+     * S_t = exp(a_t) S_{t-1} + k_t v_t^T, o_t = S_t^T q_t (S is K x V, S_0 = 0). This is linear
+     * attention (a = null: no decay) and Mamba2's SSD (q = C, k = B, v = dt x, a = dt A).
+     *
+     * <p>Inside a chunk of C steps: o = ((q k^T) * D) v with D_ij = exp(cs_i - cs_j) for j <= i, where
+     * cs is the chunk-local cumulative log decay (a matmul with a triangular constant; SameDiff's
+     * cumsum gradient is wrong in M2.1). The mask is added as -1e30 before exp, so the upper triangle
+     * (where cs_i - cs_j > 0 may overflow) is exp(-1e30) = 0 with a zero gradient, never inf * 0.
+     * Across chunks: each chunk's end state S_c = (k * exp(cs_last - cs))^T v, and the state entering
+     * chunk c is sum_{c' < c} exp(sum_{c' < m < c} tot_m) S_c', with tot_m a chunk's total log decay.
+     * Those sums are taken directly (one matmul with a constant 0/1 tensor), not as differences of
+     * a global cumulative sum, which would lose precision on long sequences.
+     *
+     * @param q [G, T, K]
+     * @param k [G, T, K]
+     * @param v [G, T, V]
+     * @param a [G, T] log decay (<= 0), or null for no decay
+     * @return o [G, T, V]
+     */
+    public static SDVariable scalarDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                         SDVariable a, int kDim, int vDim, int chunkSize) {
+        SameDiff sd = g.sd();
+        int t = g.steps();
+        int c = chunk(t, chunkSize);
+        int n = t / c;
+        SDVariable qc = q.reshape(-1, c, kDim);
+        SDVariable kc = k.reshape(-1, c, kDim);
+        SDVariable vc = v.reshape(-1, c, vDim);
+        SDVariable scores = sd.mmul(qc, kc, false, true, false); // [G*n, C, C]
+        if (a == null) {
+            SDVariable lower = g.constant(name + ".lower", Blocks.matrix(c, (i, j) -> j <= i, 1, 0));
+            SDVariable intra = sd.mmul(scores.mul(lower), vc);
+            if (n == 1) {
+                return intra.reshape(-1, t, vDim);
+            }
+            SDVariable chunkState = sd.mmul(kc, vc, true, false, false); // [G*n, K, V]
+            // Exclusive prefix sum over chunks: rows (g, kv) times a strictly-lower [n, n]^T.
+            SDVariable strictT = g.constant(name + ".strictT", Blocks.matrix(n, (i, j) -> i < j, 1, 0));
+            SDVariable prefix = chunkState.reshape(-1, n, kDim * vDim).permute(0, 2, 1).reshape(-1, n)
+                    .mmul(strictT).reshape(-1, kDim * vDim, n).permute(0, 2, 1).reshape(-1, kDim, vDim);
+            return intra.add(sd.mmul(qc, prefix)).reshape(-1, t, vDim);
+        }
+        SDVariable ac = a.reshape(-1, c);
+        SDVariable upper = g.constant(name + ".cumsum", Blocks.matrix(c, (i, j) -> i <= j, 1, 0));
+        SDVariable cs = ac.mmul(upper); // cs_i = sum_{j <= i} a_j within the chunk
+        SDVariable seg = cs.reshape(-1, c, 1).sub(cs.reshape(-1, 1, c))
+                .add(g.constant(name + ".maskbias", Blocks.matrix(c, (i, j) -> j <= i, 0, Blocks.MASKED)));
+        SDVariable intra = sd.mmul(scores.mul(sd.math().exp(seg)), vc);
+        if (n == 1) {
+            return intra.reshape(-1, t, vDim);
+        }
+        SDVariable last = cs.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n, 1]
+        SDVariable toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
+        SDVariable chunkState = sd.mmul(kc.mul(toEnd), vc, true, false, false); // [G*n, K, V]
+        // seg over chunks: sum of tot_m for c' < m < c, as tot [G, n] times a constant [n, n*n].
+        double[][] between = new double[n][n * n];
+        for (int m = 0; m < n; m++) {
+            for (int ci = 0; ci < n; ci++) {
+                for (int cj = 0; cj < n; cj++) {
+                    between[m][ci * n + cj] = cj < m && m < ci ? 1 : 0;
+                }
+            }
+        }
+        SDVariable chunkSeg = last.reshape(-1, n)
+                .mmul(g.constant(name + ".between", org.nd4j.linalg.factory.Nd4j.createFromArray(between)))
+                .reshape(-1, n, n)
+                .add(g.constant(name + ".strictbias", Blocks.matrix(n, (i, j) -> j < i, 0, Blocks.MASKED)));
+        SDVariable entering = sd.mmul(sd.math().exp(chunkSeg), chunkState.reshape(-1, n, kDim * vDim))
+                .reshape(-1, kDim, vDim); // [G*n, K, V]
+        SDVariable inter = sd.mmul(qc.mul(sd.math().exp(cs).reshape(-1, c, 1)), entering);
+        return intra.add(inter).reshape(-1, t, vDim);
+    }
+}

@@ -1,0 +1,213 @@
+package org.selectivbench.models;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+import org.selectivbench.data.EncodedBatch;
+
+/**
+ * The SPEC 6 wrapper around a mixer: x = Linear(V -> d)(input); L times
+ * x = LayerNorm(x + Dropout(mixer(x))) (post-norm), optionally followed by
+ * x = LayerNorm(x + Dropout(MLP(x))) when mlp-expansion > 0; then Linear(d -> classes) per step.
+ *
+ * <p>Inputs are real vectors [B, T, V] (one-hot symbols plus noise), not embedding lookups. The loss
+ * is the cross-entropy of every real step (mask = 1), averaged per step: targets enter as a one-hot
+ * made in the graph and per-step weights mask / (number of real steps), so padding adds nothing.
+ *
+ * <p>A graph has a fixed length T (the chunked scans are unrolled over chunks at build time) and a
+ * dynamic batch. Batches are padded at the end to {@link #paddedSteps}; padding after the last real
+ * step cannot change earlier outputs of a causal model. Graphs for different lengths share the
+ * parameter arrays of one {@link ParamStore}.
+ */
+public final class SequenceModel {
+    private static final int MAX_CACHED_GRAPHS = 4;
+
+    private final ModelConfig config;
+    private final int vocab;
+    private final int classes;
+    private final ParamStore params;
+    private final Mixer mixer;
+    private final Random dropoutRng;
+    private final Map<Integer, Graph> graphs = new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Graph> e) {
+            return size() > MAX_CACHED_GRAPHS;
+        }
+    };
+
+    /** One built graph: its length, parameter names and dropout placeholders. */
+    public record Graph(SameDiff sd, int steps, List<String> paramNames, Map<String, Integer> dropoutMasks) {
+    }
+
+    /** Loss of a batch and the gradient of every parameter. */
+    public record StepResult(double loss, Map<String, INDArray> gradients) {
+    }
+
+    public SequenceModel(ModelConfig config, int vocab, int classes, long seed, DataType dtype) {
+        this.config = config;
+        this.vocab = vocab;
+        this.classes = classes;
+        this.params = new ParamStore(seed, dtype);
+        this.mixer = Mixers.of(config);
+        this.dropoutRng = Nd4j.getRandomFactory().getNewRandomInstance(seed ^ 0x5DEECE66DL);
+        graph(paddedSteps(1)); // creates every parameter, so a checkpoint can be loaded into them
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public int vocab() {
+        return vocab;
+    }
+
+    public int classes() {
+        return classes;
+    }
+
+    public ParamStore params() {
+        return params;
+    }
+
+    public long parameterCount() {
+        return params.count();
+    }
+
+    /** The graph length used for a batch of {@code steps} steps: a multiple of the chunk for chunked models. */
+    public int paddedSteps(int steps) {
+        int c = config.chunkSize();
+        if (!Mixers.chunked(config.name()) || steps <= c) {
+            return steps;
+        }
+        return (steps + c - 1) / c * c;
+    }
+
+    public synchronized Graph graph(int steps) {
+        Graph g = graphs.get(steps);
+        if (g == null) {
+            g = build(steps);
+            graphs.put(steps, g);
+        }
+        return g;
+    }
+
+    private Graph build(int t) {
+        SameDiff sd = SameDiff.create();
+        GraphBuilder g = new GraphBuilder(sd, params, t, config.dropout());
+        DataType dt = params.dtype();
+        int d = config.width();
+        SDVariable input = sd.placeHolder("input", dt, -1, t, vocab);
+        SDVariable x = g.linear("enc", input.reshape(-1, vocab), vocab, d, true);
+        for (int i = 0; i < config.layers(); i++) {
+            String p = "l" + i;
+            SDVariable m = mixer.apply(g, p + "." + config.name(), x);
+            x = layerNorm(g, p + ".ln", x.add(g.dropout(p + ".mixer", m, d)), d);
+            if (config.mlpExpansion() > 0) {
+                int hid = config.mlpExpansion() * d;
+                SDVariable mlp = g.linear(p + ".mlp2", sd.nn().gelu(g.linear(p + ".mlp1", x, d, hid, true)), hid, d, true);
+                x = layerNorm(g, p + ".mlp_ln", x.add(g.dropout(p + ".mlp", mlp, d)), d);
+            }
+        }
+        SDVariable logits = g.linear("dec", x, d, classes, true);
+        logits.rename("logits");
+        sd.nn().softmax("probs", logits, 1);
+        SDVariable targets = sd.placeHolder("targets", DataType.INT32, -1);
+        SDVariable weights = sd.placeHolder("weights", dt, -1);
+        SDVariable onehot = sd.oneHot(targets, classes, -1, 1.0, 0.0, dt);
+        // logSoftmax(x, dim) fails in M2.1 ("Error setting property ... LogSoftMax"); the no-arg form uses the last axis.
+        SDVariable logp = sd.nn().logSoftmax(logits).mul(onehot).sum(1);
+        logp.mul(weights).sum().neg().rename("loss");
+        sd.setLossVariables("loss");
+        return new Graph(sd, t, List.copyOf(g.paramNames()), Map.copyOf(g.dropoutMasks()));
+    }
+
+    private static SDVariable layerNorm(GraphBuilder g, String name, SDVariable x, int d) {
+        SDVariable gain = g.param(name + ".g", ParamStore.Init.constant(1.0), d);
+        SDVariable bias = g.param(name + ".b", ParamStore.Init.constant(0.0), d);
+        return g.sd().nn().layerNorm(x, gain, bias, false, 1);
+    }
+
+    /** Placeholder values for a batch, padded to the graph's length; dropout masks drawn when training. */
+    public Map<String, INDArray> feed(EncodedBatch b, Graph g, boolean train) {
+        int t = g.steps();
+        DataType dt = params.dtype();
+        int rows = b.batch() * t;
+        double[] in = new double[rows * vocab];
+        int[] targets = new int[rows];
+        double[] weights = new double[rows];
+        double real = 0;
+        for (float m : b.mask()) {
+            real += m;
+        }
+        for (int r = 0; r < b.batch(); r++) {
+            for (int s = 0; s < b.steps(); s++) {
+                int src = r * b.steps() + s;
+                int dst = r * t + s;
+                for (int v = 0; v < vocab; v++) {
+                    in[dst * vocab + v] = b.inputs()[src * vocab + v];
+                }
+                targets[dst] = b.targets()[src];
+                weights[dst] = real > 0 ? b.mask()[src] / real : 0;
+            }
+        }
+        Map<String, INDArray> ph = new LinkedHashMap<>();
+        ph.put("input", Nd4j.create(in, new long[] {b.batch(), t, vocab}, dt));
+        ph.put("targets", Nd4j.createFromArray(targets));
+        ph.put("weights", Nd4j.create(weights, new long[] {rows}, dt));
+        double keep = 1 - config.dropout();
+        for (Map.Entry<String, Integer> e : g.dropoutMasks().entrySet()) {
+            INDArray mask = Nd4j.createUninitialized(dt, rows, e.getValue());
+            if (train) {
+                Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, keep), dropoutRng);
+                mask.divi(keep);
+            } else {
+                mask.assign(1.0);
+            }
+            ph.put(e.getKey(), mask);
+        }
+        return ph;
+    }
+
+    /** Loss and gradients of one batch (dropout on when {@code train}). */
+    public StepResult lossAndGradients(EncodedBatch b, boolean train) {
+        Graph g = graph(paddedSteps(b.steps()));
+        OutAndGrad r = g.sd().calculateGradientsAndOutputs(feed(b, g, train), List.of("loss"), g.paramNames());
+        return new StepResult(r.getOutputs().get("loss").getDouble(0), r.getGradients());
+    }
+
+    /** Evaluation loss (dropout off). */
+    public double loss(EncodedBatch b) {
+        Graph g = graph(paddedSteps(b.steps()));
+        return g.sd().output(feed(b, g, false), "loss").get("loss").getDouble(0);
+    }
+
+    /** Softmax outputs with dropout off, [batch][steps][classes] row-major (padding cut off). */
+    public float[] probabilities(EncodedBatch b) {
+        return evalOutput(b, "probs");
+    }
+
+    /** Logits with dropout off, [batch][steps][classes] row-major. */
+    public float[] logits(EncodedBatch b) {
+        return evalOutput(b, "logits");
+    }
+
+    private float[] evalOutput(EncodedBatch b, String name) {
+        Graph g = graph(paddedSteps(b.steps()));
+        INDArray out = g.sd().output(feed(b, g, false), name).get(name).reshape(b.batch(), g.steps(), classes);
+        if (g.steps() != b.steps()) {
+            out = out.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                    org.nd4j.linalg.indexing.NDArrayIndex.interval(0, b.steps()),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all());
+        }
+        return out.dup('c').castTo(DataType.FLOAT).data().asFloat();
+    }
+}

@@ -1,0 +1,49 @@
+package org.selectivbench.models;
+
+import com.typesafe.config.Config;
+import java.util.Set;
+import org.selectivbench.data.ConfigCheck;
+
+/**
+ * The training protocol (SPEC section 7), read from {@code selectivbench.train}.
+ *
+ * @param batchSize     examples per update
+ * @param lr            peak learning rate
+ * @param warmup        linear warmup updates, then cosine to 0 at the last update
+ * @param weightDecay   decoupled (AdamW-style) weight decay; the paper uses 0
+ * @param clip          global gradient-norm clip (0 = off)
+ * @param evalEvery     evaluate every this many updates (0 = only at the end)
+ * @param evalBatchSize examples per evaluation batch (bounds the [B,T,classes] probabilities in memory)
+ * @param seed          seed of the model init and dropout
+ * @param maxUpdates    stop after this many updates (0 = one pass over the data)
+ */
+public record TrainConfig(int batchSize, double lr, int warmup, double weightDecay, double clip, int evalEvery,
+                          int evalBatchSize, long seed, long maxUpdates) implements java.io.Serializable {
+
+    static final Set<String> KEYS = Set.of("batch-size", "lr", "warmup", "weight-decay", "clip", "eval-every",
+            "eval-batch-size", "seed", "max-updates");
+
+    public TrainConfig {
+        check(batchSize >= 1, "batch-size", batchSize, "must be >= 1");
+        check(lr > 0, "lr", lr, "must be > 0");
+        check(warmup >= 0, "warmup", warmup, "must be >= 0");
+        check(weightDecay >= 0, "weight-decay", weightDecay, "must be >= 0");
+        check(clip >= 0, "clip", clip, "must be >= 0 (0 = off)");
+        check(evalEvery >= 0, "eval-every", evalEvery, "must be >= 0");
+        check(evalBatchSize >= 1, "eval-batch-size", evalBatchSize, "must be >= 1");
+        check(maxUpdates >= 0, "max-updates", maxUpdates, "must be >= 0");
+    }
+
+    public static TrainConfig fromConfig(Config c) {
+        ConfigCheck.onlyKeys(c, KEYS, "train");
+        return new TrainConfig(c.getInt("batch-size"), c.getDouble("lr"), c.getInt("warmup"),
+                c.getDouble("weight-decay"), c.getDouble("clip"), c.getInt("eval-every"), c.getInt("eval-batch-size"),
+                c.getLong("seed"), c.getLong("max-updates"));
+    }
+
+    private static void check(boolean ok, String key, Object value, String why) {
+        if (!ok) {
+            throw new IllegalArgumentException("train." + key + " = " + value + ": " + why);
+        }
+    }
+}

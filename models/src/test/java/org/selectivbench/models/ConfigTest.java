@@ -1,0 +1,61 @@
+package org.selectivbench.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+
+class ConfigTest {
+    static final Config ROOT = ConfigFactory.load().getConfig("selectivbench");
+
+    @Test
+    void defaultsFromReferenceConf() {
+        ModelConfig m = ModelConfig.fromConfig(ROOT.getConfig("model"));
+        assertEquals(8, m.layers());
+        assertEquals(256, m.width());
+        assertEquals(4, m.heads());
+        assertEquals(0.2, m.dropout());
+        TrainConfig t = TrainConfig.fromConfig(ROOT.getConfig("train"));
+        assertEquals(64, t.batchSize());
+        assertEquals(1e-3, t.lr());
+        assertEquals(1000, t.warmup());
+        assertEquals(78, t.evalEvery());
+        assertEquals(1.0, t.clip());
+    }
+
+    @Test
+    void headsRule() {
+        assertEquals(4, ModelConfig.defaultHeads(256));
+        assertEquals(4, ModelConfig.defaultHeads(512));
+        assertEquals(8, ModelConfig.defaultHeads(648));
+        assertEquals(8, ModelConfig.defaultHeads(768));
+        assertEquals(16, ModelConfig.defaultHeads(1296));
+    }
+
+    @Test
+    void unknownKeyAndModelFailNamingThem() {
+        Config bad = ConfigFactory.parseString("widht = 3").withFallback(ROOT.getConfig("model"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromConfig(bad));
+        assertTrue(e.getMessage().contains("widht"), e.getMessage());
+        Config badName = ConfigFactory.parseString("name = mamba3").withFallback(ROOT.getConfig("model"));
+        e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromConfig(badName));
+        assertTrue(e.getMessage().contains("mamba3"), e.getMessage());
+        Config badTrain = ConfigFactory.parseString("lr-max = 3").withFallback(ROOT.getConfig("train"));
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.fromConfig(badTrain));
+        assertTrue(e.getMessage().contains("lr-max"), e.getMessage());
+    }
+
+    @Test
+    void modelsNotBuiltYetSaySo() {
+        for (String name : new String[] {"gla", "delta_net", "gated_delta_net", "gated_delta_product", "mamba", "s4d",
+                "gru"}) {
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> new SequenceModel(TestData.tiny(name), 5, 7, 1, DataType.FLOAT));
+            assertTrue(e.getMessage().contains("model " + name + " is not implemented yet"), e.getMessage());
+        }
+    }
+}

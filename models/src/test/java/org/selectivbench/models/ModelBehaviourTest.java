@@ -1,0 +1,97 @@
+package org.selectivbench.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.selectivbench.data.EncodedBatch;
+
+/** Causality and padding, dropout modes, checkpoint round trip, divergence detection. */
+class ModelBehaviourTest {
+    static final int VOCAB = 5, CLASSES = 7;
+
+    /** Changing inputs at steps >= 6 must not change outputs at steps < 6 (also covers end padding). */
+    @ParameterizedTest
+    @ValueSource(strings = {"transformer", "linear_attention", "mamba2", "lstm"})
+    void causal(String name) {
+        SequenceModel m = new SequenceModel(TestData.tiny(name), VOCAB, CLASSES, 2, DataType.DOUBLE);
+        EncodedBatch a = TestData.batch(1, 2, 10, VOCAB, CLASSES);
+        EncodedBatch b = TestData.batch(1, 2, 10, VOCAB, CLASSES);
+        for (int r = 0; r < 2; r++) {
+            for (int i = (r * 10 + 6) * VOCAB; i < (r * 10 + 10) * VOCAB; i++) {
+                b.inputs()[i] = 0.7f;
+            }
+        }
+        float[] la = m.logits(a), lb = m.logits(b);
+        boolean laterChanged = false;
+        for (int r = 0; r < 2; r++) {
+            for (int t = 0; t < 10; t++) {
+                for (int c = 0; c < CLASSES; c++) {
+                    int i = (r * 10 + t) * CLASSES + c;
+                    if (t < 6) {
+                        assertEquals(la[i], lb[i], 1e-12, name + ": step " + t + " saw the future");
+                    } else if (la[i] != lb[i]) {
+                        laterChanged = true;
+                    }
+                }
+            }
+        }
+        assertTrue(laterChanged, name + ": later steps ignore their input");
+    }
+
+    @Test
+    void dropoutOnlyInTraining() {
+        ModelConfig c = new ModelConfig("mamba2", 2, 8, 2, 4, 2, 4, 4, false, 0, 2, 0.5, 4);
+        SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 3, DataType.DOUBLE);
+        EncodedBatch b = TestData.batch(4, 2, 10, VOCAB, CLASSES);
+        assertEquals(m.loss(b), m.loss(b), 0.0);
+        assertEquals(m.loss(b), m.lossAndGradients(b, false).loss(), 1e-12);
+        double t1 = m.lossAndGradients(b, true).loss();
+        double t2 = m.lossAndGradients(b, true).loss();
+        assertTrue(t1 != t2 && t1 != m.loss(b), "dropout masks do not vary in training");
+    }
+
+    @Test
+    void checkpointRoundTrip(@TempDir Path dir) throws Exception {
+        SequenceModel m = new SequenceModel(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
+        EncodedBatch b = TestData.batch(5, 2, 10, VOCAB, CLASSES);
+        Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0));
+        for (int i = 0; i < 2; i++) {
+            o.step(m.params().arrays(), m.lossAndGradients(b, true).gradients(), 1e-2);
+        }
+        Path file = dir.resolve("model.ckpt");
+        Checkpoint.save(m, file);
+        SequenceModel back = Checkpoint.load(file);
+        assertEquals(m.config(), back.config());
+        assertEquals(m.parameterCount(), back.parameterCount());
+        assertArrayEquals(m.logits(b), back.logits(b), 0f);
+        EncodedBatch longer = TestData.batch(6, 2, 14, VOCAB, CLASSES); // another length: a new graph
+        assertArrayEquals(m.probabilities(longer), back.probabilities(longer), 0f);
+        SequenceModel fresh = new SequenceModel(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
+        assertFalse(java.util.Arrays.equals(fresh.logits(b), back.logits(b)), "training changed nothing");
+    }
+
+    @Test
+    void divergenceStopsTheRun() {
+        SequenceModel m = new SequenceModel(TestData.tiny("linear_attention"), 6, 16, 4, DataType.FLOAT);
+        m.params().arrays().get("enc.w").putScalar(0, Double.NaN);
+        var gen = LearningTest.generator(6, 5, 3);
+        Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0));
+        var train = java.util.stream.LongStream.range(0, 4)
+                .mapToObj(i -> gen.example(org.selectivbench.data.Split.TRAIN, i, gen.task().gapMax())).iterator();
+        NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> tr.train(train,
+                new org.selectivbench.data.BatchEncoder(6, 0), 2, () -> List.<org.selectivbench.data.TaskExample>of()
+                        .iterator(), new org.selectivbench.data.BatchEncoder(6, 0), null));
+        assertEquals(0, e.update());
+        assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+    }
+}
