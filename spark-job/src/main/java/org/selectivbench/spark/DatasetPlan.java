@@ -20,10 +20,16 @@ import org.selectivbench.data.Tasks;
  * seed), merged where tasks share their training data (task 4 adds test splits to task 2's).
  */
 public final class DatasetPlan {
-    static final Set<String> GRID_KEYS = Set.of("tasks", "seeds", "grammars", "settings");
+    static final Set<String> GRID_KEYS = Set.of("tasks", "seeds", "grammars", "settings", "models", "widths",
+            "layers", "learning-rates", "warmups");
 
-    /** One (task, setting, grammar, seed) point of the grid and the dataset it reads. */
-    public record Point(String task, String setting, GrammarSpec grammar, long seed, DatasetSpec dataset) {
+    /**
+     * One (task, setting, grammar, seed) point of the grid and the dataset it reads. For a task
+     * that trains nothing itself (task 4), {@code trainer} is the dataset of the task whose models it
+     * evaluates, with the same setting; it has the same key, since the training settings agree.
+     */
+    public record Point(String task, String setting, GrammarSpec grammar, long seed, DatasetSpec dataset,
+                        DatasetSpec trainer) {
     }
 
     private final List<Point> points = new ArrayList<>();
@@ -52,11 +58,20 @@ public final class DatasetPlan {
         for (String task : tasks) {
             for (Config setting : settings(settingsBlock, task)) {
                 String name = setting.getString("name");
-                TaskSpec spec = Tasks.get(sb, task, setting.withoutPath("name"));
+                Config overrides = setting.withoutPath("name");
+                TaskSpec spec = Tasks.get(sb, task, overrides);
+                TaskSpec trainerSpec = spec.trainsWith().isEmpty() ? spec
+                        : Tasks.get(sb, spec.trainsWith(), overrides);
                 for (ConfigObject g : grammars) {
                     for (long seed : seeds) {
                         GrammarSpec gs = GrammarSpec.fromConfig(g.toConfig().withFallback(sb.getConfig("grammar")), seed);
-                        add(new Point(task, name, gs, seed, new DatasetSpec(gs, spec, data)));
+                        DatasetSpec ds = new DatasetSpec(gs, spec, data);
+                        DatasetSpec trainer = new DatasetSpec(gs, trainerSpec, data);
+                        if (!trainer.key().equals(ds.key())) {
+                            throw new IllegalArgumentException("tasks." + task + " evaluates " + spec.trainsWith()
+                                    + " models but their training settings differ; keep their gap and noise keys equal");
+                        }
+                        add(new Point(task, name, gs, seed, ds, trainer));
                     }
                 }
             }
@@ -81,11 +96,12 @@ public final class DatasetPlan {
 
     private void add(Point p) {
         points.add(p);
-        String key = p.dataset().key();
-        datasets.putIfAbsent(key, p.dataset());
-        Map<String, DatasetSpec.SplitSpec> s = splits.computeIfAbsent(key, k -> new LinkedHashMap<>());
-        for (DatasetSpec.SplitSpec split : p.dataset().splits()) {
-            s.putIfAbsent(split.name(), split);
+        for (DatasetSpec ds : List.of(p.trainer(), p.dataset())) {
+            datasets.putIfAbsent(ds.key(), ds);
+            Map<String, DatasetSpec.SplitSpec> s = splits.computeIfAbsent(ds.key(), k -> new LinkedHashMap<>());
+            for (DatasetSpec.SplitSpec split : ds.splits()) {
+                s.putIfAbsent(split.name(), split);
+            }
         }
     }
 

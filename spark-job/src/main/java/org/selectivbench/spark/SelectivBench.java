@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "selectivbench", mixinStandardHelpOptions = true, version = "selectivbench 0.1",
         description = "SelectivBench on Spark: datasets, training sweeps and reports.",
-        subcommands = {SelectivBench.Generate.class, DataBench.class})
+        subcommands = {SelectivBench.Generate.class, SelectivBench.Plan.class, TrainCommand.class, SweepCommand.class,
+                DataBench.class})
 public final class SelectivBench implements Runnable {
 
     /** Options every command takes. */
@@ -48,6 +49,28 @@ public final class SelectivBench implements Runnable {
                 new GenerateJob(spark, sb).run(plan);
             } finally {
                 spark.stop();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "plan", mixinStandardHelpOptions = true,
+            description = "Validate a config and print the datasets and runs a sweep of it would make.")
+    static final class Plan implements Callable<Integer> {
+        @CommandLine.Mixin
+        ConfigOptions options = new ConfigOptions();
+
+        @Override
+        public Integer call() {
+            Config sb = options.load();
+            SweepPlan plan = SweepCommand.validate(sb);
+            System.out.printf("%d dataset(s), %d training run(s), %d evaluation-only run(s); sweep id %s%n",
+                    plan.datasets().datasets().size(), plan.trainingRuns().size(), plan.evaluationRuns().size(),
+                    SweepJob.sweepId(sb));
+            plan.trainingRuns().stream().limit(5).forEach(r -> System.out.println("  " + r.runId() + " "
+                    + r.coordinates()));
+            if (plan.size() > 5) {
+                System.out.println("  ...");
             }
             return 0;
         }

@@ -14,7 +14,8 @@ import org.selectivbench.data.ConfigCheck;
 /**
  * Loads the settings of a command: reference.conf defaults of every module, then the preset file
  * given with --conf, then --set overrides, all resolved together. Keys given to --set are relative
- * to {@code selectivbench} (e.g. {@code --set grid.seeds=[1,2]}); values are HOCON.
+ * to {@code selectivbench} (e.g. {@code --set grid.seeds=[1,2]}); values are HOCON. Two shorthands:
+ * {@code model=NAME} sets {@code model.name} and {@code task=NAME} sets {@code grid.tasks = [NAME]}.
  */
 public final class Settings {
     static final Set<String> TOP_KEYS = Set.of("output-root", "spark", "grid", "grammar", "data", "tasks", "model",
@@ -53,6 +54,13 @@ public final class Settings {
         }
         String key = assignment.substring(0, eq).trim();
         String value = assignment.substring(eq + 1).trim();
+        // Shorthands for the commonest overrides: model=NAME and task=NAME.
+        if (key.equals("model")) {
+            key = "model.name";
+        } else if (key.equals("task")) {
+            key = "grid.tasks";
+            value = "[" + value + "]";
+        }
         String path = key.startsWith("selectivbench.") ? key : "selectivbench." + key;
         try {
             return ConfigFactory.parseString(path + " = " + (value.isEmpty() ? "\"\"" : value));

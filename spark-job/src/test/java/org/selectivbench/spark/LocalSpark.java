@@ -10,7 +10,7 @@ final class LocalSpark {
     }
 
     static synchronized SparkSession get() {
-        if (session == null) {
+        if (session == null || session.sparkContext().isStopped()) {
             session = SparkSession.builder().master("local[2]").appName("selectivbench-test")
                     .config("spark.ui.enabled", "false")
                     .config("spark.ui.showConsoleProgress", "false")
@@ -19,5 +19,13 @@ final class LocalSpark {
             session.sparkContext().setLogLevel("ERROR");
         }
         return session;
+    }
+
+    /** Stops the shared session, for a test that needs a differently configured one. */
+    static synchronized void stop() {
+        if (session != null) {
+            session.stop();
+            session = null;
+        }
     }
 }

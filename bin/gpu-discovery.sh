@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Spark GPU discovery script: prints the GPUs of this host as Spark expects, e.g.
+#   {"name": "gpu", "addresses": ["0", "1"]}
+# Give it to Spark with spark.executor.resource.gpu.discoveryScript (and, on standalone
+# clusters, spark.worker.resource.gpu.discoveryScript).
+set -euo pipefail
+addresses=$(nvidia-smi --query-gpu=index --format=csv,noheader | sed -e 's/ //g' -e 's/^/"/' -e 's/$/"/' | paste -sd, -)
+echo "{\"name\": \"gpu\", \"addresses\": [${addresses}]}"

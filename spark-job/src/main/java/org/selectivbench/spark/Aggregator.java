@@ -1,0 +1,160 @@
+package org.selectivbench.spark;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.selectivbench.data.DatasetStore;
+
+/**
+ * Turns a sweep's runs into its summary: for each (model, task, setting, grammar, width, layers,
+ * test split) and seed, the run with the best final accuracy over learning rates and warmups; then
+ * the mean, standard deviation, minimum, maximum and count of those over seeds, beside the
+ * reference accuracies. Also compares a summary with the previous sweep of the same config.
+ */
+public final class Aggregator {
+    /** The columns that name one cell of the summary. */
+    public static final List<String> CELL = List.of("model", "task", "setting", "grammar", "width", "layers",
+            "test_split");
+
+    private final SparkSession spark;
+
+    public Aggregator(SparkSession spark) {
+        this.spark = spark;
+    }
+
+    public Dataset<Row> runs(ResultStore store) {
+        return spark.read().parquet(store.runsDir().toString());
+    }
+
+    public Dataset<Row> summary(Dataset<Row> runs) {
+        Column[] cell = CELL.stream().map(functions::col).toArray(Column[]::new);
+        Column[] cellAndSeed = concat(cell, col("seed"));
+        Dataset<Row> ok = runs.where(col("status").equalTo("ok"));
+        Dataset<Row> best = ok.withColumn("rank", row_number().over(Window.partitionBy(cellAndSeed)
+                        .orderBy(col("final_accuracy").desc(), col("lr"), col("warmup"))))
+                .where(col("rank").equalTo(1));
+        Dataset<Row> failed = runs.where(col("status").notEqual("ok")).groupBy(cell).agg(count(lit(1)).as("failed_runs"));
+        return best.groupBy(cell).agg(
+                        count(lit(1)).as("seeds"),
+                        avg("final_accuracy").as("mean_accuracy"),
+                        coalesce(stddev_samp("final_accuracy"), lit(0.0)).as("std_accuracy"),
+                        min("final_accuracy").as("min_accuracy"),
+                        max("final_accuracy").as("max_accuracy"),
+                        avg("best_accuracy").as("mean_best_accuracy"),
+                        avg("chance").as("chance"),
+                        avg("symbol_only").as("symbol_only"),
+                        avg("oracle").as("oracle"),
+                        avg("params").as("params"),
+                        avg("updates_per_second").as("updates_per_second"))
+                .join(failed, cellSeq(), "left")
+                .withColumn("failed_runs", coalesce(col("failed_runs"), lit(0L)))
+                .orderBy(col("task"), col("setting"), col("grammar"), col("test_split"), col("width"), col("model"));
+    }
+
+    private static scala.collection.Seq<String> cellSeq() {
+        return scala.collection.JavaConverters.asScalaBuffer(CELL).toSeq();
+    }
+
+    private static Column[] concat(Column[] a, Column b) {
+        Column[] out = java.util.Arrays.copyOf(a, a.length + 1);
+        out[a.length] = b;
+        return out;
+    }
+
+    /** Writes the summary as Parquet and as one CSV file, and prints it. */
+    public Dataset<Row> writeSummary(ResultStore store) throws IOException {
+        Dataset<Row> summary = summary(runs(store)).cache();
+        summary.coalesce(1).write().mode(SaveMode.Overwrite).parquet(new Path(store.dir(), "summary").toString());
+        writeCsv(summary, new Path(store.dir(), "summary.csv"));
+        System.out.println("summary (best run over lr and warmup per seed; mean and spread over seeds):");
+        summary.select(col("task"), col("setting"), col("grammar"), col("test_split"), col("model"), col("width"),
+                col("layers"), col("seeds"), format_number(col("mean_accuracy"), 4).as("accuracy"),
+                format_number(col("std_accuracy"), 4).as("std"), format_number(col("chance"), 4).as("chance"),
+                format_number(col("symbol_only"), 4).as("symbol_only"), format_number(col("oracle"), 4).as("oracle"),
+                col("failed_runs")).show(10_000, false);
+        return summary;
+    }
+
+    /** A single CSV file with a header, written by the driver (summaries are small). */
+    static void writeCsv(Dataset<Row> df, Path file) throws IOException {
+        StringBuilder out = new StringBuilder(String.join(",", df.columns())).append('\n');
+        for (Row r : df.collectAsList()) {
+            for (int i = 0; i < r.size(); i++) {
+                if (i > 0) {
+                    out.append(',');
+                }
+                Object v = r.get(i);
+                String s = v == null ? "" : v.toString();
+                out.append(s.contains(",") || s.contains("\"") ? '"' + s.replace("\"", "\"\"") + '"' : s);
+            }
+            out.append('\n');
+        }
+        FileSystem fs = file.getFileSystem(new org.apache.hadoop.conf.Configuration());
+        try (OutputStream o = fs.create(file, true)) {
+            o.write(out.toString().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * The latest earlier sweep with the same config hash that has a summary, if any. Sweep ids sort by
+     * date; the manifests' finish times break ties.
+     */
+    public Optional<String> previousSweep(String outputRoot, String sweepId, String configHash) throws IOException {
+        Path sweeps = new Path(new Path(outputRoot), "sweeps");
+        FileSystem fs = sweeps.getFileSystem(new org.apache.hadoop.conf.Configuration());
+        if (!fs.exists(sweeps)) {
+            return Optional.empty();
+        }
+        DatasetStore reader = new DatasetStore(outputRoot, new org.apache.hadoop.conf.Configuration());
+        String best = null;
+        for (FileStatus f : fs.listStatus(sweeps)) {
+            String id = f.getPath().getName();
+            if (id.equals(sweepId) || !fs.exists(new Path(f.getPath(), "summary"))
+                    || !fs.exists(new Path(f.getPath(), DatasetStore.MANIFEST))) {
+                continue;
+            }
+            if (reader.readManifest(f.getPath()).getString("config-hash").equals(configHash)
+                    && id.compareTo(sweepId) < 0 && (best == null || id.compareTo(best) > 0)) {
+                best = id;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /**
+     * Joins two summaries and flags cells whose mean accuracy moved by more than the larger of
+     * their spreads over seeds (with one seed there is no spread, so any change is flagged).
+     */
+    public Dataset<Row> compare(Dataset<Row> current, Dataset<Row> previous) {
+        Dataset<Row> p = previous.selectExpr(withCell("mean_accuracy as previous_accuracy",
+                "std_accuracy as previous_std", "seeds as previous_seeds"));
+        return current.join(p, cellSeq(), "full_outer")
+                .withColumn("change", col("mean_accuracy").minus(col("previous_accuracy")))
+                .withColumn("threshold", greatest(coalesce(col("std_accuracy"), lit(0.0)),
+                        coalesce(col("previous_std"), lit(0.0))))
+                .withColumn("flagged", col("change").isNull().or(abs(col("change")).gt(col("threshold"))))
+                .selectExpr(withCell("seeds", "mean_accuracy", "std_accuracy", "previous_seeds", "previous_accuracy",
+                        "previous_std", "change", "threshold", "flagged"))
+                .orderBy(col("task"), col("setting"), col("test_split"), col("model"));
+    }
+
+    private static String[] withCell(String... extra) {
+        String[] out = java.util.Arrays.copyOf(CELL.toArray(new String[0]), CELL.size() + extra.length);
+        System.arraycopy(extra, 0, out, CELL.size(), extra.length);
+        return out;
+    }
+}

@@ -1,0 +1,94 @@
+package org.selectivbench.spark;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.selectivbench.data.CodeVersion;
+import org.selectivbench.data.DatasetStore;
+
+/**
+ * The body of one Spark task of a sweep: find the device Spark gave the task, execute the run,
+ * and record the result whatever happens. An exception becomes a failed row with its reason; only
+ * a failure to write the row itself escapes (the driver then records the run as failed).
+ */
+final class RunTask {
+    private RunTask() {
+    }
+
+    /** Returns a one-line summary for the driver's progress output. */
+    static String execute(RunSpec run, String sweepId, String outputRoot, String configJson, RunExecutor executor)
+            throws IOException {
+        Configuration hadoop = new Configuration();
+        ResultStore store = new ResultStore(outputRoot, sweepId, hadoop);
+        String device = device();
+        int cores = TaskContext.get() == null ? 1 : TaskContext.get().cpus();
+        long started = System.currentTimeMillis();
+        RunResult result;
+        try {
+            RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context(sweepId, outputRoot, device, cores,
+                    store));
+            double[] refs = references(outputRoot, run, hadoop);
+            result = new RunResult(sweepId, run, RunResult.OK, "", o.params(), o.finalAccuracy(), o.bestAccuracy(),
+                    refs[0], refs[1], refs[2], o.updates(), o.trainSeconds(), o.updatesPerSecond(),
+                    o.stepsPerSecond(), o.backend(), device, CodeVersion.get(), configJson,
+                    System.currentTimeMillis(), o.curve());
+        } catch (Throwable t) {
+            result = failed(sweepId, run, reason(t), device, configJson);
+        }
+        store.write(result);
+        return summary(result, (System.currentTimeMillis() - started) / 1000.0);
+    }
+
+    static RunResult failed(String sweepId, RunSpec run, String reason, String device, String configJson) {
+        return new RunResult(sweepId, run, RunResult.FAILED, reason, 0, Double.NaN, Double.NaN, Double.NaN,
+                Double.NaN, Double.NaN, 0, 0, 0, 0, "", device, CodeVersion.get(), configJson,
+                System.currentTimeMillis(), List.of());
+    }
+
+    static String summary(RunResult r, double seconds) {
+        return r.ok() ? String.format("%s ok: accuracy %.4f (best %.4f), %.0f s", r.run().runId(), r.finalAccuracy(),
+                r.bestAccuracy(), seconds) : r.run().runId() + " FAILED: " + r.failure();
+    }
+
+    /** The GPU address Spark assigned to this task, or "cpu". */
+    static String device() {
+        TaskContext tc = TaskContext.get();
+        if (tc != null) {
+            Map<String, ResourceInformation> res = tc.resourcesJMap();
+            ResourceInformation gpu = res.get("gpu");
+            if (gpu != null && gpu.addresses().length > 0) {
+                return "gpu:" + gpu.addresses()[0];
+            }
+        }
+        return "cpu";
+    }
+
+    /** Chance, symbol-only and oracle accuracies from the test split's manifest. */
+    static double[] references(String outputRoot, RunSpec run, Configuration hadoop) {
+        DatasetStore data = new DatasetStore(outputRoot, hadoop);
+        var m = data.readManifest(data.splitDir(run.dataset(), run.testSplit()));
+        return new double[] {m.getDouble("references.chance"), m.getDouble("references.symbol-only"),
+                m.getDouble("references.oracle")};
+    }
+
+    /** The exception's class and message, and where it came from: enough to act on, one paragraph. */
+    static String reason(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String msg = t.getClass().getSimpleName() + ": " + t.getMessage();
+        if (root != t) {
+            msg += " (cause: " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+        }
+        StringWriter trace = new StringWriter();
+        t.printStackTrace(new PrintWriter(trace));
+        String[] lines = trace.toString().split("\n");
+        return lines.length > 1 ? msg + " " + lines[1].trim() : msg;
+    }
+}

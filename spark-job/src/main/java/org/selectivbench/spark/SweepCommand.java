@@ -1,0 +1,78 @@
+package org.selectivbench.spark;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.selectivbench.models.ModelConfig;
+import org.selectivbench.models.TrainConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code selectivbench sweep}: plan, validate, generate, train, evaluate, summarize, compare.
+ */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+        description = "Run the grid's training runs on Spark and write runs, curves and a summary.")
+final class SweepCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    SelectivBench.ConfigOptions options = new SelectivBench.ConfigOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        Config sb = options.load();
+        SweepPlan plan = validate(sb);
+        SparkSession spark = Spark.session(sb);
+        try {
+            SweepJob job = new SweepJob(spark, sb, new TrainingExecutor());
+            SweepJob.Summary s = job.run(plan);
+            summarize(spark, sb, job);
+            return s.failed() == 0 ? 0 : 3;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** Plans the sweep and checks every run's model and training settings before any work starts. */
+    static SweepPlan validate(Config sb) {
+        SweepPlan plan = new SweepPlan(sb);
+        Set<String> seen = new HashSet<>();
+        for (RunSpec r : plan.trainingRuns()) {
+            if (seen.add(r.modelConf() + r.trainConf())) {
+                ModelConfig.fromConfig(ConfigFactory.parseString(r.modelConf()));
+                TrainConfig.fromConfig(ConfigFactory.parseString(r.trainConf()));
+            }
+        }
+        return plan;
+    }
+
+    /** Writes and prints the summary, then the comparison with the previous sweep of the same config. */
+    static void summarize(SparkSession spark, Config sb, SweepJob job) throws java.io.IOException {
+        Aggregator agg = new Aggregator(spark);
+        Dataset<Row> summary = agg.writeSummary(job.store());
+        Optional<String> previous = agg.previousSweep(sb.getString("output-root"), job.sweepId(),
+                SweepJob.configHash(sb));
+        if (previous.isEmpty()) {
+            System.out.println("no earlier sweep of this config to compare with");
+            return;
+        }
+        Path prevDir = new ResultStore(sb.getString("output-root"), previous.get(),
+                spark.sparkContext().hadoopConfiguration()).dir();
+        Dataset<Row> cmp = agg.compare(summary, spark.read().parquet(new Path(prevDir, "summary").toString())).cache();
+        cmp.coalesce(1).write().mode(SaveMode.Overwrite).parquet(new Path(job.store().dir(), "comparison").toString());
+        Aggregator.writeCsv(cmp, new Path(job.store().dir(), "comparison.csv"));
+        long flagged = cmp.where("flagged").count();
+        System.out.printf("compared with sweep %s: %d of %d cells changed beyond their spread over seeds%n",
+                previous.get(), flagged, cmp.count());
+        if (flagged > 0) {
+            cmp.where("flagged").show(1000, false);
+        }
+    }
+}

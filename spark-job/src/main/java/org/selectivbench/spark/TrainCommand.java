@@ -1,0 +1,72 @@
+package org.selectivbench.spark;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code selectivbench train --set model=NAME --set task=NAME}: one training run on this machine,
+ * its learning curve printed as it goes. The datasets are generated (or found) first; the run is
+ * recorded like a sweep's, under {@code output-root/sweeps/train/}.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train one model on one task locally and print its learning curve and final accuracy.")
+final class TrainCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    SelectivBench.ConfigOptions options = new SelectivBench.ConfigOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        Config sb = single(options.load());
+        SweepPlan plan = SweepCommand.validate(sb);
+        if (plan.trainingRuns().size() != 1 || !plan.evaluationRuns().isEmpty()) {
+            throw new IllegalArgumentException("train runs one training run; grid.tasks = "
+                    + sb.getStringList("grid.tasks") + " is " + plan.trainingRuns().size() + " training and "
+                    + plan.evaluationRuns().size() + " evaluation runs (use task=task1, task2 or task3, or sweep)");
+        }
+        RunSpec run = plan.trainingRuns().get(0);
+        SparkSession spark = Spark.session(sb);
+        try {
+            new GenerateJob(spark, sb).run(plan.datasets());
+        } finally {
+            spark.stop();
+        }
+        System.out.println("run " + run.runId() + ": " + run.coordinates());
+        System.out.println("   update        lr    train loss  test accuracy   elapsed");
+        TrainingExecutor executor = new TrainingExecutor(p -> System.out.printf(Locale.ROOT,
+                "%9d  %9.3g  %12.4f  %13.4f  %7.1f s%n", p.step(), p.lr(), p.loss(), p.accuracy(), p.elapsedSeconds()));
+        String root = sb.getString("output-root");
+        ResultStore store = new ResultStore(root, "train", new Configuration());
+        int cores = Runtime.getRuntime().availableProcessors();
+        RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context("train", root, "cpu", cores, store));
+        double[] refs = RunTask.references(root, run, new Configuration());
+        store.write(new RunResult("train", run, RunResult.OK, "", o.params(), o.finalAccuracy(), o.bestAccuracy(),
+                refs[0], refs[1], refs[2], o.updates(), o.trainSeconds(), o.updatesPerSecond(), o.stepsPerSecond(),
+                o.backend(), "cpu", org.selectivbench.data.CodeVersion.get(), Settings.render(sb),
+                System.currentTimeMillis(), o.curve()));
+        System.out.printf(Locale.ROOT, "final accuracy %.4f (best %.4f) on %s; chance %.4f, symbol-only %.4f,"
+                        + " oracle %.4f%n%,d parameters, %d updates, %.2f updates/s, %,.0f time steps/s (%s)%n",
+                o.finalAccuracy(), o.bestAccuracy(), run.testSplit(), refs[0], refs[1], refs[2], o.params(),
+                o.updates(), o.updatesPerSecond(), o.stepsPerSecond(), o.backend());
+        return 0;
+    }
+
+    /** The grid reduced to the model, width, layers, learning rate, warmup and seed of the model and train blocks. */
+    static Config single(Config sb) {
+        return ConfigFactory.parseMap(java.util.Map.of(
+                "grid.models", List.of(sb.getString("model.name")),
+                "grid.widths", List.of(sb.getInt("model.width")),
+                "grid.layers", List.of(sb.getInt("model.layers")),
+                "grid.learning-rates", List.of(sb.getDouble("train.lr")),
+                "grid.warmups", List.of(sb.getInt("train.warmup")),
+                "grid.seeds", List.of(sb.getLong("train.seed")),
+                "grid.grammars", List.of(java.util.Map.of()),
+                "grid.settings", java.util.Map.of())).withFallback(sb);
+    }
+}
