@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "selectivbench", mixinStandardHelpOptions = true, version = "selectivbench 0.1",
         description = "SelectivBench on Spark: datasets, training sweeps and reports.",
-        subcommands = {SelectivBench.Generate.class, SelectivBench.Plan.class, TrainCommand.class, SweepCommand.class,
-                DataBench.class})
+        subcommands = {SelectivBench.Generate.class, SelectivBench.Plan.class, TrainCommand.class,
+                SweepCommand.class, BenchCommand.class, DataBench.class})
 public final class SelectivBench implements Runnable {
 
     /** Options every command takes. */
@@ -76,6 +76,15 @@ public final class SelectivBench implements Runnable {
         }
     }
 
+    /** Bad input (a wrong key, value or file) ends with one clear line and exit status 2, no stack trace. */
+    static final CommandLine.IExecutionExceptionHandler BAD_INPUT = (e, cmd, parsed) -> {
+        if (e instanceof IllegalArgumentException || e instanceof com.typesafe.config.ConfigException) {
+            cmd.getErr().println("error: " + e.getMessage());
+            return 2;
+        }
+        throw e;
+    };
+
     @Override
     public void run() {
         CommandLine.usage(this, System.out);
@@ -83,14 +92,7 @@ public final class SelectivBench implements Runnable {
 
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new SelectivBench());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException) {
-                // Bad input: one clear line, no stack trace.
-                cmd.getErr().println("error: " + e.getMessage());
-                return 2;
-            }
-            throw e;
-        });
+        cli.setExecutionExceptionHandler(BAD_INPUT);
         System.exit(cli.execute(args));
     }
 }

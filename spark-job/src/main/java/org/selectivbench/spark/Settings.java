@@ -55,9 +55,10 @@ public final class Settings {
         String key = assignment.substring(0, eq).trim();
         String value = assignment.substring(eq + 1).trim();
         // Shorthands for the commonest overrides: model=NAME and task=NAME.
-        if (key.equals("model")) {
+        boolean name = value.matches("[A-Za-z0-9_]+");
+        if (key.equals("model") && name) {
             key = "model.name";
-        } else if (key.equals("task")) {
+        } else if (key.equals("task") && name) {
             key = "grid.tasks";
             value = "[" + value + "]";
         }

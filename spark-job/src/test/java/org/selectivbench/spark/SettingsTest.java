@@ -28,6 +28,14 @@ class SettingsTest {
     }
 
     @Test
+    void modelAndTaskShorthands() {
+        Config sb = Settings.load(null, List.of("model=gla", "task=task3", "model={width=8}"));
+        assertEquals("gla", sb.getString("model.name"));
+        assertEquals(8, sb.getInt("model.width"));
+        assertEquals(List.of("task3"), sb.getStringList("grid.tasks"));
+    }
+
+    @Test
     void badInputNamesTheKeyOrFile() {
         assertError("grammr", () -> Settings.load(null, List.of("grammr.depth=3")));
         assertError("nope.conf", () -> Settings.load(new File("nope.conf"), List.of()));

@@ -1,0 +1,54 @@
+package org.selectivbench.spark;
+
+import java.io.File;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.selectivbench.models.ModelBench;
+import org.selectivbench.models.ModelConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code selectivbench bench}: ms per training step and per evaluation step of every model at one shape. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time one training step and one evaluation step per model; prints figures and writes --out.")
+final class BenchCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    SelectivBench.ConfigOptions options = new SelectivBench.ConfigOptions();
+
+    @Option(names = "--models", split = ",", description = "models to time (default: all)")
+    List<String> models = ModelConfig.MODELS;
+
+    @Option(names = "--batch", description = "default: ${DEFAULT-VALUE}")
+    int batch = ModelBench.Shape.defaults().batch();
+
+    @Option(names = "--steps", description = "time steps per example (default: ${DEFAULT-VALUE})")
+    int steps = ModelBench.Shape.defaults().steps();
+
+    @Option(names = "--width", description = "default: ${DEFAULT-VALUE}")
+    int width = ModelBench.Shape.defaults().width();
+
+    @Option(names = "--layers", description = "default: ${DEFAULT-VALUE}")
+    int layers = ModelBench.Shape.defaults().layers();
+
+    @Option(names = "--vocab", description = "default: ${DEFAULT-VALUE}")
+    int vocab = ModelBench.Shape.defaults().vocab();
+
+    @Option(names = "--classes", description = "default: ${DEFAULT-VALUE}")
+    int classes = ModelBench.Shape.defaults().classes();
+
+    @Option(names = "--reps", description = "timed repetitions; the median is reported (default: ${DEFAULT-VALUE})")
+    int reps = ModelBench.Shape.defaults().reps();
+
+    @Option(names = "--out", description = "file for the figures (default: ${DEFAULT-VALUE})")
+    File out = new File("out/bench-models.txt");
+
+    @Override
+    public Integer call() throws Exception {
+        ModelConfig base = ModelConfig.fromConfig(options.load().getConfig("model"));
+        ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps),
+                out.toPath());
+        System.out.println("figures written to " + out);
+        return 0;
+    }
+}
