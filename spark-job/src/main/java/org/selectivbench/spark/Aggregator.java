@@ -60,7 +60,8 @@ public final class Aggregator {
                         avg("oracle").as("oracle"),
                         avg("params").as("params"),
                         avg("updates_per_second").as("updates_per_second"))
-                .join(failed, cellSeq(), "left")
+                .join(failed, cellSeq(), "full_outer") // a cell whose runs all failed still shows
+                .withColumn("seeds", coalesce(col("seeds"), lit(0L)))
                 .withColumn("failed_runs", coalesce(col("failed_runs"), lit(0L)))
                 .orderBy(col("task"), col("setting"), col("grammar"), col("test_split"), col("width"), col("model"));
     }
@@ -109,30 +110,34 @@ public final class Aggregator {
         }
     }
 
-    /**
-     * The latest earlier sweep with the same config hash that has a summary, if any. Sweep ids sort by
-     * date; the manifests' finish times break ties.
-     */
+    /** The latest earlier sweep with the same config hash that has a summary, if any (ids sort by date). */
     public Optional<String> previousSweep(String outputRoot, String sweepId, String configHash) throws IOException {
+        return sweeps(outputRoot, configHash).stream().filter(id -> id.compareTo(sweepId) < 0)
+                .reduce((a, b) -> b);
+    }
+
+    /** The latest sweep of this config hash that has a summary, if any. */
+    public static Optional<String> latestSweep(String outputRoot, String configHash) throws IOException {
+        return sweeps(outputRoot, configHash).stream().reduce((a, b) -> b);
+    }
+
+    /** Ids of the summarized sweeps of one config hash, in order. */
+    private static List<String> sweeps(String outputRoot, String configHash) throws IOException {
         Path sweeps = new Path(new Path(outputRoot), "sweeps");
-        FileSystem fs = sweeps.getFileSystem(new org.apache.hadoop.conf.Configuration());
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        FileSystem fs = sweeps.getFileSystem(conf);
+        java.util.TreeSet<String> out = new java.util.TreeSet<>();
         if (!fs.exists(sweeps)) {
-            return Optional.empty();
+            return List.of();
         }
-        DatasetStore reader = new DatasetStore(outputRoot, new org.apache.hadoop.conf.Configuration());
-        String best = null;
+        DatasetStore reader = new DatasetStore(outputRoot, conf);
         for (FileStatus f : fs.listStatus(sweeps)) {
-            String id = f.getPath().getName();
-            if (id.equals(sweepId) || !fs.exists(new Path(f.getPath(), "summary"))
-                    || !fs.exists(new Path(f.getPath(), DatasetStore.MANIFEST))) {
-                continue;
-            }
-            if (reader.readManifest(f.getPath()).getString("config-hash").equals(configHash)
-                    && id.compareTo(sweepId) < 0 && (best == null || id.compareTo(best) > 0)) {
-                best = id;
+            if (fs.exists(new Path(f.getPath(), "summary")) && fs.exists(new Path(f.getPath(), DatasetStore.MANIFEST))
+                    && reader.readManifest(f.getPath()).getString("config-hash").equals(configHash)) {
+                out.add(f.getPath().getName());
             }
         }
-        return Optional.ofNullable(best);
+        return List.copyOf(out);
     }
 
     /**

@@ -16,11 +16,18 @@ final class FakeExecutor implements RunExecutor {
     private final String log;
     private final Set<String> failingModels;
     private final long sleepMillis;
+    private final double offset;
 
     FakeExecutor(Path log, Set<String> failingModels, long sleepMillis) {
+        this(log, failingModels, sleepMillis, 0);
+    }
+
+    /** {@code offset} is added to every accuracy: two sweeps with different offsets differ everywhere. */
+    FakeExecutor(Path log, Set<String> failingModels, long sleepMillis, double offset) {
         this.log = log.toString();
         this.failingModels = Set.copyOf(failingModels);
         this.sleepMillis = sleepMillis;
+        this.offset = offset;
     }
 
     @Override
@@ -33,7 +40,7 @@ final class FakeExecutor implements RunExecutor {
         if (failingModels.contains(run.model())) {
             throw new IllegalStateException("loss became NaN at update 3 (fake)");
         }
-        double acc = accuracy(run);
+        double acc = accuracy(run) + offset;
         return new Outcome(1000 + run.width(), acc, acc + 0.01, 10, 1.0, 10.0, 4000.0, "fake",
                 List.of(new RunResult.CurvePoint(5, 1e-3, 2.0, acc / 2, 0.5),
                         new RunResult.CurvePoint(10, 0.0, 1.0, acc, 1.0)));
