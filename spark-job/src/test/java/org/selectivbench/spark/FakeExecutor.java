@@ -13,6 +13,9 @@ import java.util.Set;
  * told to, and reports an accuracy derived from the run's coordinates.
  */
 final class FakeExecutor implements RunExecutor {
+    /** A run of this model kills the JVM it runs in: a lost executor, in local-cluster mode. */
+    static final String KILLS_ITS_EXECUTOR = "s4d";
+
     private final String log;
     private final Set<String> failingModels;
     private final long sleepMillis;
@@ -39,6 +42,9 @@ final class FakeExecutor implements RunExecutor {
         Thread.sleep(sleepMillis);
         if (failingModels.contains(run.model())) {
             throw new IllegalStateException("loss became NaN at update 3 (fake)");
+        }
+        if (run.model().equals(KILLS_ITS_EXECUTOR)) {
+            Runtime.getRuntime().halt(137); // as the OOM killer would: no exception, no cleanup
         }
         double acc = accuracy(run) + offset;
         return new Outcome(1000 + run.width(), acc, acc + 0.01, 10, 1.0, 10.0, 4000.0, "fake",

@@ -15,19 +15,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * GPU scheduling without GPUs: Spark's local-cluster mode (a real standalone worker with executor
- * JVMs) and a discovery script that announces two GPUs. Two runs scheduled at once must each get
- * their own address, and record it. (local[N] mode cannot do this: GPU tasks hang there.)
+ * Sweeps on a real (one-machine) cluster: Spark's local-cluster mode, a standalone worker with
+ * executor JVMs, and a discovery script that announces two GPUs.
+ *
+ * <p>GPU scheduling without GPUs: two runs scheduled at once must each get their own address, and
+ * record it (local[N] mode cannot do this: GPU tasks hang there). A lost executor: a run whose JVM
+ * dies is recorded as failed with the reason, and the other runs finish.
  *
  * <p>The executor JVMs are launched the standalone way, which needs SPARK_HOME with a jars/
  * folder and SPARK_SCALA_VERSION; the surefire configuration sets both, the test makes the folder.
  */
-class GpuSchedulingTest {
+class LocalClusterTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void eachConcurrentRunGetsItsOwnGpu() throws Exception {
+    private SparkSession cluster(String... conf) throws Exception {
         String sparkHome = System.getenv("SPARK_HOME");
         assertNotNull(sparkHome, "surefire sets SPARK_HOME for this test");
         Files.createDirectories(Path.of(sparkHome, "jars"));
@@ -36,14 +38,22 @@ class GpuSchedulingTest {
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
 
         LocalSpark.stop();
-        SparkSession spark = SparkSession.builder().master("local-cluster[1,2,1024]").appName("gpu-test")
+        SparkSession.Builder b = SparkSession.builder().master("local-cluster[1,2,1024]").appName("cluster-test")
                 .config("spark.worker.resource.gpu.amount", "2")
                 .config("spark.worker.resource.gpu.discoveryScript", script.toString())
                 .config("spark.executor.resource.gpu.amount", "2")
                 .config("spark.task.resource.gpu.amount", "1")
                 .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                .config("spark.ui.enabled", "false")
-                .getOrCreate();
+                .config("spark.ui.enabled", "false");
+        for (int i = 0; i < conf.length; i += 2) {
+            b.config(conf[i], conf[i + 1]);
+        }
+        return b.getOrCreate();
+    }
+
+    @Test
+    void eachConcurrentRunGetsItsOwnGpu() throws Exception {
+        SparkSession spark = cluster();
         try {
             Config sb = Settings.load(null, SweepJobTest.tiny(tmp.resolve("out"), "grid.tasks=[task1]",
                     "grid.seeds=[1]", "grid.learning-rates=[1e-3]"));
@@ -54,6 +64,28 @@ class GpuSchedulingTest {
             Set<String> devices = new HashSet<>();
             rows.forEach(r -> devices.add(r.getString(0)));
             assertEquals(Set.of("gpu:0", "gpu:1"), devices);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
+    void aLostExecutorFailsOnlyItsRun() throws Exception {
+        // One run at a time per executor: a dying executor takes down every task running in it, and
+        // those are recorded as failed too (a rerun retries them); here only the culprit runs there.
+        SparkSession spark = cluster("spark.task.maxFailures", "2", "spark.task.cpus", "2");
+        try {
+            Config sb = Settings.load(null, SweepJobTest.tiny(tmp.resolve("lost"), "grid.tasks=[task1]",
+                    "grid.seeds=[1]", "grid.learning-rates=[1e-3]",
+                    "grid.models=[mamba2, " + FakeExecutor.KILLS_ITS_EXECUTOR + ", gla]"));
+            SweepJob job = new SweepJob(spark, sb, new FakeExecutor(tmp.resolve("log2"), Set.of(), 500));
+            SweepJob.Summary s = job.run(new SweepPlan(sb));
+            assertEquals(2, s.succeeded());
+            assertEquals(1, s.failed());
+            Row lost = new Aggregator(spark).runs(job.store()).where("status = 'failed'").first();
+            assertEquals(FakeExecutor.KILLS_ITS_EXECUTOR, lost.getAs("model"));
+            String reason = lost.getAs("failure");
+            assertTrue(reason.contains("Spark task failed") && reason.contains("137"), reason);
         } finally {
             spark.stop();
         }
