@@ -87,7 +87,8 @@ public record DatasetSpec(GrammarSpec grammar, TaskSpec task, DataSpec data) imp
         return out;
     }
 
-    static String sha256(String s) {
+    /** Hex SHA-256 of a string: the hash behind dataset, run and config ids. */
+    public static String sha256(String s) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(s.getBytes(StandardCharsets.UTF_8)));

@@ -32,16 +32,20 @@ final class RunTask {
         try {
             RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context(sweepId, outputRoot, device, cores,
                     store));
-            double[] refs = references(outputRoot, run, hadoop);
-            result = new RunResult(sweepId, run, RunResult.OK, "", o.params(), o.finalAccuracy(), o.bestAccuracy(),
-                    refs[0], refs[1], refs[2], o.updates(), o.trainSeconds(), o.updatesPerSecond(),
-                    o.stepsPerSecond(), o.backend(), device, CodeVersion.get(), configJson,
-                    System.currentTimeMillis(), o.curve());
+            result = succeeded(sweepId, run, o, references(outputRoot, run, hadoop), device, configJson);
         } catch (Throwable t) {
             result = failed(sweepId, run, reason(t), device, configJson);
         }
         store.write(result);
         return summary(result, (System.currentTimeMillis() - started) / 1000.0);
+    }
+
+    /** The row of a run that finished; refs are chance, symbol-only and oracle. */
+    static RunResult succeeded(String sweepId, RunSpec run, RunExecutor.Outcome o, double[] refs, String device,
+                               String configJson) {
+        return new RunResult(sweepId, run, RunResult.OK, "", o.params(), o.finalAccuracy(), o.bestAccuracy(),
+                refs[0], refs[1], refs[2], o.updates(), o.trainSeconds(), o.updatesPerSecond(), o.stepsPerSecond(),
+                o.backend(), device, CodeVersion.get(), configJson, System.currentTimeMillis(), o.curve());
     }
 
     static RunResult failed(String sweepId, RunSpec run, String reason, String device, String configJson) {

@@ -62,7 +62,7 @@ public final class SweepJob {
         for (String block : List.of("grid", "grammar", "data", "tasks", "model", "train")) {
             s.append(block).append(SweepPlan.canonical(sb.getConfig(block)));
         }
-        return SweepPlan.sha256(s.toString()).substring(0, 10);
+        return org.selectivbench.data.DatasetSpec.sha256(s.toString()).substring(0, 10);
     }
 
     public String sweepId() {

@@ -4,10 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -91,7 +88,7 @@ public final class SweepPlan {
                 .withFallback(sb.getConfig("train"));
         String canonical = "v" + RUN_FORMAT + "|" + dataset.key() + "|" + testSplit + "|" + trainsRun + "|"
                 + canonical(modelConf) + "|" + canonical(trainConf);
-        String id = String.format(Locale.ROOT, "%s-%s-s%d-%s", model, task, seed, sha256(canonical).substring(0, 12));
+        String id = String.format(Locale.ROOT, "%s-%s-s%d-%s", model, task, seed, DatasetSpec.sha256(canonical).substring(0, 12));
         return new RunSpec(id, task, setting, seed, model, width, depth, lr, warmup, dataset, testSplit,
                 trainsRun, json(modelConf), json(trainConf));
     }
@@ -115,15 +112,6 @@ public final class SweepPlan {
 
     static String json(Config c) {
         return c.root().render(ConfigRenderOptions.concise());
-    }
-
-    static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     public DatasetPlan datasets() {

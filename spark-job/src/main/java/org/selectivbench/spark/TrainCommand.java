@@ -46,10 +46,7 @@ final class TrainCommand implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context("train", root, "cpu", cores, store));
         double[] refs = RunTask.references(root, run, new Configuration());
-        store.write(new RunResult("train", run, RunResult.OK, "", o.params(), o.finalAccuracy(), o.bestAccuracy(),
-                refs[0], refs[1], refs[2], o.updates(), o.trainSeconds(), o.updatesPerSecond(), o.stepsPerSecond(),
-                o.backend(), "cpu", org.selectivbench.data.CodeVersion.get(), Settings.render(sb),
-                System.currentTimeMillis(), o.curve()));
+        store.write(RunTask.succeeded("train", run, o, refs, "cpu", Settings.render(sb)));
         System.out.printf(Locale.ROOT, "final accuracy %.4f (best %.4f) on %s; chance %.4f, symbol-only %.4f,"
                         + " oracle %.4f%n%,d parameters, %d updates, %.2f updates/s, %,.0f time steps/s (%s)%n",
                 o.finalAccuracy(), o.bestAccuracy(), run.testSplit(), refs[0], refs[1], refs[2], o.params(),
