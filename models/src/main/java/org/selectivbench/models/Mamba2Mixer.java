@@ -8,7 +8,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * Mamba2 (SPEC 6): per head S = exp(dt A) S + dt x B^T (scalar decay per head), y = S C + D x,
  * out = Linear(RMSNorm(y * SiLU(z)) * w). Inner width di = expand * d, head dim P = d / H,
  * nH = di / P heads; one input projection to [z, x, B, C, dt]; short conv (with bias) over x, B, C.
- * The scan is {@link Scans#scalarDecay} with q = C, k = B, v = dt x, a = dt A (S transposed).
+ * The scan is {@link Scans#sharedKeyDecay} with q = C, k = B (shared by the heads), v = dt x, a = dt A.
  */
 final class Mamba2Mixer implements Mixer {
     private final ModelConfig c;
@@ -37,15 +37,14 @@ final class Mamba2Mixer implements Mixer {
             // transition exp(a) kept >= floor: exp(a') = floor + (1 - floor) exp(a)
             a = sd.math().log(sd.math().exp(a).mul(1 - c.forgetFloor()).add(c.forgetFloor()));
         }
-        // Per-head sequences [B*nH, T, .]: B and C are shared by the heads, so tile them.
+        // B and C are shared by the heads: the scan contracts them once instead of tiling them to
+        // [B*nH, T, N] (with d-state 128 that tiling made the largest tensors of the graph).
         SDVariable xh = x.reshape(-1, t, nh, pd);
-        SDVariable v = xh.mul(dt.reshape(-1, t, nh, 1)).permute(0, 2, 1, 3).reshape(-1, t, pd);
-        SDVariable kk = sd.tile(bm.reshape(-1, 1, t, n), 1, nh, 1, 1).reshape(-1, t, n);
-        SDVariable q = sd.tile(cm.reshape(-1, 1, t, n), 1, nh, 1, 1).reshape(-1, t, n);
-        SDVariable ah = a.reshape(-1, t, nh).permute(0, 2, 1).reshape(-1, t);
-        SDVariable y = Scans.scalarDecay(g, p + ".ssd", q, kk, v, ah, n, pd, c.chunkSize());
+        SDVariable v = xh.mul(dt.reshape(-1, t, nh, 1)).reshape(-1, di); // rows [B*T, nH*P]
+        SDVariable y = Scans.sharedKeyDecay(g, p + ".ssd", cm.reshape(-1, t, n), bm.reshape(-1, t, n), v, a,
+                nh, n, pd, c.chunkSize());
         SDVariable skip = xh.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), nh, 1)).reshape(-1, di);
-        y = Blocks.fromHeads(y, t, nh, pd).add(skip);
+        y = y.add(skip);
         SDVariable gated = y.mul(Blocks.silu(sd, z));
         return g.linear(p + ".out", Blocks.rmsNorm(g, p + ".norm", gated, di), di, d, false);
     }

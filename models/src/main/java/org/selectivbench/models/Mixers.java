@@ -11,6 +11,9 @@ public final class Mixers {
             case "linear_attention" -> new LinearAttentionMixer(c);
             case "mamba2" -> new Mamba2Mixer(c);
             case "lstm" -> new LstmMixer(c);
+            case "delta_net" -> new DeltaNetMixer(c);
+            case "gated_delta_net" -> new GatedDeltaNetMixer(c);
+            case "gated_delta_product" -> new GatedDeltaProductMixer(c);
             // GruMixer (SameDiff's fused gru op) fails the gradient check in M2.1: every gradient through
             // the op is off by up to 100%. Until a correct GRU exists, selecting it is an error.
             case "gru" -> throw new UnsupportedOperationException("model gru is not implemented yet"

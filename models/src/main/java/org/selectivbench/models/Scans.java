@@ -95,4 +95,75 @@ public final class Scans {
         SDVariable inter = sd.mmul(qc.mul(sd.math().exp(cs).reshape(-1, c, 1)), entering);
         return intra.add(inter).reshape(-1, t, vDim);
     }
+
+    /**
+     * {@link #scalarDecay} for heads that share q and k (Mamba2's SSD: C and B are shared by the
+     * heads, v = dt x and the decay a = dt A are per head), without tiling q and k over the heads:
+     * every product that involves them is taken once and contracted before anything is expanded to
+     * the heads. Scores q k^T are [B*n, C, C] for all heads (the per-head decay mask multiplies them);
+     * a chunk's end state uses k^T (exp(cs_last - cs) v) (the decay moves onto v, P wide, not onto k,
+     * N wide), and the entering state's readout is exp(cs) (q S) for all heads in one matmul. With
+     * Mamba2's d-state 128 and 8 heads this keeps [B, heads, T, N] tensors out of the graph.
+     * Same semantics and masking as {@link #scalarDecay}, per head h:
+     * S_t = exp(a_t,h) S_{t-1} + k_t v_t,h^T, o_t,h = S_t^T q_t.
+     *
+     * @param q [B, T, N] shared by the heads
+     * @param k [B, T, N] shared by the heads
+     * @param v [B*T, H*P] rows, columns (head, p)
+     * @param a [B*T, H] log decay (<= 0)
+     * @return o [B*T, H*P] rows, columns (head, p)
+     */
+    public static SDVariable sharedKeyDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                            SDVariable a, int heads, int nDim, int pDim, int chunkSize) {
+        SameDiff sd = g.sd();
+        int t = g.steps();
+        int c = chunk(t, chunkSize);
+        int n = t / c;
+        int h = heads;
+        SDVariable qc = q.reshape(-1, c, nDim); // [B*n, C, N]
+        SDVariable kc = k.reshape(-1, c, nDim);
+        SDVariable scores = sd.mmul(qc, kc, false, true, false); // [B*n, C, C], all heads
+        // per-head chunk-local cumulative log decay, rows (b, chunk, head): [B*n*H, C]
+        SDVariable ah = a.reshape(-1, c, h).permute(0, 2, 1).reshape(-1, c);
+        SDVariable upper = g.constant(name + ".cumsum", Blocks.matrix(c, (i, j) -> i <= j, 1, 0));
+        SDVariable cs = ah.mmul(upper);
+        SDVariable seg = cs.reshape(-1, c, 1).sub(cs.reshape(-1, 1, c))
+                .add(g.constant(name + ".maskbias", Blocks.matrix(c, (i, j) -> j <= i, 0, Blocks.MASKED)));
+        SDVariable decayMask = sd.math().exp(seg).reshape(-1, h, c, c); // [B*n, H, C, C]
+        SDVariable weighted = decayMask.mul(scores.reshape(-1, 1, c, c)).reshape(-1, c, c); // [B*n*H, C, C]
+        SDVariable vh = v.reshape(-1, c, h, pDim).permute(0, 2, 1, 3).reshape(-1, c, pDim); // [B*n*H, C, P]
+        SDVariable intra = sd.mmul(weighted, vh); // [B*n*H, C, P]
+        if (n == 1) {
+            return intra.reshape(-1, h, c, pDim).permute(0, 2, 1, 3).reshape(-1, h * pDim);
+        }
+        SDVariable last = cs.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [B*n*H, 1]
+        SDVariable toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
+        // decayed values, back to [B*n, C, H*P], then one contraction with k for all heads
+        SDVariable vEnd = vh.mul(toEnd).reshape(-1, h, c, pDim).permute(0, 2, 1, 3).reshape(-1, c, h * pDim);
+        SDVariable chunkState = sd.mmul(kc, vEnd, true, false, false); // [B*n, N, H*P]
+        // per (b, head): chunk states as rows [n, N*P]
+        SDVariable states = chunkState.reshape(-1, n, nDim, h, pDim).permute(0, 3, 1, 2, 4)
+                .reshape(-1, n, nDim * pDim); // [B*H, n, N*P]
+        double[][] between = new double[n][n * n];
+        for (int m = 0; m < n; m++) {
+            for (int ci = 0; ci < n; ci++) {
+                for (int cj = 0; cj < n; cj++) {
+                    between[m][ci * n + cj] = cj < m && m < ci ? 1 : 0;
+                }
+            }
+        }
+        // chunk totals per (b, head): [B*H, n]
+        SDVariable tot = last.reshape(-1, n, h).permute(0, 2, 1).reshape(-1, n);
+        SDVariable chunkSeg = tot.mmul(g.constant(name + ".between", org.nd4j.linalg.factory.Nd4j.createFromArray(between)))
+                .reshape(-1, n, n)
+                .add(g.constant(name + ".strictbias", Blocks.matrix(n, (i, j) -> j < i, 0, Blocks.MASKED)));
+        SDVariable entering = sd.mmul(sd.math().exp(chunkSeg), states); // [B*H, n, N*P]
+        SDVariable enter = entering.reshape(-1, h, n, nDim, pDim).permute(0, 2, 3, 1, 4)
+                .reshape(-1, nDim, h * pDim); // [B*n, N, H*P]
+        SDVariable qs = sd.mmul(qc, enter).reshape(-1, c, h, pDim); // [B*n, C, H, P]
+        SDVariable csRows = sd.math().exp(cs).reshape(-1, h, c).permute(0, 2, 1).reshape(-1, c, h, 1);
+        SDVariable inter = qs.mul(csRows);
+        SDVariable intraRows = intra.reshape(-1, h, c, pDim).permute(0, 2, 1, 3);
+        return intraRows.add(inter).reshape(-1, h * pDim);
+    }
 }

@@ -7,6 +7,9 @@ import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.autodiff.samediff.internal.InferenceSession;
+import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
@@ -117,17 +120,42 @@ public final class SequenceModel {
                 x = layerNorm(g, p + ".mlp_ln", x.add(g.dropout(p + ".mlp", mlp, d)), d);
             }
         }
-        SDVariable logits = g.linear("dec", x, d, classes, true);
+        // Decoder with its bias folded into the matmul ([x, 1] times [W; b]): the [B*T, classes]
+        // logits are the largest arrays of the step, and a separate bias add costs one more of them
+        // forward and another in backprop. Parameters stay dec.w [d, classes] and dec.b [classes].
+        double bound = 1.0 / Math.sqrt(d);
+        SDVariable decW = g.param("dec.w", ParamStore.Init.uniform(bound), d, classes);
+        SDVariable decB = g.param("dec.b", ParamStore.Init.uniform(bound), classes);
+        SDVariable ones = sd.placeHolder("ones", dt, -1, 1);
+        SDVariable logits = sd.concat(1, x, ones).mmul(sd.concat(0, decW, decB.reshape(1, classes)));
         logits.rename("logits");
-        sd.nn().softmax("probs", logits, 1);
         SDVariable targets = sd.placeHolder("targets", DataType.INT32, -1);
         SDVariable weights = sd.placeHolder("weights", dt, -1);
-        SDVariable onehot = sd.oneHot(targets, classes, -1, 1.0, 0.0, dt);
-        // logSoftmax(x, dim) fails in M2.1 ("Error setting property ... LogSoftMax"); the no-arg form uses the last axis.
-        SDVariable logp = sd.nn().logSoftmax(logits).mul(onehot).sum(1);
-        logp.mul(weights).sum().neg().rename("loss");
+        crossEntropy(sd, logits, targets, weights, classes, dt);
         sd.setLossVariables("loss");
         return new Graph(sd, t, List.copyOf(g.paramNames()), Map.copyOf(g.dropoutMasks()));
+    }
+
+    /**
+     * Adds "probs" (softmax of the logits) and "loss" = sum_rows weight * (logsumexp(logits) -
+     * logit[target]). The [B*T, classes] arrays are the largest of a step, so the form keeps them
+     * few and uses only plain elementwise ops and reductions over them: M2.1's logSoftmax and its
+     * backprop took about 0.9 s each at the bench shape, its fused softmax_cross_entropy_loss 1.1 s
+     * forward and 1.8 s back, where an elementwise op on such an array takes a few tens of ms.
+     * The row maximum that keeps exp from overflowing is passed through an integer cast: it is a
+     * constant shift (logsumexp does not depend on it), so no gradient needs to flow through it,
+     * and an integer-typed variable is not differentiated (no [B*T, classes] reduce_max backprop).
+     */
+    static void crossEntropy(SameDiff sd, SDVariable logits, SDVariable targets, SDVariable weights, int classes,
+                             DataType dt) {
+        SDVariable shift = logits.max(true, 1).castTo(DataType.INT32).castTo(dt); // floor(max) per row, [R, 1]
+        SDVariable e = sd.math().exp(logits.sub(shift)); // <= e
+        SDVariable sum = e.sum(true, 1); // [R, 1]
+        e.div("probs", sum);
+        SDVariable lse = sd.math().log(sum).add(shift).reshape(-1);
+        SDVariable onehot = sd.oneHot(targets, classes, -1, 1.0, 0.0, dt);
+        SDVariable picked = logits.mul(onehot).sum(1);
+        lse.sub(picked).mul(weights).sum().rename("loss");
     }
 
     private static SDVariable layerNorm(GraphBuilder g, String name, SDVariable x, int d) {
@@ -163,6 +191,7 @@ public final class SequenceModel {
         ph.put("input", Nd4j.create(in, new long[] {b.batch(), t, vocab}, dt));
         ph.put("targets", Nd4j.createFromArray(targets));
         ph.put("weights", Nd4j.create(weights, new long[] {rows}, dt));
+        ph.put("ones", Nd4j.ones(dt, rows, 1));
         double keep = 1 - config.dropout();
         for (Map.Entry<String, Integer> e : g.dropoutMasks().entrySet()) {
             INDArray mask = Nd4j.createUninitialized(dt, rows, e.getValue());
@@ -177,9 +206,36 @@ public final class SequenceModel {
         return ph;
     }
 
+    /**
+     * Lets SameDiff's per-session array cache hold a whole step's arrays. Its default (a quarter of
+     * JavaCPP's max bytes, 1.5 GB at -Xmx6g) is smaller than one training step's working set at the
+     * bench shape, so every step freed and re-allocated gigabytes: fresh native pages are zeroed by
+     * the kernel on first touch (high sys time) and freed arrays waited for the GC (resident memory
+     * grew about 3 GB per step). With a large cache the arrays of one step are reused by the next.
+     * Fraction of {@link Pointer#maxBytes()}: -Dselectivbench.arrayCacheFraction (default 0.9).
+     */
+    static void tuneArrayCache(SameDiff sd) {
+        if (sd == null) {
+            return;
+        }
+        double frac = Double.parseDouble(System.getProperty("selectivbench.arrayCacheFraction", "0.9"));
+        long target = (long) (frac * Pointer.maxBytes());
+        for (InferenceSession s : sd.getSessions().values()) {
+            if (s.getMmgr() instanceof ArrayCacheMemoryMgr a && a.getMaxCacheBytes() != target) {
+                a.setMaxCacheBytes(target);
+            }
+        }
+    }
+
+    private static void tuneArrayCaches(Graph g) {
+        tuneArrayCache(g.sd());
+        tuneArrayCache(g.sd().getFunction("grad"));
+    }
+
     /** Loss and gradients of one batch (dropout on when {@code train}). */
     public StepResult lossAndGradients(EncodedBatch b, boolean train) {
         Graph g = graph(paddedSteps(b.steps()));
+        tuneArrayCaches(g);
         OutAndGrad r = g.sd().calculateGradientsAndOutputs(feed(b, g, train), List.of("loss"), g.paramNames());
         return new StepResult(r.getOutputs().get("loss").getDouble(0), r.getGradients());
     }
@@ -187,6 +243,7 @@ public final class SequenceModel {
     /** Evaluation loss (dropout off). */
     public double loss(EncodedBatch b) {
         Graph g = graph(paddedSteps(b.steps()));
+        tuneArrayCaches(g);
         return g.sd().output(feed(b, g, false), "loss").get("loss").getDouble(0);
     }
 
@@ -202,6 +259,7 @@ public final class SequenceModel {
 
     private float[] evalOutput(EncodedBatch b, String name) {
         Graph g = graph(paddedSteps(b.steps()));
+        tuneArrayCaches(g);
         INDArray out = g.sd().output(feed(b, g, false), name).get(name).reshape(b.batch(), g.steps(), classes);
         if (g.steps() != b.steps()) {
             out = out.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),

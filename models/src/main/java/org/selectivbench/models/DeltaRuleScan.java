@@ -1,0 +1,163 @@
+package org.selectivbench.models;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The chunked (WY / UT-transform) form of the gated delta rule, per sequence g (a batch row times a head):
+ * S_t = alpha_t (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T, o_t = S_t^T q_t, S K x V, S_0 = 0,
+ * alpha_t = exp(a_t) (a = null: alpha = 1, DeltaNet). Equivalently S' = alpha S, S = S' + beta k (v - S'^T k)^T.
+ *
+ * <p>Inside a chunk of C steps, with gam the chunk-local cumulative log decay (a matmul with a constant
+ * triangular matrix; SameDiff's cumsum gradient is wrong in M2.1) and Gam_ij = exp(gam_i - gam_j) for
+ * j <= i (mask added as -1e30 before exp, so nothing overflows and no inf meets a 0):
+ * <pre>
+ *   A = strictly-lower(diag(beta) K K^T * Gam),  T = (I + A)^-1
+ *   W = T diag(beta exp(gam)) K,  U = T diag(beta) V          (the WY / UT transform)
+ *   o = (Q exp(gam) - P W) S_in + P U,   P = (Q K^T) * Gam (lower, with diagonal)
+ *   S_out = M S_in + B,  M = exp(gam_C) I - Kd^T W,  B = Kd^T U,  Kd = K exp(gam_C - gam)
+ * </pre>
+ * T is built by recursive block doubling: with T_s the inverse of the block-diagonal part of I + A
+ * with blocks of size s, and E_s the part of A joining two s-blocks into one 2s-block,
+ * T_2s = T_s - T_s E_s T_s (exact: T_s E_s is nilpotent of order 2). That is block forward
+ * substitution (as stable as the inverse itself, unlike the power-series product identity whose
+ * intermediate terms can be huge), in ceil(log2 C) levels of two batched matmuls each.
+ *
+ * <p>Everything except the chunk-to-chunk state recurrence is batched over all chunks; the recurrence
+ * S_{i+1} = M_i S_i + B_i is unrolled at graph-build time (one matmul and one add per chunk), then
+ * every chunk's inter-chunk output is one batched matmul. A length that the chunk does not divide is
+ * padded at the end inside the scan (k = v = beta = a = 0 there; causal, so outputs are unaffected).
+ */
+public final class DeltaRuleScan {
+    private DeltaRuleScan() {
+    }
+
+    /**
+     * @param q    [G, T, K]
+     * @param k    [G, T, K]
+     * @param v    [G, T, V]
+     * @param beta [G, T]
+     * @param a    [G, T] log decay (<= 0), or null for none
+     * @param t    the length T (static)
+     * @return o [G, T, V]
+     */
+    public static SDVariable scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                  SDVariable beta, SDVariable a, int t, int kDim, int vDim, int chunkSize) {
+        SameDiff sd = g.sd();
+        int c = Math.min(chunkSize, t);
+        int n = (t + c - 1) / c;
+        int tp = n * c;
+        if (tp != t) {
+            q = padTime(sd, q, tp - t, 3);
+            k = padTime(sd, k, tp - t, 3);
+            v = padTime(sd, v, tp - t, 3);
+            beta = padTime(sd, beta, tp - t, 2);
+            a = a == null ? null : padTime(sd, a, tp - t, 2);
+        }
+        SDVariable qc = q.reshape(-1, c, kDim);
+        SDVariable kc = k.reshape(-1, c, kDim);
+        SDVariable vc = v.reshape(-1, c, vDim);
+        SDVariable bc = beta.reshape(-1, c, 1);
+        SDVariable strict = g.constant(name + ".strict", Blocks.matrix(c, (i, j) -> j < i, 1, 0));
+        SDVariable gam; // [G*n, C, C] or a constant [C, C] without decay
+        SDVariable eg = null, toEnd = null, endDecay = null;
+        if (a != null) {
+            SDVariable upper = g.constant(name + ".cumsum", Blocks.matrix(c, (i, j) -> i <= j, 1, 0));
+            SDVariable cs = a.reshape(-1, c).mmul(upper); // chunk-local cumulative log decay
+            gam = sd.math().exp(cs.reshape(-1, c, 1).sub(cs.reshape(-1, 1, c))
+                    .add(g.constant(name + ".maskbias", Blocks.matrix(c, (i, j) -> j <= i, 0, Blocks.MASKED))));
+            eg = sd.math().exp(cs).reshape(-1, c, 1);
+            SDVariable last = cs.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n, 1]
+            toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
+            endDecay = sd.math().exp(last).reshape(-1, 1, 1);
+        } else {
+            gam = g.constant(name + ".lower", Blocks.matrix(c, (i, j) -> j <= i, 1, 0));
+        }
+        SDVariable kkt = sd.mmul(kc, kc, false, true, false); // [G*n, C, C]
+        SDVariable am = kkt.mul(a != null ? gam.mul(strict) : strict).mul(bc);
+        SDVariable tm = unitLowerInverse(g, name, am, c);
+        SDVariable bk = kc.mul(bc);
+        SDVariable w = sd.mmul(tm, a != null ? bk.mul(eg) : bk); // [G*n, C, K]
+        SDVariable u = sd.mmul(tm, vc.mul(bc)); // [G*n, C, V]
+        SDVariable p = sd.mmul(qc, kc, false, true, false).mul(gam);
+        SDVariable intra = sd.mmul(p, u); // [G*n, C, V]
+        if (n > 1) {
+            SDVariable qeff = (a != null ? qc.mul(eg) : qc).sub(sd.mmul(p, w)); // [G*n, C, K]
+            SDVariable kd = a != null ? kc.mul(toEnd) : kc;
+            SDVariable eye = g.constant(name + ".eye", Nd4j.eye(kDim));
+            SDVariable kdw = sd.mmul(kd, w, true, false, false); // [G*n, K, K]
+            SDVariable m = (a != null ? eye.mul(endDecay) : eye).sub(kdw);
+            SDVariable bm = sd.mmul(kd, u, true, false, false); // [G*n, K, V]
+            SDVariable[] ms = sd.unstack(m.reshape(-1, n, kDim, kDim), 1, n);
+            SDVariable[] bs = sd.unstack(bm.reshape(-1, n, kDim, vDim), 1, n);
+            List<SDVariable> states = new ArrayList<>(); // state entering chunks 1..n-1
+            SDVariable s = bs[0];
+            states.add(s);
+            for (int i = 1; i < n - 1; i++) {
+                s = sd.mmul(ms[i], s).add(bs[i]);
+                states.add(s);
+            }
+            SDVariable entering = sd.nn().pad(sd.stack(1, states.toArray(new SDVariable[0])),
+                    sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {1, 0}, {0, 0}, {0, 0}})), 0.0);
+            intra = intra.add(sd.mmul(qeff, entering.reshape(-1, kDim, vDim)));
+        }
+        SDVariable o = intra.reshape(-1, tp, vDim);
+        return tp == t ? o : o.get(SDIndex.all(), SDIndex.interval(0, t), SDIndex.all());
+    }
+
+    /**
+     * Gated DeltaProduct (n_h Householder sub-steps per token): S = alpha_t S, then for j = 1..n_h
+     * S = S + beta_tj k_tj (v_tj - S^T k_tj)^T, o_t = S^T q_t after the last. Run as the delta rule on
+     * a sequence n_h times longer: decay on each token's first sub-step, query on its last.
+     *
+     * @param q    [G, T, K]
+     * @param k    [G, T, nh, K]
+     * @param v    [G, T, nh, V]
+     * @param beta [G, T, nh]
+     * @param a    [G, T] log decay, or null
+     * @return o [G, T, V]
+     */
+    public static SDVariable product(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                     SDVariable beta, SDVariable a, int t, int nh, int kDim, int vDim,
+                                     int chunkSize) {
+        if (nh == 1) {
+            return scan(g, name, q, k.reshape(-1, t, kDim), v.reshape(-1, t, vDim), beta.reshape(-1, t), a, t,
+                    kDim, vDim, chunkSize);
+        }
+        SameDiff sd = g.sd();
+        SDVariable qq = sd.nn().pad(q.reshape(-1, t, 1, kDim),
+                sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, 0}, {nh - 1, 0}, {0, 0}})), 0.0)
+                .reshape(-1, t * nh, kDim);
+        SDVariable aa = a == null ? null : sd.nn().pad(a.reshape(-1, t, 1),
+                sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, 0}, {0, nh - 1}})), 0.0)
+                .reshape(-1, t * nh);
+        SDVariable o = scan(g, name, qq, k.reshape(-1, t * nh, kDim), v.reshape(-1, t * nh, vDim),
+                beta.reshape(-1, t * nh), aa, t * nh, kDim, vDim, chunkSize);
+        return o.reshape(-1, t, nh, vDim).get(SDIndex.all(), SDIndex.all(), SDIndex.interval(nh - 1, nh),
+                SDIndex.all()).reshape(-1, t, vDim);
+    }
+
+    /** (I + A)^-1 for strictly-lower A [G, C, C], by block doubling (see the class comment). */
+    static SDVariable unitLowerInverse(GraphBuilder g, String name, SDVariable a, int c) {
+        SDVariable eye = g.constant(name + ".eyeC", Nd4j.eye(c));
+        SDVariable tm = null;
+        for (int s = 1; s < c; s *= 2) {
+            final int bs = s;
+            SDVariable e = a.mul(g.constant(name + ".join" + s,
+                    Blocks.matrix(c, (i, j) -> i / (2 * bs) == j / (2 * bs) && i / bs != j / bs && j < i, 1, 0)));
+            tm = tm == null ? eye.sub(e) : tm.sub(g.sd().mmul(g.sd().mmul(tm, e), tm));
+        }
+        return tm == null ? eye.add(a.mul(0.0)) : tm;
+    }
+
+    /** Zero-pads axis 1 at the end by {@code extra} steps. */
+    private static SDVariable padTime(SameDiff sd, SDVariable x, int extra, int rank) {
+        int[][] p = new int[rank][2];
+        p[1][1] = extra;
+        return sd.nn().pad(x, sd.constant(Nd4j.createFromArray(p)), 0.0);
+    }
+}
