@@ -207,19 +207,18 @@ public final class SequenceModel {
     }
 
     /**
-     * Lets SameDiff's per-session array cache hold a whole step's arrays. Its default (a quarter of
-     * JavaCPP's max bytes, 1.5 GB at -Xmx6g) is smaller than one training step's working set at the
-     * bench shape, so every step freed and re-allocated gigabytes: fresh native pages are zeroed by
-     * the kernel on first touch (high sys time) and freed arrays waited for the GC (resident memory
-     * grew about 3 GB per step). With a large cache the arrays of one step are reused by the next.
-     * Fraction of {@link Pointer#maxBytes()}: -Dselectivbench.arrayCacheFraction (default 0.9).
+     * Optionally resizes SameDiff's per-session array cache: -Dselectivbench.arrayCacheFraction, a
+     * fraction of {@link Pointer#maxBytes()} (unset: ND4J's default, a quarter). A larger cache lets
+     * one step reuse the previous step's arrays at large shapes, but at 0.9 a gradient check of a
+     * tiny model grew to 21 GB resident in two minutes (the cache kept arrays it never reused), so
+     * it is off unless asked for, and only for a single model per JVM (benchmarks).
      */
     static void tuneArrayCache(SameDiff sd) {
-        if (sd == null) {
+        String prop = System.getProperty("selectivbench.arrayCacheFraction");
+        if (sd == null || prop == null) {
             return;
         }
-        double frac = Double.parseDouble(System.getProperty("selectivbench.arrayCacheFraction", "0.9"));
-        long target = (long) (frac * Pointer.maxBytes());
+        long target = (long) (Double.parseDouble(prop) * Pointer.maxBytes());
         for (InferenceSession s : sd.getSessions().values()) {
             if (s.getMmgr() instanceof ArrayCacheMemoryMgr a && a.getMaxCacheBytes() != target) {
                 a.setMaxCacheBytes(target);
