@@ -62,8 +62,9 @@ class ProfileStepRun {
         assumeTrue(name != null, "set -Dprofile.model=NAME");
         int reps = Integer.getInteger("profile.reps", 2);
         ModelBench.Shape d0 = ModelBench.Shape.defaults();
-        ModelBench.Shape s = new ModelBench.Shape(Integer.getInteger("profile.batch", d0.batch()), d0.steps(),
-                d0.width(), d0.layers(), d0.vocab(), d0.classes(), 1);
+        ModelBench.Shape s = new ModelBench.Shape(Integer.getInteger("profile.batch", d0.batch()),
+                Integer.getInteger("profile.steps", d0.steps()), Integer.getInteger("profile.width", d0.width()),
+                d0.layers(), d0.vocab(), Integer.getInteger("profile.classes", d0.classes()), 1);
         ModelConfig c = new ModelConfig(name, s.layers(), s.width(), 0, Integer.getInteger("profile.dstate", 128), 2, 4,
                 4, false, 0, 0, 0.2, Integer.getInteger("profile.chunk", 64));
         SequenceModel model = new SequenceModel(c, s.vocab(), s.classes(), 1, DataType.FLOAT);
