@@ -32,7 +32,9 @@ import org.selectivbench.data.EncodedBatch;
  * parameter arrays of one {@link ParamStore}.
  */
 public final class SequenceModel {
-    private static final int MAX_CACHED_GRAPHS = 4;
+    private static final int MAX_CACHED_GRAPHS = 6;
+    /** Graph lengths are multiples of this (see {@link #paddedSteps}). */
+    static final int LENGTH_BUCKET = 16;
 
     private final ModelConfig config;
     private final int vocab;
@@ -85,13 +87,24 @@ public final class SequenceModel {
         return params.count();
     }
 
-    /** The graph length used for a batch of {@code steps} steps: a multiple of the chunk for chunked models. */
+    /**
+     * The graph length used for a batch of {@code steps} steps: rounded up to a multiple of
+     * {@link #LENGTH_BUCKET}, and beyond one chunk to a multiple of the chunk for chunked models.
+     * Every distinct length is a graph to build and differentiate (about a second each), and batches
+     * of variable-length examples would otherwise build one per batch. Padding sits after the last
+     * real step, where a causal model cannot change earlier outputs, and carries no loss.
+     */
     public int paddedSteps(int steps) {
+        int padded = roundUp(steps, LENGTH_BUCKET);
         int c = config.chunkSize();
-        if (!Mixers.chunked(config.name()) || steps <= c) {
-            return steps;
+        if (Mixers.chunked(config.name()) && padded > c) {
+            padded = roundUp(steps, c);
         }
-        return (steps + c - 1) / c * c;
+        return padded;
+    }
+
+    private static int roundUp(int n, int q) {
+        return (n + q - 1) / q * q;
     }
 
     public synchronized Graph graph(int steps) {
@@ -133,6 +146,7 @@ public final class SequenceModel {
         SDVariable weights = sd.placeHolder("weights", dt, -1);
         crossEntropy(sd, logits, targets, weights, classes, dt);
         sd.setLossVariables("loss");
+        createGradientQuietly(sd);
         return new Graph(sd, t, List.copyOf(g.paramNames()), Map.copyOf(g.dropoutMasks()));
     }
 
@@ -156,6 +170,23 @@ public final class SequenceModel {
         SDVariable onehot = sd.oneHot(targets, classes, -1, 1.0, 0.0, dt);
         SDVariable picked = logits.mul(onehot).sum(1);
         lse.sub(picked).mul(weights).sum().rename("loss");
+    }
+
+    /**
+     * Builds the gradient graph now, with stdout muted: SameDiff M2.1 prints an "Added
+     * differentiated op" line per op to stdout, thousands per model. (System.out is process-wide:
+     * lines another thread prints in these few hundred milliseconds are lost.)
+     */
+    private static void createGradientQuietly(SameDiff sd) {
+        synchronized (SequenceModel.class) {
+            java.io.PrintStream out = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            try {
+                sd.createGradFunction();
+            } finally {
+                System.setOut(out);
+            }
+        }
     }
 
     private static SDVariable layerNorm(GraphBuilder g, String name, SDVariable x, int d) {
