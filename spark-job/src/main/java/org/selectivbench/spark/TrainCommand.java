@@ -54,16 +54,21 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The grid reduced to the model, width, layers, learning rate, warmup and seed of the model and train blocks. */
+    /**
+     * The grid reduced to one run: the model of {@code model.name} (the {@code model=} shorthand) and
+     * the first width, layer count, learning rate, warmup, seed and grammar of the grid, and the task's
+     * own gap setting, so
+     * that {@code train --conf X} trains what the sweep of X would train first for that model.
+     */
     static Config single(Config sb) {
         return ConfigFactory.parseMap(java.util.Map.of(
                 "grid.models", List.of(sb.getString("model.name")),
-                "grid.widths", List.of(sb.getInt("model.width")),
-                "grid.layers", List.of(sb.getInt("model.layers")),
-                "grid.learning-rates", List.of(sb.getDouble("train.lr")),
-                "grid.warmups", List.of(sb.getInt("train.warmup")),
-                "grid.seeds", List.of(sb.getLong("train.seed")),
-                "grid.grammars", List.of(java.util.Map.of()),
+                "grid.widths", List.of(sb.getIntList("grid.widths").get(0)),
+                "grid.layers", List.of(sb.getIntList("grid.layers").get(0)),
+                "grid.learning-rates", List.of(sb.getDoubleList("grid.learning-rates").get(0)),
+                "grid.warmups", List.of(sb.getIntList("grid.warmups").get(0)),
+                "grid.seeds", List.of(sb.getLongList("grid.seeds").get(0)),
+                "grid.grammars", List.of(sb.getObjectList("grid.grammars").get(0).unwrapped()),
                 "grid.settings", java.util.Map.of())).withFallback(sb);
     }
 }

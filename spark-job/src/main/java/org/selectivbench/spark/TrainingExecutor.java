@@ -93,6 +93,9 @@ final class TrainingExecutor implements RunExecutor {
         }
         Nd4j.getEnvironment().setMaxMasterThreads(Math.max(1, ctx.cores()));
         Nd4j.getEnvironment().setMaxThreads(Math.max(1, ctx.cores()));
+        // OpenBLAS keeps its own pool, which spins in sched_yield between calls: unbounded, two
+        // concurrent runs on two cores spent about 40% of the CPU yielding.
+        Nd4j.factory().blas().setMaxThreads(Math.max(1, ctx.cores()));
     }
 
     private static TestSet readTest(DatasetStore data, Path split) throws IOException {
