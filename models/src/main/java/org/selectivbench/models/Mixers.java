@@ -14,6 +14,8 @@ public final class Mixers {
             case "delta_net" -> new DeltaNetMixer(c);
             case "gated_delta_net" -> new GatedDeltaNetMixer(c);
             case "gated_delta_product" -> new GatedDeltaProductMixer(c);
+            case "gla" -> new GlaMixer(c);
+            case "mamba" -> new MambaMixer(c);
             // GruMixer (SameDiff's fused gru op) fails the gradient check in M2.1: every gradient through
             // the op is off by up to 100%. Until a correct GRU exists, selecting it is an error.
             case "gru" -> throw new UnsupportedOperationException("model gru is not implemented yet"
@@ -24,6 +26,6 @@ public final class Mixers {
 
     /** Whether a model's graph uses chunked scans (its sequences are padded to a multiple of the chunk). */
     static boolean chunked(String name) {
-        return !name.equals("transformer") && !name.equals("lstm") && !name.equals("gru");
+        return !name.equals("transformer") && !name.equals("lstm") && !name.equals("gru") && !name.equals("mamba");
     }
 }

@@ -1,0 +1,78 @@
+package org.selectivbench.models;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Chunked form of the per-key-channel decay recurrence (GLA), per sequence g:
+ * S_t = diag(exp(a_t)) S_{t-1} + k_t v_t^T, o_t = S_t^T q_t, with a_t a K-wide log decay (<= 0).
+ *
+ * <p>Inside a chunk, with b the chunk-local cumulative log decay (a matmul with a triangular constant):
+ * o_i = sum_{j <= i} P_ij v_j, P_ij = sum_k q_ik k_jk exp(b_ik - b_jk). The decay factor is taken per
+ * (i, j, k) as exp(b_i - b_j + mask), the mask added as -1e30 before exp, never as exp(b_i) exp(-b_j),
+ * whose second factor overflows when a chunk decays by more than about 88 nats. That makes the
+ * intra-chunk tensor [G*n, K, C, C], C times larger than a scalar-decay scan's, hence short chunks.
+ * The outer products q_i k_j per channel are one batched matmul (its backprop is a matmul, where a
+ * broadcast multiply's backprop tiles element by element in M2.1).
+ *
+ * <p>Across chunks, without a loop: a chunk's end state S_c = (k exp(b_last - b))^T v, and the state
+ * entering chunk c is sum_{c' < c} diag(exp(sum_{c' < m < c} tot_m)) S_c', tot_m a chunk's total log
+ * decay per channel; those sums are one matmul with a constant 0/1 [n, n*n] matrix (as
+ * {@link Scans#scalarDecay}), so the constant grows as n^3: fine for hundreds of chunks, not for the
+ * tens of thousands of steps of a paper-scale task-4 evaluation.
+ */
+public final class ChannelDecayScan {
+    private ChannelDecayScan() {
+    }
+
+    /**
+     * @param q [G, T, K]
+     * @param k [G, T, K]
+     * @param a [G, T, K] log decay (<= 0)
+     * @param v [G, T, V]
+     * @return o [G, T, V]
+     */
+    public static SDVariable scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable a,
+                                  SDVariable v, int kDim, int vDim, int chunkSize) {
+        SameDiff sd = g.sd();
+        int t = g.steps();
+        int c = Scans.chunk(t, chunkSize);
+        int n = t / c;
+        // channel-major chunks: [G*n, K, C]
+        SDVariable qt = q.reshape(-1, c, kDim).permute(0, 2, 1);
+        SDVariable kt = k.reshape(-1, c, kDim).permute(0, 2, 1);
+        SDVariable vc = v.reshape(-1, c, vDim);
+        SDVariable upper = g.constant(name + ".cumsum", Blocks.matrix(c, (i, j) -> i <= j, 1, 0));
+        SDVariable b = a.reshape(-1, c, kDim).permute(0, 2, 1).reshape(-1, c).mmul(upper); // [G*n*K, C]
+        SDVariable decay = sd.math().exp(b.reshape(-1, c, 1).sub(b.reshape(-1, 1, c))
+                .add(g.constant(name + ".maskbias", Blocks.matrix(c, (i, j) -> j <= i, 0, Blocks.MASKED))));
+        SDVariable outer = sd.mmul(qt.reshape(-1, c, 1), kt.reshape(-1, 1, c)); // [G*n*K, C, C]
+        SDVariable p = outer.mul(decay).reshape(-1, kDim, c, c).sum(1); // [G*n, C, C]
+        SDVariable intra = sd.mmul(p, vc); // [G*n, C, V]
+        if (n == 1) {
+            return intra.reshape(-1, t, vDim);
+        }
+        SDVariable last = b.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n*K, 1]
+        SDVariable kEnd = kt.mul(sd.math().exp(last.sub(b)).reshape(-1, kDim, c));
+        SDVariable states = sd.mmul(kEnd, vc).reshape(-1, n, kDim, vDim); // [G, n, K, V]
+        double[][] between = new double[n][n * n];
+        for (int m = 0; m < n; m++) {
+            for (int ci = 0; ci < n; ci++) {
+                for (int cj = 0; cj < n; cj++) {
+                    between[m][ci * n + cj] = cj < m && m < ci ? 1 : 0;
+                }
+            }
+        }
+        SDVariable tot = last.reshape(-1, n, kDim).permute(0, 2, 1).reshape(-1, n); // [G*K, n]
+        SDVariable chunkDecay = sd.math().exp(tot.mmul(g.constant(name + ".between", Nd4j.createFromArray(between)))
+                .reshape(-1, n, n)
+                .add(g.constant(name + ".strictbias", Blocks.matrix(n, (i, j) -> j < i, 0, Blocks.MASKED))));
+        SDVariable entering = sd.mmul(chunkDecay, states.permute(0, 2, 1, 3).reshape(-1, n, vDim)) // [G*K, n, V]
+                .reshape(-1, kDim, n, vDim).permute(0, 2, 1, 3).reshape(-1, kDim, vDim); // [G*n, K, V]
+        SDVariable qDecayed = qt.mul(sd.math().exp(b).reshape(-1, kDim, c)); // [G*n, K, C]
+        SDVariable inter = sd.mmul(qDecayed, entering, true, false, false); // [G*n, C, V]
+        return intra.add(inter).reshape(-1, t, vDim);
+    }
+}
