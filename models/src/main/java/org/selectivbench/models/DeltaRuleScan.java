@@ -5,6 +5,7 @@ import java.util.List;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -62,8 +63,7 @@ public final class DeltaRuleScan {
         SDVariable kc = k.reshape(-1, c, kDim);
         SDVariable vc = v.reshape(-1, c, vDim);
         SDVariable bc = beta.reshape(-1, c, 1);
-        SDVariable strict = g.constant(name + ".strict", Blocks.matrix(c, (i, j) -> j < i, 1, 0));
-        SDVariable gam; // [G*n, C, C] or a constant [C, C] without decay
+        SDVariable gam; // [G*n, C, C], or null without decay
         SDVariable eg = null, toEnd = null, endDecay = null;
         if (a != null) {
             SDVariable upper = g.constant(name + ".cumsum", Blocks.matrix(c, (i, j) -> i <= j, 1, 0));
@@ -75,15 +75,18 @@ public final class DeltaRuleScan {
             toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
             endDecay = sd.math().exp(last).reshape(-1, 1, 1);
         } else {
-            gam = g.constant(name + ".lower", Blocks.matrix(c, (i, j) -> j <= i, 1, 0));
+            gam = null;
         }
         SDVariable kkt = sd.mmul(kc, kc, false, true, false); // [G*n, C, C]
-        SDVariable am = kkt.mul(a != null ? gam.mul(strict) : strict).mul(bc);
+        INDArray strict = Blocks.matrix(c, (i, j) -> j < i, 1, 0);
+        SDVariable am = Blocks.maskBlocks(g, name + ".strict", a != null ? kkt.mul(gam) : kkt, strict).mul(bc);
         SDVariable tm = unitLowerInverse(g, name, am, c);
         SDVariable bk = kc.mul(bc);
         SDVariable w = sd.mmul(tm, a != null ? bk.mul(eg) : bk); // [G*n, C, K]
         SDVariable u = sd.mmul(tm, vc.mul(bc)); // [G*n, C, V]
-        SDVariable p = sd.mmul(qc, kc, false, true, false).mul(gam);
+        SDVariable qk = sd.mmul(qc, kc, false, true, false);
+        SDVariable p = a != null ? qk.mul(gam)
+                : Blocks.maskBlocks(g, name + ".lower", qk, Blocks.matrix(c, (i, j) -> j <= i, 1, 0));
         SDVariable intra = sd.mmul(p, u); // [G*n, C, V]
         if (n > 1) {
             SDVariable qeff = (a != null ? qc.mul(eg) : qc).sub(sd.mmul(p, w)); // [G*n, C, K]
@@ -147,8 +150,8 @@ public final class DeltaRuleScan {
         SDVariable tm = null;
         for (int s = 1; s < c; s *= 2) {
             final int bs = s;
-            SDVariable e = a.mul(g.constant(name + ".join" + s,
-                    Blocks.matrix(c, (i, j) -> i / (2 * bs) == j / (2 * bs) && i / bs != j / bs && j < i, 1, 0)));
+            SDVariable e = Blocks.maskBlocks(g, name + ".join" + s, a,
+                    Blocks.matrix(c, (i, j) -> i / (2 * bs) == j / (2 * bs) && i / bs != j / bs && j < i, 1, 0));
             tm = tm == null ? eye.sub(e) : tm.sub(g.sd().mmul(g.sd().mmul(tm, e), tm));
         }
         return tm == null ? eye.add(a.mul(0.0)) : tm;
