@@ -10,6 +10,7 @@ public final class Mixers {
             case "transformer" -> new TransformerMixer(c);
             case "linear_attention" -> new LinearAttentionMixer(c);
             case "mamba2" -> new Mamba2Mixer(c);
+            case "s4d" -> new S4dMixer(c);
             case "lstm" -> new LstmMixer(c);
             case "delta_net" -> new DeltaNetMixer(c);
             case "gated_delta_net" -> new GatedDeltaNetMixer(c);

@@ -103,6 +103,16 @@ public final class ParamStore {
             };
         }
 
+        /** N(0, std^2): the complex C (parts N(0, 1/2)) and D of S4D. */
+        static Init normal(double std) {
+            return (r, i) -> std * gaussian(r);
+        }
+
+        /** Box-Muller (SplittableRandom has no nextGaussian). */
+        private static double gaussian(SplittableRandom r) {
+            return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+        }
+
         /** ln U(lo, hi): the A_log init of Mamba2 and Gated DeltaNet. */
         static Init logUniform(double lo, double hi) {
             return (r, i) -> Math.log(lo + r.nextDouble() * (hi - lo));

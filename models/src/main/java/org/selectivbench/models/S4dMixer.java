@@ -1,0 +1,141 @@
+package org.selectivbench.models;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * S4D (SPEC 6), following the standalone S4DKernel + S4D of the state-spaces/s4 repository
+ * (models/s4/s4d.py): per channel h (H = d) and N/2 complex modes (N = d-state), ZOH
+ * x = exp(dt A) x + ((exp(dt A) - 1)/A) u, y = 2 Re(C x) + D u, fixed in time; then GELU (exact,
+ * erf form, as torch's nn.GELU) and output_linear = Conv1d(d, 2d, 1) (a linear with bias) + GLU.
+ * The layer's dropout is left to the wrapper. A = -exp(log_A_real) + i A_imag (log_A_real init
+ * ln 0.5, A_imag init pi n), log_dt ~ U(ln 0.001, ln 0.1) per channel, C complex normal (torch's
+ * cfloat randn: real and imaginary parts each N(0, 1/2)), D ~ N(0, 1). All are trained; the s4
+ * repo's separate learning rate for the kernel parameters is not reproduced.
+ */
+final class S4dMixer implements Mixer {
+    private final ModelConfig c;
+
+    S4dMixer(ModelConfig c) {
+        this.c = c;
+    }
+
+    static int modes(ModelConfig c) {
+        return Math.max(1, c.dState() / 2);
+    }
+
+    @Override
+    public SDVariable apply(GraphBuilder g, String p, SDVariable u) {
+        SameDiff sd = g.sd();
+        int h = c.width(), m = modes(c);
+        double lo = Math.log(0.001), hi = Math.log(0.1);
+        SDVariable logDt = g.param(p + ".log_dt", (r, i) -> lo + r.nextDouble() * (hi - lo), h);
+        SDVariable logAr = g.param(p + ".log_A_real", ParamStore.Init.constant(Math.log(0.5)), h, m);
+        SDVariable aIm = g.param(p + ".A_imag", (r, i) -> Math.PI * (i % m), h, m);
+        SDVariable cRe = g.param(p + ".C_re", ParamStore.Init.normal(Math.sqrt(0.5)), h, m);
+        SDVariable cIm = g.param(p + ".C_im", ParamStore.Init.normal(Math.sqrt(0.5)), h, m);
+        SDVariable dSkip = g.param(p + ".D", ParamStore.Init.normal(1.0), h);
+        SDVariable y = ssm(g, p, u, logDt, logAr, aIm, cRe, cIm, h, m, c.chunkSize()).add(u.mul(dSkip));
+        // exact GELU, 0.5 x (1 + erf(x / sqrt 2)), from ops whose gradients the model test checks
+        y = y.mul(sd.math().erf(y.mul(1 / Math.sqrt(2))).add(1.0)).mul(0.5);
+        SDVariable z = g.linear(p + ".out", y, h, 2 * h, true);
+        return cols(z, 0, h).mul(sd.nn().sigmoid(cols(z, h, 2 * h)));
+    }
+
+    /**
+     * The SSM part y = K * u (causal convolution per channel) with K[h, l] = 2 Re(sum_n C'_n exp(l dtA_n)),
+     * C' = C (exp(dtA) - 1) / A, in real arithmetic and chunks of C steps. Inside a chunk: a [C, C]
+     * Toeplitz of the first C taps per channel (the taps times a constant 0/1 [C, C*C] matrix; no gather).
+     * Across chunks the complex modal state z (without the input factor, which C' carries) is carried:
+     * a chunk's end state is a matmul of its inputs with exp((C-1-j) dtA); the state entering chunk c is
+     * sum_{c' < c} exp((c-c'-1) C dtA) end_c' (an [n, n] complex matrix per channel and mode, built from
+     * a constant exponent table); it is read out at step i of the chunk with 2 Re(C' exp((i+1) dtA)).
+     * Memory: O(H C^2 + H N/2 (T/C)^2 + B T N), not O(T^2); op count independent of T.
+     *
+     * @param u rows [B*T, H]; parameters [H] (logDt) and [H, M] (the rest)
+     * @return rows [B*T, H]
+     */
+    static SDVariable ssm(GraphBuilder g, String name, SDVariable u, SDVariable logDt, SDVariable logAr,
+                          SDVariable aIm, SDVariable cRe, SDVariable cIm, int h, int m, int chunkSize) {
+        SameDiff sd = g.sd();
+        int t = g.steps();
+        int c = Scans.chunk(t, chunkSize);
+        int n = t / c;
+        SDVariable dt = sd.math().exp(logDt).reshape(h, 1);
+        SDVariable ar = sd.math().exp(logAr).neg(); // Re A < 0
+        SDVariable pr = ar.mul(dt), pi = aIm.mul(dt); // dtA = pr + i pi, [H, M]
+        // C' = C (exp(dtA) - 1) / A
+        SDVariable ep = sd.math().exp(pr);
+        SDVariable xr = ep.mul(sd.math().cos(pi)).sub(1.0), xi = ep.mul(sd.math().sin(pi));
+        SDVariable den = ar.mul(ar).add(aIm.mul(aIm));
+        SDVariable br = xr.mul(ar).add(xi.mul(aIm)).div(den), bi = xi.mul(ar).sub(xr.mul(aIm)).div(den);
+        SDVariable kr = cRe.mul(br).sub(cIm.mul(bi)).reshape(h, m, 1);
+        SDVariable ki = cRe.mul(bi).add(cIm.mul(br)).reshape(h, m, 1);
+        // exp(l dtA) for l in [0..C-1 | C-1..0 | 1..C]: kernel taps, end-state weights, readout weights
+        double[] ls = new double[3 * c];
+        for (int l = 0; l < c; l++) {
+            ls[l] = l;
+            ls[c + l] = c - 1 - l;
+            ls[2 * c + l] = l + 1;
+        }
+        SDVariable lv = g.constant(name + ".l", Nd4j.create(ls, new long[] {1, 1, 3 * c}, DataType.DOUBLE));
+        SDVariable mag = sd.math().exp(pr.reshape(h, m, 1).mul(lv));
+        SDVariable ang = pi.reshape(h, m, 1).mul(lv);
+        SDVariable er = mag.mul(sd.math().cos(ang)), ei = mag.mul(sd.math().sin(ang)); // [H, M, 3C]
+        SDVariable taps = kr.mul(slice(er, 0, c)).sub(ki.mul(slice(ei, 0, c))).sum(1).mul(2.0); // [H, C]
+        SDVariable toep = taps.mmul(g.constant(name + ".toeplitz", toeplitzMap(c))).reshape(h, c, c);
+        SDVariable uc = u.reshape(-1, c, h).permute(2, 1, 0); // [H, C, G], G = (b, chunk)
+        SDVariable y = sd.mmul(toep, uc); // [H, C, G]
+        if (n > 1) {
+            SDVariable zr = sd.mmul(slice(er, c, 2 * c), uc).reshape(h * m, -1, n); // [H*M, B, n]
+            SDVariable zi = sd.mmul(slice(ei, c, 2 * c), uc).reshape(h * m, -1, n);
+            double[] dist = new double[n * n], bias = new double[n * n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    dist[i * n + j] = j < i ? (i - j - 1) * (double) c : 0; // clamped: no overflow where masked
+                    bias[i * n + j] = j < i ? 0 : Blocks.MASKED;
+                }
+            }
+            SDVariable dv = g.constant(name + ".dist", Nd4j.create(dist, new long[] {1, n * n}, DataType.DOUBLE));
+            SDVariable bv = g.constant(name + ".bias", Nd4j.create(bias, new long[] {1, n * n}, DataType.DOUBLE));
+            SDVariable mm = sd.math().exp(pr.reshape(h * m, 1).mul(dv).add(bv));
+            SDVariable ma = pi.reshape(h * m, 1).mul(dv);
+            SDVariable mr = mm.mul(sd.math().cos(ma)).reshape(h * m, n, n);
+            SDVariable mi = mm.mul(sd.math().sin(ma)).reshape(h * m, n, n);
+            // entering state Z[b, i] = sum_j M[i, j] z[b, j]: z [B, n] times M^T, complex
+            SDVariable inR = sd.mmul(zr, mr, false, true, false).sub(sd.mmul(zi, mi, false, true, false))
+                    .reshape(h, m, -1);
+            SDVariable inI = sd.mmul(zr, mi, false, true, false).add(sd.mmul(zi, mr, false, true, false))
+                    .reshape(h, m, -1);
+            // readout 2 Re(C' exp((i+1) dtA) Z) = 2 (Rr Zr - Ri Zi), R = C' exp((i+1) dtA), [H, C, M]
+            SDVariable wr = slice(er, 2 * c, 3 * c), wi = slice(ei, 2 * c, 3 * c);
+            SDVariable rr = kr.mul(wr).sub(ki.mul(wi)).permute(0, 2, 1);
+            SDVariable ri = kr.mul(wi).add(ki.mul(wr)).permute(0, 2, 1);
+            y = y.add(sd.mmul(rr, inR).sub(sd.mmul(ri, inI)).mul(2.0));
+        }
+        return y.permute(2, 1, 0).reshape(-1, h);
+    }
+
+    /** [C, C*C] with E[l, i*C + j] = 1 when i - j = l: taps times E is the lower Toeplitz, flattened. */
+    static INDArray toeplitzMap(int c) {
+        double[] e = new double[c * c * c];
+        for (int i = 0; i < c; i++) {
+            for (int j = 0; j <= i; j++) {
+                e[(i - j) * c * c + i * c + j] = 1;
+            }
+        }
+        return Nd4j.create(e, new long[] {c, (long) c * c}, DataType.DOUBLE);
+    }
+
+    private static SDVariable slice(SDVariable x, int from, int to) {
+        return x.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(from, to));
+    }
+
+    private static SDVariable cols(SDVariable x, int from, int to) {
+        return x.get(SDIndex.all(), SDIndex.interval(from, to));
+    }
+}

@@ -1,0 +1,122 @@
+package org.selectivbench.models;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * S4D's chunked convolution form ({@link S4dMixer#ssm}) against the plain step-by-step complex ZOH
+ * recurrence in Java doubles: x = exp(dt A) x + ((exp(dt A) - 1)/A) u, y = 2 Re(C x). Outputs within
+ * 1e-10; gradients of a random projection sum(y * R) with respect to u, log_dt, log_A_real, A_imag,
+ * C_re, C_im within 1e-6 relative (1e-8 absolute) of central differences of the recurrence. Several
+ * chunks, and one chunk (T <= chunk). dt is drawn large (up to 0.5) so that decay across chunks matters.
+ */
+class S4dScanTest {
+    static final int B = 2, H = 3, M = 2;
+
+    @ParameterizedTest
+    @CsvSource({"12, 4", "12, 12", "8, 16", "15, 5"})
+    void chunkedMatchesRecurrence(int t, int chunk) {
+        Random r = new Random(t * 17L + chunk);
+        double[] u = rand(r, B * t * H, 1);
+        double[] logDt = new double[H];
+        for (int i = 0; i < H; i++) {
+            logDt[i] = Math.log(0.05 + 0.45 * r.nextDouble());
+        }
+        double[] logAr = new double[H * M], aIm = new double[H * M];
+        for (int i = 0; i < H * M; i++) {
+            logAr[i] = Math.log(0.1 + r.nextDouble());
+            aIm[i] = Math.PI * (i % M) + r.nextGaussian();
+        }
+        double[] cRe = rand(r, H * M, 1), cIm = rand(r, H * M, 1);
+        double[] proj = rand(r, B * t * H, 1);
+
+        SameDiff sd = SameDiff.create();
+        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0);
+        SDVariable y = S4dMixer.ssm(g, "s4d", sd.var("u", arr(u, B * t, H)), sd.var("logDt", arr(logDt, H)),
+                sd.var("logAr", arr(logAr, H, M)), sd.var("aIm", arr(aIm, H, M)), sd.var("cRe", arr(cRe, H, M)),
+                sd.var("cIm", arr(cIm, H, M)), H, M, chunk);
+        y.rename("y");
+        sd.setLossVariables(y.mul(sd.constant(arr(proj, B * t, H))).sum().rename("loss"));
+
+        double[][] in = {u, logDt, logAr, aIm, cRe, cIm};
+        double[] got = sd.output(Map.of(), "y").get("y").data().asDouble();
+        double[] want = recurrence(in, t);
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) {
+            worst = Math.max(worst, Math.abs(got[i] - want[i]));
+        }
+        System.out.println("T=" + t + " chunk=" + chunk + ": forward max abs error " + worst);
+        assertTrue(worst < 1e-10, "forward differs by " + worst);
+
+        List<String> names = List.of("u", "logDt", "logAr", "aIm", "cRe", "cIm");
+        Map<String, INDArray> grads = sd.calculateGradients(Map.of(), names);
+        double worstGrad = 0;
+        for (int n = 0; n < names.size(); n++) {
+            double[] x = in[n];
+            double[] grad = grads.get(names.get(n)).data().asDouble();
+            for (int i = 0; i < x.length; i++) {
+                double orig = x[i];
+                x[i] = orig + 1e-6;
+                double up = dot(recurrence(in, t), proj);
+                x[i] = orig - 1e-6;
+                double down = dot(recurrence(in, t), proj);
+                x[i] = orig;
+                double numeric = (up - down) / 2e-6;
+                double err = Math.abs(numeric - grad[i]);
+                worstGrad = Math.max(worstGrad, err / (1e-2 + Math.abs(numeric)));
+                assertTrue(err <= 1e-8 + 1e-6 * Math.abs(numeric),
+                        "d/d" + names.get(n) + "[" + i + "]: backprop " + grad[i] + ", recurrence " + numeric);
+            }
+        }
+        System.out.println("T=" + t + " chunk=" + chunk + ": worst gradient error (rel) " + worstGrad);
+    }
+
+    /** y [B*T, H] of the complex recurrence; in = {u, logDt, logAr, aIm, cRe, cIm}. */
+    static double[] recurrence(double[][] in, int t) {
+        double[] u = in[0], y = new double[B * t * H];
+        for (int h = 0; h < H; h++) {
+            double dt = Math.exp(in[1][h]);
+            for (int n = 0; n < M; n++) {
+                double ar = -Math.exp(in[2][h * M + n]), ai = in[3][h * M + n];
+                double cr = in[4][h * M + n], ci = in[5][h * M + n];
+                double er = Math.exp(dt * ar) * Math.cos(dt * ai), ei = Math.exp(dt * ar) * Math.sin(dt * ai);
+                double den = ar * ar + ai * ai; // (exp(dtA) - 1) / A
+                double br = ((er - 1) * ar + ei * ai) / den, bi = (ei * ar - (er - 1) * ai) / den;
+                for (int b = 0; b < B; b++) {
+                    double xr = 0, xi = 0;
+                    for (int s = 0; s < t; s++) {
+                        double v = u[(b * t + s) * H + h];
+                        double nr = er * xr - ei * xi + br * v;
+                        double ni = er * xi + ei * xr + bi * v;
+                        xr = nr;
+                        xi = ni;
+                        y[(b * t + s) * H + h] += 2 * (cr * xr - ci * xi);
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    static INDArray arr(double[] v, long... shape) {
+        return Nd4j.create(v, shape, DataType.DOUBLE);
+    }
+
+    static double[] rand(Random r, int n, double scale) {
+        return ScanRecurrenceTest.rand(r, n, scale);
+    }
+
+    static double dot(double[] a, double[] b) {
+        return ScanRecurrenceTest.dot(a, b);
+    }
+}
