@@ -7,7 +7,8 @@ import com.typesafe.config.ConfigFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.selectivbench.data.BatchEncoder;
 import org.selectivbench.data.DataSpec;
@@ -20,9 +21,12 @@ import org.selectivbench.data.TaskExample;
 import org.selectivbench.data.Tasks;
 
 /**
- * A small Mamba2 trained in process on task 1 with a small grammar (vocab 6, 5 ambiguous letters of
- * depth 3) must clearly beat the symbol-only baseline: that needs memory of the past, so it shows
- * the whole pipeline (encoding, model, loss, optimiser, windowed accuracy) learns.
+ * Each model, small (2 layers, width 32), trained in process on task 1 with a small grammar (vocab 6,
+ * 5 ambiguous letters of depth 3; 40-element examples) for 60 updates of 16, must clearly beat the
+ * symbol-only baseline (by 0.1 in windowed accuracy on 64 test examples): that needs memory of the
+ * past, so it shows the whole pipeline (encoding, model, loss, optimiser, windowed accuracy) learns.
+ * transformer, linear_attention and lstm are not in the list: at this budget they were not checked
+ * to clear the bar (see the issue notes); the sweep trains them.
  */
 class LearningTest {
     static final Config ROOT = ConfigFactory.load().getConfig("selectivbench");
@@ -30,11 +34,12 @@ class LearningTest {
     static ExampleGenerator generator(int vocab, int amb, int depth) {
         Grammar g = Grammar.generate(new GrammarSpec(vocab, amb, depth, 4, 0.4, 1000, 1));
         return new ExampleGenerator(g, Tasks.get(ROOT, "task1", ConfigFactory.empty()),
-                new DataSpec(100, 200, 100_000, 64));
+                new DataSpec(40, 200, 100_000, 64)); // 40 elements: about 100 steps, so these tests stay quick
     }
 
-    @Test
-    void mamba2BeatsSymbolOnlyBaseline() {
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba2", "delta_net", "gated_delta_net", "gated_delta_product", "gla", "mamba", "s4d"})
+    void beatsSymbolOnlyBaseline(String name) {
         ExampleGenerator gen = generator(6, 5, 3);
         Grammar g = gen.grammar();
         double delay = gen.task().gapMax();
@@ -43,7 +48,7 @@ class LearningTest {
             test.add(gen.example(Split.TEST, i, delay));
         }
         ReferenceAccuracies ref = ReferenceAccuracies.of(g, test);
-        ModelConfig mc = new ModelConfig("mamba2", 2, 32, 4, 16, 2, 4, 4, false, 0, 0, 0.1, 64);
+        ModelConfig mc = new ModelConfig(name, 2, 32, 4, 16, 2, 4, 4, false, 0, 0, 0.1, 64);
         SequenceModel model = new SequenceModel(mc, g.vocab(), g.numClasses(), 1, DataType.FLOAT);
         TrainConfig tc = new TrainConfig(16, 1e-2, 10, 0, 1.0, 30, 32, 1, 0);
         long updates = 60;
@@ -52,11 +57,12 @@ class LearningTest {
         BatchEncoder enc = new BatchEncoder(g.vocab(), 0);
         long t0 = System.nanoTime();
         Trainer.Result r = new Trainer(model, tc).train(train, enc, updates, test::iterator, enc,
-                p -> System.out.println("update " + p.update() + " loss " + p.trainLoss() + " acc " + p.testAccuracy()));
-        System.out.printf("mamba2 task1 V6-A5-D3: accuracy %.3f, symbol-only %.3f, oracle %.3f, chance %.3f,"
-                        + " %.1f s, %.1f updates/s%n", r.finalAccuracy(), ref.symbolOnly(), ref.oracle(), ref.chance(),
-                (System.nanoTime() - t0) / 1e9, r.updatesPerSecond());
+                p -> System.out.println(name + " update " + p.update() + " loss " + p.trainLoss() + " acc "
+                        + p.testAccuracy()));
+        System.out.printf("%s task1 V6-A5-D3: accuracy %.3f, symbol-only %.3f, oracle %.3f, chance %.3f,"
+                        + " %.1f s, %.1f updates/s%n", name, r.finalAccuracy(), ref.symbolOnly(), ref.oracle(),
+                ref.chance(), (System.nanoTime() - t0) / 1e9, r.updatesPerSecond());
         assertTrue(r.finalAccuracy() > ref.symbolOnly() + 0.1,
-                "accuracy " + r.finalAccuracy() + " does not clearly beat symbol-only " + ref.symbolOnly());
+                name + ": accuracy " + r.finalAccuracy() + " does not clearly beat symbol-only " + ref.symbolOnly());
     }
 }
