@@ -2,7 +2,6 @@ package org.selectivbench.models;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,7 +9,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -55,25 +53,13 @@ class ChannelDecayScanTest {
         }
         assertTrue(worst < 1e-10, "forward differs by " + worst);
 
-        List<String> names = List.of("q", "k", "a", "v");
-        Map<String, INDArray> grads = sd.calculateGradients(Map.of(), names);
-        double[][] inputs = {q, k, a, v};
-        for (int n = 0; n < names.size(); n++) {
-            double[] x = inputs[n];
-            double[] grad = grads.get(names.get(n)).data().asDouble();
-            for (int i = 0; i < x.length; i++) {
-                assertTrue(Double.isFinite(grad[i]), "d/d" + names.get(n) + "[" + i + "] = " + grad[i]);
-                double orig = x[i];
-                x[i] = orig + 1e-6;
-                double up = ScanRecurrenceTest.dot(recurrence(q, k, a, v, t), proj);
-                x[i] = orig - 1e-6;
-                double down = ScanRecurrenceTest.dot(recurrence(q, k, a, v, t), proj);
-                x[i] = orig;
-                double numeric = (up - down) / 2e-6;
-                assertTrue(Math.abs(numeric - grad[i]) <= 1e-7 + 1e-6 * Math.abs(numeric),
-                        "d/d" + names.get(n) + "[" + i + "]: backprop " + grad[i] + ", recurrence " + numeric);
-            }
-        }
+        Map<String, double[]> inputs = new java.util.LinkedHashMap<>();
+        inputs.put("q", q);
+        inputs.put("k", k);
+        inputs.put("a", a);
+        inputs.put("v", v);
+        FiniteDifferences.check(inputs, sd.calculateGradients(Map.of(), inputs.keySet()),
+                () -> ScanRecurrenceTest.dot(recurrence(q, k, a, v, t), proj));
     }
 
     /** o [G, T, V] of the plain recurrence. */

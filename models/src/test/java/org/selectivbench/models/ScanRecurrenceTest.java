@@ -2,7 +2,6 @@ package org.selectivbench.models;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,7 +9,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -54,25 +52,15 @@ class ScanRecurrenceTest {
         }
         assertTrue(worst < 1e-10, "forward differs by " + worst);
 
-        List<String> names = decay ? List.of("q", "k", "v", "a") : List.of("q", "k", "v");
-        Map<String, INDArray> grads = sd.calculateGradients(Map.of(), names);
-        double[][] inputs = {q, k, v, a};
-        for (int n = 0; n < names.size(); n++) {
-            double[] x = inputs[n];
-            double[] grad = grads.get(names.get(n)).data().asDouble();
-            for (int i = 0; i < x.length; i++) {
-                double orig = x[i];
-                x[i] = orig + 1e-6;
-                double up = dot(recurrence(q, k, v, decay ? a : new double[a.length], t), proj);
-                x[i] = orig - 1e-6;
-                double down = dot(recurrence(q, k, v, decay ? a : new double[a.length], t), proj);
-                x[i] = orig;
-                double numeric = (up - down) / 2e-6;
-                double err = Math.abs(numeric - grad[i]);
-                assertTrue(err <= 1e-7 + 1e-6 * Math.abs(numeric),
-                        "d/d" + names.get(n) + "[" + i + "]: backprop " + grad[i] + ", recurrence " + numeric);
-            }
+        Map<String, double[]> inputs = new java.util.LinkedHashMap<>();
+        inputs.put("q", q);
+        inputs.put("k", k);
+        inputs.put("v", v);
+        if (decay) {
+            inputs.put("a", a);
         }
+        FiniteDifferences.check(inputs, sd.calculateGradients(Map.of(), inputs.keySet()),
+                () -> dot(recurrence(q, k, v, decay ? a : new double[a.length], t), proj));
     }
 
     /** o [G, T, V] of the plain recurrence. */

@@ -2,7 +2,6 @@ package org.selectivbench.models;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,7 +9,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -44,24 +42,11 @@ class SelectiveScanTest {
         for (int i = 0; i < want.length; i++) {
             assertTrue(Math.abs(got[i] - want[i]) < 1e-12, "h[" + i + "] = " + got[i] + ", loop " + want[i]);
         }
-        Map<String, INDArray> grads = sd.calculateGradients(Map.of(), List.of("a", "u"));
-        double[][] inputs = {a, u};
-        String[] names = {"a", "u"};
-        for (int n = 0; n < 2; n++) {
-            double[] x = inputs[n];
-            double[] grad = grads.get(names[n]).data().asDouble();
-            for (int i = 0; i < x.length; i++) {
-                double orig = x[i];
-                x[i] = orig + 1e-6;
-                double up = ScanRecurrenceTest.dot(loop(a, u, t), proj);
-                x[i] = orig - 1e-6;
-                double down = ScanRecurrenceTest.dot(loop(a, u, t), proj);
-                x[i] = orig;
-                double numeric = (up - down) / 2e-6;
-                assertTrue(Math.abs(numeric - grad[i]) <= 1e-7 + 1e-6 * Math.abs(numeric),
-                        "d/d" + names[n] + "[" + i + "]: backprop " + grad[i] + ", loop " + numeric);
-            }
-        }
+        Map<String, double[]> inputs = new java.util.LinkedHashMap<>();
+        inputs.put("a", a);
+        inputs.put("u", u);
+        FiniteDifferences.check(inputs, sd.calculateGradients(Map.of(), inputs.keySet()),
+                () -> ScanRecurrenceTest.dot(loop(a, u, t), proj));
     }
 
     static double[] loop(double[] a, double[] u, int t) {

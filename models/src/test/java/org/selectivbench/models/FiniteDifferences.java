@@ -1,0 +1,38 @@
+package org.selectivbench.models;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.function.DoubleSupplier;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Backprop gradients of the scan tests against central differences of a plain Java objective. */
+final class FiniteDifferences {
+    static final double STEP = 1e-6;
+
+    private FiniteDifferences() {
+    }
+
+    /**
+     * For every entry of every named input (the arrays the objective reads, perturbed in place),
+     * asserts |numeric - backprop| <= 1e-7 + 1e-6 |numeric| and a finite backprop value.
+     */
+    static void check(Map<String, double[]> inputs, Map<String, INDArray> grads, DoubleSupplier objective) {
+        for (Map.Entry<String, double[]> e : inputs.entrySet()) {
+            double[] x = e.getValue();
+            double[] grad = grads.get(e.getKey()).data().asDouble();
+            for (int i = 0; i < x.length; i++) {
+                assertTrue(Double.isFinite(grad[i]), "d/d" + e.getKey() + "[" + i + "] = " + grad[i]);
+                double orig = x[i];
+                x[i] = orig + STEP;
+                double up = objective.getAsDouble();
+                x[i] = orig - STEP;
+                double down = objective.getAsDouble();
+                x[i] = orig;
+                double numeric = (up - down) / (2 * STEP);
+                assertTrue(Math.abs(numeric - grad[i]) <= 1e-7 + 1e-6 * Math.abs(numeric),
+                        "d/d" + e.getKey() + "[" + i + "]: backprop " + grad[i] + ", plain recurrence " + numeric);
+            }
+        }
+    }
+}
