@@ -62,10 +62,14 @@ class ChannelDecayScanTest {
                 () -> ScanRecurrenceTest.dot(recurrence(q, k, a, v, t), proj));
     }
 
-    /** o [G, T, V] of the plain recurrence. */
     static double[] recurrence(double[] q, double[] k, double[] a, double[] v, int t) {
-        double[] out = new double[G * t * V];
-        for (int gi = 0; gi < G; gi++) {
+        return recurrence(q, k, a, v, G, t, K, V);
+    }
+
+    /** o [g, T, V] of the plain recurrence; q, k, a are [g, T, K], v is [g, T, V]. */
+    static double[] recurrence(double[] q, double[] k, double[] a, double[] v, int g, int t, int K, int V) {
+        double[] out = new double[g * t * V];
+        for (int gi = 0; gi < g; gi++) {
             double[][] s = new double[K][V];
             for (int step = 0; step < t; step++) {
                 int row = gi * t + step;

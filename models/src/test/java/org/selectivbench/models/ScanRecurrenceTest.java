@@ -63,29 +63,13 @@ class ScanRecurrenceTest {
                 () -> dot(recurrence(q, k, v, decay ? a : new double[a.length], t), proj));
     }
 
-    /** o [G, T, V] of the plain recurrence. */
+    /** o [G, T, V] of the plain recurrence: the per-channel one with the decay a_t on every channel. */
     static double[] recurrence(double[] q, double[] k, double[] v, double[] a, int t) {
-        double[] out = new double[G * t * V];
-        for (int gi = 0; gi < G; gi++) {
-            double[][] s = new double[K][V];
-            for (int step = 0; step < t; step++) {
-                double decay = Math.exp(a[gi * t + step]);
-                int row = gi * t + step;
-                for (int i = 0; i < K; i++) {
-                    for (int j = 0; j < V; j++) {
-                        s[i][j] = decay * s[i][j] + k[row * K + i] * v[row * V + j];
-                    }
-                }
-                for (int j = 0; j < V; j++) {
-                    double acc = 0;
-                    for (int i = 0; i < K; i++) {
-                        acc += s[i][j] * q[row * K + i];
-                    }
-                    out[row * V + j] = acc;
-                }
-            }
+        double[] perChannel = new double[a.length * K];
+        for (int i = 0; i < perChannel.length; i++) {
+            perChannel[i] = a[i / K];
         }
-        return out;
+        return ChannelDecayScanTest.recurrence(q, k, perChannel, v, G, t, K, V);
     }
 
     static double[] rand(Random r, int n, double scale) {
