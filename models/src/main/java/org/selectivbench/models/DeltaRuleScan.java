@@ -77,11 +77,12 @@ public final class DeltaRuleScan {
         } else {
             gam = null;
         }
-        SDVariable kkt = sd.mmul(kc, kc, false, true, false); // [G*n, C, C]
-        INDArray strict = Blocks.matrix(c, (i, j) -> j < i, 1, 0);
-        SDVariable am = Blocks.maskBlocks(g, name + ".strict", a != null ? kkt.mul(gam) : kkt, strict).mul(bc);
-        SDVariable tm = unitLowerInverse(g, name, am, c);
         SDVariable bk = kc.mul(bc);
+        // diag(beta) K K^T as (beta K) K^T: a row scaling of [C, C] is a broadcast multiply (slow backprop)
+        SDVariable kkt = sd.mmul(bk, kc, false, true, false); // [G*n, C, C]
+        INDArray strict = Blocks.matrix(c, (i, j) -> j < i, 1, 0);
+        SDVariable am = Blocks.maskBlocks(g, name + ".strict", a != null ? kkt.mul(gam) : kkt, strict);
+        SDVariable tm = unitLowerInverse(g, name, am, c);
         SDVariable w = sd.mmul(tm, a != null ? bk.mul(eg) : bk); // [G*n, C, K]
         SDVariable u = sd.mmul(tm, vc.mul(bc)); // [G*n, C, V]
         SDVariable qk = sd.mmul(qc, kc, false, true, false);
@@ -93,7 +94,9 @@ public final class DeltaRuleScan {
             SDVariable kd = a != null ? kc.mul(toEnd) : kc;
             SDVariable eye = g.constant(name + ".eye", Nd4j.eye(kDim));
             SDVariable kdw = sd.mmul(kd, w, true, false, false); // [G*n, K, K]
-            SDVariable m = (a != null ? eye.mul(endDecay) : eye).sub(kdw);
+            // exp(gam_C) I per chunk as an outer product (a matmul), not a broadcast multiply
+            SDVariable m = (a != null ? endDecay.reshape(-1, 1).mmul(eye.reshape(1, kDim * kDim))
+                    .reshape(-1, kDim, kDim) : eye).sub(kdw);
             SDVariable bm = sd.mmul(kd, u, true, false, false); // [G*n, K, V]
             SDVariable[] ms = sd.unstack(m.reshape(-1, n, kDim, kDim), 1, n);
             SDVariable[] bs = sd.unstack(bm.reshape(-1, n, kDim, vDim), 1, n);

@@ -27,6 +27,6 @@ public final class Mixers {
 
     /** Whether a model's graph uses chunked scans (its sequences are padded to a multiple of the chunk). */
     static boolean chunked(String name) {
-        return !name.equals("transformer") && !name.equals("lstm") && !name.equals("gru") && !name.equals("mamba");
+        return !name.equals("transformer") && !name.equals("lstm") && !name.equals("gru");
     }
 }

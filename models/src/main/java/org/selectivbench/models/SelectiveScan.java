@@ -11,11 +11,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * value per state is a scalar, so the attention-like chunked forms (a [C, C] matrix per state and
  * channel) cost more than the states themselves.
  *
- * <p>Hillis-Steele prefix scan in ceil(log2 T) levels, each combining every step with the one s
+ * <p>Hillis-Steele prefix scans of ceil(log2 n) levels, each combining every step with the one s
  * before it (s = 1, 2, 4, ...): h_t += A_t h_{t-s}, A_t *= A_{t-s}, shifts as a zero pad in front and a
  * slice. The transitions A are in (0, 1], so their products only underflow towards 0, which is
- * exact enough: no exp of a cumulative sum, nothing to overflow, at any length. About seven ops per
- * level, whatever T; memory is a few [B, T, X] arrays per level, kept for backprop.
+ * exact enough: no exp of a cumulative sum, nothing to overflow, at any length.
+ *
+ * <p>Chunked, because every level keeps a few [B, T, X] arrays for backprop (X = inner width times
+ * state size, the largest arrays of a Mamba step; unchunked, a task-2 step at width 32 passed 14 GB):
+ * a scan of log2(C) levels inside each chunk of C steps, one over the n = T / C chunk ends (arrays C
+ * times smaller), then h = h_local + A_cumulative * (state entering the chunk). About seven ops per
+ * level, whatever T.
  */
 public final class SelectiveScan {
     private SelectiveScan() {
@@ -24,23 +29,60 @@ public final class SelectiveScan {
     /**
      * @param transition A [B, T, X], entries in (0, 1]
      * @param u          [B, T, X]
+     * @param chunkSize  chunk length C (T must be a multiple when longer; the model pads)
      * @return h [B, T, X]
      */
-    public static SDVariable scan(SameDiff sd, SDVariable transition, SDVariable u, int t) {
-        SDVariable h = u;
-        SDVariable a = transition;
-        for (int s = 1; s < t; s *= 2) {
-            h = h.add(a.mul(shift(sd, h, s, t)));
-            if (2 * s < t) {
-                a = a.mul(shift(sd, a, s, t));
-            }
+    public static SDVariable scan(SameDiff sd, SDVariable transition, SDVariable u, int t, int x, int chunkSize) {
+        int c = Scans.chunk(t, chunkSize);
+        int n = t / c;
+        if (n == 1) {
+            return levels(sd, transition, u, t, false)[0];
         }
-        return h;
+        SDVariable[] local = withinChunks(sd, transition.reshape(-1, c, x), u.reshape(-1, c, x), c);
+        SDVariable hLocal = local[0], aCumulative = local[1]; // [B*n, C, X]
+        SDVariable hEnd = hLocal.get(SDIndex.all(), SDIndex.interval(c - 1, c), SDIndex.all()).reshape(-1, n, x);
+        SDVariable aEnd = aCumulative.get(SDIndex.all(), SDIndex.interval(c - 1, c), SDIndex.all()).reshape(-1, n, x);
+        SDVariable ends = levels(sd, aEnd, hEnd, n, false)[0]; // the state after each chunk [B, n, X]
+        SDVariable entering = shift(sd, ends, 1, n, 0.0).reshape(-1, 1, x); // [B*n, 1, X]
+        // entering spread over the chunk as zeros + a broadcast add: M2.1's broadcast multiply backprop
+        // works element by element (see Blocks.maskBlocks)
+        SDVariable spread = sd.fill(aCumulative.shape(), transition.dataType(), 0.0).add(entering);
+        return hLocal.add(aCumulative.mul(spread)).reshape(-1, t, x);
     }
 
-    /** x moved s steps later along axis 1 (zeros in front, the last s steps dropped). */
-    private static SDVariable shift(SameDiff sd, SDVariable x, int s, int t) {
-        SDVariable padded = sd.nn().pad(x, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {s, 0}, {0, 0}})), 0.0);
+    /**
+     * The recurrence inside every chunk at once, position by position: C steps of ops over
+     * [B*n, X] slices, so each op is 1/C of the sequence and the arrays kept for backprop add up to a
+     * few [B, T, X] arrays (Hillis-Steele keeps seven per level). Returns {h, cumulative product of A}.
+     */
+    private static SDVariable[] withinChunks(SameDiff sd, SDVariable a, SDVariable u, int c) {
+        SDVariable[] as = sd.unstack(a, 1, c);
+        SDVariable[] us = sd.unstack(u, 1, c);
+        SDVariable[] hs = new SDVariable[c];
+        SDVariable[] cum = new SDVariable[c];
+        hs[0] = us[0];
+        cum[0] = as[0];
+        for (int i = 1; i < c; i++) {
+            hs[i] = as[i].mul(hs[i - 1]).add(us[i]);
+            cum[i] = as[i].mul(cum[i - 1]);
+        }
+        return new SDVariable[] {sd.stack(1, hs), sd.stack(1, cum)};
+    }
+
+    /** Hillis-Steele over axis 1 (length t): {h, the cumulative product of A if asked (else partial)}. */
+    private static SDVariable[] levels(SameDiff sd, SDVariable a, SDVariable h, int t, boolean cumulative) {
+        for (int s = 1; s < t; s *= 2) {
+            h = h.add(a.mul(shift(sd, h, s, t, 0.0)));
+            if (cumulative || 2 * s < t) {
+                a = a.mul(shift(sd, a, s, t, 1.0)); // ones in front: a product over fewer steps
+            }
+        }
+        return new SDVariable[] {h, a};
+    }
+
+    /** x moved s steps later along axis 1 ({@code fill} in front, the last s steps dropped). */
+    private static SDVariable shift(SameDiff sd, SDVariable x, int s, int t, double fill) {
+        SDVariable padded = sd.nn().pad(x, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {s, 0}, {0, 0}})), fill);
         return padded.get(SDIndex.all(), SDIndex.interval(0, t), SDIndex.all());
     }
 }

@@ -48,7 +48,13 @@ class ProfileStepRun {
                     elems += o.length();
                 }
             }
-            String key = op.getOp().opName() + " " + op.getName();
+            StringBuilder shapes = new StringBuilder();
+            if (opContext != null) {
+                for (INDArray in : opContext.getInputArrays()) {
+                    shapes.append(' ').append(in == null ? "null" : java.util.Arrays.toString(in.shape()));
+                }
+            }
+            String key = op.getOp().opName() + " " + op.getName() + shapes;
             long[] acc = byOp.computeIfAbsent(key, k -> new long[3]);
             acc[0] += dt;
             acc[1]++;

@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The log-depth selective scan against the plain loop h_t = A_t h_{t-1} + u_t in Java doubles, for
+ * The chunked log-depth selective scan (one chunk, and chunks of 2 to 8 steps) against the plain loop h_t = A_t h_{t-1} + u_t in Java doubles, for
  * lengths that are and are not powers of two: outputs within 1e-12, gradients of sum(h * R) with
  * respect to A and u within 1e-7 + 1e-6 relative of central differences of the loop. Transitions
  * down to e^-40 (strong forgetting) included.
@@ -21,8 +21,9 @@ class SelectiveScanTest {
     static final int B = 2, X = 3;
 
     @ParameterizedTest
-    @CsvSource({"2, 1.0", "7, 1.0", "8, 1.0", "13, 40.0", "16, 0.1"})
-    void scanMatchesLoop(int t, double maxDecay) {
+    @CsvSource({"2, 1.0, 16", "7, 1.0, 7", "8, 1.0, 2", "13, 40.0, 13", "16, 0.1, 16", "12, 40.0, 4", "24, 1.0, 8",
+            "20, 3.0, 4"})
+    void scanMatchesLoop(int t, double maxDecay, int chunk) {
         Random r = new Random(t * 17L);
         double[] a = new double[B * t * X];
         for (int i = 0; i < a.length; i++) {
@@ -33,7 +34,7 @@ class SelectiveScanTest {
         SameDiff sd = SameDiff.create();
         SDVariable sa = sd.var("a", Nd4j.create(a, new long[] {B, t, X}, DataType.DOUBLE));
         SDVariable su = sd.var("u", Nd4j.create(u, new long[] {B, t, X}, DataType.DOUBLE));
-        SDVariable h = SelectiveScan.scan(sd, sa, su, t);
+        SDVariable h = SelectiveScan.scan(sd, sa, su, t, X, chunk);
         h.mul(sd.constant(Nd4j.create(proj, new long[] {B, t, X}, DataType.DOUBLE))).sum().rename("loss");
         sd.setLossVariables("loss");
 
