@@ -3,7 +3,6 @@ package org.selectivbench.models;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Chunked form of the per-key-channel decay recurrence (GLA), per sequence g:
@@ -18,10 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * broadcast multiply's backprop tiles element by element in M2.1).
  *
  * <p>Across chunks, without a loop: a chunk's end state S_c = (k exp(b_last - b))^T v, and the state
- * entering chunk c is sum_{c' < c} diag(exp(sum_{c' < m < c} tot_m)) S_c', tot_m a chunk's total log
- * decay per channel; those sums are one matmul with a constant 0/1 [n, n*n] matrix (as
- * {@link Scans#scalarDecay}), so the constant grows as n^3: fine for hundreds of chunks, not for the
- * tens of thousands of steps of a paper-scale task-4 evaluation.
+ * entering chunk c follows E_c = diag(exp(tot_{c-1})) E_{c-1} + S_{c-1}, tot a chunk's total log decay
+ * per channel, by a prefix scan over the chunks ({@link SelectiveScan#entering}).
  */
 public final class ChannelDecayScan {
     private ChannelDecayScan() {
@@ -57,20 +54,10 @@ public final class ChannelDecayScan {
         SDVariable last = b.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n*K, 1]
         SDVariable kEnd = kt.mul(sd.math().exp(last.sub(b)).reshape(-1, kDim, c));
         SDVariable states = sd.mmul(kEnd, vc).reshape(-1, n, kDim, vDim); // [G, n, K, V]
-        double[][] between = new double[n][n * n];
-        for (int m = 0; m < n; m++) {
-            for (int ci = 0; ci < n; ci++) {
-                for (int cj = 0; cj < n; cj++) {
-                    between[m][ci * n + cj] = cj < m && m < ci ? 1 : 0;
-                }
-            }
-        }
-        SDVariable tot = last.reshape(-1, n, kDim).permute(0, 2, 1).reshape(-1, n); // [G*K, n]
-        SDVariable chunkDecay = sd.math().exp(tot.mmul(g.constant(name + ".between", Nd4j.createFromArray(between)))
-                .reshape(-1, n, n)
-                .add(g.constant(name + ".strictbias", Blocks.matrix(n, (i, j) -> j < i, 0, Blocks.MASKED))));
-        SDVariable entering = sd.mmul(chunkDecay, states.permute(0, 2, 1, 3).reshape(-1, n, vDim)) // [G*K, n, V]
-                .reshape(-1, kDim, n, vDim).permute(0, 2, 1, 3).reshape(-1, kDim, vDim); // [G*n, K, V]
+        SDVariable flat = states.reshape(-1, n, kDim * vDim);
+        SDVariable chunkDecay = SelectiveScan.spread(sd, states, sd.math().exp(last).reshape(-1, n, kDim, 1))
+                .reshape(-1, n, kDim * vDim); // a chunk's total decay per key channel, for every value column
+        SDVariable entering = SelectiveScan.entering(sd, chunkDecay, flat, n).reshape(-1, kDim, vDim); // [G*n, K, V]
         SDVariable qDecayed = qt.mul(sd.math().exp(b).reshape(-1, kDim, c)); // [G*n, K, C]
         SDVariable inter = sd.mmul(qDecayed, entering, true, false, false); // [G*n, C, V]
         return intra.add(inter).reshape(-1, t, vDim);

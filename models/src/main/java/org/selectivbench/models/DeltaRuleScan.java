@@ -1,7 +1,5 @@
 package org.selectivbench.models;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -28,9 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * substitution (as stable as the inverse itself, unlike the power-series product identity whose
  * intermediate terms can be huge), in ceil(log2 C) levels of two batched matmuls each.
  *
- * <p>Everything except the chunk-to-chunk state recurrence is batched over all chunks; the recurrence
- * S_{i+1} = M_i S_i + B_i is unrolled at graph-build time (one matmul and one add per chunk), then
- * every chunk's inter-chunk output is one batched matmul. A length that the chunk does not divide is
+ * <p>Everything is batched over all chunks; the chunk-to-chunk recurrence S_{i+1} = M_i S_i + B_i is
+ * a prefix scan over the chunks ({@link #entering}), then every chunk's inter-chunk output is one
+ * batched matmul. A length that the chunk does not divide is
  * padded at the end inside the scan (k = v = beta = a = 0 there; causal, so outputs are unaffected).
  */
 public final class DeltaRuleScan {
@@ -98,17 +96,8 @@ public final class DeltaRuleScan {
             SDVariable m = (a != null ? endDecay.reshape(-1, 1).mmul(eye.reshape(1, kDim * kDim))
                     .reshape(-1, kDim, kDim) : eye).sub(kdw);
             SDVariable bm = sd.mmul(kd, u, true, false, false); // [G*n, K, V]
-            SDVariable[] ms = sd.unstack(m.reshape(-1, n, kDim, kDim), 1, n);
-            SDVariable[] bs = sd.unstack(bm.reshape(-1, n, kDim, vDim), 1, n);
-            List<SDVariable> states = new ArrayList<>(); // state entering chunks 1..n-1
-            SDVariable s = bs[0];
-            states.add(s);
-            for (int i = 1; i < n - 1; i++) {
-                s = sd.mmul(ms[i], s).add(bs[i]);
-                states.add(s);
-            }
-            SDVariable entering = sd.nn().pad(sd.stack(1, states.toArray(new SDVariable[0])),
-                    sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {1, 0}, {0, 0}, {0, 0}})), 0.0);
+            SDVariable entering = entering(sd, m.reshape(-1, n, kDim, kDim), bm.reshape(-1, n, kDim, vDim), n, kDim,
+                    vDim); // [G, n, K, V]
             intra = intra.add(sd.mmul(qeff, entering.reshape(-1, kDim, vDim)));
         }
         SDVariable o = intra.reshape(-1, tp, vDim);
@@ -145,6 +134,36 @@ public final class DeltaRuleScan {
                 beta.reshape(-1, t * nh), aa, t * nh, kDim, vDim, chunkSize);
         return o.reshape(-1, t, nh, vDim).get(SDIndex.all(), SDIndex.all(), SDIndex.interval(nh - 1, nh),
                 SDIndex.all()).reshape(-1, t, vDim);
+    }
+
+    /**
+     * The state entering each chunk, from S_0 = 0 and S_{c+1} = M_c S_c + B_c: a Hillis-Steele prefix
+     * scan over the n chunks with matrix transitions (level s: B_c += M_c B_{c-s}, M_c = M_c M_{c-s},
+     * zeros shifted in front, which only ever meet zeros), log2(n) levels of two batched matmuls, so
+     * the op count does not grow with the length (a task-4 evaluation at paper scale has over a
+     * thousand chunks; the first version unrolled one matmul per chunk).
+     *
+     * @param m [G, n, K, K]
+     * @param b [G, n, K, V]
+     * @return [G, n, K, V]
+     */
+    static SDVariable entering(SameDiff sd, SDVariable m, SDVariable b, int n, int kDim, int vDim) {
+        for (int s = 1; s < n; s *= 2) {
+            SDVariable earlier = shift(sd, b, s, n).reshape(-1, kDim, vDim);
+            SDVariable mNow = m.reshape(-1, kDim, kDim);
+            b = b.add(sd.mmul(mNow, earlier).reshape(-1, n, kDim, vDim));
+            if (2 * s < n) {
+                m = sd.mmul(mNow, shift(sd, m, s, n).reshape(-1, kDim, kDim)).reshape(-1, n, kDim, kDim);
+            }
+        }
+        return shift(sd, b, 1, n);
+    }
+
+    /** x [G, n, ., .] moved s chunks later (zeros in front, the last s dropped). */
+    private static SDVariable shift(SameDiff sd, SDVariable x, int s, int n) {
+        SDVariable padded = sd.nn().pad(x, sd.constant(Nd4j.createFromArray(
+                new int[][] {{0, 0}, {s, 0}, {0, 0}, {0, 0}})), 0.0);
+        return padded.get(SDIndex.all(), SDIndex.interval(0, n), SDIndex.all(), SDIndex.all());
     }
 
     /** (I + A)^-1 for strictly-lower A [G, C, C], by block doubling (see the class comment). */

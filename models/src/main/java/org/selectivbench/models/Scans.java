@@ -32,9 +32,9 @@ public final class Scans {
      * cumsum gradient is wrong in M2.1). The mask is added as -1e30 before exp, so the upper triangle
      * (where cs_i - cs_j > 0 may overflow) is exp(-1e30) = 0 with a zero gradient, never inf * 0.
      * Across chunks: each chunk's end state S_c = (k * exp(cs_last - cs))^T v, and the state entering
-     * chunk c is sum_{c' < c} exp(sum_{c' < m < c} tot_m) S_c', with tot_m a chunk's total log decay.
-     * Those sums are taken directly (one matmul with a constant 0/1 tensor), not as differences of
-     * a global cumulative sum, which would lose precision on long sequences.
+     * chunk c follows E_c = exp(tot_{c-1}) E_{c-1} + S_{c-1}, tot a chunk's total log decay, by a
+     * prefix scan over the chunks ({@link SelectiveScan#entering}); products of decays in (0, 1],
+     * never differences of a global cumulative sum, which would lose precision on long sequences.
      *
      * @param q [G, T, K]
      * @param k [G, T, K]
@@ -77,21 +77,9 @@ public final class Scans {
         SDVariable last = cs.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n, 1]
         SDVariable toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
         SDVariable chunkState = sd.mmul(kc.mul(toEnd), vc, true, false, false); // [G*n, K, V]
-        // seg over chunks: sum of tot_m for c' < m < c, as tot [G, n] times a constant [n, n*n].
-        double[][] between = new double[n][n * n];
-        for (int m = 0; m < n; m++) {
-            for (int ci = 0; ci < n; ci++) {
-                for (int cj = 0; cj < n; cj++) {
-                    between[m][ci * n + cj] = cj < m && m < ci ? 1 : 0;
-                }
-            }
-        }
-        SDVariable chunkSeg = last.reshape(-1, n)
-                .mmul(g.constant(name + ".between", org.nd4j.linalg.factory.Nd4j.createFromArray(between)))
-                .reshape(-1, n, n)
-                .add(g.constant(name + ".strictbias", Blocks.matrix(n, (i, j) -> j < i, 0, Blocks.MASKED)));
-        SDVariable entering = sd.mmul(sd.math().exp(chunkSeg), chunkState.reshape(-1, n, kDim * vDim))
-                .reshape(-1, kDim, vDim); // [G*n, K, V]
+        SDVariable states = chunkState.reshape(-1, n, kDim * vDim);
+        SDVariable entering = SelectiveScan.entering(sd, SelectiveScan.spread(sd, states,
+                sd.math().exp(last).reshape(-1, n, 1)), states, n).reshape(-1, kDim, vDim); // [G*n, K, V]
         SDVariable inter = sd.mmul(qc.mul(sd.math().exp(cs).reshape(-1, c, 1)), entering);
         return intra.add(inter).reshape(-1, t, vDim);
     }
@@ -144,20 +132,10 @@ public final class Scans {
         // per (b, head): chunk states as rows [n, N*P]
         SDVariable states = chunkState.reshape(-1, n, nDim, h, pDim).permute(0, 3, 1, 2, 4)
                 .reshape(-1, n, nDim * pDim); // [B*H, n, N*P]
-        double[][] between = new double[n][n * n];
-        for (int m = 0; m < n; m++) {
-            for (int ci = 0; ci < n; ci++) {
-                for (int cj = 0; cj < n; cj++) {
-                    between[m][ci * n + cj] = cj < m && m < ci ? 1 : 0;
-                }
-            }
-        }
         // chunk totals per (b, head): [B*H, n]
-        SDVariable tot = last.reshape(-1, n, h).permute(0, 2, 1).reshape(-1, n);
-        SDVariable chunkSeg = tot.mmul(g.constant(name + ".between", org.nd4j.linalg.factory.Nd4j.createFromArray(between)))
-                .reshape(-1, n, n)
-                .add(g.constant(name + ".strictbias", Blocks.matrix(n, (i, j) -> j < i, 0, Blocks.MASKED)));
-        SDVariable entering = sd.mmul(sd.math().exp(chunkSeg), states); // [B*H, n, N*P]
+        SDVariable tot = last.reshape(-1, n, h).permute(0, 2, 1).reshape(-1, n, 1);
+        SDVariable entering = SelectiveScan.entering(sd, SelectiveScan.spread(sd, states, sd.math().exp(tot)), states,
+                n); // [B*H, n, N*P]
         SDVariable enter = entering.reshape(-1, h, n, nDim, pDim).permute(0, 2, 3, 1, 4)
                 .reshape(-1, nDim, h * pDim); // [B*n, N, H*P]
         SDVariable qs = sd.mmul(qc, enter).reshape(-1, c, h, pDim); // [B*n, C, H, P]

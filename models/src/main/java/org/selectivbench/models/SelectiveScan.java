@@ -46,8 +46,23 @@ public final class SelectiveScan {
         SDVariable entering = shift(sd, ends, 1, n, 0.0).reshape(-1, 1, x); // [B*n, 1, X]
         // entering spread over the chunk as zeros + a broadcast add: M2.1's broadcast multiply backprop
         // works element by element (see Blocks.maskBlocks)
-        SDVariable spread = sd.fill(aCumulative.shape(), transition.dataType(), 0.0).add(entering);
-        return hLocal.add(aCumulative.mul(spread)).reshape(-1, t, x);
+        return hLocal.add(aCumulative.mul(spread(sd, aCumulative, entering))).reshape(-1, t, x);
+    }
+
+    /**
+     * The state entering each of n chunks, E_0 = 0, E_c = A_{c-1} E_{c-1} + S_{c-1}, from the chunk end
+     * states S [G, n, X] of the chunked scans and each chunk's total transition A [G, n, X] (entries
+     * in (0, 1]), by the same prefix scan: log2(n) levels on arrays the size of the states, so memory
+     * grows as n log n, where a matrix of pairwise chunk decays grew as n^2 (its constant as n^3: at
+     * a paper-scale task-4 evaluation, 20,200 steps in chunks of 16, two billion entries).
+     */
+    static SDVariable entering(SameDiff sd, SDVariable transition, SDVariable states, int n) {
+        return shift(sd, levels(sd, transition, states, n, false)[0], 1, n, 0.0);
+    }
+
+    /** x broadcast to the shape of {@code like}, as zeros plus x (see {@link Blocks#maskBlocks} for why). */
+    static SDVariable spread(SameDiff sd, SDVariable like, SDVariable x) {
+        return sd.fill(like.shape(), like.dataType(), 0.0).add(x);
     }
 
     /**

@@ -22,7 +22,7 @@ class ChannelDecayScanTest {
     static final int G = 2, K = 3, V = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4, 1.0", "12, 12, 1.0", "16, 4, 12.0", "16, 16, 12.0", "8, 2, 0.3"})
+    @CsvSource({"12, 4, 1.0", "12, 12, 1.0", "16, 4, 12.0", "16, 16, 12.0", "8, 2, 0.3", "20, 2, 2.0"})
     void chunkedMatchesRecurrence(int t, int chunk, double maxDecay) {
         Random r = new Random(t * 131L + chunk);
         double[] q = ScanRecurrenceTest.rand(r, G * t * K, 1);

@@ -28,7 +28,8 @@ class DeltaRuleScanTest {
 
     @ParameterizedTest
     @CsvSource({"12, 4, true, 1", "12, 4, false, 1", "10, 4, true, 1", "10, 3, false, 1", "12, 12, true, 1",
-            "7, 16, true, 1", "13, 8, true, 1", "6, 4, true, 3", "6, 6, false, 2", "5, 8, true, 4"})
+            "7, 16, true, 1", "13, 8, true, 1", "6, 4, true, 3", "6, 6, false, 2", "5, 8, true, 4",
+            "20, 2, true, 1", "9, 2, false, 2"})
     void chunkedMatchesRecurrence(int t, int chunk, boolean decay, int nh) {
         Random r = new Random(t * 131L + chunk * 7L + nh + (decay ? 1 : 0));
         double[] q = rand(r, G * t * K, 1), k = rand(r, G * t * nh * K, 0.6), v = rand(r, G * t * nh * V, 1);

@@ -22,7 +22,7 @@ class ScanRecurrenceTest {
     static final int G = 3, K = 3, V = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4, true", "12, 12, true", "12, 4, false", "10, 5, true"})
+    @CsvSource({"12, 4, true", "12, 12, true", "12, 4, false", "10, 5, true", "20, 2, true"})
     void chunkedMatchesRecurrence(int t, int chunk, boolean decay) {
         Random r = new Random(t * 31L + chunk + (decay ? 1 : 0));
         double[] q = rand(r, G * t * K, 1), k = rand(r, G * t * K, 1), v = rand(r, G * t * V, 1);

@@ -23,7 +23,7 @@ class SharedKeyScanTest {
     static final int B = 2, H = 3, N = 3, P = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4", "12, 12", "10, 5"})
+    @CsvSource({"12, 4", "12, 12", "10, 5", "20, 2"})
     void matchesPerHeadRecurrence(int t, int chunk) {
         Random r = new Random(t * 17L + chunk);
         double[] q = ScanRecurrenceTest.rand(r, B * t * N, 1), k = ScanRecurrenceTest.rand(r, B * t * N, 1);
