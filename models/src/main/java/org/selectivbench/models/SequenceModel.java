@@ -45,9 +45,15 @@ public final class SequenceModel {
     private final Map<Integer, Graph> graphs = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Integer, Graph> e) {
-            return size() > MAX_CACHED_GRAPHS;
+            if (size() > MAX_CACHED_GRAPHS) {
+                releaseArrays(e.getValue());
+                return true;
+            }
+            return false;
         }
     };
+    /** The graph of the last step: only its sessions keep cached arrays (see {@link #use}). */
+    private Graph current;
 
     /** One built graph: its length, parameter names and dropout placeholders. */
     public record Graph(SameDiff sd, int steps, List<String> paramNames, Map<String, Integer> dropoutMasks) {
@@ -114,6 +120,46 @@ public final class SequenceModel {
             graphs.put(steps, g);
         }
         return g;
+    }
+
+    /**
+     * The graph for a batch of {@code steps} steps, ready to run. Each SameDiff session keeps a cache
+     * of released arrays for reuse by the next step (up to a quarter of JavaCPP's max bytes, per
+     * session); variable-length data switches between graphs, and with every cached graph's forward and
+     * gradient sessions holding a full cache a task-2 run passed the 14 GB resident cap. So the cache
+     * of the graph we leave is freed: at most one graph's sessions hold arrays.
+     */
+    private synchronized Graph use(int steps) {
+        Graph g = graph(steps);
+        if (current != null && current != g) {
+            releaseArrays(current);
+        }
+        current = g;
+        tuneArrayCaches(g);
+        return g;
+    }
+
+    /** Frees the arrays every graph's sessions cache (call when the model is done with, e.g. after a run). */
+    public synchronized void releaseArrays() {
+        for (Graph g : graphs.values()) {
+            releaseArrays(g);
+        }
+        current = null;
+    }
+
+    private static void releaseArrays(Graph g) {
+        releaseSessions(g.sd());
+        releaseSessions(g.sd().getFunction("grad"));
+    }
+
+    private static void releaseSessions(SameDiff sd) {
+        if (sd == null) {
+            return;
+        }
+        for (InferenceSession s : sd.getSessions().values()) {
+            s.getMmgr().close();
+        }
+        sd.getSessions().clear(); // the next call starts a fresh session with an empty cache
     }
 
     private Graph build(int t) {
@@ -264,16 +310,14 @@ public final class SequenceModel {
 
     /** Loss and gradients of one batch (dropout on when {@code train}). */
     public StepResult lossAndGradients(EncodedBatch b, boolean train) {
-        Graph g = graph(paddedSteps(b.steps()));
-        tuneArrayCaches(g);
+        Graph g = use(paddedSteps(b.steps()));
         OutAndGrad r = g.sd().calculateGradientsAndOutputs(feed(b, g, train), List.of("loss"), g.paramNames());
         return new StepResult(r.getOutputs().get("loss").getDouble(0), r.getGradients());
     }
 
     /** Evaluation loss (dropout off). */
     public double loss(EncodedBatch b) {
-        Graph g = graph(paddedSteps(b.steps()));
-        tuneArrayCaches(g);
+        Graph g = use(paddedSteps(b.steps()));
         return g.sd().output(feed(b, g, false), "loss").get("loss").getDouble(0);
     }
 
@@ -288,8 +332,7 @@ public final class SequenceModel {
     }
 
     private float[] evalOutput(EncodedBatch b, String name) {
-        Graph g = graph(paddedSteps(b.steps()));
-        tuneArrayCaches(g);
+        Graph g = use(paddedSteps(b.steps()));
         INDArray out = g.sd().output(feed(b, g, false), name).get(name).reshape(b.batch(), g.steps(), classes);
         if (g.steps() != b.steps()) {
             out = out.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),

@@ -57,8 +57,13 @@ final class TrainingExecutor implements RunExecutor {
         if (run.evaluationOnly()) {
             long t0 = System.nanoTime();
             SequenceModel model = loadCheckpoint(ctx.store(), run.trainsRun(), hadoop);
-            double acc = Trainer.evaluate(model, test.examples().iterator(), test.encoder(), tc.evalBatchSize())
-                    .accuracy();
+            double acc;
+            try {
+                acc = Trainer.evaluate(model, test.examples().iterator(), test.encoder(), tc.evalBatchSize())
+                        .accuracy();
+            } finally {
+                model.releaseArrays(); // the next run in this executor should not wait for the GC to free them
+            }
             double secs = (System.nanoTime() - t0) / 1e9;
             RunResult.CurvePoint point = new RunResult.CurvePoint(0, 0, Double.NaN, acc, secs);
             listener.point(point);
@@ -69,20 +74,24 @@ final class TrainingExecutor implements RunExecutor {
             Config m = train.manifest();
             SequenceModel model = new SequenceModel(mc, m.getInt("vocab"), m.getInt("classes"), tc.seed(),
                     DataType.FLOAT);
-            long total = Trainer.plannedUpdates(tc, m.getLong("rows"));
-            long started = System.nanoTime();
-            List<RunResult.CurvePoint> curve = new ArrayList<>();
-            Trainer.Result r = new Trainer(model, tc).train(train, train.encoder(), total,
-                    () -> test.examples().iterator(), test.encoder(), p -> {
-                        RunResult.CurvePoint point = new RunResult.CurvePoint(p.update(), p.lr(), p.trainLoss(),
-                                p.testAccuracy(), (System.nanoTime() - started) / 1e9);
-                        curve.add(point);
-                        listener.point(point);
-                    });
-            saveCheckpoint(model, ctx.store(), run.runId(), hadoop);
-            double best = curve.stream().mapToDouble(RunResult.CurvePoint::accuracy).max().orElse(Double.NaN);
-            return new Outcome(r.parameters(), r.finalAccuracy(), best, r.updates(), r.trainSeconds(),
-                    r.updatesPerSecond(), r.stepsPerSecond(), backend, curve);
+            try {
+                long total = Trainer.plannedUpdates(tc, m.getLong("rows"));
+                long started = System.nanoTime();
+                List<RunResult.CurvePoint> curve = new ArrayList<>();
+                Trainer.Result r = new Trainer(model, tc).train(train, train.encoder(), total,
+                        () -> test.examples().iterator(), test.encoder(), p -> {
+                            RunResult.CurvePoint point = new RunResult.CurvePoint(p.update(), p.lr(), p.trainLoss(),
+                                    p.testAccuracy(), (System.nanoTime() - started) / 1e9);
+                            curve.add(point);
+                            listener.point(point);
+                        });
+                saveCheckpoint(model, ctx.store(), run.runId(), hadoop);
+                double best = curve.stream().mapToDouble(RunResult.CurvePoint::accuracy).max().orElse(Double.NaN);
+                return new Outcome(r.parameters(), r.finalAccuracy(), best, r.updates(), r.trainSeconds(),
+                        r.updatesPerSecond(), r.stepsPerSecond(), backend, curve);
+            } finally {
+                model.releaseArrays(); // also after a failure: the next run should not wait for the GC
+            }
         }
     }
 
