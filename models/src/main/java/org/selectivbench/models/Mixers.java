@@ -17,10 +17,7 @@ public final class Mixers {
             case "gated_delta_product" -> new GatedDeltaProductMixer(c);
             case "gla" -> new GlaMixer(c);
             case "mamba" -> new MambaMixer(c);
-            // GruMixer (SameDiff's fused gru op) fails the gradient check in M2.1: every gradient through
-            // the op is off by up to 100%. Until a correct GRU exists, selecting it is an error.
-            case "gru" -> throw new UnsupportedOperationException("model gru is not implemented yet"
-                    + " (SameDiff M2.1's gru op has wrong gradients; see GruMixer)");
+            case "gru" -> new GruMixer(c);
             default -> throw new UnsupportedOperationException("model " + c.name() + " is not implemented yet");
         };
     }

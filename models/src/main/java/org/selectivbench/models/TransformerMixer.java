@@ -9,12 +9,14 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Transformer layer of the reference (SPEC 6): causal softmax attention over the whole sequence
- * (quadratic form), RoPE base 1000, per-head RMS norm on q and k, q/k/v/out linear with bias, branch
+ * (quadratic form; in query blocks beyond 1,024 steps), RoPE base 1000, per-head RMS norm on q and k, q/k/v/out linear with bias, branch
  * RMSNorm, then a SwiGLU FFN of width 4d with a trainable swish beta and dropout. As in the reference
  * the layer's output already contains its residual (x + attn, then + ffn); the wrapper adds x again.
  */
 final class TransformerMixer implements Mixer {
     private static final double ROPE_BASE = 1000.0;
+    /** Longer sequences attend in blocks of this many queries (see {@link #attention}). */
+    static final int QUERY_BLOCK = 1024;
     private final ModelConfig c;
 
     TransformerMixer(ModelConfig c) {
@@ -33,10 +35,7 @@ final class TransformerMixer implements Mixer {
         SDVariable[] rope = ropeTables(g, p, t, hd);
         q = rope(qkNorm(g, p + ".qn", q, hd), rope, hd);
         k = rope(qkNorm(g, p + ".kn", k, hd), rope, hd);
-        SDVariable scores = sd.mmul(q, k, false, true, false).mul(Math.pow(hd, -0.5))
-                .add(g.constant(p + ".causal", Blocks.matrix(t, (i, j) -> j <= i, 0, Blocks.MASKED)));
-        SDVariable att = sd.nn().softmax(scores, 2);
-        SDVariable a = Blocks.fromHeads(sd.mmul(att, v), t, h, hd);
+        SDVariable a = Blocks.fromHeads(attention(g, p, q, k, v, t, hd, QUERY_BLOCK), t, h, hd);
         SDVariable y = x.add(Blocks.rmsNorm(g, p + ".bn", g.linear(p + ".o", a, d, d, true), d));
         SDVariable hid = g.linear(p + ".l1", y, d, 8 * d, true);
         SDVariable x1 = Mamba2Mixer.cols(hid, 0, 4 * d);
@@ -44,6 +43,48 @@ final class TransformerMixer implements Mixer {
         SDVariable beta = g.param(p + ".swish_beta", ParamStore.Init.constant(1.0), 1);
         SDVariable ffn = g.linear(p + ".l2", x1.mul(sd.nn().sigmoid(x1.mul(beta))).mul(x2), 4 * d, d, true);
         return y.add(g.dropout(p + ".ffn", ffn, d));
+    }
+
+    /**
+     * Causal softmax attention on [B*H, T, hd]. Up to {@code block} steps: one [T, T] score matrix per
+     * sequence. Longer (task-4 evaluations: 4,040 steps in conf/local.conf, 20,200 at paper scale,
+     * where the [T, T] scores alone would be 26 billion numbers at batch 16 and 4 heads): queries in
+     * blocks of {@code block} rows, each against the keys before its block (no mask) and its own
+     * block (a [block, block] causal mask), so memory is one block's [block, T] scores at a time
+     * and no constant grows with T. The op count grows with T / block, acceptable for evaluation.
+     */
+    static SDVariable attention(GraphBuilder g, String p, SDVariable q, SDVariable k, SDVariable v, int t, int hd,
+                                int block) {
+        SameDiff sd = g.sd();
+        double scale = Math.pow(hd, -0.5);
+        if (t <= block) {
+            SDVariable scores = sd.mmul(q, k, false, true, false).mul(scale)
+                    .add(g.constant(p + ".causal", Blocks.matrix(t, (i, j) -> j <= i, 0, Blocks.MASKED)));
+            return sd.mmul(sd.nn().softmax(scores, 2), v);
+        }
+        SDVariable mask = g.constant(p + ".causal", Blocks.matrix(block, (i, j) -> j <= i, 0, Blocks.MASKED));
+        int blocks = (t + block - 1) / block;
+        SDVariable[] out = new SDVariable[blocks];
+        for (int b = 0; b < blocks; b++) {
+            int from = b * block, to = Math.min(t, from + block), rows = to - from;
+            SDVariable qb = steps(q, from, to);
+            SDVariable own = sd.mmul(qb, steps(k, from, to), false, true, false).mul(scale)
+                    .add(rows == block ? mask : g.constant(p + ".causal_last",
+                            Blocks.matrix(rows, (i, j) -> j <= i, 0, Blocks.MASKED)));
+            if (b == 0) {
+                out[b] = sd.mmul(sd.nn().softmax(own, 2), steps(v, from, to));
+                continue;
+            }
+            SDVariable earlier = sd.mmul(qb, steps(k, 0, from), false, true, false).mul(scale);
+            SDVariable att = sd.nn().softmax(sd.concat(2, earlier, own), 2); // [G, rows, to]
+            out[b] = sd.mmul(att, steps(v, 0, to));
+        }
+        return sd.concat(1, out);
+    }
+
+    /** Steps [from, to) of [G, T, X]. */
+    private static SDVariable steps(SDVariable x, int from, int to) {
+        return x.get(SDIndex.all(), SDIndex.interval(from, to), SDIndex.all());
     }
 
     /** t / (sqrt(mean t^2) + 1e-8) * w over each head vector, as the reference. */

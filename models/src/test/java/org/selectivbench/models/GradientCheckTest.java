@@ -26,7 +26,7 @@ class GradientCheckTest {
     @CsvSource({"transformer, false, 0", "linear_attention, false, 0", "mamba2, false, 0", "mamba2, false, 0.2",
             "lstm, false, 0", "delta_net, false, 0", "delta_net, true, 0", "gated_delta_net, false, 0",
             "gated_delta_net, true, 0.2", "gated_delta_product, false, 0", "gla, false, 0", "gla, false, 0.2",
-            "mamba, false, 0", "mamba, false, 0.2", "s4d, false, 0"})
+            "mamba, false, 0", "mamba, false, 0.2", "s4d, false, 0", "gru, false, 0"})
     void backpropMatchesFiniteDifferences(String name, boolean negativeEigenvalues, double forgetFloor) {
         ModelConfig t = TestData.tiny(name);
         ModelConfig mc = new ModelConfig(name, t.layers(), t.width(), t.heads(), t.dState(), t.expand(), t.convSize(),
