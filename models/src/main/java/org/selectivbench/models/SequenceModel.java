@@ -192,7 +192,7 @@ public final class SequenceModel {
         SDVariable weights = sd.placeHolder("weights", dt, -1);
         crossEntropy(sd, logits, targets, weights, classes, dt);
         sd.setLossVariables("loss");
-        createGradientQuietly(sd);
+        QuietGradients.create(sd);
         return new Graph(sd, t, List.copyOf(g.paramNames()), Map.copyOf(g.dropoutMasks()));
     }
 
@@ -216,23 +216,6 @@ public final class SequenceModel {
         SDVariable onehot = sd.oneHot(targets, classes, -1, 1.0, 0.0, dt);
         SDVariable picked = logits.mul(onehot).sum(1);
         lse.sub(picked).mul(weights).sum().rename("loss");
-    }
-
-    /**
-     * Builds the gradient graph now, with stdout muted: SameDiff M2.1 prints an "Added
-     * differentiated op" line per op to stdout, thousands per model. (System.out is process-wide:
-     * lines another thread prints in these few hundred milliseconds are lost.)
-     */
-    private static void createGradientQuietly(SameDiff sd) {
-        synchronized (SequenceModel.class) {
-            java.io.PrintStream out = System.out;
-            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-            try {
-                sd.createGradFunction();
-            } finally {
-                System.setOut(out);
-            }
-        }
     }
 
     private static SDVariable layerNorm(GraphBuilder g, String name, SDVariable x, int d) {
