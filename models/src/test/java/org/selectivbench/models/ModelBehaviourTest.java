@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.selectivbench.data.EncodedBatch;
 
-/** Causality and padding, dropout modes, checkpoint round trip, divergence detection. */
+/** Causality and padding, determinism, dropout modes, checkpoint round trip, divergence detection. */
 class ModelBehaviourTest {
     static final int VOCAB = 5, CLASSES = 7;
 
@@ -46,6 +46,43 @@ class ModelBehaviourTest {
             }
         }
         assertTrue(laterChanged, name + ": later steps ignore their input");
+    }
+
+    /**
+     * Same seed, same batches, one process: the same losses and parameters, bit for bit (float,
+     * dropout on, Adam). Across processes training is not bit-identical yet (docs/models.md).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"transformer", "gated_delta_product", "mamba"})
+    void sameSeedSameTraining(String name) {
+        double[][] losses = new double[2][];
+        float[][] params = new float[2][];
+        for (int copy = 0; copy < 2; copy++) {
+            ModelConfig t = TestData.tiny(name);
+            ModelConfig c = new ModelConfig(name, t.layers(), t.width(), t.heads(), t.dState(), t.expand(),
+                    t.convSize(), t.householderSteps(), false, 0, 0, 0.2, t.chunkSize()); // with dropout
+            SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 5, DataType.FLOAT);
+            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0));
+            losses[copy] = new double[3];
+            for (int step = 0; step < 3; step++) {
+                SequenceModel.StepResult r = m.lossAndGradients(TestData.batch(10 + step, 4, 12, VOCAB, CLASSES), true);
+                Optim.clip(r.gradients(), 1.0);
+                optim.step(m.params().arrays(), r.gradients(), 1e-2);
+                losses[copy][step] = r.loss();
+            }
+            List<String> names = new java.util.ArrayList<>(m.params().arrays().keySet());
+            java.util.Collections.sort(names);
+            float[] all = new float[0];
+            for (String n : names) {
+                float[] p = m.params().arrays().get(n).dup().data().asFloat();
+                float[] joined = java.util.Arrays.copyOf(all, all.length + p.length);
+                System.arraycopy(p, 0, joined, all.length, p.length);
+                all = joined;
+            }
+            params[copy] = all;
+        }
+        assertArrayEquals(losses[0], losses[1], 0.0, name + ": losses differ between identical runs");
+        assertArrayEquals(params[0], params[1], 0.0f, name + ": parameters differ between identical runs");
     }
 
     @Test
