@@ -22,11 +22,11 @@ import org.selectivbench.data.Tasks;
 
 /**
  * Each model, small (2 layers, width 32), trained in process on task 1 with a small grammar (vocab 6,
- * 5 ambiguous letters of depth 3; 40-element examples) for 60 updates of 16, must clearly beat the
- * symbol-only baseline (by 0.1 in windowed accuracy on 64 test examples): that needs memory of the
- * past, so it shows the whole pipeline (encoding, model, loss, optimiser, windowed accuracy) learns.
- * transformer, linear_attention and lstm are not in the list: at this budget they were not checked
- * to clear the bar (see the issue notes); the sweep trains them.
+ * 5 ambiguous letters of depth 3; 40-element examples) for 60 updates of 16 (linear attention 240),
+ * must clearly beat the symbol-only baseline (by 0.1 in windowed accuracy on 64 test examples): that
+ * needs memory of the past, so it shows the whole pipeline (encoding, model, loss, optimiser,
+ * windowed accuracy) learns.
+ * -Dlearning.models=a,b runs only those.
  */
 class LearningTest {
     static final Config ROOT = ConfigFactory.load().getConfig("selectivbench");
@@ -38,8 +38,12 @@ class LearningTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mamba2", "delta_net", "gated_delta_net", "gated_delta_product", "gla", "mamba", "s4d"})
+    @ValueSource(strings = {"mamba2", "delta_net", "gated_delta_net", "gated_delta_product", "gla", "mamba", "s4d",
+        "transformer", "linear_attention", "lstm"})
     void beatsSymbolOnlyBaseline(String name) {
+        String only = System.getProperty("learning.models");
+        org.junit.jupiter.api.Assumptions.assumeTrue(only == null || List.of(only.split(",")).contains(name),
+                "not in -Dlearning.models");
         ExampleGenerator gen = generator(6, 5, 3);
         Grammar g = gen.grammar();
         double delay = gen.task().gapMax();
@@ -51,7 +55,9 @@ class LearningTest {
         ModelConfig mc = new ModelConfig(name, 2, 32, 4, 16, 2, 4, 4, false, 0, 0, 0.1, 64);
         SequenceModel model = new SequenceModel(mc, g.vocab(), g.numClasses(), 1, DataType.FLOAT);
         TrainConfig tc = new TrainConfig(16, 1e-2, 10, 0, 1.0, 30, 32, 1, 0);
-        long updates = 60;
+        // linear attention never forgets, so it sorts the states out slowly: at 60 updates it was at
+        // 0.561 against a bar of 0.625; at 240, 0.663
+        long updates = name.equals("linear_attention") ? 240 : 60;
         var train = LongStream.range(0, updates * tc.batchSize())
                 .mapToObj(i -> gen.example(Split.TRAIN, i, delay)).iterator();
         BatchEncoder enc = new BatchEncoder(g.vocab(), 0);
