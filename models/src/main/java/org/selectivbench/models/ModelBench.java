@@ -48,13 +48,26 @@ public final class ModelBench {
                 f = one(base.withName(name), s, batch, tc);
             } catch (UnsupportedOperationException e) {
                 f = new Figures(name, 0, Double.NaN, Double.NaN, 0, 0, e.getMessage());
+            } catch (RuntimeException | OutOfMemoryError e) { // native memory cap, op failure: the others still run
+                f = new Figures(name, 0, Double.NaN, Double.NaN, 0, 0, "failed: " + e);
+                System.gc();
             }
             System.out.println(f.line());
             all.add(f);
+            write(all, base, s, out); // after every model, so a killed bench keeps what it measured
         }
+        return all;
+    }
+
+    private static void write(List<Figures> all, ModelConfig base, Shape s, Path out) throws IOException {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d,"
                 + " median of %d reps%n", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(), s.classes(), s.reps()));
+        sb.append(String.format(Locale.ROOT, "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d,"
+                + " dropout %.2f; backend %s, %d threads%n", base.dState(), base.expand(), base.convSize(),
+                base.householderSteps(), base.chunkSize(), base.dropout(),
+                org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName(),
+                org.nd4j.linalg.factory.Nd4j.getEnvironment().maxMasterThreads()));
         for (Figures f : all) {
             sb.append(f.line()).append('\n');
         }
@@ -63,7 +76,6 @@ public final class ModelBench {
             Files.createDirectories(parent);
         }
         Files.writeString(out, sb.toString());
-        return all;
     }
 
     private static Figures one(ModelConfig cfg, Shape s, EncodedBatch batch, TrainConfig tc) {

@@ -21,6 +21,9 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SelectivBench.ConfigOptions options = new SelectivBench.ConfigOptions();
 
+    @CommandLine.Option(names = "--threads", description = "ND4J and BLAS threads (default: every core)")
+    int threads = Runtime.getRuntime().availableProcessors();
+
     @Override
     public Integer call() throws Exception {
         Config sb = single(options.load());
@@ -43,8 +46,7 @@ final class TrainCommand implements Callable<Integer> {
                 "%9d  %9.3g  %12.4f  %13.4f  %7.1f s%n", p.step(), p.lr(), p.loss(), p.accuracy(), p.elapsedSeconds()));
         String root = sb.getString("output-root");
         ResultStore store = new ResultStore(root, "train", new Configuration());
-        int cores = Runtime.getRuntime().availableProcessors();
-        RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context("train", root, "cpu", cores, store));
+        RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context("train", root, "cpu", threads, store));
         double[] refs = RunTask.references(root, run, new Configuration());
         store.write(RunTask.succeeded("train", run, o, refs, "cpu", Settings.render(sb)));
         System.out.printf(Locale.ROOT, "final accuracy %.4f (best %.4f) on %s; chance %.4f, symbol-only %.4f,"
