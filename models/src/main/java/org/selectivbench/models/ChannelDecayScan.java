@@ -17,8 +17,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * broadcast multiply's backprop tiles element by element in M2.1).
  *
  * <p>Across chunks, without a loop: a chunk's end state S_c = (k exp(b_last - b))^T v, and the state
- * entering chunk c follows E_c = diag(exp(tot_{c-1})) E_{c-1} + S_{c-1}, tot a chunk's total log decay
- * per channel, by a prefix scan over the chunks ({@link SelectiveScan#entering}).
+ * entering chunk c is sum_{c' < c} diag(exp(sum_{c' < m < c} tot_m)) S_c', tot a chunk's total log
+ * decay per key channel ({@link Scans#entering} per channel: pairwise or a prefix scan).
  */
 public final class ChannelDecayScan {
     private ChannelDecayScan() {
@@ -33,6 +33,11 @@ public final class ChannelDecayScan {
      */
     public static SDVariable scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable a,
                                   SDVariable v, int kDim, int vDim, int chunkSize) {
+        return scan(g, name, q, k, a, v, kDim, vDim, chunkSize, Scans.PAIRWISE_MAX_CHUNKS);
+    }
+
+    static SDVariable scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable a,
+                           SDVariable v, int kDim, int vDim, int chunkSize, int pairwiseMax) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = Scans.chunk(t, chunkSize);
@@ -54,10 +59,10 @@ public final class ChannelDecayScan {
         SDVariable last = b.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n*K, 1]
         SDVariable kEnd = kt.mul(sd.math().exp(last.sub(b)).reshape(-1, kDim, c));
         SDVariable states = sd.mmul(kEnd, vc).reshape(-1, n, kDim, vDim); // [G, n, K, V]
-        SDVariable flat = states.reshape(-1, n, kDim * vDim);
-        SDVariable chunkDecay = SelectiveScan.spread(sd, states, sd.math().exp(last).reshape(-1, n, kDim, 1))
-                .reshape(-1, n, kDim * vDim); // a chunk's total decay per key channel, for every value column
-        SDVariable entering = SelectiveScan.entering(sd, chunkDecay, flat, n).reshape(-1, kDim, vDim); // [G*n, K, V]
+        // per (sequence, key channel) the decay is a scalar: rows [G*K, n, V]
+        SDVariable tot = last.reshape(-1, n, kDim).permute(0, 2, 1).reshape(-1, n); // [G*K, n]
+        SDVariable entering = Scans.entering(g, name, tot, states.permute(0, 2, 1, 3).reshape(-1, n, vDim), n,
+                pairwiseMax).reshape(-1, kDim, n, vDim).permute(0, 2, 1, 3).reshape(-1, kDim, vDim); // [G*n, K, V]
         SDVariable qDecayed = qt.mul(sd.math().exp(b).reshape(-1, kDim, c)); // [G*n, K, C]
         SDVariable inter = sd.mmul(qDecayed, entering, true, false, false); // [G*n, C, V]
         return intra.add(inter).reshape(-1, t, vDim);

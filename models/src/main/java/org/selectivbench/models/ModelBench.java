@@ -100,8 +100,10 @@ public final class ModelBench {
         }
         SameDiff sd = model.graph(model.paddedSteps(s.steps())).sd();
         SameDiff grad = sd.getFunction("grad");
-        return new Figures(c.name(), model.parameterCount(), median(train), median(eval), sd.ops().length,
+        Figures f = new Figures(c.name(), model.parameterCount(), median(train), median(eval), sd.ops().length,
                 grad == null ? 0 : grad.ops().length, null);
+        model.releaseArrays(); // the next model should not wait for the GC to free this one's caches
+        return f;
     }
 
     private static double median(double[] runs) {

@@ -23,6 +23,45 @@ public final class Scans {
     }
 
     /**
+     * Up to this many chunks, the states entering the chunks are one matmul with the pairwise chunk
+     * decays (a [G, n, n] array and a constant of n^3 entries: 262,144 at 64 chunks); beyond, a prefix
+     * scan over the chunks (log2 n levels on arrays the size of the states), whose memory grows as
+     * n log n but which keeps several state-sized arrays per level: at the bench shape Mamba2's
+     * states are 117 MB per array and the scan alone passed the 14 GB cap, so short sequences keep
+     * the pairwise form.
+     */
+    static final int PAIRWISE_MAX_CHUNKS = 64;
+
+    /**
+     * States entering each of n chunks under a scalar decay per sequence:
+     * E_c = sum_{c' < c} exp(sum_{c' < m < c} tot_m) S_c' (products of decays in (0, 1], never
+     * differences of a global cumulative sum, which lose precision on long sequences).
+     *
+     * @param tot    [G, n] each chunk's total log decay
+     * @param states [G, n, X] each chunk's end state from its own inputs
+     * @return [G, n, X]
+     */
+    static SDVariable entering(GraphBuilder g, String name, SDVariable tot, SDVariable states, int n, int pairwiseMax) {
+        SameDiff sd = g.sd();
+        if (n > pairwiseMax) {
+            return SelectiveScan.entering(sd, SelectiveScan.spread(sd, states, sd.math().exp(tot).reshape(-1, n, 1)),
+                    states, n);
+        }
+        double[][] between = new double[n][n * n]; // tot [G, n] times this: sum of tot_m for c' < m < c
+        for (int m = 0; m < n; m++) {
+            for (int ci = 0; ci < n; ci++) {
+                for (int cj = 0; cj < n; cj++) {
+                    between[m][ci * n + cj] = cj < m && m < ci ? 1 : 0;
+                }
+            }
+        }
+        SDVariable chunkSeg = tot.mmul(g.constant(name + ".between", org.nd4j.linalg.factory.Nd4j.createFromArray(between)))
+                .reshape(-1, n, n)
+                .add(g.constant(name + ".strictbias", Blocks.matrix(n, (i, j) -> j < i, 0, Blocks.MASKED)));
+        return sd.mmul(sd.math().exp(chunkSeg), states);
+    }
+
+    /**
      * Scalar-decay linear attention, per sequence g (a batch row times a head):
      * S_t = exp(a_t) S_{t-1} + k_t v_t^T, o_t = S_t^T q_t (S is K x V, S_0 = 0). This is linear
      * attention (a = null: no decay) and Mamba2's SSD (q = C, k = B, v = dt x, a = dt A).
@@ -32,9 +71,8 @@ public final class Scans {
      * cumsum gradient is wrong in M2.1). The mask is added as -1e30 before exp, so the upper triangle
      * (where cs_i - cs_j > 0 may overflow) is exp(-1e30) = 0 with a zero gradient, never inf * 0.
      * Across chunks: each chunk's end state S_c = (k * exp(cs_last - cs))^T v, and the state entering
-     * chunk c follows E_c = exp(tot_{c-1}) E_{c-1} + S_{c-1}, tot a chunk's total log decay, by a
-     * prefix scan over the chunks ({@link SelectiveScan#entering}); products of decays in (0, 1],
-     * never differences of a global cumulative sum, which would lose precision on long sequences.
+     * chunk c is sum_{c' < c} exp(sum_{c' < m < c} tot_m) S_c', tot a chunk's total log decay
+     * ({@link #entering}: pairwise up to {@link #PAIRWISE_MAX_CHUNKS} chunks, a prefix scan beyond).
      *
      * @param q [G, T, K]
      * @param k [G, T, K]
@@ -44,6 +82,11 @@ public final class Scans {
      */
     public static SDVariable scalarDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
                                          SDVariable a, int kDim, int vDim, int chunkSize) {
+        return scalarDecay(g, name, q, k, v, a, kDim, vDim, chunkSize, PAIRWISE_MAX_CHUNKS);
+    }
+
+    static SDVariable scalarDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                  SDVariable a, int kDim, int vDim, int chunkSize, int pairwiseMax) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = chunk(t, chunkSize);
@@ -77,9 +120,8 @@ public final class Scans {
         SDVariable last = cs.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n, 1]
         SDVariable toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
         SDVariable chunkState = sd.mmul(kc.mul(toEnd), vc, true, false, false); // [G*n, K, V]
-        SDVariable states = chunkState.reshape(-1, n, kDim * vDim);
-        SDVariable entering = SelectiveScan.entering(sd, SelectiveScan.spread(sd, states,
-                sd.math().exp(last).reshape(-1, n, 1)), states, n).reshape(-1, kDim, vDim); // [G*n, K, V]
+        SDVariable entering = entering(g, name, last.reshape(-1, n), chunkState.reshape(-1, n, kDim * vDim), n,
+                pairwiseMax).reshape(-1, kDim, vDim); // [G*n, K, V]
         SDVariable inter = sd.mmul(qc.mul(sd.math().exp(cs).reshape(-1, c, 1)), entering);
         return intra.add(inter).reshape(-1, t, vDim);
     }
@@ -103,6 +145,11 @@ public final class Scans {
      */
     public static SDVariable sharedKeyDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
                                             SDVariable a, int heads, int nDim, int pDim, int chunkSize) {
+        return sharedKeyDecay(g, name, q, k, v, a, heads, nDim, pDim, chunkSize, PAIRWISE_MAX_CHUNKS);
+    }
+
+    static SDVariable sharedKeyDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                     SDVariable a, int heads, int nDim, int pDim, int chunkSize, int pairwiseMax) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = chunk(t, chunkSize);
@@ -133,9 +180,8 @@ public final class Scans {
         SDVariable states = chunkState.reshape(-1, n, nDim, h, pDim).permute(0, 3, 1, 2, 4)
                 .reshape(-1, n, nDim * pDim); // [B*H, n, N*P]
         // chunk totals per (b, head): [B*H, n]
-        SDVariable tot = last.reshape(-1, n, h).permute(0, 2, 1).reshape(-1, n, 1);
-        SDVariable entering = SelectiveScan.entering(sd, SelectiveScan.spread(sd, states, sd.math().exp(tot)), states,
-                n); // [B*H, n, N*P]
+        SDVariable tot = last.reshape(-1, n, h).permute(0, 2, 1).reshape(-1, n);
+        SDVariable entering = entering(g, name, tot, states, n, pairwiseMax); // [B*H, n, N*P]
         SDVariable enter = entering.reshape(-1, h, n, nDim, pDim).permute(0, 2, 3, 1, 4)
                 .reshape(-1, nDim, h * pDim); // [B*n, N, H*P]
         SDVariable qs = sd.mmul(qc, enter).reshape(-1, c, h, pDim); // [B*n, C, H, P]

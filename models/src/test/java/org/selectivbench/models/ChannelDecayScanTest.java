@@ -22,8 +22,9 @@ class ChannelDecayScanTest {
     static final int G = 2, K = 3, V = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4, 1.0", "12, 12, 1.0", "16, 4, 12.0", "16, 16, 12.0", "8, 2, 0.3", "20, 2, 2.0"})
-    void chunkedMatchesRecurrence(int t, int chunk, double maxDecay) {
+    @CsvSource({"12, 4, 1.0, 64", "12, 12, 1.0, 64", "16, 4, 12.0, 64", "16, 16, 12.0, 64", "8, 2, 0.3, 64",
+            "20, 2, 2.0, 64", "16, 4, 12.0, 1", "20, 2, 2.0, 1"})
+    void chunkedMatchesRecurrence(int t, int chunk, double maxDecay, int pairwiseMax) {
         Random r = new Random(t * 131L + chunk);
         double[] q = ScanRecurrenceTest.rand(r, G * t * K, 1);
         double[] k = ScanRecurrenceTest.rand(r, G * t * K, 1);
@@ -40,7 +41,7 @@ class ChannelDecayScanTest {
         SDVariable sk = sd.var("k", Nd4j.create(k, new long[] {G, t, K}, DataType.DOUBLE));
         SDVariable sa = sd.var("a", Nd4j.create(a, new long[] {G, t, K}, DataType.DOUBLE));
         SDVariable sv = sd.var("v", Nd4j.create(v, new long[] {G, t, V}, DataType.DOUBLE));
-        SDVariable o = ChannelDecayScan.scan(g, "scan", sq, sk, sa, sv, K, V, chunk);
+        SDVariable o = ChannelDecayScan.scan(g, "scan", sq, sk, sa, sv, K, V, chunk, pairwiseMax);
         o.rename("o");
         o.mul(sd.constant(Nd4j.create(proj, new long[] {G, t, V}, DataType.DOUBLE))).sum().rename("loss");
         sd.setLossVariables("loss");

@@ -22,8 +22,9 @@ class ScanRecurrenceTest {
     static final int G = 3, K = 3, V = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4, true", "12, 12, true", "12, 4, false", "10, 5, true", "20, 2, true"})
-    void chunkedMatchesRecurrence(int t, int chunk, boolean decay) {
+    @CsvSource({"12, 4, true, 64", "12, 12, true, 64", "12, 4, false, 64", "10, 5, true, 64", "20, 2, true, 64",
+            "12, 4, true, 1", "20, 2, true, 1"})
+    void chunkedMatchesRecurrence(int t, int chunk, boolean decay, int pairwiseMax) {
         Random r = new Random(t * 31L + chunk + (decay ? 1 : 0));
         double[] q = rand(r, G * t * K, 1), k = rand(r, G * t * K, 1), v = rand(r, G * t * V, 1);
         double[] a = new double[G * t];
@@ -38,7 +39,7 @@ class ScanRecurrenceTest {
         SDVariable sk = sd.var("k", Nd4j.create(k, new long[] {G, t, K}, DataType.DOUBLE));
         SDVariable sv = sd.var("v", Nd4j.create(v, new long[] {G, t, V}, DataType.DOUBLE));
         SDVariable sa = sd.var("a", Nd4j.create(a, new long[] {G, t}, DataType.DOUBLE));
-        SDVariable o = Scans.scalarDecay(g, "scan", sq, sk, sv, decay ? sa : null, K, V, chunk);
+        SDVariable o = Scans.scalarDecay(g, "scan", sq, sk, sv, decay ? sa : null, K, V, chunk, pairwiseMax);
         o.rename("o");
         SDVariable loss = o.mul(sd.constant(Nd4j.create(proj, new long[] {G, t, V}, DataType.DOUBLE))).sum();
         loss.rename("loss");

@@ -23,8 +23,8 @@ class SharedKeyScanTest {
     static final int B = 2, H = 3, N = 3, P = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4", "12, 12", "10, 5", "20, 2"})
-    void matchesPerHeadRecurrence(int t, int chunk) {
+    @CsvSource({"12, 4, 64", "12, 12, 64", "10, 5, 64", "20, 2, 64", "12, 4, 1", "20, 2, 1"})
+    void matchesPerHeadRecurrence(int t, int chunk, int pairwiseMax) {
         Random r = new Random(t * 17L + chunk);
         double[] q = ScanRecurrenceTest.rand(r, B * t * N, 1), k = ScanRecurrenceTest.rand(r, B * t * N, 1);
         double[] v = ScanRecurrenceTest.rand(r, B * t * H * P, 1);
@@ -40,7 +40,7 @@ class SharedKeyScanTest {
         SDVariable sk = sd.var("k", Nd4j.create(k, new long[] {B, t, N}, DataType.DOUBLE));
         SDVariable sv = sd.var("v", Nd4j.create(v, new long[] {B * t, H * P}, DataType.DOUBLE));
         SDVariable sa = sd.var("a", Nd4j.create(a, new long[] {B * t, H}, DataType.DOUBLE));
-        SDVariable o = Scans.sharedKeyDecay(g, "scan", sq, sk, sv, sa, H, N, P, chunk);
+        SDVariable o = Scans.sharedKeyDecay(g, "scan", sq, sk, sv, sa, H, N, P, chunk, pairwiseMax);
         o.rename("o");
         o.mul(sd.constant(Nd4j.create(proj, new long[] {B * t, H * P}, DataType.DOUBLE))).sum().rename("loss");
         sd.setLossVariables("loss");
