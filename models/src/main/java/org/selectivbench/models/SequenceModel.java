@@ -26,7 +26,7 @@ import org.selectivbench.data.EncodedBatch;
  * is the cross-entropy of every real step (mask = 1), averaged per step: targets enter as a one-hot
  * made in the graph and per-step weights mask / (number of real steps), so padding adds nothing.
  *
- * <p>A graph has a fixed length T (the chunked scans are unrolled over chunks at build time) and a
+ * <p>A graph has a fixed length T (the chunked scans split T into chunks at build time) and a
  * dynamic batch. Batches are padded at the end to {@link #paddedSteps}; padding after the last real
  * step cannot change earlier outputs of a causal model. Graphs for different lengths share the
  * parameter arrays of one {@link ParamStore}.
