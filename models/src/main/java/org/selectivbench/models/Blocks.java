@@ -91,8 +91,12 @@ public final class Blocks {
      */
     static SDVariable maskBlocks(GraphBuilder g, String name, SDVariable x, INDArray mask) {
         long c = mask.rows();
-        SDVariable full = g.sd().fill(x.shape(), g.dtype(), 0.0).add(g.constant(name, mask.reshape(1, c, c)));
-        return x.mul(full);
+        return x.mul(spread(g.sd(), x, g.constant(name, mask.reshape(1, c, c))));
+    }
+
+    /** x broadcast to the shape of {@code like}, as zeros plus x: its product with like is not a broadcast. */
+    static SDVariable spread(SameDiff sd, SDVariable like, SDVariable x) {
+        return sd.fill(like.shape(), like.dataType(), 0.0).add(x);
     }
 
     /** [n, n] with 1 where the predicate on (row i, column j) holds. */

@@ -44,7 +44,7 @@ public final class Scans {
     static SDVariable entering(GraphBuilder g, String name, SDVariable tot, SDVariable states, int n, int pairwiseMax) {
         SameDiff sd = g.sd();
         if (n > pairwiseMax) {
-            return SelectiveScan.entering(sd, SelectiveScan.spread(sd, states, sd.math().exp(tot).reshape(-1, n, 1)),
+            return SelectiveScan.entering(sd, Blocks.spread(sd, states, sd.math().exp(tot).reshape(-1, n, 1)),
                     states, n);
         }
         double[][] between = new double[n][n * n]; // tot [G, n] times this: sum of tot_m for c' < m < c

@@ -46,7 +46,7 @@ public final class SelectiveScan {
         SDVariable entering = shift(sd, ends, 1, n, 0.0).reshape(-1, 1, x); // [B*n, 1, X]
         // entering spread over the chunk as zeros + a broadcast add: M2.1's broadcast multiply backprop
         // works element by element (see Blocks.maskBlocks)
-        return hLocal.add(aCumulative.mul(spread(sd, aCumulative, entering))).reshape(-1, t, x);
+        return hLocal.add(aCumulative.mul(Blocks.spread(sd, aCumulative, entering))).reshape(-1, t, x);
     }
 
     /**
@@ -58,11 +58,6 @@ public final class SelectiveScan {
      */
     static SDVariable entering(SameDiff sd, SDVariable transition, SDVariable states, int n) {
         return shift(sd, levels(sd, transition, states, n, false)[0], 1, n, 0.0);
-    }
-
-    /** x broadcast to the shape of {@code like}, as zeros plus x (see {@link Blocks#maskBlocks} for why). */
-    static SDVariable spread(SameDiff sd, SDVariable like, SDVariable x) {
-        return sd.fill(like.shape(), like.dataType(), 0.0).add(x);
     }
 
     /**
