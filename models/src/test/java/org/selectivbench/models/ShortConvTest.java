@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The short causal conv (a native depthwise conv) against the plain sum
+ * The short causal conv (shifted slices times spread taps) against the plain sum
  * y[b,t,c] = silu(bias[c] + sum_j w[j,c] x[b, t-K+1+j, c]) (x = 0 before the start), in doubles:
  * outputs within 1e-12, gradients of sum(y * R) for x, w and the bias by central differences.
  */
