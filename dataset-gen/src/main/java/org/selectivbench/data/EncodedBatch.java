@@ -24,6 +24,30 @@ public record EncodedBatch(int batch, int steps, int vocab, float[] inputs, int[
         return e + 1 < starts.length ? starts[e + 1] : lengths[b];
     }
 
+    /** Examples [from, to) as a batch of their own, padded to the same number of steps. */
+    public EncodedBatch rows(int from, int to) {
+        if (from < 0 || to > batch || from >= to) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a batch of " + batch);
+        }
+        int per = steps * vocab;
+        return new EncodedBatch(to - from, steps, vocab,
+                java.util.Arrays.copyOfRange(inputs, from * per, to * per),
+                java.util.Arrays.copyOfRange(targets, from * steps, to * steps),
+                java.util.Arrays.copyOfRange(mask, from * steps, to * steps),
+                java.util.Arrays.copyOfRange(windowStarts, from, to),
+                java.util.Arrays.copyOfRange(lengths, from, to),
+                java.util.Arrays.copyOfRange(classes, from, to));
+    }
+
+    /** Real (unpadded) steps: the sum of the mask. */
+    public double realSteps() {
+        double n = 0;
+        for (float m : mask) {
+            n += m;
+        }
+        return n;
+    }
+
     public long elementCount() {
         long n = 0;
         for (int[] c : classes) {

@@ -1,5 +1,6 @@
 package org.selectivbench.models;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,8 +9,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
-import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
@@ -135,7 +134,6 @@ public final class SequenceModel {
             releaseArrays(current);
         }
         current = g;
-        tuneArrayCaches(g);
         return g;
     }
 
@@ -193,7 +191,10 @@ public final class SequenceModel {
         crossEntropy(sd, logits, targets, weights, classes, dt);
         sd.setLossVariables("loss");
         QuietGradients.create(sd);
-        return new Graph(sd, t, List.copyOf(g.paramNames()), Map.copyOf(g.dropoutMasks()));
+        // In build order: Map.copyOf iterates in an order salted per JVM, which drew the dropout masks
+        // in a different order in every process (the same run trained differently across processes).
+        return new Graph(sd, t, List.copyOf(g.paramNames()),
+                Collections.unmodifiableMap(new LinkedHashMap<>(g.dropoutMasks())));
     }
 
     /**
@@ -226,16 +227,17 @@ public final class SequenceModel {
 
     /** Placeholder values for a batch, padded to the graph's length; dropout masks drawn when training. */
     public Map<String, INDArray> feed(EncodedBatch b, Graph g, boolean train) {
+        return feed(b, g, train, b.realSteps());
+    }
+
+    /** As {@link #feed(EncodedBatch, Graph, boolean)}, with the loss a sum over real steps divided by {@code real}. */
+    Map<String, INDArray> feed(EncodedBatch b, Graph g, boolean train, double real) {
         int t = g.steps();
         DataType dt = params.dtype();
         int rows = b.batch() * t;
         double[] in = new double[rows * vocab];
         int[] targets = new int[rows];
         double[] weights = new double[rows];
-        double real = 0;
-        for (float m : b.mask()) {
-            real += m;
-        }
         for (int r = 0; r < b.batch(); r++) {
             for (int s = 0; s < b.steps(); s++) {
                 int src = r * b.steps() + s;
@@ -266,36 +268,43 @@ public final class SequenceModel {
         return ph;
     }
 
+    /** Loss and gradients of one batch (dropout on when {@code train}), all of it at once. */
+    public StepResult lossAndGradients(EncodedBatch b, boolean train) {
+        return lossAndGradients(b, train, 0);
+    }
+
     /**
-     * Optionally resizes SameDiff's per-session array cache: -Dselectivbench.arrayCacheFraction, a
-     * fraction of {@link Pointer#maxBytes()} (unset: ND4J's default, a quarter). A larger cache lets
-     * one step reuse the previous step's arrays at large shapes, but at 0.9 a gradient check of a
-     * tiny model grew to 21 GB resident in two minutes (the cache kept arrays it never reused), so
-     * it is off unless asked for, and only for a single model per JVM (benchmarks).
+     * Loss and gradients of one batch, computed in pieces of at most {@code microBatch} examples (0 =
+     * all at once) and summed. Every piece is weighted by the real steps of the whole batch, so the
+     * sum is the whole batch's loss and gradient (up to float rounding), while the arrays that
+     * backprop keeps are those of one piece: memory falls with the piece, time barely changes. Dropout
+     * masks are drawn piece by piece, so they differ from the whole batch's.
      */
-    static void tuneArrayCache(SameDiff sd) {
-        String prop = System.getProperty("selectivbench.arrayCacheFraction");
-        if (sd == null || prop == null) {
-            return;
-        }
-        long target = (long) (Double.parseDouble(prop) * Pointer.maxBytes());
-        for (InferenceSession s : sd.getSessions().values()) {
-            if (s.getMmgr() instanceof ArrayCacheMemoryMgr a && a.getMaxCacheBytes() != target) {
-                a.setMaxCacheBytes(target);
+    public StepResult lossAndGradients(EncodedBatch b, boolean train, int microBatch) {
+        Graph g = use(paddedSteps(b.steps()));
+        int piece = microBatch > 0 ? Math.min(microBatch, b.batch()) : b.batch();
+        double real = b.realSteps();
+        double loss = 0;
+        Map<String, INDArray> sum = null;
+        for (int from = 0; from < b.batch(); from += piece) {
+            EncodedBatch part = piece == b.batch() ? b : b.rows(from, Math.min(b.batch(), from + piece));
+            OutAndGrad r = g.sd().calculateGradientsAndOutputs(feed(part, g, train, real), List.of("loss"),
+                    g.paramNames());
+            loss += r.getOutputs().get("loss").getDouble(0);
+            if (piece == b.batch()) {
+                sum = r.getGradients();
+            } else if (sum == null) {
+                sum = new LinkedHashMap<>();
+                for (Map.Entry<String, INDArray> e : r.getGradients().entrySet()) {
+                    sum.put(e.getKey(), e.getValue().dup()); // ours: the session may reuse its arrays
+                }
+            } else {
+                for (Map.Entry<String, INDArray> e : r.getGradients().entrySet()) {
+                    sum.get(e.getKey()).addi(e.getValue());
+                }
             }
         }
-    }
-
-    private static void tuneArrayCaches(Graph g) {
-        tuneArrayCache(g.sd());
-        tuneArrayCache(g.sd().getFunction("grad"));
-    }
-
-    /** Loss and gradients of one batch (dropout on when {@code train}). */
-    public StepResult lossAndGradients(EncodedBatch b, boolean train) {
-        Graph g = use(paddedSteps(b.steps()));
-        OutAndGrad r = g.sd().calculateGradientsAndOutputs(feed(b, g, train), List.of("loss"), g.paramNames());
-        return new StepResult(r.getOutputs().get("loss").getDouble(0), r.getGradients());
+        return new StepResult(loss, sum);
     }
 
     /** Evaluation loss (dropout off). */

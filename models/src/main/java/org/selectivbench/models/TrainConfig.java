@@ -16,12 +16,14 @@ import org.selectivbench.data.ConfigCheck;
  * @param evalBatchSize examples per evaluation batch (bounds the [B,T,classes] probabilities in memory)
  * @param seed          seed of the model init and dropout
  * @param maxUpdates    stop after this many updates (0 = one pass over the data)
+ * @param microBatch    compute each update's gradient in pieces of at most this many examples (0 = the
+ *                      whole batch at once): the same update, with the memory of a piece
  */
 public record TrainConfig(int batchSize, double lr, int warmup, double weightDecay, double clip, int evalEvery,
-                          int evalBatchSize, long seed, long maxUpdates) implements java.io.Serializable {
+                          int evalBatchSize, long seed, long maxUpdates, int microBatch) implements java.io.Serializable {
 
     static final Set<String> KEYS = Set.of("batch-size", "lr", "warmup", "weight-decay", "clip", "eval-every",
-            "eval-batch-size", "seed", "max-updates");
+            "eval-batch-size", "seed", "max-updates", "micro-batch-size");
 
     public TrainConfig {
         check(batchSize >= 1, "batch-size", batchSize, "must be >= 1");
@@ -32,13 +34,14 @@ public record TrainConfig(int batchSize, double lr, int warmup, double weightDec
         check(evalEvery >= 0, "eval-every", evalEvery, "must be >= 0");
         check(evalBatchSize >= 1, "eval-batch-size", evalBatchSize, "must be >= 1");
         check(maxUpdates >= 0, "max-updates", maxUpdates, "must be >= 0");
+        check(microBatch >= 0, "micro-batch-size", microBatch, "must be >= 0 (0 = the whole batch at once)");
     }
 
     public static TrainConfig fromConfig(Config c) {
         ConfigCheck.onlyKeys(c, KEYS, "train");
         return new TrainConfig(c.getInt("batch-size"), c.getDouble("lr"), c.getInt("warmup"),
                 c.getDouble("weight-decay"), c.getDouble("clip"), c.getInt("eval-every"), c.getInt("eval-batch-size"),
-                c.getLong("seed"), c.getLong("max-updates"));
+                c.getLong("seed"), c.getLong("max-updates"), c.getInt("micro-batch-size"));
     }
 
     private static void check(boolean ok, String key, Object value, String why) {

@@ -72,7 +72,7 @@ public final class Trainer {
             }
             EncodedBatch batch = trainEncoder.encode(examples);
             long t0 = System.nanoTime();
-            SequenceModel.StepResult r = model.lossAndGradients(batch, true);
+            SequenceModel.StepResult r = model.lossAndGradients(batch, true, cfg.microBatch());
             if (!Double.isFinite(r.loss())) {
                 throw new NonFiniteLossException(update, "the training loss", r.loss());
             }

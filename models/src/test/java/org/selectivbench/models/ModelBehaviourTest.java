@@ -62,7 +62,7 @@ class ModelBehaviourTest {
             ModelConfig c = new ModelConfig(name, t.layers(), t.width(), t.heads(), t.dState(), t.expand(),
                     t.convSize(), t.householderSteps(), false, 0, 0, 0.2, t.chunkSize()); // with dropout
             SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 5, DataType.FLOAT);
-            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0));
+            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0));
             losses[copy] = new double[3];
             for (int step = 0; step < 3; step++) {
                 SequenceModel.StepResult r = m.lossAndGradients(TestData.batch(10 + step, 4, 12, VOCAB, CLASSES), true);
@@ -85,6 +85,66 @@ class ModelBehaviourTest {
         assertArrayEquals(params[0], params[1], 0.0f, name + ": parameters differ between identical runs");
     }
 
+    /**
+     * A batch in micro-batches gives the loss and gradients of the whole batch at once (double
+     * precision; pieces of 2, 2 and 1 rows, one of them shorter, so the weighting by the whole
+     * batch's real steps is exercised).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gated_delta_product", "mamba", "transformer"})
+    void microBatchesGiveTheWholeBatchGradient(String name) {
+        SequenceModel m = new SequenceModel(TestData.tiny(name), VOCAB, CLASSES, 6, DataType.DOUBLE);
+        EncodedBatch b = TestData.batch(8, 5, 11, VOCAB, CLASSES);
+        SequenceModel.StepResult whole = m.lossAndGradients(b, false);
+        double loss = whole.loss();
+        java.util.Map<String, double[]> want = new java.util.HashMap<>();
+        whole.gradients().forEach((k, v) -> want.put(k, v.dup().data().asDouble()));
+        SequenceModel.StepResult pieces = m.lossAndGradients(b, false, 2);
+        assertEquals(loss, pieces.loss(), 1e-12 * Math.abs(loss), name + ": loss");
+        assertEquals(want.keySet(), pieces.gradients().keySet());
+        for (var e : want.entrySet()) {
+            double[] got = pieces.gradients().get(e.getKey()).data().asDouble();
+            double scale = 0;
+            for (double x : e.getValue()) {
+                scale = Math.max(scale, Math.abs(x));
+            }
+            assertArrayEquals(e.getValue(), got, 1e-10 * Math.max(scale, 1e-6), name + ": gradient of " + e.getKey());
+        }
+    }
+
+    /**
+     * Mamba beyond {@link MambaMixer#STREAMED_BEYOND} steps runs the streamed scan: by causality, its
+     * first 24 steps must give the logits a 24-step batch gives with the materialized scan.
+     */
+    @Test
+    void mambaStreamedScanAgreesWithMaterialized() {
+        SequenceModel m = new SequenceModel(TestData.tiny("mamba"), VOCAB, CLASSES, 7, DataType.DOUBLE);
+        int longT = MambaMixer.STREAMED_BEYOND + 8, shortT = 24;
+        EncodedBatch full = TestData.batch(9, 2, longT, VOCAB, CLASSES);
+        float[] in = new float[2 * shortT * VOCAB];
+        for (int r = 0; r < 2; r++) {
+            System.arraycopy(full.inputs(), r * longT * VOCAB, in, r * shortT * VOCAB, shortT * VOCAB);
+        }
+        EncodedBatch prefix = new EncodedBatch(2, shortT, VOCAB, in, new int[2 * shortT], new float[2 * shortT],
+                new int[2][0], new int[] {shortT, shortT}, new int[2][0]);
+        float[] longLogits = m.logits(full), shortLogits = m.logits(prefix);
+        for (int r = 0; r < 2; r++) {
+            for (int i = 0; i < shortT * CLASSES; i++) {
+                assertEquals(shortLogits[r * shortT * CLASSES + i], longLogits[r * longT * CLASSES + i], 1e-6,
+                        "row " + r + ", entry " + i);
+            }
+        }
+    }
+
+    /** Dropout masks are drawn in the order the graph was built, the same in every process. */
+    @Test
+    void dropoutMasksInBuildOrder() {
+        ModelConfig c = new ModelConfig("mamba2", 2, 8, 2, 4, 2, 4, 4, false, 0, 2, 0.5, 4);
+        SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
+        assertEquals(List.of("dropmask.l0.mixer", "dropmask.l0.mlp", "dropmask.l1.mixer", "dropmask.l1.mlp"),
+                List.copyOf(m.graph(16).dropoutMasks().keySet()));
+    }
+
     @Test
     void dropoutOnlyInTraining() {
         ModelConfig c = new ModelConfig("mamba2", 2, 8, 2, 4, 2, 4, 4, false, 0, 2, 0.5, 4);
@@ -101,7 +161,7 @@ class ModelBehaviourTest {
     void checkpointRoundTrip(@TempDir Path dir) throws Exception {
         SequenceModel m = new SequenceModel(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
         EncodedBatch b = TestData.batch(5, 2, 10, VOCAB, CLASSES);
-        Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0));
+        Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0, 0));
         for (int i = 0; i < 2; i++) {
             o.step(m.params().arrays(), m.lossAndGradients(b, true).gradients(), 1e-2);
         }
@@ -122,7 +182,7 @@ class ModelBehaviourTest {
         SequenceModel m = new SequenceModel(TestData.tiny("linear_attention"), 6, 16, 4, DataType.FLOAT);
         m.params().arrays().get("enc.w").putScalar(0, Double.NaN);
         var gen = LearningTest.generator(6, 5, 3);
-        Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0));
+        Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0, 0));
         var train = java.util.stream.LongStream.range(0, 4)
                 .mapToObj(i -> gen.example(org.selectivbench.data.Split.TRAIN, i, gen.task().gapMax())).iterator();
         NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> tr.train(train,

@@ -40,13 +40,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reps", description = "timed repetitions; the median is reported (default: ${DEFAULT-VALUE})")
     int reps = ModelBench.Shape.defaults().reps();
 
+    @Option(names = "--micro-batch", description = "examples per gradient piece of a training step; 0 = the whole"
+            + " batch, and half of it again for a model that runs out of memory (default: ${DEFAULT-VALUE})")
+    int microBatch = ModelBench.Shape.defaults().microBatch();
+
+    @Option(names = "--eval-only", description = "time evaluation steps only, e.g. task 4's test length:"
+            + " --eval-only --batch 1 --steps 20200 --width 256")
+    boolean evalOnly;
+
     @Option(names = "--out", description = "file for the figures (default: ${DEFAULT-VALUE})")
     File out = new File("out/bench-models.txt");
 
     @Override
     public Integer call() throws Exception {
         ModelConfig base = ModelConfig.fromConfig(options.load().getConfig("model"));
-        ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps),
+        ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps, microBatch, evalOnly),
                 out.toPath());
         System.out.println("figures written to " + out);
         return 0;
