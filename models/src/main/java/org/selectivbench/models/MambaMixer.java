@@ -11,11 +11,17 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * S[c,n] = exp(dt[c] A[c,n]) S[c,n] + dt[c] x[c] B[n], y[c] = sum_n S[c,n] C[n] + D[c] x[c];
  * out = out_proj(y * SiLU(z)). model.forget-floor > 0 keeps exp(dt A) >= floor as
  * floor + (1 - floor) exp(dt A). The recurrence runs as a {@link SelectiveScan} over [B, T, di*N], in
- * chunks of at most 16 steps: four Hillis-Steele levels per chunk, and memory per level is the largest
- * cost of the step.
+ * chunks of at most 16 steps; its [B, T, di*N] arrays are the largest cost of a step, so sequences
+ * beyond {@link #STREAMED_BEYOND} steps take a form built on slices of them.
  */
 final class MambaMixer implements Mixer {
     private static final int SCAN_CHUNK = 16;
+    /**
+     * Longer graphs (task 2's and task 4's test sequences) run {@link SelectiveScan#scanReadout}, which
+     * never holds the [B, T, di, N] states, at twice the work; shorter ones (training) the faster
+     * {@link SelectiveScan#scan}. The two agree to rounding (SelectiveScanTest, ModelBehaviourTest).
+     */
+    static final int STREAMED_BEYOND = 2048;
     private final ModelConfig c;
 
     MambaMixer(ModelConfig c) {
@@ -36,18 +42,25 @@ final class MambaMixer implements Mixer {
         SDVariable dtB = g.param(p + ".dt_proj.b", ParamStore.Init.inverseSoftplusDt(), di);
         SDVariable dt = sd.nn().softplus(Mamba2Mixer.cols(xp, 0, r).mmul(dtW).add(dtB)); // [B*T, di]
         SDVariable aLog = g.param(p + ".A_log", (rng, i) -> Math.log(i % n + 1), di, n);
-        // dt[r, c] A[c, n] per channel as a batched outer product (matmul), channels first, then back
-        // to rows: a broadcast multiply here had M2.1's element-by-element backprop, 0.7 s per layer
-        SDVariable dtA = sd.mmul(dt.permute(1, 0).reshape(di, -1, 1), sd.math().exp(aLog).neg().reshape(di, 1, n));
-        SDVariable transition = sd.math().exp(dtA.permute(1, 0, 2)); // [B*T, di, N]
-        if (c.forgetFloor() > 0) {
-            transition = transition.mul(1 - c.forgetFloor()).add(c.forgetFloor());
+        SDVariable negA = sd.math().exp(aLog).neg(); // [di, N]
+        int chunk = Math.min(SCAN_CHUNK, c.chunkSize());
+        SDVariable y;
+        if (t > STREAMED_BEYOND) {
+            y = SelectiveScan.scanReadout(sd, dt, negA, dt.mul(x), bm, cm, t, di, n, chunk, c.forgetFloor());
+        } else {
+            // dt[r, c] A[c, n] per channel as a batched outer product (matmul), channels first, then back
+            // to rows: a broadcast multiply here had M2.1's element-by-element backprop, 0.7 s per layer
+            SDVariable dtA = sd.mmul(dt.permute(1, 0).reshape(di, -1, 1), negA.reshape(di, 1, n));
+            SDVariable transition = sd.math().exp(dtA.permute(1, 0, 2)); // [B*T, di, N]
+            if (c.forgetFloor() > 0) {
+                transition = transition.mul(1 - c.forgetFloor()).add(c.forgetFloor());
+            }
+            // dt x B^T per row as a batched outer product (a matmul; its backprop is a matmul too)
+            SDVariable input = sd.mmul(dt.mul(x).reshape(-1, di, 1), bm.reshape(-1, 1, n)); // [B*T, di, N]
+            SDVariable h = SelectiveScan.scan(sd, transition.reshape(-1, t, di * n), input.reshape(-1, t, di * n), t,
+                    di * n, chunk);
+            y = sd.mmul(h.reshape(-1, di, n), cm.reshape(-1, n, 1)).reshape(-1, di); // sum_n S C
         }
-        // dt x B^T per row as a batched outer product (a matmul; its backprop is a matmul too)
-        SDVariable input = sd.mmul(dt.mul(x).reshape(-1, di, 1), bm.reshape(-1, 1, n)); // [B*T, di, N]
-        SDVariable h = SelectiveScan.scan(sd, transition.reshape(-1, t, di * n), input.reshape(-1, t, di * n), t, di * n,
-                Math.min(SCAN_CHUNK, c.chunkSize()));
-        SDVariable y = sd.mmul(h.reshape(-1, di, n), cm.reshape(-1, n, 1)).reshape(-1, di); // sum_n S C
         y = y.add(x.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), di)));
         return g.linear(p + ".out", y.mul(Blocks.silu(sd, z)), di, d, false);
     }

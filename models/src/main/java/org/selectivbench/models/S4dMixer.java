@@ -52,15 +52,21 @@ final class S4dMixer implements Mixer {
      * Toeplitz of the first C taps per channel (the taps times a constant 0/1 [C, C*C] matrix; no gather).
      * Across chunks the complex modal state z (without the input factor, which C' carries) is carried:
      * a chunk's end state is a matmul of its inputs with exp((C-1-j) dtA); the state entering chunk c is
-     * sum_{c' < c} exp((c-c'-1) C dtA) end_c' (an [n, n] complex matrix per channel and mode, built from
-     * a constant exponent table); it is read out at step i of the chunk with 2 Re(C' exp((i+1) dtA)).
-     * Memory: O(H C^2 + H N/2 (T/C)^2 + B T N), not O(T^2); op count independent of T.
+     * sum_{c' < c} exp((c-c'-1) C dtA) end_c' (an [n, n] complex matrix per channel and mode up to
+     * {@code pairwiseMax} chunks, a prefix scan beyond); it is read out at step i of the chunk with
+     * 2 Re(C' exp((i+1) dtA)). Memory: O(H C^2 + H N/2 min(n^2, n log n) + B T N), not O(T^2).
      *
      * @param u rows [B*T, H]; parameters [H] (logDt) and [H, M] (the rest)
      * @return rows [B*T, H]
      */
     static SDVariable ssm(GraphBuilder g, String name, SDVariable u, SDVariable logDt, SDVariable logAr,
                           SDVariable aIm, SDVariable cRe, SDVariable cIm, int h, int m, int chunkSize) {
+        return ssm(g, name, u, logDt, logAr, aIm, cRe, cIm, h, m, chunkSize, Scans.PAIRWISE_MAX_CHUNKS);
+    }
+
+    static SDVariable ssm(GraphBuilder g, String name, SDVariable u, SDVariable logDt, SDVariable logAr,
+                          SDVariable aIm, SDVariable cRe, SDVariable cIm, int h, int m, int chunkSize,
+                          int pairwiseMax) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = Scans.chunk(t, chunkSize);
@@ -93,24 +99,9 @@ final class S4dMixer implements Mixer {
         if (n > 1) {
             SDVariable zr = sd.mmul(slice(er, c, 2 * c), uc).reshape(h * m, -1, n); // [H*M, B, n]
             SDVariable zi = sd.mmul(slice(ei, c, 2 * c), uc).reshape(h * m, -1, n);
-            double[] dist = new double[n * n], bias = new double[n * n];
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
-                    dist[i * n + j] = j < i ? (i - j - 1) * (double) c : 0; // clamped: no overflow where masked
-                    bias[i * n + j] = j < i ? 0 : Blocks.MASKED;
-                }
-            }
-            SDVariable dv = g.constant(name + ".dist", Nd4j.create(dist, new long[] {1, n * n}, DataType.DOUBLE));
-            SDVariable bv = g.constant(name + ".bias", Nd4j.create(bias, new long[] {1, n * n}, DataType.DOUBLE));
-            SDVariable mm = sd.math().exp(pr.reshape(h * m, 1).mul(dv).add(bv));
-            SDVariable ma = pi.reshape(h * m, 1).mul(dv);
-            SDVariable mr = mm.mul(sd.math().cos(ma)).reshape(h * m, n, n);
-            SDVariable mi = mm.mul(sd.math().sin(ma)).reshape(h * m, n, n);
-            // entering state Z[b, i] = sum_j M[i, j] z[b, j]: z [B, n] times M^T, complex
-            SDVariable inR = sd.mmul(zr, mr, false, true, false).sub(sd.mmul(zi, mi, false, true, false))
-                    .reshape(h, m, -1);
-            SDVariable inI = sd.mmul(zr, mi, false, true, false).add(sd.mmul(zi, mr, false, true, false))
-                    .reshape(h, m, -1);
+            SDVariable[] in = n > pairwiseMax ? enteringByScan(sd, zr, zi, pr, pi, h * m, n, c)
+                    : enteringPairwise(g, name, zr, zi, pr, pi, h * m, n, c);
+            SDVariable inR = in[0].reshape(h, m, -1), inI = in[1].reshape(h, m, -1);
             // readout 2 Re(C' exp((i+1) dtA) Z) = 2 (Rr Zr - Ri Zi), R = C' exp((i+1) dtA), [H, C, M]
             SDVariable wr = slice(er, 2 * c, 3 * c), wi = slice(ei, 2 * c, 3 * c);
             SDVariable rr = kr.mul(wr).sub(ki.mul(wi)).permute(0, 2, 1);
@@ -118,6 +109,63 @@ final class S4dMixer implements Mixer {
             y = y.add(sd.mmul(rr, inR).sub(sd.mmul(ri, inI)).mul(2.0));
         }
         return y.permute(2, 1, 0).reshape(-1, h);
+    }
+
+    /**
+     * Entering states Z[b, i] = sum_{j < i} E^(i-j-1) z[b, j] with E = exp(C dtA) per channel and mode,
+     * as an [n, n] complex matrix per channel and mode (from a constant exponent table): memory
+     * H N/2 n^2, so only up to {@link Scans#PAIRWISE_MAX_CHUNKS} chunks.
+     *
+     * @param zr chunk end states, real part [H*M, B, n] (zi imaginary)
+     * @return {real, imaginary} [H*M, B, n]
+     */
+    private static SDVariable[] enteringPairwise(GraphBuilder g, String name, SDVariable zr, SDVariable zi,
+                                                 SDVariable pr, SDVariable pi, int hm, int n, int c) {
+        SameDiff sd = g.sd();
+        double[] dist = new double[n * n], bias = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                dist[i * n + j] = j < i ? (i - j - 1) * (double) c : 0; // clamped: no overflow where masked
+                bias[i * n + j] = j < i ? 0 : Blocks.MASKED;
+            }
+        }
+        SDVariable dv = g.constant(name + ".dist", Nd4j.create(dist, new long[] {1, n * n}, DataType.DOUBLE));
+        SDVariable bv = g.constant(name + ".bias", Nd4j.create(bias, new long[] {1, n * n}, DataType.DOUBLE));
+        SDVariable mm = sd.math().exp(pr.reshape(hm, 1).mul(dv).add(bv));
+        SDVariable ma = pi.reshape(hm, 1).mul(dv);
+        SDVariable mr = mm.mul(sd.math().cos(ma)).reshape(hm, n, n);
+        SDVariable mi = mm.mul(sd.math().sin(ma)).reshape(hm, n, n);
+        // Z = z M^T, complex
+        return new SDVariable[] {
+            sd.mmul(zr, mr, false, true, false).sub(sd.mmul(zi, mi, false, true, false)),
+            sd.mmul(zr, mi, false, true, false).add(sd.mmul(zi, mr, false, true, false))};
+    }
+
+    /**
+     * The same entering states by a Hillis-Steele prefix scan over the chunks of S_i = E S_{i-1} + z_i
+     * (level s adds E^s times S shifted by s; E^s = exp(s C dtA) directly, |E| < 1), then Z_i = S_{i-1}:
+     * log2(n) levels on state-sized arrays, for long evaluations (task 4 at paper scale: 20,200 steps in
+     * chunks of 64 are 316 chunks, and the pairwise matrices of 256 channels and 64 modes 6.5 GB each).
+     */
+    private static SDVariable[] enteringByScan(SameDiff sd, SDVariable zr, SDVariable zi, SDVariable pr,
+                                               SDVariable pi, int hm, int n, int c) {
+        SDVariable sr = zr, si = zi;
+        for (int s = 1; s < n; s *= 2) {
+            SDVariable mag = sd.math().exp(pr.reshape(hm, 1, 1).mul((double) s * c));
+            SDVariable ang = pi.reshape(hm, 1, 1).mul((double) s * c);
+            SDVariable er = mag.mul(sd.math().cos(ang)), ei = mag.mul(sd.math().sin(ang)); // E^s [H*M, 1, 1]
+            SDVariable shr = later(sd, sr, s, n), shi = later(sd, si, s, n);
+            SDVariable nr = sr.add(er.mul(shr).sub(ei.mul(shi)));
+            si = si.add(er.mul(shi).add(ei.mul(shr)));
+            sr = nr;
+        }
+        return new SDVariable[] {later(sd, sr, 1, n), later(sd, si, 1, n)};
+    }
+
+    /** x [G, B, n] moved s chunks later along the last axis, zeros in front. */
+    private static SDVariable later(SameDiff sd, SDVariable x, int s, int n) {
+        SDVariable padded = sd.nn().pad(x, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, 0}, {s, 0}})), 0.0);
+        return padded.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(0, n));
     }
 
     /** [C, C*C] with E[l, i*C + j] = 1 when i - j = l: taps times E is the lower Toeplitz, flattened. */

@@ -50,6 +50,78 @@ public final class SelectiveScan {
     }
 
     /**
+     * Mamba's scan with its readout, y_t[c] = sum_n h_t[c, n] C_t[n] where h_t[c, n] = exp(dt_t[c]
+     * A[c, n]) h_{t-1}[c, n] + dtx_t[c] B_t[n], without ever holding a [B, T, X] array (X = di * N): for
+     * task 4's long evaluations, where the states of one sequence at paper scale (20,200 steps, di 512,
+     * N 128) are 5 GB per array. Everything is built one position of the chunks at a time, on
+     * [B*T/C, X] slices: a first pass gives every chunk's end state and total decay, a prefix scan over
+     * the chunk ends gives the state entering each chunk, and a second pass runs the recurrence again
+     * from there with the readout. Each pass recomputes its transitions, and each slice's ops wait for
+     * the previous position's state (control dependencies): SameDiff runs an op as soon as its inputs
+     * exist, so the second pass's transitions of all positions would otherwise be computed up front and
+     * held, a full [B, T, X] array again. Twice the work of {@link #scan}, and more ops.
+     *
+     * @param dt   [B*T, di] step sizes
+     * @param negA [di, N] the (negative) continuous-time transition A
+     * @param dtx  [B*T, di] dt * x
+     * @param bm   [B*T, N] input projection B
+     * @param cm   [B*T, N] readout C
+     * @param floor forget floor (0 = none): transitions floor + (1 - floor) exp(dt A)
+     * @return y [B*T, di]
+     */
+    static SDVariable scanReadout(SameDiff sd, SDVariable dt, SDVariable negA, SDVariable dtx, SDVariable bm,
+                                  SDVariable cm, int t, int di, int n, int chunkSize, double floor) {
+        int c = Scans.chunk(t, chunkSize);
+        int chunks = t / c;
+        SDVariable[] dts = sd.unstack(dt.reshape(-1, c, di), 1, c);
+        SDVariable[] dtxs = sd.unstack(dtx.reshape(-1, c, di), 1, c);
+        SDVariable[] bs = sd.unstack(bm.reshape(-1, c, n), 1, c);
+        SDVariable[] cs = sd.unstack(cm.reshape(-1, c, n), 1, c);
+        SDVariable h = null;
+        if (chunks > 1) { // first pass: each chunk's end state and total transition (a running product)
+            SDVariable total = null;
+            for (int p = 0; p < c; p++) {
+                SDVariable u = input(sd, dtxs[p], bs[p], di, n, h);
+                SDVariable a = transition(sd, dts[p], negA, di, n, floor, h);
+                h = h == null ? u : a.mul(h).add(u);
+                total = total == null ? a : a.mul(total);
+            }
+            h = entering(sd, total.reshape(-1, chunks, di * n), h.reshape(-1, chunks, di * n), chunks)
+                    .reshape(-1, di, n);
+        }
+        SDVariable[] ys = new SDVariable[c];
+        for (int p = 0; p < c; p++) { // second pass, from the entering states, with the readout
+            SDVariable u = input(sd, dtxs[p], bs[p], di, n, h);
+            h = h == null ? u : transition(sd, dts[p], negA, di, n, floor, h).mul(h).add(u);
+            ys[p] = sd.mmul(h, cs[p].reshape(-1, n, 1)).reshape(-1, di);
+        }
+        return sd.stack(1, ys).reshape(-1, di);
+    }
+
+    /** dtx[r, c] B[r, n] as [rows, di, N] (a batched outer product), not before {@code after} when given. */
+    private static SDVariable input(SameDiff sd, SDVariable dtx, SDVariable bm, int di, int n, SDVariable after) {
+        SDVariable u = sd.mmul(dtx.reshape(-1, di, 1), bm.reshape(-1, 1, n));
+        if (after != null) {
+            u.addControlDependency(after); // see scanReadout
+        }
+        return u;
+    }
+
+    /**
+     * exp(dt[r, c] A[c, n]) as [rows, di, N], the outer product per channel as a batched matmul; its
+     * first [rows, di, N] op waits for {@code after} when that is given.
+     */
+    private static SDVariable transition(SameDiff sd, SDVariable dt, SDVariable negA, int di, int n, double floor,
+                                         SDVariable after) {
+        SDVariable dtA = sd.mmul(dt.permute(1, 0).reshape(di, -1, 1), negA.reshape(di, 1, n));
+        if (after != null) {
+            dtA.addControlDependency(after);
+        }
+        SDVariable a = sd.math().exp(dtA.permute(1, 0, 2));
+        return floor > 0 ? a.mul(1 - floor).add(floor) : a;
+    }
+
+    /**
      * The state entering each of n chunks, E_0 = 0, E_c = A_{c-1} E_{c-1} + S_{c-1}, from the chunk end
      * states S [G, n, X] of the chunked scans and each chunk's total transition A [G, n, X] (entries
      * in (0, 1]), by the same prefix scan: log2(n) levels on arrays the size of the states, so memory

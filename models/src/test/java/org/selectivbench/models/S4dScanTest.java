@@ -17,15 +17,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * S4D's chunked convolution form ({@link S4dMixer#ssm}) against the plain step-by-step complex ZOH
  * recurrence in Java doubles: x = exp(dt A) x + ((exp(dt A) - 1)/A) u, y = 2 Re(C x). Outputs within
  * 1e-10; gradients of a random projection sum(y * R) with respect to u, log_dt, log_A_real, A_imag,
- * C_re, C_im within 1e-6 relative (1e-8 absolute) of central differences of the recurrence. Several
- * chunks, and one chunk (T <= chunk). dt is drawn large (up to 0.5) so that decay across chunks matters.
+ * C_re, C_im as {@link FiniteDifferences#check} (1e-6 relative, 1e-7 absolute). Several
+ * chunks, and one chunk (T <= chunk); the states entering the chunks pairwise and (pairwise limit below
+ * the chunk count) by the prefix scan. dt is drawn large (up to 0.5) so that decay across chunks matters.
  */
 class S4dScanTest {
     static final int B = 2, H = 3, M = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4", "12, 12", "8, 16", "15, 5"})
-    void chunkedMatchesRecurrence(int t, int chunk) {
+    @CsvSource({"12, 4, 64", "12, 12, 64", "8, 16, 64", "15, 5, 64", "12, 4, 1", "24, 2, 3"})
+    void chunkedMatchesRecurrence(int t, int chunk, int pairwiseMax) {
         Random r = new Random(t * 17L + chunk);
         double[] u = rand(r, B * t * H, 1);
         double[] logDt = new double[H];
@@ -44,7 +45,7 @@ class S4dScanTest {
         GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0);
         SDVariable y = S4dMixer.ssm(g, "s4d", sd.var("u", arr(u, B * t, H)), sd.var("logDt", arr(logDt, H)),
                 sd.var("logAr", arr(logAr, H, M)), sd.var("aIm", arr(aIm, H, M)), sd.var("cRe", arr(cRe, H, M)),
-                sd.var("cIm", arr(cIm, H, M)), H, M, chunk);
+                sd.var("cIm", arr(cIm, H, M)), H, M, chunk, pairwiseMax);
         y.rename("y");
         sd.setLossVariables(y.mul(sd.constant(arr(proj, B * t, H))).sum().rename("loss"));
 
@@ -59,26 +60,11 @@ class S4dScanTest {
         assertTrue(worst < 1e-10, "forward differs by " + worst);
 
         List<String> names = List.of("u", "logDt", "logAr", "aIm", "cRe", "cIm");
-        Map<String, INDArray> grads = sd.calculateGradients(Map.of(), names);
-        double worstGrad = 0;
+        Map<String, double[]> inputs = new java.util.LinkedHashMap<>();
         for (int n = 0; n < names.size(); n++) {
-            double[] x = in[n];
-            double[] grad = grads.get(names.get(n)).data().asDouble();
-            for (int i = 0; i < x.length; i++) {
-                double orig = x[i];
-                x[i] = orig + 1e-6;
-                double up = dot(recurrence(in, t), proj);
-                x[i] = orig - 1e-6;
-                double down = dot(recurrence(in, t), proj);
-                x[i] = orig;
-                double numeric = (up - down) / 2e-6;
-                double err = Math.abs(numeric - grad[i]);
-                worstGrad = Math.max(worstGrad, err / (1e-2 + Math.abs(numeric)));
-                assertTrue(err <= 1e-8 + 1e-6 * Math.abs(numeric),
-                        "d/d" + names.get(n) + "[" + i + "]: backprop " + grad[i] + ", recurrence " + numeric);
-            }
+            inputs.put(names.get(n), in[n]);
         }
-        System.out.println("T=" + t + " chunk=" + chunk + ": worst gradient error (rel) " + worstGrad);
+        FiniteDifferences.check(inputs, sd.calculateGradients(Map.of(), names), () -> dot(recurrence(in, t), proj));
     }
 
     /** y [B*T, H] of the complex recurrence; in = {u, logDt, logAr, aIm, cRe, cIm}. */
