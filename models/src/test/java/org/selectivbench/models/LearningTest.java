@@ -39,7 +39,7 @@ class LearningTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"mamba2", "delta_net", "gated_delta_net", "gated_delta_product", "gla", "mamba", "s4d",
-        "transformer", "linear_attention", "lstm"})
+        "transformer", "linear_attention", "lstm", "gru"})
     void beatsSymbolOnlyBaseline(String name) {
         String only = System.getProperty("learning.models");
         org.junit.jupiter.api.Assumptions.assumeTrue(only == null || List.of(only.split(",")).contains(name),
