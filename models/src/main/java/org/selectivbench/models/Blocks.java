@@ -96,6 +96,19 @@ public final class Blocks {
         return x.mul(spread(g.sd(), x, g.constant(name, mask.reshape(1, c, c))));
     }
 
+    /**
+     * x (rank {@code rank}) moved s places later along {@code axis}, whose length is {@code length}:
+     * {@code fill} in front, the last s dropped (a pad and a slice). The prefix scans' shift.
+     */
+    static SDVariable later(SameDiff sd, SDVariable x, int rank, int axis, int s, int length, double fill) {
+        int[][] pad = new int[rank][2];
+        pad[axis][0] = s;
+        SDIndex[] keep = new SDIndex[rank];
+        java.util.Arrays.fill(keep, SDIndex.all());
+        keep[axis] = SDIndex.interval(0, length);
+        return sd.nn().pad(x, sd.constant(Nd4j.createFromArray(pad)), fill).get(keep);
+    }
+
     /** x broadcast to the shape of {@code like}, as zeros plus x: its product with like is not a broadcast. */
     static SDVariable spread(SameDiff sd, SDVariable like, SDVariable x) {
         return sd.fill(like.shape(), like.dataType(), 0.0).add(x);

@@ -149,21 +149,14 @@ public final class DeltaRuleScan {
      */
     static SDVariable entering(SameDiff sd, SDVariable m, SDVariable b, int n, int kDim, int vDim) {
         for (int s = 1; s < n; s *= 2) {
-            SDVariable earlier = shift(sd, b, s, n).reshape(-1, kDim, vDim);
+            SDVariable earlier = Blocks.later(sd, b, 4, 1, s, n, 0.0).reshape(-1, kDim, vDim);
             SDVariable mNow = m.reshape(-1, kDim, kDim);
             b = b.add(sd.mmul(mNow, earlier).reshape(-1, n, kDim, vDim));
             if (2 * s < n) {
-                m = sd.mmul(mNow, shift(sd, m, s, n).reshape(-1, kDim, kDim)).reshape(-1, n, kDim, kDim);
+                m = sd.mmul(mNow, Blocks.later(sd, m, 4, 1, s, n, 0.0).reshape(-1, kDim, kDim)).reshape(-1, n, kDim, kDim);
             }
         }
-        return shift(sd, b, 1, n);
-    }
-
-    /** x [G, n, ., .] moved s chunks later (zeros in front, the last s dropped). */
-    private static SDVariable shift(SameDiff sd, SDVariable x, int s, int n) {
-        SDVariable padded = sd.nn().pad(x, sd.constant(Nd4j.createFromArray(
-                new int[][] {{0, 0}, {s, 0}, {0, 0}, {0, 0}})), 0.0);
-        return padded.get(SDIndex.all(), SDIndex.interval(0, n), SDIndex.all(), SDIndex.all());
+        return Blocks.later(sd, b, 4, 1, 1, n, 0.0);
     }
 
     /** (I + A)^-1 for strictly-lower A [G, C, C], by block doubling (see the class comment). */

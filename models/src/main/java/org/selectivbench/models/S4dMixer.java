@@ -154,18 +154,12 @@ final class S4dMixer implements Mixer {
             SDVariable mag = sd.math().exp(pr.reshape(hm, 1, 1).mul((double) s * c));
             SDVariable ang = pi.reshape(hm, 1, 1).mul((double) s * c);
             SDVariable er = mag.mul(sd.math().cos(ang)), ei = mag.mul(sd.math().sin(ang)); // E^s [H*M, 1, 1]
-            SDVariable shr = later(sd, sr, s, n), shi = later(sd, si, s, n);
+            SDVariable shr = Blocks.later(sd, sr, 3, 2, s, n, 0.0), shi = Blocks.later(sd, si, 3, 2, s, n, 0.0);
             SDVariable nr = sr.add(er.mul(shr).sub(ei.mul(shi)));
             si = si.add(er.mul(shi).add(ei.mul(shr)));
             sr = nr;
         }
-        return new SDVariable[] {later(sd, sr, 1, n), later(sd, si, 1, n)};
-    }
-
-    /** x [G, B, n] moved s chunks later along the last axis, zeros in front. */
-    private static SDVariable later(SameDiff sd, SDVariable x, int s, int n) {
-        SDVariable padded = sd.nn().pad(x, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, 0}, {s, 0}})), 0.0);
-        return padded.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(0, n));
+        return new SDVariable[] {Blocks.later(sd, sr, 3, 2, 1, n, 0.0), Blocks.later(sd, si, 3, 2, 1, n, 0.0)};
     }
 
     /** [C, C*C] with E[l, i*C + j] = 1 when i - j = l: taps times E is the lower Toeplitz, flattened. */

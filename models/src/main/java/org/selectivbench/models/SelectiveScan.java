@@ -3,7 +3,6 @@ package org.selectivbench.models;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The elementwise linear recurrence h_t = A_t h_{t-1} + u_t (h_0 = 0) over the time axis of
@@ -43,7 +42,7 @@ public final class SelectiveScan {
         SDVariable hEnd = hLocal.get(SDIndex.all(), SDIndex.interval(c - 1, c), SDIndex.all()).reshape(-1, n, x);
         SDVariable aEnd = aCumulative.get(SDIndex.all(), SDIndex.interval(c - 1, c), SDIndex.all()).reshape(-1, n, x);
         SDVariable ends = levels(sd, aEnd, hEnd, n, false)[0]; // the state after each chunk [B, n, X]
-        SDVariable entering = shift(sd, ends, 1, n, 0.0).reshape(-1, 1, x); // [B*n, 1, X]
+        SDVariable entering = Blocks.later(sd, ends, 3, 1, 1, n, 0.0).reshape(-1, 1, x); // [B*n, 1, X]
         // entering spread over the chunk as zeros + a broadcast add: M2.1's broadcast multiply backprop
         // works element by element (see Blocks.maskBlocks)
         return hLocal.add(aCumulative.mul(Blocks.spread(sd, aCumulative, entering))).reshape(-1, t, x);
@@ -129,7 +128,7 @@ public final class SelectiveScan {
      * a paper-scale task-4 evaluation, 20,200 steps in chunks of 16, two billion entries).
      */
     static SDVariable entering(SameDiff sd, SDVariable transition, SDVariable states, int n) {
-        return shift(sd, levels(sd, transition, states, n, false)[0], 1, n, 0.0);
+        return Blocks.later(sd, levels(sd, transition, states, n, false)[0], 3, 1, 1, n, 0.0);
     }
 
     /**
@@ -154,17 +153,11 @@ public final class SelectiveScan {
     /** Hillis-Steele over axis 1 (length t): {h, the cumulative product of A if asked (else partial)}. */
     private static SDVariable[] levels(SameDiff sd, SDVariable a, SDVariable h, int t, boolean cumulative) {
         for (int s = 1; s < t; s *= 2) {
-            h = h.add(a.mul(shift(sd, h, s, t, 0.0)));
+            h = h.add(a.mul(Blocks.later(sd, h, 3, 1, s, t, 0.0)));
             if (cumulative || 2 * s < t) {
-                a = a.mul(shift(sd, a, s, t, 1.0)); // ones in front: a product over fewer steps
+                a = a.mul(Blocks.later(sd, a, 3, 1, s, t, 1.0)); // ones in front: a product over fewer steps
             }
         }
         return new SDVariable[] {h, a};
-    }
-
-    /** x moved s steps later along axis 1 ({@code fill} in front, the last s steps dropped). */
-    private static SDVariable shift(SameDiff sd, SDVariable x, int s, int t, double fill) {
-        SDVariable padded = sd.nn().pad(x, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {s, 0}, {0, 0}})), fill);
-        return padded.get(SDIndex.all(), SDIndex.interval(0, t), SDIndex.all());
     }
 }
