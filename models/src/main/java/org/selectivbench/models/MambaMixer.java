@@ -10,16 +10,15 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * initialised; A = -exp(A_log), A_log[c, n] = ln(n + 1); per channel c and state n:
  * S[c,n] = exp(dt[c] A[c,n]) S[c,n] + dt[c] x[c] B[n], y[c] = sum_n S[c,n] C[n] + D[c] x[c];
  * out = out_proj(y * SiLU(z)). model.forget-floor > 0 keeps exp(dt A) >= floor as
- * floor + (1 - floor) exp(dt A). The recurrence runs as a {@link SelectiveScan} over [B, T, di*N], in
- * chunks of at most 16 steps; its [B, T, di*N] arrays are the largest cost of a step, so sequences
- * beyond {@link #STREAMED_BEYOND} steps take a form built on slices of them.
+ * floor + (1 - floor) exp(dt A). The recurrence with its readout is a {@link SelectiveScan}, in chunks
+ * of at most 16 steps.
  */
 final class MambaMixer implements Mixer {
     private static final int SCAN_CHUNK = 16;
     /**
-     * Longer graphs (task 2's and task 4's test sequences) run {@link SelectiveScan#scanReadout}, which
-     * never holds the [B, T, di, N] states, at twice the work; shorter ones (training) the faster
-     * {@link SelectiveScan#scan}. The two agree to rounding (SelectiveScanTest, ModelBehaviourTest).
+     * Longer graphs (task 2's and task 4's test sequences) stream their scan: it recomputes the
+     * transitions rather than holding them (see {@link SelectiveScan#scanReadout}); the two forms
+     * agree to rounding (SelectiveScanTest, ModelBehaviourTest).
      */
     static final int STREAMED_BEYOND = 2048;
     private final ModelConfig c;
@@ -44,23 +43,8 @@ final class MambaMixer implements Mixer {
         SDVariable aLog = g.param(p + ".A_log", (rng, i) -> Math.log(i % n + 1), di, n);
         SDVariable negA = sd.math().exp(aLog).neg(); // [di, N]
         int chunk = Math.min(SCAN_CHUNK, c.chunkSize());
-        SDVariable y;
-        if (t > STREAMED_BEYOND) {
-            y = SelectiveScan.scanReadout(sd, dt, negA, dt.mul(x), bm, cm, t, di, n, chunk, c.forgetFloor());
-        } else {
-            // dt[r, c] A[c, n] per channel as a batched outer product (matmul), channels first, then back
-            // to rows: a broadcast multiply here had M2.1's element-by-element backprop, 0.7 s per layer
-            SDVariable dtA = sd.mmul(dt.permute(1, 0).reshape(di, -1, 1), negA.reshape(di, 1, n));
-            SDVariable transition = sd.math().exp(dtA.permute(1, 0, 2)); // [B*T, di, N]
-            if (c.forgetFloor() > 0) {
-                transition = transition.mul(1 - c.forgetFloor()).add(c.forgetFloor());
-            }
-            // dt x B^T per row as a batched outer product (a matmul; its backprop is a matmul too)
-            SDVariable input = sd.mmul(dt.mul(x).reshape(-1, di, 1), bm.reshape(-1, 1, n)); // [B*T, di, N]
-            SDVariable h = SelectiveScan.scan(sd, transition.reshape(-1, t, di * n), input.reshape(-1, t, di * n), t,
-                    di * n, chunk);
-            y = sd.mmul(h.reshape(-1, di, n), cm.reshape(-1, n, 1)).reshape(-1, di); // sum_n S C
-        }
+        SDVariable y = SelectiveScan.scanReadout(sd, dt, negA, dt.mul(x), bm, cm, t, di, n, chunk, c.forgetFloor(),
+                t > STREAMED_BEYOND);
         y = y.add(x.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), di)));
         return g.linear(p + ".out", y.mul(Blocks.silu(sd, z)), di, d, false);
     }
