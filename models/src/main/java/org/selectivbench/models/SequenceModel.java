@@ -1,5 +1,6 @@
 package org.selectivbench.models;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,7 +8,6 @@ import java.util.Map;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -288,23 +288,48 @@ public final class SequenceModel {
         Map<String, INDArray> sum = null;
         for (int from = 0; from < b.batch(); from += piece) {
             EncodedBatch part = piece == b.batch() ? b : b.rows(from, Math.min(b.batch(), from + piece));
-            OutAndGrad r = g.sd().calculateGradientsAndOutputs(feed(part, g, train, real), List.of("loss"),
-                    g.paramNames());
-            loss += r.getOutputs().get("loss").getDouble(0);
+            Map<String, INDArray> grads = new LinkedHashMap<>();
+            loss += lossAndGradients(g, feed(part, g, train, real), grads);
             if (piece == b.batch()) {
-                sum = r.getGradients();
+                sum = grads;
             } else if (sum == null) {
                 sum = new LinkedHashMap<>();
-                for (Map.Entry<String, INDArray> e : r.getGradients().entrySet()) {
+                for (Map.Entry<String, INDArray> e : grads.entrySet()) {
                     sum.put(e.getKey(), e.getValue().dup()); // ours: the session may reuse its arrays
                 }
             } else {
-                for (Map.Entry<String, INDArray> e : r.getGradients().entrySet()) {
+                for (Map.Entry<String, INDArray> e : grads.entrySet()) {
                     sum.get(e.getKey()).addi(e.getValue());
                 }
             }
         }
         return new StepResult(loss, sum);
+    }
+
+    /**
+     * What SameDiff's {@code calculateGradientsAndOutputs} does, without its
+     * {@code setEnableCache(false)} on the gradient function: with the cache off, M2.1's session
+     * releases no array during the step (its release is guarded by the cache flag), so every
+     * intermediate of forward and backprop stayed allocated until the end of the step and beyond,
+     * held by the session until the next step. With it on, each array goes back to the session's
+     * cache as soon as its last consumer has run. Fills {@code grads} by parameter name.
+     */
+    private static double lossAndGradients(Graph g, Map<String, INDArray> feed, Map<String, INDArray> grads) {
+        SameDiff sd = g.sd();
+        SameDiff gradFn = sd.getFunction("grad");
+        Map<String, String> gradName = new LinkedHashMap<>();
+        for (String p : g.paramNames()) {
+            SDVariable v = sd.getVariable(p).getGradient();
+            if (v != null) { // a parameter the loss does not depend on has none
+                gradName.put(p, v.name());
+            }
+        }
+        List<String> outputs = new ArrayList<>(gradName.values());
+        outputs.add("loss");
+        gradFn.setListeners(sd.getListeners());
+        Map<String, INDArray> out = gradFn.output(feed, outputs.toArray(new String[0]));
+        gradName.forEach((p, v) -> grads.put(p, out.get(v)));
+        return out.get("loss").getDouble(0);
     }
 
     /** Evaluation loss (dropout off). */
