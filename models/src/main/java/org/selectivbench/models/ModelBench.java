@@ -105,7 +105,7 @@ public final class ModelBench {
                 } catch (UnsupportedOperationException e) {
                     f = Figures.failed(name, e.getMessage());
                 } catch (RuntimeException | OutOfMemoryError e) { // memory cap, op failure: the others still run
-                    System.gc();
+                    freeGarbage();
                     int piece = (shape.microBatch() > 0 ? shape.microBatch() : s.batch()) / 2;
                     if (!s.evalOnly() && outOfMemory(e) && piece >= MIN_MICRO_BATCH) {
                         System.out.printf(Locale.ROOT, "%-22s out of memory (%s); again in micro-batches of %d%n",
@@ -121,6 +121,24 @@ public final class ModelBench {
             write(all, base, s, out); // after every model, so a killed bench keeps what it measured
         }
         return all;
+    }
+
+    /**
+     * The arrays of a step that failed are referenced by nothing once its model is dropped, but ND4J
+     * frees them only after the GC has found them, on its deallocator thread: without the wait, a
+     * Mamba retry in micro-batches of 8 ran out of memory at the 14 GB cap where the same step alone
+     * peaked at 6.5 GB.
+     */
+    private static void freeGarbage() {
+        for (int i = 0; i < 2; i++) {
+            System.gc();
+            try {
+                Thread.sleep(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static boolean outOfMemory(Throwable e) {
@@ -164,6 +182,15 @@ public final class ModelBench {
 
     private static Figures one(ModelConfig c, Shape s, EncodedBatch batch, TrainConfig tc, PeakResident peak) {
         SequenceModel model = new SequenceModel(c, s.vocab(), s.classes(), 1, DataType.FLOAT);
+        try {
+            return one(model, c, s, batch, tc, peak);
+        } finally {
+            model.releaseArrays(); // the next model (or retry) should not wait for the GC to free these caches
+        }
+    }
+
+    private static Figures one(SequenceModel model, ModelConfig c, Shape s, EncodedBatch batch, TrainConfig tc,
+                               PeakResident peak) {
         Optim optim = new Optim(tc);
         double[] train = new double[s.evalOnly() ? 0 : s.reps() + 1];
         for (int r = 0; r < train.length; r++) { // the first run builds the gradient graph: not counted
@@ -181,10 +208,8 @@ public final class ModelBench {
         }
         SameDiff sd = model.graph(model.paddedSteps(s.steps())).sd();
         SameDiff grad = sd.getFunction("grad");
-        Figures f = new Figures(c.name(), model.parameterCount(), median(train), median(eval), sd.ops().length,
+        return new Figures(c.name(), model.parameterCount(), median(train), median(eval), sd.ops().length,
                 grad == null ? 0 : grad.ops().length, s.microBatch(), peak.gb(), null);
-        model.releaseArrays(); // the next model should not wait for the GC to free this one's caches
-        return f;
     }
 
     private static double median(double[] runs) {
