@@ -17,8 +17,9 @@ import org.selectivbench.data.EncodedBatch;
  * Times one training step (forward, backward, clip, Adam) and one evaluation step (softmax
  * outputs, dropout off) per model at a fixed shape, on a random batch; also reports parameter and
  * op counts. Defaults: batch 64, 400 steps, width 64, 2 layers, vocab 41, 1,601 classes. A model
- * whose training step runs out of memory is timed again with the batch in micro-batches of half the
- * size (down to {@link #MIN_MICRO_BATCH}), and its line says so: the same update, less memory.
+ * that runs out of memory is timed again with the batch in micro-batches of half the size (down to
+ * {@link #MIN_MICRO_BATCH}), training and evaluation alike, and its line says so: the same update
+ * and outputs, less memory.
  */
 public final class ModelBench {
     private ModelBench() {
@@ -27,7 +28,8 @@ public final class ModelBench {
     static final int MIN_MICRO_BATCH = 8;
 
     /**
-     * @param microBatch examples per gradient piece of a training step (0 = the whole batch)
+     * @param microBatch examples per piece of a training step's gradient and of an evaluation (0 = the
+     *                   whole batch)
      * @param evalOnly   time evaluation steps only (task 4's long test sequences train nothing)
      */
     public record Shape(int batch, int steps, int width, int layers, int vocab, int classes, int reps,
@@ -201,9 +203,14 @@ public final class ModelBench {
             train[r] = (System.nanoTime() - t0) / 1e6;
         }
         double[] eval = new double[s.reps() + 1];
+        // evaluation in the training step's pieces too: a Mamba evaluation of the whole batch at the
+        // bench shape (its transitions and inputs held between the scan's two passes) passed the cap
+        int piece = s.microBatch() > 0 ? s.microBatch() : s.batch();
         for (int r = 0; r < eval.length; r++) {
             long t0 = System.nanoTime();
-            model.probabilities(batch);
+            for (int from = 0; from < s.batch(); from += piece) {
+                model.probabilities(piece == s.batch() ? batch : batch.rows(from, Math.min(s.batch(), from + piece)));
+            }
             eval[r] = (System.nanoTime() - t0) / 1e6;
         }
         SameDiff sd = model.graph(model.paddedSteps(s.steps())).sd();

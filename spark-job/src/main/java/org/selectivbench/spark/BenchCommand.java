@@ -40,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reps", description = "timed repetitions; the median is reported (default: ${DEFAULT-VALUE})")
     int reps = ModelBench.Shape.defaults().reps();
 
-    @Option(names = "--micro-batch", description = "examples per gradient piece of a training step; 0 = the whole"
+    @Option(names = "--micro-batch", description = "examples per piece of a training step's gradient and of an evaluation; 0 = the whole"
             + " batch, and half of it again for a model that runs out of memory (default: ${DEFAULT-VALUE})")
     int microBatch = ModelBench.Shape.defaults().microBatch();
 
