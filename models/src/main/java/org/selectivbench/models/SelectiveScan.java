@@ -59,8 +59,8 @@ public final class SelectiveScan {
                     total = total == null ? as[p] : as[p].mul(total);
                 }
             }
-            if (floor == 0) {
-                total = transition(sd, dt.reshape(-1, c, di).sum(1), negA, di, n, 0, null);
+            if (floor == 0) { // streamed, after the first pass: the prefix scan's transitions would run ahead
+                total = transition(sd, dt.reshape(-1, c, di).sum(1), negA, di, n, 0, stream ? h : null);
             }
             h = entering(sd, total.reshape(-1, chunks, di * n), h.reshape(-1, chunks, di * n), chunks)
                     .reshape(-1, di, n);
