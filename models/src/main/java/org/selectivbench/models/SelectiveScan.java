@@ -30,8 +30,9 @@ public final class SelectiveScan {
      * @param cm     [B*T, N] readout C
      * @param floor  forget floor (0 = none): transitions floor + (1 - floor) exp(dt A)
      * @param stream false for training: the second pass reuses the first pass's transitions and inputs,
-     *               which backprop keeps anyway (six state-sized arrays per layer where the
-     *               Hillis-Steele form used before kept about thirteen). True for long evaluations
+     *               which backprop keeps anyway (after the forward pass of a batch-8 step at the
+     *               bench shape about ten state-sized arrays per layer are alive, MemoryTraceRun:
+     *               backprop of a sum keeps both summands too). True for long evaluations
      *               (task 4 at paper scale: 20,200 steps, di 512, N 128 are 5 GB per state-sized
      *               array): the second pass recomputes them, and each position's ops wait for the
      *               previous position's state (control dependencies), since SameDiff runs an op as
