@@ -107,7 +107,7 @@ public final class ModelBench {
                 } catch (UnsupportedOperationException e) {
                     f = Figures.failed(name, e.getMessage());
                 } catch (RuntimeException | OutOfMemoryError e) { // memory cap, op failure: the others still run
-                    freeGarbage();
+                    System.gc();
                     int piece = (shape.microBatch() > 0 ? shape.microBatch() : s.batch()) / 2;
                     if (!s.evalOnly() && outOfMemory(e) && piece >= MIN_MICRO_BATCH) {
                         System.out.printf(Locale.ROOT, "%-22s out of memory (%s); again in micro-batches of %d%n",
@@ -123,24 +123,6 @@ public final class ModelBench {
             write(all, base, s, out); // after every model, so a killed bench keeps what it measured
         }
         return all;
-    }
-
-    /**
-     * The arrays of a step that failed are referenced by nothing once its model is dropped, but ND4J
-     * frees them only after the GC has found them, on its deallocator thread: without the wait, a
-     * Mamba retry in micro-batches of 8 ran out of memory at the 14 GB cap where the same step alone
-     * peaked at 6.5 GB.
-     */
-    private static void freeGarbage() {
-        for (int i = 0; i < 2; i++) {
-            System.gc();
-            try {
-                Thread.sleep(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
     }
 
     private static boolean outOfMemory(Throwable e) {
@@ -187,7 +169,7 @@ public final class ModelBench {
         try {
             return one(model, c, s, batch, tc, peak);
         } finally {
-            model.releaseArrays(); // the next model (or retry) should not wait for the GC to free these caches
+            model.releaseArrays(); // also after a failure: the next model or retry should not wait for the GC
         }
     }
 
@@ -205,11 +187,10 @@ public final class ModelBench {
         double[] eval = new double[s.reps() + 1];
         // evaluation in the training step's pieces too: a Mamba evaluation of the whole batch at the
         // bench shape (its transitions and inputs held between the scan's two passes) passed the cap
-        int piece = s.microBatch() > 0 ? s.microBatch() : s.batch();
         for (int r = 0; r < eval.length; r++) {
             long t0 = System.nanoTime();
-            for (int from = 0; from < s.batch(); from += piece) {
-                model.probabilities(piece == s.batch() ? batch : batch.rows(from, Math.min(s.batch(), from + piece)));
+            for (EncodedBatch part : SequenceModel.pieces(batch, s.microBatch())) {
+                model.probabilities(part);
             }
             eval[r] = (System.nanoTime() - t0) / 1e6;
         }

@@ -282,15 +282,14 @@ public final class SequenceModel {
      */
     public StepResult lossAndGradients(EncodedBatch b, boolean train, int microBatch) {
         Graph g = use(paddedSteps(b.steps()));
-        int piece = microBatch > 0 ? Math.min(microBatch, b.batch()) : b.batch();
+        List<EncodedBatch> parts = pieces(b, microBatch);
         double real = b.realSteps();
         double loss = 0;
         Map<String, INDArray> sum = null;
-        for (int from = 0; from < b.batch(); from += piece) {
-            EncodedBatch part = piece == b.batch() ? b : b.rows(from, Math.min(b.batch(), from + piece));
+        for (EncodedBatch part : parts) {
             Map<String, INDArray> grads = new LinkedHashMap<>();
             loss += lossAndGradients(g, feed(part, g, train, real), grads);
-            if (piece == b.batch()) {
+            if (parts.size() == 1) {
                 sum = grads;
             } else if (sum == null) {
                 sum = new LinkedHashMap<>();
@@ -304,6 +303,18 @@ public final class SequenceModel {
             }
         }
         return new StepResult(loss, sum);
+    }
+
+    /** {@code b} in consecutive pieces of at most {@code piece} examples (0 = one piece, {@code b} itself). */
+    public static List<EncodedBatch> pieces(EncodedBatch b, int piece) {
+        if (piece <= 0 || piece >= b.batch()) {
+            return List.of(b);
+        }
+        List<EncodedBatch> parts = new ArrayList<>();
+        for (int from = 0; from < b.batch(); from += piece) {
+            parts.add(b.rows(from, Math.min(b.batch(), from + piece)));
+        }
+        return parts;
     }
 
     /**

@@ -16,9 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * powers of two and chunks that do and do not divide them into a power of two.
  */
 class SelectiveScanTest {
-    static final int B = 2;
-
-    static final int DI = 3, N = 2;
+    static final int B = 2, DI = 3, N = 2;
 
     /**
      * Mamba's scan with readout, in its training and its streamed form (one chunk, and several; with
