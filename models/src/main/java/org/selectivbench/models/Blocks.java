@@ -22,7 +22,8 @@ public final class Blocks {
      * element), summed; checked against a plain loop in ShortConvTest. libnd4j's depthwise conv2d,
      * used before, took 0.1-1.3 s per call forward and 0.3-5.3 s backward at a Gated DeltaProduct
      * step of the bench shape ([16, 451, 512] inputs), over a third of the step's op time.
-     * Init as torch's depthwise Conv1d: uniform(+-1/sqrt(K)).
+     * Init as torch's depthwise Conv1d: uniform(+-1/sqrt(K)). In a segment graph the pad is the last
+     * K-1 inputs of the previous segment (carried state {@code name.tail}).
      */
     public static SDVariable shortConv(GraphBuilder g, String name, SDVariable x, int channels, int kernel,
                                        boolean bias) {
@@ -30,8 +31,14 @@ public final class Blocks {
         int t = g.steps();
         double bound = 1.0 / Math.sqrt(kernel);
         SDVariable w = g.param(name + ".w", ParamStore.Init.uniform(bound), kernel, channels);
-        SDVariable pad = sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {kernel - 1, 0}, {0, 0}}));
-        SDVariable padded = sd.nn().pad(x.reshape(-1, t, channels), pad, 0.0); // [B, T+K-1, C]
+        SDVariable seq = x.reshape(-1, t, channels);
+        // In a segment of a long evaluation the K-1 steps in front are the previous segment's last inputs.
+        SDVariable tail = kernel > 1 ? g.carriedIn(name + ".tail", kernel - 1, channels) : null;
+        SDVariable padded = tail != null ? sd.concat(1, tail, seq) // [B, T+K-1, C]
+                : sd.nn().pad(seq, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {kernel - 1, 0}, {0, 0}})), 0.0);
+        if (tail != null) {
+            g.carryOut(name + ".tail", padded.get(SDIndex.all(), SDIndex.interval(t, t + kernel - 1), SDIndex.all()));
+        }
         SDVariable y = null;
         for (int j = 0; j < kernel; j++) {
             SDVariable tap = padded.get(SDIndex.all(), SDIndex.interval(j, j + t), SDIndex.all());

@@ -47,7 +47,13 @@ final class DeltaFamily {
             }
             a = a.reshape(-1, t, h).permute(0, 2, 1).reshape(-1, t);
         }
-        SDVariable o = DeltaRuleScan.product(g, p + ".scan", q, k, v, beta, a, t, nh, kd, vd, c.chunkSize());
+        SDVariable start = g.carriedIn(p + ".state", h, kd, vd); // [B, H, K, V] in a segment graph, else null
+        Scans.Result scan = DeltaRuleScan.product(g, p + ".scan", q, k, v, beta, a, t, nh, kd, vd, c.chunkSize(),
+                start == null ? null : start.reshape(-1, kd, vd));
+        if (start != null) {
+            g.carryOut(p + ".state", scan.end().reshape(-1, h, kd, vd));
+        }
+        SDVariable o = scan.out();
         o = Blocks.rmsNorm(g, p + ".norm", Blocks.fromHeads(o, t, h, vd).reshape(-1, vd), vd); // [B*T*H, V]
         if (gated) {
             o = o.mul(Blocks.silu(sd, g.linear(p + ".g", x, d, h * vd, false).reshape(-1, vd)));

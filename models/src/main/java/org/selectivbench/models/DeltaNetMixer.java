@@ -18,4 +18,10 @@ final class DeltaNetMixer implements Mixer {
     public SDVariable apply(GraphBuilder g, String prefix, SDVariable x) {
         return DeltaFamily.apply(c, g, prefix, x, false, 1, c.allowNegativeEigenvalues());
     }
+
+    /** The short convs' last inputs and the delta-rule state per head. */
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
 }

@@ -8,7 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The chunked (WY / UT-transform) form of the gated delta rule, per sequence g (a batch row times a head):
- * S_t = alpha_t (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T, o_t = S_t^T q_t, S K x V, S_0 = 0,
+ * S_t = alpha_t (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T, o_t = S_t^T q_t, S K x V, S_0 = 0 (or a
+ * given start state),
  * alpha_t = exp(a_t) (a = null: alpha = 1, DeltaNet). Equivalently S' = alpha S, S = S' + beta k (v - S'^T k)^T.
  *
  * <p>Inside a chunk of C steps, with gam the chunk-local cumulative log decay (a matmul with a constant
@@ -42,10 +43,12 @@ public final class DeltaRuleScan {
      * @param beta [G, T]
      * @param a    [G, T] log decay (<= 0), or null for none
      * @param t    the length T (static)
-     * @return o [G, T, V]
+     * @param start [G, K, V] the state before the first step (a segment of a long evaluation), or null for 0
+     * @return o [G, T, V], and the state after the last step [G, K, V] when {@code start} is given
      */
-    public static SDVariable scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
-                                  SDVariable beta, SDVariable a, int t, int kDim, int vDim, int chunkSize) {
+    public static Scans.Result scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                    SDVariable beta, SDVariable a, int t, int kDim, int vDim, int chunkSize,
+                                    SDVariable start) {
         SameDiff sd = g.sd();
         int c = Math.min(chunkSize, t);
         int n = (t + c - 1) / c;
@@ -87,7 +90,8 @@ public final class DeltaRuleScan {
         SDVariable p = a != null ? qk.mul(gam)
                 : Blocks.maskBlocks(g, name + ".lower", qk, Blocks.matrix(c, (i, j) -> j <= i, 1, 0));
         SDVariable intra = sd.mmul(p, u); // [G*n, C, V]
-        if (n > 1) {
+        SDVariable end = null;
+        if (n > 1 || start != null) {
             SDVariable qeff = (a != null ? qc.mul(eg) : qc).sub(sd.mmul(p, w)); // [G*n, C, K]
             SDVariable kd = a != null ? kc.mul(toEnd) : kc;
             SDVariable eye = g.constant(name + ".eye", Nd4j.eye(kDim));
@@ -95,13 +99,30 @@ public final class DeltaRuleScan {
             // exp(gam_C) I per chunk as an outer product (a matmul), not a broadcast multiply
             SDVariable m = (a != null ? endDecay.reshape(-1, 1).mmul(eye.reshape(1, kDim * kDim))
                     .reshape(-1, kDim, kDim) : eye).sub(kdw);
-            SDVariable bm = sd.mmul(kd, u, true, false, false); // [G*n, K, V]
-            SDVariable entering = entering(sd, m.reshape(-1, n, kDim, kDim), bm.reshape(-1, n, kDim, vDim), n, kDim,
-                    vDim); // [G, n, K, V]
+            SDVariable mc = m.reshape(-1, n, kDim, kDim);
+            SDVariable bc4 = sd.mmul(kd, u, true, false, false).reshape(-1, n, kDim, vDim); // B per chunk
+            SDVariable first = null; // the start state as chunk 0's entering state, zeros for the others
+            if (start != null) {
+                first = sd.nn().pad(start.reshape(-1, 1, kDim, vDim),
+                        sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, n - 1}, {0, 0}, {0, 0}})), 0.0);
+                // chunk 0 ends at M_0 start + B_0: fold it into B_0, one [K, K] x [K, V] product per sequence
+                SDVariable m0 = mc.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all(), SDIndex.all());
+                SDVariable b0 = bc4.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all(), SDIndex.all())
+                        .add(sd.mmul(m0.reshape(-1, kDim, kDim), start).reshape(-1, 1, kDim, vDim));
+                bc4 = n == 1 ? b0 : sd.concat(1, b0, bc4.get(SDIndex.all(), SDIndex.interval(1, n), SDIndex.all(),
+                        SDIndex.all()));
+            }
+            SDVariable after = afterEach(sd, mc, bc4, n, kDim, vDim); // [G, n, K, V], the state after each chunk
+            SDVariable entering = Blocks.later(sd, after, 4, 1, 1, n, 0.0);
+            if (first != null) {
+                entering = entering.add(first);
+                end = after.get(SDIndex.all(), SDIndex.interval(n - 1, n), SDIndex.all(), SDIndex.all())
+                        .reshape(-1, kDim, vDim);
+            }
             intra = intra.add(sd.mmul(qeff, entering.reshape(-1, kDim, vDim)));
         }
         SDVariable o = intra.reshape(-1, tp, vDim);
-        return tp == t ? o : o.get(SDIndex.all(), SDIndex.interval(0, t), SDIndex.all());
+        return new Scans.Result(tp == t ? o : o.get(SDIndex.all(), SDIndex.interval(0, t), SDIndex.all()), end);
     }
 
     /**
@@ -114,14 +135,15 @@ public final class DeltaRuleScan {
      * @param v    [G, T, nh, V]
      * @param beta [G, T, nh]
      * @param a    [G, T] log decay, or null
-     * @return o [G, T, V]
+     * @param start [G, K, V] the state before the first step, or null for 0
+     * @return o [G, T, V], and the state after the last step when {@code start} is given
      */
-    public static SDVariable product(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
-                                     SDVariable beta, SDVariable a, int t, int nh, int kDim, int vDim,
-                                     int chunkSize) {
+    public static Scans.Result product(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                       SDVariable beta, SDVariable a, int t, int nh, int kDim, int vDim,
+                                       int chunkSize, SDVariable start) {
         if (nh == 1) {
             return scan(g, name, q, k.reshape(-1, t, kDim), v.reshape(-1, t, vDim), beta.reshape(-1, t), a, t,
-                    kDim, vDim, chunkSize);
+                    kDim, vDim, chunkSize, start);
         }
         SameDiff sd = g.sd();
         SDVariable qq = sd.nn().pad(q.reshape(-1, t, 1, kDim),
@@ -130,24 +152,25 @@ public final class DeltaRuleScan {
         SDVariable aa = a == null ? null : sd.nn().pad(a.reshape(-1, t, 1),
                 sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, 0}, {0, nh - 1}})), 0.0)
                 .reshape(-1, t * nh);
-        SDVariable o = scan(g, name, qq, k.reshape(-1, t * nh, kDim), v.reshape(-1, t * nh, vDim),
-                beta.reshape(-1, t * nh), aa, t * nh, kDim, vDim, chunkSize);
-        return o.reshape(-1, t, nh, vDim).get(SDIndex.all(), SDIndex.all(), SDIndex.interval(nh - 1, nh),
-                SDIndex.all()).reshape(-1, t, vDim);
+        Scans.Result r = scan(g, name, qq, k.reshape(-1, t * nh, kDim), v.reshape(-1, t * nh, vDim),
+                beta.reshape(-1, t * nh), aa, t * nh, kDim, vDim, chunkSize, start);
+        return new Scans.Result(r.out().reshape(-1, t, nh, vDim).get(SDIndex.all(), SDIndex.all(),
+                SDIndex.interval(nh - 1, nh), SDIndex.all()).reshape(-1, t, vDim), r.end());
     }
 
     /**
-     * The state entering each chunk, from S_0 = 0 and S_{c+1} = M_c S_c + B_c: a Hillis-Steele prefix
+     * The state after each chunk, from S_0 = 0 and S_{c+1} = M_c S_c + B_c: a Hillis-Steele prefix
      * scan over the n chunks with matrix transitions (level s: B_c += M_c B_{c-s}, M_c = M_c M_{c-s},
      * zeros shifted in front, which only ever meet zeros), log2(n) levels of two batched matmuls, so
      * the op count does not grow with the length (a task-4 evaluation at paper scale has over a
-     * thousand chunks; the first version unrolled one matmul per chunk).
+     * thousand chunks; the first version unrolled one matmul per chunk). The state entering chunk c
+     * is the one after chunk c - 1.
      *
      * @param m [G, n, K, K]
      * @param b [G, n, K, V]
      * @return [G, n, K, V]
      */
-    static SDVariable entering(SameDiff sd, SDVariable m, SDVariable b, int n, int kDim, int vDim) {
+    static SDVariable afterEach(SameDiff sd, SDVariable m, SDVariable b, int n, int kDim, int vDim) {
         for (int s = 1; s < n; s *= 2) {
             SDVariable earlier = Blocks.later(sd, b, 4, 1, s, n, 0.0).reshape(-1, kDim, vDim);
             SDVariable mNow = m.reshape(-1, kDim, kDim);
@@ -156,7 +179,7 @@ public final class DeltaRuleScan {
                 m = sd.mmul(mNow, Blocks.later(sd, m, 4, 1, s, n, 0.0).reshape(-1, kDim, kDim)).reshape(-1, n, kDim, kDim);
             }
         }
-        return Blocks.later(sd, b, 4, 1, 1, n, 0.0);
+        return b;
     }
 
     /** (I + A)^-1 for strictly-lower A [G, C, C], by block doubling (see the class comment). */

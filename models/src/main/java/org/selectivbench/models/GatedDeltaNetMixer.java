@@ -19,4 +19,10 @@ final class GatedDeltaNetMixer implements Mixer {
     public SDVariable apply(GraphBuilder g, String prefix, SDVariable x) {
         return DeltaFamily.apply(c, g, prefix, x, true, 1, c.allowNegativeEigenvalues());
     }
+
+    /** The short convs' last inputs and the delta-rule state per head. */
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
 }

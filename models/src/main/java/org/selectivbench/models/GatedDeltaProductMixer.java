@@ -20,4 +20,10 @@ final class GatedDeltaProductMixer implements Mixer {
     public SDVariable apply(GraphBuilder g, String prefix, SDVariable x) {
         return DeltaFamily.apply(c, g, prefix, x, true, c.householderSteps(), true);
     }
+
+    /** The short convs' last inputs and the delta-rule state per head. */
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
 }

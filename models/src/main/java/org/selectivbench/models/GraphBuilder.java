@@ -26,13 +26,18 @@ public final class GraphBuilder {
     /** Dropout mask placeholders and their widths; the model feeds them (ones in evaluation). */
     private final Map<String, Integer> dropoutMasks = new LinkedHashMap<>();
     private final double dropout;
+    /** Whether this graph is one segment of a longer evaluation; see {@link #carriedIn}. */
+    private final boolean segment;
+    /** Carried state names and their shapes without the batch axis, in build order. */
+    private final Map<String, long[]> carried = new LinkedHashMap<>();
 
-    GraphBuilder(SameDiff sd, ParamStore params, int steps, double dropout) {
+    GraphBuilder(SameDiff sd, ParamStore params, int steps, double dropout, boolean segment) {
         this.sd = sd;
         this.params = params;
         this.steps = steps;
         this.dtype = params.dtype();
         this.dropout = dropout;
+        this.segment = segment;
     }
 
     public SameDiff sd() {
@@ -82,6 +87,48 @@ public final class GraphBuilder {
         String ph = "dropmask." + name;
         dropoutMasks.put(ph, width);
         return x.mul(sd.placeHolder(ph, dtype, -1, width));
+    }
+
+    /**
+     * In a segment graph (an evaluation of a long sequence in consecutive segments, see
+     * {@link SequenceModel}), the recurrent state {@code name} entering this segment: a placeholder
+     * {@code [B, shape...]} fed with the previous segment's {@link #carryOut} (zeros for the first).
+     * Null in any other graph, where the state starts at 0. Names must be unique in the graph.
+     */
+    public SDVariable carriedIn(String name, long... shape) {
+        if (!segment) {
+            return null;
+        }
+        if (carried.containsKey(name)) {
+            throw new IllegalStateException("carried state " + name + " declared twice");
+        }
+        carried.put(name, shape.clone());
+        long[] full = new long[shape.length + 1];
+        full[0] = -1;
+        System.arraycopy(shape, 0, full, 1, shape.length);
+        return sd.placeHolder(carryInName(name), dtype, full);
+    }
+
+    /** The state {@code name} at the end of this segment (shape as in {@link #carriedIn}); nothing outside segments. */
+    public void carryOut(String name, SDVariable state) {
+        if (segment) {
+            if (!carried.containsKey(name)) {
+                throw new IllegalStateException("carried state " + name + " leaves the segment but never entered it");
+            }
+            sd.identity(carryOutName(name), state);
+        }
+    }
+
+    static String carryInName(String name) {
+        return "carry_in." + name;
+    }
+
+    static String carryOutName(String name) {
+        return "carry_out." + name;
+    }
+
+    Map<String, long[]> carried() {
+        return carried;
     }
 
     List<String> paramNames() {

@@ -43,9 +43,16 @@ final class MambaMixer implements Mixer {
         SDVariable aLog = g.param(p + ".A_log", (rng, i) -> Math.log(i % n + 1), di, n);
         SDVariable negA = sd.math().exp(aLog).neg(); // [di, N]
         int chunk = Math.min(SCAN_CHUNK, c.chunkSize());
-        SDVariable y = SelectiveScan.scanReadout(sd, dt, negA, dt.mul(x), bm, cm, t, di, n, chunk, c.forgetFloor(),
-                t > STREAMED_BEYOND);
-        y = y.add(x.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), di)));
+        Scans.Result scan = SelectiveScan.scanReadout(sd, dt, negA, dt.mul(x), bm, cm, t, di, n, chunk,
+                c.forgetFloor(), t > STREAMED_BEYOND, g.carriedIn(p + ".ssm", di, n));
+        g.carryOut(p + ".ssm", scan.end());
+        SDVariable y = scan.out().add(x.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), di)));
         return g.linear(p + ".out", y.mul(Blocks.silu(sd, z)), di, d, false);
+    }
+
+    /** The conv's last inputs and the SSM state [di, N]. */
+    @Override
+    public boolean carriesState() {
+        return true;
     }
 }

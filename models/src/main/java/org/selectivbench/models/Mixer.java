@@ -9,4 +9,13 @@ import org.nd4j.autodiff.samediff.SDVariable;
  */
 public interface Mixer {
     SDVariable apply(GraphBuilder g, String prefix, SDVariable x);
+
+    /**
+     * Whether the mixer hands its recurrent state from one segment graph to the next
+     * ({@link GraphBuilder#carriedIn}, {@link GraphBuilder#carryOut}), so that a long evaluation can
+     * run in segments with the memory of one; the others evaluate whole sequences.
+     */
+    default boolean carriesState() {
+        return false;
+    }
 }

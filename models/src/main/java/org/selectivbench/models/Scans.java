@@ -12,6 +12,13 @@ public final class Scans {
     private Scans() {
     }
 
+    /**
+     * A scan's output and, when it started from a given state (a segment of a long evaluation), its
+     * state after the last step (else null).
+     */
+    record Result(SDVariable out, SDVariable end) {
+    }
+
     /** The chunk length used for a graph of {@code steps} steps: the whole sequence when it is short. */
     static int chunk(int steps, int chunkSize) {
         int c = Math.min(chunkSize, steps);

@@ -1,7 +1,9 @@
 package org.selectivbench.models;
 
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Mamba's selective scan with its readout: per channel c and state n, h_t[c, n] = exp(dt_t[c] A[c, n])
@@ -38,12 +40,15 @@ public final class SelectiveScan {
      *               previous position's state (control dependencies), since SameDiff runs an op as
      *               soon as its inputs exist and would otherwise compute every position's
      *               transitions up front and hold them.
-     * @return y [B*T, di]
+     * @param start  [B, di, N] the state before the first step (a segment of a long evaluation), or null for 0
+     * @return y [B*T, di], and the state after the last step [B, di, N] when {@code start} is given
      */
-    static SDVariable scanReadout(SameDiff sd, SDVariable dt, SDVariable negA, SDVariable dtx, SDVariable bm,
-                                  SDVariable cm, int t, int di, int n, int chunkSize, double floor, boolean stream) {
+    static Scans.Result scanReadout(SameDiff sd, SDVariable dt, SDVariable negA, SDVariable dtx, SDVariable bm,
+                               SDVariable cm, int t, int di, int n, int chunkSize, double floor, boolean stream,
+                               SDVariable start) {
         int c = Scans.chunk(t, chunkSize);
         int chunks = t / c;
+        int x = di * n;
         SDVariable[] dts = sd.unstack(dt.reshape(-1, c, di), 1, c);
         SDVariable[] dtxs = sd.unstack(dtx.reshape(-1, c, di), 1, c);
         SDVariable[] bs = sd.unstack(bm.reshape(-1, c, n), 1, c);
@@ -63,8 +68,18 @@ public final class SelectiveScan {
             if (floor == 0) { // streamed, after the first pass: the prefix scan's transitions would run ahead
                 total = transition(sd, dt.reshape(-1, c, di).sum(1), negA, di, n, 0, stream ? h : null);
             }
-            h = entering(sd, total.reshape(-1, chunks, di * n), h.reshape(-1, chunks, di * n), chunks)
-                    .reshape(-1, di, n);
+            SDVariable tot = total.reshape(-1, chunks, x), ends = h.reshape(-1, chunks, x);
+            // a start state: chunk 0's entering state, in front of zeros for the other chunks
+            SDVariable first = null;
+            if (start != null) {
+                first = sd.nn().pad(start.reshape(-1, 1, x),
+                        sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, chunks - 1}, {0, 0}})), 0.0);
+                ends = ends.add(tot.mul(first)); // chunk 0 ends at A_0 start + S_0
+            }
+            SDVariable e = entering(sd, tot, ends, chunks);
+            h = (first == null ? e : e.add(first)).reshape(-1, di, n);
+        } else if (start != null) {
+            h = start;
         }
         SDVariable[] ys = new SDVariable[c];
         for (int p = 0; p < c; p++) { // second pass, from the entering states, with the readout
@@ -78,8 +93,12 @@ public final class SelectiveScan {
             }
             ys[p] = sd.mmul(h, cs[p].reshape(-1, n, 1)).reshape(-1, di);
         }
-        return sd.stack(1, ys).reshape(-1, di);
+        SDVariable y = sd.stack(1, ys).reshape(-1, di);
+        SDVariable end = start == null ? null : h.reshape(-1, chunks, x)
+                .get(SDIndex.all(), SDIndex.interval(chunks - 1, chunks), SDIndex.all()).reshape(-1, di, n);
+        return new Scans.Result(y, end);
     }
+
 
     /** dtx[r, c] B[r, n] as [rows, di, N] (a batched outer product), not before {@code after} when given. */
     private static SDVariable input(SameDiff sd, SDVariable dtx, SDVariable bm, int di, int n, SDVariable after) {

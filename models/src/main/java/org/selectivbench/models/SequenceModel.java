@@ -41,9 +41,9 @@ public final class SequenceModel {
     private final ParamStore params;
     private final Mixer mixer;
     private final Random dropoutRng;
-    private final Map<Integer, Graph> graphs = new LinkedHashMap<>(8, 0.75f, true) {
+    private final Map<GraphKey, Graph> graphs = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, Graph> e) {
+        protected boolean removeEldestEntry(Map.Entry<GraphKey, Graph> e) {
             if (size() > MAX_CACHED_GRAPHS) {
                 releaseArrays(e.getValue());
                 return true;
@@ -54,8 +54,18 @@ public final class SequenceModel {
     /** The graph of the last step: only its sessions keep cached arrays (see {@link #use}). */
     private Graph current;
 
-    /** One built graph: its length, parameter names and dropout placeholders. */
-    public record Graph(SameDiff sd, int steps, List<String> paramNames, Map<String, Integer> dropoutMasks) {
+    /**
+     * One built graph: its length, parameter names and dropout placeholders; a segment graph (see
+     * {@link #probabilities(EncodedBatch, long)}) also its carried states' shapes without the batch axis.
+     */
+    public record Graph(SameDiff sd, int steps, List<String> paramNames, Map<String, Integer> dropoutMasks,
+                        Map<String, long[]> carried) {
+        boolean segment() {
+            return !carried.isEmpty();
+        }
+    }
+
+    private record GraphKey(int steps, boolean segment) {
     }
 
     /** Loss of a batch and the gradient of every parameter. */
@@ -112,11 +122,17 @@ public final class SequenceModel {
         return (n + q - 1) / q * q;
     }
 
-    public synchronized Graph graph(int steps) {
-        Graph g = graphs.get(steps);
+    public Graph graph(int steps) {
+        return graph(steps, false);
+    }
+
+    /** The graph of {@code steps} steps; a segment graph takes and hands on the mixers' recurrent states. */
+    synchronized Graph graph(int steps, boolean segment) {
+        GraphKey key = new GraphKey(steps, segment);
+        Graph g = graphs.get(key);
         if (g == null) {
-            g = build(steps);
-            graphs.put(steps, g);
+            g = build(steps, segment);
+            graphs.put(key, g);
         }
         return g;
     }
@@ -129,7 +145,11 @@ public final class SequenceModel {
      * of the graph we leave is freed: at most one graph's sessions hold arrays.
      */
     private synchronized Graph use(int steps) {
-        Graph g = graph(steps);
+        return use(steps, false);
+    }
+
+    private synchronized Graph use(int steps, boolean segment) {
+        Graph g = graph(steps, segment);
         if (current != null && current != g) {
             releaseArrays(current);
         }
@@ -160,9 +180,9 @@ public final class SequenceModel {
         sd.getSessions().clear(); // the next call starts a fresh session with an empty cache
     }
 
-    private Graph build(int t) {
+    private Graph build(int t, boolean segment) {
         SameDiff sd = SameDiff.create();
-        GraphBuilder g = new GraphBuilder(sd, params, t, config.dropout());
+        GraphBuilder g = new GraphBuilder(sd, params, t, config.dropout(), segment);
         DataType dt = params.dtype();
         int d = config.width();
         SDVariable input = sd.placeHolder("input", dt, -1, t, vocab);
@@ -189,12 +209,20 @@ public final class SequenceModel {
         SDVariable targets = sd.placeHolder("targets", DataType.INT32, -1);
         SDVariable weights = sd.placeHolder("weights", dt, -1);
         crossEntropy(sd, logits, targets, weights, classes, dt);
+        if (segment) { // evaluation only: no gradients
+            if (g.carried().isEmpty()) {
+                throw new IllegalStateException("model " + config.name() + " carries no state: no segment graphs");
+            }
+            return new Graph(sd, t, List.copyOf(g.paramNames()),
+                    Collections.unmodifiableMap(new LinkedHashMap<>(g.dropoutMasks())),
+                    Collections.unmodifiableMap(new LinkedHashMap<>(g.carried())));
+        }
         sd.setLossVariables("loss");
         QuietGradients.create(sd);
         // In build order: Map.copyOf iterates in an order salted per JVM, which drew the dropout masks
         // in a different order in every process (the same run trained differently across processes).
         return new Graph(sd, t, List.copyOf(g.paramNames()),
-                Collections.unmodifiableMap(new LinkedHashMap<>(g.dropoutMasks())));
+                Collections.unmodifiableMap(new LinkedHashMap<>(g.dropoutMasks())), Map.of());
     }
 
     /**
@@ -232,15 +260,21 @@ public final class SequenceModel {
 
     /** As {@link #feed(EncodedBatch, Graph, boolean)}, with the loss a sum over real steps divided by {@code real}. */
     Map<String, INDArray> feed(EncodedBatch b, Graph g, boolean train, double real) {
+        return feed(b, 0, g, train, real);
+    }
+
+    /** The batch's steps from {@code first} on, as many as the graph takes (padded beyond the batch's end). */
+    private Map<String, INDArray> feed(EncodedBatch b, int first, Graph g, boolean train, double real) {
         int t = g.steps();
         DataType dt = params.dtype();
         int rows = b.batch() * t;
         double[] in = new double[rows * vocab];
         int[] targets = new int[rows];
         double[] weights = new double[rows];
+        int steps = Math.max(0, Math.min(t, b.steps() - first));
         for (int r = 0; r < b.batch(); r++) {
-            for (int s = 0; s < b.steps(); s++) {
-                int src = r * b.steps() + s;
+            for (int s = 0; s < steps; s++) {
+                int src = r * b.steps() + first + s;
                 int dst = r * t + s;
                 for (int v = 0; v < vocab; v++) {
                     in[dst * vocab + v] = b.inputs()[src * vocab + v];
@@ -343,30 +377,120 @@ public final class SequenceModel {
         return out.get("loss").getDouble(0);
     }
 
-    /** Evaluation loss (dropout off). */
+    /** Evaluation loss (dropout off), the whole batch in one graph run. */
     public double loss(EncodedBatch b) {
-        Graph g = use(paddedSteps(b.steps()));
-        return g.sd().output(feed(b, g, false), "loss").get("loss").getDouble(0);
+        return loss(b, 0);
     }
 
-    /** Softmax outputs with dropout off, [batch][steps][classes] row-major (padding cut off). */
+    /** Evaluation loss (dropout off) in graph runs of at most {@code rows} rows, see {@link #probabilities(EncodedBatch, long)}. */
+    public double loss(EncodedBatch b, long rows) {
+        double[] sum = {0};
+        double real = b.realSteps();
+        evaluate(b, rows, real, "loss", (row, step, steps, out) -> sum[0] += out.getDouble(0));
+        return sum[0];
+    }
+
+    /** Softmax outputs with dropout off, [batch][steps][classes] row-major (padding cut off); one graph run. */
     public float[] probabilities(EncodedBatch b) {
-        return evalOutput(b, "probs");
+        return probabilities(b, 0);
     }
 
-    /** Logits with dropout off, [batch][steps][classes] row-major. */
+    /**
+     * Softmax outputs with dropout off, [batch][steps][classes] row-major, in graph runs of at most
+     * {@code rows} rows (examples times padded steps; 0 = the whole batch in one run): the batch in
+     * pieces of examples and, for a mixer that carries its recurrent state ({@link Mixer#carriesState}),
+     * long sequences in consecutive segments whose graphs hand the state on. The same outputs up to
+     * float rounding, with the memory of one run whatever the length (task 4: 20,200 steps).
+     */
+    public float[] probabilities(EncodedBatch b, long rows) {
+        return evalOutput(b, "probs", rows);
+    }
+
+    /** Logits with dropout off, [batch][steps][classes] row-major; one graph run. */
     public float[] logits(EncodedBatch b) {
-        return evalOutput(b, "logits");
+        return logits(b, 0);
     }
 
-    private float[] evalOutput(EncodedBatch b, String name) {
-        Graph g = use(paddedSteps(b.steps()));
-        INDArray out = g.sd().output(feed(b, g, false), name).get(name).reshape(b.batch(), g.steps(), classes);
-        if (g.steps() != b.steps()) {
-            out = out.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                    org.nd4j.linalg.indexing.NDArrayIndex.interval(0, b.steps()),
-                    org.nd4j.linalg.indexing.NDArrayIndex.all());
+    /** Logits with dropout off, in graph runs of at most {@code rows} rows, see {@link #probabilities(EncodedBatch, long)}. */
+    public float[] logits(EncodedBatch b, long rows) {
+        return evalOutput(b, "logits", rows);
+    }
+
+    private float[] evalOutput(EncodedBatch b, String name, long rows) {
+        float[] all = new float[b.batch() * b.steps() * classes];
+        evaluate(b, rows, b.realSteps(), name, (row, step, steps, out) -> { // out [examples, graph steps, classes]
+            int graphSteps = (int) out.size(1);
+            float[] part = out.castTo(DataType.FLOAT).dup('c').data().asFloat();
+            for (int r = 0; r < out.size(0); r++) {
+                System.arraycopy(part, r * graphSteps * classes, all, ((row + r) * b.steps() + step) * classes,
+                        steps * classes);
+            }
+        });
+        return all;
+    }
+
+    /** Receives one graph run's output: examples from {@code row}, steps [step, step + steps) of the batch. */
+    private interface Part {
+        void accept(int row, int step, int steps, INDArray out);
+    }
+
+    /** Plans and runs an evaluation in bounded graph runs (see {@link #probabilities(EncodedBatch, long)}). */
+    private void evaluate(EncodedBatch b, long rows, double real, String output, Part sink) {
+        int whole = paddedSteps(b.steps());
+        if (rows <= 0 || (long) b.batch() * whole <= rows) {
+            run(b, 0, b.steps(), use(whole), real, output, null, sink, 0);
+            return;
         }
-        return out.dup('c').castTo(DataType.FLOAT).data().asFloat();
+        if (!mixer.carriesState() || rows >= whole) {
+            int piece = (int) Math.max(1, rows / whole); // whole sequences, as many examples as fit (at least one)
+            Graph g = use(whole);
+            for (int from = 0; from < b.batch(); from += piece) {
+                run(b.rows(from, Math.min(b.batch(), from + piece)), 0, b.steps(), g, real, output, null, sink, from);
+            }
+            return;
+        }
+        int unit = Mixers.chunked(config.name()) ? Math.max(LENGTH_BUCKET, config.chunkSize()) : LENGTH_BUCKET;
+        int piece = (int) Math.max(1, Math.min(b.batch(), rows / unit)); // examples per piece
+        int longest = (int) Math.max(unit, rows / piece / unit * unit); // the longest segment that fits
+        int segments = (b.steps() + longest - 1) / longest;
+        int seg = roundUp((b.steps() + segments - 1) / segments, unit); // equal segments, a whole number of chunks
+        Graph g = use(seg, true);
+        for (int from = 0; from < b.batch(); from += piece) {
+            EncodedBatch part = b.rows(from, Math.min(b.batch(), from + piece));
+            Map<String, INDArray> state = new LinkedHashMap<>();
+            g.carried().forEach((n, shape) -> state.put(n, Nd4j.zeros(params.dtype(), batchShape(part.batch(), shape))));
+            for (int step = 0; step < part.steps(); step += seg) {
+                run(part, step, Math.min(seg, part.steps() - step), g, real, output, state, sink, from);
+            }
+        }
+    }
+
+    private static long[] batchShape(int batch, long[] shape) {
+        long[] full = new long[shape.length + 1];
+        full[0] = batch;
+        System.arraycopy(shape, 0, full, 1, shape.length);
+        return full;
+    }
+
+    /**
+     * One graph run on steps [step, step + steps) of {@code b}: hands {@code output} to the sink and, for a
+     * segment graph, replaces {@code state} by the states at the segment's end.
+     */
+    private void run(EncodedBatch b, int step, int steps, Graph g, double real, String output,
+                     Map<String, INDArray> state, Part sink, int row) {
+        Map<String, INDArray> feed = feed(b, step, g, false, real);
+        List<String> outputs = new ArrayList<>(List.of(output));
+        if (state != null) {
+            state.forEach((n, a) -> feed.put(GraphBuilder.carryInName(n), a));
+            state.keySet().forEach(n -> outputs.add(GraphBuilder.carryOutName(n)));
+        }
+        Map<String, INDArray> out = g.sd().output(feed, outputs.toArray(new String[0]));
+        if (state != null) {
+            for (String n : List.copyOf(state.keySet())) {
+                state.put(n, out.get(GraphBuilder.carryOutName(n)).dup()); // ours: the session reuses its arrays
+            }
+        }
+        INDArray o = out.get(output);
+        sink.accept(row, step, steps, output.equals("loss") ? o : o.reshape(b.batch(), g.steps(), classes));
     }
 }

@@ -18,12 +18,16 @@ import org.selectivbench.data.ConfigCheck;
  * @param maxUpdates    stop after this many updates (0 = one pass over the data)
  * @param microBatch    compute each update's gradient in pieces of at most this many examples (0 = the
  *                      whole batch at once): the same update, with the memory of a piece
+ * @param evalRows      the most rows (examples times steps) one evaluation graph run takes (0 = a whole
+ *                      evaluation batch at once): a batch is evaluated in pieces of examples and, for the
+ *                      models that carry their recurrent state, long sequences in segments (see
+ *                      SequenceModel#probabilities(EncodedBatch, long)); the same outputs, bounded memory
  */
 public record TrainConfig(int batchSize, double lr, int warmup, double weightDecay, double clip, int evalEvery,
-                          int evalBatchSize, long seed, long maxUpdates, int microBatch) implements java.io.Serializable {
+                          int evalBatchSize, long seed, long maxUpdates, int microBatch, long evalRows) implements java.io.Serializable {
 
     static final Set<String> KEYS = Set.of("batch-size", "lr", "warmup", "weight-decay", "clip", "eval-every",
-            "eval-batch-size", "seed", "max-updates", "micro-batch-size");
+            "eval-batch-size", "seed", "max-updates", "micro-batch-size", "eval-rows");
 
     public TrainConfig {
         check(batchSize >= 1, "batch-size", batchSize, "must be >= 1");
@@ -35,13 +39,15 @@ public record TrainConfig(int batchSize, double lr, int warmup, double weightDec
         check(evalBatchSize >= 1, "eval-batch-size", evalBatchSize, "must be >= 1");
         check(maxUpdates >= 0, "max-updates", maxUpdates, "must be >= 0");
         check(microBatch >= 0, "micro-batch-size", microBatch, "must be >= 0 (0 = the whole batch at once)");
+        check(evalRows >= 0, "eval-rows", evalRows, "must be >= 0 (0 = a whole evaluation batch at once)");
     }
 
     public static TrainConfig fromConfig(Config c) {
         ConfigCheck.onlyKeys(c, KEYS, "train");
         return new TrainConfig(c.getInt("batch-size"), c.getDouble("lr"), c.getInt("warmup"),
                 c.getDouble("weight-decay"), c.getDouble("clip"), c.getInt("eval-every"), c.getInt("eval-batch-size"),
-                c.getLong("seed"), c.getLong("max-updates"), c.getInt("micro-batch-size"));
+                c.getLong("seed"), c.getLong("max-updates"), c.getInt("micro-batch-size"),
+                c.getLong("eval-rows"));
     }
 
     private static void check(boolean ok, String key, Object value, String why) {

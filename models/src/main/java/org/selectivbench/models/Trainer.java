@@ -109,14 +109,16 @@ public final class Trainer {
 
     /**
      * Windowed accuracy (SPEC 4) over a test set, in batches of {@code eval-batch-size} so that the
-     * [B, T, classes] probabilities of one batch are all that is held.
+     * [B, T, classes] probabilities of one batch are all that is held, each evaluated in graph runs of
+     * at most {@code eval-rows} rows.
      */
     public WindowedAccuracy evaluate(Iterator<TaskExample> test, BatchEncoder encoder) {
-        return evaluate(model, test, encoder, cfg.evalBatchSize());
+        return evaluate(model, test, encoder, cfg);
     }
 
     public static WindowedAccuracy evaluate(SequenceModel model, Iterator<TaskExample> test, BatchEncoder encoder,
-                                            int batchSize) {
+                                            TrainConfig cfg) {
+        int batchSize = cfg.evalBatchSize();
         WindowedAccuracy acc = new WindowedAccuracy();
         while (test.hasNext()) {
             List<TaskExample> examples = new ArrayList<>(batchSize);
@@ -124,7 +126,7 @@ public final class Trainer {
                 examples.add(test.next());
             }
             EncodedBatch b = encoder.encode(examples);
-            acc.add(b, model.probabilities(b), model.classes());
+            acc.add(b, model.probabilities(b, cfg.evalRows()), model.classes());
         }
         return acc;
     }

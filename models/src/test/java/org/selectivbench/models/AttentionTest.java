@@ -29,7 +29,7 @@ class AttentionTest {
         double[] v = ScanRecurrenceTest.rand(r, G * t * HD, 1);
         double[] proj = ScanRecurrenceTest.rand(r, G * t * HD, 1);
         SameDiff sd = SameDiff.create();
-        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0);
+        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0, false);
         long[] shape = {G, t, HD};
         SDVariable o = TransformerMixer.attention(g, "att", sd.var("q", Nd4j.create(q, shape, DataType.DOUBLE)),
                 sd.var("k", Nd4j.create(k, shape, DataType.DOUBLE)), sd.var("v", Nd4j.create(v, shape, DataType.DOUBLE)),

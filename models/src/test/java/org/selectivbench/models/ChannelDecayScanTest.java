@@ -36,7 +36,7 @@ class ChannelDecayScanTest {
         double[] proj = ScanRecurrenceTest.rand(r, G * t * V, 1);
 
         SameDiff sd = SameDiff.create();
-        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0);
+        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0, false);
         SDVariable sq = sd.var("q", Nd4j.create(q, new long[] {G, t, K}, DataType.DOUBLE));
         SDVariable sk = sd.var("k", Nd4j.create(k, new long[] {G, t, K}, DataType.DOUBLE));
         SDVariable sa = sd.var("a", Nd4j.create(a, new long[] {G, t, K}, DataType.DOUBLE));

@@ -30,7 +30,7 @@ class MemoryTraceRun {
         int steps = Integer.getInteger("mem.steps", 20200), width = Integer.getInteger("mem.width", 64);
         int layers = Integer.getInteger("mem.layers", 1);
         long every = Long.getLong("mem.every", 500);
-        ModelBench.Shape s = new ModelBench.Shape(Integer.getInteger("mem.batch", 1), steps, width, layers, 41, 1601, 1, 0, true);
+        ModelBench.Shape s = new ModelBench.Shape(Integer.getInteger("mem.batch", 1), steps, width, layers, 41, 1601, 1, 0, true, 0);
         ModelConfig c = new ModelConfig(name, layers, width, 0, 128, 2, 4, 4, false, 0, 0, 0.2,
                 Integer.getInteger("mem.chunk", 64));
         SequenceModel model = new SequenceModel(c, s.vocab(), s.classes(), 1, DataType.FLOAT);

@@ -63,7 +63,7 @@ class ModelBehaviourTest {
             ModelConfig c = new ModelConfig(name, t.layers(), t.width(), t.heads(), t.dState(), t.expand(),
                     t.convSize(), t.householderSteps(), false, 0, 0, 0.2, t.chunkSize()); // with dropout
             SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 5, DataType.FLOAT);
-            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0));
+            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0, 0));
             losses[copy] = new double[3];
             for (int step = 0; step < 3; step++) {
                 SequenceModel.StepResult r = m.lossAndGradients(TestData.batch(10 + step, 4, 12, VOCAB, CLASSES), true);
@@ -137,6 +137,30 @@ class ModelBehaviourTest {
         }
     }
 
+    /**
+     * Evaluation in bounded graph runs gives the whole batch's logits and loss: 3 examples of 70 steps
+     * (one shorter, padded), at most 100 rows per run (mamba and the delta family: the whole batch in 5
+     * segments of 16 steps... 32, carrying their state) and at most 40 (pieces of 2 examples in segments
+     * of 16); the Transformer and the LSTM carry no state and run in pieces of examples. Double
+     * precision, logits within 1e-9.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba", "delta_net", "gated_delta_net", "gated_delta_product", "transformer", "lstm"})
+    void boundedEvaluationMatchesWhole(String name) {
+        SequenceModel m = new SequenceModel(TestData.tiny(name), VOCAB, CLASSES, 5, DataType.DOUBLE);
+        EncodedBatch b = TestData.batch(13, 3, 70, VOCAB, CLASSES);
+        float[] whole = m.logits(b);
+        double loss = m.loss(b);
+        for (long rows : new long[] {100, 40}) {
+            float[] bounded = m.logits(b, rows);
+            assertEquals(whole.length, bounded.length);
+            for (int i = 0; i < whole.length; i++) {
+                assertEquals(whole[i], bounded[i], 1e-9, name + ", rows " + rows + ": logit " + i);
+            }
+            assertEquals(loss, m.loss(b, rows), 1e-9, name + ", rows " + rows + ": loss");
+        }
+    }
+
     /** Dropout masks are drawn in the order the graph was built, the same in every process. */
     @Test
     void dropoutMasksInBuildOrder() {
@@ -162,7 +186,7 @@ class ModelBehaviourTest {
     void checkpointRoundTrip(@TempDir Path dir) throws Exception {
         SequenceModel m = new SequenceModel(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
         EncodedBatch b = TestData.batch(5, 2, 10, VOCAB, CLASSES);
-        Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0, 0));
+        Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0, 0, 0));
         for (int i = 0; i < 2; i++) {
             o.step(m.params().arrays(), m.lossAndGradients(b, true).gradients(), 1e-2);
         }
@@ -183,7 +207,7 @@ class ModelBehaviourTest {
         SequenceModel m = new SequenceModel(TestData.tiny("linear_attention"), 6, 16, 4, DataType.FLOAT);
         m.params().arrays().get("enc.w").putScalar(0, Double.NaN);
         var gen = LearningTest.generator(6, 5, 3);
-        Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0, 0));
+        Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0, 0, 0));
         var train = java.util.stream.LongStream.range(0, 4)
                 .mapToObj(i -> gen.example(org.selectivbench.data.Split.TRAIN, i, gen.task().gapMax())).iterator();
         NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> tr.train(train,

@@ -42,7 +42,7 @@ class S4dScanTest {
         double[] proj = rand(r, B * t * H, 1);
 
         SameDiff sd = SameDiff.create();
-        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0);
+        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0, false);
         SDVariable y = S4dMixer.ssm(g, "s4d", sd.var("u", arr(u, B * t, H)), sd.var("logDt", arr(logDt, H)),
                 sd.var("logAr", arr(logAr, H, M)), sd.var("aIm", arr(aIm, H, M)), sd.var("cRe", arr(cRe, H, M)),
                 sd.var("cIm", arr(cIm, H, M)), H, M, chunk, pairwiseMax);

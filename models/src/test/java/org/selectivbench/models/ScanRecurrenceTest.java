@@ -34,7 +34,7 @@ class ScanRecurrenceTest {
         double[] proj = rand(r, G * t * V, 1);
 
         SameDiff sd = SameDiff.create();
-        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0);
+        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0, false);
         SDVariable sq = sd.var("q", Nd4j.create(q, new long[] {G, t, K}, DataType.DOUBLE));
         SDVariable sk = sd.var("k", Nd4j.create(k, new long[] {G, t, K}, DataType.DOUBLE));
         SDVariable sv = sd.var("v", Nd4j.create(v, new long[] {G, t, V}, DataType.DOUBLE));

@@ -35,7 +35,7 @@ class SharedKeyScanTest {
         double[] proj = ScanRecurrenceTest.rand(r, B * t * H * P, 1);
 
         SameDiff sd = SameDiff.create();
-        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0);
+        GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0, false);
         SDVariable sq = sd.var("q", Nd4j.create(q, new long[] {B, t, N}, DataType.DOUBLE));
         SDVariable sk = sd.var("k", Nd4j.create(k, new long[] {B, t, N}, DataType.DOUBLE));
         SDVariable sv = sd.var("v", Nd4j.create(v, new long[] {B * t, H * P}, DataType.DOUBLE));

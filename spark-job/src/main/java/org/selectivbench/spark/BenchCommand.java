@@ -48,14 +48,20 @@ final class BenchCommand implements Callable<Integer> {
             + " --eval-only --batch 1 --steps 20200 --width 256")
     boolean evalOnly;
 
+    @Option(names = "--eval-rows", description = "the most rows (examples x steps) per evaluation graph run;"
+            + " default: train.eval-rows of the config (0 = no bound)")
+    Long evalRows;
+
     @Option(names = "--out", description = "file for the figures (default: ${DEFAULT-VALUE})")
     File out = new File("out/bench-models.txt");
 
     @Override
     public Integer call() throws Exception {
-        ModelConfig base = ModelConfig.fromConfig(options.load().getConfig("model"));
-        ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps, microBatch, evalOnly),
-                out.toPath());
+        com.typesafe.config.Config conf = options.load();
+        ModelConfig base = ModelConfig.fromConfig(conf.getConfig("model"));
+        long rows = evalRows != null ? evalRows : conf.getLong("train.eval-rows");
+        ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps, microBatch,
+                evalOnly, rows), out.toPath());
         System.out.println("figures written to " + out);
         return 0;
     }

@@ -59,7 +59,7 @@ final class TrainingExecutor implements RunExecutor {
             SequenceModel model = loadCheckpoint(ctx.store(), run.trainsRun(), hadoop);
             double acc;
             try {
-                acc = Trainer.evaluate(model, test.examples().iterator(), test.encoder(), tc.evalBatchSize())
+                acc = Trainer.evaluate(model, test.examples().iterator(), test.encoder(), tc)
                         .accuracy();
             } finally {
                 model.releaseArrays(); // the next run in this executor should not wait for the GC to free them
