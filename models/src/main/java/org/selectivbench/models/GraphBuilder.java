@@ -49,6 +49,11 @@ public final class GraphBuilder {
         return steps;
     }
 
+    /** Whether this graph is one segment of a long evaluation (evaluation only; see {@link #carriedIn}). */
+    public boolean segment() {
+        return segment;
+    }
+
     public DataType dtype() {
         return dtype;
     }

@@ -44,7 +44,7 @@ final class MambaMixer implements Mixer {
         SDVariable negA = sd.math().exp(aLog).neg(); // [di, N]
         int chunk = Math.min(SCAN_CHUNK, c.chunkSize());
         Scans.Result scan = SelectiveScan.scanReadout(sd, dt, negA, dt.mul(x), bm, cm, t, di, n, chunk,
-                c.forgetFloor(), t > STREAMED_BEYOND, g.carriedIn(p + ".ssm", di, n));
+                c.forgetFloor(), t > STREAMED_BEYOND || g.segment(), g.carriedIn(p + ".ssm", di, n));
         g.carryOut(p + ".ssm", scan.end());
         SDVariable y = scan.out().add(x.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), di)));
         return g.linear(p + ".out", y.mul(Blocks.silu(sd, z)), di, d, false);

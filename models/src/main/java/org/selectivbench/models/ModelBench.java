@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -31,12 +32,12 @@ public final class ModelBench {
      * @param microBatch examples per piece of a training step's gradient and of an evaluation (0 = the
      *                   whole batch)
      * @param evalOnly   time evaluation steps only (task 4's long test sequences train nothing)
-     * @param evalRows   the most rows one evaluation graph run takes (train.eval-rows; 0 = no bound)
+     * @param evalRows   the most rows one evaluation graph run takes, by model (train.eval-rows; none = no bound)
      */
     public record Shape(int batch, int steps, int width, int layers, int vocab, int classes, int reps,
-                        int microBatch, boolean evalOnly, long evalRows) {
+                        int microBatch, boolean evalOnly, Map<String, Long> evalRows) {
         public static Shape defaults() {
-            return new Shape(64, 400, 64, 2, 41, 1601, 3, 0, false, 0);
+            return new Shape(64, 400, 64, 2, 41, 1601, 3, 0, false, Map.of());
         }
 
         Shape withMicroBatch(int m) {
@@ -98,7 +99,7 @@ public final class ModelBench {
     public static List<Figures> run(List<String> models, ModelConfig base, Shape s, Path out) throws IOException {
         List<Figures> all = new ArrayList<>();
         EncodedBatch batch = randomBatch(s);
-        TrainConfig tc = new TrainConfig(s.batch(), 1e-3, 10, 0, 1.0, 0, s.batch(), 1, 0, 0, 0);
+        TrainConfig tc = new TrainConfig(s.batch(), 1e-3, 10, 0, 1.0, 0, s.batch(), 1, 0, 0, s.evalRows());
         for (String name : models) {
             Figures f = null;
             Shape shape = s;
@@ -139,7 +140,7 @@ public final class ModelBench {
     private static void write(List<Figures> all, ModelConfig base, Shape s, Path out) throws IOException {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d,"
-                + " median of %d reps%s; evaluation in graph runs of at most %d rows%n", s.batch(), s.steps(), s.width(),
+                + " median of %d reps%s; evaluation in graph runs of at most %s rows%n", s.batch(), s.steps(), s.width(),
                 s.layers(), s.vocab(), s.classes(), s.reps(), s.evalOnly() ? ", evaluation only" : "", s.evalRows()));
         sb.append(String.format(Locale.ROOT, "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d,"
                 + " dropout %.2f; backend %s, %d threads%n", base.dState(), base.expand(), base.convSize(),
@@ -191,7 +192,7 @@ public final class ModelBench {
         for (int r = 0; r < eval.length; r++) {
             long t0 = System.nanoTime();
             for (EncodedBatch part : SequenceModel.pieces(batch, s.microBatch())) {
-                model.probabilities(part, s.evalRows());
+                model.probabilities(part, tc.evalRows(c.name()));
             }
             eval[r] = (System.nanoTime() - t0) / 1e6;
         }

@@ -434,33 +434,45 @@ public final class SequenceModel {
         void accept(int row, int step, int steps, INDArray out);
     }
 
-    /** Plans and runs an evaluation in bounded graph runs (see {@link #probabilities(EncodedBatch, long)}). */
-    private void evaluate(EncodedBatch b, long rows, double real, String output, Part sink) {
-        int whole = paddedSteps(b.steps());
-        if (rows <= 0 || (long) b.batch() * whole <= rows) {
-            run(b, 0, b.steps(), use(whole), real, output, null, sink, 0);
-            return;
+    /**
+     * How an evaluation batch runs: in pieces of {@code piece} examples, each in graph runs of {@code steps}
+     * steps, consecutive segments of the sequences that hand the recurrent state on when {@code segment}.
+     */
+    record EvalPlan(int piece, int steps, boolean segment) {
+    }
+
+    /** The plan for a batch of {@code batch} examples of {@code steps} steps, at most {@code rows} rows per run (0 = any). */
+    EvalPlan evalPlan(int batch, int steps, long rows) {
+        int whole = paddedSteps(steps);
+        if (rows <= 0 || (long) batch * whole <= rows) {
+            return new EvalPlan(batch, whole, false);
         }
-        if (!mixer.carriesState() || rows >= whole) {
-            int piece = (int) Math.max(1, rows / whole); // whole sequences, as many examples as fit (at least one)
-            Graph g = use(whole);
-            for (int from = 0; from < b.batch(); from += piece) {
-                run(b.rows(from, Math.min(b.batch(), from + piece)), 0, b.steps(), g, real, output, null, sink, from);
-            }
-            return;
+        if (!mixer.carriesState() || rows >= whole) { // whole sequences, as many examples as fit (at least one)
+            return new EvalPlan((int) Math.max(1, rows / whole), whole, false);
         }
         int unit = Mixers.chunked(config.name()) ? Math.max(LENGTH_BUCKET, config.chunkSize()) : LENGTH_BUCKET;
-        int piece = (int) Math.max(1, Math.min(b.batch(), rows / unit)); // examples per piece
+        int piece = (int) Math.max(1, Math.min(batch, rows / unit));
         int longest = (int) Math.max(unit, rows / piece / unit * unit); // the longest segment that fits
-        int segments = (b.steps() + longest - 1) / longest;
-        int seg = roundUp((b.steps() + segments - 1) / segments, unit); // equal segments, a whole number of chunks
-        Graph g = use(seg, true);
-        for (int from = 0; from < b.batch(); from += piece) {
-            EncodedBatch part = b.rows(from, Math.min(b.batch(), from + piece));
-            Map<String, INDArray> state = new LinkedHashMap<>();
-            g.carried().forEach((n, shape) -> state.put(n, Nd4j.zeros(params.dtype(), batchShape(part.batch(), shape))));
-            for (int step = 0; step < part.steps(); step += seg) {
-                run(part, step, Math.min(seg, part.steps() - step), g, real, output, state, sink, from);
+        int segments = (steps + longest - 1) / longest;
+        // equal segments of a whole number of chunks, rather than a short last one padded to the full length
+        return new EvalPlan(piece, roundUp((steps + segments - 1) / segments, unit), true);
+    }
+
+    /** Runs an evaluation in bounded graph runs (see {@link #probabilities(EncodedBatch, long)}). */
+    private void evaluate(EncodedBatch b, long rows, double real, String output, Part sink) {
+        EvalPlan plan = evalPlan(b.batch(), b.steps(), rows);
+        Graph g = use(plan.steps(), plan.segment());
+        for (int from = 0; from < b.batch(); from += plan.piece()) {
+            EncodedBatch part = plan.piece() >= b.batch() ? b : b.rows(from, Math.min(b.batch(), from + plan.piece()));
+            Map<String, INDArray> state = null;
+            if (plan.segment()) {
+                state = new LinkedHashMap<>();
+                for (Map.Entry<String, long[]> e : g.carried().entrySet()) {
+                    state.put(e.getKey(), Nd4j.zeros(params.dtype(), batchShape(part.batch(), e.getValue())));
+                }
+            }
+            for (int step = 0; step < b.steps(); step += plan.steps()) {
+                run(part, step, Math.min(plan.steps(), b.steps() - step), g, real, output, state, sink, from);
             }
         }
     }

@@ -126,7 +126,7 @@ public final class Trainer {
                 examples.add(test.next());
             }
             EncodedBatch b = encoder.encode(examples);
-            acc.add(b, model.probabilities(b, cfg.evalRows()), model.classes());
+            acc.add(b, model.probabilities(b, cfg.evalRows(model.config().name())), model.classes());
         }
         return acc;
     }

@@ -27,6 +27,22 @@ class ConfigTest {
         assertEquals(1.0, t.clip());
     }
 
+    /** train.eval-rows: by model with a default, or one number for all; a misspelt model name fails naming it. */
+    @Test
+    void evalRowsByModel() {
+        Config train = ROOT.getConfig("train");
+        TrainConfig byModel = TrainConfig.fromConfig(ConfigFactory.parseString("eval-rows.gla = 512").withFallback(train));
+        assertEquals(512, byModel.evalRows("gla"));
+        assertEquals(train.getLong("eval-rows.mamba"), byModel.evalRows("mamba"));
+        assertEquals(train.getLong("eval-rows.default"), byModel.evalRows("transformer"));
+        TrainConfig all = TrainConfig.fromConfig(ConfigFactory.parseString("eval-rows = 4096").withFallback(train));
+        assertEquals(4096, all.evalRows("mamba"));
+        assertEquals(4096, all.evalRows("lstm"));
+        Config typo = ConfigFactory.parseString("eval-rows.mamab = 8").withFallback(train);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.fromConfig(typo));
+        assertTrue(e.getMessage().contains("eval-rows.mamab"), e.getMessage());
+    }
+
     @Test
     void headsRule() {
         assertEquals(4, ModelConfig.defaultHeads(256));

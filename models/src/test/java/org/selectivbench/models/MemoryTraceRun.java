@@ -18,7 +18,8 @@ import org.selectivbench.data.EncodedBatch;
 /**
  * Traces resident memory op by op through two evaluations (or, with -Dmem.train=true, two training
  * steps' loss and gradients), only when asked: -Dmem.model=NAME [-Dmem.batch=B -Dmem.steps=T
- * -Dmem.width=D -Dmem.layers=L -Dmem.micro=M -Dmem.chunk=C]. Prints a line whenever resident memory
+ * -Dmem.width=D -Dmem.layers=L -Dmem.micro=M -Dmem.chunk=C -Dmem.rows=R (evaluation in runs of at most R
+ * rows)]. Prints a line whenever resident memory
  * has moved by more than -Dmem.every MB (default 500) since the last line, with the op that ran;
  * -Dmem.gcEvery=K runs the GC every K ops (to tell held arrays from garbage).
  */
@@ -30,12 +31,14 @@ class MemoryTraceRun {
         int steps = Integer.getInteger("mem.steps", 20200), width = Integer.getInteger("mem.width", 64);
         int layers = Integer.getInteger("mem.layers", 1);
         long every = Long.getLong("mem.every", 500);
-        ModelBench.Shape s = new ModelBench.Shape(Integer.getInteger("mem.batch", 1), steps, width, layers, 41, 1601, 1, 0, true, 0);
+        ModelBench.Shape s = new ModelBench.Shape(Integer.getInteger("mem.batch", 1), steps, width, layers, 41, 1601, 1, 0, true, java.util.Map.of());
         ModelConfig c = new ModelConfig(name, layers, width, 0, 128, 2, 4, 4, false, 0, 0, 0.2,
                 Integer.getInteger("mem.chunk", 64));
         SequenceModel model = new SequenceModel(c, s.vocab(), s.classes(), 1, DataType.FLOAT);
         EncodedBatch batch = ModelBench.randomBatch(s);
-        SequenceModel.Graph g = model.graph(model.paddedSteps(steps));
+        long rows = Long.getLong("mem.rows", 0); // evaluation in graph runs of at most this many rows
+        SequenceModel.EvalPlan plan = model.evalPlan(s.batch(), steps, rows);
+        SequenceModel.Graph g = model.graph(plan.steps(), plan.segment());
         long[] last = {0};
         int gcEvery = Integer.getInteger("mem.gcEvery", 0);
         int[] count = {0};
@@ -71,7 +74,7 @@ class MemoryTraceRun {
             if (train) {
                 model.lossAndGradients(batch, true, Integer.getInteger("mem.micro", 0));
             } else {
-                model.probabilities(batch);
+                model.probabilities(batch, rows);
             }
             System.out.printf(Locale.ROOT, "MEM run %d: %.0f ms, %d ops, rss %s MB, javacpp %d MB%n", r,
                     (System.nanoTime() - t0) / 1e6, count[0], ProfileStepRun.rss(),

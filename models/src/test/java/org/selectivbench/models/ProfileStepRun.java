@@ -71,12 +71,12 @@ class ProfileStepRun {
         ModelBench.Shape s = new ModelBench.Shape(Integer.getInteger("profile.batch", d0.batch()),
                 Integer.getInteger("profile.steps", d0.steps()), Integer.getInteger("profile.width", d0.width()),
                 d0.layers(), d0.vocab(), Integer.getInteger("profile.classes", d0.classes()), 1,
-                Integer.getInteger("profile.micro", 0), false, 0);
+                Integer.getInteger("profile.micro", 0), false, java.util.Map.of());
         ModelConfig c = new ModelConfig(name, s.layers(), s.width(), 0, Integer.getInteger("profile.dstate", 128), 2, 4,
                 4, false, 0, 0, 0.2, Integer.getInteger("profile.chunk", 64));
         SequenceModel model = new SequenceModel(c, s.vocab(), s.classes(), 1, DataType.FLOAT);
         EncodedBatch batch = ModelBench.randomBatch(s);
-        Optim optim = new Optim(new TrainConfig(s.batch(), 1e-3, 10, 0, 1.0, 0, s.batch(), 1, 0, 0, 0));
+        Optim optim = new Optim(new TrainConfig(s.batch(), 1e-3, 10, 0, 1.0, 0, s.batch(), 1, 0, 0, java.util.Map.of()));
         Thread main = Thread.currentThread();
         Map<String, Integer> samples = new java.util.concurrent.ConcurrentHashMap<>();
         Thread sampler = new Thread(() -> {

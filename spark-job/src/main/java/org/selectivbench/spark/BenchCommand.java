@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.selectivbench.models.ModelBench;
 import org.selectivbench.models.ModelConfig;
+import org.selectivbench.models.TrainConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,8 +49,8 @@ final class BenchCommand implements Callable<Integer> {
             + " --eval-only --batch 1 --steps 20200 --width 256")
     boolean evalOnly;
 
-    @Option(names = "--eval-rows", description = "the most rows (examples x steps) per evaluation graph run;"
-            + " default: train.eval-rows of the config (0 = no bound)")
+    @Option(names = "--eval-rows", description = "the most rows (examples x steps) per evaluation graph run, for"
+            + " every model; default: train.eval-rows of the config (0 = no bound)")
     Long evalRows;
 
     @Option(names = "--out", description = "file for the figures (default: ${DEFAULT-VALUE})")
@@ -59,7 +60,8 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         com.typesafe.config.Config conf = options.load();
         ModelConfig base = ModelConfig.fromConfig(conf.getConfig("model"));
-        long rows = evalRows != null ? evalRows : conf.getLong("train.eval-rows");
+        java.util.Map<String, Long> rows = evalRows != null ? java.util.Map.of("default", evalRows)
+                : TrainConfig.evalRows(conf.getConfig("train"));
         ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps, microBatch,
                 evalOnly, rows), out.toPath());
         System.out.println("figures written to " + out);
