@@ -29,15 +29,16 @@ public final class ChannelDecayScan {
      * @param k [G, T, K]
      * @param a [G, T, K] log decay (<= 0)
      * @param v [G, T, V]
-     * @return o [G, T, V]
+     * @param start [G, K, V] the state before the first step, or null for 0
+     * @return o [G, T, V], and the state after the last step [G, K, V] when {@code start} is given
      */
-    public static SDVariable scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable a,
-                                  SDVariable v, int kDim, int vDim, int chunkSize) {
-        return scan(g, name, q, k, a, v, kDim, vDim, chunkSize, Scans.PAIRWISE_MAX_CHUNKS);
+    public static Scans.Result scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable a,
+                                    SDVariable v, int kDim, int vDim, int chunkSize, SDVariable start) {
+        return scan(g, name, q, k, a, v, kDim, vDim, chunkSize, Scans.PAIRWISE_MAX_CHUNKS, start);
     }
 
-    static SDVariable scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable a,
-                           SDVariable v, int kDim, int vDim, int chunkSize, int pairwiseMax) {
+    static Scans.Result scan(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable a,
+                             SDVariable v, int kDim, int vDim, int chunkSize, int pairwiseMax, SDVariable start) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = Scans.chunk(t, chunkSize);
@@ -53,18 +54,21 @@ public final class ChannelDecayScan {
         SDVariable outer = sd.mmul(qt.reshape(-1, c, 1), kt.reshape(-1, 1, c)); // [G*n*K, C, C]
         SDVariable p = outer.mul(decay).reshape(-1, kDim, c, c).sum(1); // [G*n, C, C]
         SDVariable intra = sd.mmul(p, vc); // [G*n, C, V]
-        if (n == 1) {
-            return intra.reshape(-1, t, vDim);
+        if (n == 1 && start == null) {
+            return new Scans.Result(intra.reshape(-1, t, vDim), null);
         }
         SDVariable last = b.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n*K, 1]
         SDVariable kEnd = kt.mul(sd.math().exp(last.sub(b)).reshape(-1, kDim, c));
         SDVariable states = sd.mmul(kEnd, vc).reshape(-1, n, kDim, vDim); // [G, n, K, V]
         // per (sequence, key channel) the decay is a scalar: rows [G*K, n, V]
         SDVariable tot = last.reshape(-1, n, kDim).permute(0, 2, 1).reshape(-1, n); // [G*K, n]
-        SDVariable entering = Scans.entering(g, name, tot, states.permute(0, 2, 1, 3).reshape(-1, n, vDim), n,
-                pairwiseMax).reshape(-1, kDim, n, vDim).permute(0, 2, 1, 3).reshape(-1, kDim, vDim); // [G*n, K, V]
+        SDVariable rows = states.permute(0, 2, 1, 3).reshape(-1, n, vDim);
+        Scans.Result from = start == null ? new Scans.Result(Scans.entering(g, name, tot, rows, n, pairwiseMax), null)
+                : Scans.enteringFrom(g, name, tot, rows, start.reshape(-1, vDim), n, vDim, pairwiseMax);
+        SDVariable entering = from.out().reshape(-1, kDim, n, vDim).permute(0, 2, 1, 3).reshape(-1, kDim, vDim); // [G*n, K, V]
         SDVariable qDecayed = qt.mul(sd.math().exp(b).reshape(-1, kDim, c)); // [G*n, K, C]
         SDVariable inter = sd.mmul(qDecayed, entering, true, false, false); // [G*n, C, V]
-        return intra.add(inter).reshape(-1, t, vDim);
+        return new Scans.Result(intra.add(inter).reshape(-1, t, vDim),
+                from.end() == null ? null : from.end().reshape(-1, kDim, vDim));
     }
 }

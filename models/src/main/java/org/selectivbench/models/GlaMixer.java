@@ -44,10 +44,22 @@ final class GlaMixer implements Mixer {
         if (c.forgetFloor() > 0) {
             a = sd.math().log(sd.math().exp(a).mul(1 - c.forgetFloor()).add(c.forgetFloor()));
         }
-        SDVariable o = ChannelDecayScan.scan(g, p + ".scan", Blocks.toHeads(q, t, h, kd), Blocks.toHeads(k, t, h, kd),
-                Blocks.toHeads(a, t, h, kd), Blocks.toHeads(v, t, h, vd), kd, vd, Math.min(MAX_CHUNK, c.chunkSize()));
+        SDVariable start = g.carriedIn(p + ".state", h, kd, vd); // [B, H, K, V] in a segment graph, else null
+        Scans.Result scan = ChannelDecayScan.scan(g, p + ".scan", Blocks.toHeads(q, t, h, kd),
+                Blocks.toHeads(k, t, h, kd), Blocks.toHeads(a, t, h, kd), Blocks.toHeads(v, t, h, vd), kd, vd,
+                Math.min(MAX_CHUNK, c.chunkSize()), start == null ? null : start.reshape(-1, kd, vd));
+        if (start != null) {
+            g.carryOut(p + ".state", scan.end().reshape(-1, h, kd, vd));
+        }
+        SDVariable o = scan.out();
         o = Blocks.rmsNorm(g, p + ".norm", Blocks.fromHeads(o, t, h, vd).reshape(-1, vd), vd)
                 .mul(Blocks.silu(sd, g.linear(p + ".g", x, d, h * vd, false).reshape(-1, vd)));
         return g.linear(p + ".o", o.reshape(-1, h * vd), h * vd, d, false);
+    }
+
+    /** The short convs' last inputs and the state per head. */
+    @Override
+    public boolean carriesState() {
+        return true;
     }
 }

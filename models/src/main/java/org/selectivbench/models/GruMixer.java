@@ -35,7 +35,7 @@ final class GruMixer implements Mixer {
         SDVariable xg = x.mmul(g.param(p + ".wx", init, d, 3L * d)).add(bias);
         SDVariable[] steps = sd.unstack(xg.reshape(-1, t, 3 * d), 1, t); // [B, 3d] per step
         SDVariable[] hs = new SDVariable[t];
-        SDVariable h = null; // h_0 = 0
+        SDVariable h = g.carriedIn(p + ".h", d); // h_0: the previous segment's last h, or null for 0
         for (int s = 0; s < t; s++) {
             SDVariable hg = h == null ? null : h.mmul(wh);
             SDVariable rzIn = cols(steps[s], 0, 2 * d);
@@ -46,7 +46,14 @@ final class GruMixer implements Mixer {
             h = h == null ? n.sub(z.mul(n)) : n.add(z.mul(h.sub(n)));
             hs[s] = h;
         }
+        g.carryOut(p + ".h", h);
         return sd.stack(1, hs).reshape(-1, d);
+    }
+
+    /** The hidden state. */
+    @Override
+    public boolean carriesState() {
+        return true;
     }
 
     private static SDVariable cols(SDVariable x, int from, int to) {

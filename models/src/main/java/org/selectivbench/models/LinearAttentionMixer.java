@@ -19,8 +19,20 @@ final class LinearAttentionMixer implements Mixer {
         SDVariable q = Blocks.toHeads(g.linear(p + ".q", x, d, d, false).mul(Math.pow(k, -0.5)), t, h, k);
         SDVariable kk = Blocks.toHeads(g.linear(p + ".k", x, d, d, false), t, h, k);
         SDVariable v = Blocks.toHeads(g.linear(p + ".v", x, d, d, false), t, h, k);
-        SDVariable o = Scans.scalarDecay(g, p + ".scan", q, kk, v, null, k, k, c.chunkSize());
+        SDVariable start = g.carriedIn(p + ".state", h, k, k); // [B, H, K, V] in a segment graph, else null
+        Scans.Result scan = Scans.scalarDecay(g, p + ".scan", q, kk, v, null, k, k, c.chunkSize(),
+                start == null ? null : start.reshape(-1, k, k));
+        if (start != null) {
+            g.carryOut(p + ".state", scan.end().reshape(-1, h, k, k));
+        }
+        SDVariable o = scan.out();
         SDVariable normed = Blocks.rmsNorm(g, p + ".norm", o.reshape(-1, k), k); // per head
         return g.linear(p + ".o", Blocks.fromHeads(normed.reshape(-1, t, k), t, h, k), d, d, false);
+    }
+
+    /** The state per head. */
+    @Override
+    public boolean carriesState() {
+        return true;
     }
 }

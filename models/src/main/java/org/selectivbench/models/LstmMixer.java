@@ -27,8 +27,22 @@ final class LstmMixer implements Mixer {
         LSTMLayerConfig cfg = LSTMLayerConfig.builder()
                 .lstmdataformat(LSTMDataFormat.NTS).directionMode(LSTMDirectionMode.FWD)
                 .gateAct(LSTMActivations.SIGMOID).cellAct(LSTMActivations.TANH).outAct(LSTMActivations.TANH)
-                .retFullSequence(true).retLastH(false).retLastC(false).build();
-        SDVariable[] out = g.sd().rnn().lstmLayer(x.reshape(-1, t, d), w, cfg);
+                .retFullSequence(true).retLastH(g.segment()).retLastC(g.segment()).build();
+        SDVariable h0 = g.carriedIn(p + ".h", d), c0 = g.carriedIn(p + ".c", d); // [B, d] in a segment graph
+        if (h0 == null) {
+            return g.sd().rnn().lstmLayer(x.reshape(-1, t, d), w, cfg)[0].reshape(-1, d);
+        }
+        // M2.1's SameDiff lstmLayer hands its cLast and yLast arguments to the op in swapped order (the op
+        // takes the initial h first): h0 goes in the cLast slot. Outputs: sequence, last h, last c.
+        SDVariable[] out = g.sd().rnn().lstmLayer(x.reshape(-1, t, d), h0, c0, null, w, cfg);
+        g.carryOut(p + ".h", out[1]);
+        g.carryOut(p + ".c", out[2]);
         return out[0].reshape(-1, d);
+    }
+
+    /** The hidden and cell states. */
+    @Override
+    public boolean carriesState() {
+        return true;
     }
 }

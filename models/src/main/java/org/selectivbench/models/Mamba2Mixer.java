@@ -41,8 +41,13 @@ final class Mamba2Mixer implements Mixer {
         // [B*nH, T, N] (with d-state 128 that tiling made the largest tensors of the graph).
         SDVariable xh = x.reshape(-1, t, nh, pd);
         SDVariable v = xh.mul(dt.reshape(-1, t, nh, 1)).reshape(-1, di); // rows [B*T, nH*P]
-        SDVariable y = Scans.sharedKeyDecay(g, p + ".ssd", cm.reshape(-1, t, n), bm.reshape(-1, t, n), v, a,
-                nh, n, pd, c.chunkSize());
+        SDVariable start = g.carriedIn(p + ".state", nh, n, pd); // [B, nH, N, P] in a segment graph, else null
+        Scans.Result ssd = Scans.sharedKeyDecay(g, p + ".ssd", cm.reshape(-1, t, n), bm.reshape(-1, t, n), v, a,
+                nh, n, pd, c.chunkSize(), start == null ? null : start.reshape(-1, n, pd));
+        if (start != null) {
+            g.carryOut(p + ".state", ssd.end().reshape(-1, nh, n, pd));
+        }
+        SDVariable y = ssd.out();
         SDVariable skip = xh.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), nh, 1)).reshape(-1, di);
         y = y.add(skip);
         SDVariable gated = y.mul(Blocks.silu(sd, z));
@@ -51,5 +56,11 @@ final class Mamba2Mixer implements Mixer {
 
     static SDVariable cols(SDVariable x, int from, int to) {
         return x.get(SDIndex.all(), SDIndex.interval(from, to));
+    }
+
+    /** The conv's last inputs and the SSM state per head. */
+    @Override
+    public boolean carriesState() {
+        return true;
     }
 }

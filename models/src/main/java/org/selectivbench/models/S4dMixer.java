@@ -39,7 +39,12 @@ final class S4dMixer implements Mixer {
         SDVariable cRe = g.param(p + ".C_re", ParamStore.Init.normal(Math.sqrt(0.5)), h, m);
         SDVariable cIm = g.param(p + ".C_im", ParamStore.Init.normal(Math.sqrt(0.5)), h, m);
         SDVariable dSkip = g.param(p + ".D", ParamStore.Init.normal(1.0), h);
-        SDVariable y = ssm(g, p, u, logDt, logAr, aIm, cRe, cIm, h, m, c.chunkSize()).add(u.mul(dSkip));
+        SDVariable start = g.carriedIn(p + ".state", 2, h, m); // [B, 2, H, M] in a segment graph, else null
+        Scans.Result ssm = ssm(g, p, u, logDt, logAr, aIm, cRe, cIm, h, m, c.chunkSize(), start);
+        if (start != null) {
+            g.carryOut(p + ".state", ssm.end());
+        }
+        SDVariable y = ssm.out().add(u.mul(dSkip));
         // exact GELU, 0.5 x (1 + erf(x / sqrt 2)), from ops whose gradients the model test checks
         y = y.mul(sd.math().erf(y.mul(1 / Math.sqrt(2))).add(1.0)).mul(0.5);
         SDVariable z = g.linear(p + ".out", y, h, 2 * h, true);
@@ -55,18 +60,23 @@ final class S4dMixer implements Mixer {
      * sum_{c' < c} exp((c-c'-1) C dtA) end_c' (an [n, n] complex matrix per channel and mode up to
      * {@code pairwiseMax} chunks, a prefix scan beyond); it is read out at step i of the chunk with
      * 2 Re(C' exp((i+1) dtA)). Memory: O(H C^2 + H N/2 min(n^2, n log n) + B T N), not O(T^2).
+     * The modal state Z_t = exp(dtA) Z_{t-1} + u_t is the ZOH state x without its input factor
+     * (x = (exp(dtA) - 1)/A Z, fixed in time); from a start state Z_0 the state entering chunk c
+     * gains exp(c C dtA) Z_0.
      *
-     * @param u rows [B*T, H]; parameters [H] (logDt) and [H, M] (the rest)
-     * @return rows [B*T, H]
+     * @param u     rows [B*T, H]; parameters [H] (logDt) and [H, M] (the rest)
+     * @param start [B, 2, H, M] the modal state (real, imaginary) before the first step, or null for 0
+     * @return rows [B*T, H], and the modal state after the last step [B, 2, H, M] when {@code start} is given
      */
-    static SDVariable ssm(GraphBuilder g, String name, SDVariable u, SDVariable logDt, SDVariable logAr,
-                          SDVariable aIm, SDVariable cRe, SDVariable cIm, int h, int m, int chunkSize) {
-        return ssm(g, name, u, logDt, logAr, aIm, cRe, cIm, h, m, chunkSize, Scans.PAIRWISE_MAX_CHUNKS);
+    static Scans.Result ssm(GraphBuilder g, String name, SDVariable u, SDVariable logDt, SDVariable logAr,
+                            SDVariable aIm, SDVariable cRe, SDVariable cIm, int h, int m, int chunkSize,
+                            SDVariable start) {
+        return ssm(g, name, u, logDt, logAr, aIm, cRe, cIm, h, m, chunkSize, Scans.PAIRWISE_MAX_CHUNKS, start);
     }
 
-    static SDVariable ssm(GraphBuilder g, String name, SDVariable u, SDVariable logDt, SDVariable logAr,
-                          SDVariable aIm, SDVariable cRe, SDVariable cIm, int h, int m, int chunkSize,
-                          int pairwiseMax) {
+    static Scans.Result ssm(GraphBuilder g, String name, SDVariable u, SDVariable logDt, SDVariable logAr,
+                            SDVariable aIm, SDVariable cRe, SDVariable cIm, int h, int m, int chunkSize,
+                            int pairwiseMax, SDVariable start) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = Scans.chunk(t, chunkSize);
@@ -96,11 +106,17 @@ final class S4dMixer implements Mixer {
         SDVariable toep = taps.mmul(g.constant(name + ".toeplitz", toeplitzMap(c))).reshape(h, c, c);
         SDVariable uc = u.reshape(-1, c, h).permute(2, 1, 0); // [H, C, G], G = (b, chunk)
         SDVariable y = sd.mmul(toep, uc); // [H, C, G]
-        if (n > 1) {
+        SDVariable end = null;
+        if (n > 1 || start != null) {
             SDVariable zr = sd.mmul(slice(er, c, 2 * c), uc).reshape(h * m, -1, n); // [H*M, B, n]
             SDVariable zi = sd.mmul(slice(ei, c, 2 * c), uc).reshape(h * m, -1, n);
             SDVariable[] in = n > pairwiseMax ? enteringByScan(sd, zr, zi, pr, pi, h * m, n, c)
                     : enteringPairwise(g, name, zr, zi, pr, pi, h * m, n, c);
+            if (start != null) {
+                SDVariable[] from = fromStart(g, name, start, in, zr, zi, pr, pi, h, m, n, c);
+                in = new SDVariable[] {from[0], from[1]};
+                end = from[2];
+            }
             SDVariable inR = in[0].reshape(h, m, -1), inI = in[1].reshape(h, m, -1);
             // readout 2 Re(C' exp((i+1) dtA) Z) = 2 (Rr Zr - Ri Zi), R = C' exp((i+1) dtA), [H, C, M]
             SDVariable wr = slice(er, 2 * c, 3 * c), wi = slice(ei, 2 * c, 3 * c);
@@ -108,7 +124,46 @@ final class S4dMixer implements Mixer {
             SDVariable ri = kr.mul(wi).add(ki.mul(wr)).permute(0, 2, 1);
             y = y.add(sd.mmul(rr, inR).sub(sd.mmul(ri, inI)).mul(2.0));
         }
-        return y.permute(2, 1, 0).reshape(-1, h);
+        return new Scans.Result(y.permute(2, 1, 0).reshape(-1, h), end);
+    }
+
+    /**
+     * The entering states {@code in} [H*M, B, n] (real, imaginary) plus exp(i C dtA) Z_0 for chunk i, and
+     * the state after the last step, exp(C dtA) Z_{n-1} + z_{n-1} as [B, 2, H, M].
+     */
+    private static SDVariable[] fromStart(GraphBuilder g, String name, SDVariable start, SDVariable[] in,
+                                          SDVariable zr, SDVariable zi, SDVariable pr, SDVariable pi, int h, int m,
+                                          int n, int c) {
+        SameDiff sd = g.sd();
+        int hm = h * m;
+        SDVariable s0r = start.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all(), SDIndex.all())
+                .reshape(-1, hm).permute(1, 0).reshape(hm, -1, 1); // [H*M, B, 1]
+        SDVariable s0i = start.get(SDIndex.all(), SDIndex.interval(1, 2), SDIndex.all(), SDIndex.all())
+                .reshape(-1, hm).permute(1, 0).reshape(hm, -1, 1);
+        double[] steps = new double[n + 1]; // exp(i C dtA) for chunks i = 0..n-1, and exp(C dtA) last
+        for (int i = 0; i < n; i++) {
+            steps[i] = (double) i * c;
+        }
+        steps[n] = c;
+        SDVariable sv = g.constant(name + ".startsteps", Nd4j.create(steps, new long[] {1, n + 1}, DataType.DOUBLE));
+        SDVariable mag = sd.math().exp(pr.reshape(hm, 1).mul(sv)), ang = pi.reshape(hm, 1).mul(sv);
+        SDVariable powsR = mag.mul(sd.math().cos(ang)).reshape(hm, 1, n + 1);
+        SDVariable powsI = mag.mul(sd.math().sin(ang)).reshape(hm, 1, n + 1);
+        SDVariable powR = powsR.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(0, n));
+        SDVariable powI = powsI.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(0, n));
+        SDVariable inR = in[0].add(powR.mul(s0r).sub(powI.mul(s0i))); // [H*M, B, n]
+        SDVariable inI = in[1].add(powR.mul(s0i).add(powI.mul(s0r)));
+        SDVariable er = powsR.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(n, n + 1)); // exp(C dtA)
+        SDVariable ei = powsI.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(n, n + 1));
+        SDVariable lastR = inR.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(n - 1, n));
+        SDVariable lastI = inI.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(n - 1, n));
+        SDVariable endR = er.mul(lastR).sub(ei.mul(lastI))
+                .add(zr.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(n - 1, n))); // [H*M, B, 1]
+        SDVariable endI = er.mul(lastI).add(ei.mul(lastR))
+                .add(zi.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(n - 1, n)));
+        SDVariable end = sd.concat(1, endR.reshape(hm, -1).permute(1, 0).reshape(-1, 1, h, m),
+                endI.reshape(hm, -1).permute(1, 0).reshape(-1, 1, h, m));
+        return new SDVariable[] {inR, inI, end};
     }
 
     /**
@@ -179,5 +234,11 @@ final class S4dMixer implements Mixer {
 
     private static SDVariable cols(SDVariable x, int from, int to) {
         return x.get(SDIndex.all(), SDIndex.interval(from, to));
+    }
+
+    /** The modal state per channel and mode. */
+    @Override
+    public boolean carriesState() {
+        return true;
     }
 }

@@ -3,6 +3,7 @@ package org.selectivbench.models;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Chunked parallel forms of linear recurrences, built from a constant number of large ops (no
@@ -69,6 +70,23 @@ public final class Scans {
     }
 
     /**
+     * {@link #entering} from a start state (a segment of a long evaluation): the states entering each
+     * of the n chunks [G, n, X], and the state after the last [G, X]. The start state is taken as the
+     * end state of one more chunk in front (total log decay 0), and an empty chunk is added behind, so
+     * the entering states of n + 2 chunks hold both.
+     */
+    static Result enteringFrom(GraphBuilder g, String name, SDVariable tot, SDVariable states, SDVariable start,
+                               int n, int x, int pairwiseMax) {
+        SameDiff sd = g.sd();
+        SDVariable tot2 = sd.nn().pad(tot, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {1, 1}})), 0.0);
+        SDVariable states2 = sd.concat(1, start.reshape(-1, 1, x), sd.nn().pad(states,
+                sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {0, 1}, {0, 0}})), 0.0));
+        SDVariable e = entering(g, name, tot2, states2, n + 2, pairwiseMax);
+        return new Result(e.get(SDIndex.all(), SDIndex.interval(1, n + 1), SDIndex.all()),
+                e.get(SDIndex.all(), SDIndex.interval(n + 1, n + 2), SDIndex.all()).reshape(-1, x));
+    }
+
+    /**
      * Scalar-decay linear attention, per sequence g (a batch row times a head):
      * S_t = exp(a_t) S_{t-1} + k_t v_t^T, o_t = S_t^T q_t (S is K x V, S_0 = 0). This is linear
      * attention (a = null: no decay) and Mamba2's SSD (q = C, k = B, v = dt x, a = dt A).
@@ -85,15 +103,16 @@ public final class Scans {
      * @param k [G, T, K]
      * @param v [G, T, V]
      * @param a [G, T] log decay (<= 0), or null for no decay
-     * @return o [G, T, V]
+     * @param start [G, K, V] the state before the first step, or null for 0
+     * @return o [G, T, V], and the state after the last step [G, K, V] when {@code start} is given
      */
-    public static SDVariable scalarDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
-                                         SDVariable a, int kDim, int vDim, int chunkSize) {
-        return scalarDecay(g, name, q, k, v, a, kDim, vDim, chunkSize, PAIRWISE_MAX_CHUNKS);
+    public static Result scalarDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                     SDVariable a, int kDim, int vDim, int chunkSize, SDVariable start) {
+        return scalarDecay(g, name, q, k, v, a, kDim, vDim, chunkSize, PAIRWISE_MAX_CHUNKS, start);
     }
 
-    static SDVariable scalarDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
-                                  SDVariable a, int kDim, int vDim, int chunkSize, int pairwiseMax) {
+    static Result scalarDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                              SDVariable a, int kDim, int vDim, int chunkSize, int pairwiseMax, SDVariable start) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = chunk(t, chunkSize);
@@ -105,15 +124,22 @@ public final class Scans {
         if (a == null) {
             SDVariable lower = g.constant(name + ".lower", Blocks.matrix(c, (i, j) -> j <= i, 1, 0));
             SDVariable intra = sd.mmul(scores.mul(lower), vc);
-            if (n == 1) {
-                return intra.reshape(-1, t, vDim);
+            if (n == 1 && start == null) {
+                return new Result(intra.reshape(-1, t, vDim), null);
             }
             SDVariable chunkState = sd.mmul(kc, vc, true, false, false); // [G*n, K, V]
             // Exclusive prefix sum over chunks: rows (g, kv) times a strictly-lower [n, n]^T.
             SDVariable strictT = g.constant(name + ".strictT", Blocks.matrix(n, (i, j) -> i < j, 1, 0));
             SDVariable prefix = chunkState.reshape(-1, n, kDim * vDim).permute(0, 2, 1).reshape(-1, n)
-                    .mmul(strictT).reshape(-1, kDim * vDim, n).permute(0, 2, 1).reshape(-1, kDim, vDim);
-            return intra.add(sd.mmul(qc, prefix)).reshape(-1, t, vDim);
+                    .mmul(strictT).reshape(-1, kDim * vDim, n).permute(0, 2, 1); // [G, n, K*V]
+            SDVariable end = null;
+            if (start != null) { // no decay: the start state adds to every prefix
+                SDVariable s0 = start.reshape(-1, 1, kDim * vDim);
+                prefix = prefix.add(s0);
+                end = chunkState.reshape(-1, n, kDim * vDim).sum(1).add(s0.reshape(-1, kDim * vDim))
+                        .reshape(-1, kDim, vDim);
+            }
+            return new Result(intra.add(sd.mmul(qc, prefix.reshape(-1, kDim, vDim))).reshape(-1, t, vDim), end);
         }
         SDVariable ac = a.reshape(-1, c);
         SDVariable upper = g.constant(name + ".cumsum", Blocks.matrix(c, (i, j) -> i <= j, 1, 0));
@@ -121,16 +147,18 @@ public final class Scans {
         SDVariable seg = cs.reshape(-1, c, 1).sub(cs.reshape(-1, 1, c))
                 .add(g.constant(name + ".maskbias", Blocks.matrix(c, (i, j) -> j <= i, 0, Blocks.MASKED)));
         SDVariable intra = sd.mmul(scores.mul(sd.math().exp(seg)), vc);
-        if (n == 1) {
-            return intra.reshape(-1, t, vDim);
+        if (n == 1 && start == null) {
+            return new Result(intra.reshape(-1, t, vDim), null);
         }
         SDVariable last = cs.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [G*n, 1]
         SDVariable toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
         SDVariable chunkState = sd.mmul(kc.mul(toEnd), vc, true, false, false); // [G*n, K, V]
-        SDVariable entering = entering(g, name, last.reshape(-1, n), chunkState.reshape(-1, n, kDim * vDim), n,
-                pairwiseMax).reshape(-1, kDim, vDim); // [G*n, K, V]
-        SDVariable inter = sd.mmul(qc.mul(sd.math().exp(cs).reshape(-1, c, 1)), entering);
-        return intra.add(inter).reshape(-1, t, vDim);
+        SDVariable states = chunkState.reshape(-1, n, kDim * vDim);
+        Result enter = start == null ? new Result(entering(g, name, last.reshape(-1, n), states, n, pairwiseMax), null)
+                : enteringFrom(g, name, last.reshape(-1, n), states, start, n, kDim * vDim, pairwiseMax);
+        SDVariable inter = sd.mmul(qc.mul(sd.math().exp(cs).reshape(-1, c, 1)), enter.out().reshape(-1, kDim, vDim));
+        return new Result(intra.add(inter).reshape(-1, t, vDim),
+                enter.end() == null ? null : enter.end().reshape(-1, kDim, vDim));
     }
 
     /**
@@ -148,15 +176,18 @@ public final class Scans {
      * @param k [B, T, N] shared by the heads
      * @param v [B*T, H*P] rows, columns (head, p)
      * @param a [B*T, H] log decay (<= 0)
-     * @return o [B*T, H*P] rows, columns (head, p)
+     * @param start [B*H, N, P] the state before the first step, or null for 0
+     * @return o [B*T, H*P] rows, columns (head, p), and the state after the last step [B*H, N, P] when
+     *         {@code start} is given
      */
-    public static SDVariable sharedKeyDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
-                                            SDVariable a, int heads, int nDim, int pDim, int chunkSize) {
-        return sharedKeyDecay(g, name, q, k, v, a, heads, nDim, pDim, chunkSize, PAIRWISE_MAX_CHUNKS);
+    public static Result sharedKeyDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                        SDVariable a, int heads, int nDim, int pDim, int chunkSize, SDVariable start) {
+        return sharedKeyDecay(g, name, q, k, v, a, heads, nDim, pDim, chunkSize, PAIRWISE_MAX_CHUNKS, start);
     }
 
-    static SDVariable sharedKeyDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
-                                     SDVariable a, int heads, int nDim, int pDim, int chunkSize, int pairwiseMax) {
+    static Result sharedKeyDecay(GraphBuilder g, String name, SDVariable q, SDVariable k, SDVariable v,
+                                 SDVariable a, int heads, int nDim, int pDim, int chunkSize, int pairwiseMax,
+                                 SDVariable start) {
         SameDiff sd = g.sd();
         int t = g.steps();
         int c = chunk(t, chunkSize);
@@ -175,8 +206,8 @@ public final class Scans {
         SDVariable weighted = decayMask.mul(scores.reshape(-1, 1, c, c)).reshape(-1, c, c); // [B*n*H, C, C]
         SDVariable vh = v.reshape(-1, c, h, pDim).permute(0, 2, 1, 3).reshape(-1, c, pDim); // [B*n*H, C, P]
         SDVariable intra = sd.mmul(weighted, vh); // [B*n*H, C, P]
-        if (n == 1) {
-            return intra.reshape(-1, h, c, pDim).permute(0, 2, 1, 3).reshape(-1, h * pDim);
+        if (n == 1 && start == null) {
+            return new Result(intra.reshape(-1, h, c, pDim).permute(0, 2, 1, 3).reshape(-1, h * pDim), null);
         }
         SDVariable last = cs.get(SDIndex.all(), SDIndex.interval(c - 1, c)); // [B*n*H, 1]
         SDVariable toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
@@ -188,13 +219,16 @@ public final class Scans {
                 .reshape(-1, n, nDim * pDim); // [B*H, n, N*P]
         // chunk totals per (b, head): [B*H, n]
         SDVariable tot = last.reshape(-1, n, h).permute(0, 2, 1).reshape(-1, n);
-        SDVariable entering = entering(g, name, tot, states, n, pairwiseMax); // [B*H, n, N*P]
+        Result from = start == null ? new Result(entering(g, name, tot, states, n, pairwiseMax), null)
+                : enteringFrom(g, name, tot, states, start, n, nDim * pDim, pairwiseMax);
+        SDVariable entering = from.out(); // [B*H, n, N*P]
         SDVariable enter = entering.reshape(-1, h, n, nDim, pDim).permute(0, 2, 3, 1, 4)
                 .reshape(-1, nDim, h * pDim); // [B*n, N, H*P]
         SDVariable qs = sd.mmul(qc, enter).reshape(-1, c, h, pDim); // [B*n, C, H, P]
         SDVariable csRows = sd.math().exp(cs).reshape(-1, h, c).permute(0, 2, 1).reshape(-1, c, h, 1);
         SDVariable inter = qs.mul(csRows);
         SDVariable intraRows = intra.reshape(-1, h, c, pDim).permute(0, 2, 1, 3);
-        return intraRows.add(inter).reshape(-1, h * pDim);
+        return new Result(intraRows.add(inter).reshape(-1, h * pDim),
+                from.end() == null ? null : from.end().reshape(-1, nDim, pDim));
     }
 }

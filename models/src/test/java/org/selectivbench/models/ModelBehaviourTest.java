@@ -138,20 +138,25 @@ class ModelBehaviourTest {
     }
 
     /**
-     * Evaluation in bounded graph runs gives the whole batch's logits and loss: 3 examples of 70 steps
-     * (one shorter, padded), at most 100 rows per run (mamba and the delta family: the whole batch in 5
-     * segments of 16 steps... 32, carrying their state) and at most 40 (pieces of 2 examples in segments
-     * of 16); the Transformer and the LSTM carry no state and run in pieces of examples. Double
-     * precision, logits within 1e-9.
+     * Evaluation in bounded graph runs gives the whole batch's logits and loss: 3 examples of 150 steps
+     * (one shorter, padded; graphs of 152 or 160 steps), at most 400 rows per run (pieces of 2 whole
+     * examples), 100 (the models that carry their state: the whole batch in 5 segments of 32 steps) and
+     * 40 (pieces of 2 examples in 10 segments of 16). The Transformer carries no state and runs in
+     * pieces of one whole example below 400. Double precision, logits within 1e-9.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"mamba", "delta_net", "gated_delta_net", "gated_delta_product", "transformer", "lstm"})
+    @ValueSource(strings = {"mamba", "mamba2", "gla", "delta_net", "gated_delta_net", "gated_delta_product",
+            "linear_attention", "s4d", "lstm", "gru", "transformer"})
     void boundedEvaluationMatchesWhole(String name) {
         SequenceModel m = new SequenceModel(TestData.tiny(name), VOCAB, CLASSES, 5, DataType.DOUBLE);
-        EncodedBatch b = TestData.batch(13, 3, 70, VOCAB, CLASSES);
+        EncodedBatch b = TestData.batch(13, 3, 150, VOCAB, CLASSES);
         float[] whole = m.logits(b);
         double loss = m.loss(b);
-        for (long rows : new long[] {100, 40}) {
+        assertEquals(new SequenceModel.EvalPlan(2, m.paddedSteps(150), false), m.evalPlan(3, 150, 400));
+        boolean carries = !name.equals("transformer");
+        assertEquals(carries ? new SequenceModel.EvalPlan(3, 32, true) : new SequenceModel.EvalPlan(1, m.paddedSteps(150),
+                false), m.evalPlan(3, 150, 100));
+        for (long rows : new long[] {400, 100, 40}) {
             float[] bounded = m.logits(b, rows);
             assertEquals(whole.length, bounded.length);
             for (int i = 0; i < whole.length; i++) {

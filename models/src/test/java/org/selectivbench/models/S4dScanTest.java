@@ -20,14 +20,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * C_re, C_im as {@link FiniteDifferences#check} (1e-6 relative, 1e-7 absolute). Several
  * chunks, and one chunk (T <= chunk); the states entering the chunks pairwise and (pairwise limit below
  * the chunk count) by the prefix scan. dt is drawn large (up to 0.5) so that decay across chunks matters.
+ * From a zero state, and from a given modal start state Z_0 (x_0 = (exp(dt A) - 1)/A Z_0), where the
+ * modal state after the last step is checked too (in the objective, with its gradients).
  */
 class S4dScanTest {
     static final int B = 2, H = 3, M = 2;
 
     @ParameterizedTest
-    @CsvSource({"12, 4, 64", "12, 12, 64", "8, 16, 64", "15, 5, 64", "12, 4, 1", "24, 2, 3"})
-    void chunkedMatchesRecurrence(int t, int chunk, int pairwiseMax) {
-        Random r = new Random(t * 17L + chunk);
+    @CsvSource({"12, 4, 64, false", "12, 12, 64, false", "8, 16, 64, false", "15, 5, 64, false", "12, 4, 1, false",
+            "24, 2, 3, false", "12, 4, 64, true", "8, 16, 64, true", "24, 2, 3, true"})
+    void chunkedMatchesRecurrence(int t, int chunk, int pairwiseMax, boolean fromState) {
+        Random r = new Random(t * 17L + chunk + (fromState ? 9 : 0));
         double[] u = rand(r, B * t * H, 1);
         double[] logDt = new double[H];
         for (int i = 0; i < H; i++) {
@@ -39,19 +42,23 @@ class S4dScanTest {
             aIm[i] = Math.PI * (i % M) + r.nextGaussian();
         }
         double[] cRe = rand(r, H * M, 1), cIm = rand(r, H * M, 1);
-        double[] proj = rand(r, B * t * H, 1);
+        double[] z0 = fromState ? rand(r, B * 2 * H * M, 1) : new double[B * 2 * H * M];
+        int outputs = B * t * H + (fromState ? B * 2 * H * M : 0); // y, then the end states
+        double[] proj = rand(r, outputs, 1);
 
         SameDiff sd = SameDiff.create();
         GraphBuilder g = new GraphBuilder(sd, new ParamStore(1, DataType.DOUBLE), t, 0, false);
-        SDVariable y = S4dMixer.ssm(g, "s4d", sd.var("u", arr(u, B * t, H)), sd.var("logDt", arr(logDt, H)),
+        Scans.Result res = S4dMixer.ssm(g, "s4d", sd.var("u", arr(u, B * t, H)), sd.var("logDt", arr(logDt, H)),
                 sd.var("logAr", arr(logAr, H, M)), sd.var("aIm", arr(aIm, H, M)), sd.var("cRe", arr(cRe, H, M)),
-                sd.var("cIm", arr(cIm, H, M)), H, M, chunk, pairwiseMax);
+                sd.var("cIm", arr(cIm, H, M)), H, M, chunk, pairwiseMax,
+                fromState ? sd.var("z0", arr(z0, B, 2, H, M)) : null);
+        SDVariable y = fromState ? sd.concat(0, res.out().reshape(-1), res.end().reshape(-1)) : res.out().reshape(-1);
         y.rename("y");
-        sd.setLossVariables(y.mul(sd.constant(arr(proj, B * t, H))).sum().rename("loss"));
+        sd.setLossVariables(y.mul(sd.constant(arr(proj, outputs))).sum().rename("loss"));
 
-        double[][] in = {u, logDt, logAr, aIm, cRe, cIm};
+        double[][] in = {u, logDt, logAr, aIm, cRe, cIm, z0};
         double[] got = sd.output(Map.of(), "y").get("y").data().asDouble();
-        double[] want = recurrence(in, t);
+        double[] want = java.util.Arrays.copyOf(recurrence(in, t), outputs);
         double worst = 0;
         for (int i = 0; i < want.length; i++) {
             worst = Math.max(worst, Math.abs(got[i] - want[i]));
@@ -59,17 +66,22 @@ class S4dScanTest {
         System.out.println("T=" + t + " chunk=" + chunk + ": forward max abs error " + worst);
         assertTrue(worst < 1e-10, "forward differs by " + worst);
 
-        List<String> names = List.of("u", "logDt", "logAr", "aIm", "cRe", "cIm");
+        List<String> names = fromState ? List.of("u", "logDt", "logAr", "aIm", "cRe", "cIm", "z0")
+                : List.of("u", "logDt", "logAr", "aIm", "cRe", "cIm");
         Map<String, double[]> inputs = new java.util.LinkedHashMap<>();
         for (int n = 0; n < names.size(); n++) {
             inputs.put(names.get(n), in[n]);
         }
-        FiniteDifferences.check(inputs, sd.calculateGradients(Map.of(), names), () -> dot(recurrence(in, t), proj));
+        FiniteDifferences.check(inputs, sd.calculateGradients(Map.of(), names),
+                () -> dot(java.util.Arrays.copyOf(recurrence(in, t), outputs), proj));
     }
 
-    /** y [B*T, H] of the complex recurrence; in = {u, logDt, logAr, aIm, cRe, cIm}. */
+    /**
+     * y [B*T, H] of the complex recurrence, then the modal states after the last step [B, 2, H, M];
+     * in = {u, logDt, logAr, aIm, cRe, cIm, z0}, z0 the modal start states [B, 2, H, M].
+     */
     static double[] recurrence(double[][] in, int t) {
-        double[] u = in[0], y = new double[B * t * H];
+        double[] u = in[0], z0 = in[6], y = new double[B * t * H + B * 2 * H * M];
         for (int h = 0; h < H; h++) {
             double dt = Math.exp(in[1][h]);
             for (int n = 0; n < M; n++) {
@@ -79,7 +91,8 @@ class S4dScanTest {
                 double den = ar * ar + ai * ai; // (exp(dtA) - 1) / A
                 double br = ((er - 1) * ar + ei * ai) / den, bi = (ei * ar - (er - 1) * ai) / den;
                 for (int b = 0; b < B; b++) {
-                    double xr = 0, xi = 0;
+                    double zr0 = z0[((b * 2) * H + h) * M + n], zi0 = z0[((b * 2 + 1) * H + h) * M + n];
+                    double xr = br * zr0 - bi * zi0, xi = br * zi0 + bi * zr0; // x = Bbar Z
                     for (int s = 0; s < t; s++) {
                         double v = u[(b * t + s) * H + h];
                         double nr = er * xr - ei * xi + br * v;
@@ -88,6 +101,9 @@ class S4dScanTest {
                         xi = ni;
                         y[(b * t + s) * H + h] += 2 * (cr * xr - ci * xi);
                     }
+                    double bb = br * br + bi * bi; // Z = x / Bbar
+                    y[B * t * H + ((b * 2) * H + h) * M + n] = (xr * br + xi * bi) / bb;
+                    y[B * t * H + ((b * 2 + 1) * H + h) * M + n] = (xi * br - xr * bi) / bb;
                 }
             }
         }
