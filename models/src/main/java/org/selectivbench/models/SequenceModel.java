@@ -1,11 +1,9 @@
 package org.selectivbench.models;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
@@ -17,9 +15,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.data.EncodedBatch;
 
 /**
- * The SPEC 6 wrapper around a mixer: x = Linear(V -> d)(input); L times
- * x = LayerNorm(x + Dropout(mixer(x))) (post-norm), optionally followed by
- * x = LayerNorm(x + Dropout(MLP(x))) when mlp-expansion > 0; then Linear(d -> classes) per step.
+ * A model of the benchmark: the SPEC 6 wrapper around a mixer ({@link WrapperGraph}), its parameters,
+ * its graphs by sequence length, the loss and gradients of a training batch, and evaluation outputs
+ * (in bounded runs: {@link BoundedEvaluation}).
  *
  * <p>Inputs are real vectors [B, T, V] (one-hot symbols plus noise), not embedding lookups. The loss
  * is the cross-entropy of every real step (mask = 1), averaged per step: targets enter as a one-hot
@@ -118,7 +116,7 @@ public final class SequenceModel {
         return padded;
     }
 
-    private static int roundUp(int n, int q) {
+    static int roundUp(int n, int q) {
         return (n + q - 1) / q * q;
     }
 
@@ -131,7 +129,7 @@ public final class SequenceModel {
         GraphKey key = new GraphKey(steps, segment);
         Graph g = graphs.get(key);
         if (g == null) {
-            g = build(steps, segment);
+            g = WrapperGraph.build(config, mixer, params, vocab, classes, steps, segment);
             graphs.put(key, g);
         }
         return g;
@@ -148,7 +146,7 @@ public final class SequenceModel {
         return use(steps, false);
     }
 
-    private synchronized Graph use(int steps, boolean segment) {
+    synchronized Graph use(int steps, boolean segment) {
         Graph g = graph(steps, segment);
         if (current != null && current != g) {
             releaseArrays(current);
@@ -180,79 +178,6 @@ public final class SequenceModel {
         sd.getSessions().clear(); // the next call starts a fresh session with an empty cache
     }
 
-    private Graph build(int t, boolean segment) {
-        SameDiff sd = SameDiff.create();
-        GraphBuilder g = new GraphBuilder(sd, params, t, config.dropout(), segment);
-        DataType dt = params.dtype();
-        int d = config.width();
-        SDVariable input = sd.placeHolder("input", dt, -1, t, vocab);
-        SDVariable x = g.linear("enc", input.reshape(-1, vocab), vocab, d, true);
-        for (int i = 0; i < config.layers(); i++) {
-            String p = "l" + i;
-            SDVariable m = mixer.apply(g, p + "." + config.name(), x);
-            x = layerNorm(g, p + ".ln", x.add(g.dropout(p + ".mixer", m, d)), d);
-            if (config.mlpExpansion() > 0) {
-                int hid = config.mlpExpansion() * d;
-                SDVariable mlp = g.linear(p + ".mlp2", sd.nn().gelu(g.linear(p + ".mlp1", x, d, hid, true)), hid, d, true);
-                x = layerNorm(g, p + ".mlp_ln", x.add(g.dropout(p + ".mlp", mlp, d)), d);
-            }
-        }
-        // Decoder with its bias folded into the matmul ([x, 1] times [W; b]): the [B*T, classes]
-        // logits are the largest arrays of the step, and a separate bias add costs one more of them
-        // forward and another in backprop. Parameters stay dec.w [d, classes] and dec.b [classes].
-        double bound = 1.0 / Math.sqrt(d);
-        SDVariable decW = g.param("dec.w", ParamStore.Init.uniform(bound), d, classes);
-        SDVariable decB = g.param("dec.b", ParamStore.Init.uniform(bound), classes);
-        SDVariable ones = sd.placeHolder("ones", dt, -1, 1);
-        SDVariable logits = sd.concat(1, x, ones).mmul(sd.concat(0, decW, decB.reshape(1, classes)));
-        logits.rename("logits");
-        SDVariable targets = sd.placeHolder("targets", DataType.INT32, -1);
-        SDVariable weights = sd.placeHolder("weights", dt, -1);
-        crossEntropy(sd, logits, targets, weights, classes, dt);
-        if (segment) { // evaluation only: no gradients
-            if (g.carried().isEmpty()) {
-                throw new IllegalStateException("model " + config.name() + " carries no state: no segment graphs");
-            }
-            return new Graph(sd, t, List.copyOf(g.paramNames()),
-                    Collections.unmodifiableMap(new LinkedHashMap<>(g.dropoutMasks())),
-                    Collections.unmodifiableMap(new LinkedHashMap<>(g.carried())));
-        }
-        sd.setLossVariables("loss");
-        QuietGradients.create(sd);
-        // In build order: Map.copyOf iterates in an order salted per JVM, which drew the dropout masks
-        // in a different order in every process (the same run trained differently across processes).
-        return new Graph(sd, t, List.copyOf(g.paramNames()),
-                Collections.unmodifiableMap(new LinkedHashMap<>(g.dropoutMasks())), Map.of());
-    }
-
-    /**
-     * Adds "probs" (softmax of the logits) and "loss" = sum_rows weight * (logsumexp(logits) -
-     * logit[target]). The [B*T, classes] arrays are the largest of a step, so the form keeps them
-     * few and uses only plain elementwise ops and reductions over them: M2.1's logSoftmax and its
-     * backprop took about 0.9 s each at the bench shape, its fused softmax_cross_entropy_loss 1.1 s
-     * forward and 1.8 s back, where an elementwise op on such an array takes a few tens of ms.
-     * The row maximum that keeps exp from overflowing is passed through an integer cast: it is a
-     * constant shift (logsumexp does not depend on it), so no gradient needs to flow through it,
-     * and an integer-typed variable is not differentiated (no [B*T, classes] reduce_max backprop).
-     */
-    static void crossEntropy(SameDiff sd, SDVariable logits, SDVariable targets, SDVariable weights, int classes,
-                             DataType dt) {
-        SDVariable shift = logits.max(true, 1).castTo(DataType.INT32).castTo(dt); // floor(max) per row, [R, 1]
-        SDVariable e = sd.math().exp(logits.sub(shift)); // <= e
-        SDVariable sum = e.sum(true, 1); // [R, 1]
-        e.div("probs", sum);
-        SDVariable lse = sd.math().log(sum).add(shift).reshape(-1);
-        SDVariable onehot = sd.oneHot(targets, classes, -1, 1.0, 0.0, dt);
-        SDVariable picked = logits.mul(onehot).sum(1);
-        lse.sub(picked).mul(weights).sum().rename("loss");
-    }
-
-    private static SDVariable layerNorm(GraphBuilder g, String name, SDVariable x, int d) {
-        SDVariable gain = g.param(name + ".g", ParamStore.Init.constant(1.0), d);
-        SDVariable bias = g.param(name + ".b", ParamStore.Init.constant(0.0), d);
-        return g.sd().nn().layerNorm(x, gain, bias, false, 1);
-    }
-
     /** Placeholder values for a batch, padded to the graph's length; dropout masks drawn when training. */
     public Map<String, INDArray> feed(EncodedBatch b, Graph g, boolean train) {
         return feed(b, g, train, b.realSteps());
@@ -264,7 +189,7 @@ public final class SequenceModel {
     }
 
     /** The batch's steps from {@code first} on, as many as the graph takes (padded beyond the batch's end). */
-    private Map<String, INDArray> feed(EncodedBatch b, int first, Graph g, boolean train, double real) {
+    Map<String, INDArray> feed(EncodedBatch b, int first, Graph g, boolean train, double real) {
         int t = g.steps();
         DataType dt = params.dtype();
         int rows = b.batch() * t;
@@ -384,10 +309,7 @@ public final class SequenceModel {
 
     /** Evaluation loss (dropout off) in graph runs of at most {@code rows} rows, see {@link #probabilities(EncodedBatch, long)}. */
     public double loss(EncodedBatch b, long rows) {
-        double[] sum = {0};
-        double real = b.realSteps();
-        evaluate(b, rows, real, "loss", (row, step, steps, out) -> sum[0] += out.getDouble(0));
-        return sum[0];
+        return new BoundedEvaluation(this).loss(b, rows);
     }
 
     /** Softmax outputs with dropout off, [batch][steps][classes] row-major (padding cut off); one graph run. */
@@ -417,92 +339,15 @@ public final class SequenceModel {
     }
 
     private float[] evalOutput(EncodedBatch b, String name, long rows) {
-        float[] all = new float[b.batch() * b.steps() * classes];
-        evaluate(b, rows, b.realSteps(), name, (row, step, steps, out) -> { // out [examples, graph steps, classes]
-            int graphSteps = (int) out.size(1);
-            float[] part = out.castTo(DataType.FLOAT).dup('c').data().asFloat();
-            for (int r = 0; r < out.size(0); r++) {
-                System.arraycopy(part, r * graphSteps * classes, all, ((row + r) * b.steps() + step) * classes,
-                        steps * classes);
-            }
-        });
-        return all;
+        return new BoundedEvaluation(this).outputs(b, name, rows);
     }
 
-    /** Receives one graph run's output: examples from {@code row}, steps [step, step + steps) of the batch. */
-    private interface Part {
-        void accept(int row, int step, int steps, INDArray out);
+    /** The plan for evaluating {@code batch} examples of {@code steps} steps in runs of at most {@code rows} rows. */
+    BoundedEvaluation.Plan evalPlan(int batch, int steps, long rows) {
+        return new BoundedEvaluation(this).plan(batch, steps, rows);
     }
 
-    /**
-     * How an evaluation batch runs: in pieces of {@code piece} examples, each in graph runs of {@code steps}
-     * steps, consecutive segments of the sequences that hand the recurrent state on when {@code segment}.
-     */
-    record EvalPlan(int piece, int steps, boolean segment) {
-    }
-
-    /** The plan for a batch of {@code batch} examples of {@code steps} steps, at most {@code rows} rows per run (0 = any). */
-    EvalPlan evalPlan(int batch, int steps, long rows) {
-        int whole = paddedSteps(steps);
-        if (rows <= 0 || (long) batch * whole <= rows) {
-            return new EvalPlan(batch, whole, false);
-        }
-        if (!mixer.carriesState() || rows >= whole) { // whole sequences, as many examples as fit (at least one)
-            return new EvalPlan((int) Math.max(1, rows / whole), whole, false);
-        }
-        int unit = Mixers.chunked(config.name()) ? Math.max(LENGTH_BUCKET, config.chunkSize()) : LENGTH_BUCKET;
-        int piece = (int) Math.max(1, Math.min(batch, rows / unit));
-        int longest = (int) Math.max(unit, rows / piece / unit * unit); // the longest segment that fits
-        int segments = (steps + longest - 1) / longest;
-        // equal segments of a whole number of chunks, rather than a short last one padded to the full length
-        return new EvalPlan(piece, roundUp((steps + segments - 1) / segments, unit), true);
-    }
-
-    /** Runs an evaluation in bounded graph runs (see {@link #probabilities(EncodedBatch, long)}). */
-    private void evaluate(EncodedBatch b, long rows, double real, String output, Part sink) {
-        EvalPlan plan = evalPlan(b.batch(), b.steps(), rows);
-        Graph g = use(plan.steps(), plan.segment());
-        for (int from = 0; from < b.batch(); from += plan.piece()) {
-            EncodedBatch part = plan.piece() >= b.batch() ? b : b.rows(from, Math.min(b.batch(), from + plan.piece()));
-            Map<String, INDArray> state = null;
-            if (plan.segment()) {
-                state = new LinkedHashMap<>();
-                for (Map.Entry<String, long[]> e : g.carried().entrySet()) {
-                    state.put(e.getKey(), Nd4j.zeros(params.dtype(), batchShape(part.batch(), e.getValue())));
-                }
-            }
-            for (int step = 0; step < b.steps(); step += plan.steps()) {
-                run(part, step, Math.min(plan.steps(), b.steps() - step), g, real, output, state, sink, from);
-            }
-        }
-    }
-
-    private static long[] batchShape(int batch, long[] shape) {
-        long[] full = new long[shape.length + 1];
-        full[0] = batch;
-        System.arraycopy(shape, 0, full, 1, shape.length);
-        return full;
-    }
-
-    /**
-     * One graph run on steps [step, step + steps) of {@code b}: hands {@code output} to the sink and, for a
-     * segment graph, replaces {@code state} by the states at the segment's end.
-     */
-    private void run(EncodedBatch b, int step, int steps, Graph g, double real, String output,
-                     Map<String, INDArray> state, Part sink, int row) {
-        Map<String, INDArray> feed = feed(b, step, g, false, real);
-        List<String> outputs = new ArrayList<>(List.of(output));
-        if (state != null) {
-            state.forEach((n, a) -> feed.put(GraphBuilder.carryInName(n), a));
-            state.keySet().forEach(n -> outputs.add(GraphBuilder.carryOutName(n)));
-        }
-        Map<String, INDArray> out = g.sd().output(feed, outputs.toArray(new String[0]));
-        if (state != null) {
-            for (String n : List.copyOf(state.keySet())) {
-                state.put(n, out.get(GraphBuilder.carryOutName(n)).dup()); // ours: the session reuses its arrays
-            }
-        }
-        INDArray o = out.get(output);
-        sink.accept(row, step, steps, output.equals("loss") ? o : o.reshape(b.batch(), g.steps(), classes));
+    boolean carriesState() {
+        return mixer.carriesState();
     }
 }

@@ -37,7 +37,7 @@ class MemoryTraceRun {
         SequenceModel model = new SequenceModel(c, s.vocab(), s.classes(), 1, DataType.FLOAT);
         EncodedBatch batch = ModelBench.randomBatch(s);
         long rows = Long.getLong("mem.rows", 0); // evaluation in graph runs of at most this many rows
-        SequenceModel.EvalPlan plan = model.evalPlan(s.batch(), steps, rows);
+        BoundedEvaluation.Plan plan = model.evalPlan(s.batch(), steps, rows);
         SequenceModel.Graph g = model.graph(plan.steps(), plan.segment());
         long[] last = {0};
         int gcEvery = Integer.getInteger("mem.gcEvery", 0);

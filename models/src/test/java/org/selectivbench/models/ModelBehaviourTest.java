@@ -152,9 +152,9 @@ class ModelBehaviourTest {
         EncodedBatch b = TestData.batch(13, 3, 150, VOCAB, CLASSES);
         float[] whole = m.logits(b);
         double loss = m.loss(b);
-        assertEquals(new SequenceModel.EvalPlan(2, m.paddedSteps(150), false), m.evalPlan(3, 150, 400));
+        assertEquals(new BoundedEvaluation.Plan(2, m.paddedSteps(150), false), m.evalPlan(3, 150, 400));
         boolean carries = !name.equals("transformer");
-        assertEquals(carries ? new SequenceModel.EvalPlan(3, 32, true) : new SequenceModel.EvalPlan(1, m.paddedSteps(150),
+        assertEquals(carries ? new BoundedEvaluation.Plan(3, 32, true) : new BoundedEvaluation.Plan(1, m.paddedSteps(150),
                 false), m.evalPlan(3, 150, 100));
         for (long rows : new long[] {400, 100, 40}) {
             float[] bounded = m.logits(b, rows);
