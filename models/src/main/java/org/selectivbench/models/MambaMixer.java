@@ -15,12 +15,6 @@ import org.nd4j.autodiff.samediff.SameDiff;
  */
 final class MambaMixer implements Mixer {
     private static final int SCAN_CHUNK = 16;
-    /**
-     * Longer graphs (task 2's and task 4's test sequences) stream their scan: it recomputes the
-     * transitions rather than holding them (see {@link SelectiveScan#scanReadout}); the two forms
-     * agree to rounding (SelectiveScanTest, ModelBehaviourTest).
-     */
-    static final int STREAMED_BEYOND = 2048;
     private final ModelConfig c;
 
     MambaMixer(ModelConfig c) {
@@ -44,7 +38,7 @@ final class MambaMixer implements Mixer {
         SDVariable negA = sd.math().exp(aLog).neg(); // [di, N]
         int chunk = Math.min(SCAN_CHUNK, c.chunkSize());
         Scans.Result scan = SelectiveScan.scanReadout(sd, dt, negA, dt.mul(x), bm, cm, t, di, n, chunk,
-                c.forgetFloor(), t > STREAMED_BEYOND || g.segment(), g.carriedIn(p + ".ssm", di, n));
+                c.forgetFloor(), g.carriedIn(p + ".ssm", di, n));
         g.carryOut(p + ".ssm", scan.end());
         SDVariable y = scan.out().add(x.mul(g.param(p + ".D", ParamStore.Init.constant(1.0), di)));
         return g.linear(p + ".out", y.mul(Blocks.silu(sd, z)), di, d, false);

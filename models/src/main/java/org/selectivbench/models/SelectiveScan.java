@@ -25,27 +25,23 @@ public final class SelectiveScan {
     }
 
     /**
-     * @param dt     [B*T, di] step sizes
-     * @param negA   [di, N] the (negative) continuous-time transition A
-     * @param dtx    [B*T, di] dt * x
-     * @param bm     [B*T, N] input projection B
-     * @param cm     [B*T, N] readout C
-     * @param floor  forget floor (0 = none): transitions floor + (1 - floor) exp(dt A)
-     * @param stream false for training: the second pass reuses the first pass's transitions and inputs,
-     *               which backprop keeps anyway (after the forward pass of a batch-8 step at the
-     *               bench shape about ten state-sized arrays per layer are alive, MemoryTraceRun:
-     *               backprop of a sum keeps both summands too). True for long evaluations
-     *               (task 4 at paper scale: 20,200 steps, di 512, N 128 are 5 GB per state-sized
-     *               array): the second pass recomputes them, and each position's ops wait for the
-     *               previous position's state (control dependencies), since SameDiff runs an op as
-     *               soon as its inputs exist and would otherwise compute every position's
-     *               transitions up front and hold them.
-     * @param start  [B, di, N] the state before the first step (a segment of a long evaluation), or null for 0
+     * In training the second pass reuses the first pass's transitions and inputs, which backprop keeps
+     * anyway (after the forward pass of a batch-8 step at the bench shape about ten state-sized arrays
+     * per layer are alive, MemoryTraceRun: backprop of a sum keeps both summands too). Long evaluations
+     * run in segments ({@link BoundedEvaluation}), which bounds the states' size whatever the length.
+     *
+     * @param dt    [B*T, di] step sizes
+     * @param negA  [di, N] the (negative) continuous-time transition A
+     * @param dtx   [B*T, di] dt * x
+     * @param bm    [B*T, N] input projection B
+     * @param cm    [B*T, N] readout C
+     * @param floor forget floor (0 = none): transitions floor + (1 - floor) exp(dt A)
+     * @param start [B, di, N] the state before the first step (a segment of a long evaluation), or null for 0
      * @return y [B*T, di], and the state after the last step [B, di, N] when {@code start} is given
      */
     static Scans.Result scanReadout(SameDiff sd, SDVariable dt, SDVariable negA, SDVariable dtx, SDVariable bm,
-                               SDVariable cm, int t, int di, int n, int chunkSize, double floor, boolean stream,
-                               SDVariable start) {
+                                    SDVariable cm, int t, int di, int n, int chunkSize, double floor,
+                                    SDVariable start) {
         int c = Scans.chunk(t, chunkSize);
         int chunks = t / c;
         int x = di * n;
@@ -58,15 +54,15 @@ public final class SelectiveScan {
         if (chunks > 1) { // first pass: each chunk's end state and total transition
             SDVariable total = null;
             for (int p = 0; p < c; p++) {
-                us[p] = input(sd, dtxs[p], bs[p], di, n, stream ? h : null);
-                as[p] = transition(sd, dts[p], negA, di, n, floor, stream ? h : null);
+                us[p] = input(sd, dtxs[p], bs[p], di, n);
+                as[p] = transition(sd, dts[p], negA, di, n, floor);
                 h = h == null ? us[p] : as[p].mul(h).add(us[p]);
                 if (floor > 0) {
                     total = total == null ? as[p] : as[p].mul(total);
                 }
             }
-            if (floor == 0) { // streamed, after the first pass: the prefix scan's transitions would run ahead
-                total = transition(sd, dt.reshape(-1, c, di).sum(1), negA, di, n, 0, stream ? h : null);
+            if (floor == 0) {
+                total = transition(sd, dt.reshape(-1, c, di).sum(1), negA, di, n, 0);
             }
             SDVariable tot = total.reshape(-1, chunks, x), ends = h.reshape(-1, chunks, x);
             // a start state: chunk 0's entering state, in front of zeros for the other chunks
@@ -83,13 +79,11 @@ public final class SelectiveScan {
         }
         SDVariable[] ys = new SDVariable[c];
         for (int p = 0; p < c; p++) { // second pass, from the entering states, with the readout
-            SDVariable u = stream || us[p] == null ? input(sd, dtxs[p], bs[p], di, n, stream ? h : null) : us[p];
+            SDVariable u = us[p] == null ? input(sd, dtxs[p], bs[p], di, n) : us[p];
             if (h == null) {
                 h = u;
             } else {
-                SDVariable a = stream || as[p] == null ? transition(sd, dts[p], negA, di, n, floor, stream ? h : null)
-                        : as[p];
-                h = a.mul(h).add(u);
+                h = (as[p] == null ? transition(sd, dts[p], negA, di, n, floor) : as[p]).mul(h).add(u);
             }
             ys[p] = sd.mmul(h, cs[p].reshape(-1, n, 1)).reshape(-1, di);
         }
@@ -99,26 +93,14 @@ public final class SelectiveScan {
         return new Scans.Result(y, end);
     }
 
-
-    /** dtx[r, c] B[r, n] as [rows, di, N] (a batched outer product), not before {@code after} when given. */
-    private static SDVariable input(SameDiff sd, SDVariable dtx, SDVariable bm, int di, int n, SDVariable after) {
-        SDVariable u = sd.mmul(dtx.reshape(-1, di, 1), bm.reshape(-1, 1, n));
-        if (after != null) {
-            u.addControlDependency(after); // see scanReadout
-        }
-        return u;
+    /** dtx[r, c] B[r, n] as [rows, di, N] (a batched outer product). */
+    private static SDVariable input(SameDiff sd, SDVariable dtx, SDVariable bm, int di, int n) {
+        return sd.mmul(dtx.reshape(-1, di, 1), bm.reshape(-1, 1, n));
     }
 
-    /**
-     * exp(dt[r, c] A[c, n]) as [rows, di, N], the outer product per channel as a batched matmul; its
-     * first [rows, di, N] op waits for {@code after} when that is given.
-     */
-    private static SDVariable transition(SameDiff sd, SDVariable dt, SDVariable negA, int di, int n, double floor,
-                                         SDVariable after) {
+    /** exp(dt[r, c] A[c, n]) as [rows, di, N], the outer product per channel as a batched matmul. */
+    private static SDVariable transition(SameDiff sd, SDVariable dt, SDVariable negA, int di, int n, double floor) {
         SDVariable dtA = sd.mmul(dt.permute(1, 0).reshape(di, -1, 1), negA.reshape(di, 1, n));
-        if (after != null) {
-            dtA.addControlDependency(after);
-        }
         SDVariable a = sd.math().exp(dtA.permute(1, 0, 2));
         return floor > 0 ? a.mul(1 - floor).add(floor) : a;
     }

@@ -114,30 +114,6 @@ class ModelBehaviourTest {
     }
 
     /**
-     * Mamba beyond {@link MambaMixer#STREAMED_BEYOND} steps runs the streamed scan: by causality, its
-     * first 24 steps must give the logits a 24-step batch gives with the materialized scan.
-     */
-    @Test
-    void mambaStreamedScanAgreesWithMaterialized() {
-        SequenceModel m = new SequenceModel(TestData.tiny("mamba"), VOCAB, CLASSES, 7, DataType.DOUBLE);
-        int longT = MambaMixer.STREAMED_BEYOND + 8, shortT = 24;
-        EncodedBatch full = TestData.batch(9, 2, longT, VOCAB, CLASSES);
-        float[] in = new float[2 * shortT * VOCAB];
-        for (int r = 0; r < 2; r++) {
-            System.arraycopy(full.inputs(), r * longT * VOCAB, in, r * shortT * VOCAB, shortT * VOCAB);
-        }
-        EncodedBatch prefix = new EncodedBatch(2, shortT, VOCAB, in, new int[2 * shortT], new float[2 * shortT],
-                new int[2][0], new int[] {shortT, shortT}, new int[2][0]);
-        float[] longLogits = m.logits(full), shortLogits = m.logits(prefix);
-        for (int r = 0; r < 2; r++) {
-            for (int i = 0; i < shortT * CLASSES; i++) {
-                assertEquals(shortLogits[r * shortT * CLASSES + i], longLogits[r * longT * CLASSES + i], 1e-6,
-                        "row " + r + ", entry " + i);
-            }
-        }
-    }
-
-    /**
      * Evaluation in bounded graph runs gives the whole batch's logits and loss: 3 examples of 150 steps
      * (one shorter, padded; graphs of 152 or 160 steps), at most 400 rows per run (pieces of 2 whole
      * examples), 100 (the models that carry their state: the whole batch in 5 segments of 32 steps) and
