@@ -96,7 +96,7 @@ public final class GraphBuilder {
 
     /**
      * In a segment graph (an evaluation of a long sequence in consecutive segments, see
-     * {@link SequenceModel}), the recurrent state {@code name} entering this segment: a placeholder
+     * {@link BoundedEvaluation}), the recurrent state {@code name} entering this segment: a placeholder
      * {@code [B, shape...]} fed with the previous segment's {@link #carryOut} (zeros for the first).
      * Null in any other graph, where the state starts at 0. Names must be unique in the graph.
      */

@@ -53,6 +53,12 @@ final class WrapperGraph {
             if (g.carried().isEmpty()) {
                 throw new IllegalStateException("model " + config.name() + " carries no state: no segment graphs");
             }
+            for (String n : g.carried().keySet()) {
+                if (!sd.hasVariable(GraphBuilder.carryOutName(n))) {
+                    throw new IllegalStateException("model " + config.name() + ": carried state " + n
+                            + " enters a segment but is never handed on (carryOut)");
+                }
+            }
             return new SequenceModel.Graph(sd, t, List.copyOf(g.paramNames()),
                     Collections.unmodifiableMap(new LinkedHashMap<>(g.dropoutMasks())),
                     Collections.unmodifiableMap(new LinkedHashMap<>(g.carried())));
