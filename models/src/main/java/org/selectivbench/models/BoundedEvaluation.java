@@ -19,6 +19,14 @@ import org.selectivbench.data.EncodedBatch;
  * Transformer) run whole sequences, one example at a time at worst.
  */
 final class BoundedEvaluation {
+    /**
+     * Segments are at most this long, whatever the bound on rows: beyond {@link Scans#PAIRWISE_MAX_CHUNKS}
+     * chunks of the shortest chunk a mixer uses (16: GLA, Mamba), the scans find the states entering
+     * the chunks by a prefix scan, whose memory grows as n log n. GLA in runs of 4 x 2,048 steps ran
+     * out of a 10 GB cap where 16 x 512 (the same rows) fit.
+     */
+    static final int MAX_SEGMENT_STEPS = Scans.PAIRWISE_MAX_CHUNKS * 16;
+
     private final SequenceModel model;
 
     BoundedEvaluation(SequenceModel model) {
@@ -59,20 +67,27 @@ final class BoundedEvaluation {
     record Plan(int piece, int steps, boolean segment) {
     }
 
-    /** The plan for a batch of {@code batch} examples of {@code steps} steps, at most {@code rows} rows per run (0 = any). */
+    /**
+     * The plan for a batch of {@code batch} examples of {@code steps} steps, at most {@code rows} rows per
+     * run (0 = the whole batch in one run). A model that carries its state also keeps its runs within
+     * {@link #MAX_SEGMENT_STEPS} steps when rows are bounded.
+     */
     Plan plan(int batch, int steps, long rows) {
         int whole = model.paddedSteps(steps);
-        if (rows <= 0 || (long) batch * whole <= rows) {
+        boolean carries = model.carriesState();
+        boolean wholeFits = !carries || whole <= MAX_SEGMENT_STEPS;
+        if (rows <= 0 || (long) batch * whole <= rows && wholeFits) {
             return new Plan(batch, whole, false);
         }
-        if (!model.carriesState() || rows >= whole) { // whole sequences, as many examples as fit (at least one)
-            return new Plan((int) Math.max(1, rows / whole), whole, false);
+        if (!carries || rows >= whole && wholeFits) { // whole sequences, as many examples as fit (at least one)
+            return new Plan((int) Math.max(1, Math.min(batch, rows / whole)), whole, false);
         }
         ModelConfig config = model.config();
         int unit = Mixers.chunked(config.name()) ? Math.max(SequenceModel.LENGTH_BUCKET, config.chunkSize())
                 : SequenceModel.LENGTH_BUCKET;
         int piece = (int) Math.max(1, Math.min(batch, rows / unit));
-        int longest = (int) Math.max(unit, rows / piece / unit * unit); // the longest segment that fits
+        long fits = Math.min(rows / piece, MAX_SEGMENT_STEPS); // the longest segment that fits
+        int longest = (int) Math.max(unit, fits / unit * unit);
         int segments = (steps + longest - 1) / longest;
         // equal segments of a whole number of chunks, rather than a short last one padded to the full length
         return new Plan(piece, SequenceModel.roundUp((steps + segments - 1) / segments, unit), true);

@@ -132,6 +132,9 @@ class ModelBehaviourTest {
         boolean carries = !name.equals("transformer");
         assertEquals(carries ? new BoundedEvaluation.Plan(3, 32, true) : new BoundedEvaluation.Plan(1, m.paddedSteps(150),
                 false), m.evalPlan(3, 150, 100));
+        // however many rows are allowed, segments stay within MAX_SEGMENT_STEPS: 3,000 steps in 3 of 1,008
+        assertEquals(carries ? new BoundedEvaluation.Plan(2, 1008, true) : new BoundedEvaluation.Plan(2,
+                m.paddedSteps(3000), false), m.evalPlan(2, 3000, 1_000_000));
         for (long rows : new long[] {400, 100, 40}) {
             float[] bounded = m.logits(b, rows);
             assertEquals(whole.length, bounded.length);
