@@ -97,8 +97,8 @@ final class BoundedEvaluation {
     private void evaluate(EncodedBatch b, long rows, double real, String output, Part sink) {
         Plan plan = plan(b.batch(), b.steps(), rows);
         SequenceModel.Graph g = model.use(plan.steps(), plan.segment());
-        for (int from = 0; from < b.batch(); from += plan.piece()) {
-            EncodedBatch part = plan.piece() >= b.batch() ? b : b.rows(from, Math.min(b.batch(), from + plan.piece()));
+        int from = 0;
+        for (EncodedBatch part : SequenceModel.pieces(b, plan.piece())) {
             Map<String, INDArray> state = null;
             if (plan.segment()) {
                 state = new LinkedHashMap<>();
@@ -109,6 +109,7 @@ final class BoundedEvaluation {
             for (int step = 0; step < b.steps(); step += plan.steps()) {
                 run(part, step, Math.min(plan.steps(), b.steps() - step), g, real, output, state, sink, from);
             }
+            from += part.batch();
         }
     }
 

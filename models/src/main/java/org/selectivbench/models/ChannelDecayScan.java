@@ -63,8 +63,8 @@ public final class ChannelDecayScan {
         // per (sequence, key channel) the decay is a scalar: rows [G*K, n, V]
         SDVariable tot = last.reshape(-1, n, kDim).permute(0, 2, 1).reshape(-1, n); // [G*K, n]
         SDVariable rows = states.permute(0, 2, 1, 3).reshape(-1, n, vDim);
-        Scans.Result from = start == null ? new Scans.Result(Scans.entering(g, name, tot, rows, n, pairwiseMax), null)
-                : Scans.enteringFrom(g, name, tot, rows, start.reshape(-1, vDim), n, vDim, pairwiseMax);
+        Scans.Result from = Scans.enteringFrom(g, name, tot, rows, start == null ? null : start.reshape(-1, vDim), n,
+                vDim, pairwiseMax);
         SDVariable entering = from.out().reshape(-1, kDim, n, vDim).permute(0, 2, 1, 3).reshape(-1, kDim, vDim); // [G*n, K, V]
         SDVariable qDecayed = qt.mul(sd.math().exp(b).reshape(-1, kDim, c)); // [G*n, K, C]
         SDVariable inter = sd.mmul(qDecayed, entering, true, false, false); // [G*n, C, V]

@@ -199,10 +199,15 @@ public final class ModelBench {
         // the ops of the graph the step ran: an evaluation-only bench may have run segment graphs, which
         // have no gradient function (building the whole-length training graph just to count its ops took
         // minutes for the GRU, whose graph grows with the length)
-        BoundedEvaluation.Plan plan = model.evalPlan(s.microBatch() > 0 ? Math.min(s.batch(), s.microBatch())
-                : s.batch(), s.steps(), tc.evalRows(c.name()));
-        SameDiff sd = (s.evalOnly() ? model.graph(plan.steps(), plan.segment()) : model.graph(model.paddedSteps(s.steps())))
-                .sd();
+        SequenceModel.Graph ran;
+        if (s.evalOnly()) {
+            int piece = s.microBatch() > 0 ? Math.min(s.batch(), s.microBatch()) : s.batch();
+            BoundedEvaluation.Plan plan = model.evalPlan(piece, s.steps(), tc.evalRows(c.name()));
+            ran = model.graph(plan.steps(), plan.segment());
+        } else {
+            ran = model.graph(model.paddedSteps(s.steps()));
+        }
+        SameDiff sd = ran.sd();
         SameDiff grad = sd.getFunction("grad");
         return new Figures(c.name(), model.parameterCount(), median(train), median(eval), sd.ops().length,
                 grad == null ? 0 : grad.ops().length, s.microBatch(), peak.gb(), null);

@@ -70,13 +70,16 @@ public final class Scans {
     }
 
     /**
-     * {@link #entering} from a start state (a segment of a long evaluation): the states entering each
-     * of the n chunks [G, n, X], and the state after the last [G, X]. The start state is taken as the
-     * end state of one more chunk in front (total log decay 0), and an empty chunk is added behind, so
-     * the entering states of n + 2 chunks hold both.
+     * {@link #entering}, from a start state when one is given (a segment of a long evaluation): the
+     * states entering each of the n chunks [G, n, X], and then the state after the last [G, X]. The
+     * start state is taken as the end state of one more chunk in front (total log decay 0), and an
+     * empty chunk is added behind, so the entering states of n + 2 chunks hold both.
      */
     static Result enteringFrom(GraphBuilder g, String name, SDVariable tot, SDVariable states, SDVariable start,
                                int n, int x, int pairwiseMax) {
+        if (start == null) {
+            return new Result(entering(g, name, tot, states, n, pairwiseMax), null);
+        }
         SameDiff sd = g.sd();
         SDVariable tot2 = sd.nn().pad(tot, sd.constant(Nd4j.createFromArray(new int[][] {{0, 0}, {1, 1}})), 0.0);
         SDVariable states2 = sd.concat(1, start.reshape(-1, 1, x), sd.nn().pad(states,
@@ -154,8 +157,7 @@ public final class Scans {
         SDVariable toEnd = sd.math().exp(last.sub(cs)).reshape(-1, c, 1);
         SDVariable chunkState = sd.mmul(kc.mul(toEnd), vc, true, false, false); // [G*n, K, V]
         SDVariable states = chunkState.reshape(-1, n, kDim * vDim);
-        Result enter = start == null ? new Result(entering(g, name, last.reshape(-1, n), states, n, pairwiseMax), null)
-                : enteringFrom(g, name, last.reshape(-1, n), states, start, n, kDim * vDim, pairwiseMax);
+        Result enter = enteringFrom(g, name, last.reshape(-1, n), states, start, n, kDim * vDim, pairwiseMax);
         SDVariable inter = sd.mmul(qc.mul(sd.math().exp(cs).reshape(-1, c, 1)), enter.out().reshape(-1, kDim, vDim));
         return new Result(intra.add(inter).reshape(-1, t, vDim),
                 enter.end() == null ? null : enter.end().reshape(-1, kDim, vDim));
@@ -219,8 +221,7 @@ public final class Scans {
                 .reshape(-1, n, nDim * pDim); // [B*H, n, N*P]
         // chunk totals per (b, head): [B*H, n]
         SDVariable tot = last.reshape(-1, n, h).permute(0, 2, 1).reshape(-1, n);
-        Result from = start == null ? new Result(entering(g, name, tot, states, n, pairwiseMax), null)
-                : enteringFrom(g, name, tot, states, start, n, nDim * pDim, pairwiseMax);
+        Result from = enteringFrom(g, name, tot, states, start, n, nDim * pDim, pairwiseMax);
         SDVariable entering = from.out(); // [B*H, n, N*P]
         SDVariable enter = entering.reshape(-1, h, n, nDim, pDim).permute(0, 2, 3, 1, 4)
                 .reshape(-1, nDim, h * pDim); // [B*n, N, H*P]

@@ -51,6 +51,7 @@ public final class SequenceModel {
     };
     /** The graph of the last step: only its sessions keep cached arrays (see {@link #use}). */
     private Graph current;
+    private final BoundedEvaluation evaluation = new BoundedEvaluation(this);
 
     /**
      * One built graph: its length, parameter names and dropout placeholders; a segment graph (see
@@ -58,9 +59,6 @@ public final class SequenceModel {
      */
     public record Graph(SameDiff sd, int steps, List<String> paramNames, Map<String, Integer> dropoutMasks,
                         Map<String, long[]> carried) {
-        boolean segment() {
-            return !carried.isEmpty();
-        }
     }
 
     private record GraphKey(int steps, boolean segment) {
@@ -309,7 +307,7 @@ public final class SequenceModel {
 
     /** Evaluation loss (dropout off) in graph runs of at most {@code rows} rows, see {@link #probabilities(EncodedBatch, long)}. */
     public double loss(EncodedBatch b, long rows) {
-        return new BoundedEvaluation(this).loss(b, rows);
+        return evaluation.loss(b, rows);
     }
 
     /** Softmax outputs with dropout off, [batch][steps][classes] row-major (padding cut off); one graph run. */
@@ -339,12 +337,12 @@ public final class SequenceModel {
     }
 
     private float[] evalOutput(EncodedBatch b, String name, long rows) {
-        return new BoundedEvaluation(this).outputs(b, name, rows);
+        return evaluation.outputs(b, name, rows);
     }
 
     /** The plan for evaluating {@code batch} examples of {@code steps} steps in runs of at most {@code rows} rows. */
     BoundedEvaluation.Plan evalPlan(int batch, int steps, long rows) {
-        return new BoundedEvaluation(this).plan(batch, steps, rows);
+        return evaluation.plan(batch, steps, rows);
     }
 
     boolean carriesState() {
