@@ -1,5 +1,7 @@
 package org.selectivbench.models;
 
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.config.TrainConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +20,7 @@ import org.selectivbench.data.EncodedBatch;
  * paper-scale task-4 batch is 16 examples of 20,200 steps. Models that carry no state (the
  * Transformer) run whole sequences, one example at a time at worst.
  */
-final class BoundedEvaluation {
+public final class BoundedEvaluation {
     /**
      * Segments are at most this long, whatever the bound on rows: beyond {@link Scans#PAIRWISE_MAX_CHUNKS}
      * chunks of the shortest chunk a mixer uses (16: GLA, Mamba), the scans find the states entering
@@ -64,7 +66,7 @@ final class BoundedEvaluation {
      * How an evaluation batch runs: in pieces of {@code piece} examples, each in graph runs of {@code steps}
      * steps, consecutive segments of the sequences that hand the recurrent state on when {@code segment}.
      */
-    record Plan(int piece, int steps, boolean segment) {
+    public record Plan(int piece, int steps, boolean segment) {
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.selectivbench.models;
 
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.config.TrainConfig;
 import org.nd4j.autodiff.samediff.SDVariable;
 
 /**

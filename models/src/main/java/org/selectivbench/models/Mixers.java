@@ -1,5 +1,7 @@
 package org.selectivbench.models;
 
+import org.selectivbench.models.config.ModelConfig;
+
 /** Chooses the mixer for a model name. */
 public final class Mixers {
     private Mixers() {

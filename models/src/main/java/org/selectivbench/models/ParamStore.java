@@ -55,7 +55,7 @@ public final class ParamStore {
     }
 
     /** Replaces values in place (checkpoint load), keeping the arrays every graph points at. */
-    void assign(String name, INDArray values) {
+    public void assign(String name, INDArray values) {
         INDArray a = arrays.get(name);
         if (a == null) {
             throw new IllegalArgumentException("checkpoint holds unknown parameter " + name);

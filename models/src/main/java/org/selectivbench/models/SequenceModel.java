@@ -1,5 +1,7 @@
 package org.selectivbench.models;
 
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.config.TrainConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,7 +125,7 @@ public final class SequenceModel {
     }
 
     /** The graph of {@code steps} steps; a segment graph takes and hands on the mixers' recurrent states. */
-    synchronized Graph graph(int steps, boolean segment) {
+    public synchronized Graph graph(int steps, boolean segment) {
         GraphKey key = new GraphKey(steps, segment);
         Graph g = graphs.get(key);
         if (g == null) {
@@ -341,7 +343,7 @@ public final class SequenceModel {
     }
 
     /** The plan for evaluating {@code batch} examples of {@code steps} steps in runs of at most {@code rows} rows. */
-    BoundedEvaluation.Plan evalPlan(int batch, int steps, long rows) {
+    public BoundedEvaluation.Plan evalPlan(int batch, int steps, long rows) {
         return evaluation.plan(batch, steps, rows);
     }
 

@@ -1,5 +1,7 @@
 package org.selectivbench.models;
 
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.config.TrainConfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package org.selectivbench.models;
 
+import org.selectivbench.models.config.*;
+import org.selectivbench.models.train.*;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;

@@ -1,5 +1,7 @@
 package org.selectivbench.models;
 
+import org.selectivbench.models.config.*;
+import org.selectivbench.models.train.*;
 import java.util.Random;
 import org.selectivbench.data.EncodedBatch;
 

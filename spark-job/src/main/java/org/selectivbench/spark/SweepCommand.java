@@ -11,8 +11,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.selectivbench.models.ModelConfig;
-import org.selectivbench.models.TrainConfig;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.config.TrainConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -15,11 +15,11 @@ import org.selectivbench.data.BatchEncoder;
 import org.selectivbench.data.DatasetReader;
 import org.selectivbench.data.DatasetStore;
 import org.selectivbench.data.TaskExample;
-import org.selectivbench.models.Checkpoint;
-import org.selectivbench.models.ModelConfig;
+import org.selectivbench.models.train.Checkpoint;
+import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.SequenceModel;
-import org.selectivbench.models.TrainConfig;
-import org.selectivbench.models.Trainer;
+import org.selectivbench.models.config.TrainConfig;
+import org.selectivbench.models.train.Trainer;
 
 /**
  * Runs a sweep's run with the models module, on the device Spark gave the task: trains on the

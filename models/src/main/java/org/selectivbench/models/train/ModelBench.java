@@ -1,5 +1,7 @@
-package org.selectivbench.models;
+package org.selectivbench.models.train;
 
+import org.selectivbench.models.*;
+import org.selectivbench.models.config.*;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -222,7 +224,7 @@ public final class ModelBench {
         return r[r.length / 2];
     }
 
-    static EncodedBatch randomBatch(Shape s) {
+    public static EncodedBatch randomBatch(Shape s) {
         Random r = new Random(7);
         int n = s.batch() * s.steps();
         float[] in = new float[n * s.vocab()];

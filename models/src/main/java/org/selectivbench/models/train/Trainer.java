@@ -1,5 +1,7 @@
-package org.selectivbench.models;
+package org.selectivbench.models.train;
 
+import org.selectivbench.models.*;
+import org.selectivbench.models.config.*;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;

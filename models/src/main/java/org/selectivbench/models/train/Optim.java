@@ -1,5 +1,7 @@
-package org.selectivbench.models;
+package org.selectivbench.models.train;
 
+import org.selectivbench.models.*;
+import org.selectivbench.models.config.*;
 import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,4 +1,4 @@
-package org.selectivbench.models;
+package org.selectivbench.models.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigUtil;

@@ -1,4 +1,4 @@
-package org.selectivbench.models;
+package org.selectivbench.models.train;
 
 /** Training stopped because the loss or the gradient norm became NaN or infinite. */
 public final class NonFiniteLossException extends RuntimeException {

@@ -1,5 +1,7 @@
-package org.selectivbench.models;
+package org.selectivbench.models.train;
 
+import org.selectivbench.models.*;
+import org.selectivbench.models.config.*;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import java.io.BufferedInputStream;
