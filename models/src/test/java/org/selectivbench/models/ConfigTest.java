@@ -70,7 +70,7 @@ class ConfigTest {
     @Test
     void everyKnownModelBuilds() {
         for (String name : ModelConfig.MODELS) {
-            SequenceModel m = new SequenceModel(TestData.tiny(name), 5, 7, 1, DataType.FLOAT);
+            SequenceModel m = SequenceModel.create(TestData.tiny(name), 5, 7, 1, DataType.FLOAT);
             assertTrue(m.parameterCount() > 0, name + " has no parameters");
         }
     }

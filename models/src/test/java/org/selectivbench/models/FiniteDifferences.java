@@ -7,7 +7,7 @@ import java.util.function.DoubleSupplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Backprop gradients of the scan tests against central differences of a plain Java objective. */
-final class FiniteDifferences {
+public final class FiniteDifferences {
     static final double STEP = 1e-6;
 
     private FiniteDifferences() {
@@ -17,10 +17,17 @@ final class FiniteDifferences {
      * For every entry of every named input (the arrays the objective reads, perturbed in place),
      * asserts |numeric - backprop| <= 1e-7 + 1e-6 |numeric| and a finite backprop value.
      */
-    static void check(Map<String, double[]> inputs, Map<String, INDArray> grads, DoubleSupplier objective) {
+    public static void check(Map<String, double[]> inputs, Map<String, INDArray> grads, DoubleSupplier objective) {
+        Map<String, double[]> g = new java.util.LinkedHashMap<>();
+        grads.forEach((k, v) -> g.put(k, v.data().asDouble()));
+        checkArrays(inputs, g, objective);
+    }
+
+    /** As {@link #check}, with the backprop gradients as plain arrays. */
+    public static void checkArrays(Map<String, double[]> inputs, Map<String, double[]> grads, DoubleSupplier objective) {
         for (Map.Entry<String, double[]> e : inputs.entrySet()) {
             double[] x = e.getValue();
-            double[] grad = grads.get(e.getKey()).data().asDouble();
+            double[] grad = grads.get(e.getKey());
             for (int i = 0; i < x.length; i++) {
                 assertTrue(Double.isFinite(grad[i]), "d/d" + e.getKey() + "[" + i + "] = " + grad[i]);
                 double orig = x[i];

@@ -30,10 +30,10 @@ import org.selectivbench.data.Tasks;
  * windowed accuracy) learns.
  * -Dlearning.models=a,b runs only those.
  */
-class LearningTest {
+public class LearningTest {
     static final Config ROOT = ConfigFactory.load().getConfig("selectivbench");
 
-    static ExampleGenerator generator(int vocab, int amb, int depth) {
+    public static ExampleGenerator generator(int vocab, int amb, int depth) {
         Grammar g = Grammar.generate(new GrammarSpec(vocab, amb, depth, 4, 0.4, 1000, 1));
         return new ExampleGenerator(g, Tasks.get(ROOT, "task1", ConfigFactory.empty()),
                 new DataSpec(40, 200, 100_000, 64)); // 40 elements: about 100 steps, so these tests stay quick
@@ -55,7 +55,7 @@ class LearningTest {
         }
         ReferenceAccuracies ref = ReferenceAccuracies.of(g, test);
         ModelConfig mc = new ModelConfig(name, 2, 32, 4, 16, 2, 4, 4, false, 0, 0, 0.1, 64);
-        SequenceModel model = new SequenceModel(mc, g.vocab(), g.numClasses(), 1, DataType.FLOAT);
+        SequenceModel model = SequenceModel.create(mc, g.vocab(), g.numClasses(), 1, DataType.FLOAT);
         TrainConfig tc = new TrainConfig(16, 1e-2, 10, 0, 1.0, 30, 32, 1, 0, 0, java.util.Map.of());
         // linear attention never forgets, so it sorts the states out slowly: at 60 updates it was at
         // 0.561 against a bar of 0.625; at 240, 0.663

@@ -17,7 +17,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.selectivbench.data.EncodedBatch;
 
-/** Causality and padding, determinism, dropout modes, checkpoint round trip, divergence detection. */
+/**
+ * The training engine's behaviour: causality and padding, determinism, micro-batches, bounded evaluation,
+ * dropout modes and order, checkpoint round trip, divergence detection.
+ */
 class ModelBehaviourTest {
     static final int VOCAB = 5, CLASSES = 7;
 
@@ -25,7 +28,7 @@ class ModelBehaviourTest {
     @ParameterizedTest
     @ValueSource(strings = {"transformer", "linear_attention", "mamba2", "lstm"})
     void causal(String name) {
-        SequenceModel m = new SequenceModel(TestData.tiny(name), VOCAB, CLASSES, 2, DataType.DOUBLE);
+        SequenceModel m = SequenceModel.create(TestData.tiny(name), VOCAB, CLASSES, 2, DataType.DOUBLE);
         EncodedBatch a = TestData.batch(1, 2, 10, VOCAB, CLASSES);
         EncodedBatch b = TestData.batch(1, 2, 10, VOCAB, CLASSES);
         for (int r = 0; r < 2; r++) {
@@ -52,8 +55,7 @@ class ModelBehaviourTest {
 
     /**
      * Same seed, same batches, one process: the same losses and parameters, bit for bit (float,
-     * dropout on, Adam). Across processes see docs/models.md (identical curves, measured by hand:
-     * a unit test shares one JVM and its hash salt).
+     * dropout on, Adam, two kernel threads). Across processes: {@link CrossProcessTest}.
      */
     @ParameterizedTest
     @ValueSource(strings = {"transformer", "gated_delta_product", "mamba"})
@@ -64,7 +66,7 @@ class ModelBehaviourTest {
             ModelConfig t = TestData.tiny(name);
             ModelConfig c = new ModelConfig(name, t.layers(), t.width(), t.heads(), t.dState(), t.expand(),
                     t.convSize(), t.householderSteps(), false, 0, 0, 0.2, t.chunkSize()); // with dropout
-            SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 5, DataType.FLOAT);
+            SequenceModel m = SequenceModel.create(c, VOCAB, CLASSES, 5, DataType.FLOAT);
             Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0, java.util.Map.of()));
             losses[copy] = new double[3];
             for (int step = 0; step < 3; step++) {
@@ -96,7 +98,7 @@ class ModelBehaviourTest {
     @ParameterizedTest
     @ValueSource(strings = {"gated_delta_product", "mamba", "transformer"})
     void microBatchesGiveTheWholeBatchGradient(String name) {
-        SequenceModel m = new SequenceModel(TestData.tiny(name), VOCAB, CLASSES, 6, DataType.DOUBLE);
+        SequenceModel m = SequenceModel.create(TestData.tiny(name), VOCAB, CLASSES, 6, DataType.DOUBLE);
         EncodedBatch b = TestData.batch(8, 5, 11, VOCAB, CLASSES);
         SequenceModel.StepResult whole = m.lossAndGradients(b, false);
         double loss = whole.loss();
@@ -116,27 +118,24 @@ class ModelBehaviourTest {
     }
 
     /**
-     * Evaluation in bounded graph runs gives the whole batch's logits and loss: 3 examples of 150 steps
-     * (one shorter, padded; graphs of 152 or 160 steps), at most 400 rows per run (pieces of 2 whole
-     * examples), 100 (the models that carry their state: the whole batch in 5 segments of 32 steps) and
-     * 40 (pieces of 2 examples in 10 segments of 16). The Transformer carries no state and runs in
-     * pieces of one whole example below 400. Double precision, logits within 1e-9.
+     * Evaluation in bounded runs gives the whole batch's logits and loss: 3 examples of 150 steps (one
+     * shorter, padded), at most 400 rows per run (pieces of 2 whole examples), 100 (the models that carry
+     * their state: one example in 2 segments of 75 steps) and 40 (one example in 4 segments of 38). The
+     * Transformer carries no state and runs whole examples, one at a time below 150 rows. Double
+     * precision, logits within 1e-9.
      */
     @ParameterizedTest
     @ValueSource(strings = {"mamba", "mamba2", "gla", "delta_net", "gated_delta_net", "gated_delta_product",
             "linear_attention", "s4d", "lstm", "gru", "transformer"})
     void boundedEvaluationMatchesWhole(String name) {
-        SequenceModel m = new SequenceModel(TestData.tiny(name), VOCAB, CLASSES, 5, DataType.DOUBLE);
+        FusedModel m = new FusedModel(TestData.tiny(name), VOCAB, CLASSES, 5, DataType.DOUBLE);
         EncodedBatch b = TestData.batch(13, 3, 150, VOCAB, CLASSES);
         float[] whole = m.logits(b);
         double loss = m.loss(b);
-        assertEquals(new BoundedEvaluation.Plan(2, m.paddedSteps(150), false), m.evalPlan(3, 150, 400));
         boolean carries = !name.equals("transformer");
-        assertEquals(carries ? new BoundedEvaluation.Plan(3, 32, true) : new BoundedEvaluation.Plan(1, m.paddedSteps(150),
-                false), m.evalPlan(3, 150, 100));
-        // however many rows are allowed, segments stay within MAX_SEGMENT_STEPS: 3,000 steps in 3 of 1,008
-        assertEquals(carries ? new BoundedEvaluation.Plan(2, 1008, true) : new BoundedEvaluation.Plan(2,
-                m.paddedSteps(3000), false), m.evalPlan(2, 3000, 1_000_000));
+        assertEquals(new FusedModel.Plan(2, 150), m.plan(3, 150, 400));
+        assertEquals(carries ? new FusedModel.Plan(1, 75) : new FusedModel.Plan(1, 150), m.plan(3, 150, 100));
+        assertEquals(carries ? new FusedModel.Plan(1, 38) : new FusedModel.Plan(1, 150), m.plan(3, 150, 40));
         for (long rows : new long[] {400, 100, 40}) {
             float[] bounded = m.logits(b, rows);
             assertEquals(whole.length, bounded.length);
@@ -147,19 +146,25 @@ class ModelBehaviourTest {
         }
     }
 
-    /** Dropout masks are drawn in the order the graph was built, the same in every process. */
+    /** Dropout masks are asked for site by site in the order the layers run (the reference graph's order). */
     @Test
-    void dropoutMasksInBuildOrder() {
-        ModelConfig c = new ModelConfig("mamba2", 2, 8, 2, 4, 2, 4, 4, false, 0, 2, 0.5, 4);
-        SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
-        assertEquals(List.of("dropmask.l0.mixer", "dropmask.l0.mlp", "dropmask.l1.mixer", "dropmask.l1.mlp"),
-                List.copyOf(m.graph(16).dropoutMasks().keySet()));
+    void dropoutMasksInRunOrder() {
+        ModelConfig c = new ModelConfig("transformer", 2, 8, 2, 4, 2, 4, 4, false, 0, 2, 0.5, 4);
+        FusedModel m = new FusedModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
+        List<String> sites = new java.util.ArrayList<>();
+        m.dropoutMasks((site, batch, steps, width, p, dt) -> {
+            sites.add(site);
+            return org.nd4j.linalg.factory.Nd4j.ones(dt, (long) batch * steps, width);
+        });
+        m.lossAndGradients(TestData.batch(4, 2, 10, VOCAB, CLASSES), true);
+        assertEquals(List.of("l0.transformer.ffn", "l0.mixer", "l0.mlp", "l1.transformer.ffn", "l1.mixer", "l1.mlp"),
+                sites);
     }
 
     @Test
     void dropoutOnlyInTraining() {
         ModelConfig c = new ModelConfig("mamba2", 2, 8, 2, 4, 2, 4, 4, false, 0, 2, 0.5, 4);
-        SequenceModel m = new SequenceModel(c, VOCAB, CLASSES, 3, DataType.DOUBLE);
+        SequenceModel m = SequenceModel.create(c, VOCAB, CLASSES, 3, DataType.DOUBLE);
         EncodedBatch b = TestData.batch(4, 2, 10, VOCAB, CLASSES);
         assertEquals(m.loss(b), m.loss(b), 0.0);
         assertEquals(m.loss(b), m.lossAndGradients(b, false).loss(), 1e-12);
@@ -170,7 +175,7 @@ class ModelBehaviourTest {
 
     @Test
     void checkpointRoundTrip(@TempDir Path dir) throws Exception {
-        SequenceModel m = new SequenceModel(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
+        SequenceModel m = SequenceModel.create(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
         EncodedBatch b = TestData.batch(5, 2, 10, VOCAB, CLASSES);
         Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0, 0, java.util.Map.of()));
         for (int i = 0; i < 2; i++) {
@@ -182,15 +187,15 @@ class ModelBehaviourTest {
         assertEquals(m.config(), back.config());
         assertEquals(m.parameterCount(), back.parameterCount());
         assertArrayEquals(m.logits(b), back.logits(b), 0f);
-        EncodedBatch longer = TestData.batch(6, 2, 14, VOCAB, CLASSES); // another length: a new graph
+        EncodedBatch longer = TestData.batch(6, 2, 14, VOCAB, CLASSES); // another length
         assertArrayEquals(m.probabilities(longer), back.probabilities(longer), 0f);
-        SequenceModel fresh = new SequenceModel(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
+        SequenceModel fresh = SequenceModel.create(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
         assertFalse(java.util.Arrays.equals(fresh.logits(b), back.logits(b)), "training changed nothing");
     }
 
     @Test
     void divergenceStopsTheRun() {
-        SequenceModel m = new SequenceModel(TestData.tiny("linear_attention"), 6, 16, 4, DataType.FLOAT);
+        SequenceModel m = SequenceModel.create(TestData.tiny("linear_attention"), 6, 16, 4, DataType.FLOAT);
         m.params().arrays().get("enc.w").putScalar(0, Double.NaN);
         var gen = LearningTest.generator(6, 5, 3);
         Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0, 0, java.util.Map.of()));

@@ -6,18 +6,18 @@ import java.util.Random;
 import org.selectivbench.data.EncodedBatch;
 
 /** Random batches for tests that need no grammar. */
-final class TestData {
+public final class TestData {
     private TestData() {
     }
 
-    static ModelConfig tiny(String name) {
+    public static ModelConfig tiny(String name) {
         // width 8, 2 heads, 2 layers, d-state 4, chunk 4: small enough for finite differences,
         // several chunks per sequence so the cross-chunk path is exercised.
         return new ModelConfig(name, 2, 8, 2, 4, 2, 4, 4, false, 0, 0, 0.0, 4);
     }
 
     /** A batch whose second row is shorter (padding at its end). */
-    static EncodedBatch batch(long seed, int batch, int steps, int vocab, int classes) {
+    public static EncodedBatch batch(long seed, int batch, int steps, int vocab, int classes) {
         Random r = new Random(seed);
         float[] in = new float[batch * steps * vocab];
         int[] targets = new int[batch * steps];

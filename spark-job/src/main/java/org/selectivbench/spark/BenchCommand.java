@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.selectivbench.models.train.ModelBench;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.config.TrainConfig;
+import org.selectivbench.models.ops.Threads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,8 +42,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reps", description = "timed repetitions; the median is reported (default: ${DEFAULT-VALUE})")
     int reps = ModelBench.Shape.defaults().reps();
 
-    @Option(names = "--micro-batch", description = "examples per piece of a training step's gradient and of an evaluation; 0 = the whole"
-            + " batch, and half of it again for a model that runs out of memory (default: ${DEFAULT-VALUE})")
+    @Option(names = "--micro-batch", description = "examples per piece of a training step's gradient and of an"
+            + " evaluation; 0 = the whole batch (default: ${DEFAULT-VALUE})")
     int microBatch = ModelBench.Shape.defaults().microBatch();
 
     @Option(names = "--eval-only", description = "time evaluation steps only, e.g. task 4's test length:"
@@ -53,6 +54,13 @@ final class BenchCommand implements Callable<Integer> {
             + " every model; default: train.eval-rows of the config (0 = no bound)")
     Long evalRows;
 
+    @Option(names = "--engines", split = ",", description = "fused (the training engine), graph (the SameDiff"
+            + " reference), or both side by side (default: ${DEFAULT-VALUE})")
+    List<String> engines = ModelBench.Shape.defaults().engines();
+
+    @Option(names = "--threads", description = "cores for ND4J, BLAS and the kernels (default: every core)")
+    int threads = Runtime.getRuntime().availableProcessors();
+
     @Option(names = "--out", description = "file for the figures (default: ${DEFAULT-VALUE})")
     File out = new File("out/bench-models.txt");
 
@@ -62,8 +70,9 @@ final class BenchCommand implements Callable<Integer> {
         ModelConfig base = ModelConfig.fromConfig(conf.getConfig("model"));
         java.util.Map<String, Long> rows = evalRows != null ? java.util.Map.of("default", evalRows)
                 : TrainConfig.evalRows(conf.getConfig("train"));
+        Threads.use(threads);
         ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps, microBatch,
-                evalOnly, rows), out.toPath());
+                evalOnly, rows, engines), out.toPath());
         System.out.println("figures written to " + out);
         return 0;
     }

@@ -20,6 +20,7 @@ import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.SequenceModel;
 import org.selectivbench.models.config.TrainConfig;
 import org.selectivbench.models.train.Trainer;
+import org.selectivbench.models.ops.Threads;
 
 /**
  * Runs a sweep's run with the models module, on the device Spark gave the task: trains on the
@@ -72,7 +73,7 @@ final class TrainingExecutor implements RunExecutor {
         ModelConfig mc = ModelConfig.fromConfig(ConfigFactory.parseString(run.modelConf()));
         try (DatasetReader train = new DatasetReader(data, data.splitDir(run.dataset(), "train"))) {
             Config m = train.manifest();
-            SequenceModel model = new SequenceModel(mc, m.getInt("vocab"), m.getInt("classes"), tc.seed(),
+            SequenceModel model = SequenceModel.create(mc, m.getInt("vocab"), m.getInt("classes"), tc.seed(),
                     DataType.FLOAT);
             try {
                 long total = Trainer.plannedUpdates(tc, m.getLong("rows"));
@@ -100,11 +101,7 @@ final class TrainingExecutor implements RunExecutor {
         if (ctx.device().startsWith("gpu:")) {
             Nd4j.getAffinityManager().unsafeSetDevice(Integer.parseInt(ctx.device().substring(4)));
         }
-        Nd4j.getEnvironment().setMaxMasterThreads(Math.max(1, ctx.cores()));
-        Nd4j.getEnvironment().setMaxThreads(Math.max(1, ctx.cores()));
-        // OpenBLAS keeps its own pool, which spins in sched_yield between calls: unbounded, two
-        // concurrent runs on two cores spent about 40% of the CPU yielding.
-        Nd4j.factory().blas().setMaxThreads(Math.max(1, ctx.cores()));
+        Threads.use(ctx.cores());
     }
 
     private static TestSet readTest(DatasetStore data, Path split) throws IOException {

@@ -58,7 +58,7 @@ public final class Checkpoint {
             int vocab = in.readInt();
             int classes = in.readInt();
             DataType dt = DataType.valueOf(in.readUTF());
-            SequenceModel model = new SequenceModel(cfg, vocab, classes, 0, dt);
+            SequenceModel model = SequenceModel.create(cfg, vocab, classes, 0, dt);
             int n = in.readInt();
             if (n != model.params().arrays().size()) {
                 throw new IOException(file + " holds " + n + " parameters, model " + cfg.name() + " has "

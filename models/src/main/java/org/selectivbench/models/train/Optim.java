@@ -4,7 +4,12 @@ import org.selectivbench.models.*;
 import org.selectivbench.models.config.*;
 import java.util.HashMap;
 import java.util.Map;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -41,9 +46,11 @@ public final class Optim {
     /** Global L2 norm of all gradients. */
     public static double globalNorm(Map<String, INDArray> grads) {
         double sq = 0;
-        for (INDArray g : grads.values()) {
-            double n = g.norm2Number().doubleValue();
-            sq += n * n;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, "selectivbench-norm")) {
+            for (INDArray g : grads.values()) {
+                double n = g.norm2Number().doubleValue();
+                sq += n * n;
+            }
         }
         return Math.sqrt(sq);
     }
@@ -60,26 +67,41 @@ public final class Optim {
         return norm;
     }
 
-    /** One Adam step with learning rate {@code lr} on every parameter that has a gradient. */
+    /**
+     * One Adam step with learning rate {@code lr} on every parameter that has a gradient. Its temporaries
+     * come from a workspace reused by every step; the moments live outside it.
+     */
     public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
         t++;
         double c1 = 1 - Math.pow(B1, t);
         double c2 = 1 - Math.pow(B2, t);
-        for (Map.Entry<String, INDArray> e : params.entrySet()) {
-            INDArray g = grads.get(e.getKey());
-            if (g == null) {
-                continue;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, workspaceId)) {
+            for (Map.Entry<String, INDArray> e : params.entrySet()) {
+                INDArray g = grads.get(e.getKey());
+                if (g == null) {
+                    continue;
+                }
+                INDArray p = e.getValue();
+                INDArray mi = m.computeIfAbsent(e.getKey(), k -> zerosLike(p));
+                INDArray vi = v.computeIfAbsent(e.getKey(), k -> zerosLike(p));
+                mi.muli(B1).addi(g.mul(1 - B1));
+                vi.muli(B2).addi(g.mul(g).muli(1 - B2));
+                if (cfg.weightDecay() > 0) {
+                    p.subi(p.mul(lr * cfg.weightDecay()));
+                }
+                INDArray denom = Transforms.sqrt(vi.div(c2), false).addi(EPS);
+                p.subi(mi.div(c1).divi(denom).muli(lr));
             }
-            INDArray p = e.getValue();
-            INDArray mi = m.computeIfAbsent(e.getKey(), k -> p.ulike().assign(0));
-            INDArray vi = v.computeIfAbsent(e.getKey(), k -> p.ulike().assign(0));
-            mi.muli(B1).addi(g.mul(1 - B1));
-            vi.muli(B2).addi(g.mul(g).muli(1 - B2));
-            if (cfg.weightDecay() > 0) {
-                p.subi(p.mul(lr * cfg.weightDecay()));
-            }
-            INDArray denom = Transforms.sqrt(vi.div(c2), false).addi(EPS);
-            p.subi(mi.div(c1).divi(denom).muli(lr));
+        }
+    }
+
+    private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder().initialSize(0)
+            .policyLearning(LearningPolicy.FIRST_LOOP).policySpill(SpillPolicy.REALLOCATE).build();
+    private final String workspaceId = "selectivbench-optim-" + System.identityHashCode(this);
+
+    private static INDArray zerosLike(INDArray p) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return Nd4j.zeros(p.dataType(), p.shape());
         }
     }
 }

@@ -1,0 +1,283 @@
+package org.selectivbench.models;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.GELUDerivative;
+import org.nd4j.linalg.factory.Nd4j;
+import org.selectivbench.data.EncodedBatch;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.layers.Mixer;
+import org.selectivbench.models.layers.Mixers;
+import org.selectivbench.models.modules.CrossEntropy;
+import org.selectivbench.models.modules.Dropout;
+import org.selectivbench.models.modules.DropoutMasks;
+import org.selectivbench.models.modules.LayerNorm;
+import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+
+/**
+ * The SPEC 6 wrapper with explicit forward and backward passes: x = Linear(V -> d)(input); L times
+ * x = LayerNorm(x + Dropout(mixer(x))) (post-norm; with mlp-expansion > 0 also
+ * x = LayerNorm(x + Dropout(MLP(x)))); then Linear(d -> classes) per step and the loss of
+ * {@link CrossEntropy}. A step is a fixed sequence of large array operations; every array it makes
+ * comes from one ND4J workspace that is sized by the first steps and then reused, so a steady-state
+ * step maps no new memory.
+ *
+ * <p>Parameters are created in the order, with the names and the inits of the SameDiff reference graph
+ * ({@code graph.GraphModel}), so the same seed gives the same model in both, and checkpoints of one
+ * load into the other. Dropout masks are drawn in the order the layers run, which is the reference's.
+ */
+public final class FusedModel implements SequenceModel {
+    private final ModelConfig config;
+    private final int vocab;
+    private final int classes;
+    private final ParamStore params;
+    private final Linear enc;
+    private final List<Block> blocks = new ArrayList<>();
+    private final Linear dec;
+    private DropoutMasks masks;
+    private final WorkspaceConfiguration workspace = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .overallocationLimit(0.1)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
+    private final String workspaceId = "selectivbench-step-" + System.identityHashCode(this);
+
+    /** One post-norm residual block: the mixer, and optionally an MLP. */
+    private record Block(Mixer mixer, Dropout drop, LayerNorm ln, Linear mlp1, Linear mlp2, Dropout mlpDrop,
+                         LayerNorm mlpLn) {
+    }
+
+    public FusedModel(ModelConfig config, int vocab, int classes, long seed, DataType dtype) {
+        this.config = config;
+        this.vocab = vocab;
+        this.classes = classes;
+        this.params = new ParamStore(seed, dtype);
+        int d = config.width();
+        this.enc = new Linear(params, "enc", vocab, d, true);
+        for (int i = 0; i < config.layers(); i++) {
+            String p = "l" + i;
+            Mixer m = Mixers.of(config, params, p + "." + config.name());
+            LayerNorm ln = new LayerNorm(params, p + ".ln", d);
+            int hid = config.mlpExpansion() * d;
+            boolean mlp = hid > 0;
+            blocks.add(new Block(m, new Dropout(p + ".mixer", config.dropout()), ln,
+                    mlp ? new Linear(params, p + ".mlp1", d, hid, true) : null,
+                    mlp ? new Linear(params, p + ".mlp2", hid, d, true) : null,
+                    mlp ? new Dropout(p + ".mlp", config.dropout()) : null,
+                    mlp ? new LayerNorm(params, p + ".mlp_ln", d) : null));
+        }
+        double bound = 1.0 / Math.sqrt(d);
+        this.dec = new Linear(params.param("dec.w", ParamStore.Init.uniform(bound), d, classes),
+                params.param("dec.b", ParamStore.Init.uniform(bound), classes));
+        this.masks = DropoutMasks.random(Nd4j.getRandomFactory().getNewRandomInstance(seed ^ 0x5DEECE66DL));
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public int vocab() {
+        return vocab;
+    }
+
+    @Override
+    public int classes() {
+        return classes;
+    }
+
+    @Override
+    public ParamStore params() {
+        return params;
+    }
+
+    /** Replaces the source of the training dropout masks (a test's, shared with the reference graph). */
+    public void dropoutMasks(DropoutMasks m) {
+        this.masks = m;
+    }
+
+    /** Whether the layers hand their recurrent state across segments of a long evaluation. */
+    boolean carriesState() {
+        return blocks.get(0).mixer().carriesState();
+    }
+
+    /** Logits [B*T, classes] of inputs [B*T, V]. */
+    private INDArray forward(Pass p, INDArray input) {
+        INDArray x = enc.forward(p, input);
+        for (Block b : blocks) {
+            INDArray m = b.drop().forward(p, b.mixer().forward(p, x));
+            x = b.ln().forward(p, m.add(x));
+            if (b.mlp1() != null) {
+                INDArray h = b.mlp1().forward(p, x);
+                INDArray mlp = b.mlp2().forward(p, Nd4j.exec(new GELU(h, h.ulike())));
+                x = b.mlpLn().forward(p, b.mlpDrop().forward(p, mlp).add(x));
+                hidden.add(h);
+            }
+        }
+        return dec.forward(p, x);
+    }
+
+    /** MLP pre-activations of the current pass, for the GELU's backward. */
+    private final List<INDArray> hidden = new ArrayList<>();
+
+    private void backward(Pass p, INDArray dLogits) {
+        INDArray dx = dec.backward(dLogits, null);
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            Block b = blocks.get(i);
+            if (b.mlp1() != null) {
+                INDArray ds = b.mlpLn().backward(dx);
+                INDArray h = hidden.remove(hidden.size() - 1);
+                INDArray dh = b.mlp2().backward(b.mlpDrop().backward(ds), null);
+                dh.muli(Nd4j.exec(new GELUDerivative(h, h.ulike())));
+                dx = b.mlp1().backward(dh, ds);
+            }
+            INDArray ds = b.ln().backward(dx);
+            dx = ds.addi(b.mixer().backward(p, b.drop().backward(ds)));
+        }
+        enc.backwardParams(dx);
+    }
+
+    @Override
+    public StepResult lossAndGradients(EncodedBatch b, boolean train, int microBatch) {
+        params.zeroGrads();
+        double real = b.realSteps();
+        double loss = 0;
+        for (EncodedBatch part : SequenceModel.pieces(b, microBatch)) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
+                Feed f = feed(part, 0, part.steps(), real);
+                Pass p = Pass.withBackward(part.batch(), part.steps(), train ? masks : null);
+                hidden.clear();
+                CrossEntropy.Result ce = CrossEntropy.forward(forward(p, f.input()), f.targets(), f.weights());
+                loss += ce.loss();
+                backward(p, CrossEntropy.backward(ce.probs(), f.targets(), f.weights()));
+            }
+        }
+        return new StepResult(loss, params.grads());
+    }
+
+    /** A batch's steps [from, from + steps) as arrays: inputs [B*steps, V], targets and loss weights [B*steps]. */
+    private record Feed(INDArray input, INDArray targets, INDArray weights) {
+    }
+
+    private Feed feed(EncodedBatch b, int from, int steps, double real) {
+        int rows = b.batch() * steps;
+        float[] in = new float[rows * vocab];
+        int[] targets = new int[rows];
+        double[] weights = new double[rows];
+        for (int r = 0; r < b.batch(); r++) {
+            for (int s = 0; s < steps; s++) {
+                int src = r * b.steps() + from + s, dst = r * steps + s;
+                System.arraycopy(b.inputs(), src * vocab, in, dst * vocab, vocab);
+                targets[dst] = b.targets()[src];
+                weights[dst] = real > 0 ? b.mask()[src] / real : 0;
+            }
+        }
+        DataType dt = params.dtype();
+        INDArray input = Nd4j.create(in, new long[] {rows, vocab}, 'c');
+        if (dt != DataType.FLOAT) {
+            input = input.castTo(dt);
+        }
+        return new Feed(input, Nd4j.createFromArray(targets), Nd4j.create(weights, new long[] {rows}, dt));
+    }
+
+    @Override
+    public double loss(EncodedBatch b, long rows) {
+        double[] sum = {0};
+        evaluate(b, rows, (piece, row, step, steps, logits, f) ->
+                sum[0] += CrossEntropy.forward(logits, f.targets(), f.weights()).loss());
+        return sum[0];
+    }
+
+    @Override
+    public float[] probabilities(EncodedBatch b, long rows) {
+        return outputs(b, rows, true);
+    }
+
+    @Override
+    public float[] logits(EncodedBatch b, long rows) {
+        return outputs(b, rows, false);
+    }
+
+    private float[] outputs(EncodedBatch b, long rows, boolean probs) {
+        float[] all = new float[b.batch() * b.steps() * classes];
+        evaluate(b, rows, (piece, row, step, steps, logits, f) -> {
+            INDArray out = probs ? CrossEntropy.forward(logits, f.targets(), f.weights()).probs() : logits;
+            float[] part = out.castTo(DataType.FLOAT).dup('c').data().asFloat();
+            for (int r = 0; r < piece; r++) {
+                System.arraycopy(part, r * steps * classes, all, ((row + r) * b.steps() + step) * classes,
+                        steps * classes);
+            }
+        });
+        return all;
+    }
+
+    /** Receives one run's logits [piece*steps, classes]: examples from {@code row}, steps from {@code step}. */
+    private interface Sink {
+        void accept(int piece, int row, int step, int steps, INDArray logits, Feed feed);
+    }
+
+    /**
+     * How an evaluation runs within {@code rows} rows (examples times steps; 0 = one run): pieces of
+     * examples and, for a model that carries its state, segments of the sequences. Segments are at least
+     * {@link #MIN_SEGMENT} steps, so the kernels still get whole batch rows to share among threads.
+     */
+    record Plan(int piece, int segment) {
+    }
+
+    static final int MIN_SEGMENT = 64;
+
+    Plan plan(int batch, int steps, long rows) {
+        if (rows <= 0 || (long) batch * steps <= rows) {
+            return new Plan(batch, steps);
+        }
+        if (!carriesState() || steps <= rows) {
+            return new Plan((int) Math.max(1, Math.min(batch, rows / steps)), steps);
+        }
+        int piece = (int) Math.max(1, Math.min(batch, rows / MIN_SEGMENT));
+        int segment = (int) Math.max(1, rows / piece);
+        int segments = (steps + segment - 1) / segment;
+        return new Plan(piece, (steps + segments - 1) / segments); // equal segments
+    }
+
+    private void evaluate(EncodedBatch b, long rows, Sink sink) {
+        Plan plan = plan(b.batch(), b.steps(), rows);
+        double real = b.realSteps();
+        int row = 0;
+        for (EncodedBatch part : SequenceModel.pieces(b, plan.piece())) {
+            Map<String, INDArray> state = Map.of();
+            for (int step = 0; step < b.steps(); step += plan.segment()) {
+                int steps = Math.min(plan.segment(), b.steps() - step);
+                boolean segments = plan.segment() < b.steps();
+                try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
+                    Feed f = feed(part, step, steps, real);
+                    Pass p = segments ? Pass.segment(part.batch(), steps, state) : Pass.evaluation(part.batch(), steps);
+                    hidden.clear();
+                    sink.accept(part.batch(), row, step, steps, forward(p, f.input()), f);
+                    state = p.handedOn();
+                }
+            }
+            row += part.batch();
+        }
+    }
+
+    @Override
+    public void releaseArrays() {
+        hidden.clear();
+        Nd4j.getWorkspaceManager().destroyWorkspace(
+                Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspace, workspaceId));
+    }
+}

@@ -1,0 +1,148 @@
+package org.selectivbench.models.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.L2Norm;
+import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.Nd;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.modules.RmsNorm;
+import org.selectivbench.models.modules.ShortConv;
+import org.selectivbench.models.ops.DeltaRule;
+import org.selectivbench.models.ops.DeltaRuleRecurrent;
+
+/**
+ * DeltaNet, Gated DeltaNet and Gated DeltaProduct (SPEC 6), as the PyTorch peer's DeltaFamily: head dim
+ * K = d / H, value dim V = expand * K; q = L2(SiLU(conv(W_q x))) K^-1/2, k_j = L2(SiLU(conv(W_k x))),
+ * v_j = SiLU(conv(W_v x)) (short convs without bias; the n_h key/value/beta sets laid out (n_h, H, .));
+ * beta = sigmoid(W_b x), times 2 when negative eigenvalues are allowed (always for Gated DeltaProduct);
+ * gated: log alpha = -exp(A_log) softplus(W_a x + dt_bias), A init U(1e-4, 16). Output per-head RMSNorm
+ * (weight of size V shared by the heads), times SiLU(W_g x) when gated, then W_o. The recurrence is the
+ * {@link DeltaRule} op.
+ */
+final class DeltaFamilyLayer implements Mixer {
+    private final String name;
+    private final int heads;
+    private final int kd;
+    private final int vd;
+    private final int nh;
+    private final boolean gated;
+    private final boolean negative;
+    private final double floor;
+    private final Linear q;
+    private final ShortConv qConv;
+    private final L2Norm qNorm;
+    private final Linear k;
+    private final ShortConv kConv;
+    private final L2Norm kNorm;
+    private final Linear v;
+    private final ShortConv vConv;
+    private final Linear b;
+    private final ParamStore.Param aLog;
+    private final Linear a;
+    private final ParamStore.Param dtBias;
+    private final RmsNorm norm;
+    private final Linear g;
+    private final Linear o;
+    private final DeltaRule rule = new DeltaRule();
+    private INDArray beta;
+    private INDArray dtPre;
+    private INDArray dt;
+    private INDArray aRaw;
+
+    /** DeltaNet: not gated, one sub-step; Gated DeltaNet: gated; Gated DeltaProduct: gated, n_h sub-steps. */
+    DeltaFamilyLayer(ModelConfig c, ParamStore ps, String p, boolean gated, int subSteps, boolean negative) {
+        int d = c.width();
+        this.name = p;
+        this.heads = c.heads();
+        this.kd = c.headDim();
+        this.vd = c.expand() * kd;
+        this.nh = subSteps;
+        this.gated = gated;
+        this.negative = negative;
+        this.floor = c.forgetFloor();
+        this.q = new Linear(ps, p + ".q", d, heads * kd, false);
+        this.qConv = new ShortConv(ps, p + ".q_conv", heads * kd, c.convSize(), false);
+        this.qNorm = new L2Norm(Math.pow(kd, -0.5));
+        this.k = new Linear(ps, p + ".k", d, nh * heads * kd, false);
+        this.kConv = new ShortConv(ps, p + ".k_conv", nh * heads * kd, c.convSize(), false);
+        this.kNorm = new L2Norm(1.0);
+        this.v = new Linear(ps, p + ".v", d, nh * heads * vd, false);
+        this.vConv = new ShortConv(ps, p + ".v_conv", nh * heads * vd, c.convSize(), false);
+        this.b = new Linear(ps, p + ".b", d, nh * heads, false);
+        if (gated) {
+            this.aLog = ps.param(p + ".A_log", ParamStore.Init.logUniform(1e-4, 16), heads);
+            this.a = new Linear(ps, p + ".a", d, heads, false);
+            this.dtBias = ps.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), heads);
+        } else {
+            this.aLog = null;
+            this.a = null;
+            this.dtBias = null;
+        }
+        this.norm = new RmsNorm(ps, p + ".norm", vd);
+        this.g = gated ? new Linear(ps, p + ".g", d, heads * vd, false) : null;
+        this.o = new Linear(ps, p + ".o", heads * vd, d, false);
+    }
+
+    @Override
+    public INDArray forward(Pass p, INDArray x) {
+        INDArray qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
+        INDArray kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd))
+                .reshape(-1, (long) nh * heads * kd);
+        INDArray vv = vConv.forward(p, v.forward(p, x));
+        INDArray bt = Nd.sigmoid(b.forward(p, x));
+        INDArray betaIn = negative ? bt.mul(2.0) : bt;
+        INDArray logDecay = null;
+        if (gated) {
+            INDArray pre = a.forward(p, x).addiRowVector(dtBias.value());
+            INDArray step = Nd.softplus(pre);
+            INDArray raw = step.mulRowVector(Nd.exp(aLog.value())).negi();
+            logDecay = Gates.floor(raw, floor);
+            if (p.keep()) {
+                dtPre = pre;
+                dt = step;
+                aRaw = raw;
+            }
+        }
+        if (p.keep()) {
+            beta = bt;
+        }
+        DeltaRuleRecurrent.Dims dims = new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
+        INDArray end = States.end(p, x.dataType(), heads, kd, vd);
+        INDArray out = rule.forward(dims, qq, kk, vv, betaIn, logDecay, p.carried(name + ".state"), end, p.keep());
+        States.carry(p, name + ".state", end);
+        INDArray n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
+        return o.forward(p, n.reshape(-1, (long) heads * vd));
+    }
+
+    @Override
+    public INDArray backward(Pass p, INDArray dy) {
+        INDArray[] dn = norm.backward(o.backward(dy, null).reshape(-1, vd));
+        INDArray dx = gated ? g.backward(dn[1].reshape(-1, (long) heads * vd), null) : null;
+        DeltaRule.Grads s = rule.backward(dn[0].reshape(-1, (long) heads * vd));
+        if (gated) {
+            INDArray da = Gates.floorBackward(aRaw, floor, s.da());
+            INDArray aPos = Nd.exp(aLog.value());
+            aLog.grad().addi(Nd.sumRows(da.mul(dt)).muli(aPos).negi());
+            INDArray dpre = da.mulRowVector(aPos).negi().muli(Nd.sigmoid(dtPre));
+            dtBias.grad().addi(Nd.sumRows(dpre));
+            dx = a.backward(dpre, dx);
+        }
+        INDArray dbeta = negative ? s.dbeta().mul(2.0) : s.dbeta();
+        dx = b.backward(Nd.sigmoidBackward(beta, dbeta), dx);
+        q.backward(qConv.backward(p, qNorm.backward(s.dq().reshape(-1, kd)).reshape(-1, (long) heads * kd)), dx);
+        k.backward(kConv.backward(p, kNorm.backward(s.dk().reshape(-1, kd)).reshape(-1, (long) nh * heads * kd)), dx);
+        v.backward(vConv.backward(p, s.dv()), dx);
+        beta = null;
+        dtPre = null;
+        dt = null;
+        aRaw = null;
+        return dx;
+    }
+
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
+}

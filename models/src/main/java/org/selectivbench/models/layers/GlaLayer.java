@@ -1,0 +1,105 @@
+package org.selectivbench.models.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.Nd;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.modules.RmsNorm;
+import org.selectivbench.models.modules.ShortConv;
+import org.selectivbench.models.ops.DecayScan;
+import org.selectivbench.models.ops.DecayScanRecurrent;
+
+/**
+ * Gated Linear Attention (SPEC 6), as the PyTorch peer's GLA: H heads, key dim K = d / H, value dim
+ * V = expand * K; q, k, v bias-free projections, each through the short conv (with SiLU); q scaled by
+ * K^-1/2; per key channel log alpha = logsigmoid(W2 (W1 x) + b2) / 16 with a rank-16 bottleneck; output
+ * per-head RMSNorm (weight of size V shared by the heads) times SiLU(W_g x), then W_o.
+ */
+final class GlaLayer implements Mixer {
+    static final int GATE_RANK = 16;
+    static final double GATE_TEMPERATURE = 16;
+
+    private final String name;
+    private final int heads;
+    private final int kd;
+    private final int vd;
+    private final double floor;
+    private final Linear q;
+    private final ShortConv qConv;
+    private final Linear k;
+    private final ShortConv kConv;
+    private final Linear v;
+    private final ShortConv vConv;
+    private final Linear gk1;
+    private final Linear gk2;
+    private final RmsNorm norm;
+    private final Linear g;
+    private final Linear o;
+    private final DecayScan scan = new DecayScan();
+    private INDArray gate;
+    private INDArray aRaw;
+
+    GlaLayer(ModelConfig c, ParamStore ps, String p) {
+        int d = c.width();
+        this.name = p;
+        this.heads = c.heads();
+        this.kd = c.headDim();
+        this.vd = c.expand() * kd;
+        this.floor = c.forgetFloor();
+        this.q = new Linear(ps, p + ".q", d, heads * kd, false);
+        this.qConv = new ShortConv(ps, p + ".q_conv", heads * kd, c.convSize(), false);
+        this.k = new Linear(ps, p + ".k", d, heads * kd, false);
+        this.kConv = new ShortConv(ps, p + ".k_conv", heads * kd, c.convSize(), false);
+        this.v = new Linear(ps, p + ".v", d, heads * vd, false);
+        this.vConv = new ShortConv(ps, p + ".v_conv", heads * vd, c.convSize(), false);
+        this.gk1 = new Linear(ps, p + ".gk1", d, GATE_RANK, false);
+        this.gk2 = new Linear(ps, p + ".gk2", GATE_RANK, heads * kd, true);
+        this.norm = new RmsNorm(ps, p + ".norm", vd);
+        this.g = new Linear(ps, p + ".g", d, heads * vd, false);
+        this.o = new Linear(ps, p + ".o", heads * vd, d, false);
+    }
+
+    @Override
+    public INDArray forward(Pass p, INDArray x) {
+        INDArray qq = qConv.forward(p, q.forward(p, x)).muli(Math.pow(kd, -0.5));
+        INDArray kk = kConv.forward(p, k.forward(p, x));
+        INDArray vv = vConv.forward(p, v.forward(p, x));
+        INDArray gt = gk2.forward(p, gk1.forward(p, x));
+        INDArray a = Nd.softplus(gt.neg()).divi(-GATE_TEMPERATURE); // logsigmoid / 16
+        DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd,
+                DecayScanRecurrent.Decay.CHANNEL, false);
+        INDArray end = States.end(p, x.dataType(), heads, kd, vd);
+        INDArray out = scan.forward(dims, qq, kk, vv, Gates.floor(a, floor), p.carried(name + ".state"), end,
+                p.keep());
+        States.carry(p, name + ".state", end);
+        if (p.keep()) {
+            gate = gt;
+            aRaw = a;
+        }
+        INDArray n = norm.forward(p, out.reshape(-1, vd), g.forward(p, x).reshape(-1, vd));
+        return o.forward(p, n.reshape(-1, (long) heads * vd));
+    }
+
+    @Override
+    public INDArray backward(Pass p, INDArray dy) {
+        INDArray[] dn = norm.backward(o.backward(dy, null).reshape(-1, vd));
+        INDArray dx = g.backward(dn[1].reshape(-1, (long) heads * vd), null);
+        DecayScan.Grads s = scan.backward(dn[0].reshape(-1, (long) heads * vd));
+        // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
+        INDArray dgate = Gates.floorBackward(aRaw, floor, s.da()).muli(Nd.sigmoid(gate.neg())).divi(GATE_TEMPERATURE);
+        gk1.backward(gk2.backward(dgate, null), dx);
+        q.backward(qConv.backward(p, s.dq().muli(Math.pow(kd, -0.5))), dx);
+        k.backward(kConv.backward(p, s.dk()), dx);
+        v.backward(vConv.backward(p, s.dv()), dx);
+        gate = null;
+        aRaw = null;
+        return dx;
+    }
+
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
+}

@@ -1,0 +1,64 @@
+package org.selectivbench.models.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.modules.RmsNorm;
+import org.selectivbench.models.ops.DecayScan;
+import org.selectivbench.models.ops.DecayScanRecurrent;
+
+/**
+ * Ungated linear attention (SPEC 6 baseline): S = S + k v^T per head, o = S^T q, q scaled by K^-1/2,
+ * identity feature map, per-head RMSNorm on the output (weight shared by the heads), then W_o.
+ */
+final class LinearAttentionLayer implements Mixer {
+    private final String name;
+    private final int heads;
+    private final int kd;
+    private final Linear q;
+    private final Linear k;
+    private final Linear v;
+    private final RmsNorm norm;
+    private final Linear o;
+    private final DecayScan scan = new DecayScan();
+
+    LinearAttentionLayer(ModelConfig c, ParamStore ps, String p) {
+        int d = c.width();
+        this.name = p;
+        this.heads = c.heads();
+        this.kd = c.headDim();
+        this.q = new Linear(ps, p + ".q", d, d, false);
+        this.k = new Linear(ps, p + ".k", d, d, false);
+        this.v = new Linear(ps, p + ".v", d, d, false);
+        this.norm = new RmsNorm(ps, p + ".norm", kd);
+        this.o = new Linear(ps, p + ".o", d, d, false);
+    }
+
+    @Override
+    public INDArray forward(Pass p, INDArray x) {
+        INDArray qq = q.forward(p, x).muli(Math.pow(kd, -0.5));
+        INDArray kk = k.forward(p, x), vv = v.forward(p, x);
+        DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, kd,
+                DecayScanRecurrent.Decay.NONE, false);
+        INDArray end = States.end(p, x.dataType(), heads, kd, kd);
+        INDArray out = scan.forward(dims, qq, kk, vv, null, p.carried(name + ".state"), end, p.keep());
+        States.carry(p, name + ".state", end);
+        return o.forward(p, norm.forward(p, out.reshape(-1, kd)).reshape(-1, (long) heads * kd));
+    }
+
+    @Override
+    public INDArray backward(Pass p, INDArray dy) {
+        INDArray dn = o.backward(dy, null).reshape(-1, kd);
+        DecayScan.Grads g = scan.backward(norm.backward(dn)[0].reshape(-1, (long) heads * kd));
+        INDArray dx = q.backward(g.dq().muli(Math.pow(kd, -0.5)), null);
+        k.backward(g.dk(), dx);
+        return v.backward(g.dv(), dx);
+    }
+
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
+}

@@ -1,0 +1,131 @@
+package org.selectivbench.models.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.Nd;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.modules.RmsNorm;
+import org.selectivbench.models.modules.ShortConv;
+import org.selectivbench.models.ops.DecayScan;
+import org.selectivbench.models.ops.DecayScanRecurrent;
+
+/**
+ * Mamba2 (SPEC 6): per head S = exp(dt A) S + dt x B^T (scalar decay per head, B and C shared by the
+ * heads), y = S^T C + D x, out = W_out RMSNorm(y * SiLU(z)). Inner width di = expand * d, head dim
+ * P = d / H, nH = di / P heads; one input projection to [z, x, B, C, dt]; short conv (with bias) over
+ * x, B, C; dt = softplus(dt_raw + dt_bias), A = exp(A_log) init U(1, 16).
+ */
+final class Mamba2Layer implements Mixer {
+    private final String name;
+    private final int di;
+    private final int n;
+    private final int nh;
+    private final int pd;
+    private final double floor;
+    private final Linear in;
+    private final ShortConv conv;
+    private final ParamStore.Param dtBias;
+    private final ParamStore.Param aLog;
+    private final ParamStore.Param dSkip;
+    private final RmsNorm norm;
+    private final Linear out;
+    private final DecayScan scan = new DecayScan();
+    private INDArray z;
+    private INDArray x;
+    private INDArray dtPre;
+    private INDArray dt;
+    private INDArray aRaw;
+    private INDArray y;
+
+    Mamba2Layer(ModelConfig c, ParamStore ps, String p) {
+        int d = c.width();
+        this.name = p;
+        this.n = c.dState();
+        this.pd = c.headDim();
+        this.di = c.expand() * d;
+        this.nh = di / pd;
+        this.floor = c.forgetFloor();
+        this.in = new Linear(ps, p + ".in", d, 2 * di + 2 * n + nh, false);
+        this.conv = new ShortConv(ps, p + ".conv", di + 2 * n, c.convSize(), true);
+        this.dtBias = ps.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), nh);
+        this.aLog = ps.param(p + ".A_log", ParamStore.Init.logUniform(1, 16), nh);
+        this.dSkip = ps.param(p + ".D", ParamStore.Init.constant(1.0), nh, 1);
+        this.norm = new RmsNorm(ps, p + ".norm", di);
+        this.out = new Linear(ps, p + ".out", di, d, false);
+    }
+
+    @Override
+    public INDArray forward(Pass p, INDArray u) {
+        INDArray proj = in.forward(p, u);
+        INDArray zz = Nd.cols(proj, 0, di);
+        INDArray xbc = conv.forward(p, Nd.cols(proj, di, 2L * di + 2L * n));
+        INDArray pre = Nd.cols(proj, 2L * di + 2L * n, 2L * di + 2L * n + nh).addRowVector(dtBias.value());
+        INDArray step = Nd.softplus(pre);
+        INDArray a = step.mulRowVector(Nd.exp(aLog.value())).negi(); // log decay <= 0
+        INDArray xs = Nd.dense(Nd.cols(xbc, 0, di));
+        INDArray v = perHead(xs, step);
+        DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
+                DecayScanRecurrent.Decay.HEAD, true);
+        INDArray end = States.end(p, u.dataType(), nh, n, pd);
+        INDArray yy = scan.forward(dims, Nd.dense(Nd.cols(xbc, di + n, di + 2L * n)), Nd.dense(Nd.cols(xbc, di, di + n)),
+                v, Gates.floor(a, floor), p.carried(name + ".state"), end, p.keep());
+        States.carry(p, name + ".state", end);
+        yy.addi(perHead(xs, dSkip.value().reshape(1, nh).broadcast(xs.size(0), nh)));
+        if (p.keep()) {
+            z = zz;
+            x = xs;
+            dtPre = pre;
+            dt = step;
+            aRaw = a;
+            y = yy;
+        }
+        return out.forward(p, norm.forward(p, yy.mul(Nd.silu(zz))));
+    }
+
+    @Override
+    public INDArray backward(Pass p, INDArray dOut) {
+        INDArray dg = norm.backward(out.backward(dOut, null))[0];
+        INDArray dz = Nd.siluBackward(z, dg.mul(y));
+        INDArray dy = dg.muli(Nd.silu(z));
+        long rows = dy.size(0);
+        // skip D x: dD = sum over rows and head dims, dx = dy D
+        dSkip.grad().addi(dy.reshape(rows, nh, pd).mul(x.reshape(rows, nh, pd)).sum(0, 2).reshape(nh, 1));
+        INDArray dx = perHead(dy, dSkip.value().reshape(1, nh).broadcast(rows, nh));
+        DecayScan.Grads g = scan.backward(dy);
+        // v = x dt per head
+        dx.addi(perHead(g.dv(), dt));
+        INDArray ddt = g.dv().reshape(rows, nh, pd).mul(x.reshape(rows, nh, pd)).sum(2);
+        INDArray da = Gates.floorBackward(aRaw, floor, g.da());
+        INDArray aPos = Nd.exp(aLog.value());
+        // a = -dt A: dA_log = -sum(da dt) A
+        aLog.grad().addi(Nd.sumRows(da.mul(dt)).muli(aPos).negi());
+        ddt.subi(da.mulRowVector(aPos));
+        INDArray dpre = ddt.muli(Nd.sigmoid(dtPre));
+        dtBias.grad().addi(Nd.sumRows(dpre));
+        INDArray dxbc = conv.backward(p, Nd.concatCols(dx, g.dk(), g.dq()));
+        z = null;
+        x = null;
+        dtPre = null;
+        dt = null;
+        aRaw = null;
+        y = null;
+        return in.backward(Nd.concatCols(dz, dxbc, dpre), null);
+    }
+
+    /** x [R, nH*P] times a per-head factor f [R, nH], broadcast over the head's P entries. */
+    private INDArray perHead(INDArray xs, INDArray f) {
+        long rows = xs.size(0);
+        INDArray o = Nd4j.createUninitialized(xs.dataType(), rows, nh, pd);
+        Nd4j.exec(new BroadcastMulOp(xs.reshape(rows, nh, pd), f, o, 0, 1));
+        return o.reshape(rows, (long) nh * pd);
+    }
+
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
+}

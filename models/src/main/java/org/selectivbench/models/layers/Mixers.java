@@ -1,0 +1,29 @@
+package org.selectivbench.models.layers;
+
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
+
+/** Builds the layer of a model by name, its parameters named under {@code prefix}. */
+public final class Mixers {
+    private Mixers() {
+    }
+
+    public static Mixer of(ModelConfig c, ParamStore ps, String prefix) {
+        return switch (c.name()) {
+            case "transformer" -> new TransformerLayer(c, ps, prefix);
+            case "linear_attention" -> new LinearAttentionLayer(c, ps, prefix);
+            case "mamba2" -> new Mamba2Layer(c, ps, prefix);
+            case "mamba" -> new MambaLayer(c, ps, prefix);
+            case "gla" -> new GlaLayer(c, ps, prefix);
+            case "delta_net" -> new DeltaFamilyLayer(c, ps, prefix, false, 1, c.allowNegativeEigenvalues());
+            case "gated_delta_net" -> new DeltaFamilyLayer(c, ps, prefix, true, 1, c.allowNegativeEigenvalues());
+            // beta in (0, 2) always: the SPEC 6 table fixes it for this model
+            case "gated_delta_product" -> new DeltaFamilyLayer(c, ps, prefix, true, c.householderSteps(), true);
+            case "s4d" -> new S4dLayer(c, ps, prefix);
+            case "lstm" -> new RnnLayer(c, ps, prefix, Cell.LSTM);
+            case "gru" -> new RnnLayer(c, ps, prefix, Cell.GRU);
+            default -> throw new IllegalArgumentException("model.name = " + c.name() + ": no such model");
+        };
+    }
+}

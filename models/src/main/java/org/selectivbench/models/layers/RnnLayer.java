@@ -1,0 +1,85 @@
+package org.selectivbench.models.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Nd;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.ops.GatedRnn;
+import org.selectivbench.models.ops.GatedRnnRecurrent;
+import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
+
+/**
+ * The classic LSTM and GRU baselines (hidden size d), init as torch (+-1/sqrt(d)). The input projections
+ * of all steps are one matmul; the recurrence is the {@link GatedRnn} op; every weight gradient is one
+ * matmul over all steps. LSTM parameters wx, wh [d, 4d] and b [4d], gates (i, f, g, o); GRU (torch's
+ * form) wh [d, 3d], bh [3d], bx [3d], wx [d, 3d], gates (r, z, n), with b_hr and b_hz added to the input
+ * projection and b_hn inside r (W_hn h + b_hn).
+ */
+final class RnnLayer implements Mixer {
+    private final String name;
+    private final Cell cell;
+    private final int d;
+    private final ParamStore.Param wx;
+    private final ParamStore.Param wh;
+    private final ParamStore.Param b;
+    private final ParamStore.Param bh;
+    private final GatedRnn rnn = new GatedRnn();
+    private INDArray x;
+
+    RnnLayer(ModelConfig c, ParamStore ps, String p, Cell cell) {
+        this.name = p;
+        this.cell = cell;
+        this.d = c.width();
+        ParamStore.Init init = ParamStore.Init.uniform(1.0 / Math.sqrt(d));
+        int w = cell == Cell.LSTM ? 4 * d : 3 * d;
+        if (cell == Cell.LSTM) {
+            this.wx = ps.param(p + ".wx", init, d, w);
+            this.wh = ps.param(p + ".wh", init, d, w);
+            this.b = ps.param(p + ".b", init, w);
+            this.bh = null;
+        } else {
+            this.wh = ps.param(p + ".wh", init, d, w);
+            this.bh = ps.param(p + ".bh", init, w);
+            this.b = ps.param(p + ".bx", init, w);
+            this.wx = ps.param(p + ".wx", init, d, w);
+        }
+    }
+
+    @Override
+    public INDArray forward(Pass p, INDArray in) {
+        INDArray xg = Nd.mm(in, wx.value()).addiRowVector(b.value());
+        INDArray bn = null;
+        if (cell == Cell.GRU) { // b_hr, b_hz join the input projection; b_hn stays inside r (...)
+            Nd.cols(xg, 0, 2L * d).addiRowVector(Nd.cols(bh.value().reshape(1, 3L * d), 0, 2L * d));
+            bn = Nd.dense(Nd.cols(bh.value().reshape(1, 3L * d), 2L * d, 3L * d));
+        }
+        boolean lstm = cell == Cell.LSTM;
+        INDArray hEnd = States.end(p, in.dataType(), d), cEnd = lstm ? States.end(p, in.dataType(), d) : null;
+        INDArray h = rnn.forward(new GatedRnnRecurrent.Dims(cell, p.batch(), p.steps(), d), xg, wh.value(), bn,
+                p.carried(name + ".h"), lstm ? p.carried(name + ".c") : null, hEnd, cEnd, p.keep());
+        States.carry(p, name + ".h", hEnd);
+        States.carry(p, name + ".c", cEnd);
+        x = p.keep() ? in : null;
+        return h;
+    }
+
+    @Override
+    public INDArray backward(Pass p, INDArray dh) {
+        GatedRnn.Grads g = rnn.backward(dh);
+        Nd.mmAdd(x, g.dX(), wx.grad(), true, false);
+        b.grad().addi(Nd.sumRows(g.dX()));
+        Nd.mmAdd(g.hPrev(), g.dA(), wh.grad(), true, false);
+        if (cell == Cell.GRU) {
+            INDArray dbh = Nd.concatCols(Nd.cols(g.dX(), 0, 2L * d), Nd.cols(g.dA(), 2L * d, 3L * d));
+            bh.grad().addi(Nd.sumRows(dbh));
+        }
+        x = null;
+        return Nd.mm(g.dX(), wx.value(), false, true);
+    }
+
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
+}

@@ -1,0 +1,171 @@
+package org.selectivbench.models.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.factory.Nd4j;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.Nd;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.ModalScan;
+import org.selectivbench.models.ops.ModalScanRecurrent;
+
+/**
+ * S4D (SPEC 6), following the standalone S4D of state-spaces/s4 (models/s4/s4d.py): per channel h
+ * (H = d) and N/2 complex modes, ZOH x = exp(dt A) x + ((exp(dt A) - 1) / A) u, y = 2 Re(C x) + D u,
+ * then exact GELU and a linear d -> 2d with GLU. A = -exp(log_A_real) + i A_imag (init ln 0.5 and
+ * pi n), log_dt ~ U(ln 0.001, ln 0.1), C complex normal (parts N(0, 1/2)), D ~ N(0, 1). The SSM is the
+ * {@link ModalScan} op on E = exp(dt A) and C' = C (E - 1) / A, which this layer forms from the
+ * parameters (and back).
+ */
+final class S4dLayer implements Mixer {
+    private final String name;
+    private final int h;
+    private final int m;
+    private final ParamStore.Param logDt;
+    private final ParamStore.Param logAr;
+    private final ParamStore.Param aIm;
+    private final ParamStore.Param cRe;
+    private final ParamStore.Param cIm;
+    private final ParamStore.Param dSkip;
+    private final Linear out;
+    private final ModalScan scan = new ModalScan();
+    private INDArray u;
+    private INDArray y;
+    private INDArray zz;
+
+    S4dLayer(ModelConfig c, ParamStore ps, String p) {
+        this.name = p;
+        this.h = c.width();
+        this.m = Math.max(1, c.dState() / 2);
+        int modes = m;
+        double lo = Math.log(0.001), hi = Math.log(0.1);
+        this.logDt = ps.param(p + ".log_dt", (r, i) -> lo + r.nextDouble() * (hi - lo), h);
+        this.logAr = ps.param(p + ".log_A_real", ParamStore.Init.constant(Math.log(0.5)), h, m);
+        this.aIm = ps.param(p + ".A_imag", (r, i) -> Math.PI * (i % modes), h, m);
+        this.cRe = ps.param(p + ".C_re", ParamStore.Init.normal(Math.sqrt(0.5)), h, m);
+        this.cIm = ps.param(p + ".C_im", ParamStore.Init.normal(Math.sqrt(0.5)), h, m);
+        this.dSkip = ps.param(p + ".D", ParamStore.Init.normal(1.0), h);
+        this.out = new Linear(ps, p + ".out", h, 2 * h, true);
+    }
+
+    @Override
+    public INDArray forward(Pass p, INDArray x) {
+        Discrete k = discretize();
+        ModalScanRecurrent.Dims dims = new ModalScanRecurrent.Dims(p.batch(), p.steps(), h, m);
+        INDArray end = States.end(p, x.dataType(), 2, h, m);
+        INDArray shape = logAr.value();
+        INDArray ssm = scan.forward(dims, x, arr(k.er, shape), arr(k.ei, shape), arr(k.cr, shape), arr(k.ci, shape),
+                p.carried(name + ".state"), end, p.keep());
+        States.carry(p, name + ".state", end);
+        INDArray yy = ssm.addi(x.mulRowVector(dSkip.value()));
+        INDArray g = gelu(yy);
+        INDArray z = out.forward(p, g);
+        if (p.keep()) {
+            u = x;
+            y = yy;
+            zz = z;
+        }
+        INDArray z1 = Nd.cols(z, 0, h), z2 = Nd.cols(z, h, 2L * h);
+        return z1.mul(Nd.sigmoid(z2));
+    }
+
+    @Override
+    public INDArray backward(Pass p, INDArray dOut) {
+        INDArray z1 = Nd.cols(zz, 0, h), s2 = Nd.sigmoid(Nd.cols(zz, h, 2L * h));
+        INDArray dz = Nd.concatCols(dOut.mul(s2), Nd.sigmoidBackward(s2, dOut.mul(z1)));
+        INDArray dy = geluBackward(y, out.backward(dz, null));
+        dSkip.grad().addi(Nd.sumRows(dy.mul(u)));
+        ModalScan.Grads g = scan.backward(dy);
+        INDArray du = g.du().addi(dy.mulRowVector(dSkip.value()));
+        parameterGrads(Host.read(g.der()), Host.read(g.dei()), Host.read(g.dcr()), Host.read(g.dci()));
+        u = null;
+        y = null;
+        zz = null;
+        return du;
+    }
+
+    /** E = exp(dt A) and C' = C (E - 1) / A per channel and mode, [H, M] real and imaginary parts. */
+    private record Discrete(double[] er, double[] ei, double[] cr, double[] ci) {
+    }
+
+    private Discrete discretize() {
+        double[] ldt = Host.read(logDt.value()), lar = Host.read(logAr.value()), ai = Host.read(aIm.value());
+        double[] crp = Host.read(cRe.value()), cip = Host.read(cIm.value());
+        int hm = h * m;
+        double[] er = new double[hm], ei = new double[hm], cr = new double[hm], ci = new double[hm];
+        for (int i = 0; i < hm; i++) {
+            double dt = Math.exp(ldt[i / m]), ar = -Math.exp(lar[i]);
+            double mag = Math.exp(ar * dt), ang = ai[i] * dt;
+            er[i] = mag * Math.cos(ang);
+            ei[i] = mag * Math.sin(ang);
+            double xr = er[i] - 1, xi = ei[i], den = ar * ar + ai[i] * ai[i];
+            double br = (xr * ar + xi * ai[i]) / den, bi = (xi * ar - xr * ai[i]) / den;
+            cr[i] = crp[i] * br - cip[i] * bi;
+            ci[i] = crp[i] * bi + cip[i] * br;
+        }
+        return new Discrete(er, ei, cr, ci);
+    }
+
+    /** Back from dE and dC' to the parameters (the chain of {@link #discretize}). */
+    private void parameterGrads(double[] der, double[] dei, double[] dcr, double[] dci) {
+        double[] ldt = Host.read(logDt.value()), lar = Host.read(logAr.value()), ai = Host.read(aIm.value());
+        double[] crp = Host.read(cRe.value()), cip = Host.read(cIm.value());
+        int hm = h * m;
+        double[] gLdt = new double[h], gLar = new double[hm], gAi = new double[hm], gCr = new double[hm];
+        double[] gCi = new double[hm];
+        for (int i = 0; i < hm; i++) {
+            double dt = Math.exp(ldt[i / m]), ar = -Math.exp(lar[i]), a2 = ai[i];
+            double mag = Math.exp(ar * dt), ang = a2 * dt;
+            double er = mag * Math.cos(ang), ei = mag * Math.sin(ang);
+            double xr = er - 1, xi = ei, den = ar * ar + a2 * a2;
+            double br = (xr * ar + xi * a2) / den, bi = (xi * ar - xr * a2) / den;
+            // C' = C B
+            gCr[i] = dcr[i] * br + dci[i] * bi;
+            gCi[i] = -dcr[i] * bi + dci[i] * br;
+            double dbr = dcr[i] * crp[i] + dci[i] * cip[i], dbi = -dcr[i] * cip[i] + dci[i] * crp[i];
+            // B = X / A
+            double dxr = (dbr * ar - dbi * a2) / den, dxi = (dbr * a2 + dbi * ar) / den;
+            double dar = (dbr * (xr - 2 * ar * br) + dbi * (xi - 2 * ar * bi)) / den;
+            double dai = (dbr * (xi - 2 * a2 * br) + dbi * (-xr - 2 * a2 * bi)) / den;
+            // X = E - 1, E = exp(pr + i pi), pr = ar dt, pi = a2 dt
+            double dEr = der[i] + dxr, dEi = dei[i] + dxi;
+            double dpr = dEr * er + dEi * ei, dpi = -dEr * ei + dEi * er;
+            dar += dpr * dt;
+            dai += dpi * dt;
+            gLdt[i / m] += (dpr * ar + dpi * a2) * dt;
+            gLar[i] = dar * ar;
+            gAi[i] = dai;
+        }
+        logDt.grad().addi(arr(gLdt, logDt.grad()));
+        logAr.grad().addi(arr(gLar, logAr.grad()));
+        aIm.grad().addi(arr(gAi, aIm.grad()));
+        cRe.grad().addi(arr(gCr, cRe.grad()));
+        cIm.grad().addi(arr(gCi, cIm.grad()));
+    }
+
+    /** {@code v} as an array of {@code like}'s type and shape. */
+    private static INDArray arr(double[] v, INDArray like) {
+        return Host.array(v, like.dataType(), like.shape());
+    }
+
+    /** Exact GELU: 0.5 y (1 + erf(y / sqrt 2)). */
+    private static INDArray gelu(INDArray y) {
+        INDArray e = Nd4j.exec(new Erf(y.mul(1 / Math.sqrt(2)), y.ulike()));
+        return e.addi(1.0).muli(y).muli(0.5);
+    }
+
+    /** d gelu = 0.5 (1 + erf(y / sqrt 2)) + y exp(-y^2 / 2) / sqrt(2 pi). */
+    private static INDArray geluBackward(INDArray y, INDArray d) {
+        INDArray e = Nd4j.exec(new Erf(y.mul(1 / Math.sqrt(2)), y.ulike())).addi(1.0).muli(0.5);
+        INDArray pdf = Nd.exp(y.mul(y).muli(-0.5)).muli(y).muli(1 / Math.sqrt(2 * Math.PI));
+        return e.addi(pdf).muli(d);
+    }
+
+    @Override
+    public boolean carriesState() {
+        return true;
+    }
+}

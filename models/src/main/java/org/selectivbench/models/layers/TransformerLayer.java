@@ -1,0 +1,187 @@
+package org.selectivbench.models.layers;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Dropout;
+import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.Nd;
+import org.selectivbench.models.modules.ParamStore;
+import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.modules.RmsNorm;
+import org.selectivbench.models.ops.Attention;
+
+/**
+ * Transformer layer of the reference (SPEC 6): causal softmax attention (the {@link Attention} op),
+ * RoPE base 1000, per-head RMS norm on q and k (t / (rms(t) + 1e-8) * w), q/k/v/out linear with bias,
+ * branch RMSNorm, then a SwiGLU FFN of width 4d with a trainable swish beta and dropout. As in the
+ * reference the layer's output already contains its residual (x + attn, then + ffn); the wrapper adds
+ * x again. RoPE rotates the first 2 floor(hd / 2) dimensions of a head in halves; an odd last one
+ * passes unrotated.
+ */
+final class TransformerLayer implements Mixer {
+    private static final double ROPE_BASE = 1000.0;
+    private final int d;
+    private final int heads;
+    private final int hd;
+    private final Linear qkv;
+    private final ParamStore.Param qn;
+    private final ParamStore.Param kn;
+    private final Linear o;
+    private final RmsNorm bn;
+    private final Linear l1;
+    private final ParamStore.Param beta;
+    private final Linear l2;
+    private final Dropout ffnDrop;
+    private Attention.Saved att;
+    private INDArray[] qNorm;
+    private INDArray[] kNorm;
+    private INDArray hid;
+    private INDArray sig;
+
+    TransformerLayer(ModelConfig c, ParamStore ps, String p) {
+        this.d = c.width();
+        this.heads = c.heads();
+        this.hd = c.headDim();
+        this.qkv = new Linear(ps, p + ".qkv", d, 3 * d, true);
+        this.qn = ps.param(p + ".qn", ParamStore.Init.constant(1.0), hd);
+        this.kn = ps.param(p + ".kn", ParamStore.Init.constant(1.0), hd);
+        this.o = new Linear(ps, p + ".o", d, d, true);
+        this.bn = new RmsNorm(ps, p + ".bn", d);
+        this.l1 = new Linear(ps, p + ".l1", d, 8 * d, true);
+        this.beta = ps.param(p + ".swish_beta", ParamStore.Init.constant(1.0), 1);
+        this.l2 = new Linear(ps, p + ".l2", 4 * d, d, true);
+        this.ffnDrop = new Dropout(p + ".ffn", c.dropout());
+    }
+
+    @Override
+    public INDArray forward(Pass p, INDArray x) {
+        int t = p.steps();
+        INDArray all = qkv.forward(p, x);
+        INDArray[] rope = ropeTables(t, x.dataType());
+        INDArray[] qs = qkNorm(toHeads(Nd.cols(all, 0, d), p), qn.value());
+        INDArray[] ks = qkNorm(toHeads(Nd.cols(all, d, 2L * d), p), kn.value());
+        INDArray q = rotate(qs[0], rope, false), k = rotate(ks[0], rope, false);
+        Attention.Result r = Attention.forward(q, k, toHeads(Nd.cols(all, 2L * d, 3L * d), p), Math.pow(hd, -0.5),
+                p.keep());
+        INDArray y = x.add(bn.forward(p, o.forward(p, fromHeads(r.out(), p))));
+        INDArray h = l1.forward(p, y);
+        INDArray x1 = Nd.cols(h, 0, 4L * d), x2 = Nd.cols(h, 4L * d, 8L * d);
+        INDArray s = Nd.sigmoid(x1.mul(beta.value().getDouble(0)));
+        INDArray ffn = l2.forward(p, x1.mul(s).muli(x2));
+        if (p.keep()) {
+            att = r.saved();
+            qNorm = qs;
+            kNorm = ks;
+            hid = h;
+            sig = s;
+        }
+        return y.add(ffnDrop.forward(p, ffn)); // y stays as l1 saw it
+    }
+
+    @Override
+    public INDArray backward(Pass p, INDArray dOut) {
+        double b = beta.value().getDouble(0);
+        INDArray df = l2.backward(ffnDrop.backward(dOut), null);
+        INDArray x1 = Nd.cols(hid, 0, 4L * d), x2 = Nd.cols(hid, 4L * d, 8L * d);
+        // f = x1 s(b x1) x2: d/dx1 = x2 (s + b x1 s (1 - s)), d/db = x2 x1^2 s (1 - s)
+        INDArray ds = sig.rsub(1.0).muli(sig); // s (1 - s)
+        INDArray dfx2 = df.mul(x2);
+        beta.grad().addi(dfx2.mul(x1).muli(x1).muli(ds).sumNumber().doubleValue());
+        INDArray dx1 = ds.muli(x1).muli(b).addi(sig).muli(dfx2);
+        INDArray dx2 = df.mul(x1).muli(sig);
+        INDArray dy = l1.backward(Nd.concatCols(dx1, dx2), dOut.dup());
+        INDArray da = o.backward(bn.backward(dy)[0], null);
+        INDArray[] g = Attention.backward(att, toHeads(da, p));
+        INDArray[] rope = ropeTables(p.steps(), dOut.dataType());
+        INDArray dq = qkNormBackward(qNorm, qn, rotate(g[0], rope, true));
+        INDArray dk = qkNormBackward(kNorm, kn, rotate(g[1], rope, true));
+        INDArray dqkv = Nd.concatCols(fromHeads(dq, p), fromHeads(dk, p), fromHeads(g[2], p));
+        att = null;
+        qNorm = null;
+        kNorm = null;
+        hid = null;
+        sig = null;
+        return qkv.backward(dqkv, dy);
+    }
+
+    /** Rows [B*T, d] to per-head sequences [B*H, T, hd]. */
+    private INDArray toHeads(INDArray x, Pass p) {
+        return x.reshape(p.batch(), p.steps(), heads, hd).permute(0, 2, 1, 3).dup('c')
+                .reshape((long) p.batch() * heads, p.steps(), hd);
+    }
+
+    /** Per-head sequences [B*H, T, hd] back to rows [B*T, d]. */
+    private INDArray fromHeads(INDArray x, Pass p) {
+        return x.reshape(p.batch(), heads, p.steps(), hd).permute(0, 2, 1, 3).dup('c').reshape(-1, d);
+    }
+
+    /** t / (sqrt(mean t^2) + 1e-8) * w over each head vector: {out, t, 1 / (rms + 1e-8), rms}. */
+    private INDArray[] qkNorm(INDArray t, INDArray w) {
+        INDArray rows = t.reshape(-1, hd);
+        INDArray rms = Nd.meanCols(rows.mul(rows));
+        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt(rms, rms));
+        INDArray inv = rms.add(1e-8).rdivi(1.0);
+        INDArray out = rows.mulColumnVector(inv).muliRowVector(w);
+        return new INDArray[] {out.reshape(t.shape()), rows, inv, rms};
+    }
+
+    /** dt from d(out): out = t inv w, inv = 1 / (rms + eps), d rms / dt = t / (hd rms). */
+    private INDArray qkNormBackward(INDArray[] saved, ParamStore.Param w, INDArray dOut) {
+        INDArray rows = saved[1], inv = saved[2], rms = saved[3];
+        INDArray dn = dOut.reshape(-1, hd);
+        w.grad().addi(Nd.sumRows(dn.mul(rows).muliColumnVector(inv)));
+        INDArray dxh = dn.mulRowVector(w.value());
+        INDArray dot = Nd.sumCols(dxh.mul(rows)); // sum_j dxh_j t_j
+        INDArray coef = dot.muli(inv).muli(inv).divi(rms.mul(hd)); // dot inv^2 / (hd rms)
+        return dxh.muliColumnVector(inv).subi(rows.mulColumnVector(coef)).reshape(dOut.shape());
+    }
+
+    /**
+     * RoPE on [G, T, hd]: [x1 cos + x2 sin, x2 cos - x1 sin] over the halves of the first 2 floor(hd/2)
+     * dimensions; {@code inverse} applies the transpose (the backward pass).
+     */
+    private INDArray rotate(INDArray x, INDArray[] tables, boolean inverse) {
+        int half = hd / 2;
+        INDArray x1 = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half));
+        INDArray x2 = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half));
+        INDArray c1 = mulTable(x1, tables[0]), s1 = mulTable(x1, tables[1]);
+        INDArray c2 = mulTable(x2, tables[0]), s2 = mulTable(x2, tables[1]);
+        INDArray out = x.dup('c');
+        out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half))
+                .assign(inverse ? c1.subi(s2) : c1.addi(s2));
+        out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half))
+                .assign(inverse ? c2.addi(s1) : c2.subi(s1));
+        return out;
+    }
+
+    /** x [G, T, half] times a table [T, half]. */
+    private static INDArray mulTable(INDArray x, INDArray table) {
+        INDArray o = Nd4j.createUninitialized(x.dataType(), x.shape());
+        Nd4j.exec(new BroadcastMulOp(x, table, o, 1, 2));
+        return o;
+    }
+
+    /** cos and sin of t * base^(-2i/hd), [T, hd/2]. */
+    private INDArray[] ropeTables(int t, DataType dt) {
+        int half = hd / 2;
+        double[] cos = new double[t * half], sin = new double[t * half];
+        for (int s = 0; s < t; s++) {
+            for (int i = 0; i < half; i++) {
+                double ang = s * Math.pow(ROPE_BASE, -2.0 * i / hd);
+                cos[s * half + i] = Math.cos(ang);
+                sin[s * half + i] = Math.sin(ang);
+            }
+        }
+        return new INDArray[] {Nd4j.create(cos, new long[] {t, half}, DataType.DOUBLE).castTo(dt),
+            Nd4j.create(sin, new long[] {t, half}, DataType.DOUBLE).castTo(dt)};
+    }
+
+    @Override
+    public boolean carriesState() {
+        return false;
+    }
+}

@@ -1,0 +1,52 @@
+package org.selectivbench.models.modules;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.shape.GatherNd;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The loss of SPEC 4: sum over rows of weight_r * (logsumexp(logits_r) - logits_r[target_r]), with
+ * weights mask / (real steps), so padding adds nothing and the sum is the mean over real steps.
+ * The logits [R, classes] are the largest arrays of a step, so the pass over them is a softmax and
+ * two row maxima; logsumexp comes from the largest probability, lse = max(logits) - log(max(p)),
+ * which never underflows (max p >= 1/classes), so a confident wrong answer costs a large finite loss.
+ */
+public final class CrossEntropy {
+    private CrossEntropy() {
+    }
+
+    /** The loss and the softmax probabilities [R, classes]. */
+    public record Result(double loss, INDArray probs) {
+    }
+
+    /**
+     * @param targets [R] class per row (int)
+     * @param weights [R] weight per row
+     */
+    public static Result forward(INDArray logits, INDArray targets, INDArray weights) {
+        INDArray probs = Nd4j.exec(new SoftMax(logits, logits.ulike(), 1))[0];
+        INDArray lse = logits.max(1).subi(Transforms.log(probs.max(1), false));
+        INDArray picked = Nd4j.exec(new GatherNd(logits, pairs(targets)))[0];
+        double loss = lse.subi(picked).muli(weights).sumNumber().doubleValue();
+        return new Result(loss, probs);
+    }
+
+    /** d loss / d logits = weight_r (p_r - onehot(target_r)), computed in place over {@code probs}. */
+    public static INDArray backward(INDArray probs, INDArray targets, INDArray weights) {
+        INDArray d = probs.muliColumnVector(weights.reshape(-1, 1));
+        Nd4j.exec(DynamicCustomOp.builder("scatter_nd_add").addInputs(d, pairs(targets), weights.neg())
+                .addOutputs(d).build());
+        return d;
+    }
+
+    /** [R, 2] (row, target) index pairs. */
+    private static INDArray pairs(INDArray targets) {
+        long r = targets.length();
+        INDArray rows = Nd4j.linspace(DataType.INT32, 0, r, 1).reshape(r, 1);
+        return Nd4j.concat(1, rows, targets.reshape(r, 1).castTo(DataType.INT32));
+    }
+}

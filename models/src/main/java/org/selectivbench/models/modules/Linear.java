@@ -1,0 +1,57 @@
+package org.selectivbench.models.modules;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** x W (+ b) for rows [R, in], init uniform(+-1/sqrt(in)) as torch's nn.Linear; W [in, out], b [out]. */
+public final class Linear {
+    private final ParamStore.Param w;
+    private final ParamStore.Param b;
+    private INDArray x;
+
+    public Linear(ParamStore ps, String name, int in, int out, boolean bias) {
+        this(ps.param(name + ".w", ParamStore.Init.uniform(1.0 / Math.sqrt(in)), in, out),
+                bias ? ps.param(name + ".b", ParamStore.Init.uniform(1.0 / Math.sqrt(in)), out) : null);
+    }
+
+    /** A linear map on given parameters (for inits other than nn.Linear's): w [in, out], b [out] or null. */
+    public Linear(ParamStore.Param w, ParamStore.Param b) {
+        this.w = w;
+        this.b = b;
+    }
+
+    public INDArray weight() {
+        return w.value();
+    }
+
+    public INDArray forward(Pass p, INDArray x) {
+        INDArray y = Nd.mm(x, w.value());
+        if (b != null) {
+            y.addiRowVector(b.value());
+        }
+        this.x = p.keep() ? x : null;
+        return y;
+    }
+
+    /** Adds the parameter gradients; returns dy W^T, or adds it into {@code dx} when given (then returns it). */
+    public INDArray backward(INDArray dy, INDArray dx) {
+        Nd.mmAdd(x, dy, w.grad(), true, false);
+        if (b != null) {
+            b.grad().addi(Nd.sumRows(dy));
+        }
+        x = null;
+        if (dx == null) {
+            return Nd.mm(dy, w.value(), false, true);
+        }
+        Nd.mmAdd(dy, w.value(), dx, false, true);
+        return dx;
+    }
+
+    /** Adds the parameter gradients only (the input needs none: the model's input layer). */
+    public void backwardParams(INDArray dy) {
+        Nd.mmAdd(x, dy, w.grad(), true, false);
+        if (b != null) {
+            b.grad().addi(Nd.sumRows(dy));
+        }
+        x = null;
+    }
+}

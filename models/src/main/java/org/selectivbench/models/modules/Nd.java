@@ -1,0 +1,114 @@
+package org.selectivbench.models.modules;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.SoftPlus;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The ND4J vocabulary of the explicit forward and backward passes: matmuls into fresh or accumulated
+ * outputs, row and column broadcasts, and activations with their derivatives. Inside a step's
+ * workspace every fresh array comes from the workspace, so a steady-state step maps no new memory.
+ * Arrays are rows [R, n] unless stated.
+ */
+public final class Nd {
+    private Nd() {
+    }
+
+    /** op(a) op(b) into a new array. */
+    public static INDArray mm(INDArray a, INDArray b, boolean ta, boolean tb) {
+        long rows = ta ? a.size(1) : a.size(0), cols = tb ? b.size(0) : b.size(1);
+        INDArray c = Nd4j.createUninitialized(a.dataType(), rows, cols);
+        Nd4j.gemm(a, b, c, ta, tb, 1.0, 0.0);
+        return c;
+    }
+
+    public static INDArray mm(INDArray a, INDArray b) {
+        return mm(a, b, false, false);
+    }
+
+    /** c += op(a) op(b); c must not be a view. */
+    public static void mmAdd(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb) {
+        Nd4j.gemm(a, b, c, ta, tb, 1.0, 1.0);
+    }
+
+    /** Column sums, [n]. */
+    public static INDArray sumRows(INDArray x) {
+        return x.sum(0);
+    }
+
+    /** Row sums as a column [R, 1]. */
+    public static INDArray sumCols(INDArray x) {
+        return x.sum(1).reshape(x.size(0), 1);
+    }
+
+    /** Row means as a column [R, 1]. */
+    public static INDArray meanCols(INDArray x) {
+        return x.mean(1).reshape(x.size(0), 1);
+    }
+
+    /** Columns [from, to) of rows x, a view. */
+    public static INDArray cols(INDArray x, long from, long to) {
+        return x.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to));
+    }
+
+    /** The column blocks side by side: [R, sum of widths]. */
+    public static INDArray concatCols(INDArray... parts) {
+        return Nd4j.concat(1, parts);
+    }
+
+    /** A same-shape copy of a view (views cannot be gemm outputs nor reshaped freely). */
+    public static INDArray dense(INDArray x) {
+        return x.dup('c');
+    }
+
+    /** 1 / sqrt(x), in place. */
+    public static INDArray rsqrti(INDArray x) {
+        return Nd4j.exec(new RSqrt(x, x));
+    }
+
+    public static INDArray exp(INDArray x) {
+        return Nd4j.exec(new Exp(x, x.ulike()));
+    }
+
+    public static INDArray log(INDArray x) {
+        return Nd4j.exec(new Log(x, x.ulike()));
+    }
+
+    public static INDArray sigmoid(INDArray x) {
+        return Nd4j.exec(new Sigmoid(x, x.ulike()));
+    }
+
+    /** log(1 + exp(x)). */
+    public static INDArray softplus(INDArray x) {
+        return Nd4j.exec(new SoftPlus(x, x.ulike()));
+    }
+
+    /** x sigmoid(x). */
+    public static INDArray silu(INDArray x) {
+        return Nd4j.exec(new Swish(x, x.ulike()));
+    }
+
+    /** dy * silu'(x), silu'(x) = s (1 + x (1 - s)), s = sigmoid(x). */
+    public static INDArray siluBackward(INDArray x, INDArray dy) {
+        INDArray s = sigmoid(x);
+        INDArray d = s.rsub(1.0).muli(x).addi(1.0).muli(s);
+        return d.muli(dy);
+    }
+
+    /** dy * sigmoid'(.) from the sigmoid's output s. */
+    public static INDArray sigmoidBackward(INDArray s, INDArray dy) {
+        return s.rsub(1.0).muli(s).muli(dy);
+    }
+
+    /** Zeros of the given shape and type. */
+    public static INDArray zeros(DataType dt, long... shape) {
+        return Nd4j.zeros(dt, shape);
+    }
+}

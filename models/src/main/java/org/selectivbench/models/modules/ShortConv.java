@@ -1,0 +1,87 @@
+package org.selectivbench.models.modules;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Short causal depthwise conv over time (kernel K) then SiLU, per sequence of rows [B*T, C]:
+ * y_t = silu(b + sum_j w_j x_{t-K+1+j}), x before the first step = 0, or in a segment of a long
+ * evaluation the previous segment's last K-1 inputs (state {@code name.tail}). Init as torch's
+ * depthwise Conv1d: uniform(+-1/sqrt(K)), w [K, C], b [C]. Each tap is one broadcast product of a
+ * time-shifted view of the padded input.
+ */
+public final class ShortConv {
+    private final String name;
+    private final int channels;
+    private final int kernel;
+    private final ParamStore.Param w;
+    private final ParamStore.Param b;
+    private INDArray padded;
+    private INDArray pre;
+
+    public ShortConv(ParamStore ps, String name, int channels, int kernel, boolean bias) {
+        this.name = name;
+        this.channels = channels;
+        this.kernel = kernel;
+        double bound = 1.0 / Math.sqrt(kernel);
+        this.w = ps.param(name + ".w", ParamStore.Init.uniform(bound), kernel, channels);
+        this.b = bias ? ps.param(name + ".b", ParamStore.Init.uniform(bound), channels) : null;
+    }
+
+    /** x rows [B*T, C] (a view is fine) to y rows [B*T, C]. */
+    public INDArray forward(Pass p, INDArray x) {
+        int bsz = p.batch(), t = p.steps(), k1 = kernel - 1;
+        INDArray seq = x.dup('c').reshape(bsz, t, channels);
+        INDArray tail = p.carried(name + ".tail");
+        INDArray pad = k1 == 0 ? seq : Nd4j.concat(1, tail != null ? tail : Nd4j.zeros(x.dataType(), bsz, k1, channels), seq);
+        if (k1 > 0) {
+            p.carry(name + ".tail", pad.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + k1), NDArrayIndex.all()));
+        }
+        INDArray acc = Nd4j.zeros(x.dataType(), bsz, t, channels);
+        INDArray term = acc.ulike();
+        for (int j = 0; j < kernel; j++) {
+            Nd4j.exec(new BroadcastMulOp(tap(pad, j, t), w.value().getRow(j), term, 2));
+            acc.addi(term);
+        }
+        INDArray z = acc.reshape(-1, channels);
+        if (b != null) {
+            z.addiRowVector(b.value());
+        }
+        if (p.keep()) {
+            padded = pad;
+            pre = z;
+        }
+        return Nd.silu(z);
+    }
+
+    /** The gradient of x, rows [B*T, C]; adds the weight (and bias) gradients. */
+    public INDArray backward(Pass p, INDArray dy) {
+        int bsz = p.batch(), t = p.steps(), k1 = kernel - 1;
+        INDArray dpre = Nd.siluBackward(pre, dy);
+        if (b != null) {
+            b.grad().addi(Nd.sumRows(dpre));
+        }
+        INDArray d3 = dpre.reshape(bsz, t, channels);
+        INDArray dpad = Nd4j.zeros(dy.dataType(), bsz, t + k1, channels);
+        INDArray term = d3.ulike();
+        for (int j = 0; j < kernel; j++) {
+            INDArray xj = tap(padded, j, t);
+            w.grad().getRow(j).addi(xj.mul(d3).sum(0, 1));
+            Nd4j.exec(new BroadcastMulOp(d3, w.value().getRow(j), term, 2));
+            tap(dpad, j, t).addi(term);
+        }
+        padded = null;
+        pre = null;
+        return dpad.get(NDArrayIndex.all(), NDArrayIndex.interval(k1, k1 + t), NDArrayIndex.all()).dup('c')
+                .reshape(-1, channels);
+    }
+
+    /** Steps [j, j + t) of the padded sequence: the inputs tap j sees. */
+    private static INDArray tap(INDArray padded, int j, int t) {
+        INDArrayIndex[] ix = {NDArrayIndex.all(), NDArrayIndex.interval(j, j + t), NDArrayIndex.all()};
+        return padded.get(ix);
+    }
+}

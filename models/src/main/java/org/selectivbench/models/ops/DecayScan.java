@@ -1,0 +1,44 @@
+package org.selectivbench.models.ops;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Diagonal-decay linear recurrences (linear attention, Mamba2's SSD, GLA) on ND4J arrays: see
+ * {@link DecayScanRecurrent} for the recurrence and layouts. One instance per layer.
+ */
+public final class DecayScan {
+    private DecayScanRecurrent.Saved saved;
+    private DataType dtype;
+
+    public record Grads(INDArray dq, INDArray dk, INDArray dv, INDArray da) {
+    }
+
+    /** o [B*T, H*V]; the end state into {@code end} [B, H, K, V] when not null. */
+    public INDArray forward(DecayScanRecurrent.Dims d, INDArray q, INDArray k, INDArray v, INDArray a, INDArray start,
+                            INDArray end, boolean keep) {
+        dtype = q.dataType();
+        double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
+        double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
+        saved = DecayScanRecurrent.forward(d, Host.read(q), Host.read(k), Host.read(v), a == null ? null : Host.read(a),
+                start == null ? null : Host.read(start), o, e, keep);
+        if (end != null) {
+            Host.write(e, end);
+        }
+        return Host.array(o, dtype, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+    }
+
+    public Grads backward(INDArray dO) {
+        DecayScanRecurrent.Saved s = saved;
+        double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
+        double[] da = s.a() == null ? null : new double[s.a().length];
+        DecayScanRecurrent.backward(s, Host.read(dO), null, dq, dk, dv, da, null);
+        DecayScanRecurrent.Dims d = s.dims();
+        long rows = (long) d.batch() * d.steps();
+        long keys = d.sharedKeys() ? d.k() : (long) d.heads() * d.k();
+        saved = null;
+        return new Grads(Host.array(dq, dtype, rows, keys), Host.array(dk, dtype, rows, keys),
+                Host.array(dv, dtype, rows, (long) d.heads() * d.v()),
+                da == null ? null : Host.array(da, dtype, rows, da.length / rows));
+    }
+}

@@ -1,0 +1,192 @@
+package org.selectivbench.models.ops;
+
+/**
+ * Linear recurrences with a diagonal decay, step by step (the CPU kernel), per sequence (b, h), S [K, V]:
+ * <pre>
+ *   S = diag(exp(a_t)) S + k_t v_t^T,   o_t = S^T q_t
+ * </pre>
+ * The decay is one scalar per head (linear attention without decay, Mamba2's SSD) or one per key channel
+ * (GLA). In Mamba2 the heads share q (its C) and k (its B).
+ *
+ * <p>Backward runs the recurrence in reverse; the states it needs are recomputed chunk by chunk from
+ * checkpoints taken every {@link #CHUNK} steps.
+ *
+ * <p>Layouts, rows ordered (b, t): q, k [B*T, H*K] ([B*T, K] with shared keys); v, o [B*T, H*V];
+ * a [B*T, H] (scalar decay), [B*T, H*K] (channel decay) or null; states [B, H, K, V].
+ */
+public final class DecayScanRecurrent {
+    static final int CHUNK = 32;
+
+    private DecayScanRecurrent() {
+    }
+
+    /** How the decay is laid out. */
+    public enum Decay { NONE, HEAD, CHANNEL }
+
+    public record Dims(int batch, int steps, int heads, int k, int v, Decay decay, boolean sharedKeys) {
+        int chunks() {
+            return (steps + CHUNK - 1) / CHUNK;
+        }
+
+        int state() {
+            return k * v;
+        }
+
+        /** Offset of (row, head)'s q or k vector. */
+        int keyAt(int row, int h) {
+            return sharedKeys ? row * k : (row * heads + h) * k;
+        }
+    }
+
+    public record Saved(Dims dims, double[] q, double[] k, double[] v, double[] a, double[] checkpoints) {
+    }
+
+    /**
+     * Writes o, and the state after the last step into {@code end} when not null.
+     *
+     * @param start the state before the first step [B, H, K, V], or null for 0
+     */
+    public static Saved forward(Dims d, double[] q, double[] k, double[] v, double[] a, double[] start, double[] o,
+                                double[] end, boolean keep) {
+        int kv = d.state();
+        int seqs = d.batch() * d.heads();
+        double[] ckpt = keep ? new double[seqs * d.chunks() * kv] : null;
+        Parallel.forRange(seqs, (from, to) -> {
+            double[] s = new double[kv];
+            for (int g = from; g < to; g++) {
+                int b = g / d.heads(), h = g % d.heads();
+                if (start != null) {
+                    System.arraycopy(start, g * kv, s, 0, kv);
+                } else {
+                    java.util.Arrays.fill(s, 0);
+                }
+                for (int t = 0; t < d.steps(); t++) {
+                    if (ckpt != null && t % CHUNK == 0) {
+                        System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
+                    }
+                    step(d, b * d.steps() + t, h, k, v, a, s);
+                    readout(d, b * d.steps() + t, h, q, s, o);
+                }
+                if (end != null) {
+                    System.arraycopy(s, 0, end, g * kv, kv);
+                }
+            }
+        });
+        return keep ? new Saved(d, q, k, v, a, ckpt) : null;
+    }
+
+    /** S = diag(exp(a)) S + k v^T for one row. */
+    private static void step(Dims d, int row, int h, double[] k, double[] v, double[] a, double[] s) {
+        int kd = d.k(), vd = d.v(), ko = d.keyAt(row, h), vo = (row * d.heads() + h) * vd;
+        double alpha = d.decay() == Decay.HEAD ? Math.exp(a[row * d.heads() + h]) : 1;
+        for (int x = 0; x < kd; x++) {
+            double ax = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
+            double kx = k[ko + x];
+            int so = x * vd;
+            for (int y = 0; y < vd; y++) {
+                s[so + y] = ax * s[so + y] + kx * v[vo + y];
+            }
+        }
+    }
+
+    private static void readout(Dims d, int row, int h, double[] q, double[] s, double[] o) {
+        int kd = d.k(), vd = d.v(), qo = d.keyAt(row, h), oo = (row * d.heads() + h) * vd;
+        for (int y = 0; y < vd; y++) {
+            o[oo + y] = 0;
+        }
+        for (int x = 0; x < kd; x++) {
+            double qx = q[qo + x];
+            int so = x * vd;
+            for (int y = 0; y < vd; y++) {
+                o[oo + y] += s[so + y] * qx;
+            }
+        }
+    }
+
+    /**
+     * Gradients from dO (and dEnd, the gradient of the end state, or null). With shared keys dq and dk
+     * are sums over the heads, so one thread takes every head of a batch row, in head order.
+     */
+    public static void backward(Saved sv, double[] dO, double[] dEnd, double[] dq, double[] dk, double[] dv,
+                                double[] da, double[] dStart) {
+        Dims d = sv.dims();
+        int kd = d.k(), vd = d.v(), kv = d.state(), heads = d.heads();
+        if (d.sharedKeys()) {
+            java.util.Arrays.fill(dq, 0);
+            java.util.Arrays.fill(dk, 0);
+        }
+        int items = d.sharedKeys() ? d.batch() : d.batch() * heads;
+        Parallel.forRange(items, (from, to) -> {
+            double[][] states = new double[CHUNK + 1][kv];
+            double[] ds = new double[kv];
+            for (int item = from; item < to; item++) {
+                int h0 = d.sharedKeys() ? 0 : item % heads, h1 = d.sharedKeys() ? heads : h0 + 1;
+                int b = d.sharedKeys() ? item : item / heads;
+                for (int h = h0; h < h1; h++) {
+                    int g = b * heads + h;
+                    if (dEnd != null) {
+                        System.arraycopy(dEnd, g * kv, ds, 0, kv);
+                    } else {
+                        java.util.Arrays.fill(ds, 0);
+                    }
+                    for (int c = d.chunks() - 1; c >= 0; c--) {
+                        int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
+                        System.arraycopy(sv.checkpoints(), (g * d.chunks() + c) * kv, states[0], 0, kv);
+                        for (int t = t0; t < t1; t++) {
+                            System.arraycopy(states[t - t0], 0, states[t - t0 + 1], 0, kv);
+                            step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.a(), states[t - t0 + 1]);
+                        }
+                        for (int t = t1 - 1; t >= t0; t--) {
+                            back(d, sv, b * d.steps() + t, h, states[t - t0], states[t - t0 + 1], ds, dO, dq, dk,
+                                    dv, da);
+                        }
+                    }
+                    if (dStart != null) {
+                        System.arraycopy(ds, 0, dStart, g * kv, kv);
+                    }
+                }
+            }
+        });
+    }
+
+    /** One step back: ds holds dL/dS_t on entry and dL/dS_{t-1} on exit. */
+    private static void back(Dims d, Saved sv, int row, int h, double[] prev, double[] now, double[] ds, double[] dO,
+                             double[] dq, double[] dk, double[] dv, double[] da) {
+        int kd = d.k(), vd = d.v(), heads = d.heads();
+        int ko = d.keyAt(row, h), oo = (row * heads + h) * vd;
+        double[] q = sv.q(), k = sv.k(), v = sv.v(), a = sv.a();
+        double alpha = d.decay() == Decay.HEAD ? Math.exp(a[row * heads + h]) : 1;
+        for (int y = 0; y < vd; y++) {
+            dv[oo + y] = 0;
+        }
+        double daHead = 0;
+        for (int x = 0; x < kd; x++) {
+            int so = x * vd;
+            double qx = q[ko + x], kx = k[ko + x];
+            double ax = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * heads + h) * kd + x]) : alpha;
+            double dqx = 0, dkx = 0, dax = 0;
+            for (int y = 0; y < vd; y++) {
+                dqx += now[so + y] * dO[oo + y];
+                double g = ds[so + y] + qx * dO[oo + y]; // dL/dS_t, the readout included
+                dkx += g * v[oo + y];
+                dv[oo + y] += g * kx;
+                dax += g * prev[so + y];
+                ds[so + y] = g * ax;
+            }
+            if (d.sharedKeys()) {
+                dq[ko + x] += dqx;
+                dk[ko + x] += dkx;
+            } else {
+                dq[ko + x] = dqx;
+                dk[ko + x] = dkx;
+            }
+            if (d.decay() == Decay.CHANNEL) {
+                da[(row * heads + h) * kd + x] = dax * ax;
+            }
+            daHead += dax;
+        }
+        if (d.decay() == Decay.HEAD) {
+            da[row * heads + h] = daHead * alpha;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package org.selectivbench.models.ops;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The gated delta rule with n_h sub-steps (DeltaNet, Gated DeltaNet, Gated DeltaProduct) on ND4J arrays:
+ * see {@link DeltaRuleRecurrent} for the recurrence and the layouts. One instance per layer keeps what
+ * its backward pass needs.
+ */
+public final class DeltaRule {
+    private DeltaRuleRecurrent.Saved saved;
+    private DataType dtype;
+
+    /** Gradients of the inputs (da null without decay). */
+    public record Grads(INDArray dq, INDArray dk, INDArray dv, INDArray dbeta, INDArray da) {
+    }
+
+    /**
+     * @param start the state entering [B, H, K, V], or null for 0
+     * @param end   receives the state after the last step when not null ([B, H, K, V])
+     * @return o [B*T, H*V]
+     */
+    public INDArray forward(DeltaRuleRecurrent.Dims d, INDArray q, INDArray k, INDArray v, INDArray beta, INDArray a,
+                            INDArray start, INDArray end, boolean keep) {
+        dtype = q.dataType();
+        double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
+        double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
+        saved = DeltaRuleRecurrent.forward(d, Host.read(q), Host.read(k), Host.read(v), Host.read(beta),
+                a == null ? null : Host.read(a), start == null ? null : Host.read(start), o, e, keep);
+        if (end != null) {
+            Host.write(e, end);
+        }
+        return Host.array(o, dtype, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+    }
+
+    public Grads backward(INDArray dO) {
+        DeltaRuleRecurrent.Saved s = saved;
+        double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
+        double[] dbeta = new double[s.beta().length], da = s.a() == null ? null : new double[s.a().length];
+        DeltaRuleRecurrent.backward(s, Host.read(dO), null, dq, dk, dv, dbeta, da, null);
+        DeltaRuleRecurrent.Dims d = s.dims();
+        long rows = (long) d.batch() * d.steps();
+        int nh = d.subSteps(), h = d.heads();
+        saved = null;
+        return new Grads(Host.array(dq, dtype, rows, (long) h * d.k()), Host.array(dk, dtype, rows, (long) nh * h * d.k()),
+                Host.array(dv, dtype, rows, (long) nh * h * d.v()), Host.array(dbeta, dtype, rows, (long) nh * h),
+                da == null ? null : Host.array(da, dtype, rows, h));
+    }
+}

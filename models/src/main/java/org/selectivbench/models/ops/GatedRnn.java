@@ -1,0 +1,52 @@
+package org.selectivbench.models.ops;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** The LSTM and GRU recurrences on ND4J arrays: see {@link GatedRnnRecurrent}. One instance per layer. */
+public final class GatedRnn {
+    private GatedRnnRecurrent.Saved saved;
+    private DataType dtype;
+
+    /**
+     * dX [B*T, G*d]: gradients of the input projections; dA: of the recurrent projections (the same array
+     * for the LSTM); hPrev [B*T, d]: h_{t-1} per row, for dW_h = hPrev^T dA.
+     */
+    public record Grads(INDArray dX, INDArray dA, INDArray hPrev) {
+    }
+
+    /**
+     * h [B*T, d]; the last h (and c) into hEnd (cEnd) [B, d] when not null.
+     *
+     * @param bn GRU: b_hn [d]; LSTM: null
+     */
+    public INDArray forward(GatedRnnRecurrent.Dims d, INDArray xg, INDArray wh, INDArray bn, INDArray h0, INDArray c0,
+                            INDArray hEnd, INDArray cEnd, boolean keep) {
+        dtype = xg.dataType();
+        double[] h = new double[d.batch() * d.steps() * d.hidden()];
+        double[] he = hEnd == null ? null : new double[d.batch() * d.hidden()];
+        double[] ce = cEnd == null ? null : new double[d.batch() * d.hidden()];
+        saved = GatedRnnRecurrent.forward(d, Host.read(xg), Host.read(wh), bn == null ? null : Host.read(bn),
+                h0 == null ? null : Host.read(h0), c0 == null ? null : Host.read(c0), h, he, ce, keep);
+        if (hEnd != null) {
+            Host.write(he, hEnd);
+        }
+        if (cEnd != null) {
+            Host.write(ce, cEnd);
+        }
+        return Host.array(h, dtype, (long) d.batch() * d.steps(), d.hidden());
+    }
+
+    public Grads backward(INDArray dH) {
+        GatedRnnRecurrent.Saved s = saved;
+        GatedRnnRecurrent.Dims d = s.dims();
+        long rows = (long) d.batch() * d.steps();
+        double[] dX = new double[Math.toIntExact(rows * d.width())];
+        double[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? new double[dX.length] : null;
+        GatedRnnRecurrent.backward(s, Host.read(dH), null, null, dX, dA, null, null);
+        saved = null;
+        INDArray x = Host.array(dX, dtype, rows, d.width());
+        return new Grads(x, dA == null ? x : Host.array(dA, dtype, rows, d.width()),
+                Host.array(s.hPrev(), dtype, rows, d.hidden()));
+    }
+}

@@ -1,0 +1,215 @@
+package org.selectivbench.models.ops;
+
+/**
+ * The recurrent part of the classic LSTM and GRU baselines, step by step (the CPU kernel). The layer
+ * adds the input projections of all steps in one matmul ({@code xg}); the kernel runs the recurrence
+ * with the recurrent weights W_h [d, G*d] and keeps the gates for backward. Backward returns the
+ * gradients of the gate pre-activations, from which the layer takes every weight gradient as one
+ * matmul over all steps.
+ *
+ * <pre>
+ * LSTM (G = 4, gates i, f, g, o):  z = xg_t + h W_h;  c = sig(z_f) c + sig(z_i) tanh(z_g);  h = sig(z_o) tanh(c)
+ * GRU (G = 3, gates r, z, n, torch's form):  a = h W_h;  r = sig(xg_r + a_r);  u = sig(xg_z + a_z);
+ *     n = tanh(xg_n + r (a_n + b_n));  h = n + u (h - n)
+ * </pre>
+ * Layouts, rows ordered (b, t): xg [B*T, G*d]; h [B*T, d]; states [B, d].
+ */
+public final class GatedRnnRecurrent {
+    private GatedRnnRecurrent() {
+    }
+
+    public enum Cell {
+        LSTM(4), GRU(3);
+
+        final int gates;
+
+        Cell(int gates) {
+            this.gates = gates;
+        }
+    }
+
+    public record Dims(Cell cell, int batch, int steps, int hidden) {
+        int width() {
+            return cell.gates * hidden;
+        }
+    }
+
+    /**
+     * What backward needs. LSTM: acts = (i, f, g, o) after their activations, cells = c_t, cell0 = c_0.
+     * GRU: acts = (r, u, n), cells = a_n + b_n. hPrev = h_{t-1} per row.
+     */
+    public record Saved(Dims dims, double[] wh, double[] bn, double[] acts, double[] cells, double[] cell0,
+                        double[] hPrev) {
+    }
+
+    /**
+     * Writes h [B*T, d] and, when not null, the last h and c (LSTM) into hEnd, cEnd.
+     *
+     * @param bn GRU only: b_hn [d], added to the recurrent n pre-activation inside r (...)
+     * @param h0 [B, d] or null (0); c0 likewise (LSTM)
+     */
+    public static Saved forward(Dims d, double[] xg, double[] wh, double[] bn, double[] h0, double[] c0, double[] h,
+                                double[] hEnd, double[] cEnd, boolean keep) {
+        int hd = d.hidden(), w = d.width(), t = d.steps();
+        int rows = d.batch() * t;
+        double[] acts = new double[rows * w];
+        double[] cells = new double[rows * hd];
+        double[] hPrev = keep ? new double[rows * hd] : null;
+        double[] cell0 = keep && c0 != null ? c0.clone() : null;
+        Parallel.forRange(d.batch(), (from, to) -> {
+            double[] hs = new double[hd], cs = new double[hd], z = new double[w];
+            for (int b = from; b < to; b++) {
+                for (int j = 0; j < hd; j++) {
+                    hs[j] = h0 == null ? 0 : h0[b * hd + j];
+                    cs[j] = c0 == null ? 0 : c0[b * hd + j];
+                }
+                for (int s = 0; s < t; s++) {
+                    int row = b * t + s;
+                    if (hPrev != null) {
+                        System.arraycopy(hs, 0, hPrev, row * hd, hd);
+                    }
+                    matvec(hs, wh, hd, w, z);
+                    if (d.cell() == Cell.LSTM) {
+                        for (int j = 0; j < hd; j++) {
+                            int o = row * w;
+                            double ig = sigmoid(xg[o + j] + z[j]), fg = sigmoid(xg[o + hd + j] + z[hd + j]);
+                            double gg = tanh(xg[o + 2 * hd + j] + z[2 * hd + j]);
+                            double og = sigmoid(xg[o + 3 * hd + j] + z[3 * hd + j]);
+                            cs[j] = fg * cs[j] + ig * gg;
+                            hs[j] = og * tanh(cs[j]);
+                            acts[o + j] = ig;
+                            acts[o + hd + j] = fg;
+                            acts[o + 2 * hd + j] = gg;
+                            acts[o + 3 * hd + j] = og;
+                            cells[row * hd + j] = cs[j];
+                        }
+                    } else {
+                        for (int j = 0; j < hd; j++) {
+                            int o = row * w;
+                            double r = sigmoid(xg[o + j] + z[j]), u = sigmoid(xg[o + hd + j] + z[hd + j]);
+                            double an = z[2 * hd + j] + bn[j];
+                            double n = tanh(xg[o + 2 * hd + j] + r * an);
+                            hs[j] = n + u * (hs[j] - n);
+                            acts[o + j] = r;
+                            acts[o + hd + j] = u;
+                            acts[o + 2 * hd + j] = n;
+                            cells[row * hd + j] = an;
+                        }
+                    }
+                    System.arraycopy(hs, 0, h, row * hd, hd);
+                }
+                if (hEnd != null) {
+                    System.arraycopy(hs, 0, hEnd, b * hd, hd);
+                }
+                if (cEnd != null) {
+                    System.arraycopy(cs, 0, cEnd, b * hd, hd);
+                }
+            }
+        });
+        return keep ? new Saved(d, wh, bn, acts, cells, cell0, hPrev) : null;
+    }
+
+    /**
+     * From dH [B*T, d] (and the gradients of the last h and c, or null), writes the gradients of the gate
+     * pre-activations: dX [B*T, G*d] for the input projections (and, GRU, dA [B*T, G*d] for the recurrent
+     * ones, whose n part differs by r; LSTM: dA = dX, pass null), and dh0, dc0 when not null.
+     */
+    public static void backward(Saved sv, double[] dH, double[] dhEnd, double[] dcEnd, double[] dX, double[] dA,
+                                double[] dh0, double[] dc0) {
+        Dims d = sv.dims();
+        int hd = d.hidden(), w = d.width(), t = d.steps();
+        Parallel.forRange(d.batch(), (from, to) -> {
+            double[] dh = new double[hd], dc = new double[hd], dz = new double[w], back = new double[hd];
+            for (int b = from; b < to; b++) {
+                for (int j = 0; j < hd; j++) {
+                    dh[j] = dhEnd == null ? 0 : dhEnd[b * hd + j];
+                    dc[j] = dcEnd == null ? 0 : dcEnd[b * hd + j];
+                }
+                for (int s = t - 1; s >= 0; s--) {
+                    int row = b * t + s, o = row * w;
+                    for (int j = 0; j < hd; j++) {
+                        dh[j] += dH[row * hd + j];
+                    }
+                    if (d.cell() == Cell.LSTM) {
+                        for (int j = 0; j < hd; j++) {
+                            double ig = sv.acts()[o + j], fg = sv.acts()[o + hd + j];
+                            double gg = sv.acts()[o + 2 * hd + j], og = sv.acts()[o + 3 * hd + j];
+                            double c = sv.cells()[row * hd + j];
+                            double cPrev = s > 0 ? sv.cells()[(row - 1) * hd + j]
+                                    : sv.cell0() == null ? 0 : sv.cell0()[b * hd + j];
+                            double tc = tanh(c);
+                            double dct = dc[j] + dh[j] * og * (1 - tc * tc);
+                            dz[j] = dct * gg * ig * (1 - ig);
+                            dz[hd + j] = dct * cPrev * fg * (1 - fg);
+                            dz[2 * hd + j] = dct * ig * (1 - gg * gg);
+                            dz[3 * hd + j] = dh[j] * tc * og * (1 - og);
+                            dc[j] = dct * fg;
+                        }
+                        System.arraycopy(dz, 0, dX, o, w);
+                    } else {
+                        for (int j = 0; j < hd; j++) {
+                            double r = sv.acts()[o + j], u = sv.acts()[o + hd + j], n = sv.acts()[o + 2 * hd + j];
+                            double an = sv.cells()[row * hd + j], hp = sv.hPrev()[row * hd + j];
+                            double dn = dh[j] * (1 - u), dpn = dn * (1 - n * n);
+                            double dr = dpn * an;
+                            dX[o + j] = dr * r * (1 - r);
+                            dX[o + hd + j] = dh[j] * (hp - n) * u * (1 - u);
+                            dX[o + 2 * hd + j] = dpn;
+                            dz[j] = dX[o + j];
+                            dz[hd + j] = dX[o + hd + j];
+                            dz[2 * hd + j] = dpn * r;
+                            dh[j] = dh[j] * u; // the direct path h_{t-1} -> h_t
+                        }
+                        System.arraycopy(dz, 0, dA, o, w);
+                    }
+                    // dh_{t-1} += dz W_h^T
+                    matvecT(dz, sv.wh(), hd, w, back);
+                    for (int j = 0; j < hd; j++) {
+                        dh[j] = (d.cell() == Cell.LSTM ? 0 : dh[j]) + back[j];
+                    }
+                }
+                if (dh0 != null) {
+                    System.arraycopy(dh, 0, dh0, b * hd, hd);
+                }
+                if (dc0 != null) {
+                    System.arraycopy(dc, 0, dc0, b * hd, hd);
+                }
+            }
+        });
+    }
+
+    /** z = h W, W [d, w] row-major. */
+    private static void matvec(double[] h, double[] wm, int d, int w, double[] z) {
+        java.util.Arrays.fill(z, 0);
+        for (int i = 0; i < d; i++) {
+            double hi = h[i];
+            int ro = i * w;
+            for (int j = 0; j < w; j++) {
+                z[j] += hi * wm[ro + j];
+            }
+        }
+    }
+
+    /** out = dz W^T. */
+    private static void matvecT(double[] dz, double[] wm, int d, int w, double[] out) {
+        for (int i = 0; i < d; i++) {
+            double acc = 0;
+            int ro = i * w;
+            for (int j = 0; j < w; j++) {
+                acc += dz[j] * wm[ro + j];
+            }
+            out[i] = acc;
+        }
+    }
+
+    static double sigmoid(double x) {
+        return 1 / (1 + Math.exp(-x));
+    }
+
+    /** tanh from one exp (Math.tanh is several times slower). */
+    static double tanh(double x) {
+        double e = Math.exp(-2 * Math.abs(x));
+        double t = (1 - e) / (1 + e);
+        return x < 0 ? -t : t;
+    }
+}

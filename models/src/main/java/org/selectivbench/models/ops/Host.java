@@ -1,0 +1,86 @@
+package org.selectivbench.models.ops;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Moves arrays between ND4J and the Java kernels, which compute in double whatever the model's
+ * type (a float32 kernel was no faster: its short inner loops are bound by their overhead, not the
+ * width). On the CPU backend a contiguous array is read and written through a view of its native
+ * memory; anything else (views, other backends) goes through a copy.
+ */
+public final class Host {
+    private static final boolean CPU = Nd4j.getBackend().getClass().getSimpleName().startsWith("CpuBackend");
+
+    private Host() {
+    }
+
+    /** Whether ND4J runs on the CPU, where the Java kernels are the fast path. */
+    public static boolean cpu() {
+        return CPU;
+    }
+
+    /** The values of {@code a} in row-major order (a new array). */
+    public static double[] read(INDArray a) {
+        double[] out = new double[Math.toIntExact(a.length())];
+        read(a, out);
+        return out;
+    }
+
+    /** The values of {@code a} in row-major order into {@code out}. */
+    public static void read(INDArray a, double[] out) {
+        int n = Math.toIntExact(a.length());
+        if (direct(a)) {
+            if (a.dataType() == DataType.DOUBLE) {
+                DoubleBuffer b = a.data().asNioDouble();
+                b.position((int) a.offset());
+                b.get(out, 0, n);
+            } else {
+                FloatBuffer b = a.data().asNioFloat();
+                int off = (int) a.offset();
+                for (int i = 0; i < n; i++) {
+                    out[i] = b.get(off + i);
+                }
+            }
+            return;
+        }
+        double[] v = a.dup('c').castTo(DataType.DOUBLE).data().asDouble();
+        System.arraycopy(v, 0, out, 0, n);
+    }
+
+    /** Writes row-major {@code values} into {@code a} (in place). */
+    public static void write(double[] values, INDArray a) {
+        int n = Math.toIntExact(a.length());
+        if (direct(a)) {
+            if (a.dataType() == DataType.DOUBLE) {
+                DoubleBuffer b = a.data().asNioDouble();
+                b.position((int) a.offset());
+                b.put(values, 0, n);
+            } else {
+                FloatBuffer b = a.data().asNioFloat();
+                int off = (int) a.offset();
+                for (int i = 0; i < n; i++) {
+                    b.put(off + i, (float) values[i]);
+                }
+            }
+            return;
+        }
+        a.assign(Nd4j.create(values, a.shape(), DataType.DOUBLE).castTo(a.dataType()));
+    }
+
+    /** A new array of {@code shape} and type {@code dt} holding {@code values}. */
+    public static INDArray array(double[] values, DataType dt, long... shape) {
+        INDArray a = Nd4j.createUninitialized(dt, shape);
+        write(values, a);
+        return a;
+    }
+
+    private static boolean direct(INDArray a) {
+        return CPU && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
+                && (a.dataType() == DataType.DOUBLE || a.dataType() == DataType.FLOAT);
+    }
+}

@@ -1,0 +1,40 @@
+package org.selectivbench.models.ops;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Mamba's selective scan on ND4J arrays: see {@link SelectiveScanRecurrent}. One instance per layer. */
+public final class SelectiveScan {
+    private SelectiveScanRecurrent.Saved saved;
+    private DataType dtype;
+
+    public record Grads(INDArray ddt, INDArray dA, INDArray du, INDArray dB, INDArray dC) {
+    }
+
+    /** y [B*T, di]; the end state into {@code end} [B, di, N] when not null. */
+    public INDArray forward(SelectiveScanRecurrent.Dims d, INDArray dt, INDArray a, INDArray u, INDArray bm,
+                            INDArray cm, INDArray start, INDArray end, boolean keep) {
+        dtype = dt.dataType();
+        double[] y = new double[d.batch() * d.steps() * d.channels()];
+        double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
+        saved = SelectiveScanRecurrent.forward(d, Host.read(dt), Host.read(a), Host.read(u), Host.read(bm),
+                Host.read(cm), start == null ? null : Host.read(start), y, e, keep);
+        if (end != null) {
+            Host.write(e, end);
+        }
+        return Host.array(y, dtype, (long) d.batch() * d.steps(), d.channels());
+    }
+
+    public Grads backward(INDArray dY) {
+        SelectiveScanRecurrent.Saved s = saved;
+        SelectiveScanRecurrent.Dims d = s.dims();
+        double[] ddt = new double[s.dt().length], da = new double[s.a().length], du = new double[s.u().length];
+        double[] db = new double[s.bm().length], dc = new double[s.cm().length];
+        SelectiveScanRecurrent.backward(s, Host.read(dY), null, ddt, da, du, db, dc, null);
+        long rows = (long) d.batch() * d.steps();
+        saved = null;
+        return new Grads(Host.array(ddt, dtype, rows, d.channels()), Host.array(da, dtype, d.channels(), d.states()),
+                Host.array(du, dtype, rows, d.channels()), Host.array(db, dtype, rows, d.states()),
+                Host.array(dc, dtype, rows, d.states()));
+    }
+}

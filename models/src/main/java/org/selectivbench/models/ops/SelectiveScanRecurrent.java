@@ -1,0 +1,141 @@
+package org.selectivbench.models.ops;
+
+/**
+ * Mamba's selective scan with its readout, step by step (the CPU kernel). Per batch row b, channel c
+ * and state n:
+ * <pre>
+ *   h_t[c, n] = e_t[c, n] h_{t-1}[c, n] + u_t[c] B_t[n],   e = exp(dt_t[c] A[c, n])
+ *   y_t[c]    = sum_n h_t[c, n] C_t[n]
+ * </pre>
+ * (u = dt x; A < 0). Under a forget floor f the transition is e = f + (1 - f) exp(dt A). The states
+ * [B, T, di, N] are the largest arrays of a Mamba step, so they are never stored whole: backward
+ * recomputes them chunk by chunk from checkpoints every {@link #CHUNK} steps.
+ *
+ * <p>Layouts, rows ordered (b, t): dt, u, y [B*T, di]; B, C [B*T, N]; A [di, N]; states [B, di, N].
+ * B and C are shared by the channels and A by the batch, so one thread takes whole batch rows and
+ * sums over them in row order.
+ */
+public final class SelectiveScanRecurrent {
+    static final int CHUNK = 64;
+
+    private SelectiveScanRecurrent() {
+    }
+
+    public record Dims(int batch, int steps, int channels, int states, double floor) {
+        int chunks() {
+            return (steps + CHUNK - 1) / CHUNK;
+        }
+    }
+
+    public record Saved(Dims dims, double[] dt, double[] a, double[] u, double[] bm, double[] cm, double[] checkpoints) {
+    }
+
+    public static Saved forward(Dims d, double[] dt, double[] a, double[] u, double[] bm, double[] cm, double[] start,
+                                double[] y, double[] end, boolean keep) {
+        int n = d.states(), di = d.channels(), chunks = d.chunks();
+        double[] ckpt = keep ? new double[d.batch() * di * chunks * n] : null;
+        Parallel.forRange(d.batch(), (from, to) -> {
+            double[] h = new double[n];
+            for (int b = from; b < to; b++) {
+                for (int c = 0; c < di; c++) {
+                    int sc = (b * di + c) * n;
+                    if (start != null) {
+                        System.arraycopy(start, sc, h, 0, n);
+                    } else {
+                        java.util.Arrays.fill(h, 0);
+                    }
+                    for (int t = 0; t < d.steps(); t++) {
+                        if (ckpt != null && t % CHUNK == 0) {
+                            System.arraycopy(h, 0, ckpt, ((b * di + c) * chunks + t / CHUNK) * n, n);
+                        }
+                        int row = b * d.steps() + t;
+                        double dtv = dt[row * di + c], uv = u[row * di + c], acc = 0;
+                        int ao = c * n, bo = row * n;
+                        for (int s = 0; s < n; s++) {
+                            double x = Math.exp(dtv * a[ao + s]);
+                            double e = d.floor() > 0 ? d.floor() + (1 - d.floor()) * x : x;
+                            h[s] = e * h[s] + uv * bm[bo + s];
+                            acc += h[s] * cm[bo + s];
+                        }
+                        y[row * di + c] = acc;
+                    }
+                    if (end != null) {
+                        System.arraycopy(h, 0, end, sc, n);
+                    }
+                }
+            }
+        });
+        return keep ? new Saved(d, dt, a, u, bm, cm, ckpt) : null;
+    }
+
+    /**
+     * Gradients from dY [B*T, di] and dEnd (or null): writes ddt, du, dB, dC (layouts as the inputs), dA
+     * [di, N] (summed over the batch) and dStart when not null.
+     */
+    public static void backward(Saved sv, double[] dY, double[] dEnd, double[] ddt, double[] dA, double[] du,
+                                double[] dB, double[] dC, double[] dStart) {
+        Dims d = sv.dims();
+        int n = d.states(), di = d.channels(), chunks = d.chunks(), t = d.steps();
+        double f = d.floor();
+        java.util.Arrays.fill(dB, 0);
+        java.util.Arrays.fill(dC, 0);
+        double[] dAparts = new double[d.batch() * di * n];
+        Parallel.forRange(d.batch(), (from, to) -> {
+            double[][] hs = new double[CHUNK + 1][n];
+            double[][] xs = new double[CHUNK][n];
+            double[] dh = new double[n];
+            for (int b = from; b < to; b++) {
+                for (int c = 0; c < di; c++) {
+                    int sc = (b * di + c) * n, ao = c * n;
+                    if (dEnd != null) {
+                        System.arraycopy(dEnd, sc, dh, 0, n);
+                    } else {
+                        java.util.Arrays.fill(dh, 0);
+                    }
+                    for (int k = chunks - 1; k >= 0; k--) {
+                        int t0 = k * CHUNK, t1 = Math.min(t, t0 + CHUNK);
+                        System.arraycopy(sv.checkpoints(), ((b * di + c) * chunks + k) * n, hs[0], 0, n);
+                        for (int s = t0; s < t1; s++) {
+                            int row = b * t + s, bo = row * n;
+                            double dtv = sv.dt()[row * di + c], uv = sv.u()[row * di + c];
+                            double[] prev = hs[s - t0], now = hs[s - t0 + 1], x = xs[s - t0];
+                            for (int m = 0; m < n; m++) {
+                                x[m] = Math.exp(dtv * sv.a()[ao + m]);
+                                double e = f > 0 ? f + (1 - f) * x[m] : x[m];
+                                now[m] = e * prev[m] + uv * sv.bm()[bo + m];
+                            }
+                        }
+                        for (int s = t1 - 1; s >= t0; s--) {
+                            int row = b * t + s, bo = row * n;
+                            double dtv = sv.dt()[row * di + c], uv = sv.u()[row * di + c], dy = dY[row * di + c];
+                            double[] prev = hs[s - t0], now = hs[s - t0 + 1], x = xs[s - t0];
+                            double duv = 0, ddtv = 0;
+                            for (int m = 0; m < n; m++) {
+                                dC[bo + m] += dy * now[m];
+                                double g = dh[m] + dy * sv.cm()[bo + m];
+                                duv += g * sv.bm()[bo + m];
+                                dB[bo + m] += g * uv;
+                                double dx = g * prev[m] * (f > 0 ? 1 - f : 1); // dL/d exp(dt A)
+                                double am = sv.a()[ao + m];
+                                ddtv += dx * x[m] * am;
+                                dAparts[sc + m] += dx * x[m] * dtv;
+                                dh[m] = g * (f > 0 ? f + (1 - f) * x[m] : x[m]);
+                            }
+                            du[row * di + c] = duv;
+                            ddt[row * di + c] = ddtv;
+                        }
+                    }
+                    if (dStart != null) {
+                        System.arraycopy(dh, 0, dStart, sc, n);
+                    }
+                }
+            }
+        });
+        java.util.Arrays.fill(dA, 0);
+        for (int b = 0; b < d.batch(); b++) {
+            for (int i = 0; i < di * n; i++) {
+                dA[i] += dAparts[b * di * n + i];
+            }
+        }
+    }
+}

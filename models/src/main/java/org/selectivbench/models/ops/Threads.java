@@ -1,0 +1,39 @@
+package org.selectivbench.models.ops;
+
+import java.util.Locale;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The cores a run was given, applied to everything that computes: ND4J's op threads, its BLAS pool and
+ * the Java kernels ({@link Parallel}). Waiting threads should sleep, not spin: OpenMP's wait policy is read
+ * from the environment when the native library loads (OMP_WAIT_POLICY=PASSIVE; the launcher and the
+ * documented spark-submit command set it), the kernels' workers park.
+ */
+public final class Threads {
+    private Threads() {
+    }
+
+    public static void use(int cores) {
+        int n = Math.max(1, cores);
+        Nd4j.getEnvironment().setMaxMasterThreads(n);
+        Nd4j.getEnvironment().setMaxThreads(n);
+        // OpenBLAS keeps its own pool, which spins in sched_yield between calls: unbounded, two
+        // concurrent runs on two cores spent about 40% of the CPU yielding.
+        Nd4j.factory().blas().setMaxThreads(n);
+        Parallel.setThreads(n);
+    }
+
+    /** The settings in force, for benchmark and run records. */
+    public static String describe() {
+        return String.format(Locale.ROOT, "ND4J %d (master %d), BLAS %d, kernels %d; OMP_NUM_THREADS=%s,"
+                        + " OMP_WAIT_POLICY=%s; %d cores visible",
+                Nd4j.getEnvironment().maxThreads(), Nd4j.getEnvironment().maxMasterThreads(),
+                Nd4j.factory().blas().getMaxThreads(), Parallel.threads(), env("OMP_NUM_THREADS"),
+                env("OMP_WAIT_POLICY"), Runtime.getRuntime().availableProcessors());
+    }
+
+    private static String env(String name) {
+        String v = System.getenv(name);
+        return v == null ? "unset" : v;
+    }
+}

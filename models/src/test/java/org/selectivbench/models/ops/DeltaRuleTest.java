@@ -1,0 +1,61 @@
+package org.selectivbench.models.ops;
+
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.selectivbench.models.FiniteDifferences;
+
+/**
+ * The delta-rule kernel against its plain reference ({@link DeltaRuleNaive}) in double precision:
+ * outputs and end states within 1e-12, and the gradients of a random projection of both with respect
+ * to every input and the start state within 1e-6 relative of central differences. Lengths around the
+ * checkpoint interval, with and without decay, one and several sub-steps, two threads.
+ */
+class DeltaRuleTest {
+    @ParameterizedTest
+    @CsvSource({"2, 5, 2, 3, 2, 1, true, false", "2, 33, 2, 3, 2, 1, true, true", "1, 40, 1, 2, 3, 1, false, true",
+            "2, 7, 2, 2, 3, 3, true, true", "1, 70, 1, 3, 2, 2, false, false"})
+    void matchesReference(int batch, int steps, int heads, int kd, int vd, int sub, boolean decay, boolean fromState) {
+        Parallel.setThreads(2);
+        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(batch, steps, heads, kd, vd, sub);
+        Random r = new Random(steps * 7L + sub);
+        int rows = batch * steps;
+        double[] q = Ops.rand(r, rows * heads * kd, 0.5), k = Ops.unitRows(r, rows * sub * heads, kd);
+        double[] v = Ops.rand(r, rows * sub * heads * vd, 1), beta = Ops.uniform(r, rows * sub * heads, 0, 2);
+        double[] a = decay ? Ops.uniform(r, rows * heads, -1.5, 0) : null;
+        double[] start = fromState ? Ops.rand(r, batch * heads * kd * vd, 1) : null;
+        int outs = rows * heads * vd, ends = batch * heads * kd * vd;
+        double[] proj = Ops.rand(r, outs + ends, 1);
+
+        double[] o = new double[outs], end = new double[ends];
+        DeltaRuleRecurrent.Saved sv = DeltaRuleRecurrent.forward(d, q, k, v, beta, a, start, o, end, true);
+        double[] want = DeltaRuleNaive.run(d, q, k, v, beta, a, start);
+        Ops.assertClose(want, Ops.concat(o, end), 1e-12, "forward");
+
+        double[] dq = new double[q.length], dk = new double[k.length], dv = new double[v.length];
+        double[] dbeta = new double[beta.length], da = decay ? new double[a.length] : null;
+        double[] dStart = new double[ends];
+        DeltaRuleRecurrent.backward(sv, java.util.Arrays.copyOf(proj, outs),
+                java.util.Arrays.copyOfRange(proj, outs, outs + ends), dq, dk, dv, dbeta, da, dStart);
+        Map<String, double[]> in = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
+        in.put("q", q);
+        grads.put("q", dq);
+        in.put("k", k);
+        grads.put("k", dk);
+        in.put("v", v);
+        grads.put("v", dv);
+        in.put("beta", beta);
+        grads.put("beta", dbeta);
+        if (decay) {
+            in.put("a", a);
+            grads.put("a", da);
+        }
+        double[] s0 = start != null ? start : new double[ends];
+        in.put("start", s0);
+        grads.put("start", dStart);
+        FiniteDifferences.checkArrays(in, grads, () -> Ops.dot(DeltaRuleNaive.run(d, q, k, v, beta, a, s0), proj));
+    }
+}

@@ -1,0 +1,73 @@
+package org.selectivbench.models.ops;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+
+/** Random inputs and comparisons for the op tests. */
+final class Ops {
+    private Ops() {
+    }
+
+    static double[] rand(Random r, int n, double scale) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = scale * r.nextGaussian();
+        }
+        return x;
+    }
+
+    static double[] uniform(Random r, int n, double lo, double hi) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = lo + (hi - lo) * r.nextDouble();
+        }
+        return x;
+    }
+
+    /** {@code count} random unit vectors of length {@code dim}, back to back (the delta rule's keys). */
+    static double[] unitRows(Random r, int count, int dim) {
+        double[] x = rand(r, count * dim, 1);
+        for (int i = 0; i < count; i++) {
+            double n = 0;
+            for (int j = 0; j < dim; j++) {
+                n += x[i * dim + j] * x[i * dim + j];
+            }
+            n = Math.sqrt(n);
+            for (int j = 0; j < dim; j++) {
+                x[i * dim + j] /= n;
+            }
+        }
+        return x;
+    }
+
+    static double[] concat(double[] a, double[] b) {
+        double[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    /** Asserts |want - got| <= tol (1 + |want|) everywhere. */
+    static void assertClose(double[] want, double[] got, double tol, String what) {
+        assertTrue(want.length == got.length, what + ": length " + got.length + ", expected " + want.length);
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < want.length; i++) {
+            double e = Math.abs(want[i] - got[i]) / (1 + Math.abs(want[i]));
+            if (!(e <= worst)) {
+                worst = e;
+                at = i;
+            }
+        }
+        assertTrue(worst <= tol, what + ": worst relative error " + worst + " at " + at + " (want "
+                + (at < 0 ? "" : want[at]) + ", got " + (at < 0 ? "" : got[at]) + ")");
+    }
+}
