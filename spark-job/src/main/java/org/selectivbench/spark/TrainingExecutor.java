@@ -20,6 +20,7 @@ import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.SequenceModel;
 import org.selectivbench.models.config.TrainConfig;
 import org.selectivbench.models.train.Trainer;
+import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.Threads;
 
 /**
@@ -54,7 +55,8 @@ final class TrainingExecutor implements RunExecutor {
         DatasetStore data = new DatasetStore(ctx.outputRoot(), hadoop);
         TestSet test = readTest(data, data.splitDir(run.dataset(), run.testSplit()));
         TrainConfig tc = TrainConfig.fromConfig(ConfigFactory.parseString(run.trainConf()));
-        String backend = Nd4j.getBackend().getClass().getSimpleName();
+        // what produced the numbers: ND4J's backend and the form of the sequence ops (java or nd4j)
+        String backend = Nd4j.getBackend().getClass().getSimpleName() + "/" + Kernels.current().name().toLowerCase(java.util.Locale.ROOT);
         if (run.evaluationOnly()) {
             long t0 = System.nanoTime();
             SequenceModel model = loadCheckpoint(ctx.store(), run.trainsRun(), hadoop);

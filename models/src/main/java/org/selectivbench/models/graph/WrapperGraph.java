@@ -101,7 +101,7 @@ final class WrapperGraph {
      * layerNorm op has no epsilon: it divides by the standard deviation itself, so rows of tiny spread
      * came out as +-1 instead of being damped.
      */
-    private static SDVariable layerNorm(GraphBuilder g, String name, SDVariable x, int d) {
+    static SDVariable layerNorm(GraphBuilder g, String name, SDVariable x, int d) {
         SDVariable gain = g.param(name + ".g", ParamStore.Init.constant(1.0), d);
         SDVariable bias = g.param(name + ".b", ParamStore.Init.constant(0.0), d);
         SameDiff sd = g.sd();

@@ -64,8 +64,7 @@ public final class DecayScanRecurrent {
                     if (ckpt != null && t % CHUNK == 0) {
                         System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
                     }
-                    step(d, b * d.steps() + t, h, k, v, a, s);
-                    readout(d, b * d.steps() + t, h, q, s, o);
+                    step(d, b * d.steps() + t, h, k, v, a, s, q, o);
                 }
                 if (end != null) {
                     System.arraycopy(s, 0, end, g * kv, kv);
@@ -75,30 +74,29 @@ public final class DecayScanRecurrent {
         return keep ? new Saved(d, q, k, v, a, ckpt) : null;
     }
 
-    /** S = diag(exp(a)) S + k v^T for one row. */
-    private static void step(Dims d, int row, int h, double[] k, double[] v, double[] a, double[] s) {
+    /** S = diag(exp(a)) S + k v^T for one row, in one pass; with {@code o}, also o = S^T q. */
+    private static void step(Dims d, int row, int h, double[] k, double[] v, double[] a, double[] s, double[] q,
+                             double[] o) {
         int kd = d.k(), vd = d.v(), ko = d.keyAt(row, h), vo = (row * d.heads() + h) * vd;
         double alpha = d.decay() == Decay.HEAD ? Math.exp(a[row * d.heads() + h]) : 1;
+        if (o != null) {
+            java.util.Arrays.fill(o, vo, vo + vd, 0);
+        }
         for (int x = 0; x < kd; x++) {
             double ax = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
             double kx = k[ko + x];
             int so = x * vd;
-            for (int y = 0; y < vd; y++) {
-                s[so + y] = ax * s[so + y] + kx * v[vo + y];
-            }
-        }
-    }
-
-    private static void readout(Dims d, int row, int h, double[] q, double[] s, double[] o) {
-        int kd = d.k(), vd = d.v(), qo = d.keyAt(row, h), oo = (row * d.heads() + h) * vd;
-        for (int y = 0; y < vd; y++) {
-            o[oo + y] = 0;
-        }
-        for (int x = 0; x < kd; x++) {
-            double qx = q[qo + x];
-            int so = x * vd;
-            for (int y = 0; y < vd; y++) {
-                o[oo + y] += s[so + y] * qx;
+            if (o == null) {
+                for (int y = 0; y < vd; y++) {
+                    s[so + y] = ax * s[so + y] + kx * v[vo + y];
+                }
+            } else {
+                double qx = q[ko + x];
+                for (int y = 0; y < vd; y++) {
+                    double sv = ax * s[so + y] + kx * v[vo + y];
+                    s[so + y] = sv;
+                    o[vo + y] += sv * qx;
+                }
             }
         }
     }
@@ -134,7 +132,7 @@ public final class DecayScanRecurrent {
                         System.arraycopy(sv.checkpoints(), (g * d.chunks() + c) * kv, states[0], 0, kv);
                         for (int t = t0; t < t1; t++) {
                             System.arraycopy(states[t - t0], 0, states[t - t0 + 1], 0, kv);
-                            step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.a(), states[t - t0 + 1]);
+                            step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.a(), states[t - t0 + 1], null, null);
                         }
                         for (int t = t1 - 1; t >= t0; t--) {
                             back(d, sv, b * d.steps() + t, h, states[t - t0], states[t - t0 + 1], ds, dO, dq, dk,

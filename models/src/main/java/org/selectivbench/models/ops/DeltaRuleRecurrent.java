@@ -66,7 +66,7 @@ public final class DeltaRuleRecurrent {
                     if (ckpt != null && t % CHUNK == 0) {
                         System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
                     }
-                    step(d, b, h, t, q, k, v, beta, a, s, r, null, null, o);
+                    token(d, b, h, t, q, k, v, beta, a, s, r, null, null, o);
                 }
                 if (end != null) {
                     System.arraycopy(s, 0, end, g * kv, kv);
@@ -77,54 +77,59 @@ public final class DeltaRuleRecurrent {
     }
 
     /**
-     * One token from state s (updated in place). When {@code subStates} is given, the state before each
-     * sub-step (after the decay) goes to subStates[j] and r to rs[j]. Writes o_t when {@code o} is given.
+     * One token from state s (updated in place), two passes over S per sub-step: r = v - f S^T k, then
+     * S = f S + beta k r^T (f = alpha on the first sub-step, 1 after), the readout o = S^T q folded into the
+     * last. When {@code sub} is given (backward's recomputation), the state each sub-step starts from (after
+     * the decay) goes to sub[j] and r to rs[j], and o is not written.
      */
-    private static void step(Dims d, int b, int h, int t, double[] q, double[] k, double[] v, double[] beta,
-                             double[] a, double[] s, double[] r, double[][] subStates, double[][] rs, double[] o) {
+    private static void token(Dims d, int b, int h, int t, double[] q, double[] k, double[] v, double[] beta,
+                              double[] a, double[] s, double[] r, double[][] sub, double[][] rs, double[] o) {
         int kd = d.k(), vd = d.v(), nh = d.subSteps(), heads = d.heads();
         int row = b * d.steps() + t;
-        if (a != null) {
-            double alpha = Math.exp(a[row * heads + h]);
-            for (int i = 0; i < s.length; i++) {
-                s[i] *= alpha;
-            }
-        }
+        double alpha = a == null ? 1 : Math.exp(a[row * heads + h]);
+        int qo = (row * heads + h) * kd, oo = (row * heads + h) * vd;
         for (int j = 0; j < nh; j++) {
             int ko = ((row * nh + j) * heads + h) * kd, vo = ((row * nh + j) * heads + h) * vd;
-            if (subStates != null) {
-                System.arraycopy(s, 0, subStates[j], 0, s.length);
-            }
-            System.arraycopy(v, vo, r, 0, vd);
+            double f = j == 0 ? alpha : 1;
+            java.util.Arrays.fill(r, 0, vd, 0);
             for (int x = 0; x < kd; x++) {
                 double kx = k[ko + x];
                 int so = x * vd;
                 for (int y = 0; y < vd; y++) {
-                    r[y] -= s[so + y] * kx;
+                    r[y] += s[so + y] * kx;
                 }
             }
+            for (int y = 0; y < vd; y++) {
+                r[y] = v[vo + y] - f * r[y];
+            }
+            double bt = beta[(row * nh + j) * heads + h];
+            boolean readout = o != null && j == nh - 1;
+            if (readout) {
+                java.util.Arrays.fill(o, oo, oo + vd, 0);
+            }
+            double[] keepTo = sub == null ? null : sub[j];
             if (rs != null) {
                 System.arraycopy(r, 0, rs[j], 0, vd);
             }
-            double bt = beta[(row * nh + j) * heads + h];
             for (int x = 0; x < kd; x++) {
-                double kb = k[ko + x] * bt;
+                double kb = k[ko + x] * bt, qx = readout ? q[qo + x] : 0;
                 int so = x * vd;
-                for (int y = 0; y < vd; y++) {
-                    s[so + y] += kb * r[y];
-                }
-            }
-        }
-        if (o != null) {
-            int qo = (row * heads + h) * kd, oo = (row * heads + h) * vd;
-            for (int y = 0; y < vd; y++) {
-                o[oo + y] = 0;
-            }
-            for (int x = 0; x < kd; x++) {
-                double qx = q[qo + x];
-                int so = x * vd;
-                for (int y = 0; y < vd; y++) {
-                    o[oo + y] += s[so + y] * qx;
+                if (keepTo != null) {
+                    for (int y = 0; y < vd; y++) {
+                        double sv = f * s[so + y];
+                        keepTo[so + y] = sv;
+                        s[so + y] = sv + kb * r[y];
+                    }
+                } else if (readout) {
+                    for (int y = 0; y < vd; y++) {
+                        double sv = f * s[so + y] + kb * r[y];
+                        s[so + y] = sv;
+                        o[oo + y] += sv * qx;
+                    }
+                } else {
+                    for (int y = 0; y < vd; y++) {
+                        s[so + y] = f * s[so + y] + kb * r[y];
+                    }
                 }
             }
         }
@@ -134,20 +139,25 @@ public final class DeltaRuleRecurrent {
      * Gradients of every input from dO [B*T, H*V] and dEnd (the gradient of the end state, or null for
      * 0). Writes dq, dk, dv, dbeta (same layouts as the inputs), da (when the forward had a decay) and
      * dStart (when not null).
+     *
+     * <p>Per sub-step j, from G = dL/dS^(j+1) (plus q do^T at a token's last sub-step, never formed):
+     * dr = beta G^T k, dv = dr, dbeta = (G^T k) . r, dk = beta G r - S^(j) dr, dL/dS^(j) = G - k dr^T; the
+     * readout's dq = S_t do = S^(j) do + beta k (r . do); the decay's da = S^(0) . dL/dS^(0) and
+     * dL/dS_{t-1} = alpha dL/dS^(0). Two passes over S per sub-step.
      */
     public static void backward(Saved sv, double[] dO, double[] dEnd, double[] dq, double[] dk, double[] dv,
                                 double[] dbeta, double[] da, double[] dStart) {
         Dims d = sv.dims();
         int kd = d.k(), vd = d.v(), kv = d.state(), nh = d.subSteps(), heads = d.heads();
+        double[] q = sv.q(), k = sv.k(), beta = sv.beta(), a = sv.a();
         Parallel.forRange(d.sequences(), (from, to) -> {
             double[][][] sub = new double[CHUNK][nh][kv];
             double[][][] rs = new double[CHUNK][nh][vd];
-            double[][] after = new double[CHUNK][kv];
             double[] s = new double[kv];
             double[] r = new double[vd];
             double[] ds = new double[kv];
             double[] dr = new double[vd];
-            double[] dsk = new double[vd];
+            double[] gk = new double[vd];
             for (int g = from; g < to; g++) {
                 int b = g / heads, h = g % heads;
                 if (dEnd != null) {
@@ -159,66 +169,75 @@ public final class DeltaRuleRecurrent {
                     int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
                     System.arraycopy(sv.checkpoints(), (g * d.chunks() + c) * kv, s, 0, kv);
                     for (int t = t0; t < t1; t++) {
-                        step(d, b, h, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), s, r, sub[t - t0], rs[t - t0], null);
-                        System.arraycopy(s, 0, after[t - t0], 0, kv);
+                        token(d, b, h, t, q, k, sv.v(), beta, a, s, r, sub[t - t0], rs[t - t0], null);
                     }
                     for (int t = t1 - 1; t >= t0; t--) {
                         int row = b * d.steps() + t;
                         int qo = (row * heads + h) * kd, oo = (row * heads + h) * vd;
-                        double[] st = after[t - t0];
-                        // readout o = S^T q
-                        for (int x = 0; x < kd; x++) {
-                            double acc = 0, qx = sv.q()[qo + x];
-                            int so = x * vd;
-                            for (int y = 0; y < vd; y++) {
-                                acc += st[so + y] * dO[oo + y];
-                                ds[so + y] += qx * dO[oo + y];
-                            }
-                            dq[qo + x] = acc;
-                        }
+                        double alpha = a == null ? 1 : Math.exp(a[row * heads + h]);
+                        double daAcc = 0;
                         for (int j = nh - 1; j >= 0; j--) {
                             int ko = ((row * nh + j) * heads + h) * kd, vo = ((row * nh + j) * heads + h) * vd;
                             int bi = (row * nh + j) * heads + h;
-                            double bt = sv.beta()[bi];
+                            double bt = beta[bi];
                             double[] sj = sub[t - t0][j], rj = rs[t - t0][j];
-                            // dsk = dS^T k
-                            java.util.Arrays.fill(dsk, 0);
+                            boolean last = j == nh - 1;
+                            // pass A: gk = G^T k (with the readout's q do^T at the last sub-step); dq
+                            java.util.Arrays.fill(gk, 0, vd, 0);
+                            double qk = 0, rdo = 0;
                             for (int x = 0; x < kd; x++) {
-                                double kx = sv.k()[ko + x];
+                                double kx = k[ko + x];
                                 int so = x * vd;
-                                for (int y = 0; y < vd; y++) {
-                                    dsk[y] += ds[so + y] * kx;
+                                if (last) {
+                                    qk += q[qo + x] * kx;
+                                    double dqx = 0;
+                                    for (int y = 0; y < vd; y++) {
+                                        gk[y] += ds[so + y] * kx;
+                                        dqx += sj[so + y] * dO[oo + y];
+                                    }
+                                    dq[qo + x] = dqx;
+                                } else {
+                                    for (int y = 0; y < vd; y++) {
+                                        gk[y] += ds[so + y] * kx;
+                                    }
                                 }
                             }
                             double dbt = 0;
                             for (int y = 0; y < vd; y++) {
-                                dbt += dsk[y] * rj[y];
-                                dr[y] = bt * dsk[y];
+                                if (last) {
+                                    gk[y] += qk * dO[oo + y];
+                                    rdo += rj[y] * dO[oo + y];
+                                }
+                                dbt += gk[y] * rj[y];
+                                dr[y] = bt * gk[y];
                                 dv[vo + y] = dr[y];
                             }
                             dbeta[bi] = dbt;
+                            // pass B: dk, and G becomes dL/dS^(j) (then dL/dS_{t-1} after the decay)
+                            boolean decay = j == 0 && a != null;
                             for (int x = 0; x < kd; x++) {
-                                double acc1 = 0, acc2 = 0, kx = sv.k()[ko + x];
+                                double kx = k[ko + x], qx = last ? q[qo + x] : 0;
+                                double acc1 = 0, acc2 = 0;
                                 int so = x * vd;
+                                if (last) {
+                                    dq[qo + x] += bt * kx * rdo;
+                                }
                                 for (int y = 0; y < vd; y++) {
-                                    acc1 += ds[so + y] * rj[y];
+                                    double gv = ds[so + y] + qx * dO[oo + y];
+                                    acc1 += gv * rj[y];
                                     acc2 += sj[so + y] * dr[y];
-                                    ds[so + y] -= kx * dr[y];
+                                    double next = gv - kx * dr[y];
+                                    if (decay) {
+                                        daAcc += sj[so + y] * next;
+                                        next *= alpha;
+                                    }
+                                    ds[so + y] = next;
                                 }
                                 dk[ko + x] = bt * acc1 - acc2;
                             }
                         }
-                        if (sv.a() != null) {
-                            double[] s0 = sub[t - t0][0];
-                            double acc = 0;
-                            for (int i = 0; i < kv; i++) {
-                                acc += s0[i] * ds[i];
-                            }
-                            da[row * heads + h] = acc;
-                            double alpha = Math.exp(sv.a()[row * heads + h]);
-                            for (int i = 0; i < kv; i++) {
-                                ds[i] *= alpha;
-                            }
+                        if (a != null) {
+                            da[row * heads + h] = daAcc;
                         }
                     }
                 }

@@ -24,8 +24,9 @@ import org.selectivbench.models.ops.Threads;
  * Times training steps (forward, backward, clip, Adam) and evaluation steps (softmax outputs, dropout off)
  * per model and engine at one shape, on a random batch: the engine with explicit backward passes
  * ("fused", what runs) and the SameDiff reference graph ("graph"), side by side in one process. Reports
- * the median step time, the share of the steps' CPU time spent in the kernel (system time: page faults
- * of fresh memory), resident memory after the first timed step and after the last (flat when a step
+ * the median step time, the process's CPU time per step (all threads: with one thread it hardly depends
+ * on what else the machine runs), the share of it spent in the kernel (system time: page faults of fresh
+ * memory), resident memory after the first timed step and after the last (flat when a step
  * allocates nothing new), and the thread settings. Defaults: batch 64, 400 steps, width 64, 2 layers,
  * vocab 41, 1,601 classes.
  */
@@ -47,21 +48,24 @@ public final class ModelBench {
     }
 
     /** Figures of one model on one engine; resident memory of the whole process (JVM heap included). */
-    public record Figures(String model, String engine, long parameters, double trainStepMs, double evalStepMs,
-                          double systemShare, double residentFirstGb, double residentLastGb, String error) {
+    public record Figures(String model, String engine, long parameters, double trainStepMs, double trainCpuMs,
+                          double evalStepMs, double systemShare, double residentFirstGb, double residentLastGb,
+                          String error) {
         static Figures failed(String model, String engine, String error) {
-            return new Figures(model, engine, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, error);
+            return new Figures(model, engine, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                    error);
         }
 
         String line() {
             return error != null ? String.format(Locale.ROOT, "%-20s %-6s %s", model, engine, error)
-                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f", model, engine,
-                    trainStepMs, evalStepMs, 100 * systemShare, parameters, residentFirstGb, residentLastGb);
+                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f", model,
+                    engine, trainStepMs, trainCpuMs, evalStepMs, 100 * systemShare, parameters, residentFirstGb,
+                    residentLastGb);
         }
     }
 
-    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %7s %10s %7s %7s", "model", "engine",
-            "train ms", "eval ms", "sys", "params", "rss1 GB", "rssN GB");
+    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %10s %7s %10s %7s %7s", "model",
+            "engine", "train ms", "train cpu", "eval ms", "sys", "params", "rss1 GB", "rssN GB");
 
     /** Benchmarks each model on each engine and writes the lines to {@code out} (after every model). */
     public static List<Figures> run(List<String> models, ModelConfig base, Shape s, Path out) throws IOException {
@@ -161,9 +165,13 @@ public final class ModelBench {
             }
         }
         double share = cpu[0] + cpu[1] > 0 ? (double) cpu[1] / (cpu[0] + cpu[1]) : Double.NaN;
-        return new Figures(model.config().name(), engine, model.parameterCount(), median(train), median(eval), share,
-                first, Pointer.physicalBytes() / 1e9, null);
+        double cpuMs = train.length > 1 ? (cpu[0] + cpu[1]) * 1000.0 / TICKS_PER_SECOND / (train.length - 1) : Double.NaN;
+        return new Figures(model.config().name(), engine, model.parameterCount(), median(train), cpuMs, median(eval),
+                share, first, Pointer.physicalBytes() / 1e9, null);
     }
+
+    /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+    static final int TICKS_PER_SECOND = 100;
 
     /** User and system CPU time of this process in clock ticks (Linux /proc), or zeros elsewhere. */
     static long[] cpuTicks() {
