@@ -40,13 +40,18 @@ public final class Aggregator {
         return spark.read().parquet(store.runsDir().toString());
     }
 
-    public Dataset<Row> summary(Dataset<Row> runs) {
-        Column[] cell = CELL.stream().map(functions::col).toArray(Column[]::new);
-        Column[] cellAndSeed = concat(cell, col("seed"));
-        Dataset<Row> ok = runs.where(col("status").equalTo("ok"));
-        Dataset<Row> best = ok.withColumn("rank", row_number().over(Window.partitionBy(cellAndSeed)
+    /** Per cell and seed, the successful run with the best final accuracy (ties: lower lr, shorter warmup). */
+    public Dataset<Row> bestPerSeed(Dataset<Row> runs) {
+        Column[] cellAndSeed = concat(CELL.stream().map(functions::col).toArray(Column[]::new), col("seed"));
+        return runs.where(col("status").equalTo("ok"))
+                .withColumn("rank", row_number().over(Window.partitionBy(cellAndSeed)
                         .orderBy(col("final_accuracy").desc(), col("lr"), col("warmup"))))
                 .where(col("rank").equalTo(1));
+    }
+
+    public Dataset<Row> summary(Dataset<Row> runs) {
+        Column[] cell = CELL.stream().map(functions::col).toArray(Column[]::new);
+        Dataset<Row> best = bestPerSeed(runs);
         Dataset<Row> failed = runs.where(col("status").notEqual("ok")).groupBy(cell).agg(count(lit(1)).as("failed_runs"));
         return best.groupBy(cell).agg(
                         count(lit(1)).as("seeds"),
@@ -104,9 +109,14 @@ public final class Aggregator {
             }
             out.append('\n');
         }
+        writeText(out.toString(), file);
+    }
+
+    /** A small text file written by the driver. */
+    static void writeText(String text, Path file) throws IOException {
         FileSystem fs = file.getFileSystem(new org.apache.hadoop.conf.Configuration());
         try (OutputStream o = fs.create(file, true)) {
-            o.write(out.toString().getBytes(StandardCharsets.UTF_8));
+            o.write(text.getBytes(StandardCharsets.UTF_8));
         }
     }
 

@@ -2,7 +2,11 @@ package org.selectivbench.spark;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -53,10 +57,32 @@ final class SweepCommand implements Callable<Integer> {
         return plan;
     }
 
+    /** Prints the findings the results support (after the summary) and writes them to findings.txt. */
+    static List<String> writeFindings(Aggregator agg, ResultStore store, Dataset<Row> summary) throws java.io.IOException {
+        List<Findings.SeedResult> results = new ArrayList<>();
+        for (Row r : agg.bestPerSeed(agg.runs(store)).collectAsList()) {
+            results.add(new Findings.SeedResult(r.getAs("model"), r.getAs("task"), r.getAs("grammar"),
+                    r.<Integer>getAs("width"), r.<Integer>getAs("layers"), r.getAs("test_split"),
+                    r.<Integer>getAs("test_gap_steps"), r.<Long>getAs("seed"), r.<Double>getAs("final_accuracy")));
+        }
+        Map<String, Findings.Reference> refs = new HashMap<>();
+        for (Row r : summary.where("seeds > 0").collectAsList()) {
+            refs.putIfAbsent(r.getAs("task") + "/" + r.getAs("test_split"), new Findings.Reference(
+                    r.<Double>getAs("chance"), r.<Double>getAs("symbol_only"), r.<Double>getAs("oracle")));
+        }
+        List<String> lines = Findings.of(results, refs);
+        System.out.println("findings (computed from these results; a difference is clear beyond twice its standard"
+                + " error over seeds):");
+        lines.forEach(l -> System.out.println("  " + l));
+        Aggregator.writeText(String.join("\n", lines) + "\n", new Path(store.dir(), "findings.txt"));
+        return lines;
+    }
+
     /** Writes and prints the summary, then the comparison with the previous sweep of the same config. */
     static void summarize(SparkSession spark, Config sb, SweepJob job) throws java.io.IOException {
         Aggregator agg = new Aggregator(spark);
         Dataset<Row> summary = agg.writeSummary(job.store());
+        writeFindings(agg, job.store(), summary);
         Optional<String> previous = agg.previousSweep(sb.getString("output-root"), job.sweepId(),
                 SweepJob.configHash(sb));
         if (previous.isEmpty()) {
