@@ -83,6 +83,7 @@ public final class FusedModel implements SequenceModel {
         this.dec = new Linear(params.param("dec.w", ParamStore.Init.uniform(bound), d, classes),
                 params.param("dec.b", ParamStore.Init.uniform(bound), classes));
         this.masks = DropoutMasks.random(Nd4j.getRandomFactory().getNewRandomInstance(seed ^ 0x5DEECE66DL));
+        params.pack();
     }
 
     @Override

@@ -252,7 +252,12 @@ public final class GraphModel implements SequenceModel {
                 }
             }
         }
-        return new StepResult(loss, sum);
+        // into the store's gradient arrays, where the optimiser finds every engine's gradients
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, INDArray> e : sum.entrySet()) {
+            out.put(e.getKey(), params.grad(e.getKey()).assign(e.getValue()));
+        }
+        return new StepResult(loss, out);
     }
 
     /**

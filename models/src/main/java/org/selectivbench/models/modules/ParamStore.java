@@ -2,6 +2,7 @@ package org.selectivbench.models.modules;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.DoubleSupplier;
@@ -9,18 +10,24 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The master copy of a model's parameters. A model builds one SameDiff graph per padded sequence
- * length; every graph is pointed at these same arrays, so an in-place update is seen by all of them.
- * Initial values are drawn in Java from a seeded generator, in creation order, so a seed gives the
- * same model on any backend.
+ * The master copy of a model's parameters and gradients. Initial values are drawn in Java from a seeded
+ * generator, in creation order, so a seed gives the same model on any backend. The SameDiff reference
+ * builds one graph per padded length, every graph pointed at these arrays. The training engine
+ * {@link #pack packs} them: every parameter and every gradient becomes a view of one flat array, so
+ * clipping and Adam are a handful of array operations for the whole model instead of a dozen per
+ * parameter.
  */
 public final class ParamStore {
     private final Map<String, INDArray> arrays = new LinkedHashMap<>();
     private final Map<String, INDArray> grads = new LinkedHashMap<>();
+    private final Map<String, Param> params = new LinkedHashMap<>();
     private final SplittableRandom rng;
     private final DataType dtype;
+    private INDArray flatValues;
+    private INDArray flatGrads;
 
     public ParamStore(long seed, DataType dtype) {
         this.rng = new SplittableRandom(seed);
@@ -35,6 +42,9 @@ public final class ParamStore {
     public INDArray get(String name, long[] shape, Init init) {
         INDArray a = arrays.get(name);
         if (a == null) {
+            if (flatValues != null) {
+                throw new IllegalStateException("parameter " + name + " created after the store was packed");
+            }
             long n = 1;
             for (long s : shape) {
                 n *= s;
@@ -54,14 +64,73 @@ public final class ParamStore {
         return a;
     }
 
-    /** A parameter and its gradient, for layers with explicit backward passes. */
-    public record Param(String name, INDArray value, INDArray grad) {
+    /** A parameter and its gradient, for layers with explicit backward passes (both move when packed). */
+    public static final class Param {
+        private final String name;
+        private INDArray value;
+        private INDArray grad;
+
+        private Param(String name, INDArray value, INDArray grad) {
+            this.name = name;
+            this.value = value;
+            this.grad = grad;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public INDArray value() {
+            return value;
+        }
+
+        public INDArray grad() {
+            return grad;
+        }
     }
 
     /** The parameter {@code name} (created with {@code init} on first use) and its gradient array. */
     public Param param(String name, Init init, long... shape) {
         INDArray v = get(name, shape, init);
-        return new Param(name, v, grad(name));
+        return params.computeIfAbsent(name, n -> new Param(n, v, grad(n)));
+    }
+
+    /**
+     * Moves every parameter and gradient into one flat array each (views of it from now on); values are
+     * kept. Call once all parameters exist.
+     */
+    public void pack() {
+        long n = count();
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            flatValues = Nd4j.create(dtype, n);
+            flatGrads = Nd4j.zeros(dtype, n);
+        }
+        long at = 0;
+        for (String name : List.copyOf(arrays.keySet())) {
+            INDArray old = arrays.get(name);
+            long len = old.length();
+            INDArray v = flatValues.get(NDArrayIndex.interval(at, at + len)).reshape(old.shape());
+            INDArray g = flatGrads.get(NDArrayIndex.interval(at, at + len)).reshape(old.shape());
+            v.assign(old);
+            arrays.put(name, v);
+            grads.put(name, g);
+            Param p = params.get(name);
+            if (p != null) {
+                p.value = v;
+                p.grad = g;
+            }
+            at += len;
+        }
+    }
+
+    /** Every parameter in one array (creation order), or null when not packed. */
+    public INDArray flatValues() {
+        return flatValues;
+    }
+
+    /** Every gradient in one array (creation order), or null when not packed. */
+    public INDArray flatGrads() {
+        return flatGrads;
     }
 
     /**
@@ -89,6 +158,10 @@ public final class ParamStore {
     }
 
     public void zeroGrads() {
+        if (flatGrads != null) {
+            flatGrads.assign(0);
+            return;
+        }
         for (INDArray g : grads.values()) {
             g.assign(0);
         }

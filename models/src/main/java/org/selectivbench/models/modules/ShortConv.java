@@ -5,13 +5,17 @@ import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.selectivbench.models.ops.DepthwiseConv;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
 
 /**
  * Short causal depthwise conv over time (kernel K) then SiLU, per sequence of rows [B*T, C]:
  * y_t = silu(b + sum_j w_j x_{t-K+1+j}), x before the first step = 0, or in a segment of a long
  * evaluation the previous segment's last K-1 inputs (state {@code name.tail}). Init as torch's
- * depthwise Conv1d: uniform(+-1/sqrt(K)), w [K, C], b [C]. Each tap is one broadcast product of a
- * time-shifted view of the padded input.
+ * depthwise Conv1d: uniform(+-1/sqrt(K)), w [K, C], b [C]. With the Java kernels the linear part is
+ * {@link DepthwiseConv}'s loops; in the ND4J form each tap is one broadcast product of a time-shifted
+ * view of the padded input (some 30 array operations per call, forward and backward).
  */
 public final class ShortConv {
     private final String name;
@@ -21,6 +25,8 @@ public final class ShortConv {
     private final ParamStore.Param b;
     private INDArray padded;
     private INDArray pre;
+    private double[] xs;
+    private double[] tailIn;
 
     public ShortConv(ParamStore ps, String name, int channels, int kernel, boolean bias) {
         this.name = name;
@@ -33,6 +39,9 @@ public final class ShortConv {
 
     /** x rows [B*T, C] (a view is fine) to y rows [B*T, C]. */
     public INDArray forward(Pass p, INDArray x) {
+        if (Kernels.current() == Kernels.JAVA) {
+            return forwardJava(p, x);
+        }
         int bsz = p.batch(), t = p.steps(), k1 = kernel - 1;
         INDArray seq = x.dup('c').reshape(bsz, t, channels);
         INDArray tail = p.carried(name + ".tail");
@@ -57,8 +66,31 @@ public final class ShortConv {
         return Nd.silu(z);
     }
 
+    private INDArray forwardJava(Pass p, INDArray x) {
+        DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
+        double[] in = Host.read(x);
+        INDArray tail = p.carried(name + ".tail");
+        double[] tl = tail == null ? null : Host.read(tail);
+        double[] z = new double[in.length];
+        DepthwiseConv.forward(d, in, tl, Host.read(w.value()), b == null ? null : Host.read(b.value()), z);
+        if (kernel > 1 && p.segmented()) {
+            p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), x.dataType(), p.batch(), kernel - 1,
+                    channels));
+        }
+        INDArray zz = Host.array(z, x.dataType(), x.size(0), channels);
+        if (p.keep()) {
+            pre = zz;
+            xs = in;
+            tailIn = tl;
+        }
+        return Nd.silu(zz);
+    }
+
     /** The gradient of x, rows [B*T, C]; adds the weight (and bias) gradients. */
     public INDArray backward(Pass p, INDArray dy) {
+        if (xs != null) {
+            return backwardJava(p, dy);
+        }
         int bsz = p.batch(), t = p.steps(), k1 = kernel - 1;
         INDArray dpre = Nd.siluBackward(pre, dy);
         if (b != null) {
@@ -77,6 +109,22 @@ public final class ShortConv {
         pre = null;
         return dpad.get(NDArrayIndex.all(), NDArrayIndex.interval(k1, k1 + t), NDArrayIndex.all()).dup('c')
                 .reshape(-1, channels);
+    }
+
+    private INDArray backwardJava(Pass p, INDArray dy) {
+        DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
+        double[] dpre = Host.read(Nd.siluBackward(pre, dy));
+        double[] dx = new double[dpre.length], dw = new double[kernel * channels];
+        double[] db = b == null ? null : new double[channels];
+        DepthwiseConv.backward(d, xs, tailIn, Host.read(w.value()), dpre, dx, dw, db);
+        w.grad().addi(Host.array(dw, dy.dataType(), kernel, channels));
+        if (b != null) {
+            b.grad().addi(Host.array(db, dy.dataType(), channels));
+        }
+        pre = null;
+        xs = null;
+        tailIn = null;
+        return Host.array(dx, dy.dataType(), dy.size(0), channels);
     }
 
     /** Steps [j, j + t) of the padded sequence: the inputs tap j sees. */

@@ -25,9 +25,10 @@ public final class Threads {
 
     /** The settings in force, for benchmark and run records. */
     public static String describe() {
-        return String.format(Locale.ROOT, "ND4J %d (master %d), BLAS %d, kernels %d; OMP_NUM_THREADS=%s,"
+        // ND4J's ops share their work among its master threads (maxThreads does not move in M2.1)
+        return String.format(Locale.ROOT, "ND4J ops %d, BLAS %d, Java kernels %d; OMP_NUM_THREADS=%s,"
                         + " OMP_WAIT_POLICY=%s; %d cores visible",
-                Nd4j.getEnvironment().maxThreads(), Nd4j.getEnvironment().maxMasterThreads(),
+                Nd4j.getEnvironment().maxMasterThreads(),
                 Nd4j.factory().blas().getMaxThreads(), Parallel.threads(), env("OMP_NUM_THREADS"),
                 env("OMP_WAIT_POLICY"), Runtime.getRuntime().availableProcessors());
     }

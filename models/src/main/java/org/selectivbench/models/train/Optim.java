@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.selectivbench.models.modules.ParamStore;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -54,6 +55,23 @@ public final class Optim {
         }
         return Math.sqrt(sq);
     }
+
+    /** Clips the gradients of {@code params} (as one array when the store is packed); returns the norm before. */
+    public static double clip(ParamStore params, double clip) {
+        return clip(params.flatGrads() != null ? Map.of(ALL, params.flatGrads()) : params.grads(), clip);
+    }
+
+    /** One Adam step on {@code params} with their gradients (as one array when the store is packed). */
+    public void step(ParamStore params, double lr) {
+        if (params.flatGrads() != null) {
+            step(Map.of(ALL, params.flatValues()), Map.of(ALL, params.flatGrads()), lr);
+        } else {
+            step(params.arrays(), params.grads(), lr);
+        }
+    }
+
+    /** The name of a packed store's one array of values and gradients. */
+    private static final String ALL = "(all parameters)";
 
     /** Scales all gradients in place so their global norm is at most {@code clip}; returns the norm before. */
     public static double clip(Map<String, INDArray> grads, double clip) {

@@ -5,10 +5,8 @@ import org.selectivbench.models.config.*;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.data.BatchEncoder;
 import org.selectivbench.data.EncodedBatch;
 import org.selectivbench.data.TaskExample;
@@ -78,13 +76,12 @@ public final class Trainer {
             if (!Double.isFinite(r.loss())) {
                 throw new NonFiniteLossException(update, "the training loss", r.loss());
             }
-            Map<String, INDArray> grads = r.gradients();
-            double norm = Optim.clip(grads, cfg.clip());
+            double norm = Optim.clip(model.params(), cfg.clip());
             if (!Double.isFinite(norm)) {
                 throw new NonFiniteLossException(update, "the gradient norm", norm);
             }
             lr = Optim.lr(cfg.lr(), cfg.warmup(), update, totalUpdates);
-            optim.step(model.params().arrays(), grads, lr);
+            optim.step(model.params(), lr);
             trainNanos += System.nanoTime() - t0;
             for (int len : batch.lengths()) {
                 realSteps += len;

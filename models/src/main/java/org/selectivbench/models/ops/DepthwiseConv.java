@@ -1,0 +1,120 @@
+package org.selectivbench.models.ops;
+
+/**
+ * The short causal depthwise conv's linear part, as plain loops (the CPU kernel of
+ * {@code modules.ShortConv}): per sequence b and channel c,
+ * <pre>
+ *   pre[b, t, c] = bias[c] + sum_j w[j, c] x[b, t - K + 1 + j, c]
+ * </pre>
+ * with x before the first step taken from {@code tail} (the previous segment's last K-1 inputs) or 0.
+ * Layouts: x, pre [B*T, C] rows ordered (b, t); w [K, C]; tail [B, K-1, C]. Weight gradients are summed
+ * per batch row, then over rows in order, so they do not depend on the thread count.
+ */
+public final class DepthwiseConv {
+    private DepthwiseConv() {
+    }
+
+    public record Dims(int batch, int steps, int channels, int kernel) {
+    }
+
+    /** x at (b, s, c) for s in [-(K-1), T): the tail before the first step. */
+    private static double at(Dims d, double[] x, double[] tail, int b, int s, int c) {
+        int ch = d.channels();
+        if (s >= 0) {
+            return x[(b * d.steps() + s) * ch + c];
+        }
+        return tail == null ? 0 : tail[(b * (d.kernel() - 1) + d.kernel() - 1 + s) * ch + c];
+    }
+
+    public static void forward(Dims d, double[] x, double[] tail, double[] w, double[] bias, double[] pre) {
+        int ch = d.channels(), k = d.kernel(), t = d.steps();
+        Parallel.forRange(d.batch(), (from, to) -> {
+            for (int b = from; b < to; b++) {
+                for (int s = 0; s < t; s++) {
+                    int o = (b * t + s) * ch;
+                    for (int c = 0; c < ch; c++) {
+                        pre[o + c] = bias == null ? 0 : bias[c];
+                    }
+                    for (int j = 0; j < k; j++) {
+                        int src = s - k + 1 + j, wo = j * ch;
+                        if (src >= 0) {
+                            int xo = (b * t + src) * ch;
+                            for (int c = 0; c < ch; c++) {
+                                pre[o + c] += w[wo + c] * x[xo + c];
+                            }
+                        } else if (tail != null) {
+                            for (int c = 0; c < ch; c++) {
+                                pre[o + c] += w[wo + c] * at(d, x, tail, b, src, c);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** The last K-1 inputs of each sequence [B, K-1, C] (from the tail when the sequence is shorter). */
+    public static double[] lastInputs(Dims d, double[] x, double[] tail) {
+        int ch = d.channels(), k1 = d.kernel() - 1;
+        double[] out = new double[d.batch() * k1 * ch];
+        for (int b = 0; b < d.batch(); b++) {
+            for (int i = 0; i < k1; i++) {
+                for (int c = 0; c < ch; c++) {
+                    out[(b * k1 + i) * ch + c] = at(d, x, tail, b, d.steps() - k1 + i, c);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes dx [B*T, C], dw [K, C] and dbias [C] (when not null) from dpre. */
+    public static void backward(Dims d, double[] x, double[] tail, double[] w, double[] dpre, double[] dx, double[] dw,
+                                double[] dbias) {
+        int ch = d.channels(), k = d.kernel(), t = d.steps();
+        double[] parts = new double[d.batch() * (k + 1) * ch]; // per row: dw, then dbias
+        Parallel.forRange(d.batch(), (from, to) -> {
+            for (int b = from; b < to; b++) {
+                int po = b * (k + 1) * ch;
+                for (int s = 0; s < t; s++) {
+                    int o = (b * t + s) * ch;
+                    for (int c = 0; c < ch; c++) {
+                        dx[o + c] = 0;
+                        parts[po + k * ch + c] += dpre[o + c];
+                    }
+                }
+                for (int s = 0; s < t; s++) {
+                    int o = (b * t + s) * ch;
+                    for (int j = 0; j < k; j++) {
+                        int src = s - k + 1 + j, wo = j * ch;
+                        if (src >= 0) {
+                            int xo = (b * t + src) * ch;
+                            for (int c = 0; c < ch; c++) {
+                                dx[xo + c] += w[wo + c] * dpre[o + c];
+                                parts[po + wo + c] += x[xo + c] * dpre[o + c];
+                            }
+                        } else if (tail != null) {
+                            for (int c = 0; c < ch; c++) {
+                                parts[po + wo + c] += at(d, x, tail, b, src, c) * dpre[o + c];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        java.util.Arrays.fill(dw, 0);
+        if (dbias != null) {
+            java.util.Arrays.fill(dbias, 0);
+        }
+        for (int b = 0; b < d.batch(); b++) {
+            int po = b * (k + 1) * ch;
+            for (int i = 0; i < k * ch; i++) {
+                dw[i] += parts[po + i];
+            }
+            if (dbias != null) {
+                for (int c = 0; c < ch; c++) {
+                    dbias[c] += parts[po + k * ch + c];
+                }
+            }
+        }
+    }
+}
