@@ -170,7 +170,8 @@ public final class GatedRnnSteps {
 
     /** Gate {@code j} of activations [T, B, G*d]: [T, B, d], a view. */
     private static INDArray gate(INDArray acts, int j, int hd) {
-        return acts.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval((long) j * hd, (long) (j + 1) * hd));
+        return acts.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                NDArrayIndex.interval((long) j * hd, (long) (j + 1) * hd));
     }
 
     /**

@@ -217,7 +217,8 @@ public final class SelectiveScanChunked {
             ChunkedLayout.mid(h, s, k).addi(add);
             if (2 * s < k) {
                 INDArray next = prod == a ? a.dup() : prod;
-                ChunkedLayout.mid(next, s, k).assign(ChunkedLayout.mid(prod, s, k).mul(ChunkedLayout.mid(prod, 0, k - s)));
+                INDArray both = ChunkedLayout.mid(prod, s, k).mul(ChunkedLayout.mid(prod, 0, k - s));
+                ChunkedLayout.mid(next, s, k).assign(both);
                 prod = next;
             }
         }
@@ -231,7 +232,8 @@ public final class SelectiveScanChunked {
             ChunkedLayout.mid(v, 0, k - s).addi(add);
             if (2 * s < k) {
                 INDArray next = prod == a ? a.dup() : prod;
-                ChunkedLayout.mid(next, 0, k - s).assign(ChunkedLayout.mid(prod, 0, k - s).mul(ChunkedLayout.mid(prod, s, k)));
+                INDArray both = ChunkedLayout.mid(prod, 0, k - s).mul(ChunkedLayout.mid(prod, s, k));
+                ChunkedLayout.mid(next, 0, k - s).assign(both);
                 prod = next;
             }
         }
