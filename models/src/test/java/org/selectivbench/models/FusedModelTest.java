@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,6 +16,7 @@ import org.selectivbench.data.EncodedBatch;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.graph.GraphModel;
 import org.selectivbench.models.modules.DropoutMasks;
+import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.Parallel;
 
 /**
@@ -59,6 +61,27 @@ class FusedModelTest {
         Random r = new Random(name.hashCode() + 7);
         compare(shape(name, r, 0.2), TestData.batch(r.nextLong(), 3, 5 + r.nextInt(30), VOCAB, CLASSES),
                 DataType.FLOAT, true, 1e-4);
+    }
+
+    /**
+     * The ND4J forms of the sequence ops (the GPU path, here on the CPU backend) in the engine against the
+     * reference, for the models that use them: float64 without dropout, float32 with.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mamba", "s4d", "lstm", "gru"})
+    void nd4jFormsMatchReference(String name) {
+        Kernels before = Kernels.current();
+        Kernels.use(Kernels.ND4J);
+        try {
+            Random r = new Random(name.hashCode() + 11);
+            ModelConfig c = shape(name, r, 0.0);
+            compare(c, TestData.batch(r.nextLong(), 2 + r.nextInt(2), 6 + r.nextInt(30), VOCAB, CLASSES),
+                    DataType.DOUBLE, false, 1e-9);
+            compare(shape(name, r, 0.2), TestData.batch(r.nextLong(), 3, 5 + r.nextInt(30), VOCAB, CLASSES),
+                    DataType.FLOAT, true, 1e-4);
+        } finally {
+            Kernels.use(before);
+        }
     }
 
     private static void compare(ModelConfig c, EncodedBatch b, DataType dt, boolean dropout, double tol) {

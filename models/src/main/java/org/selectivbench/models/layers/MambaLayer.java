@@ -23,6 +23,7 @@ final class MambaLayer implements Mixer {
     private final int n;
     private final int rank;
     private final double floor;
+    private final int chunk;
     private final Linear in;
     private final ShortConv conv;
     private final Linear xProj;
@@ -44,6 +45,7 @@ final class MambaLayer implements Mixer {
         this.di = c.expand() * d;
         this.rank = (d + 15) / 16;
         this.floor = c.forgetFloor();
+        this.chunk = c.chunkSize();
         this.in = new Linear(ps, p + ".in", d, 2 * di, false);
         this.conv = new ShortConv(ps, p + ".conv", di, c.convSize(), true);
         this.xProj = new Linear(ps, p + ".x_proj", di, rank + 2 * n, false);
@@ -66,7 +68,7 @@ final class MambaLayer implements Mixer {
         INDArray negA = Nd.exp(aLog.value()).negi();
         SelectiveScanRecurrent.Dims dims = new SelectiveScanRecurrent.Dims(p.batch(), p.steps(), di, n, floor);
         INDArray end = States.end(p, u.dataType(), di, n);
-        INDArray yy = scan.forward(dims, step, negA, step.mul(xs), Nd.dense(Nd.cols(xp, rank, rank + n)),
+        INDArray yy = scan.forward(dims, chunk, step, negA, step.mul(xs), Nd.dense(Nd.cols(xp, rank, rank + n)),
                 Nd.dense(Nd.cols(xp, rank + n, rank + 2L * n)), p.carried(name + ".ssm"), end, p.keep());
         States.carry(p, name + ".ssm", end);
         yy.addi(xs.mulRowVector(dSkip.value()));

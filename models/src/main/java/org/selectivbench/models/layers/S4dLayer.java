@@ -24,6 +24,7 @@ final class S4dLayer implements Mixer {
     private final String name;
     private final int h;
     private final int m;
+    private final int chunk;
     private final ParamStore.Param logDt;
     private final ParamStore.Param logAr;
     private final ParamStore.Param aIm;
@@ -40,6 +41,7 @@ final class S4dLayer implements Mixer {
         this.name = p;
         this.h = c.width();
         this.m = Math.max(1, c.dState() / 2);
+        this.chunk = c.chunkSize();
         int modes = m;
         double lo = Math.log(0.001), hi = Math.log(0.1);
         this.logDt = ps.param(p + ".log_dt", (r, i) -> lo + r.nextDouble() * (hi - lo), h);
@@ -57,8 +59,8 @@ final class S4dLayer implements Mixer {
         ModalScanRecurrent.Dims dims = new ModalScanRecurrent.Dims(p.batch(), p.steps(), h, m);
         INDArray end = States.end(p, x.dataType(), 2, h, m);
         INDArray shape = logAr.value();
-        INDArray ssm = scan.forward(dims, x, arr(k.er, shape), arr(k.ei, shape), arr(k.cr, shape), arr(k.ci, shape),
-                p.carried(name + ".state"), end, p.keep());
+        INDArray ssm = scan.forward(dims, chunk, x, arr(k.er, shape), arr(k.ei, shape), arr(k.cr, shape),
+                arr(k.ci, shape), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         INDArray yy = ssm.addi(x.mulRowVector(dSkip.value()));
         INDArray g = gelu(yy);

@@ -3,9 +3,14 @@ package org.selectivbench.models.ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** The LSTM and GRU recurrences on ND4J arrays: see {@link GatedRnnRecurrent}. One instance per layer. */
+/**
+ * The LSTM and GRU recurrences on ND4J arrays: see {@link GatedRnnRecurrent}. Runs the Java kernel or,
+ * under {@link Kernels#ND4J}, {@link GatedRnnSteps}; backward follows the form its forward ran. One
+ * instance per layer.
+ */
 public final class GatedRnn {
     private GatedRnnRecurrent.Saved saved;
+    private GatedRnnSteps.Saved steps;
     private DataType dtype;
 
     /**
@@ -23,6 +28,13 @@ public final class GatedRnn {
     public INDArray forward(GatedRnnRecurrent.Dims d, INDArray xg, INDArray wh, INDArray bn, INDArray h0, INDArray c0,
                             INDArray hEnd, INDArray cEnd, boolean keep) {
         dtype = xg.dataType();
+        if (Kernels.current() == Kernels.ND4J) {
+            GatedRnnSteps.Result r = GatedRnnSteps.forward(d, xg, wh, bn, h0, c0, hEnd, cEnd, keep);
+            saved = null;
+            steps = r.saved();
+            return r.h();
+        }
+        steps = null;
         double[] h = new double[d.batch() * d.steps() * d.hidden()];
         double[] he = hEnd == null ? null : new double[d.batch() * d.hidden()];
         double[] ce = cEnd == null ? null : new double[d.batch() * d.hidden()];
@@ -38,6 +50,11 @@ public final class GatedRnn {
     }
 
     public Grads backward(INDArray dH) {
+        if (steps != null) {
+            GatedRnnSteps.Grads g = GatedRnnSteps.backward(steps, dH, null, null);
+            steps = null;
+            return new Grads(g.dX(), g.dA(), g.hPrev());
+        }
         GatedRnnRecurrent.Saved s = saved;
         GatedRnnRecurrent.Dims d = s.dims();
         long rows = (long) d.batch() * d.steps();

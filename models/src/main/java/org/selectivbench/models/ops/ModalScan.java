@@ -3,19 +3,35 @@ package org.selectivbench.models.ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** S4D's modal recurrence on ND4J arrays: see {@link ModalScanRecurrent}. One instance per layer. */
+/**
+ * S4D's modal recurrence on ND4J arrays: see {@link ModalScanRecurrent}. Runs the Java kernel or, under
+ * {@link Kernels#ND4J}, {@link ModalScanChunked}; backward follows the form its forward ran. One instance
+ * per layer.
+ */
 public final class ModalScan {
     private ModalScanRecurrent.Saved saved;
+    private ModalScanChunked.Saved chunked;
     private DataType dtype;
 
     /** du [B*T, H]; dE and dC' real and imaginary parts [H, M]. */
     public record Grads(INDArray du, INDArray der, INDArray dei, INDArray dcr, INDArray dci) {
     }
 
-    /** y [B*T, H]; the end state into {@code end} [B, 2, H, M] when not null. */
-    public INDArray forward(ModalScanRecurrent.Dims d, INDArray u, INDArray er, INDArray ei, INDArray cr, INDArray ci,
-                            INDArray start, INDArray end, boolean keep) {
+    /**
+     * y [B*T, H]; the end state into {@code end} [B, 2, H, M] when not null.
+     *
+     * @param chunk chunk length of the ND4J form
+     */
+    public INDArray forward(ModalScanRecurrent.Dims d, int chunk, INDArray u, INDArray er, INDArray ei, INDArray cr,
+                            INDArray ci, INDArray start, INDArray end, boolean keep) {
         dtype = u.dataType();
+        if (Kernels.current() == Kernels.ND4J) {
+            ModalScanChunked.Result r = ModalScanChunked.forward(d, chunk, u, er, ei, cr, ci, start, end, keep);
+            saved = null;
+            chunked = r.saved();
+            return r.y();
+        }
+        chunked = null;
         double[] y = new double[d.batch() * d.steps() * d.channels()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
         saved = ModalScanRecurrent.forward(d, Host.read(u), Host.read(er), Host.read(ei), Host.read(cr), Host.read(ci),
@@ -27,6 +43,11 @@ public final class ModalScan {
     }
 
     public Grads backward(INDArray dY) {
+        if (chunked != null) {
+            ModalScanChunked.Grads g = ModalScanChunked.backward(chunked, dY, null);
+            chunked = null;
+            return new Grads(g.du(), g.der(), g.dei(), g.dcr(), g.dci());
+        }
         ModalScanRecurrent.Saved s = saved;
         ModalScanRecurrent.Dims d = s.dims();
         int hm = d.channels() * d.modes();

@@ -3,18 +3,34 @@ package org.selectivbench.models.ops;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Mamba's selective scan on ND4J arrays: see {@link SelectiveScanRecurrent}. One instance per layer. */
+/**
+ * Mamba's selective scan on ND4J arrays: see {@link SelectiveScanRecurrent}. Runs the Java kernel or,
+ * under {@link Kernels#ND4J}, {@link SelectiveScanChunked}; backward follows the form its forward ran.
+ * One instance per layer.
+ */
 public final class SelectiveScan {
     private SelectiveScanRecurrent.Saved saved;
+    private SelectiveScanChunked.Saved chunked;
     private DataType dtype;
 
     public record Grads(INDArray ddt, INDArray dA, INDArray du, INDArray dB, INDArray dC) {
     }
 
-    /** y [B*T, di]; the end state into {@code end} [B, di, N] when not null. */
-    public INDArray forward(SelectiveScanRecurrent.Dims d, INDArray dt, INDArray a, INDArray u, INDArray bm,
-                            INDArray cm, INDArray start, INDArray end, boolean keep) {
+    /**
+     * y [B*T, di]; the end state into {@code end} [B, di, N] when not null.
+     *
+     * @param chunk chunk length of the ND4J form
+     */
+    public INDArray forward(SelectiveScanRecurrent.Dims d, int chunk, INDArray dt, INDArray a, INDArray u,
+                            INDArray bm, INDArray cm, INDArray start, INDArray end, boolean keep) {
         dtype = dt.dataType();
+        if (Kernels.current() == Kernels.ND4J) {
+            SelectiveScanChunked.Result r = SelectiveScanChunked.forward(d, chunk, dt, a, u, bm, cm, start, end, keep);
+            saved = null;
+            chunked = r.saved();
+            return r.y();
+        }
+        chunked = null;
         double[] y = new double[d.batch() * d.steps() * d.channels()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
         saved = SelectiveScanRecurrent.forward(d, Host.read(dt), Host.read(a), Host.read(u), Host.read(bm),
@@ -26,6 +42,11 @@ public final class SelectiveScan {
     }
 
     public Grads backward(INDArray dY) {
+        if (chunked != null) {
+            SelectiveScanChunked.Grads g = SelectiveScanChunked.backward(chunked, dY, null);
+            chunked = null;
+            return new Grads(g.ddt(), g.dA(), g.du(), g.dB(), g.dC());
+        }
         SelectiveScanRecurrent.Saved s = saved;
         SelectiveScanRecurrent.Dims d = s.dims();
         double[] ddt = new double[s.dt().length], da = new double[s.a().length], du = new double[s.u().length];
