@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.Locale;
 
 /**
- * Everything that determines a dataset's rows: grammar (with seed), task gap settings and sizes.
+ * Everything that determines a dataset's rows: grammar (with seed), task gap settings (with the
+ * distractor law after '#' for ungrammatical gaps) and sizes.
  * Tasks with the same training settings (task 2 and task 4) share one dataset; each adds the test
  * splits it needs.
  */
@@ -48,6 +49,10 @@ public record DatasetSpec(GrammarSpec grammar, TaskSpec task, DataSpec data) imp
                 grammar.density(), grammar.seed(), task.gap(), task.gapStart(), task.gapProb(), task.gapMin(),
                 task.gapMax(), task.timestep(), task.noise(), data.elements(), data.maxStringLength(),
                 data.trainExamples(), data.testExamples());
+        if (task.gap() == TaskSpec.GapKind.UNGRAMMATICAL) {
+            // Only ungrammatical gaps hold distractors: zero-gap datasets (tasks 2 and 4) keep one key.
+            canonical += "|after-end:" + task.afterEnd().configName();
+        }
         return grammar.label() + "-s" + grammar.seed() + "-" + sha256(canonical).substring(0, 12);
     }
 
@@ -69,6 +74,9 @@ public record DatasetSpec(GrammarSpec grammar, TaskSpec task, DataSpec data) imp
         g.put("seed", grammar.seed());
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("gap", task.gap().name().toLowerCase(Locale.ROOT));
+        if (task.gap() == TaskSpec.GapKind.UNGRAMMATICAL) {
+            t.put("distractors-after-end", task.afterEnd().configName());
+        }
         t.put("gap-start", task.gapStart());
         t.put("gap-prob", task.gapProb());
         t.put("gap-min", task.gapMin());

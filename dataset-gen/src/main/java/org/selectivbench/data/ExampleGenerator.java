@@ -22,15 +22,16 @@ public final class ExampleGenerator {
         this.grammar = grammar;
         this.task = task;
         this.data = data;
-        this.forbidden = forbiddenSymbols(grammar);
+        this.forbidden = forbiddenSymbols(grammar, task.afterEnd());
         this.strings = new StringSampler(grammar, data.maxStringLength());
     }
 
     /**
-     * Symbols that cannot follow each state. After '#' the stream continues with a new string, so
-     * the symbols no start state emits are the ones that cannot follow it.
+     * Symbols that cannot follow each state. '#' has no out-edge in the automaton, so under
+     * {@code any-symbol} every symbol counts (the release's law); the stream does continue with a new
+     * string, so under {@code never-grammatical} only the symbols no start state emits do.
      */
-    static int[][] forbiddenSymbols(Grammar g) {
+    static int[][] forbiddenSymbols(Grammar g, TaskSpec.AfterEnd afterEnd) {
         int vocab = g.vocab();
         int[][] out = new int[g.numStates()][];
         boolean[] startSymbol = new boolean[vocab];
@@ -41,7 +42,8 @@ public final class ExampleGenerator {
             int[] row = new int[vocab];
             int n = 0;
             for (int a = 0; a < vocab; a++) {
-                boolean allowed = s == Grammar.END ? startSymbol[a] : g.next(s, a) >= 0;
+                boolean allowed = s != Grammar.END ? g.next(s, a) >= 0
+                        : afterEnd == TaskSpec.AfterEnd.NEVER_GRAMMATICAL && startSymbol[a];
                 if (!allowed) {
                     row[n++] = a;
                 }

@@ -11,6 +11,7 @@ import java.util.Set;
  *
  * @param name       the task's name in config, e.g. {@code task2}
  * @param gap        what fills a gap: silence (zero vectors) or ungrammatical symbols
+ * @param afterEnd   which symbols may fill an ungrammatical gap after '#' (ignored for zero gaps)
  * @param gapStart   elements before this index get no gap
  * @param gapProb    probability that an element at or after gapStart gets a gap
  * @param gapMin     shortest training gap duration
@@ -20,16 +21,34 @@ import java.util.Set;
  * @param testDelays the fixed gap durations of the test sets (empty = just gapMax)
  * @param trainsWith the task whose trained models this task evaluates (task 4: task2), or empty
  */
-public record TaskSpec(String name, GapKind gap, int gapStart, double gapProb, double gapMin, double gapMax,
-                       double timestep, double noise, List<Double> testDelays, String trainsWith)
+public record TaskSpec(String name, GapKind gap, AfterEnd afterEnd, int gapStart, double gapProb, double gapMin,
+                       double gapMax, double timestep, double noise, List<Double> testDelays, String trainsWith)
         implements java.io.Serializable {
 
     public enum GapKind { ZERO, UNGRAMMATICAL }
 
-    static final Set<String> KEYS = Set.of("gap", "gap-start", "gap-prob", "gap-min", "gap-max", "timestep",
-            "noise", "test-delays", "trains-with", "d-state");
+    /**
+     * The distractor law after '#' (key {@code distractors-after-end}). The automaton has no edge
+     * leaving '#', but the stream goes on with a new string, so the two readings of "cannot follow"
+     * differ there only.
+     */
+    public enum AfterEnd {
+        /** Every symbol, start letters and '#' included: the released generator's law. */
+        ANY_SYMBOL,
+        /** Only the symbols no start state emits, so that a distractor is never grammatical. */
+        NEVER_GRAMMATICAL;
+
+        /** The value as written in config, e.g. {@code any-symbol}. */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    static final Set<String> KEYS = Set.of("gap", "distractors-after-end", "gap-start", "gap-prob", "gap-min",
+            "gap-max", "timestep", "noise", "test-delays", "trains-with", "d-state");
 
     public TaskSpec {
+        check(afterEnd != null, name, "distractors-after-end", null, "must be set");
         testDelays = List.copyOf(testDelays.isEmpty() ? List.of(gapMax) : testDelays);
         trainsWith = trainsWith == null ? "" : trainsWith;
         check(gapStart >= 0, name, "gap-start", gapStart, "must be >= 0");
@@ -54,8 +73,17 @@ public record TaskSpec(String name, GapKind gap, int gapStart, double gapProb, d
             throw new IllegalArgumentException("tasks." + name + ".gap = " + gapName
                     + ": must be 'zero' or 'ungrammatical'");
         }
-        return new TaskSpec(name, kind, c.getInt("gap-start"), c.getDouble("gap-prob"), c.getDouble("gap-min"),
-                c.getDouble("gap-max"), c.getDouble("timestep"), c.getDouble("noise"),
+        String afterEndName = c.getString("distractors-after-end");
+        AfterEnd afterEnd = null;
+        for (AfterEnd a : AfterEnd.values()) {
+            if (a.configName().equals(afterEndName)) {
+                afterEnd = a;
+            }
+        }
+        check(afterEnd != null, name, "distractors-after-end", afterEndName,
+                "must be 'any-symbol' (the released generator's law) or 'never-grammatical'");
+        return new TaskSpec(name, kind, afterEnd, c.getInt("gap-start"), c.getDouble("gap-prob"),
+                c.getDouble("gap-min"), c.getDouble("gap-max"), c.getDouble("timestep"), c.getDouble("noise"),
                 c.getDoubleList("test-delays"), c.hasPath("trains-with") ? c.getString("trains-with") : "");
     }
 

@@ -86,7 +86,8 @@ class ExampleGeneratorTest {
 
     @Test
     void task3DistractorsAreNeverGrammatical() {
-        ExampleGenerator g = gen("task3");
+        ExampleGenerator g = new ExampleGenerator(PAPER, Tasks.get(Fixtures.ROOT, "task3",
+                ConfigFactory.parseString("distractors-after-end = never-grammatical")), Fixtures.data(1000, 100));
         boolean[] startSymbol = new boolean[PAPER.vocab()];
         for (int s : PAPER.startStates()) {
             startSymbol[PAPER.symbolOf(s)] = true;

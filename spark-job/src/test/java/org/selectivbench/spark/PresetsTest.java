@@ -6,6 +6,9 @@ import java.io.File;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.selectivbench.data.DatasetSpec;
+import org.selectivbench.data.TaskSpec;
 
 /** Every preset in conf/ loads, validates, and plans the grid its comment promises. */
 class PresetsTest {
@@ -18,5 +21,18 @@ class PresetsTest {
         SweepPlan plan = SweepCommand.validate(Settings.load(conf, List.of()));
         assertEquals(training, plan.trainingRuns().size(), file + " training runs");
         assertEquals(evaluation, plan.evaluationRuns().size(), file + " evaluation runs");
+    }
+
+    /** Every preset that runs task 3 draws its distractors after '#' by the released generator's law. */
+    @ParameterizedTest
+    @ValueSource(strings = {"local.conf", "task3.conf", "nightly.conf"})
+    void presetRunsTask3WithTheReleaseLaw(String file) {
+        DatasetPlan plan = new DatasetPlan(Settings.load(new File("../conf", file), List.of()));
+        List<DatasetSpec> task3 = plan.datasets().values().stream()
+                .filter(ds -> ds.task().gap() == TaskSpec.GapKind.UNGRAMMATICAL).toList();
+        assertFalse(task3.isEmpty(), file + " runs task 3");
+        for (DatasetSpec ds : task3) {
+            assertEquals(TaskSpec.AfterEnd.ANY_SYMBOL, ds.task().afterEnd(), file + " " + ds.key());
+        }
     }
 }

@@ -64,6 +64,31 @@ class SweepJobTest {
     }
 
     @Test
+    void distractorLawIsPartOfTask3RunIdsOnly() {
+        String grid = "grid.tasks=[task1, task2, task3]";
+        List<RunSpec> any = new SweepPlan(Settings.load(null, tiny(tmp, grid))).trainingRuns();
+        List<RunSpec> never = new SweepPlan(Settings.load(null, tiny(tmp, grid,
+                "tasks.task3.distractors-after-end=never-grammatical"))).trainingRuns();
+        assertEquals(any.size(), never.size());
+        for (int i = 0; i < any.size(); i++) {
+            RunSpec a = any.get(i);
+            RunSpec b = never.get(i);
+            assertEquals(a.task(), b.task());
+            if (a.task().equals("task3")) {
+                assertNotEquals(a.runId(), b.runId(), "results depend on the law");
+                assertNotEquals(a.dataset().key(), b.dataset().key());
+            } else {
+                assertEquals(a.runId(), b.runId(), "zero-gap runs do not depend on it");
+            }
+        }
+        assertNotEquals(SweepJob.configHash(Settings.load(null, tiny(tmp, grid))),
+                SweepJob.configHash(Settings.load(null, tiny(tmp, grid,
+                        "tasks.task3.distractors-after-end=never-grammatical"))));
+        SettingsTest.assertError("tasks.task3.distractors-after-end", () -> new SweepPlan(Settings.load(null,
+                tiny(tmp, grid, "tasks.task3.distractors-after-end=sometimes"))));
+    }
+
+    @Test
     void badGridFailsBeforeAnyWork() {
         SettingsTest.assertError("model.name = lstmm",
                 () -> SweepCommand.validate(Settings.load(null, tiny(tmp, "grid.models=[lstmm]"))));
