@@ -76,9 +76,16 @@ class CommandLineTest {
     void benchWritesFigures() throws Exception {
         Path out = tmp.resolve("bench.txt");
         Ran r = run("bench", "--models", "linear_attention", "--batch", "2", "--steps", "16", "--width", "8",
-                "--layers", "1", "--classes", "11", "--vocab", "6", "--reps", "1", "--out", out.toString());
+                "--layers", "1", "--classes", "11", "--vocab", "6", "--reps", "2", "--engines", "fused,graph",
+                "--threads", "1", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         String text = Files.readString(out);
-        assertTrue(text.contains("linear_attention") && text.contains("ms/train-step"), text);
+        assertTrue(text.contains("threads: ND4J ops 1, BLAS 1, Java kernels 1; OMP_NUM_THREADS="), text);
+        for (String engine : new String[] {"fused", "graph"}) { // both engines side by side, with figures
+            String line = text.lines().filter(l -> l.startsWith("linear_attention") && l.contains(" " + engine + " "))
+                    .findFirst().orElseThrow(() -> new AssertionError(engine + " missing: " + text));
+            String[] f = line.trim().split("\\s+");
+            assertTrue(Double.parseDouble(f[2]) > 0 && Double.parseDouble(f[4]) > 0, line);
+        }
     }
 }
