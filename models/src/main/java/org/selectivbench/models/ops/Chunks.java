@@ -151,25 +151,74 @@ final class Chunks {
         }
     }
 
-    /** (I + A)^-1 for strictly lower A [R, c, c] by block doubling (see {@link DeltaRuleChunked}). */
+    /**
+     * (I + A)^-1 for strictly lower A [R, c, c] by block doubling (see {@link DeltaRuleChunked}) on compact
+     * blocks: T_s is block-diagonal and E_s only fills the lower-left s x s block of each 2s-block, so a
+     * level is T_2s's lower-left blocks -T_hi E T_lo, s^3 per block (c s^2 per chunk, not c^3 for dense
+     * products at every level). c is padded to a power of two with zero rows (the inverse of the padded
+     * matrix is diag(T, I)).
+     */
     static INDArray unitLowerInverse(INDArray a) {
+        long r = a.size(0);
         int c = Math.toIntExact(a.size(1));
         DataType dt = a.dataType();
-        if (c == 1) {
-            return Nd4j.ones(dt, a.size(0), 1, 1);
+        int cp = Integer.highestOneBit(c) == c ? c : Integer.highestOneBit(c) * 2;
+        if (cp != c) {
+            INDArray p = Nd4j.zeros(dt, r, cp, cp);
+            p.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c), NDArrayIndex.interval(0, c)).assign(a);
+            a = p;
         }
-        INDArray t = null;
-        for (int s = 1; s < c; s *= 2) {
-            INDArray e = a.mul(join(c, s, dt));
-            if (t == null) {
-                t = e.negi().addi(eye(c, dt)); // T_1 = I, so T_2 = I - E_1
-            } else {
-                INDArray next = t.dup('c');
-                bmm(bmm(t, e, false, false), t, false, false, next, -1, 1); // T_2s = T_s - T_s E_s T_s
-                t = next;
-            }
+        // A's diagonal blocks of every size, top-down: those of size s are the diagonal halves of size 2s's
+        java.util.Map<Integer, INDArray> diag = new java.util.HashMap<>();
+        INDArray d = a.reshape(r, 1, cp, cp);
+        for (int size = cp; size > 1; size /= 2) {
+            diag.put(size, d);
+            int half = size / 2;
+            INDArray next = Nd4j.createUninitialized(dt, r, cp / size, 2, half, half);
+            next.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all(),
+                    NDArrayIndex.all()).assign(d.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.interval(0, half), NDArrayIndex.interval(0, half)));
+            next.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(1), NDArrayIndex.all(),
+                    NDArrayIndex.all()).assign(d.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.interval(half, size), NDArrayIndex.interval(half, size)));
+            d = next.reshape(r, cp / half, half, half);
         }
-        return t;
+        INDArray tb = Nd4j.ones(dt, r, cp, 1, 1); // the diagonal s-blocks of T_s, [R, cp/s, s, s]
+        for (int s = 1; s < cp; s *= 2) {
+            int m2 = cp / (2 * s);
+            INDArray ad = diag.get(2 * s); // [R, m2, 2s, 2s]
+            INDArray e = ad.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(s, 2 * s),
+                    NDArrayIndex.interval(0, s)).dup('c').reshape(r * m2, s, s);
+            INDArray pairs = tb.reshape(r, m2, 2, s, s);
+            INDArray lo = pairs.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all(),
+                    NDArrayIndex.all()).dup('c');
+            INDArray hi = pairs.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(1), NDArrayIndex.all(),
+                    NDArrayIndex.all()).dup('c');
+            INDArray ll = small(small(hi.reshape(r * m2, s, s), e), lo.reshape(r * m2, s, s)).negi();
+            INDArray next = Nd4j.zeros(dt, r, m2, 2 * s, 2 * s);
+            next.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, s), NDArrayIndex.interval(0, s))
+                    .assign(lo);
+            next.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(s, 2 * s),
+                    NDArrayIndex.interval(s, 2 * s)).assign(hi);
+            next.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(s, 2 * s),
+                    NDArrayIndex.interval(0, s)).assign(ll.reshape(r, m2, s, s));
+            tb = next;
+        }
+        INDArray t = tb.reshape(r, cp, cp);
+        return cp == c ? t : t.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c), NDArrayIndex.interval(0, c))
+                .dup('c');
+    }
+
+    /**
+     * a b per leading index for [R, s, s] blocks: up to 4 x 4 as a broadcast product summed (a batched gemm
+     * pays a per-matrix overhead that dwarfs a tiny block: 73 ms for 12,288 1 x 1 products), else bmm.
+     */
+    private static INDArray small(INDArray a, INDArray b) {
+        long r = a.size(0), s = a.size(1);
+        if (s > 4) {
+            return bmm(a, b, false, false);
+        }
+        return a.reshape(r, s, s, 1).mul(b.reshape(r, 1, s, s)).sum(2);
     }
 
     /** U[m][i] = 1 for m <= i: rows times U are inclusive prefix sums. */
@@ -193,11 +242,6 @@ final class Chunks {
 
     static INDArray eye(int c, DataType dt) {
         return constant("eye", c, dt, (i, j) -> i == j, 1, 0);
-    }
-
-    /** The entries of a strictly lower matrix that join two s-blocks into one 2s-block. */
-    static INDArray join(int c, int s, DataType dt) {
-        return constant("join" + s, c, dt, (i, j) -> i / (2 * s) == j / (2 * s) && i / s != j / s && j < i, 1, 0);
     }
 
     private static INDArray constant(String kind, int c, DataType dt, BiPredicate<Integer, Integer> on, double yes,

@@ -22,8 +22,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *   S' = exp(gam_C) S + Kd^T Delta,  Kd = diag(exp(gam_C - gam)) K
  * </pre>
  * T comes from block doubling: with T_s the inverse of the s-block-diagonal part of I + A and E_s the
- * part of A joining s-blocks pairwise, T_2s = T_s - T_s E_s T_s (exact: T_s E_s squares to 0), log2 C
- * levels of two batched matmuls. The mask is added before exp and the decays are chunk-local, so every
+ * part of A joining s-blocks pairwise, T_2s = T_s - T_s E_s T_s (exact: T_s E_s squares to 0): block
+ * forward substitution, as stable as the inverse itself, in log2 C levels of two batched matmuls on
+ * s x s blocks ({@link Chunks#unitLowerInverse}). The mask is added before exp and the decays are chunk-local, so every
  * exp is of a non-positive number: nothing overflows, no inf meets a 0.
  *
  * <p>Everything but the chunk-to-chunk recurrence is batched over all chunks of all sequences; the
