@@ -130,7 +130,8 @@ public final class DecayScanChunked {
         INDArray kc = Chunks.toChunks(k, bsz, len, kh, kd, c).reshape(rows, c, kd);
         INDArray vk = Chunks.toChunks(v, bsz, len, kh, (int) hv, c).reshape(rows, c, hv);
         INDArray vh = hk == 1 ? vk : Chunks.toChunks(v, bsz, len, heads, vd, c).reshape(rows * hk, c, vd);
-        INDArray gam = a == null ? null : Chunks.cumsum(Chunks.toChunks(a, bsz, len, heads, 1, c).reshape(rows * hk, c));
+        INDArray gam = a == null ? null
+                : Chunks.cumsum(Chunks.toChunks(a, bsz, len, heads, 1, c).reshape(rows * hk, c));
         Chunks.Decays e = Chunks.Decays.of(gam);
 
         INDArray qk = Chunks.bmm(qc, kc, false, true);
@@ -213,7 +214,8 @@ public final class DecayScanChunked {
             dqk = Chunks.bmm(dO, vk, false, true).muli(Chunks.lower(c, dt));
             Chunks.bmm(qk.mul(Chunks.lower(c, dt)), dO, true, false, dv, 1, 1);
         } else {
-            INDArray dOh = hk == 1 ? dO : Chunks.toChunks(dOut.castTo(dt), bsz, len, heads, vd, c).reshape(rows * hk, c, vd);
+            INDArray dOh = hk == 1 ? dO
+                    : Chunks.toChunks(dOut.castTo(dt), bsz, len, heads, vd, c).reshape(rows * hk, c, vd);
             INDArray p = e.pairs().reshape(rows, hk, c, c).mul(qk.reshape(rows, 1, c, c)).reshape(rows * hk, c, c);
             INDArray dvh = Chunks.bmm(p, dOh, true, false);
             if (hk == 1) {

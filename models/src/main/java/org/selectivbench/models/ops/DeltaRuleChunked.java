@@ -40,7 +40,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *        dKK = diag(beta) (dA * Gam)
  *   dV = diag(beta) T^T dDelta;  dbeta = g . rowsum(T^T dW * K) + rowsum(T^T dDelta * V) + rowsum(dA * Gam * KK)
  *   dgam = rowsum(G) - colsum(G) (G = dGam * Gam)  + g . rowsum(dO S^T * Q) + beta g . rowsum(T^T dW * K)
- *          - r,  and at the chunk's last step + sum(r) + exp(gam_C) &lt;dS', S&gt;,  r = exp(gam_C - gam) . rowsum(dKd * K)
+ *          - r,  and at the chunk's last step + sum(r) + exp(gam_C) &lt;dS', S&gt;,
+ *          r = exp(gam_C - gam) . rowsum(dKd * K)
  *   da = reverse cumsum(dgam) within the chunk
  * </pre>
  *
