@@ -7,7 +7,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -42,18 +41,13 @@ final class Chunks {
         return (len + c - 1) / c;
     }
 
-    /** x itself when it is a dense row-major array (reshapes are views), else a dense copy. */
-    static INDArray dense(INDArray x) {
-        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x) ? x : x.dup('c');
-    }
-
     /**
      * Rows [b*len, heads*w] ordered (b, t) to chunk-major [n, b, heads, c, w], zero-padded at the end of
      * every sequence to n*c steps (the recurrences are causal, so padding changes no real output).
      */
     static INDArray toChunks(INDArray x, int b, int len, int heads, int w, int c) {
         int n = count(len, c);
-        INDArray x4 = dense(x).reshape('c', b, len, heads, w);
+        INDArray x4 = ChunkedLayout.dense(x).reshape('c', b, len, heads, w);
         if ((long) n * c != len) {
             INDArray p = Nd4j.zeros(x.dataType(), b, (long) n * c, heads, w);
             p.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len), NDArrayIndex.all(), NDArrayIndex.all()).assign(x4);
@@ -65,7 +59,7 @@ final class Chunks {
     /** The inverse of {@link #toChunks}: chunk-major y (n*b*heads*c*w values) to rows [b*len, heads*w]. */
     static INDArray fromChunks(INDArray y, int b, int heads, int c, int w, int len) {
         int n = count(len, c);
-        INDArray r = dense(y).reshape('c', n, b, heads, c, w).permute(1, 0, 3, 2, 4).dup('c')
+        INDArray r = ChunkedLayout.dense(y).reshape('c', n, b, heads, c, w).permute(1, 0, 3, 2, 4).dup('c')
                 .reshape('c', b, (long) n * c, heads, w);
         if ((long) n * c != len) {
             r = r.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len), NDArrayIndex.all(), NDArrayIndex.all())
@@ -85,16 +79,13 @@ final class Chunks {
     /** Sub-step j of rows [rows*nh, w]: [rows, w]. */
     static INDArray pick(INDArray x, int nh, int j) {
         long w = x.size(1), rows = x.size(0) / nh;
-        return dense(x).reshape('c', rows, nh, w).get(NDArrayIndex.all(), NDArrayIndex.point(j), NDArrayIndex.all())
-                .dup('c');
+        return ChunkedLayout.dense(x).reshape('c', rows, nh, w)
+                .get(NDArrayIndex.all(), NDArrayIndex.point(j), NDArrayIndex.all()).dup('c');
     }
 
     /** op(a) op(b) per leading index, a new [G, m, n] array. */
     static INDArray bmm(INDArray a, INDArray b, boolean ta, boolean tb) {
-        long m = ta ? a.size(2) : a.size(1), n = tb ? b.size(1) : b.size(2);
-        INDArray c = Nd4j.createUninitialized(a.dataType(), a.size(0), m, n);
-        Nd4j.exec(new Mmul(a, b, c, MMulTranspose.builder().transposeA(ta).transposeB(tb).build()));
-        return c;
+        return Attention.bmm(a, b, ta, tb);
     }
 
     /** c = alpha op(a) op(b) + beta c in place (c may be a contiguous view). */
