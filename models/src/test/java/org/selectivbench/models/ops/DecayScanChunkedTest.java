@@ -11,12 +11,13 @@ import org.selectivbench.models.ops.DecayScanRecurrent.Decay;
 
 /**
  * The chunked ND4J form of the diagonal-decay scans ({@link DecayScanChunked}) against the Java kernel
- * ({@link DecayScanRecurrent}, itself checked against the plain reference), on random inputs: outputs, end
- * state, and the gradients of every input and of the start state from random output and end-state
- * gradients. Relative error (max |a - b| / max |b| per array) under 1e-9 in float64 and 1e-4 in float32.
- * No decay, a scalar decay per head (shared keys as Mamba2 and not), a per-channel decay (GLA, and shared
- * keys through the tiled fallback); chunks that do and do not divide the length, one and several chunks,
- * with and without start state, strong decays (log decay down to -5 per step).
+ * ({@link DecayScanRecurrent}, whose forward is checked against the plain reference here too), on random
+ * inputs: outputs, end state, and the gradients of every input and of the start state from random output
+ * and end-state gradients. Relative error (max |a - b| / max |b| per array) under 1e-9 in float64 and 1e-4
+ * in float32. No decay, a scalar decay per head (shared keys as Mamba2 and not), a per-channel decay (GLA,
+ * and shared keys through the tiled fallback, against the kernel on tiled keys); chunks that do and do not
+ * divide the length, one and several chunks, with and without start state, strong decays (log decay down
+ * to -5 per step).
  */
 class DecayScanChunkedTest {
     @ParameterizedTest
@@ -59,12 +60,22 @@ class DecayScanChunkedTest {
         double[] dO = rounded(Ops.rand(r, outs, 1), dt);
         double[] dEnd = rounded(Ops.rand(r, ends, 1), dt);
 
+        // the kernel's shared-key path assumes a decay per head: under a channel decay it runs on the keys
+        // tiled over the heads, and the shared keys' gradients are the sums over the heads
+        boolean tile = shared && decay == Decay.CHANNEL;
+        DecayScanRecurrent.Dims kernel = tile
+                ? new DecayScanRecurrent.Dims(batch, steps, heads, kd, vd, decay, false) : d;
+        double[] kq = tile ? tiled(q, heads, kd) : q, kk = tile ? tiled(k, heads, kd) : k;
         double[] o = new double[outs], end = new double[ends];
-        DecayScanRecurrent.Saved sv = DecayScanRecurrent.forward(d, q, k, v, a, start, o, end, true);
+        DecayScanRecurrent.Saved sv = DecayScanRecurrent.forward(kernel, kq, kk, v, a, start, o, end, true);
         Ops.assertClose(DecayScanNaive.run(d, q, k, v, a, start), Ops.concat(o, end), 1e-12, "kernel forward");
-        double[] dq = new double[q.length], dk = new double[k.length], dv = new double[v.length];
+        double[] dq = new double[kq.length], dk = new double[kk.length], dv = new double[v.length];
         double[] da = a == null ? null : new double[a.length], dStart = new double[ends];
         DecayScanRecurrent.backward(sv, dO, dEnd, dq, dk, dv, da, dStart);
+        if (tile) {
+            dq = summed(dq, heads, kd);
+            dk = summed(dk, heads, kd);
+        }
 
         DecayScanChunked.Result res = DecayScanChunked.forward(d, chunk, arr(q, dt, rows, keyCols),
                 arr(k, dt, rows, keyCols), arr(v, dt, rows, (long) heads * vd),
@@ -94,6 +105,32 @@ class DecayScanChunkedTest {
         return checkAll(want, got, tol, String.format(
                 "decay scan B%d T%d H%d K%d V%d %s floor%.0f shared=%b start=%b C%d %s", batch, steps, heads, kd, vd,
                 decay, floor, shared, fromState, chunk, dt));
+    }
+
+    /** Rows [R, K] repeated over the heads: [R, H*K]. */
+    private static double[] tiled(double[] x, int heads, int kd) {
+        int rows = x.length / kd;
+        double[] y = new double[rows * heads * kd];
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                System.arraycopy(x, r * kd, y, (r * heads + h) * kd, kd);
+            }
+        }
+        return y;
+    }
+
+    /** Rows [R, H*K] summed over the heads: [R, K]. */
+    private static double[] summed(double[] x, int heads, int kd) {
+        int rows = x.length / (heads * kd);
+        double[] y = new double[rows * kd];
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                for (int j = 0; j < kd; j++) {
+                    y[r * kd + j] += x[(r * heads + h) * kd + j];
+                }
+            }
+        }
+        return y;
     }
 
     /** Checks every named array with {@link ChunkedChecks#check} and prints their relative errors on one line. */
