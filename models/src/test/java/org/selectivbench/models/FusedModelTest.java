@@ -65,10 +65,12 @@ class FusedModelTest {
 
     /**
      * The ND4J forms of the sequence ops (the GPU path, here on the CPU backend) in the engine against the
-     * reference, for the models that use them: float64 without dropout, float32 with.
+     * reference, for the models that use them: float64 without dropout, float32 with (chunk 4: several
+     * chunks, most lengths not a multiple of it).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"mamba", "s4d", "lstm", "gru"})
+    @ValueSource(strings = {"mamba", "s4d", "lstm", "gru", "linear_attention", "mamba2", "gla", "delta_net",
+            "gated_delta_net", "gated_delta_product"})
     void nd4jFormsMatchReference(String name) {
         Kernels before = Kernels.current();
         Kernels.use(Kernels.ND4J);

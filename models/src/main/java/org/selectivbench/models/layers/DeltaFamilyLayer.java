@@ -30,6 +30,7 @@ final class DeltaFamilyLayer implements Mixer {
     private final boolean gated;
     private final boolean negative;
     private final double floor;
+    private final int chunk;
     private final Linear q;
     private final ShortConv qConv;
     private final L2Norm qNorm;
@@ -62,6 +63,7 @@ final class DeltaFamilyLayer implements Mixer {
         this.gated = gated;
         this.negative = negative;
         this.floor = c.forgetFloor();
+        this.chunk = c.chunkSize();
         this.q = new Linear(ps, p + ".q", d, heads * kd, false);
         this.qConv = new ShortConv(ps, p + ".q_conv", heads * kd, c.convSize(), false);
         this.qNorm = new L2Norm(Math.pow(kd, -0.5));
@@ -110,7 +112,8 @@ final class DeltaFamilyLayer implements Mixer {
         }
         DeltaRuleRecurrent.Dims dims = new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
-        INDArray out = rule.forward(dims, qq, kk, vv, betaIn, logDecay, p.carried(name + ".state"), end, p.keep());
+        INDArray out = rule.forward(dims, chunk, qq, kk, vv, betaIn, logDecay, p.carried(name + ".state"), end,
+                p.keep());
         States.carry(p, name + ".state", end);
         INDArray n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
         return o.forward(p, n.reshape(-1, (long) heads * vd));

@@ -26,6 +26,7 @@ final class GlaLayer implements Mixer {
     private final int kd;
     private final int vd;
     private final double floor;
+    private final int chunk;
     private final Linear q;
     private final ShortConv qConv;
     private final Linear k;
@@ -48,6 +49,7 @@ final class GlaLayer implements Mixer {
         this.kd = c.headDim();
         this.vd = c.expand() * kd;
         this.floor = c.forgetFloor();
+        this.chunk = c.chunkSize();
         this.q = new Linear(ps, p + ".q", d, heads * kd, false);
         this.qConv = new ShortConv(ps, p + ".q_conv", heads * kd, c.convSize(), false);
         this.k = new Linear(ps, p + ".k", d, heads * kd, false);
@@ -71,7 +73,7 @@ final class GlaLayer implements Mixer {
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd,
                 DecayScanRecurrent.Decay.CHANNEL, false);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
-        INDArray out = scan.forward(dims, qq, kk, vv, Gates.floor(a, floor), p.carried(name + ".state"), end,
+        INDArray out = scan.forward(dims, chunk, qq, kk, vv, Gates.floor(a, floor), p.carried(name + ".state"), end,
                 p.keep());
         States.carry(p, name + ".state", end);
         if (p.keep()) {

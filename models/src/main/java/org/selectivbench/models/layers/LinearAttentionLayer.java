@@ -17,6 +17,7 @@ final class LinearAttentionLayer implements Mixer {
     private final String name;
     private final int heads;
     private final int kd;
+    private final int chunk;
     private final Linear q;
     private final Linear k;
     private final Linear v;
@@ -29,6 +30,7 @@ final class LinearAttentionLayer implements Mixer {
         this.name = p;
         this.heads = c.heads();
         this.kd = c.headDim();
+        this.chunk = c.chunkSize();
         this.q = new Linear(ps, p + ".q", d, d, false);
         this.k = new Linear(ps, p + ".k", d, d, false);
         this.v = new Linear(ps, p + ".v", d, d, false);
@@ -43,7 +45,7 @@ final class LinearAttentionLayer implements Mixer {
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, kd,
                 DecayScanRecurrent.Decay.NONE, false);
         INDArray end = States.end(p, x.dataType(), heads, kd, kd);
-        INDArray out = scan.forward(dims, qq, kk, vv, null, p.carried(name + ".state"), end, p.keep());
+        INDArray out = scan.forward(dims, chunk, qq, kk, vv, null, p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         return o.forward(p, norm.forward(p, out.reshape(-1, kd)).reshape(-1, (long) heads * kd));
     }

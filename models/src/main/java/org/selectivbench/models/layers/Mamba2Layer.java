@@ -26,6 +26,7 @@ final class Mamba2Layer implements Mixer {
     private final int nh;
     private final int pd;
     private final double floor;
+    private final int chunk;
     private final Linear in;
     private final ShortConv conv;
     private final ParamStore.Param dtBias;
@@ -49,6 +50,7 @@ final class Mamba2Layer implements Mixer {
         this.di = c.expand() * d;
         this.nh = di / pd;
         this.floor = c.forgetFloor();
+        this.chunk = c.chunkSize();
         this.in = new Linear(ps, p + ".in", d, 2 * di + 2 * n + nh, false);
         this.conv = new ShortConv(ps, p + ".conv", di + 2 * n, c.convSize(), true);
         this.dtBias = ps.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), nh);
@@ -71,8 +73,8 @@ final class Mamba2Layer implements Mixer {
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
                 DecayScanRecurrent.Decay.HEAD, true);
         INDArray end = States.end(p, u.dataType(), nh, n, pd);
-        INDArray yy = scan.forward(dims, Nd.dense(Nd.cols(xbc, di + n, di + 2L * n)), Nd.dense(Nd.cols(xbc, di, di + n)),
-                v, Gates.floor(a, floor), p.carried(name + ".state"), end, p.keep());
+        INDArray yy = scan.forward(dims, chunk, Nd.dense(Nd.cols(xbc, di + n, di + 2L * n)),
+                Nd.dense(Nd.cols(xbc, di, di + n)), v, Gates.floor(a, floor), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         yy.addi(perHead(xs, dSkip.value().reshape(1, nh).broadcast(xs.size(0), nh)));
         if (p.keep()) {

@@ -5,19 +5,35 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Diagonal-decay linear recurrences (linear attention, Mamba2's SSD, GLA) on ND4J arrays: see
- * {@link DecayScanRecurrent} for the recurrence and layouts. One instance per layer.
+ * {@link DecayScanRecurrent} for the recurrence and layouts. Runs the Java kernel or, under
+ * {@link Kernels#ND4J}, the chunked form ({@link DecayScanChunked}). One instance per layer.
  */
 public final class DecayScan {
     private DecayScanRecurrent.Saved saved;
+    private DecayScanChunked.Saved chunked;
     private DataType dtype;
 
     public record Grads(INDArray dq, INDArray dk, INDArray dv, INDArray da) {
     }
 
-    /** o [B*T, H*V]; the end state into {@code end} [B, H, K, V] when not null. */
-    public INDArray forward(DecayScanRecurrent.Dims d, INDArray q, INDArray k, INDArray v, INDArray a, INDArray start,
-                            INDArray end, boolean keep) {
+    /**
+     * o [B*T, H*V]; the end state into {@code end} [B, H, K, V] when not null.
+     *
+     * @param chunk the chunk length of the chunked form
+     */
+    public INDArray forward(DecayScanRecurrent.Dims d, int chunk, INDArray q, INDArray k, INDArray v, INDArray a,
+                            INDArray start, INDArray end, boolean keep) {
         dtype = q.dataType();
+        saved = null;
+        chunked = null;
+        if (Kernels.current() == Kernels.ND4J) {
+            DecayScanChunked.Result r = DecayScanChunked.forward(d, chunk, q, k, v, a, start, keep);
+            chunked = r.saved();
+            if (end != null) {
+                end.assign(r.end());
+            }
+            return r.o();
+        }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
         saved = DecayScanRecurrent.forward(d, Host.read(q), Host.read(k), Host.read(v), a == null ? null : Host.read(a),
@@ -29,6 +45,11 @@ public final class DecayScan {
     }
 
     public Grads backward(INDArray dO) {
+        if (chunked != null) {
+            DecayScanChunked.Grads g = DecayScanChunked.backward(chunked, dO, null);
+            chunked = null;
+            return new Grads(g.dq(), g.dk(), g.dv(), g.da());
+        }
         DecayScanRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
         double[] da = s.a() == null ? null : new double[s.a().length];

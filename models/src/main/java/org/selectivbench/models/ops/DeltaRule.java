@@ -5,11 +5,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The gated delta rule with n_h sub-steps (DeltaNet, Gated DeltaNet, Gated DeltaProduct) on ND4J arrays:
- * see {@link DeltaRuleRecurrent} for the recurrence and the layouts. One instance per layer keeps what
+ * see {@link DeltaRuleRecurrent} for the recurrence and the layouts. Runs the Java kernel or, under
+ * {@link Kernels#ND4J}, the chunked form ({@link DeltaRuleChunked}). One instance per layer keeps what
  * its backward pass needs.
  */
 public final class DeltaRule {
     private DeltaRuleRecurrent.Saved saved;
+    private DeltaRuleChunked.Saved chunked;
     private DataType dtype;
 
     /** Gradients of the inputs (da null without decay). */
@@ -17,13 +19,24 @@ public final class DeltaRule {
     }
 
     /**
+     * @param chunk the chunk length of the chunked form (in sub-steps)
      * @param start the state entering [B, H, K, V], or null for 0
      * @param end   receives the state after the last step when not null ([B, H, K, V])
      * @return o [B*T, H*V]
      */
-    public INDArray forward(DeltaRuleRecurrent.Dims d, INDArray q, INDArray k, INDArray v, INDArray beta, INDArray a,
-                            INDArray start, INDArray end, boolean keep) {
+    public INDArray forward(DeltaRuleRecurrent.Dims d, int chunk, INDArray q, INDArray k, INDArray v, INDArray beta,
+                            INDArray a, INDArray start, INDArray end, boolean keep) {
         dtype = q.dataType();
+        saved = null;
+        chunked = null;
+        if (Kernels.current() == Kernels.ND4J) {
+            DeltaRuleChunked.Result r = DeltaRuleChunked.forward(d, chunk, q, k, v, beta, a, start, keep);
+            chunked = r.saved();
+            if (end != null) {
+                end.assign(r.end());
+            }
+            return r.o();
+        }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
         saved = DeltaRuleRecurrent.forward(d, Host.read(q), Host.read(k), Host.read(v), Host.read(beta),
@@ -35,6 +48,11 @@ public final class DeltaRule {
     }
 
     public Grads backward(INDArray dO) {
+        if (chunked != null) {
+            DeltaRuleChunked.Grads g = DeltaRuleChunked.backward(chunked, dO, null);
+            chunked = null;
+            return new Grads(g.dq(), g.dk(), g.dv(), g.dbeta(), g.da());
+        }
         DeltaRuleRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
         double[] dbeta = new double[s.beta().length], da = s.a() == null ? null : new double[s.a().length];
