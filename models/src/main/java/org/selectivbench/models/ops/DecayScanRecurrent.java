@@ -49,6 +49,9 @@ public final class DecayScanRecurrent {
     public static Saved forward(Dims d, double[] q, double[] k, double[] v, double[] a, double[] start, double[] o,
                                 double[] end, boolean keep) {
         if (d.sharedKeys()) {
+            if (d.decay() == Decay.CHANNEL) { // no model has it; the shared path decays per head
+                throw new IllegalArgumentException("the Java kernel has no decay per key channel with shared keys");
+            }
             return SharedKeys.forward(d, q, k, v, a, start, o, end, keep);
         }
         int kv = d.state();
