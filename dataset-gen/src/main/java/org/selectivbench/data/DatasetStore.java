@@ -142,9 +142,7 @@ public final class DatasetStore {
         try (OutputStream out = fs(dir).create(tmp, true)) {
             out.write(json.getBytes(StandardCharsets.UTF_8));
         }
-        if (!fs(dir).rename(tmp, new Path(dir, MANIFEST))) {
-            throw new IOException("could not write manifest in " + dir);
-        }
+        HadoopFiles.replace(fs(dir), tmp, new Path(dir, MANIFEST)); // a resumed sweep rewrites its manifest
     }
 
     public Config readManifest(Path dir) {

@@ -109,32 +109,34 @@ public final class Aggregator {
             }
             out.append('\n');
         }
-        writeText(out.toString(), file);
+        writeText(out.toString(), file, df.sparkSession().sparkContext().hadoopConfiguration());
     }
 
-    /** A small text file written by the driver. */
-    static void writeText(String text, Path file) throws IOException {
-        FileSystem fs = file.getFileSystem(new org.apache.hadoop.conf.Configuration());
+    /** A small text file written by the driver, with the job's Hadoop configuration. */
+    static void writeText(String text, Path file, org.apache.hadoop.conf.Configuration conf) throws IOException {
+        FileSystem fs = file.getFileSystem(conf);
         try (OutputStream o = fs.create(file, true)) {
             o.write(text.getBytes(StandardCharsets.UTF_8));
         }
     }
 
     /** The latest earlier sweep with the same config hash that has a summary, if any (ids sort by date). */
-    public Optional<String> previousSweep(String outputRoot, String sweepId, String configHash) throws IOException {
-        return sweeps(outputRoot, configHash).stream().filter(id -> id.compareTo(sweepId) < 0)
+    public Optional<String> previousSweep(String outputRoot, String sweepId, String configHash,
+                                          org.apache.hadoop.conf.Configuration conf) throws IOException {
+        return sweeps(outputRoot, configHash, conf).stream().filter(id -> id.compareTo(sweepId) < 0)
                 .reduce((a, b) -> b);
     }
 
     /** The latest sweep of this config hash that has a summary, if any. */
-    public static Optional<String> latestSweep(String outputRoot, String configHash) throws IOException {
-        return sweeps(outputRoot, configHash).stream().reduce((a, b) -> b);
+    public static Optional<String> latestSweep(String outputRoot, String configHash,
+                                               org.apache.hadoop.conf.Configuration conf) throws IOException {
+        return sweeps(outputRoot, configHash, conf).stream().reduce((a, b) -> b);
     }
 
     /** Ids of the summarized sweeps of one config hash, in order. */
-    private static List<String> sweeps(String outputRoot, String configHash) throws IOException {
+    private static List<String> sweeps(String outputRoot, String configHash, org.apache.hadoop.conf.Configuration conf)
+            throws IOException {
         Path sweeps = new Path(new Path(outputRoot), "sweeps");
-        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
         FileSystem fs = sweeps.getFileSystem(conf);
         java.util.TreeSet<String> out = new java.util.TreeSet<>();
         if (!fs.exists(sweeps)) {

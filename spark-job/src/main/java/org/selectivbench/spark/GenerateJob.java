@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -100,16 +99,17 @@ public final class GenerateJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         LongAccumulator done = jsc.sc().longAccumulator("examples written");
         String root = store.root().toString();
+        HadoopConf hadoop = HadoopConf.of(spark);
         try (Progress progress = new Progress("generate", "examples", total, done::value,
                 sb.getInt("spark.progress-interval"))) {
             jsc.setJobGroup("generate", "write dataset parts", false);
-            jsc.parallelize(parts, parts.size()).foreach(part -> writePart(root, part, done));
+            jsc.parallelize(parts, parts.size()).foreach(part -> writePart(root, hadoop, part, done));
         }
     }
 
     /** Runs on an executor: regenerates the grammar from its spec and writes one part file. */
-    static void writePart(String root, Part part, LongAccumulator done) throws IOException {
-        DatasetStore store = new DatasetStore(root, new Configuration());
+    static void writePart(String root, HadoopConf hadoop, Part part, LongAccumulator done) throws IOException {
+        DatasetStore store = new DatasetStore(root, hadoop.get());
         ExampleGenerator gen = new ExampleGenerator(grammar(part.dataset()), part.dataset().task(),
                 part.dataset().data());
         store.writePart(gen, part.dataset(), part.split(), part.part(), part.from(), part.to());

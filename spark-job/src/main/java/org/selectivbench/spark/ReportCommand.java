@@ -20,13 +20,15 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Config sb = options.load();
-        String root = sb.getString("output-root");
-        String id = sweep != null ? sweep : !sb.getString("sweep.id").isEmpty() ? sb.getString("sweep.id")
-                : Aggregator.latestSweep(root, SweepJob.configHash(sb)).orElseThrow(() -> new IllegalArgumentException(
-                        "no finished sweep of this config under " + root + "; run 'sweep' first or give --sweep ID"));
-        SparkSession spark = Spark.session(sb);
+        Config loaded = options.load();
+        SparkSession spark = Spark.session(loaded);
         try {
+            Config sb = Spark.outputRoot(spark, loaded);
+            String root = sb.getString("output-root");
+            String id = sweep != null ? sweep : !sb.getString("sweep.id").isEmpty() ? sb.getString("sweep.id")
+                    : Aggregator.latestSweep(root, SweepJob.configHash(sb), spark.sparkContext().hadoopConfiguration())
+                    .orElseThrow(() -> new IllegalArgumentException("no finished sweep of this config under " + root
+                            + "; run 'sweep' first or give --sweep ID"));
             ResultStore store = new ResultStore(root, id, spark.sparkContext().hadoopConfiguration());
             if (!store.runsDir().getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(store.runsDir())) {
                 throw new IllegalArgumentException("sweep " + id + " has no runs under " + store.dir());

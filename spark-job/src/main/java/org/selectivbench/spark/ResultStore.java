@@ -8,6 +8,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
+import org.selectivbench.data.HadoopFiles;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetReader;
@@ -28,7 +29,8 @@ import org.apache.parquet.schema.MessageTypeParser;
  *
  * Executors write these with the Parquet library. Each file is written under a hidden temporary
  * name and renamed into place, so a reader (and a rerun) sees a run whole or not at all; a retried
- * run replaces its own earlier row, so no run is ever counted twice.
+ * run replaces its own earlier row, so no run is ever counted twice (what is atomic on HDFS and on
+ * object stores: docs/cluster.md).
  */
 public final class ResultStore {
     public static final MessageType RUN_SCHEMA = MessageTypeParser.parseMessageType("""
@@ -94,6 +96,11 @@ public final class ResultStore {
         return dir;
     }
 
+    /** The Hadoop configuration this store writes with: the job's, on executors too. */
+    public Configuration hadoopConf() {
+        return conf;
+    }
+
     public Path runsDir() {
         return new Path(dir, "runs");
     }
@@ -156,10 +163,7 @@ public final class ResultStore {
                 w.write(g);
             }
         }
-        fs.delete(file, false);
-        if (!fs.rename(tmp, file)) {
-            throw new IOException("could not move " + tmp + " to " + file);
-        }
+        HadoopFiles.replace(fs, tmp, file);
     }
 
     /** Ids of the runs recorded as ok; a rerun skips these and retries everything else. */

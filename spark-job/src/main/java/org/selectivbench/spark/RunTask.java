@@ -21,9 +21,9 @@ final class RunTask {
     }
 
     /** Returns a one-line summary for the driver's progress output. */
-    static String execute(RunSpec run, String sweepId, String outputRoot, String configJson, RunExecutor executor)
-            throws IOException {
-        Configuration hadoop = new Configuration();
+    static String execute(RunSpec run, String sweepId, String outputRoot, String configJson, HadoopConf hadoopConf,
+                          RunExecutor executor) throws IOException {
+        Configuration hadoop = hadoopConf.get();
         ResultStore store = new ResultStore(outputRoot, sweepId, hadoop);
         String device = device();
         int cores = TaskContext.get() == null ? 1 : TaskContext.get().cpus();

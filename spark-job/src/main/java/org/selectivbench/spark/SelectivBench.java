@@ -46,7 +46,7 @@ public final class SelectivBench implements Runnable {
             DatasetPlan plan = new DatasetPlan(sb);
             SparkSession spark = Spark.session(sb);
             try {
-                new GenerateJob(spark, sb).run(plan);
+                new GenerateJob(spark, Spark.outputRoot(spark, sb)).run(plan);
             } finally {
                 spark.stop();
             }

@@ -35,6 +35,7 @@ final class SweepCommand implements Callable<Integer> {
         SweepPlan plan = validate(sb);
         SparkSession spark = Spark.session(sb);
         try {
+            sb = Spark.outputRoot(spark, sb);
             SweepJob job = new SweepJob(spark, sb, new TrainingExecutor());
             SweepJob.Summary s = job.run(plan);
             summarize(spark, sb, job);
@@ -74,7 +75,8 @@ final class SweepCommand implements Callable<Integer> {
         System.out.println("findings (computed from these results; a difference is clear beyond twice its standard"
                 + " error over seeds):");
         lines.forEach(l -> System.out.println("  " + l));
-        Aggregator.writeText(String.join("\n", lines) + "\n", new Path(store.dir(), "findings.txt"));
+        Aggregator.writeText(String.join("\n", lines) + "\n", new Path(store.dir(), "findings.txt"),
+                store.hadoopConf());
         return lines;
     }
 
@@ -84,7 +86,7 @@ final class SweepCommand implements Callable<Integer> {
         Dataset<Row> summary = agg.writeSummary(job.store());
         writeFindings(agg, job.store(), summary);
         Optional<String> previous = agg.previousSweep(sb.getString("output-root"), job.sweepId(),
-                SweepJob.configHash(sb));
+                SweepJob.configHash(sb), spark.sparkContext().hadoopConfiguration());
         if (previous.isEmpty()) {
             System.out.println("no earlier sweep of this config to compare with");
             return;

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -118,11 +117,12 @@ public final class SweepJob {
         String configJson = Settings.render(sb);
         String id = sweepId;
         RunExecutor ex = executor;
+        HadoopConf hadoop = HadoopConf.of(spark);
         Map<RunSpec, JavaFutureAction<List<String>>> jobs = new LinkedHashMap<>();
         for (RunSpec run : runs) {
             jsc.setJobGroup("sweep-" + stage, run.runId(), false);
             jobs.put(run, jsc.parallelize(List.of(run), 1)
-                    .map(r -> RunTask.execute(r, id, root, configJson, ex)).collectAsync());
+                    .map(r -> RunTask.execute(r, id, root, configJson, hadoop, ex)).collectAsync());
         }
         while (!jobs.isEmpty()) {
             var it = jobs.entrySet().iterator();
@@ -166,7 +166,7 @@ public final class SweepJob {
         m.put("runs", plan.size());
         m.put("code-version", org.selectivbench.data.CodeVersion.get());
         m.put("config", com.typesafe.config.ConfigFactory.parseString(Settings.render(sb)).root().unwrapped());
-        new org.selectivbench.data.DatasetStore(sb.getString("output-root"), new Configuration())
+        new org.selectivbench.data.DatasetStore(sb.getString("output-root"), spark.sparkContext().hadoopConfiguration())
                 .writeManifest(store.dir(), m);
     }
 

@@ -35,7 +35,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         RunSpec run = plan.trainingRuns().get(0);
         SparkSession spark = Spark.session(sb);
+        Configuration hadoop;
         try {
+            sb = Spark.outputRoot(spark, sb);
+            hadoop = spark.sparkContext().hadoopConfiguration();
             new GenerateJob(spark, sb).run(plan.datasets());
         } finally {
             spark.stop();
@@ -45,9 +48,9 @@ final class TrainCommand implements Callable<Integer> {
         TrainingExecutor executor = new TrainingExecutor(p -> System.out.printf(Locale.ROOT,
                 "%9d  %9.3g  %12.4f  %13.4f  %7.1f s%n", p.step(), p.lr(), p.loss(), p.accuracy(), p.elapsedSeconds()));
         String root = sb.getString("output-root");
-        ResultStore store = new ResultStore(root, "train", new Configuration());
+        ResultStore store = new ResultStore(root, "train", hadoop);
         RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context("train", root, "cpu", threads, store));
-        double[] refs = RunTask.references(root, run, new Configuration());
+        double[] refs = RunTask.references(root, run, hadoop);
         store.write(RunTask.succeeded("train", run, o, refs, "cpu", Settings.render(sb)));
         System.out.printf(Locale.ROOT, "final accuracy %.4f (best %.4f) on %s; chance %.4f, symbol-only %.4f,"
                         + " oracle %.4f%n%,d parameters, %d updates, %.2f updates/s, %,.0f time steps/s (%s)%n",

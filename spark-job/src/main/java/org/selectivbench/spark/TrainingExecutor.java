@@ -14,6 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.data.BatchEncoder;
 import org.selectivbench.data.DatasetReader;
 import org.selectivbench.data.DatasetStore;
+import org.selectivbench.data.HadoopFiles;
 import org.selectivbench.data.TaskExample;
 import org.selectivbench.models.train.Checkpoint;
 import org.selectivbench.models.config.ModelConfig;
@@ -51,7 +52,7 @@ final class TrainingExecutor implements RunExecutor {
     @Override
     public Outcome execute(RunSpec run, Context ctx) throws Exception {
         bind(ctx);
-        Configuration hadoop = new Configuration();
+        Configuration hadoop = ctx.store().hadoopConf();
         DatasetStore data = new DatasetStore(ctx.outputRoot(), hadoop);
         TestSet test = readTest(data, data.splitDir(run.dataset(), run.testSplit()));
         TrainConfig tc = TrainConfig.fromConfig(ConfigFactory.parseString(run.trainConf()));
@@ -124,10 +125,7 @@ final class TrainingExecutor implements RunExecutor {
             FileSystem fs = target.getFileSystem(hadoop);
             Path tmp = new Path(target.getParent(), ".model.ckpt.tmp");
             fs.copyFromLocalFile(false, true, new Path(local.toUri()), tmp);
-            fs.delete(target, false);
-            if (!fs.rename(tmp, target)) {
-                throw new IOException("could not move " + tmp + " to " + target);
-            }
+            HadoopFiles.replace(fs, tmp, target);
         } finally {
             Files.deleteIfExists(local);
         }

@@ -10,48 +10,58 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills a sweep's JVM (SIGKILL) midway, then reruns the sweep: completed runs are kept and not
- * repeated, the rest complete, and no run has two rows.
+ * repeated, the rest complete, and no run has two rows. HdfsTest does the same on HDFS.
  */
 class KilledSweepTest {
     @TempDir
     Path tmp;
 
-    /** The sweep the child JVM runs: slow runs, so that the kill lands midway. */
+    /** The sweep the child JVM runs under output root args[0]: slow runs, so that the kill lands midway. */
     public static void main(String[] args) throws Exception {
-        Config sb = Settings.load(null, SweepJobTest.tiny(Path.of(args[0]), "grid.tasks=[task1]"));
+        Config sb = Settings.load(null, SweepJobTest.tiny(args[0], "grid.tasks=[task1]"));
         new SweepJob(LocalSpark.get(), sb, new FakeExecutor(Path.of(args[1]), Set.of(), 1500)).run(new SweepPlan(sb));
     }
 
     @Test
     void rerunAfterKillCompletesWhatIsMissing() throws Exception {
-        Path out = tmp.resolve("out");
+        ResultStore store = killMidwayAndRerun(tmp.resolve("out").toUri().toString(), tmp, new Configuration());
+        File[] rows = Path.of(java.net.URI.create(store.runsDir().toString())).toFile()
+                .listFiles((d, n) -> n.endsWith(".parquet") && !n.startsWith("."));
+        assertEquals(new SweepPlan(Settings.load(null, SweepJobTest.tiny(tmp, "grid.tasks=[task1]"))).size(),
+                rows.length);
+    }
+
+    /** Starts the sweep in a child JVM, kills it after three runs, reruns it here and checks the result. */
+    static ResultStore killMidwayAndRerun(String root, Path tmp, Configuration hadoop) throws Exception {
         Path log = tmp.resolve("first.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-cp", System.getProperty("java.class.path")));
-        cmd.addAll(List.of(System.getProperty("selectivbench.jvm.opens", "").split(" ")).stream()
-                .filter(s -> !s.isBlank()).toList());
         cmd.addAll(List.of("--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
                 "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
                 "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED", KilledSweepTest.class.getName(),
-                out.toString(), log.toString()));
+                root, log.toString()));
         Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("child.out").toFile()).start();
-        Config sb = Settings.load(null, SweepJobTest.tiny(out, "grid.tasks=[task1]"));
+        Config sb = Settings.load(null, SweepJobTest.tiny(root, "grid.tasks=[task1]"));
         SweepPlan plan = new SweepPlan(sb);
-        ResultStore store = new ResultStore(out.toUri().toString(), "test", new org.apache.hadoop.conf.Configuration());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (store.completedRunIds().size() < 3) {
-            assertTrue(child.isAlive(), "the sweep ended before it could be killed: "
-                    + Files.readString(tmp.resolve("child.out")));
-            assertTrue(System.nanoTime() < deadline, "no runs recorded in time");
-            Thread.sleep(100);
+        ResultStore store = new ResultStore(root, "test", hadoop);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (store.completedRunIds().size() < 3) {
+                assertTrue(child.isAlive(), "the sweep ended before it could be killed: "
+                        + Files.readString(tmp.resolve("child.out")));
+                assertTrue(System.nanoTime() < deadline, "no runs recorded in time");
+                Thread.sleep(100);
+            }
+        } finally {
+            child.destroyForcibly().waitFor();
         }
-        child.destroyForcibly().waitFor();
         List<String> kept = store.completedRunIds();
         assertTrue(kept.size() >= 3 && kept.size() < plan.size(), "killed midway: " + kept.size());
 
@@ -62,8 +72,6 @@ class KilledSweepTest {
         assertEquals(plan.size() - kept.size(), rerun.size());
         assertTrue(rerun.stream().noneMatch(kept::contains), "completed runs are not repeated");
         assertEquals(plan.size(), new Aggregator(LocalSpark.get()).runs(store).count(), "one row per run");
-        File[] rows = Path.of(java.net.URI.create(store.runsDir().toString())).toFile()
-                .listFiles((d, n) -> n.endsWith(".parquet") && !n.startsWith("."));
-        assertEquals(plan.size(), rows.length);
+        return store;
     }
 }

@@ -61,6 +61,21 @@ class SettingsTest {
         assertEquals("test-gap50", plan.splits(p.dataset().key()).get(1).name());
     }
 
+    @Test
+    void outputRootIsQualifiedAndMustBeSharedOnACluster() {
+        org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+        Config local = Spark.outputRoot(Settings.load(null, List.of("output-root=out")), "local[*]", hadoop);
+        assertEquals("file:" + new File("out").getAbsolutePath(), local.getString("output-root"));
+        assertError("output-root = \"out\" is a relative path, but spark.master = spark://m:7077",
+                () -> Spark.outputRoot(Settings.load(null, List.of()), "spark://m:7077", hadoop));
+        assertError("output-root = \"/data/sb\" is file:/data/sb on the local disk of each machine",
+                () -> Spark.outputRoot(Settings.load(null, List.of("output-root=/data/sb")), "yarn", hadoop));
+        assertError("output-root = \"file:///data/sb\" is file:/data/sb",
+                () -> Spark.outputRoot(Settings.load(null, List.of("output-root=\"file:///data/sb\"")), "yarn", hadoop));
+        assertError("output-root = \"nofs://x/y\": No FileSystem for scheme \"nofs\"",
+                () -> Spark.outputRoot(Settings.load(null, List.of("output-root=\"nofs://x/y\"")), "yarn", hadoop));
+    }
+
     static void assertError(String fragment, Runnable r) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
         assertTrue(e.getMessage().contains(fragment), "expected '" + fragment + "' in: " + e.getMessage());

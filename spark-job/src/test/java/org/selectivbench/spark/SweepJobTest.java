@@ -19,8 +19,13 @@ class SweepJobTest {
     Path tmp;
 
     static List<String> tiny(Path root, String... extra) {
+        return tiny(root.toUri().toString(), extra);
+    }
+
+    /** A tiny grid writing under {@code rootUri} (any Hadoop URI). */
+    static List<String> tiny(String rootUri, String... extra) {
         List<String> s = new ArrayList<>(List.of(
-                "output-root=\"" + root.toUri() + "\"",
+                "output-root=\"" + rootUri + "\"",
                 "sweep.id=test",
                 "grammar={vocab=6, ambiguities=5, depth=2}",
                 "data={elements=20, train-examples=16, test-examples=8, examples-per-file=100}",
