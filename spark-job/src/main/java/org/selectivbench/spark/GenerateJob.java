@@ -104,6 +104,7 @@ public final class GenerateJob {
                 sb.getInt("spark.progress-interval"))) {
             jsc.setJobGroup("generate", "write dataset parts", false);
             jsc.parallelize(parts, parts.size()).foreach(part -> writePart(root, hadoop, part, done));
+            jsc.clearJobGroup();
         }
     }
 

@@ -68,6 +68,7 @@ public final class ResultStore {
               required double steps_per_second;
               required binary backend (STRING);
               required binary device (STRING);
+              required binary nd4j_device (STRING);
               required binary code_version (STRING);
               required binary config (STRING);
               required int64 finished_at (TIMESTAMP(MILLIS,true));
@@ -145,6 +146,7 @@ public final class ResultStore {
                 .append("updates", r.updates()).append("train_seconds", r.trainSeconds())
                 .append("updates_per_second", r.updatesPerSecond()).append("steps_per_second", r.stepsPerSecond())
                 .append("backend", r.backend()).append("device", r.device())
+                .append("nd4j_device", r.nd4jDevice())
                 .append("code_version", r.codeVersion()).append("config", r.config())
                 .append("finished_at", r.finishedAtMillis());
     }

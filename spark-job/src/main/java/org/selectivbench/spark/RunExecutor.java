@@ -12,9 +12,12 @@ public interface RunExecutor extends Serializable {
     record Context(String sweepId, String outputRoot, String device, int cores, ResultStore store) {
     }
 
-    /** What a run measured; the sweep adds the coordinates, references and provenance. */
+    /**
+     * What a run measured; the sweep adds the coordinates, references and provenance.
+     * {@code nd4jDevice} is the device ND4J reports it ran on ({@code cpu}, {@code cuda:0 NAME (sm_86)}).
+     */
     record Outcome(long params, double finalAccuracy, double bestAccuracy, long updates, double trainSeconds,
-                   double updatesPerSecond, double stepsPerSecond, String backend,
+                   double updatesPerSecond, double stepsPerSecond, String backend, String nd4jDevice,
                    java.util.List<RunResult.CurvePoint> curve) {
     }
 

@@ -10,7 +10,7 @@ import java.util.List;
 public record RunResult(String sweepId, RunSpec run, String status, String failure, long params,
                         double finalAccuracy, double bestAccuracy, double chance, double symbolOnly, double oracle,
                         long updates, double trainSeconds, double updatesPerSecond, double stepsPerSecond,
-                        String backend, String device, String codeVersion, String config, long finishedAtMillis,
+                        String backend, String device, String nd4jDevice, String codeVersion, String config, long finishedAtMillis,
                         List<CurvePoint> curve) implements Serializable {
 
     public static final String OK = "ok";

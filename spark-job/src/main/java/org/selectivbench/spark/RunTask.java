@@ -17,6 +17,10 @@ import org.selectivbench.data.DatasetStore;
  * a failure to write the row itself escapes (the driver then records the run as failed).
  */
 final class RunTask {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunTask.class);
+    /** Stack frames a failed run's row keeps. */
+    static final int FRAMES = 8;
+
     private RunTask() {
     }
 
@@ -34,6 +38,7 @@ final class RunTask {
                     store));
             result = succeeded(sweepId, run, o, references(outputRoot, run, hadoop), device, configJson);
         } catch (Throwable t) {
+            LOG.error("run " + run.runId() + " failed", t); // the whole trace; the row keeps its first lines
             result = failed(sweepId, run, reason(t), device, configJson);
         }
         store.write(result);
@@ -45,18 +50,20 @@ final class RunTask {
                                String configJson) {
         return new RunResult(sweepId, run, RunResult.OK, "", o.params(), o.finalAccuracy(), o.bestAccuracy(),
                 refs[0], refs[1], refs[2], o.updates(), o.trainSeconds(), o.updatesPerSecond(), o.stepsPerSecond(),
-                o.backend(), device, CodeVersion.get(), configJson, System.currentTimeMillis(), o.curve());
+                o.backend(), device, o.nd4jDevice(), CodeVersion.get(), configJson, System.currentTimeMillis(), o.curve());
     }
 
     static RunResult failed(String sweepId, RunSpec run, String reason, String device, String configJson) {
         return new RunResult(sweepId, run, RunResult.FAILED, reason, 0, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, Double.NaN, 0, 0, 0, 0, "", device, CodeVersion.get(), configJson,
+                Double.NaN, Double.NaN, 0, 0, 0, 0, "", device, "", CodeVersion.get(), configJson,
                 System.currentTimeMillis(), List.of());
     }
 
     static String summary(RunResult r, double seconds) {
+        // The reason's first two lines (what and where) keep the progress output one line per run.
         return r.ok() ? String.format("%s ok: accuracy %.4f (best %.4f), %.0f s", r.run().runId(), r.finalAccuracy(),
-                r.bestAccuracy(), seconds) : r.run().runId() + " FAILED: " + r.failure();
+                r.bestAccuracy(), seconds)
+                : r.run().runId() + " FAILED: " + String.join(" ", r.failure().lines().limit(2).toList());
     }
 
     /** The GPU address Spark assigned to this task, or "cpu". */
@@ -80,7 +87,10 @@ final class RunTask {
                 m.getDouble("references.oracle")};
     }
 
-    /** The exception's class and message, and where it came from: enough to act on, one paragraph. */
+    /**
+     * The exception's class and message, its root cause, and the first stack frames: enough to act
+     * on from the runs table (the whole trace is in the executor's log).
+     */
     static String reason(Throwable t) {
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) {
@@ -92,7 +102,8 @@ final class RunTask {
         }
         StringWriter trace = new StringWriter();
         t.printStackTrace(new PrintWriter(trace));
-        String[] lines = trace.toString().split("\n");
-        return lines.length > 1 ? msg + " " + lines[1].trim() : msg;
+        List<String> frames = trace.toString().lines().skip(1).map(String::strip).filter(l -> l.startsWith("at "))
+                .limit(FRAMES).toList();
+        return frames.isEmpty() ? msg : msg + "\n" + String.join("\n", frames);
     }
 }

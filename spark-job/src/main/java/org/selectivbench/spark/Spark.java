@@ -24,13 +24,13 @@ final class Spark {
         // Our own progress lines replace Spark's console bar; only some result partitions are rewritten.
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.sources.partitionOverwriteMode", "dynamic");
-        conf.setIfMissing("spark.task.cpus", String.valueOf(sb.getInt("sweep.cores-per-run")));
         if (conf.get("spark.master").startsWith("local")) {
             conf.setIfMissing("spark.ui.enabled", "false"); // a laptop run needs no web UI
         }
-        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
-        spark.sparkContext().setLogLevel("WARN");
-        return spark;
+        ClusterResources.prepare(conf, sb);
+        ClusterResources.warnings(conf).forEach(w -> System.err.println("warning: " + w));
+        // Log levels stay the user's (bin/selectivbench gives local runs a quiet configuration).
+        return SparkSession.builder().config(conf).getOrCreate();
     }
 
     /**

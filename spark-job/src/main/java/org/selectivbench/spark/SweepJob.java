@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.api.java.JavaFutureAction;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -34,6 +35,8 @@ public final class SweepJob {
     private final RunExecutor executor;
     private final String sweepId;
     private final ResultStore store;
+    /** The resources each run's task asks for (stage-level scheduling); null in local mode. */
+    private final org.apache.spark.resource.ResourceProfile runResources;
 
     public SweepJob(SparkSession spark, Config sb, RunExecutor executor) {
         this.spark = spark;
@@ -41,6 +44,7 @@ public final class SweepJob {
         this.executor = executor;
         this.sweepId = sweepId(sb);
         this.store = new ResultStore(sb.getString("output-root"), sweepId, spark.sparkContext().hadoopConfiguration());
+        this.runResources = ClusterResources.run(spark.sparkContext().getConf(), sb).orElse(null);
     }
 
     /** {@code sweep.id}, or the date and a hash of every setting that affects results. */
@@ -121,7 +125,8 @@ public final class SweepJob {
         Map<RunSpec, JavaFutureAction<List<String>>> jobs = new LinkedHashMap<>();
         for (RunSpec run : runs) {
             jsc.setJobGroup("sweep-" + stage, run.runId(), false);
-            jobs.put(run, jsc.parallelize(List.of(run), 1)
+            JavaRDD<RunSpec> task = jsc.parallelize(List.of(run), 1);
+            jobs.put(run, (runResources == null ? task : task.withResources(runResources))
                     .map(r -> RunTask.execute(r, id, root, configJson, hadoop, ex)).collectAsync());
         }
         while (!jobs.isEmpty()) {
@@ -134,20 +139,29 @@ public final class SweepJob {
                 }
                 any = true;
                 it.remove();
+                String line;
                 try {
-                    String line = e.getValue().get().get(0);
-                    tally.finished(line, !line.contains(" FAILED: "));
+                    line = e.getValue().get().get(0);
                 } catch (Exception failure) {
                     // The task itself died (lost executor, killed JVM, unwritable result): record it here.
                     String reason = "Spark task failed: " + RunTask.reason(failure);
                     store.write(RunTask.failed(id, e.getKey(), reason, "unknown", configJson));
                     tally.finished(e.getKey().runId() + " FAILED: " + reason, false);
+                    continue;
+                }
+                tally.finished(line, !line.contains(" FAILED: "));
+                if (line.contains(Nd4jDevice.UnsupportedGpuException.class.getSimpleName())) {
+                    // Every run would fail the same way: stop now, with the reason.
+                    jsc.cancelJobGroup("sweep-" + stage);
+                    String why = line.substring(line.indexOf(Nd4jDevice.UnsupportedGpuException.class.getSimpleName()));
+                    throw new IllegalArgumentException(why.substring(why.indexOf(": ") + 2).replaceAll(" at \\S+$", ""));
                 }
             }
             if (!any) {
                 sleep();
             }
         }
+        jsc.clearJobGroup(); // later jobs (aggregation) are not this stage's
     }
 
     private static void sleep() {

@@ -51,7 +51,7 @@ final class TrainingExecutor implements RunExecutor {
 
     @Override
     public Outcome execute(RunSpec run, Context ctx) throws Exception {
-        bind(ctx);
+        String nd4jDevice = bind(ctx);
         Configuration hadoop = ctx.store().hadoopConf();
         DatasetStore data = new DatasetStore(ctx.outputRoot(), hadoop);
         TestSet test = readTest(data, data.splitDir(run.dataset(), run.testSplit()));
@@ -71,7 +71,7 @@ final class TrainingExecutor implements RunExecutor {
             double secs = (System.nanoTime() - t0) / 1e9;
             RunResult.CurvePoint point = new RunResult.CurvePoint(0, 0, Double.NaN, acc, secs);
             listener.point(point);
-            return new Outcome(model.parameterCount(), acc, acc, 0, secs, 0, 0, backend, List.of(point));
+            return new Outcome(model.parameterCount(), acc, acc, 0, secs, 0, 0, backend, nd4jDevice, List.of(point));
         }
         ModelConfig mc = ModelConfig.fromConfig(ConfigFactory.parseString(run.modelConf()));
         try (DatasetReader train = new DatasetReader(data, data.splitDir(run.dataset(), "train"))) {
@@ -92,19 +92,21 @@ final class TrainingExecutor implements RunExecutor {
                 saveCheckpoint(model, ctx.store(), run.runId(), hadoop);
                 double best = curve.stream().mapToDouble(RunResult.CurvePoint::accuracy).max().orElse(Double.NaN);
                 return new Outcome(r.parameters(), r.finalAccuracy(), best, r.updates(), r.trainSeconds(),
-                        r.updatesPerSecond(), r.stepsPerSecond(), backend, curve);
+                        r.updatesPerSecond(), r.stepsPerSecond(), backend, nd4jDevice, curve);
             } finally {
                 model.releaseArrays(); // also after a failure: the next run should not wait for the GC
             }
         }
     }
 
-    /** Binds ND4J to the task's GPU (when Spark gave it one) and its thread pool to the task's cores. */
-    static void bind(Context ctx) {
-        if (ctx.device().startsWith("gpu:")) {
-            Nd4j.getAffinityManager().unsafeSetDevice(Integer.parseInt(ctx.device().substring(4)));
-        }
+    /**
+     * Binds ND4J to the task's GPU (when Spark gave it one) and its thread pool to the task's cores;
+     * returns the device ND4J reports.
+     */
+    static String bind(Context ctx) {
+        String device = Nd4jDevice.bind(ctx.device());
         Threads.use(ctx.cores());
+        return device;
     }
 
     private static TestSet readTest(DatasetStore data, Path split) throws IOException {

@@ -39,6 +39,7 @@ class EndToEndSweepTest {
             assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
             assertTrue((long) r.getAs("params") > 0);
             assertEquals("cpu", r.getAs("device"));
+            assertEquals("cpu", r.getAs("nd4j_device"), "what ND4J reports");
             assertFalse(((String) r.getAs("backend")).isEmpty());
             assertTrue(((String) r.getAs("config")).contains("\"grid\""), "the config is recorded");
         }
