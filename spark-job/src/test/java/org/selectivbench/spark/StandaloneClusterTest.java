@@ -166,7 +166,9 @@ class StandaloneClusterTest {
         int jar = args.indexOf("spark-job/target/spark-job-0.1.0-SNAPSHOT-cluster.jar");
         assertTrue(jar > 0, "the command submits the cluster jar: " + args);
         List<String> submit = new ArrayList<>(args.subList(1, jar));
-        submit.addAll(List.of("--conf", "spark.hadoop.dfs.replication=1"));
+        // One datanode; and no task before both executors are up, so the two runs meet two GPUs.
+        submit.addAll(List.of("--conf", "spark.hadoop.dfs.replication=1", "--conf", "spark.cores.max=8",
+                "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0"));
         submit.addAll(args.subList(jar, args.size()));
         // Two runs: one model, two seeds, a tiny grammar and dataset, a few updates.
         submit.addAll(List.of("--set", "grammar={vocab=6, ambiguities=5, depth=2}",
@@ -179,12 +181,15 @@ class StandaloneClusterTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(PROJECT.toFile()).redirectErrorStream(true)
                 .redirectOutput(out.toFile());
         pb.environment().putAll(sparkEnv(Map.of()));
+        long started = System.nanoTime();
         Process p = pb.start();
         p.getOutputStream().close();
         if (!p.waitFor(SUBMIT_MINUTES, TimeUnit.MINUTES)) {
             stop(p);
             fail("spark-submit did not finish in " + SUBMIT_MINUTES + " minutes: " + Files.readString(out));
         }
+        System.out.printf("StandaloneClusterTest: submission '%s' took %.0f s%n", name,
+                (System.nanoTime() - started) / 1e9);
         return new Ran(p.exitValue(), Files.readString(out));
     }
 
