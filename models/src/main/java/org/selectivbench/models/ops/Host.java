@@ -41,9 +41,11 @@ public final class Host {
                 b.get(out, 0, n);
             } else {
                 FloatBuffer b = a.data().asNioFloat();
-                int off = (int) a.offset();
+                b.position((int) a.offset());
+                float[] f = floats(n);
+                b.get(f, 0, n); // one copy out of native memory, then a loop the JIT vectorizes
                 for (int i = 0; i < n; i++) {
-                    out[i] = b.get(off + i);
+                    out[i] = f[i];
                 }
             }
             return;
@@ -61,11 +63,13 @@ public final class Host {
                 b.position((int) a.offset());
                 b.put(values, 0, n);
             } else {
-                FloatBuffer b = a.data().asNioFloat();
-                int off = (int) a.offset();
+                float[] f = floats(n);
                 for (int i = 0; i < n; i++) {
-                    b.put(off + i, (float) values[i]);
+                    f[i] = (float) values[i];
                 }
+                FloatBuffer b = a.data().asNioFloat();
+                b.position((int) a.offset());
+                b.put(f, 0, n);
             }
             return;
         }
@@ -78,6 +82,18 @@ public final class Host {
         write(values, a);
         return a;
     }
+
+    /** A per-thread float scratch of at least n entries, for the copies in and out of native memory. */
+    private static float[] floats(int n) {
+        float[] f = SCRATCH.get();
+        if (f.length < n) {
+            f = new float[Math.max(n, 2 * f.length)];
+            SCRATCH.set(f);
+        }
+        return f;
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private static boolean direct(INDArray a) {
         return CPU && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
