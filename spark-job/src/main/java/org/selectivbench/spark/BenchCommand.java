@@ -39,6 +39,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--classes", description = "default: ${DEFAULT-VALUE}")
     int classes = ModelBench.Shape.defaults().classes();
 
+    @Option(names = "--warmup", description = "untimed steps first: graphs, workspaces and the JIT (default: ${DEFAULT-VALUE})")
+    int warmup = ModelBench.Shape.defaults().warmup();
+
     @Option(names = "--reps", description = "timed repetitions; the median is reported (default: ${DEFAULT-VALUE})")
     int reps = ModelBench.Shape.defaults().reps();
 
@@ -71,7 +74,7 @@ final class BenchCommand implements Callable<Integer> {
         java.util.Map<String, Long> rows = evalRows != null ? java.util.Map.of("default", evalRows)
                 : TrainConfig.evalRows(conf.getConfig("train"));
         Threads.use(threads);
-        ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, reps, microBatch,
+        ModelBench.run(models, base, new ModelBench.Shape(batch, steps, width, layers, vocab, classes, warmup, reps, microBatch,
                 evalOnly, rows, engines), out.toPath());
         System.out.println("figures written to " + out);
         return 0;

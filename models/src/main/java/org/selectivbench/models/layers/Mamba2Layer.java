@@ -69,14 +69,14 @@ final class Mamba2Layer implements Mixer {
         INDArray step = Nd.softplus(pre);
         INDArray a = step.mulRowVector(Nd.exp(aLog.value())).negi(); // log decay <= 0
         INDArray xs = Nd.dense(Nd.cols(xbc, 0, di));
-        INDArray v = perHead(xs, step);
+        INDArray v = perHead(xs, step, 0, 1);
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
                 DecayScanRecurrent.Decay.HEAD, true);
         INDArray end = States.end(p, u.dataType(), nh, n, pd);
         INDArray yy = scan.forward(dims, chunk, Nd.dense(Nd.cols(xbc, di + n, di + 2L * n)),
                 Nd.dense(Nd.cols(xbc, di, di + n)), v, Gates.floor(a, floor), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
-        yy.addi(perHead(xs, dSkip.value().reshape(1, nh).broadcast(xs.size(0), nh)));
+        yy.addi(perHead(xs, dSkip.value().reshape(nh), 1));
         if (p.keep()) {
             z = zz;
             x = xs;
@@ -96,10 +96,10 @@ final class Mamba2Layer implements Mixer {
         long rows = dy.size(0);
         // skip D x: dD = sum over rows and head dims, dx = dy D
         dSkip.grad().addi(dy.reshape(rows, nh, pd).mul(x.reshape(rows, nh, pd)).sum(0, 2).reshape(nh, 1));
-        INDArray dx = perHead(dy, dSkip.value().reshape(1, nh).broadcast(rows, nh));
+        INDArray dx = perHead(dy, dSkip.value().reshape(nh), 1);
         DecayScan.Grads g = scan.backward(dy);
         // v = x dt per head
-        dx.addi(perHead(g.dv(), dt));
+        dx.addi(perHead(g.dv(), dt, 0, 1));
         INDArray ddt = g.dv().reshape(rows, nh, pd).mul(x.reshape(rows, nh, pd)).sum(2);
         INDArray da = Gates.floorBackward(aRaw, floor, g.da());
         INDArray aPos = Nd.exp(aLog.value());
@@ -118,11 +118,14 @@ final class Mamba2Layer implements Mixer {
         return in.backward(Nd.concatCols(dz, dxbc, dpre), null);
     }
 
-    /** x [R, nH*P] times a per-head factor f [R, nH], broadcast over the head's P entries. */
-    private INDArray perHead(INDArray xs, INDArray f) {
+    /**
+     * x [R, nH*P] times a factor per head, broadcast over the head's P entries: f [R, nH] per row and head
+     * (dims 0, 1) or [nH] for every row (dim 1).
+     */
+    private INDArray perHead(INDArray xs, INDArray f, int... dims) {
         long rows = xs.size(0);
         INDArray o = Nd4j.createUninitialized(xs.dataType(), rows, nh, pd);
-        Nd4j.exec(new BroadcastMulOp(xs.reshape(rows, nh, pd), f, o, 0, 1));
+        Nd4j.exec(new BroadcastMulOp(xs.reshape(rows, nh, pd), f, o, dims));
         return o.reshape(rows, (long) nh * pd);
     }
 

@@ -40,10 +40,10 @@ public final class ModelBench {
      * @param evalRows   the most rows one evaluation run takes, by model (train.eval-rows)
      * @param engines    "fused" and/or "graph"
      */
-    public record Shape(int batch, int steps, int width, int layers, int vocab, int classes, int reps,
+    public record Shape(int batch, int steps, int width, int layers, int vocab, int classes, int warmup, int reps,
                         int microBatch, boolean evalOnly, Map<String, Long> evalRows, List<String> engines) {
         public static Shape defaults() {
-            return new Shape(64, 400, 64, 2, 41, 1601, 3, 0, false, Map.of(), List.of("fused"));
+            return new Shape(64, 400, 64, 2, 41, 1601, 3, 3, 0, false, Map.of(), List.of("fused"));
         }
     }
 
@@ -92,10 +92,10 @@ public final class ModelBench {
 
     private static String header(ModelConfig base, Shape s) {
         return String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d;"
-                        + " median of %d timed steps after one untimed%s%s; evaluation runs of at most %s rows%n"
+                        + " median of %d timed steps after %d untimed%s%s; evaluation runs of at most %s rows%n"
                         + "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d, dropout %.2f%n"
                         + "# backend %s; threads: %s", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
-                s.classes(), s.reps(), s.evalOnly() ? ", evaluation only" : "",
+                s.classes(), s.reps(), s.warmup(), s.evalOnly() ? ", evaluation only" : "",
                 s.microBatch() > 0 ? ", micro-batches of " + s.microBatch() : "", s.evalRows(), base.dState(),
                 base.expand(), base.convSize(), base.householderSteps(), base.chunkSize(), base.dropout(),
                 Nd4j.getBackend().getClass().getSimpleName(), Threads.describe());
@@ -132,7 +132,8 @@ public final class ModelBench {
 
     private static Figures time(SequenceModel model, String engine, Shape s, EncodedBatch batch, TrainConfig tc) {
         Optim optim = new Optim(tc);
-        int runs = s.reps() + 1; // the first builds graphs and sizes workspaces: not counted
+        // the first steps build graphs, size workspaces and let the JIT compile the kernels: not counted
+        int runs = s.reps() + s.warmup();
         double[] train = new double[s.evalOnly() ? 0 : runs];
         double[] eval = new double[runs];
         long[] cpu = new long[2];
@@ -144,12 +145,12 @@ public final class ModelBench {
             Optim.clip(model.params(), 1.0);
             optim.step(model.params(), 1e-3);
             train[r] = (System.nanoTime() - t0) / 1e6;
-            if (r > 0) {
+            if (r >= s.warmup()) {
                 long[] c1 = cpuTicks();
                 cpu[0] += c1[0] - c0[0];
                 cpu[1] += c1[1] - c0[1];
             }
-            if (r == 1) {
+            if (r == s.warmup()) {
                 first = Pointer.physicalBytes() / 1e9;
             }
         }
@@ -160,14 +161,14 @@ public final class ModelBench {
                 model.probabilities(part, rows);
             }
             eval[r] = (System.nanoTime() - t0) / 1e6;
-            if (s.evalOnly() && r == 1) {
+            if (s.evalOnly() && r == s.warmup()) {
                 first = Pointer.physicalBytes() / 1e9;
             }
         }
         double share = cpu[0] + cpu[1] > 0 ? (double) cpu[1] / (cpu[0] + cpu[1]) : Double.NaN;
-        double cpuMs = train.length > 1 ? (cpu[0] + cpu[1]) * 1000.0 / TICKS_PER_SECOND / (train.length - 1) : Double.NaN;
-        return new Figures(model.config().name(), engine, model.parameterCount(), median(train), cpuMs, median(eval),
-                share, first, Pointer.physicalBytes() / 1e9, null);
+        double cpuMs = train.length > 0 ? (cpu[0] + cpu[1]) * 1000.0 / TICKS_PER_SECOND / s.reps() : Double.NaN;
+        return new Figures(model.config().name(), engine, model.parameterCount(), median(train, s.warmup()), cpuMs,
+                median(eval, s.warmup()), share, first, Pointer.physicalBytes() / 1e9, null);
     }
 
     /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
@@ -184,11 +185,11 @@ public final class ModelBench {
         }
     }
 
-    private static double median(double[] runs) {
-        if (runs.length < 2) {
+    private static double median(double[] runs, int skip) {
+        if (runs.length <= skip) {
             return Double.NaN;
         }
-        double[] r = Arrays.copyOfRange(runs, 1, runs.length);
+        double[] r = Arrays.copyOfRange(runs, skip, runs.length);
         Arrays.sort(r);
         return r[r.length / 2];
     }
