@@ -33,50 +33,57 @@ public final class Attention {
     private Attention() {
     }
 
-    public record Saved(INDArray q, INDArray k, INDArray v, INDArray probs, double scale) {
+    /** q is kept scaled; o is the output (its row dot products with dO give softmax's backward). */
+    public record Saved(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray o, double scale) {
     }
 
     /** The output [G, T, hd], and what backward needs when {@code keep}. */
     public record Result(INDArray out, Saved saved) {
     }
 
+    /**
+     * The [G, T, T] arrays are the cost here, so they get as few passes as possible: the scale goes on q
+     * ([G, T, hd]), and softmax's backward takes its row sums as rowsum(dO o) ([G, T, hd]) instead of
+     * rowsum(dP P), as FlashAttention does.
+     */
     public static Result forward(INDArray q, INDArray k, INDArray v, double scale, boolean keep) {
         long t = q.size(1);
+        INDArray qs = q.mul(scale);
         if (t > QUERY_BLOCK && !keep) {
-            return new Result(blocked(q, k, v, scale), null);
+            return new Result(blocked(qs, k, v), null);
         }
-        INDArray p = scores(q, k, scale, 0, t);
+        INDArray p = scores(qs, k, 0, t);
         INDArray o = bmm(p, v, false, false);
-        return new Result(o, keep ? new Saved(q, k, v, p, scale) : null);
+        return new Result(o, keep ? new Saved(qs, k, v, p, o, scale) : null);
     }
 
     /** {dq, dk, dv}. */
     public static INDArray[] backward(Saved s, INDArray dO) {
         INDArray dv = bmm(s.probs(), dO, true, false);
         INDArray dp = bmm(dO, s.v(), false, true);
-        INDArray rowDot = dp.mul(s.probs()).sum(2); // [G, T]
+        INDArray rowDot = dO.mul(s.o()).sum(2); // [G, T]: sum_j dP_ij P_ij = dO_i . o_i
         Nd4j.exec(new BroadcastSubOp(dp, rowDot, dp, 0, 1));
-        INDArray ds = dp.muli(s.probs()).muli(s.scale());
-        INDArray dq = bmm(ds, s.k(), false, false);
-        INDArray dk = bmm(ds, s.q(), true, false);
+        INDArray ds = dp.muli(s.probs()); // d(scores), the scale still to come
+        INDArray dq = bmm(ds, s.k(), false, false).muli(s.scale());
+        INDArray dk = bmm(ds, s.q(), true, false); // q was kept scaled
         return new INDArray[] {dq, dk, dv};
     }
 
-    /** softmax(q[from, to) k[0, to)^T * scale + mask) for queries [from, to): [G, to - from, to]. */
-    private static INDArray scores(INDArray q, INDArray k, double scale, long from, long to) {
-        INDArray qb = from == 0 && to == q.size(1) ? q : steps(q, from, to);
+    /** softmax(qs[from, to) k[0, to)^T + mask) for queries [from, to): [G, to - from, to]. */
+    private static INDArray scores(INDArray qs, INDArray k, long from, long to) {
+        INDArray qb = from == 0 && to == qs.size(1) ? qs : steps(qs, from, to);
         INDArray kb = to == k.size(1) ? k : steps(k, 0, to);
-        INDArray sc = bmm(qb, kb, false, true).muli(scale);
+        INDArray sc = bmm(qb, kb, false, true);
         Nd4j.exec(new BroadcastAddOp(sc, mask(from, to, sc.dataType()), sc, 1, 2));
         return Nd4j.exec(new SoftMax(sc, sc, 2))[0];
     }
 
-    private static INDArray blocked(INDArray q, INDArray k, INDArray v, double scale) {
-        long t = q.size(1);
-        INDArray out = Nd4j.createUninitialized(q.dataType(), q.size(0), t, v.size(2));
+    private static INDArray blocked(INDArray qs, INDArray k, INDArray v) {
+        long t = qs.size(1);
+        INDArray out = Nd4j.createUninitialized(qs.dataType(), qs.size(0), t, v.size(2));
         for (long from = 0; from < t; from += QUERY_BLOCK) {
             long to = Math.min(t, from + QUERY_BLOCK);
-            INDArray p = scores(q, k, scale, from, to);
+            INDArray p = scores(qs, k, from, to);
             steps(out, from, to).assign(bmm(p, steps(v, 0, to), false, false));
         }
         return out;
