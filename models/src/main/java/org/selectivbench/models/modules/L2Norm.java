@@ -1,6 +1,9 @@
 package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.RowNorms;
 
 /** Per-row L2 normalisation of rows [R, K] (head vectors): x / sqrt(sum x^2 + 1e-6), times {@code scale}. */
 public final class L2Norm {
@@ -8,12 +11,24 @@ public final class L2Norm {
     private final double scale;
     private INDArray y;
     private INDArray rn;
+    private double[] yJ;
+    private double[] rnJ;
 
     public L2Norm(double scale) {
         this.scale = scale;
     }
 
     public INDArray forward(Pass p, INDArray x) {
+        if (Kernels.current() == Kernels.JAVA) {
+            int rows = (int) x.size(0), n = (int) x.size(1);
+            double[] out = new double[rows * n], f = new double[rows];
+            RowNorms.l2Norm(rows, n, Host.read(x), scale, EPS, out, f);
+            if (p.keep()) {
+                yJ = out;
+                rnJ = f;
+            }
+            return Host.array(out, x.dataType(), rows, n);
+        }
         INDArray r = Nd.rsqrti(Nd.sumCols(x.mul(x)).addi(EPS)).muli(scale);
         INDArray out = x.mulColumnVector(r);
         if (p.keep()) {
@@ -25,6 +40,14 @@ public final class L2Norm {
 
     /** dx = (dy - yhat (yhat . dy)) * scale / n, yhat = y / scale. */
     public INDArray backward(INDArray dy) {
+        if (yJ != null) {
+            int rows = (int) dy.size(0), n = (int) dy.size(1);
+            double[] dx = new double[rows * n];
+            RowNorms.l2NormBackward(rows, n, Host.read(dy), yJ, rnJ, scale, dx);
+            yJ = null;
+            rnJ = null;
+            return Host.array(dx, dy.dataType(), rows, n);
+        }
         INDArray dot = Nd.sumCols(dy.mul(y)).divi(scale * scale);
         INDArray dx = dy.sub(y.mulColumnVector(dot)).muliColumnVector(rn);
         y = null;

@@ -1,6 +1,9 @@
 package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.RowNorms;
 
 /**
  * LayerNorm over the last axis of rows [R, d] as PyTorch's (SPEC 6): (x - mean) / sqrt(var + 1e-5) * g + b,
@@ -13,6 +16,8 @@ public final class LayerNorm {
     private final ParamStore.Param b;
     private INDArray xhat;
     private INDArray rstd;
+    private double[] xhatJ;
+    private double[] rstdJ;
 
     public LayerNorm(ParamStore ps, String name, int d) {
         this.g = ps.param(name + ".g", ParamStore.Init.constant(1.0), d);
@@ -20,6 +25,16 @@ public final class LayerNorm {
     }
 
     public INDArray forward(Pass p, INDArray x) {
+        if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
+            int rows = (int) x.size(0), n = (int) x.size(1);
+            double[] y = new double[rows * n], xh = new double[rows * n], rs = new double[rows];
+            RowNorms.layerNorm(rows, n, Host.read(x), Host.read(g.value()), Host.read(b.value()), EPS, y, xh, rs);
+            if (p.keep()) {
+                xhatJ = xh;
+                rstdJ = rs;
+            }
+            return Host.array(y, x.dataType(), rows, n);
+        }
         INDArray xc = x.subColumnVector(Nd.meanCols(x));
         INDArray var = Nd.meanCols(xc.mul(xc));
         INDArray r = Nd.rsqrti(var.addi(EPS));
@@ -34,6 +49,16 @@ public final class LayerNorm {
 
     /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g. */
     public INDArray backward(INDArray dy) {
+        if (xhatJ != null) {
+            int rows = (int) dy.size(0), n = (int) dy.size(1);
+            double[] dx = new double[rows * n], dg = new double[n], db = new double[n];
+            RowNorms.layerNormBackward(rows, n, Host.read(dy), Host.read(g.value()), xhatJ, rstdJ, dx, dg, db);
+            g.grad().addi(Host.array(dg, dy.dataType(), n));
+            b.grad().addi(Host.array(db, dy.dataType(), n));
+            xhatJ = null;
+            rstdJ = null;
+            return Host.array(dx, dy.dataType(), rows, n);
+        }
         g.grad().addi(Nd.sumRows(dy.mul(xhat)));
         b.grad().addi(Nd.sumRows(dy));
         INDArray dxh = dy.mulRowVector(g.value());

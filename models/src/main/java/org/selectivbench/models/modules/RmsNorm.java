@@ -1,6 +1,9 @@
 package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.RowNorms;
 
 /**
  * RMSNorm over the last axis of rows [R, n]: x / sqrt(mean x^2 + 1e-5) * w, w init 1 (fla's RMSNorm;
@@ -13,6 +16,7 @@ public final class RmsNorm {
     private INDArray r;
     private INDArray gate;
     private INDArray normed;
+    private double[][] java;
 
     public RmsNorm(ParamStore ps, String name, int n) {
         this.w = ps.param(name, ParamStore.Init.constant(1.0), n);
@@ -24,6 +28,14 @@ public final class RmsNorm {
 
     /** RMSNorm(x) * w, times SiLU(gate) when {@code gate} (same shape as x) is given. */
     public INDArray forward(Pass p, INDArray x, INDArray gate) {
+        if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
+            int rows = (int) x.size(0), n = (int) x.size(1);
+            double[] y = new double[rows * n], xh = new double[rows * n], ri = new double[rows];
+            double[] gt = gate == null ? null : Host.read(gate), sig = gate == null ? null : new double[rows * n];
+            RowNorms.rmsNorm(rows, n, Host.read(x), Host.read(w.value()), gt, EPS, y, xh, ri, sig);
+            java = p.keep() ? new double[][] {xh, ri, gt, sig} : null;
+            return Host.array(y, x.dataType(), rows, n);
+        }
         INDArray rs = Nd.rsqrti(Nd.meanCols(x.mul(x)).addi(EPS));
         INDArray xh = x.mulColumnVector(rs);
         INDArray y = xh.mulRowVector(w.value());
@@ -38,6 +50,17 @@ public final class RmsNorm {
 
     /** The gradient of x; with a gate also of the gate, as {x, gate}. */
     public INDArray[] backward(INDArray dy) {
+        if (java != null) {
+            int rows = (int) dy.size(0), n = (int) dy.size(1);
+            double[] dx = new double[rows * n], dw = new double[n];
+            double[] dg = java[2] == null ? null : new double[rows * n];
+            RowNorms.rmsNormBackward(rows, n, Host.read(dy), Host.read(w.value()), java[2], java[0], java[1], java[3],
+                    dx, dg, dw);
+            w.grad().addi(Host.array(dw, dy.dataType(), n));
+            java = null;
+            return new INDArray[] {Host.array(dx, dy.dataType(), rows, n),
+                dg == null ? null : Host.array(dg, dy.dataType(), rows, n)};
+        }
         INDArray dn = dy;
         INDArray dgate = null;
         if (gate != null) {

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.selectivbench.models.ops.Kernels;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -14,13 +16,24 @@ import org.selectivbench.models.FiniteDifferences;
  * LayerNorm as PyTorch's, (x - mean) / sqrt(var + 1e-5) * g + b, on rows of tiny and of zero spread,
  * where the epsilon decides the output: [0, 1e-4, 0, 1e-4] gives +-0.0158 (as PyTorch), not the
  * +-1 of a norm without epsilon; a constant row gives the bias. Outputs against the plain formula,
- * gradients of the input, gain and bias against central differences of it, in double precision.
+ * gradients of the input, gain and bias against central differences of it, in double precision; both forms
+ * (the Java kernel and ND4J's operations).
  */
 class LayerNormTest {
     static final double[][] ROWS = {{0, 1e-4, 0, 1e-4}, {3, 3, 3, 3}, {0, 0, 0, 0}, {1, -2, 0.5, 4}, {1e-3, 2e-3, -1e-3, 0}};
 
-    @Test
-    void tinyAndZeroSpreadRows() {
+    @ParameterizedTest
+    @EnumSource(value = Kernels.class, names = {"JAVA", "ND4J"})
+    void tinyAndZeroSpreadRows(Kernels kernels) {
+        Kernels.use(kernels);
+        try {
+            check();
+        } finally {
+            Kernels.use(Kernels.AUTO);
+        }
+    }
+
+    private void check() {
         int n = ROWS.length, d = 4;
         double[] x = new double[n * d], g = {1.5, -0.5, 1, 2}, b = {0.1, 0.2, -0.3, 0.4}, proj = new double[n * d];
         java.util.Random r = new java.util.Random(3);

@@ -1,0 +1,169 @@
+package org.selectivbench.models.ops;
+
+/**
+ * The row-wise norms of the models as plain loops, forward and backward (the CPU kernels of
+ * {@code modules.LayerNorm}, {@code modules.RmsNorm} and {@code modules.L2Norm}): one pass over a row
+ * where ND4J needs a dozen broadcast and reduction calls over the whole array. Rows [R, n] row-major;
+ * every row is computed by one thread; parameter gradients are summed over rows in row order.
+ */
+public final class RowNorms {
+    private RowNorms() {
+    }
+
+    /** LayerNorm: y = (x - mean) rstd g + b, rstd = 1 / sqrt(var + eps). Keeps xhat and rstd for backward. */
+    public static void layerNorm(int rows, int n, double[] x, double[] g, double[] b, double eps, double[] y,
+                                 double[] xhat, double[] rstd) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                double mean = 0;
+                for (int j = 0; j < n; j++) {
+                    mean += x[o + j];
+                }
+                mean /= n;
+                double var = 0;
+                for (int j = 0; j < n; j++) {
+                    double c = x[o + j] - mean;
+                    var += c * c;
+                }
+                double rs = 1 / Math.sqrt(var / n + eps);
+                rstd[r] = rs;
+                for (int j = 0; j < n; j++) {
+                    double h = (x[o + j] - mean) * rs;
+                    xhat[o + j] = h;
+                    y[o + j] = h * g[j] + b[j];
+                }
+            }
+        });
+    }
+
+    /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g; adds into dg and db. */
+    public static void layerNormBackward(int rows, int n, double[] dy, double[] g, double[] xhat, double[] rstd,
+                                         double[] dx, double[] dg, double[] db) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                double m1 = 0, m2 = 0;
+                for (int j = 0; j < n; j++) {
+                    double d = dy[o + j] * g[j];
+                    m1 += d;
+                    m2 += d * xhat[o + j];
+                }
+                m1 /= n;
+                m2 /= n;
+                for (int j = 0; j < n; j++) {
+                    dx[o + j] = rstd[r] * (dy[o + j] * g[j] - m1 - xhat[o + j] * m2);
+                }
+            }
+        });
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            for (int j = 0; j < n; j++) {
+                dg[j] += dy[o + j] * xhat[o + j];
+                db[j] += dy[o + j];
+            }
+        }
+    }
+
+    /**
+     * RMSNorm with weight, optionally gated: y = x r w (times silu(gate) when gate is not null),
+     * r = 1 / sqrt(mean x^2 + eps). Keeps xhat = x r, r and the gate's sigmoid for backward.
+     */
+    public static void rmsNorm(int rows, int n, double[] x, double[] w, double[] gate, double eps, double[] y,
+                               double[] xhat, double[] rinv, double[] sig) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                double ms = 0;
+                for (int j = 0; j < n; j++) {
+                    ms += x[o + j] * x[o + j];
+                }
+                double ri = 1 / Math.sqrt(ms / n + eps);
+                rinv[r] = ri;
+                for (int j = 0; j < n; j++) {
+                    double h = x[o + j] * ri;
+                    xhat[o + j] = h;
+                    y[o + j] = h * w[j];
+                }
+                if (gate != null) {
+                    for (int j = 0; j < n; j++) {
+                        double s = 1 / (1 + Math.exp(-gate[o + j]));
+                        sig[o + j] = s;
+                        y[o + j] *= gate[o + j] * s;
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * From dy: dx = r (dn w - xhat mean(dn w xhat)) with dn = dy silu(gate) (dy without a gate), and
+     * dgate = dy xhat w silu'(gate); adds into dw.
+     */
+    public static void rmsNormBackward(int rows, int n, double[] dy, double[] w, double[] gate, double[] xhat,
+                                       double[] rinv, double[] sig, double[] dx, double[] dgate, double[] dw) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                double m = 0;
+                for (int j = 0; j < n; j++) {
+                    double dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                    m += dn * w[j] * xhat[o + j];
+                }
+                m /= n;
+                for (int j = 0; j < n; j++) {
+                    double dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                    dx[o + j] = rinv[r] * (dn * w[j] - xhat[o + j] * m);
+                    if (gate != null) {
+                        double s = sig[o + j], z = gate[o + j];
+                        dgate[o + j] = dy[o + j] * xhat[o + j] * w[j] * s * (1 + z * (1 - s));
+                    }
+                }
+            }
+        });
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            for (int j = 0; j < n; j++) {
+                double dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                dw[j] += dn * xhat[o + j];
+            }
+        }
+    }
+
+    /** y = x scale / sqrt(sum x^2 + eps) per row; keeps y and scale / norm for backward. */
+    public static void l2Norm(int rows, int n, double[] x, double scale, double eps, double[] y, double[] rn) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                double ss = 0;
+                for (int j = 0; j < n; j++) {
+                    ss += x[o + j] * x[o + j];
+                }
+                double f = scale / Math.sqrt(ss + eps);
+                rn[r] = f;
+                for (int j = 0; j < n; j++) {
+                    y[o + j] = x[o + j] * f;
+                }
+            }
+        });
+    }
+
+    /** dx = (dy - y (y . dy) / scale^2) scale / norm. */
+    public static void l2NormBackward(int rows, int n, double[] dy, double[] y, double[] rn, double scale,
+                                      double[] dx) {
+        double s2 = scale * scale;
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                double dot = 0;
+                for (int j = 0; j < n; j++) {
+                    dot += y[o + j] * dy[o + j];
+                }
+                dot /= s2;
+                for (int j = 0; j < n; j++) {
+                    dx[o + j] = (dy[o + j] - y[o + j] * dot) * rn[r];
+                }
+            }
+        });
+    }
+}
