@@ -27,6 +27,8 @@ public final class ShortConv {
     private INDArray pre;
     private double[] xs;
     private double[] tailIn;
+    private double[] zs;
+    private double[] sig;
 
     public ShortConv(ParamStore ps, String name, int channels, int kernel, boolean bias) {
         this.name = name;
@@ -77,13 +79,19 @@ public final class ShortConv {
             p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), x.dataType(), p.batch(), kernel - 1,
                     channels));
         }
-        INDArray zz = Host.array(z, x.dataType(), x.size(0), channels);
+        // SiLU here too, keeping the sigmoid: backward then needs no exp and no pre-activation array
+        double[] s = new double[z.length], y = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            s[i] = 1 / (1 + Math.exp(-z[i]));
+            y[i] = z[i] * s[i];
+        }
         if (p.keep()) {
-            pre = zz;
             xs = in;
             tailIn = tl;
+            zs = z;
+            sig = s;
         }
-        return Nd.silu(zz);
+        return Host.array(y, x.dataType(), x.size(0), channels);
     }
 
     /** The gradient of x, rows [B*T, C]; adds the weight (and bias) gradients. */
@@ -113,7 +121,10 @@ public final class ShortConv {
 
     private INDArray backwardJava(Pass p, INDArray dy) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
-        double[] dpre = Host.read(Nd.siluBackward(pre, dy));
+        double[] dpre = Host.read(dy);
+        for (int i = 0; i < dpre.length; i++) { // silu'(z) = s (1 + z (1 - s))
+            dpre[i] *= sig[i] * (1 + zs[i] * (1 - sig[i]));
+        }
         double[] dx = new double[dpre.length], dw = new double[kernel * channels];
         double[] db = b == null ? null : new double[channels];
         DepthwiseConv.backward(d, xs, tailIn, Host.read(w.value()), dpre, dx, dw, db);
@@ -121,9 +132,10 @@ public final class ShortConv {
         if (b != null) {
             b.grad().addi(Host.array(db, dy.dataType(), channels));
         }
-        pre = null;
         xs = null;
         tailIn = null;
+        zs = null;
+        sig = null;
         return Host.array(dx, dy.dataType(), dy.size(0), channels);
     }
 
