@@ -13,7 +13,7 @@ import org.selectivbench.data.TaskSpec;
 /** Every preset in conf/ loads, validates, and plans the grid its comment promises. */
 class PresetsTest {
     @ParameterizedTest
-    @CsvSource({"local.conf,21,28", "task1.conf,10584,0", "task2.conf,1512,0", "task3.conf,1344,0",
+    @CsvSource({"local.conf,42,56", "task1.conf,10584,0", "task2.conf,1512,0", "task3.conf,1344,0",
             "task4.conf,224,896", "nightly.conf,42,56"})
     void presetPlansItsGrid(String file, int training, int evaluation) {
         File conf = new File("../conf", file);
