@@ -10,8 +10,6 @@ import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.GELUDerivative;
 import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.data.EncodedBatch;
 import org.selectivbench.models.config.ModelConfig;
@@ -22,6 +20,7 @@ import org.selectivbench.models.modules.Dropout;
 import org.selectivbench.models.modules.DropoutMasks;
 import org.selectivbench.models.modules.LayerNorm;
 import org.selectivbench.models.modules.Linear;
+import org.selectivbench.models.modules.Mlp;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 
@@ -56,8 +55,7 @@ public final class FusedModel implements SequenceModel {
     private final String workspaceId = "selectivbench-step-" + System.identityHashCode(this);
 
     /** One post-norm residual block: the mixer, and optionally an MLP. */
-    private record Block(Mixer mixer, Dropout drop, LayerNorm ln, Linear mlp1, Linear mlp2, Dropout mlpDrop,
-                         LayerNorm mlpLn) {
+    private record Block(Mixer mixer, Dropout drop, LayerNorm ln, Mlp mlp, Dropout mlpDrop, LayerNorm mlpLn) {
     }
 
     public FusedModel(ModelConfig config, int vocab, int classes, long seed, DataType dtype) {
@@ -74,8 +72,7 @@ public final class FusedModel implements SequenceModel {
             int hid = config.mlpExpansion() * d;
             boolean mlp = hid > 0;
             blocks.add(new Block(m, new Dropout(p + ".mixer", config.dropout()), ln,
-                    mlp ? new Linear(params, p + ".mlp1", d, hid, true) : null,
-                    mlp ? new Linear(params, p + ".mlp2", hid, d, true) : null,
+                    mlp ? new Mlp(params, p + ".mlp", d, hid) : null,
                     mlp ? new Dropout(p + ".mlp", config.dropout()) : null,
                     mlp ? new LayerNorm(params, p + ".mlp_ln", d) : null));
         }
@@ -122,29 +119,20 @@ public final class FusedModel implements SequenceModel {
         for (Block b : blocks) {
             INDArray m = b.drop().forward(p, b.mixer().forward(p, x));
             x = b.ln().forward(p, m.add(x));
-            if (b.mlp1() != null) {
-                INDArray h = b.mlp1().forward(p, x);
-                INDArray mlp = b.mlp2().forward(p, Nd4j.exec(new GELU(h, h.ulike())));
-                x = b.mlpLn().forward(p, b.mlpDrop().forward(p, mlp).add(x));
-                hidden.add(h);
+            if (b.mlp() != null) {
+                x = b.mlpLn().forward(p, b.mlpDrop().forward(p, b.mlp().forward(p, x)).add(x));
             }
         }
         return dec.forward(p, x);
     }
 
-    /** MLP pre-activations of the current pass, for the GELU's backward. */
-    private final List<INDArray> hidden = new ArrayList<>();
-
     private void backward(Pass p, INDArray dLogits) {
         INDArray dx = dec.backward(dLogits, null);
         for (int i = blocks.size() - 1; i >= 0; i--) {
             Block b = blocks.get(i);
-            if (b.mlp1() != null) {
+            if (b.mlp() != null) {
                 INDArray ds = b.mlpLn().backward(dx);
-                INDArray h = hidden.remove(hidden.size() - 1);
-                INDArray dh = b.mlp2().backward(b.mlpDrop().backward(ds), null);
-                dh.muli(Nd4j.exec(new GELUDerivative(h, h.ulike())));
-                dx = b.mlp1().backward(dh, ds);
+                dx = b.mlp().backward(b.mlpDrop().backward(ds), ds);
             }
             INDArray ds = b.ln().backward(dx);
             dx = ds.addi(b.mixer().backward(p, b.drop().backward(ds)));
@@ -161,7 +149,6 @@ public final class FusedModel implements SequenceModel {
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
                 Feed f = feed(part, 0, part.steps(), real);
                 Pass p = Pass.withBackward(part.batch(), part.steps(), train ? masks : null);
-                hidden.clear();
                 CrossEntropy.Result ce = CrossEntropy.forward(forward(p, f.input()), f.targets(), f.weights());
                 loss += ce.loss();
                 backward(p, CrossEntropy.backward(ce.probs(), f.targets(), f.weights()));
@@ -266,8 +253,7 @@ public final class FusedModel implements SequenceModel {
                 try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
                     Feed f = feed(part, step, steps, real);
                     Pass p = segments ? Pass.segment(part.batch(), steps, state) : Pass.evaluation(part.batch(), steps);
-                    hidden.clear();
-                    sink.accept(part.batch(), row, step, steps, forward(p, f.input()), f);
+                        sink.accept(part.batch(), row, step, steps, forward(p, f.input()), f);
                     state = p.handedOn();
                 }
             }
@@ -277,7 +263,6 @@ public final class FusedModel implements SequenceModel {
 
     @Override
     public void releaseArrays() {
-        hidden.clear();
         Nd4j.getWorkspaceManager().destroyWorkspace(
                 Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspace, workspaceId));
     }

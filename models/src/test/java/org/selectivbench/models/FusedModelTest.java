@@ -86,6 +86,14 @@ class FusedModelTest {
         }
     }
 
+    /** The optional MLP block after the mixer (model.mlp-expansion), in float64 with dropout. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"gated_delta_net", "transformer"})
+    void mlpBlockMatchesReference(String name) {
+        ModelConfig c = new ModelConfig(name, 2, 8, 2, 4, 2, 4, 1, false, 0, 2, 0.3, 4);
+        compare(c, TestData.batch(5, 2, 9, VOCAB, CLASSES), DataType.DOUBLE, true, 1e-9);
+    }
+
     private static void compare(ModelConfig c, EncodedBatch b, DataType dt, boolean dropout, double tol) {
         GraphModel ref = new GraphModel(c, VOCAB, CLASSES, 3, dt);
         FusedModel got = new FusedModel(c, VOCAB, CLASSES, 3, dt);
