@@ -2,23 +2,15 @@ package org.selectivbench.data;
 
 import com.typesafe.config.Config;
 import java.util.Set;
-import java.util.TreeSet;
+import org.selectivbench.settings.Block;
 
 /** Strictness for HOCON blocks: a misspelt key must fail loudly, not silently keep a default. */
 public final class ConfigCheck {
     private ConfigCheck() {
     }
 
+    /** Prefer {@link Block#checkKeys}, which takes the keys from the block's declared settings. */
     public static void onlyKeys(Config c, Set<String> allowed, String where) {
-        Set<String> unknown = new TreeSet<>();
-        for (String key : c.root().keySet()) {
-            if (!allowed.contains(key)) {
-                unknown.add(key);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unknown key(s) in " + where + ": " + unknown
-                    + " (allowed: " + new TreeSet<>(allowed) + ")");
-        }
+        Block.unknownKeys(c.root().keySet(), allowed, where);
     }
 }

@@ -1,7 +1,13 @@
 package org.selectivbench.data;
 
 import com.typesafe.config.Config;
-import java.util.Set;
+import java.util.List;
+import java.util.Map;
+import org.selectivbench.settings.Binding;
+import org.selectivbench.settings.Block;
+import org.selectivbench.settings.Check;
+import org.selectivbench.settings.Kind;
+import org.selectivbench.settings.Setting;
 
 /**
  * Sizes of a dataset (SPEC section 2).
@@ -13,30 +19,36 @@ import java.util.Set;
  */
 public record DataSpec(int elements, int maxStringLength, long trainExamples, long testExamples)
         implements java.io.Serializable {
-    static final Set<String> KEYS = Set.of("elements", "max-string-length", "train-examples",
-            "test-examples", "examples-per-file");
+
+    /** One Spark task writes one part file of this many examples; a generation setting, not part of the data. */
+    public static final Setting<Long> EXAMPLES_PER_FILE = Setting.of("examples-per-file", Kind.LONG, 25_000L,
+            Check.between(1, 100_000_000), "generation task size: one Spark task writes one part file");
+
+    /** The {@code data} block. */
+    public static final Block SETTINGS = new Block("data", "Examples (SPEC section 2)", List.of(
+            Setting.of("elements", Kind.INT, 200, Check.between(1, 1_000_000), "elements per example"),
+            Setting.of("max-string-length", Kind.INT, 200, Check.between(1, 1_000_000),
+                    "strings are drawn conditioned on being at most this long"),
+            // 0 would record an untrained model as a finished run
+            Setting.of("train-examples", Kind.LONG, 200_000L, Check.between(1, 10_000_000_000L),
+                    "training examples"),
+            Setting.of("test-examples", Kind.LONG, 1000L, Check.between(1, 1_000_000_000),
+                    "test examples per test split"),
+            EXAMPLES_PER_FILE));
+
+    static final Binding<DataSpec> BINDING = Binding.of(DataSpec.class, SETTINGS, Map.of(), List.of(),
+            List.of(EXAMPLES_PER_FILE.key()));
 
     public DataSpec {
-        check(elements >= 1, "elements", elements, "must be >= 1");
-        check(maxStringLength >= 1, "max-string-length", maxStringLength, "must be >= 1");
-        check(trainExamples >= 0, "train-examples", trainExamples, "must be >= 0");
-        check(testExamples >= 1, "test-examples", testExamples, "must be >= 1");
+        BINDING.validate("data", elements, maxStringLength, trainExamples, testExamples);
     }
 
     /** Reads a {@code data} block ({@code examples-per-file} is a generation setting, read by the job). */
     public static DataSpec fromConfig(Config c) {
-        ConfigCheck.onlyKeys(c, KEYS, "data");
-        return new DataSpec(c.getInt("elements"), c.getInt("max-string-length"),
-                c.getLong("train-examples"), c.getLong("test-examples"));
+        return BINDING.read(c, "data");
     }
 
     public long examples(Split split) {
         return split == Split.TRAIN ? trainExamples : testExamples;
-    }
-
-    private static void check(boolean ok, String key, Object value, String why) {
-        if (!ok) {
-            throw new IllegalArgumentException("data." + key + " = " + value + ": " + why);
-        }
     }
 }

@@ -1,7 +1,13 @@
 package org.selectivbench.data;
 
 import com.typesafe.config.Config;
-import java.util.Set;
+import java.util.List;
+import java.util.Map;
+import org.selectivbench.settings.Binding;
+import org.selectivbench.settings.Block;
+import org.selectivbench.settings.Check;
+import org.selectivbench.settings.Kind;
+import org.selectivbench.settings.Setting;
 
 /**
  * The parameters of a random grammar (SPEC section 1).
@@ -18,16 +24,28 @@ public record GrammarSpec(int vocab, int ambiguities, int depth, int startStates
                           long seed) implements java.io.Serializable {
 
     public static final int MAX_VOCAB = 53;
-    static final Set<String> KEYS = Set.of("vocab", "ambiguities", "depth", "start-states", "density", "max-tries");
+
+    /** The {@code grammar} block (and each entry of {@code grid.grammars}, which overrides it). */
+    public static final Block SETTINGS = new Block("grammar", "Random grammar (SPEC section 1); the run seed fixes it", List.of(
+            Setting.of("vocab", Kind.INT, 41, Check.between(2, MAX_VOCAB),
+                    "visible symbols including the end marker '#' (52 letters and '#' at most)"),
+            Setting.of("ambiguities", Kind.INT, 40, Check.between(0, MAX_VOCAB - 1),
+                    "letters emitted by several hidden states (at most vocab - 1)"),
+            Setting.of("depth", Kind.INT, 40, Check.between(1, 10_000), "hidden states per ambiguous letter"),
+            Setting.of("start-states", Kind.INT, 4, Check.between(1, 1_000_000),
+                    "distinct start states drawn (fewer than the non-end states)"),
+            Setting.of("density", Kind.DOUBLE, 0.4, Check.interval(0, false, 1, true),
+                    "an edge is kept with probability |candidates| * density / depth"),
+            Setting.of("max-tries", Kind.INT, 1000, Check.between(1, 1_000_000),
+                    "grammars drawn before giving up on the validity check")));
+
+    static final Binding<GrammarSpec> BINDING = Binding.of(GrammarSpec.class, SETTINGS, Map.of(), List.of("seed"),
+            List.of());
 
     public GrammarSpec {
-        require(vocab >= 2 && vocab <= MAX_VOCAB, "vocab", vocab,
-                "must be between 2 (one letter and '#') and " + MAX_VOCAB + " (52 letters and '#')");
-        require(ambiguities >= 0 && ambiguities <= vocab - 1, "ambiguities", ambiguities,
+        BINDING.validate("grammar", vocab, ambiguities, depth, startStates, density, maxTries, seed);
+        require(ambiguities <= vocab - 1, "ambiguities", ambiguities,
                 "must be between 0 and vocab - 1 = " + (vocab - 1) + " (there are only " + (vocab - 1) + " letters)");
-        require(depth >= 1, "depth", depth, "must be at least 1");
-        require(density > 0 && density <= 1, "density", density, "must be in (0, 1]");
-        require(maxTries >= 1, "max-tries", maxTries, "must be at least 1");
         int states = (vocab - 1 - ambiguities) + ambiguities * depth + 1;
         require(startStates >= 1 && startStates < states, "start-states", startStates,
                 "must be between 1 and the number of non-end states (" + (states - 1) + ")");
@@ -35,9 +53,7 @@ public record GrammarSpec(int vocab, int ambiguities, int depth, int startStates
 
     /** Reads the keys of a {@code grammar} block; unknown keys are an error. */
     public static GrammarSpec fromConfig(Config c, long seed) {
-        ConfigCheck.onlyKeys(c, KEYS, "grammar");
-        return new GrammarSpec(c.getInt("vocab"), c.getInt("ambiguities"), c.getInt("depth"),
-                c.getInt("start-states"), c.getDouble("density"), c.getInt("max-tries"), seed);
+        return BINDING.read(c, "grammar", seed);
     }
 
     public int numStates() {

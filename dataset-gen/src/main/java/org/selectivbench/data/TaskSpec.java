@@ -3,7 +3,12 @@ package org.selectivbench.data;
 import com.typesafe.config.Config;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
+import org.selectivbench.settings.Binding;
+import org.selectivbench.settings.Block;
+import org.selectivbench.settings.Check;
+import org.selectivbench.settings.Kind;
+import org.selectivbench.settings.Setting;
 
 /**
  * One SelectivBench task setting (SPEC sections 3 and 5): where gaps go, how long they are, what
@@ -44,47 +49,53 @@ public record TaskSpec(String name, GapKind gap, AfterEnd afterEnd, int gapStart
         }
     }
 
-    static final Set<String> KEYS = Set.of("gap", "distractors-after-end", "gap-start", "gap-prob", "gap-min",
-            "gap-max", "timestep", "noise", "test-delays", "trains-with", "d-state");
+    /**
+     * The state size of Mamba and Mamba2 on this task; a model setting kept beside the task, which a
+     * sweep uses for {@code model.d-state}.
+     */
+    public static final Setting<Integer> D_STATE = Setting.required("d-state", Kind.INT, Check.between(1, 4096),
+            "Mamba/Mamba2 state size on this task (a sweep's model.d-state)").owns("model.d-state");
+
+    /** A block of {@code tasks}, e.g. {@code tasks.task2}; a grid setting overrides some of its keys. */
+    public static final Block SETTINGS = new Block("tasks.NAME", "A task (SPEC sections 3 and 5); durations are in"
+            + " units of timestep", List.of(
+            Setting.required("gap", Kind.STRING, Check.oneOf(List.of("zero", "ungrammatical")),
+                    "what fills a gap: silence (zero vectors) or ungrammatical symbols"),
+            Setting.required("distractors-after-end", Kind.STRING,
+                    Check.oneOf(List.of("any-symbol", "never-grammatical")),
+                    "which symbols may fill an ungrammatical gap after '#': any-symbol (the released generator's"
+                            + " law) or never-grammatical (docs/datasets.md); zero gaps ignore it"),
+            Setting.required("gap-start", Kind.INT, Check.between(0, 1_000_000), "elements before this index get no gap"),
+            Setting.required("gap-prob", Kind.DOUBLE, Check.between(0, 1),
+                    "probability that an element at or after gap-start gets a gap"),
+            Setting.required("gap-min", Kind.DOUBLE, Check.between(0, 100_000), "shortest training gap duration"),
+            Setting.required("gap-max", Kind.DOUBLE, Check.between(0, 100_000),
+                    "longest training gap duration (at least gap-min); the default test duration"),
+            Setting.required("timestep", Kind.DOUBLE, Check.interval(0, false, 1000, true), "duration of one step"),
+            Setting.required("noise", Kind.DOUBLE, Check.between(0, 1000),
+                    "Uniform[0, noise) is added to every entry of every step (0 = none)"),
+            Setting.of("test-delays", Kind.listOf(Kind.DOUBLE), List.of(), Check.each(Check.between(0, 100_000)),
+                    "fixed gap durations of the test splits (empty: gap-max)"),
+            Setting.of("trains-with", Kind.STRING, "", Check.matches("[A-Za-z0-9_-]*", "a task name or empty"),
+                    "the task whose trained models this one evaluates (task 4: task2); empty: it trains its own"),
+            D_STATE));
+
+    static final Binding<TaskSpec> BINDING = Binding.of(TaskSpec.class, SETTINGS,
+            Map.of("distractors-after-end", "afterEnd"), List.of("name"),
+            List.of(D_STATE.key()));
 
     public TaskSpec {
-        check(afterEnd != null, name, "distractors-after-end", null, "must be set");
         testDelays = List.copyOf(testDelays.isEmpty() ? List.of(gapMax) : testDelays);
         trainsWith = trainsWith == null ? "" : trainsWith;
-        check(gapStart >= 0, name, "gap-start", gapStart, "must be >= 0");
-        check(gapProb >= 0 && gapProb <= 1, name, "gap-prob", gapProb, "must be a probability in [0, 1]");
-        check(timestep > 0, name, "timestep", timestep, "must be > 0");
-        check(gapMin >= 0, name, "gap-min", gapMin, "must be >= 0");
+        BINDING.validate("tasks." + name, name, gap, afterEnd, gapStart, gapProb, gapMin, gapMax, timestep, noise,
+                testDelays,
+                trainsWith);
         check(gapMax >= gapMin, name, "gap-max", gapMax, "must be >= gap-min (" + gapMin + ")");
-        check(noise >= 0, name, "noise", noise, "must be >= 0");
-        for (double d : testDelays) {
-            check(d >= 0, name, "test-delays", testDelays, "durations must be >= 0");
-        }
     }
 
-    /** Reads a task block; {@code d-state} is a model setting kept beside the task and ignored here. */
+    /** Reads a task block; {@code d-state} is a model setting kept beside the task, checked here and read by the sweep. */
     public static TaskSpec fromConfig(String name, Config c) {
-        ConfigCheck.onlyKeys(c, KEYS, "tasks." + name);
-        String gapName = c.getString("gap");
-        GapKind kind;
-        try {
-            kind = GapKind.valueOf(gapName.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("tasks." + name + ".gap = " + gapName
-                    + ": must be 'zero' or 'ungrammatical'");
-        }
-        String afterEndName = c.getString("distractors-after-end");
-        AfterEnd afterEnd = null;
-        for (AfterEnd a : AfterEnd.values()) {
-            if (a.configName().equals(afterEndName)) {
-                afterEnd = a;
-            }
-        }
-        check(afterEnd != null, name, "distractors-after-end", afterEndName,
-                "must be 'any-symbol' (the released generator's law) or 'never-grammatical'");
-        return new TaskSpec(name, kind, afterEnd, c.getInt("gap-start"), c.getDouble("gap-prob"),
-                c.getDouble("gap-min"), c.getDouble("gap-max"), c.getDouble("timestep"), c.getDouble("noise"),
-                c.getDoubleList("test-delays"), c.hasPath("trains-with") ? c.getString("trains-with") : "");
+        return BINDING.read(c, "tasks." + name, name);
     }
 
     /**

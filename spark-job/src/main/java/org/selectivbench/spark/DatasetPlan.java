@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.selectivbench.data.ConfigCheck;
 import org.selectivbench.data.DataSpec;
 import org.selectivbench.data.DatasetSpec;
 import org.selectivbench.data.GrammarSpec;
@@ -20,9 +18,6 @@ import org.selectivbench.data.Tasks;
  * seed), merged where tasks share their training data (task 4 adds test splits to task 2's).
  */
 public final class DatasetPlan {
-    static final Set<String> GRID_KEYS = Set.of("tasks", "seeds", "grammars", "settings", "models", "widths",
-            "layers", "learning-rates", "warmups");
-
     /**
      * One (task, setting, grammar, seed) point of the grid and the dataset it reads. For a task
      * that trains nothing itself (task 4), {@code trainer} is the dataset of the task whose models it
@@ -38,23 +33,17 @@ public final class DatasetPlan {
 
     public DatasetPlan(Config sb) {
         Config grid = sb.getConfig("grid");
-        ConfigCheck.onlyKeys(grid, GRID_KEYS, "grid");
+        Keys.GRID.checkKeys(grid, "grid");
         DataSpec data = DataSpec.fromConfig(sb.getConfig("data"));
-        List<String> tasks = grid.getStringList("tasks");
-        List<Long> seeds = grid.getLongList("seeds");
-        if (tasks.isEmpty()) {
-            throw new IllegalArgumentException("grid.tasks is empty: name at least one task");
-        }
-        if (seeds.isEmpty()) {
-            throw new IllegalArgumentException("grid.seeds is empty: name at least one seed");
-        }
-        Config settingsBlock = grid.getConfig("settings");
+        List<String> tasks = Keys.GRID_TASKS.read(grid, "grid");
+        List<Long> seeds = Keys.GRID_SEEDS.read(grid, "grid");
+        Config settingsBlock = Keys.GRID_SETTINGS.read(grid, "grid");
         for (String s : settingsBlock.root().keySet()) {
             if (!tasks.contains(s) && !sb.getConfig("tasks").hasPath(s)) {
                 throw new IllegalArgumentException("grid.settings." + s + ": no such task");
             }
         }
-        List<? extends ConfigObject> grammars = grid.getObjectList("grammars");
+        List<Config> grammars = Keys.GRID_GRAMMARS.read(grid, "grid");
         for (String task : tasks) {
             for (Config setting : settings(settingsBlock, task)) {
                 String name = setting.getString("name");
@@ -62,9 +51,9 @@ public final class DatasetPlan {
                 TaskSpec spec = Tasks.get(sb, task, overrides);
                 TaskSpec trainerSpec = spec.trainsWith().isEmpty() ? spec
                         : Tasks.get(sb, spec.trainsWith(), overrides);
-                for (ConfigObject g : grammars) {
+                for (Config g : grammars) {
                     for (long seed : seeds) {
-                        GrammarSpec gs = GrammarSpec.fromConfig(g.toConfig().withFallback(sb.getConfig("grammar")), seed);
+                        GrammarSpec gs = GrammarSpec.fromConfig(g.withFallback(sb.getConfig("grammar")), seed);
                         DatasetSpec ds = new DatasetSpec(gs, spec, data);
                         DatasetSpec trainer = new DatasetSpec(gs, trainerSpec, data);
                         if (!trainer.key().equals(ds.key())) {

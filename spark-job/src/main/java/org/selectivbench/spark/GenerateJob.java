@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
+import org.selectivbench.data.DataSpec;
 import org.selectivbench.data.DatasetSpec;
 import org.selectivbench.data.DatasetStore;
 import org.selectivbench.data.ExampleGenerator;
@@ -51,10 +52,7 @@ public final class GenerateJob {
 
     public Summary run(DatasetPlan plan) throws IOException {
         long started = System.nanoTime();
-        long perFile = sb.getLong("data.examples-per-file");
-        if (perFile < 1) {
-            throw new IllegalArgumentException("data.examples-per-file = " + perFile + ": must be >= 1");
-        }
+        long perFile = DataSpec.EXAMPLES_PER_FILE.read(sb.getConfig("data"), "data");
         List<Part> parts = new ArrayList<>();
         Map<String, Integer> partsPerSplit = new LinkedHashMap<>();
         int skipped = 0;

@@ -8,8 +8,6 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import java.io.File;
 import java.util.List;
-import java.util.Set;
-import org.selectivbench.data.ConfigCheck;
 
 /**
  * Loads the settings of a command: reference.conf defaults of every module, then the preset file
@@ -18,13 +16,10 @@ import org.selectivbench.data.ConfigCheck;
  * {@code model=NAME} sets {@code model.name} and {@code task=NAME} sets {@code grid.tasks = [NAME]}.
  */
 public final class Settings {
-    static final Set<String> TOP_KEYS = Set.of("output-root", "spark", "grid", "grammar", "data", "tasks", "model",
-            "train", "sweep", "report", "bench");
-
     private Settings() {
     }
 
-    /** The resolved {@code selectivbench} block. */
+    /** The resolved {@code selectivbench} block, every key checked against its declaration ({@link Keys}). */
     public static Config load(File confFile, List<String> overrides) {
         Config config = ConfigFactory.empty();
         for (String o : overrides) {
@@ -43,7 +38,7 @@ public final class Settings {
         } catch (ConfigException e) {
             throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);
         }
-        ConfigCheck.onlyKeys(root, TOP_KEYS, "selectivbench");
+        Keys.checkAll(root);
         return root;
     }
 
@@ -63,6 +58,16 @@ public final class Settings {
             value = "[" + value + "]";
         }
         String path = key.startsWith("selectivbench.") ? key : "selectivbench." + key;
+        // HOCON starts a comment at // or # outside quotes, which would silently cut hdfs://host/path
+        // to "hdfs:": a plain value with one is a string; inside a list or object it must be quoted.
+        if (commentMarker(value)) {
+            if (value.startsWith("{") || value.startsWith("[")) {
+                throw new IllegalArgumentException("--set " + assignment + ": '//' and '#' start a comment in HOCON"
+                        + " and would cut the value; quote the strings that hold them, e.g. [\"hdfs://host/x\"]");
+            }
+            return ConfigFactory.parseString(path + " = "
+                    + ConfigValueFactory.fromAnyRef(value).render(ConfigRenderOptions.concise()));
+        }
         try {
             return ConfigFactory.parseString(path + " = " + (value.isEmpty() ? "\"\"" : value));
         } catch (ConfigException e) {
@@ -70,6 +75,22 @@ public final class Settings {
             return ConfigFactory.parseString(path + " = "
                     + ConfigValueFactory.fromAnyRef(value).render(ConfigRenderOptions.concise()));
         }
+    }
+
+    /** True when {@code value} holds // or # outside double quotes. */
+    static boolean commentMarker(String value) {
+        boolean quoted = false;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\\' && quoted) {
+                i++;
+            } else if (c == '"') {
+                quoted = !quoted;
+            } else if (!quoted && (c == '#' || (c == '/' && i + 1 < value.length() && value.charAt(i + 1) == '/'))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The whole config as JSON, for records. */

@@ -47,6 +47,15 @@ final class SweepCommand implements Callable<Integer> {
 
     /** Plans the sweep and checks every run's model and training settings before any work starts. */
     static SweepPlan validate(Config sb) {
+        return validate(sb, Set.of());
+    }
+
+    /**
+     * As {@link #validate(Config)}; {@code userDecides} are keys the grid owns that this command still
+     * takes from the user (train's {@code model=NAME}).
+     */
+    static SweepPlan validate(Config sb, Set<String> userDecides) {
+        Keys.checkOwnedBySweep(sb, userDecides);
         SweepPlan plan = new SweepPlan(sb);
         Set<String> seen = new HashSet<>();
         for (RunSpec r : plan.trainingRuns()) {

@@ -29,15 +29,11 @@ public final class SweepPlan {
     public SweepPlan(Config sb) {
         this.datasets = new DatasetPlan(sb);
         Config grid = sb.getConfig("grid");
-        List<String> models = nonEmpty(grid, "models").stream().map(Object::toString).toList();
-        List<Integer> widths = grid.getIntList("widths");
-        List<Integer> layers = grid.getIntList("layers");
-        List<Double> lrs = grid.getDoubleList("learning-rates");
-        List<Integer> warmups = grid.getIntList("warmups");
-        nonEmpty(grid, "widths");
-        nonEmpty(grid, "layers");
-        nonEmpty(grid, "learning-rates");
-        nonEmpty(grid, "warmups");
+        List<String> models = Keys.GRID_MODELS.read(grid, "grid");
+        List<Integer> widths = Keys.GRID_WIDTHS.read(grid, "grid");
+        List<Integer> layers = Keys.GRID_LAYERS.read(grid, "grid");
+        List<Double> lrs = Keys.GRID_LRS.read(grid, "grid");
+        List<Integer> warmups = Keys.GRID_WARMUPS.read(grid, "grid");
         for (DatasetPlan.Point p : datasets.points()) {
             Config taskConf = sb.getConfig("tasks." + p.task());
             String trainsWith = p.dataset().task().trainsWith();
@@ -91,14 +87,6 @@ public final class SweepPlan {
         String id = String.format(Locale.ROOT, "%s-%s-s%d-%s", model, task, seed, DatasetSpec.sha256(canonical).substring(0, 12));
         return new RunSpec(id, task, setting, seed, model, width, depth, lr, warmup, dataset, testSplit,
                 trainsRun, json(modelConf), json(trainConf));
-    }
-
-    private static List<Object> nonEmpty(Config grid, String key) {
-        List<Object> values = grid.getList(key).unwrapped();
-        if (values.isEmpty()) {
-            throw new IllegalArgumentException("grid." + key + " is empty: name at least one value");
-        }
-        return values;
     }
 
     /** Sorted key=value lines: the same settings give the same text whatever their order in files. */

@@ -27,7 +27,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config sb = single(options.load());
-        SweepPlan plan = SweepCommand.validate(sb);
+        SweepPlan plan = SweepCommand.validate(sb, java.util.Set.of("model.name"));
         if (plan.trainingRuns().size() != 1 || !plan.evaluationRuns().isEmpty()) {
             throw new IllegalArgumentException("train runs one training run; grid.tasks = "
                     + sb.getStringList("grid.tasks") + " is " + plan.trainingRuns().size() + " training and "

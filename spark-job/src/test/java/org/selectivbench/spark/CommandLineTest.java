@@ -40,8 +40,8 @@ class CommandLineTest {
                 "--set", "output-root=\"" + tmp.toUri() + "\"",
                 "--set", "grammar={vocab=6, ambiguities=5, depth=2}",
                 "--set", "data={elements=12, train-examples=32, test-examples=8, examples-per-file=100}",
-                "--set", "model={width=8, layers=1}",
-                "--set", "train={batch-size=16, eval-every=1, eval-batch-size=8, warmup=1}"));
+                "--set", "grid={widths=[8], layers=[1], warmups=[1]}",
+                "--set", "train={batch-size=16, eval-every=1, eval-batch-size=8}"));
         a.addAll(java.util.List.of(extra));
         return a.toArray(new String[0]);
     }

@@ -76,6 +76,17 @@ class SettingsTest {
                 () -> Spark.outputRoot(Settings.load(null, List.of("output-root=\"nofs://x/y\"")), "yarn", hadoop));
     }
 
+    /** HOCON comments start at // and #: a --set value holding one must come through whole, or fail. */
+    @Test
+    void valuesWithCommentMarkersAreKeptWhole() {
+        Config sb = Settings.load(null, List.of("output-root=hdfs://namenode:8020/selectivbench",
+                "report.notify=mail -s 'sweep #3' team@example.org"));
+        assertEquals("hdfs://namenode:8020/selectivbench", sb.getString("output-root"));
+        assertEquals("mail -s 'sweep #3' team@example.org", sb.getString("report.notify"));
+        assertEquals("s3a://b/x", Settings.load(null, List.of("output-root=\"s3a://b/x\"")).getString("output-root"));
+        assertError("start a comment in HOCON", () -> Settings.load(null, List.of("grid.tasks=[a//b]")));
+    }
+
     static void assertError(String fragment, Runnable r) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
         assertTrue(e.getMessage().contains(fragment), "expected '" + fragment + "' in: " + e.getMessage());

@@ -95,9 +95,9 @@ class SweepJobTest {
 
     @Test
     void badGridFailsBeforeAnyWork() {
-        SettingsTest.assertError("model.name = lstmm",
+        SettingsTest.assertError("grid.models = [lstmm]: element lstmm must be one of mamba,",
                 () -> SweepCommand.validate(Settings.load(null, tiny(tmp, "grid.models=[lstmm]"))));
-        SettingsTest.assertError("grid.widths is empty",
+        SettingsTest.assertError("grid.widths = []: must name at least one value",
                 () -> new SweepPlan(Settings.load(null, tiny(tmp, "grid.widths=[]"))));
         SettingsTest.assertError("unknown key(s) in train",
                 () -> SweepCommand.validate(Settings.load(null, tiny(tmp, "train.lrr=1"))));

@@ -2,8 +2,13 @@ package org.selectivbench.models.config;
 
 import com.typesafe.config.Config;
 import java.util.List;
-import java.util.Set;
-import org.selectivbench.data.ConfigCheck;
+import java.util.Map;
+import org.selectivbench.data.TaskSpec;
+import org.selectivbench.settings.Binding;
+import org.selectivbench.settings.Block;
+import org.selectivbench.settings.Check;
+import org.selectivbench.settings.Kind;
+import org.selectivbench.settings.Setting;
 
 /**
  * The architecture of one model (SPEC section 6), read from the HOCON block {@code selectivbench.model}.
@@ -30,38 +35,50 @@ public record ModelConfig(String name, int layers, int width, int heads, int dSt
     public static final List<String> MODELS = List.of("mamba", "mamba2", "gla", "delta_net", "gated_delta_net",
             "gated_delta_product", "transformer", "linear_attention", "s4d", "lstm", "gru");
 
-    static final Set<String> KEYS = Set.of("name", "layers", "width", "heads", "d-state", "expand", "conv-size",
-            "householder-steps", "allow-negative-eigenvalues", "forget-floor", "mlp-expansion", "dropout",
-            "chunk-size");
+    /** The {@code model} block: every knob of a model, declared once. */
+    public static final Block SETTINGS = new Block("model", "The model (SPEC section 6)", List.of(
+            Setting.of("name", Kind.STRING, "transformer", Check.oneOf(MODELS), "which mixer"),
+            Setting.of("layers", Kind.INT, 8, Check.between(1, 1024), "mixer layers L"),
+            Setting.of("width", Kind.INT, 256, Check.between(1, 65_536), "model width d"),
+            Setting.of("heads", Kind.INT, 0, Check.between(0, 4096),
+                    "heads H; 0: the SPEC 6 rule (4 when d/128 <= 4, else the smallest power of two >= 4 dividing d"
+                            + " with d/H <= 128)"),
+            Setting.of("d-state", Kind.INT, 128, TaskSpec.D_STATE.check(), "state size N of Mamba and Mamba2"),
+            Setting.of("expand", Kind.INT, 2, Check.between(1, 64),
+                    "inner width factor (Mamba, Mamba2) and value expansion (GLA, delta family)"),
+            Setting.of("conv-size", Kind.INT, 4, Check.between(1, 1024), "kernel of the short causal depthwise conv"),
+            Setting.of("householder-steps", Kind.INT, 4, Check.between(1, 64), "n_h of Gated DeltaProduct"),
+            Setting.of("allow-negative-eigenvalues", Kind.BOOLEAN, false, Check.any(),
+                    "beta in (0, 2) instead of (0, 1) for the delta family"),
+            Setting.of("forget-floor", Kind.DOUBLE, 0.0, Check.interval(0, true, 1, false),
+                    "lower bound on the forget gate of the gated models (0 = off)"),
+            Setting.of("mlp-expansion", Kind.INT, 0, Check.oneOf(List.of(0, 1, 2, 4)),
+                    "0: no MLP after each mixer; else its hidden width is this times d"),
+            Setting.of("dropout", Kind.DOUBLE, 0.2, Check.interval(0, true, 1, false),
+                    "dropout probability on the mixer branch"),
+            Setting.of("chunk-size", Kind.INT, 64, Check.between(1, 65_536),
+                    "chunk length of the chunked scans (sequences are padded to a multiple)")));
+
+    static final Binding<ModelConfig> BINDING = Binding.of(ModelConfig.class, SETTINGS, Map.of(), List.of(),
+            List.of());
 
     public ModelConfig {
-        if (!MODELS.contains(name)) {
-            throw new IllegalArgumentException("model.name = " + name + ": unknown model (known: " + MODELS + ")");
-        }
-        check(layers >= 1, "layers", layers, "must be >= 1");
-        check(width >= 1, "width", width, "must be >= 1");
+        BINDING.validate("model", name, layers, width, heads, dState, expand, convSize, householderSteps,
+                allowNegativeEigenvalues, forgetFloor, mlpExpansion, dropout, chunkSize);
         if (heads == 0) {
             heads = defaultHeads(width);
         }
-        check(heads >= 1 && width % heads == 0, "heads", heads, "must divide width " + width);
-        check(dState >= 1, "d-state", dState, "must be >= 1");
-        check(expand >= 1, "expand", expand, "must be >= 1");
-        check(convSize >= 1, "conv-size", convSize, "must be >= 1");
-        check(householderSteps >= 1, "householder-steps", householderSteps, "must be >= 1");
-        check(forgetFloor >= 0 && forgetFloor < 1, "forget-floor", forgetFloor, "must be in [0, 1)");
-        check(mlpExpansion == 0 || mlpExpansion == 1 || mlpExpansion == 2 || mlpExpansion == 4, "mlp-expansion",
-                mlpExpansion, "must be 0 (off), 1, 2 or 4");
-        check(dropout >= 0 && dropout < 1, "dropout", dropout, "must be in [0, 1)");
-        check(chunkSize >= 1, "chunk-size", chunkSize, "must be >= 1");
+        check(width % heads == 0, "heads", heads, "must divide width " + width);
     }
 
     /** Reads {@code selectivbench.model} (pass that block); unknown keys fail naming the key. */
     public static ModelConfig fromConfig(Config c) {
-        ConfigCheck.onlyKeys(c, KEYS, "model");
-        return new ModelConfig(c.getString("name"), c.getInt("layers"), c.getInt("width"), c.getInt("heads"),
-                c.getInt("d-state"), c.getInt("expand"), c.getInt("conv-size"), c.getInt("householder-steps"),
-                c.getBoolean("allow-negative-eigenvalues"), c.getDouble("forget-floor"), c.getInt("mlp-expansion"),
-                c.getDouble("dropout"), c.getInt("chunk-size"));
+        return BINDING.read(c, "model");
+    }
+
+    /** The settings as one line of HOCON, which {@link #fromConfig} reads back (checkpoints hold it). */
+    public String render() {
+        return BINDING.render(this);
     }
 
     /**

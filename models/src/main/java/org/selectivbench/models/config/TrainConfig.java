@@ -1,11 +1,13 @@
 package org.selectivbench.models.config;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigUtil;
-import com.typesafe.config.ConfigValueType;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.selectivbench.data.ConfigCheck;
+import org.selectivbench.settings.Binding;
+import org.selectivbench.settings.Block;
+import org.selectivbench.settings.Check;
+import org.selectivbench.settings.Kind;
+import org.selectivbench.settings.Setting;
 
 /**
  * The training protocol (SPEC section 7), read from {@code selectivbench.train}.
@@ -31,26 +33,58 @@ import org.selectivbench.data.ConfigCheck;
 public record TrainConfig(int batchSize, double lr, int warmup, double weightDecay, double clip, int evalEvery,
                           int evalBatchSize, long seed, long maxUpdates, int microBatch, Map<String, Long> evalRows) implements java.io.Serializable {
 
-    static final Set<String> KEYS = Set.of("batch-size", "lr", "warmup", "weight-decay", "clip", "eval-every",
-            "eval-batch-size", "seed", "max-updates", "micro-batch-size", "eval-rows");
+    /** train.eval-rows: keys are model names or "default", values at least 0. */
+    private static final Check<Map<String, Long>> EVAL_ROWS_CHECK = new Check<>() {
+        @Override
+        public String problem(Map<String, Long> rows) {
+            for (Map.Entry<String, Long> e : rows.entrySet()) {
+                if (!e.getKey().equals("default") && !ModelConfig.MODELS.contains(e.getKey())) {
+                    return "eval-rows." + e.getKey() + " is not a model name (known: " + ModelConfig.MODELS
+                            + ") nor \"default\"";
+                }
+                if (e.getValue() < 0) {
+                    return "eval-rows." + e.getKey() + " must be >= 0 (0 = a whole evaluation batch at once)";
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public String text() {
+            return "each >= 0, by model name or default";
+        }
+    };
+
+    private static final Setting<Map<String, Long>> EVAL_ROWS = Setting.of("eval-rows", Kind.LONG_BY_NAME,
+            Map.of("default", 16384L, "gla", 8192L, "gated_delta_product", 4096L, "mamba", 2048L, "gru", 2048L),
+            EVAL_ROWS_CHECK, "most rows (examples x steps) per evaluation graph run, by model name or default"
+                    + " (0 = no bound)");
+
+    /** The {@code train} block: the training protocol, declared once. */
+    public static final Block SETTINGS = new Block("train", "Training (SPEC section 7)", List.of(
+            Setting.of("batch-size", Kind.INT, 64, Check.between(1, 1_000_000), "examples per update"),
+            Setting.of("lr", Kind.DOUBLE, 1e-3, Check.interval(0, false, 10, true), "peak learning rate"),
+            Setting.of("warmup", Kind.INT, 1000, Check.between(0, 1_000_000_000),
+                    "linear warmup updates, then cosine to 0 at the last update"),
+            Setting.of("weight-decay", Kind.DOUBLE, 0.0, Check.between(0, 10), "decoupled (AdamW) weight decay"),
+            Setting.of("clip", Kind.DOUBLE, 1.0, Check.between(0, 1e6), "global gradient-norm clip (0 = off)"),
+            Setting.of("eval-every", Kind.INT, 78, Check.between(0, 1_000_000_000),
+                    "evaluate every this many updates (0 = only at the end)"),
+            Setting.of("eval-batch-size", Kind.INT, 16, Check.between(1, 1_000_000), "examples per evaluation batch"),
+            Setting.of("seed", Kind.LONG, 1L, Check.any(), "seed of the model init and dropout"),
+            Setting.of("max-updates", Kind.LONG, 0L, Check.between(0, 1e12),
+                    "stop after this many updates (0 = one pass over the training data)"),
+            Setting.of("micro-batch-size", Kind.INT, 0, Check.between(0, 1_000_000),
+                    "compute each update's gradient in pieces of at most this many examples (0 = whole batch)"),
+            EVAL_ROWS));
+
+    static final Binding<TrainConfig> BINDING = Binding.of(TrainConfig.class, SETTINGS,
+            Map.of("micro-batch-size", "microBatch"), List.of(), List.of());
 
     public TrainConfig {
-        check(batchSize >= 1, "batch-size", batchSize, "must be >= 1");
-        check(lr > 0, "lr", lr, "must be > 0");
-        check(warmup >= 0, "warmup", warmup, "must be >= 0");
-        check(weightDecay >= 0, "weight-decay", weightDecay, "must be >= 0");
-        check(clip >= 0, "clip", clip, "must be >= 0 (0 = off)");
-        check(evalEvery >= 0, "eval-every", evalEvery, "must be >= 0");
-        check(evalBatchSize >= 1, "eval-batch-size", evalBatchSize, "must be >= 1");
-        check(maxUpdates >= 0, "max-updates", maxUpdates, "must be >= 0");
-        check(microBatch >= 0, "micro-batch-size", microBatch, "must be >= 0 (0 = the whole batch at once)");
         evalRows = Map.copyOf(evalRows);
-        for (Map.Entry<String, Long> e : evalRows.entrySet()) {
-            check(e.getKey().equals("default") || ModelConfig.MODELS.contains(e.getKey()), "eval-rows." + e.getKey(),
-                    e.getValue(), "not a model name (known: " + ModelConfig.MODELS + ") nor \"default\"");
-            check(e.getValue() >= 0, "eval-rows." + e.getKey(), e.getValue(),
-                    "must be >= 0 (0 = a whole evaluation batch at once)");
-        }
+        BINDING.validate("train", batchSize, lr, warmup, weightDecay, clip, evalEvery, evalBatchSize, seed, maxUpdates,
+                microBatch, evalRows);
     }
 
     /** The bound on rows per evaluation graph run for {@code model} (0 = none). */
@@ -59,29 +93,11 @@ public record TrainConfig(int batchSize, double lr, int warmup, double weightDec
     }
 
     public static TrainConfig fromConfig(Config c) {
-        ConfigCheck.onlyKeys(c, KEYS, "train");
-        return new TrainConfig(c.getInt("batch-size"), c.getDouble("lr"), c.getInt("warmup"),
-                c.getDouble("weight-decay"), c.getDouble("clip"), c.getInt("eval-every"), c.getInt("eval-batch-size"),
-                c.getLong("seed"), c.getLong("max-updates"), c.getInt("micro-batch-size"),
-                evalRows(c));
+        return BINDING.read(c, "train");
     }
 
-    /** train.eval-rows: a number for every model, or an object of numbers by model name and "default". */
+    /** train.eval-rows: a number for every model, or an object of numbers by name and "default". */
     public static Map<String, Long> evalRows(Config c) {
-        if (c.getValue("eval-rows").valueType() != ConfigValueType.OBJECT) {
-            return Map.of("default", c.getLong("eval-rows"));
-        }
-        Config rows = c.getConfig("eval-rows");
-        Map<String, Long> m = new java.util.LinkedHashMap<>();
-        for (String k : rows.root().keySet()) {
-            m.put(k, rows.getLong(ConfigUtil.joinPath(k)));
-        }
-        return m;
-    }
-
-    private static void check(boolean ok, String key, Object value, String why) {
-        if (!ok) {
-            throw new IllegalArgumentException("train." + key + " = " + value + ": " + why);
-        }
+        return EVAL_ROWS.read(c, "train");
     }
 }

@@ -3,7 +3,6 @@ package org.selectivbench.models.train;
 import org.selectivbench.models.*;
 import org.selectivbench.models.config.*;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigRenderOptions;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -11,7 +10,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -73,20 +71,6 @@ public final class Checkpoint {
     }
 
     static String render(ModelConfig c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", c.name());
-        m.put("layers", c.layers());
-        m.put("width", c.width());
-        m.put("heads", c.heads());
-        m.put("d-state", c.dState());
-        m.put("expand", c.expand());
-        m.put("conv-size", c.convSize());
-        m.put("householder-steps", c.householderSteps());
-        m.put("allow-negative-eigenvalues", c.allowNegativeEigenvalues());
-        m.put("forget-floor", c.forgetFloor());
-        m.put("mlp-expansion", c.mlpExpansion());
-        m.put("dropout", c.dropout());
-        m.put("chunk-size", c.chunkSize());
-        return ConfigFactory.parseMap(m).root().render(ConfigRenderOptions.concise());
+        return c.render();
     }
 }
