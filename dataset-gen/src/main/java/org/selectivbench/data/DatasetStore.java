@@ -27,10 +27,11 @@ import org.apache.parquet.hadoop.ParquetWriter;
  * ROOT/datasets/DATASET_KEY/_staging/NAME/part-NNNNN.parquet   (while being written)
  * </pre>
  *
- * Parts are written to the staging folder, moved into place, and the manifest is written last: a
- * split is complete exactly when its manifest exists, so a half-written split is never mistaken for
- * a complete one. Paths are Hadoop paths (file:, hdfs:, s3a:), so executors on a cluster can share
- * the root.
+ * Parts are written to the staging folder (each under a temporary name of its own attempt, renamed
+ * when whole), moved into place, and the manifest is written last, only when the parts hold exactly
+ * the rows it states: a split is complete exactly when its manifest exists, so a half-written or
+ * short split is never mistaken for a complete one. A complete split is never replaced. Paths are
+ * Hadoop paths (file:, hdfs:, s3a:), so executors on a cluster can share the root.
  */
 public final class DatasetStore {
     public static final String MANIFEST = "_MANIFEST.json";
@@ -79,12 +80,48 @@ public final class DatasetStore {
     public void writePart(ExampleGenerator gen, DatasetSpec ds, DatasetSpec.SplitSpec split, int part, long from,
                           long to) throws IOException {
         Path file = new Path(stagingDir(ds, split.name()), partName(part));
-        fs(file).delete(file, false); // a retried task overwrites its own earlier attempt
-        try (ParquetWriter<TaskExample> w = ExampleParquet.writer(file, conf)) {
-            for (long i = from; i < to; i++) {
-                w.write(gen.example(split.split(), i, split.delay()));
+        Path tmp = HadoopFiles.temporary(file);
+        try {
+            try (ParquetWriter<TaskExample> w = ExampleParquet.writer(tmp, conf)) {
+                for (long i = from; i < to; i++) {
+                    w.write(gen.example(split.split(), i, split.delay()));
+                }
             }
+            HadoopFiles.replace(fs(file), tmp, file); // a retried task replaces its own earlier attempt
+        } finally {
+            fs(tmp).delete(tmp, false);
         }
+    }
+
+    /** Rows in a Parquet file, from its footer. */
+    public long rows(Path file) throws IOException {
+        try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
+            return r.getRecordCount();
+        }
+    }
+
+    /**
+     * What is wrong with a complete split, or null: a part missing, unreadable, or the parts' rows not
+     * the manifest's. Reads the footers only, so a resume checks every split cheaply.
+     */
+    public String damage(Path splitDir) {
+        try {
+            Config manifest = readManifest(splitDir);
+            long rows = 0;
+            for (Path p : parts(splitDir)) {
+                rows += rows(p);
+            }
+            return rows == manifest.getLong("rows") ? null : "its parts hold " + rows + " rows, its manifest says "
+                    + manifest.getLong("rows");
+        } catch (IOException | RuntimeException e) {
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+    }
+
+    /** Moves a damaged split out of the way, to {@code DATASET/_quarantine/}, and returns where it went. */
+    public Path quarantine(Path splitDir) throws IOException {
+        return HadoopFiles.quarantine(fs(splitDir), splitDir, new Path(splitDir.getParent(), "_quarantine"));
     }
 
     /** Clears what a previous, interrupted attempt left of a split, so it is regenerated whole. */
@@ -97,19 +134,32 @@ public final class DatasetStore {
 
     /**
      * Moves the staged parts into place and writes the manifest. {@code parts} is how many part
-     * files must be there; a missing one is an error, not a silently short dataset.
+     * files must be there, holding the split's rows between them; a missing part or a short one is an
+     * error, not a silently short dataset. A split that is complete already (committed by another
+     * writer meanwhile) is kept, and this one's staging dropped.
      */
     public void commit(DatasetSpec ds, DatasetSpec.SplitSpec split, int parts, Map<String, Object> extra)
             throws IOException {
         Path staging = stagingDir(ds, split.name());
         FileSystem fs = fs(staging);
-        for (int p = 0; p < parts; p++) {
-            if (!fs.exists(new Path(staging, partName(p)))) {
-                throw new IOException("cannot commit " + splitDir(ds, split.name()) + ": part " + partName(p)
-                        + " is missing from " + staging);
-            }
-        }
         Path dir = splitDir(ds, split.name());
+        if (isComplete(dir)) {
+            fs.delete(staging, true);
+            return;
+        }
+        long expected = ds.data().examples(split.split());
+        long rows = 0;
+        for (int p = 0; p < parts; p++) {
+            Path part = new Path(staging, partName(p));
+            if (!fs.exists(part)) {
+                throw new IOException("cannot commit " + dir + ": part " + partName(p) + " is missing from " + staging);
+            }
+            rows += rows(part);
+        }
+        if (rows != expected) {
+            throw new IOException("cannot commit " + dir + ": its " + parts + " parts hold " + rows + " rows, the split"
+                    + " has " + expected);
+        }
         fs.delete(dir, true);
         fs.mkdirs(dir.getParent());
         if (!fs.rename(staging, dir)) {
@@ -138,11 +188,16 @@ public final class DatasetStore {
 
     public void writeManifest(Path dir, Map<String, Object> manifest) throws IOException {
         String json = ConfigFactory.parseMap(manifest).root().render(ConfigRenderOptions.concise().setFormatted(true));
-        Path tmp = new Path(dir, "._MANIFEST.json.tmp");
-        try (OutputStream out = fs(dir).create(tmp, true)) {
-            out.write(json.getBytes(StandardCharsets.UTF_8));
+        Path file = new Path(dir, MANIFEST);
+        Path tmp = HadoopFiles.temporary(file);
+        try {
+            try (OutputStream out = fs(dir).create(tmp, true)) {
+                out.write(json.getBytes(StandardCharsets.UTF_8));
+            }
+            HadoopFiles.replace(fs(dir), tmp, file); // a resumed sweep rewrites its manifest
+        } finally {
+            fs(dir).delete(tmp, false);
         }
-        HadoopFiles.replace(fs(dir), tmp, new Path(dir, MANIFEST)); // a resumed sweep rewrites its manifest
     }
 
     public Config readManifest(Path dir) {

@@ -44,11 +44,13 @@ public final class ExampleParquet {
     }
 
     public static ParquetWriter<TaskExample> writer(Path file, Configuration conf) throws IOException {
-        return new Builder(file).withConf(conf).withCompressionCodec(CompressionCodecName.SNAPPY).build();
+        // page checksums: a damaged part is found when read instead of yielding wrong examples
+        return new Builder(file).withConf(conf).withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withPageWriteChecksumEnabled(true).build();
     }
 
     public static ParquetReader<TaskExample> reader(Path file, Configuration conf) throws IOException {
-        return ParquetReader.builder(new Read(), file).withConf(conf).build();
+        return ParquetReader.builder(new Read(), file).withConf(conf).usePageChecksumVerification(true).build();
     }
 
     private static final class Builder extends ParquetWriter.Builder<TaskExample, Builder> {

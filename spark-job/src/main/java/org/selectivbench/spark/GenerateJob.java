@@ -26,8 +26,10 @@ import org.selectivbench.data.TaskSpec;
 /**
  * {@code selectivbench generate}: writes the grammars and datasets the grid names. Each Spark task
  * writes one part file (a range of example indices) into staging; the driver then moves each split
- * into place and writes its manifest. Complete splits are skipped; incomplete ones are cleared and
- * written again whole.
+ * into place and writes its manifest once the parts hold the split's rows. Complete splits are
+ * skipped once their part footers check out; damaged ones are quarantined, and they and incomplete
+ * ones are written again whole. The caller holds the output root's {@link OutputLock}, so no other
+ * process clears a split this one is writing.
  */
 public final class GenerateJob {
 
@@ -60,9 +62,15 @@ public final class GenerateJob {
             DatasetSpec ds = e.getValue();
             writeGrammar(ds);
             for (DatasetSpec.SplitSpec split : plan.splits(e.getKey())) {
-                if (store.isComplete(store.splitDir(ds, split.name()))) {
-                    skipped++;
-                    continue;
+                Path dir = store.splitDir(ds, split.name());
+                if (store.isComplete(dir)) {
+                    String damage = store.damage(dir);
+                    if (damage == null) {
+                        skipped++;
+                        continue;
+                    }
+                    System.out.println("generate: quarantined damaged split " + dir + " (" + damage + ") to "
+                            + store.quarantine(dir) + "; writing it again");
                 }
                 store.clearIncomplete(ds, split.name());
                 long n = ds.data().examples(split.split());

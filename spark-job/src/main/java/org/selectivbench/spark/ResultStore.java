@@ -2,13 +2,15 @@ package org.selectivbench.spark;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
-import org.selectivbench.data.HadoopFiles;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetReader;
@@ -17,6 +19,7 @@ import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
+import org.selectivbench.data.HadoopFiles;
 
 /**
  * A sweep's results under {@code ROOT/sweeps/SWEEP_ID/}:
@@ -28,9 +31,12 @@ import org.apache.parquet.schema.MessageTypeParser;
  * </pre>
  *
  * Executors write these with the Parquet library. Each file is written under a hidden temporary
- * name and renamed into place, so a reader (and a rerun) sees a run whole or not at all; a retried
- * run replaces its own earlier row, so no run is ever counted twice (what is atomic on HDFS and on
- * object stores: docs/cluster.md).
+ * name of its own attempt and renamed into place in one step, so a reader (and a rerun) sees a run
+ * whole or not at all, and attempts never overwrite each other's temporary files. A run has at most
+ * one row: a retry replaces a failed row, and nothing replaces an ok one (the later attempt returns
+ * it instead). Pages carry checksums, so a damaged file is found when read, and set aside
+ * ({@link #scan}) rather than blocking a resume. What is atomic on HDFS and on object stores:
+ * docs/cluster.md.
  */
 public final class ResultStore {
     public static final MessageType RUN_SCHEMA = MessageTypeParser.parseMessageType("""
@@ -114,8 +120,34 @@ public final class ResultStore {
         return new Path(new Path(dir, "checkpoints"), runId);
     }
 
-    /** Writes the curve, then the run row; the row's presence marks the run as recorded. */
-    public void write(RunResult r) throws IOException {
+    /** What a run's row says: enough to count it, and to return it instead of running it again. */
+    public record Recorded(String runId, String status, String failure, double finalAccuracy, double bestAccuracy,
+                           long finishedAtMillis) implements java.io.Serializable {
+        public boolean ok() {
+            return RunResult.OK.equals(status);
+        }
+    }
+
+    /**
+     * Records a run: the curve, then the row, whose presence marks the run as recorded. An ok row is
+     * never replaced: when one exists (another attempt finished first), nothing is written and that
+     * row is returned. A failed row is replaced.
+     */
+    public Recorded write(RunResult r) throws IOException {
+        return write(r, false);
+    }
+
+    /** Records a run whatever its row held: for {@code train}, which reruns a run on purpose. */
+    public Recorded replace(RunResult r) throws IOException {
+        return write(r, true);
+    }
+
+    private Recorded write(RunResult r, boolean replaceOk) throws IOException {
+        Path row = rowFile(r.run().runId());
+        Optional<Recorded> existing = readOrQuarantine(row);
+        if (!replaceOk && existing.isPresent() && existing.get().ok()) {
+            return existing.get();
+        }
         SimpleGroupFactory curves = new SimpleGroupFactory(CURVE_SCHEMA);
         List<Group> curveRows = new ArrayList<>();
         for (RunResult.CurvePoint p : r.curve()) {
@@ -124,7 +156,23 @@ public final class ResultStore {
                     .append("accuracy", p.accuracy()).append("elapsed_seconds", p.elapsedSeconds()));
         }
         atomically(new Path(curvesDir(), r.run().runId() + ".parquet"), CURVE_SCHEMA, curveRows);
-        atomically(new Path(runsDir(), r.run().runId() + ".parquet"), RUN_SCHEMA, List.of(runRow(r)));
+        atomically(row, RUN_SCHEMA, List.of(runRow(r)));
+        return new Recorded(r.run().runId(), r.status(), r.failure(), r.finalAccuracy(), r.bestAccuracy(),
+                r.finishedAtMillis());
+    }
+
+    /** The row of a run, if it has one; an unreadable one is quarantined and counts as none. */
+    public Optional<Recorded> read(String runId) throws IOException {
+        return readOrQuarantine(rowFile(runId));
+    }
+
+    Path rowFile(String runId) {
+        return new Path(runsDir(), runId + ".parquet");
+    }
+
+    /** Where unreadable files go: {@code SWEEP_DIR/_quarantine/}, beside the tables Spark reads. */
+    public Path quarantineDir() {
+        return new Path(dir, "_quarantine");
     }
 
     private static Group runRow(RunResult r) {
@@ -157,34 +205,130 @@ public final class ResultStore {
 
     private void atomically(Path file, MessageType schema, List<Group> rows) throws IOException {
         FileSystem fs = file.getFileSystem(conf);
-        Path tmp = new Path(file.getParent(), "." + file.getName() + ".tmp");
-        fs.delete(tmp, false);
-        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(tmp).withConf(conf).withType(schema)
-                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build()) {
-            for (Group g : rows) {
-                w.write(g);
+        Path tmp = HadoopFiles.temporary(file);
+        try {
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(tmp).withConf(conf).withType(schema)
+                    .withPageWriteChecksumEnabled(true).withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build()) {
+                for (Group g : rows) {
+                    w.write(g);
+                }
+            }
+            HadoopFiles.replace(fs, tmp, file);
+        } finally {
+            fs.delete(tmp, false); // left only when the write or the move failed
+        }
+    }
+
+    private Optional<Recorded> readOrQuarantine(Path file) throws IOException {
+        FileSystem fs = file.getFileSystem(conf);
+        if (!fs.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(readRow(file));
+        } catch (java.io.FileNotFoundException e) {
+            return Optional.empty(); // replaced or quarantined meanwhile
+        } catch (IOException | RuntimeException e) {
+            quarantine(fs, file, e);
+            return Optional.empty();
+        }
+    }
+
+    private Recorded readRow(Path file) throws IOException {
+        try (ParquetReader<Group> r = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf)
+                .usePageChecksumVerification(true).build()) {
+            Group row = r.read();
+            if (row == null) {
+                throw new IOException(file + " holds no row");
+            }
+            String runId = row.getString("run_id", 0);
+            if (!file.getName().equals(runId + ".parquet")) {
+                throw new IOException(file + " holds the row of " + runId);
+            }
+            return new Recorded(runId, row.getString("status", 0), row.getString("failure", 0),
+                    row.getDouble("final_accuracy", 0), row.getDouble("best_accuracy", 0), row.getLong("finished_at", 0));
+        }
+    }
+
+    /** Files set aside by this store (and why), in the order found. */
+    private final Map<Path, String> quarantined = new LinkedHashMap<>();
+
+    private void quarantine(FileSystem fs, Path file, Exception why) throws IOException {
+        Path dest = HadoopFiles.quarantine(fs, file, new Path(quarantineDir(), file.getParent().getName()));
+        String reason = why.getClass().getSimpleName() + ": " + why.getMessage();
+        synchronized (quarantined) {
+            quarantined.put(dest, reason);
+        }
+        System.out.println("quarantined unreadable " + file + " (" + reason + ") to " + dest
+                + "; its run counts as not done");
+    }
+
+    /** Files this store set aside, with the reason each could not be read. */
+    public Map<Path, String> quarantined() {
+        synchronized (quarantined) {
+            return new LinkedHashMap<>(quarantined);
+        }
+    }
+
+    /** Deletes temporary files that killed attempts left behind; only the holder of the root's lock may. */
+    public int deleteTemporaries() throws IOException {
+        FileSystem fs = runsDir().getFileSystem(conf);
+        int n = 0;
+        for (Path d : List.of(runsDir(), curvesDir())) {
+            if (fs.exists(d)) {
+                for (FileStatus f : fs.listStatus(d, p -> p.getName().startsWith(".") && p.getName().endsWith(".tmp"))) {
+                    n += fs.delete(f.getPath(), false) ? 1 : 0;
+                }
             }
         }
-        HadoopFiles.replace(fs, tmp, file);
+        return n;
+    }
+
+    /**
+     * Reads every row, for a resume: unreadable rows, and the rows of ok runs whose curve cannot be
+     * read, are quarantined (so those runs run again).
+     */
+    public Map<String, Recorded> scan() throws IOException {
+        Map<String, Recorded> rows = new LinkedHashMap<>();
+        FileSystem fs = runsDir().getFileSystem(conf);
+        if (!fs.exists(runsDir())) {
+            return rows;
+        }
+        for (FileStatus f : fs.listStatus(runsDir(), p -> p.getName().endsWith(".parquet")
+                && !p.getName().startsWith("."))) {
+            Optional<Recorded> r = readOrQuarantine(f.getPath());
+            if (r.isEmpty()) {
+                continue;
+            }
+            if (r.get().ok() && !curveReadable(fs, r.get().runId())) {
+                quarantine(fs, f.getPath(), new IOException("its curve is unreadable"));
+                continue;
+            }
+            rows.put(r.get().runId(), r.get());
+        }
+        return rows;
+    }
+
+    private boolean curveReadable(FileSystem fs, String runId) throws IOException {
+        Path curve = new Path(curvesDir(), runId + ".parquet");
+        try (ParquetReader<Group> r = ParquetReader.builder(new GroupReadSupport(), curve).withConf(conf)
+                .usePageChecksumVerification(true).build()) {
+            while (r.read() != null) {
+                continue;
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            if (fs.exists(curve)) {
+                quarantine(fs, curve, e);
+            }
+            return false;
+        }
     }
 
     /** Ids of the runs recorded as ok; a rerun skips these and retries everything else. */
     public List<String> completedRunIds() throws IOException {
         List<String> ok = new ArrayList<>();
-        FileSystem fs = runsDir().getFileSystem(conf);
-        if (!fs.exists(runsDir())) {
-            return ok;
-        }
-        for (FileStatus f : fs.listStatus(runsDir(), p -> p.getName().endsWith(".parquet")
-                && !p.getName().startsWith("."))) {
-            try (ParquetReader<Group> r = ParquetReader.builder(new GroupReadSupport(), f.getPath()).withConf(conf)
-                    .build()) {
-                Group row = r.read();
-                if (row != null && RunResult.OK.equals(row.getString("status", 0))) {
-                    ok.add(row.getString("run_id", 0));
-                }
-            }
-        }
+        scan().values().stream().filter(Recorded::ok).forEach(r -> ok.add(r.runId()));
         return ok;
     }
 }

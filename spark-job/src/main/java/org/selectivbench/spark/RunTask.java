@@ -14,7 +14,9 @@ import org.selectivbench.data.DatasetStore;
 /**
  * The body of one Spark task of a sweep: find the device Spark gave the task, execute the run,
  * and record the result whatever happens. An exception becomes a failed row with its reason; only
- * a failure to write the row itself escapes (the driver then records the run as failed).
+ * a failure to write the row itself escapes (the driver then records the run as failed, unless a row
+ * appeared meanwhile). An attempt that finds the run recorded as ok (an earlier attempt wrote it and
+ * then lost its executor) returns that row instead of training again.
  */
 final class RunTask {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunTask.class);
@@ -29,6 +31,10 @@ final class RunTask {
                           RunExecutor executor) throws IOException {
         Configuration hadoop = hadoopConf.get();
         ResultStore store = new ResultStore(outputRoot, sweepId, hadoop);
+        java.util.Optional<ResultStore.Recorded> done = store.read(run.runId());
+        if (done.isPresent() && done.get().ok()) {
+            return summary(done.get(), 0) + " (recorded by an earlier attempt)";
+        }
         String device = device();
         int cores = TaskContext.get() == null ? 1 : TaskContext.get().cpus();
         long started = System.currentTimeMillis();
@@ -41,8 +47,7 @@ final class RunTask {
             LOG.error("run " + run.runId() + " failed", t); // the whole trace; the row keeps its first lines
             result = failed(sweepId, run, reason(t), device, configJson);
         }
-        store.write(result);
-        return summary(result, (System.currentTimeMillis() - started) / 1000.0);
+        return summary(store.write(result), (System.currentTimeMillis() - started) / 1000.0);
     }
 
     /** The row of a run that finished; refs are chance, symbol-only and oracle. */
@@ -59,11 +64,11 @@ final class RunTask {
                 System.currentTimeMillis(), List.of());
     }
 
-    static String summary(RunResult r, double seconds) {
+    static String summary(ResultStore.Recorded r, double seconds) {
         // The reason's first two lines (what and where) keep the progress output one line per run.
-        return r.ok() ? String.format("%s ok: accuracy %.4f (best %.4f), %.0f s", r.run().runId(), r.finalAccuracy(),
+        return r.ok() ? String.format("%s ok: accuracy %.4f (best %.4f), %.0f s", r.runId(), r.finalAccuracy(),
                 r.bestAccuracy(), seconds)
-                : r.run().runId() + " FAILED: " + String.join(" ", r.failure().lines().limit(2).toList());
+                : r.runId() + " FAILED: " + String.join(" ", r.failure().lines().limit(2).toList());
     }
 
     /** The GPU address Spark assigned to this task, or "cpu". */

@@ -46,7 +46,11 @@ public final class SelectivBench implements Runnable {
             DatasetPlan plan = new DatasetPlan(sb);
             SparkSession spark = Spark.session(sb);
             try {
-                new GenerateJob(spark, Spark.outputRoot(spark, sb)).run(plan);
+                Config rooted = Spark.outputRoot(spark, sb);
+                try (OutputLock lock = OutputLock.acquire(rooted.getString("output-root"),
+                        spark.sparkContext().hadoopConfiguration(), "generate")) {
+                    new GenerateJob(spark, rooted).run(plan);
+                }
             } finally {
                 spark.stop();
             }
@@ -76,11 +80,25 @@ public final class SelectivBench implements Runnable {
         }
     }
 
-    /** Bad input (a wrong key, value or file) ends with one clear line and exit status 2, no stack trace. */
+    /** Exit statuses besides 0 (done) and 1 (a crash, with its stack trace); docs/cluster.md lists them. */
+    static final int BAD_INPUT_EXIT = 2;
+    static final int FAILED_RUNS_EXIT = 3;
+    static final int REGRESSION_EXIT = 4;
+    static final int NO_BASELINE_EXIT = 5;
+    static final int ROOT_IN_USE_EXIT = 6;
+
+    /**
+     * Bad input (a wrong key, value or file) ends with one clear line and exit status 2, no stack
+     * trace; an output root in use by another sweep with its own status, so a scheduler can tell.
+     */
     static final CommandLine.IExecutionExceptionHandler BAD_INPUT = (e, cmd, parsed) -> {
         if (e instanceof IllegalArgumentException || e instanceof com.typesafe.config.ConfigException) {
             cmd.getErr().println("error: " + e.getMessage());
-            return 2;
+            return BAD_INPUT_EXIT;
+        }
+        if (e instanceof OutputLock.Held) {
+            cmd.getErr().println("error: " + e.getMessage());
+            return ROOT_IN_USE_EXIT;
         }
         throw e;
     };

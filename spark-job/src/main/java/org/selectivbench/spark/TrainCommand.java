@@ -34,6 +34,12 @@ final class TrainCommand implements Callable<Integer> {
                     + plan.evaluationRuns().size() + " evaluation runs (use task=task1, task2 or task3, or sweep)");
         }
         RunSpec run = plan.trainingRuns().get(0);
+        try (OutputLock lock = OutputLock.acquire(sb.getString("output-root"), new Configuration(), "train")) {
+            return train(sb, plan, run);
+        }
+    }
+
+    private int train(Config sb, SweepPlan plan, RunSpec run) throws Exception {
         SparkSession spark = Spark.session(sb);
         Configuration hadoop;
         try {
@@ -51,7 +57,7 @@ final class TrainCommand implements Callable<Integer> {
         ResultStore store = new ResultStore(root, "train", hadoop);
         RunExecutor.Outcome o = executor.execute(run, new RunExecutor.Context("train", root, "cpu", threads, store));
         double[] refs = RunTask.references(root, run, hadoop);
-        store.write(RunTask.succeeded("train", run, o, refs, "cpu", Settings.render(sb)));
+        store.replace(RunTask.succeeded("train", run, o, refs, "cpu", Settings.render(sb)));
         System.out.printf(Locale.ROOT, "final accuracy %.4f (best %.4f) on %s; chance %.4f, symbol-only %.4f,"
                         + " oracle %.4f%n%,d parameters, %d updates, %.2f updates/s, %,.0f time steps/s (%s)%n",
                 o.finalAccuracy(), o.bestAccuracy(), run.testSplit(), refs[0], refs[1], refs[2], o.params(),
