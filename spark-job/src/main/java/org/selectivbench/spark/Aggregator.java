@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -23,7 +24,7 @@ import org.selectivbench.data.DatasetStore;
  * Turns a sweep's runs into its summary: for each (model, task, setting, grammar, width, layers,
  * test split) and seed, the run with the best final accuracy over learning rates and warmups; then
  * the mean, standard deviation, minimum, maximum and count of those over seeds, beside the
- * reference accuracies. Also compares a summary with the previous sweep of the same config.
+ * reference accuracies. Also compares a sweep with the previous sweep of the same config ({@link Alarm}).
  */
 public final class Aggregator {
     /** The columns that name one cell of the summary. */
@@ -133,9 +134,14 @@ public final class Aggregator {
         return sweeps(outputRoot, configHash, conf).stream().reduce((a, b) -> b);
     }
 
-    /** Ids of the summarized sweeps of one config hash, in order. */
     private static List<String> sweeps(String outputRoot, String configHash, org.apache.hadoop.conf.Configuration conf)
             throws IOException {
+        return sweeps(outputRoot, configHash, conf, true);
+    }
+
+    /** Ids of the sweeps of one config hash (that have a summary, if asked), in order. */
+    private static List<String> sweeps(String outputRoot, String configHash, org.apache.hadoop.conf.Configuration conf,
+                                       boolean summarized) throws IOException {
         Path sweeps = new Path(new Path(outputRoot), "sweeps");
         FileSystem fs = sweeps.getFileSystem(conf);
         java.util.TreeSet<String> out = new java.util.TreeSet<>();
@@ -144,7 +150,8 @@ public final class Aggregator {
         }
         DatasetStore reader = new DatasetStore(outputRoot, conf);
         for (FileStatus f : fs.listStatus(sweeps)) {
-            if (fs.exists(new Path(f.getPath(), "summary")) && fs.exists(new Path(f.getPath(), DatasetStore.MANIFEST))
+            if ((!summarized || fs.exists(new Path(f.getPath(), "summary")))
+                    && fs.exists(new Path(f.getPath(), "runs")) && fs.exists(new Path(f.getPath(), DatasetStore.MANIFEST))
                     && reader.readManifest(f.getPath()).getString("config-hash").equals(configHash)) {
                 out.add(f.getPath().getName());
             }
@@ -153,25 +160,81 @@ public final class Aggregator {
     }
 
     /**
-     * Joins two summaries and flags cells whose mean accuracy moved by more than the larger of
-     * their spreads over seeds (with one seed there is no spread, so any change is flagged).
+     * The nightly comparison ({@link Alarm}): tonight's per-seed accuracies against the previous
+     * sweep's, one row per cell with the paired change, p-values and a status; {@code flagged} marks
+     * regressions and lost cells.
      */
-    public Dataset<Row> compare(Dataset<Row> current, Dataset<Row> previous) {
-        Dataset<Row> p = previous.selectExpr(withCell("mean_accuracy as previous_accuracy",
-                "std_accuracy as previous_std", "seeds as previous_seeds"));
-        return current.join(p, cellSeq(), "full_outer")
-                .withColumn("change", col("mean_accuracy").minus(col("previous_accuracy")))
-                .withColumn("threshold", greatest(coalesce(col("std_accuracy"), lit(0.0)),
-                        coalesce(col("previous_std"), lit(0.0))))
-                .withColumn("flagged", col("change").isNull().or(abs(col("change")).gt(col("threshold"))))
-                .selectExpr(withCell("seeds", "mean_accuracy", "std_accuracy", "previous_seeds", "previous_accuracy",
-                        "previous_std", "change", "threshold", "flagged"))
-                .orderBy(col("task"), col("setting"), col("test_split"), col("model"));
+    public Comparison compare(Dataset<Row> runsNow, Dataset<Row> runsBefore, Alarm.Params params, double tolerance) {
+        List<Alarm.CellResult> cells = Alarm.compare(bySeed(runsNow), bySeed(runsBefore), params, tolerance);
+        List<Row> rows = new java.util.ArrayList<>();
+        for (Alarm.CellResult c : cells) {
+            List<Object> values = new java.util.ArrayList<>(c.cell());
+            values.addAll(java.util.Arrays.asList(c.seeds(), c.previousSeeds(), c.pairedSeeds(), nullIfNaN(c.meanAccuracy()),
+                    nullIfNaN(c.previousAccuracy()), nullIfNaN(c.change()), tolerance, nullIfNaN(c.pValue()),
+                    nullIfNaN(c.pAdjusted()), c.status(), c.flagged()));
+            rows.add(org.apache.spark.sql.RowFactory.create(values.toArray()));
+        }
+        org.apache.spark.sql.types.StructType schema = runsNow.select(CELL.stream().map(functions::col)
+                .toArray(Column[]::new)).schema()
+                .add("seeds", "int", false).add("previous_seeds", "int", false).add("paired_seeds", "int", false)
+                .add("mean_accuracy", "double").add("previous_accuracy", "double").add("change", "double")
+                .add("tolerance", "double", false).add("p_value", "double").add("p_adjusted", "double")
+                .add("status", "string", false).add("flagged", "boolean", false);
+        Dataset<Row> df = spark.createDataFrame(rows, schema)
+                .orderBy(col("task"), col("setting"), col("test_split"), col("width"), col("model"));
+        return new Comparison(df, cells);
     }
 
-    private static String[] withCell(String... extra) {
-        String[] out = java.util.Arrays.copyOf(CELL.toArray(new String[0]), CELL.size() + extra.length);
-        System.arraycopy(extra, 0, out, CELL.size(), extra.length);
-        return out;
+    /** The comparison as a table and as the alarm's verdicts. */
+    public record Comparison(Dataset<Row> table, List<Alarm.CellResult> cells) {
+        public long flagged() {
+            return cells.stream().filter(Alarm.CellResult::flagged).count();
+        }
+    }
+
+    private static Double nullIfNaN(double d) {
+        return Double.isNaN(d) ? null : d;
+    }
+
+    private static Map<List<Object>, Map<Long, Double>> bySeed(Dataset<Row> runs) {
+        List<List<Object>> cells = new java.util.ArrayList<>();
+        List<Long> seeds = new java.util.ArrayList<>();
+        List<Double> acc = new java.util.ArrayList<>();
+        String[] cols = CELL.toArray(new String[0]);
+        for (Row r : new Aggregator(runs.sparkSession()).bestPerSeed(runs).collectAsList()) {
+            List<Object> cell = new java.util.ArrayList<>();
+            for (String c : cols) {
+                cell.add(r.getAs(c));
+            }
+            cells.add(cell);
+            seeds.add(r.getAs("seed"));
+            acc.add(r.getAs("final_accuracy"));
+        }
+        return Alarm.bySeed(cells, seeds, acc);
+    }
+
+    /**
+     * The rerun tolerance: the largest difference in final accuracy between two records of one run
+     * (same run id, so same settings and seed) at one code version, over every sweep of this config
+     * under the root. Empty when no run was rerun at one code version. On the CPU training is
+     * bit-identical, so it is 0 there; a larger one means it is not, and says so.
+     */
+    public static java.util.OptionalDouble rerunTolerance(SparkSession spark, String outputRoot, String configHash)
+            throws IOException {
+        List<String> ids = sweeps(outputRoot, configHash, spark.sparkContext().hadoopConfiguration(), false);
+        if (ids.size() < 2) {
+            return java.util.OptionalDouble.empty();
+        }
+        Dataset<Row> all = null;
+        for (String id : ids) {
+            Path runs = new Path(new Path(new Path(new Path(outputRoot), "sweeps"), id), "runs");
+            Dataset<Row> d = spark.read().parquet(runs.toString()).where(col("status").equalTo("ok"))
+                    .select(col("run_id"), col("code_version"), col("final_accuracy"));
+            all = all == null ? d : all.unionByName(d);
+        }
+        Row r = all.groupBy(col("run_id"), col("code_version")).agg(count(lit(1)).as("n"),
+                        max("final_accuracy").minus(min("final_accuracy")).as("spread"))
+                .where(col("n").geq(2)).agg(max("spread"), count(lit(1))).first();
+        return r.isNullAt(0) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(r.getDouble(0));
     }
 }

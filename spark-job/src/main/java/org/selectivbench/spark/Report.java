@@ -247,12 +247,15 @@ final class Report {
             return;
         }
         Dataset<Row> c = spark.read().parquet(cmp.toString());
-        List<Row> flagged = c.where("flagged").orderBy("task", "test_split", "model").collectAsList();
-        html.append(String.format(Locale.ROOT, "<p>%d of %d cells changed by more than their spread over seeds.</p>",
-                flagged.size(), c.count()));
-        if (!flagged.isEmpty()) {
-            table(List.of("task", "setting", "test_split", "width", "model", "previous_accuracy", "mean_accuracy",
-                    "change", "threshold"), flagged);
+        List<Row> changed = c.where("status <> 'unchanged'").orderBy(col("flagged").desc(), col("task"),
+                col("test_split"), col("model")).collectAsList();
+        html.append(String.format(Locale.ROOT, "<p>%d of %d cells regressed or were lost; %d changed. Seeds are"
+                + " paired across the two sweeps; a regression is a significant drop (one-sided paired t-test,"
+                + " corrected for testing every cell) of at least report.min-effect.</p>",
+                c.where("flagged").count(), c.count(), changed.size()));
+        if (!changed.isEmpty()) {
+            table(List.of("status", "task", "setting", "test_split", "width", "model", "previous_accuracy",
+                    "mean_accuracy", "change", "paired_seeds", "p_adjusted"), changed);
         }
     }
 

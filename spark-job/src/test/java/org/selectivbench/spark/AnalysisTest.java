@@ -41,8 +41,7 @@ class AnalysisTest {
                     "grid.tasks=[task1, task2, task4]", "grid.widths=[8, 16]", "grid.models=[gla, mamba2, transformer]"));
             SweepJob job = new SweepJob(LocalSpark.get(), sb, new FakeExecutor(tmp.resolve(id + ".log"),
                     Set.of(id.startsWith("2026-01-01") ? "gla" : "mamba2"), 0, id.startsWith("2026-01-01") ? 0 : 0.05));
-            job.run(new SweepPlan(sb));
-            SweepCommand.summarize(LocalSpark.get(), sb, job);
+            SweepCommand.summarize(LocalSpark.get(), sb, job, job.run(new SweepPlan(sb)));
             sweepDir = Path.of(java.net.URI.create(job.store().dir().toString()));
         }
     }
@@ -56,6 +55,7 @@ class AnalysisTest {
         Map<String, String> forms = Map.of("sweep", sweepDir.toString(), "grammar", "V6-A5-D2", "width", "8",
                 "curve_width", "8", "curve_lr", "0.002");
         int paragraphs = 0;
+        int charts = 0;
         for (File nb : notebooks) {
             JsonNode note = new ObjectMapper().readTree(nb);
             for (JsonNode p : note.get("paragraphs")) {
@@ -65,17 +65,82 @@ class AnalysisTest {
                 }
                 String sql = substitute(text.substring(text.indexOf('\n') + 1), forms);
                 List<Row> result = null;
+                String[] columns = null;
                 for (String statement : sql.split(";")) {
                     if (!statement.isBlank()) {
-                        result = LocalSpark.get().sql(statement).collectAsList();
+                        org.apache.spark.sql.Dataset<Row> ds = LocalSpark.get().sql(statement);
+                        result = ds.collectAsList();
+                        columns = ds.columns();
                     }
                 }
                 assertNotNull(result);
-                assertFalse(result.isEmpty(), nb.getName() + ": '" + p.get("title").asText() + "' returned no rows");
+                String where = nb.getName() + ": '" + p.get("title").asText() + "'";
+                assertFalse(result.isEmpty(), where + " returned no rows");
+                JsonNode graph = p.at("/config/results/0/graph");
+                List<String> problems = chartProblems(graph, List.of(columns));
+                assertTrue(problems.isEmpty(), where + ": " + problems);
+                if (!graph.path("mode").asText("table").equals("table")) {
+                    charts++;
+                }
                 paragraphs++;
             }
         }
         assertTrue(paragraphs >= 10, "paragraphs run: " + paragraphs);
+        assertTrue(charts >= 7, "charts checked: " + charts);
+    }
+
+    /**
+     * What would make Zeppelin show a chart empty, checked the way its front end does: every key, group
+     * and value must name a result column by its name and its index (Zeppelin's pivot drops any entry
+     * whose index and name disagree with the result's columns), and a chart needs a key and a value
+     * left after that.
+     */
+    static List<String> chartProblems(JsonNode graph, List<String> columns) {
+        List<String> problems = new java.util.ArrayList<>();
+        String mode = graph.path("mode").asText("table");
+        if (!Set.of("table", "multiBarChart", "pieChart", "stackedAreaChart", "lineChart", "scatterChart")
+                .contains(mode)) {
+            problems.add("mode " + mode + " is not a Zeppelin built-in chart");
+        }
+        if (mode.equals("table")) {
+            return problems;
+        }
+        Map<String, Integer> kept = new java.util.HashMap<>();
+        for (String part : List.of("keys", "groups", "values")) {
+            int n = 0;
+            for (JsonNode e : graph.path(part)) {
+                String name = e.path("name").asText();
+                int index = e.path("index").asInt(-1);
+                if (e.path("index").asDouble() != index) {
+                    problems.add(part + " " + name + ": index " + e.path("index") + " is not a whole number");
+                } else if (index < 0 || index >= columns.size() || !columns.get(index).equals(name)) {
+                    problems.add(part + " " + name + " at index " + index + ", but the result's columns are " + columns);
+                } else {
+                    n++;
+                }
+                if (part.equals("values") && !Set.of("sum", "count", "avg", "min", "max").contains(e.path("aggr").asText())) {
+                    problems.add("value " + name + ": aggregation " + e.path("aggr") + " is not Zeppelin's");
+                }
+            }
+            kept.put(part, n);
+        }
+        if (kept.get("keys") == 0 || kept.get("values") == 0) {
+            problems.add("no key or no value left: the chart would open empty");
+        }
+        return problems;
+    }
+
+    /** The check itself catches the mistake the notes had: every entry at index 0. */
+    @Test
+    void chartCheckCatchesSettingsThatDisagreeWithTheColumns() throws Exception {
+        JsonNode wrong = new ObjectMapper().readTree("{\"mode\": \"lineChart\", \"keys\": [{\"name\": \"step\","
+                + " \"index\": 0.0, \"aggr\": \"sum\"}], \"groups\": [{\"name\": \"model\", \"index\": 0.0,"
+                + " \"aggr\": \"sum\"}], \"values\": [{\"name\": \"accuracy\", \"index\": 0.0, \"aggr\": \"avg\"}]}");
+        List<String> columns = List.of("step", "model", "accuracy");
+        assertEquals(3, chartProblems(wrong, columns).size(), chartProblems(wrong, columns).toString());
+        JsonNode right = new ObjectMapper().readTree(wrong.toString().replace("\"model\",\"index\":0.0",
+                "\"model\",\"index\":1").replace("\"accuracy\",\"index\":0.0", "\"accuracy\",\"index\":2"));
+        assertEquals(List.of(), chartProblems(right, columns));
     }
 
     /** Zeppelin forms: $${name=default} (note level), ${name=default} and ${name=default,opt1|opt2}. */
@@ -103,7 +168,7 @@ class AnalysisTest {
             assertTrue(html.contains(section), "section " + section);
         }
         assertTrue(html.contains("loss became NaN"), "failure reasons are shown");
-        assertTrue(html.contains("cells changed by more than their spread"), "the comparison is shown");
+        assertTrue(html.contains("cells regressed or were lost"), "the comparison is shown");
         Matcher img = Pattern.compile("<img src=\"([^\"]+)\"").matcher(html);
         Set<String> images = new HashSet<>();
         while (img.find()) {

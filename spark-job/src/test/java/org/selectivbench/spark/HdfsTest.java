@@ -77,7 +77,7 @@ class HdfsTest {
         assertEquals(0, new GenerateJob(LocalSpark.get(), sb).run(plan.datasets()).splitsWritten(),
                 "complete splits are found on HDFS and kept");
 
-        SweepCommand.summarize(LocalSpark.get(), sb, first);
+        SweepCommand.summarize(LocalSpark.get(), sb, first, s2);
         FileSystem fs = first.store().dir().getFileSystem(hadoop);
         assertTrue(fs.exists(new org.apache.hadoop.fs.Path(first.store().dir(), "summary.csv")));
 
