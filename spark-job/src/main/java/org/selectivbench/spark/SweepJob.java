@@ -109,6 +109,14 @@ public final class SweepJob {
         }
     }
 
+    /** Speculation would run a run twice at once; a sweep refuses it rather than turning it off unasked. */
+    static void checkSpeculation(org.apache.spark.SparkConf conf) {
+        if (conf.getBoolean("spark.speculation", false)) {
+            throw new IllegalArgumentException("spark.speculation = true: a sweep runs each run once; turn"
+                    + " speculation off (drop --conf spark.speculation=true)");
+        }
+    }
+
     public String sweepId() {
         return sweepId;
     }
@@ -119,10 +127,7 @@ public final class SweepJob {
 
     public Summary run(SweepPlan plan) throws IOException {
         long started = System.nanoTime();
-        if (spark.sparkContext().getConf().getBoolean("spark.speculation", false)) {
-            throw new IllegalArgumentException("spark.speculation = true: a sweep runs each run once; turn"
-                    + " speculation off (drop --conf spark.speculation=true)");
-        }
+        checkSpeculation(spark.sparkContext().getConf());
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         try (OutputLock lock = OutputLock.acquire(sb.getString("output-root"), hadoop, "sweep " + sweepId)) {
             checkSweepIdFree(sb, hadoop);

@@ -74,4 +74,63 @@ class KilledSweepTest {
         assertEquals(plan.size(), new Aggregator(LocalSpark.get()).runs(store).count(), "one row per run");
         return store;
     }
+
+    /** Starts the sweep of {@link #main} in a child JVM under {@code root}. */
+    private static Process startChild(String root, Path log, Path out) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(List.of("--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+                "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED", KilledSweepTest.class.getName(), root,
+                log.toString()));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    }
+
+    /**
+     * Ctrl-C (SIGINT) midway: the runs that had not finished get no row (not failed ones), the
+     * status file lists them as running or never started, the output root's lock is given back,
+     * and a rerun does exactly those runs.
+     */
+    @Test
+    void ctrlCLeavesTheSweepResumable() throws Exception {
+        Path out = tmp.resolve("out");
+        Process child = startChild(out.toUri().toString(), tmp.resolve("first.log"), tmp.resolve("child.out"));
+        Config sb = Settings.load(null, SweepJobTest.tiny(out, "grid.tasks=[task1]"));
+        SweepPlan plan = new SweepPlan(sb);
+        ResultStore store = new ResultStore(out.toUri().toString(), "test", new org.apache.hadoop.conf.Configuration());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (store.completedRunIds().size() < 2) {
+            assertTrue(child.isAlive(), "the sweep ended before it could be interrupted: "
+                    + Files.readString(tmp.resolve("child.out")));
+            assertTrue(System.nanoTime() < deadline, "no runs recorded in time");
+            Thread.sleep(100);
+        }
+        new ProcessBuilder("kill", "-INT", String.valueOf(child.pid())).start().waitFor();
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the sweep did not stop on SIGINT");
+        String printed = Files.readString(tmp.resolve("child.out"));
+        assertTrue(printed.contains("sweep test stopped"), printed);
+
+        java.util.Map<String, ResultStore.Recorded> rows = store.scan();
+        assertTrue(rows.values().stream().allMatch(ResultStore.Recorded::ok), "no run is recorded as failed: " + rows);
+        assertTrue(rows.size() < plan.size(), "stopped midway: " + rows.size());
+        Config status = com.typesafe.config.ConfigFactory.parseFile(out.resolve("sweeps/test/" + SweepJob.STATUS)
+                .toFile());
+        assertEquals("interrupted", status.getString("state"));
+        java.util.Set<String> unfinished = new java.util.HashSet<>(status.getStringList("never-started"));
+        unfinished.addAll(status.getStringList("running-when-stopped"));
+        java.util.Set<String> missing = new java.util.HashSet<>();
+        plan.trainingRuns().forEach(r -> missing.add(r.runId()));
+        missing.removeAll(rows.keySet());
+        assertTrue(unfinished.containsAll(missing), "the status names every run without a row: " + unfinished);
+        for (String r : unfinished) { // a run may finish while the application stops: it keeps its row
+            assertTrue(!rows.containsKey(r) || rows.get(r).ok(), r);
+        }
+        assertFalse(status.getStringList("never-started").isEmpty(), "some runs never started");
+        assertFalse(out.resolve(OutputLock.FILE).toFile().exists(), "the lock is given back");
+
+        Path rerunLog = tmp.resolve("rerun.log");
+        SweepJob.Summary s = new SweepJob(LocalSpark.get(), sb, new FakeExecutor(rerunLog, Set.of(), 0)).run(plan);
+        assertEquals(missing.size(), s.succeeded());
+        assertEquals(missing, new java.util.HashSet<>(FakeExecutor.executions(rerunLog)));
+    }
 }
