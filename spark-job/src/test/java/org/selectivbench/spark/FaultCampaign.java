@@ -287,12 +287,31 @@ final class FaultCampaign {
         for (ResultStore.Recorded row : rows.values()) {
             if (row.ok()) {
                 r.everOk().add(row.runId());
-            } else if (allowedFailures.stream().noneMatch(row.failure()::contains)) {
+            } else if (!ownFault(row, rows, allowedFailures)) {
                 figures.mislabelled++;
                 figures.problems.add(r.kind() + ": " + row.runId() + " recorded as failed for no fault of its own: "
                         + row.failure());
             }
         }
+    }
+
+    /**
+     * A failed row names a fault of the round, or it is a task-4 evaluation whose training run
+     * failed (or has no row) when it was recorded: "training run T did not succeed" was then true
+     * (T may have succeeded in a later attempt; the evaluation then runs again on the next resume).
+     */
+    private static boolean ownFault(ResultStore.Recorded row, Map<String, ResultStore.Recorded> rows,
+                                    Set<String> allowedFailures) {
+        if (allowedFailures.stream().anyMatch(row.failure()::contains)) {
+            return true;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^training run (\\S+) did not succeed$")
+                .matcher(row.failure());
+        if (!m.matches() || allowedFailures.isEmpty()) {
+            return false;
+        }
+        ResultStore.Recorded trainer = rows.get(m.group(1));
+        return trainer == null || !trainer.ok() || trainer.finishedAtMillis() > row.finishedAtMillis();
     }
 
     /** Resumes without faults, then checks every planned run has one row that is its own result. */
