@@ -44,6 +44,11 @@ final class RunTask {
                     store));
             result = succeeded(sweepId, run, o, references(outputRoot, run, hadoop), device, configJson);
         } catch (Throwable t) {
+            if (TaskContext.get() != null && TaskContext.get().isInterrupted()) {
+                // Spark killed this task (the application is stopping, or its job was cancelled):
+                // not a failure of the run, so no row; the driver decides what to record
+                throw new IllegalStateException("task killed: " + reason(t), t);
+            }
             LOG.error("run " + run.runId() + " failed", t); // the whole trace; the row keeps its first lines
             result = failed(sweepId, run, reason(t), device, configJson);
         }

@@ -272,6 +272,12 @@ public final class SweepJob {
     private void stopped(OutputLock lock) {
         stopping = true;
         try {
+            spark.sparkContext().cancelAllJobs(); // no run starts while the application stops
+        } catch (RuntimeException e) {
+            // already stopping
+        }
+        try {
+            unfinished.removeAll(store.scan().keySet()); // finished, but the driver had not heard yet
             Set<String> running = new HashSet<>(unfinished);
             running.retainAll(starts.started());
             Tally t = tally;
