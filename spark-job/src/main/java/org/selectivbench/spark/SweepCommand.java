@@ -74,11 +74,20 @@ final class SweepCommand implements Callable<Integer> {
                 TrainConfig.fromConfig(ConfigFactory.parseString(r.trainConf()));
             }
         }
+        // The sweep checks this again with the job's Hadoop configuration; here, only where this
+        // process can read the root by itself (not an hdfs:/// root whose namenode Spark supplies).
+        Optional<String> previous;
         try {
-            SweepJob.checkSweepIdFree(sb, new Configuration());
-        } catch (IOException e) {
-            throw new IllegalArgumentException("output-root = " + sb.getString("output-root") + ": cannot read it ("
-                    + e.getMessage() + ")", e);
+            previous = SweepJob.previousConfigHash(sb, new Configuration());
+        } catch (IOException | RuntimeException e) {
+            previous = Optional.empty();
+        }
+        if (previous.isPresent()) {
+            try {
+                SweepJob.checkSweepIdFree(sb, new Configuration());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
         return plan;
     }

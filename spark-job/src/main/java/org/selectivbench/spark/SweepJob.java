@@ -94,19 +94,24 @@ public final class SweepJob {
 
     /** Refuses a sweep id whose folder holds a sweep of another config: their runs would mix. */
     static void checkSweepIdFree(Config sb, Configuration hadoop) throws IOException {
-        String id = sweepId(sb);
-        ResultStore store = new ResultStore(sb.getString("output-root"), id, hadoop);
+        previousConfigHash(sb, hadoop).ifPresent(previous -> {
+            if (!previous.equals(configHash(sb))) {
+                throw new IllegalArgumentException("sweep.id = " + sweepId(sb) + " was used for another config (hash "
+                        + previous + ", this one " + configHash(sb) + "): its runs would mix with these; choose another"
+                        + " sweep.id, or leave it empty for the date and the config hash");
+            }
+        });
+    }
+
+    /** The config hash of the sweep already under this sweep's id, if there is one. */
+    static Optional<String> previousConfigHash(Config sb, Configuration hadoop) throws IOException {
+        ResultStore store = new ResultStore(sb.getString("output-root"), sweepId(sb), hadoop);
         Path manifest = new Path(store.dir(), DatasetStore.MANIFEST);
         if (!manifest.getFileSystem(hadoop).exists(manifest)) {
-            return;
+            return Optional.empty();
         }
-        String previous = new DatasetStore(sb.getString("output-root"), hadoop).readManifest(store.dir())
-                .getString("config-hash");
-        if (!previous.equals(configHash(sb))) {
-            throw new IllegalArgumentException("sweep.id = " + id + " was used for another config (hash " + previous
-                    + ", this one " + configHash(sb) + "): its runs would mix with these; choose another sweep.id,"
-                    + " or leave it empty for the date and the config hash");
-        }
+        return Optional.of(new DatasetStore(sb.getString("output-root"), hadoop).readManifest(store.dir())
+                .getString("config-hash"));
     }
 
     /** Speculation would run a run twice at once; a sweep refuses it rather than turning it off unasked. */
