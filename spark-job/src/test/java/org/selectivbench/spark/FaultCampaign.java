@@ -99,8 +99,10 @@ final class FaultCampaign {
     void driverKills(int kills) throws Exception {
         Round r = round("driver", "file");
         for (int k = 0; k < kills; k++) {
-            Process child = childSweep(r, 300);
-            long at = 500 + random.nextInt(15_000);
+            // runs of 0.8 s: the child's sweep takes about 10 s, so a kill within that lands anywhere
+            // from Spark's start through generation and the runs to the end
+            Process child = childSweep(r, 800);
+            long at = 500 + random.nextInt(9_500);
             boolean interrupt = random.nextBoolean();
             if (!child.waitFor(at, TimeUnit.MILLISECONDS)) {
                 if (interrupt) {
