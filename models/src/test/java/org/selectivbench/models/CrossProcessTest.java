@@ -44,7 +44,7 @@ class CrossProcessTest {
             ModelConfig c = new ModelConfig(name, t.layers(), t.width(), t.heads(), t.dState(), t.expand(), t.convSize(),
                     t.householderSteps(), false, 0, 0, 0.2, t.chunkSize());
             SequenceModel m = SequenceModel.create(c, 5, 7, 9, DataType.FLOAT);
-            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0, Map.of()));
+            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0, Map.of(), "always", "auto"));
             sb.append(name);
             for (int step = 0; step < 3; step++) {
                 EncodedBatch b = TestData.batch(20 + step, 4, 13, 5, 7);

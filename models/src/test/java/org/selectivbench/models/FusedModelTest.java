@@ -86,6 +86,17 @@ class FusedModelTest {
         }
     }
 
+    /**
+     * An odd head size (the paper grid's widths 648 and 1,296 give 81): RoPE rotates the first 2 floor(hd/2)
+     * dimensions and passes the last one, in the engine and the reference alike (M2.1's reference graph
+     * failed to build before).
+     */
+    @org.junit.jupiter.api.Test
+    void oddHeadSizeMatchesReference() {
+        ModelConfig c = new ModelConfig("transformer", 1, 18, 2, 4, 2, 4, 1, false, 0, 0, 0.1, 4);
+        compare(c, TestData.batch(6, 2, 11, VOCAB, CLASSES), DataType.DOUBLE, true, 1e-9);
+    }
+
     /** The optional MLP block after the mixer (model.mlp-expansion), in float64 with dropout. */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"gated_delta_net", "transformer"})

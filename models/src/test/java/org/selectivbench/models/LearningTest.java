@@ -56,7 +56,7 @@ public class LearningTest {
         ReferenceAccuracies ref = ReferenceAccuracies.of(g, test);
         ModelConfig mc = new ModelConfig(name, 2, 32, 4, 16, 2, 4, 4, false, 0, 0, 0.1, 64);
         SequenceModel model = SequenceModel.create(mc, g.vocab(), g.numClasses(), 1, DataType.FLOAT);
-        TrainConfig tc = new TrainConfig(16, 1e-2, 10, 0, 1.0, 30, 32, 1, 0, 0, java.util.Map.of());
+        TrainConfig tc = new TrainConfig(16, 1e-2, 10, 0, 1.0, 30, 32, 1, 0, 0, java.util.Map.of(), "always", "auto");
         // linear attention never forgets, so it sorts the states out slowly: at 60 updates it was at
         // 0.561 against a bar of 0.625; at 240, 0.663
         long updates = name.equals("linear_attention") ? 240 : 60;

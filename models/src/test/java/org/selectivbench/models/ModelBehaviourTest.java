@@ -67,7 +67,7 @@ class ModelBehaviourTest {
             ModelConfig c = new ModelConfig(name, t.layers(), t.width(), t.heads(), t.dState(), t.expand(),
                     t.convSize(), t.householderSteps(), false, 0, 0, 0.2, t.chunkSize()); // with dropout
             SequenceModel m = SequenceModel.create(c, VOCAB, CLASSES, 5, DataType.FLOAT);
-            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0, java.util.Map.of()));
+            Optim optim = new Optim(new TrainConfig(4, 1e-2, 1, 0, 1.0, 0, 4, 1, 0, 0, java.util.Map.of(), "always", "auto"));
             losses[copy] = new double[3];
             for (int step = 0; step < 3; step++) {
                 SequenceModel.StepResult r = m.lossAndGradients(TestData.batch(10 + step, 4, 12, VOCAB, CLASSES), true);
@@ -177,7 +177,7 @@ class ModelBehaviourTest {
     void checkpointRoundTrip(@TempDir Path dir) throws Exception {
         SequenceModel m = SequenceModel.create(TestData.tiny("mamba2"), VOCAB, CLASSES, 4, DataType.FLOAT);
         EncodedBatch b = TestData.batch(5, 2, 10, VOCAB, CLASSES);
-        Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0, 0, java.util.Map.of()));
+        Optim o = new Optim(new TrainConfig(2, 1e-2, 0, 0, 1, 0, 2, 1, 0, 0, java.util.Map.of(), "always", "auto"));
         for (int i = 0; i < 2; i++) {
             m.lossAndGradients(b, true);
             o.step(m.params(), 1e-2);
@@ -199,7 +199,7 @@ class ModelBehaviourTest {
         SequenceModel m = SequenceModel.create(TestData.tiny("linear_attention"), 6, 16, 4, DataType.FLOAT);
         m.params().arrays().get("enc.w").putScalar(0, Double.NaN);
         var gen = LearningTest.generator(6, 5, 3);
-        Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0, 0, java.util.Map.of()));
+        Trainer tr = new Trainer(m, new TrainConfig(2, 1e-3, 1, 0, 1, 0, 2, 1, 0, 0, java.util.Map.of(), "always", "auto"));
         var train = java.util.stream.LongStream.range(0, 4)
                 .mapToObj(i -> gen.example(org.selectivbench.data.Split.TRAIN, i, gen.task().gapMax())).iterator();
         NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> tr.train(train,

@@ -45,7 +45,7 @@ class OptimTest {
 
     @Test
     void adamFirstStepMovesBySignTimesLr() {
-        Optim o = new Optim(new TrainConfig(1, 0.1, 0, 0, 1, 0, 1, 1, 0, 0, java.util.Map.of()));
+        Optim o = new Optim(new TrainConfig(1, 0.1, 0, 0, 1, 0, 1, 1, 0, 0, java.util.Map.of(), "always", "auto"));
         INDArray p = Nd4j.createFromArray(1.0, 1.0, 1.0);
         INDArray g = Nd4j.createFromArray(0.5, -2.0, 1e-3);
         o.step(Map.of("p", p), Map.of("p", g), 0.01);

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.config.TrainConfig;
+import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.Threads;
 import org.selectivbench.models.train.ModelBench;
 import picocli.CommandLine;
@@ -94,6 +95,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> names = models != null ? Keys.BENCH_MODELS.check(models, "bench")
                 : Keys.BENCH_MODELS.read(b, "bench");
         Threads.use(threads);
+        Kernels.use(Kernels.parse("train.kernels", TrainConfig.fromConfig(conf.getConfig("train")).kernels()));
         ModelBench.run(names, base, shape, file.toPath());
         System.out.println("figures written to " + file);
         return 0;

@@ -43,7 +43,6 @@ public final class DatasetPlan {
                 throw new IllegalArgumentException("grid.settings." + s + ": no such task");
             }
         }
-        List<Config> grammars = Keys.GRID_GRAMMARS.read(grid, "grid");
         for (String task : tasks) {
             for (Config setting : settings(settingsBlock, task)) {
                 String name = setting.getString("name");
@@ -51,7 +50,9 @@ public final class DatasetPlan {
                 TaskSpec spec = Tasks.get(sb, task, overrides);
                 TaskSpec trainerSpec = spec.trainsWith().isEmpty() ? spec
                         : Tasks.get(sb, spec.trainsWith(), overrides);
-                for (Config g : grammars) {
+                // a task that evaluates another's models (task 4) takes that task's grammars
+                String gridTask = spec.trainsWith().isEmpty() ? task : spec.trainsWith();
+                for (Config g : Keys.forTask(grid, gridTask, Keys.GRID_GRAMMARS)) {
                     for (long seed : seeds) {
                         GrammarSpec gs = GrammarSpec.fromConfig(g.withFallback(sb.getConfig("grammar")), seed);
                         DatasetSpec ds = new DatasetSpec(gs, spec, data);

@@ -77,8 +77,49 @@ final class Keys {
             .owns("train.lr");
     static final Setting<List<Integer>> GRID_WARMUPS = Setting.of("warmups", Kind.listOf(Kind.INT), List.of(1000),
             Check.nonEmptyEach(like(TrainConfig.SETTINGS, "warmup")), "warmup updates").owns("train.warmup");
+    static final Setting<Config> GRID_BY_TASK = Setting.of("by-task", Kind.OBJECT,
+            com.typesafe.config.ConfigFactory.empty(), Check.any(),
+            "per task, grammars and widths that replace the grid's for it, e.g. task1 { grammars = [...],"
+                    + " widths = [...] } (a task that evaluates another's models, task 4, follows that task)");
+    static final Setting<Config> GRID_TRANSFORMER_WIDTHS = Setting.of("transformer-widths", Kind.OBJECT,
+            com.typesafe.config.ConfigFactory.empty(), Check.any(),
+            "the width the transformer trains at in place of a grid width, 0 to leave it out, e.g. { 648 = 768,"
+                    + " 960 = 0, 1296 = 1280 } as the released code (its head size there would be odd)");
     static final Block GRID = new Block("grid", "The runs of a sweep: every combination of these", List.of(GRID_TASKS,
-            GRID_SEEDS, GRID_GRAMMARS, GRID_SETTINGS, GRID_MODELS, GRID_WIDTHS, GRID_LAYERS, GRID_LRS, GRID_WARMUPS));
+            GRID_SEEDS, GRID_GRAMMARS, GRID_SETTINGS, GRID_MODELS, GRID_WIDTHS, GRID_LAYERS, GRID_LRS, GRID_WARMUPS,
+            GRID_BY_TASK, GRID_TRANSFORMER_WIDTHS));
+
+    /** The grid's list of {@code key} for {@code task}: grid.by-task.TASK.key when given, else grid.key. */
+    static <T> List<T> forTask(Config grid, String task, Setting<List<T>> key) {
+        Config byTask = GRID_BY_TASK.read(grid, "grid");
+        String path = com.typesafe.config.ConfigUtil.joinPath(task, key.key());
+        return byTask.hasPath(path) ? key.check(key.kind().read(byTask.getValue(path)), "grid.by-task." + task)
+                : key.read(grid, "grid");
+    }
+
+    /** grid.transformer-widths as width -> width (0: left out). */
+    static Map<Integer, Integer> transformerWidths(Config grid) {
+        Map<Integer, Integer> m = new java.util.TreeMap<>();
+        Config c = GRID_TRANSFORMER_WIDTHS.read(grid, "grid");
+        for (String k : c.root().keySet()) {
+            String where = "grid.transformer-widths." + k;
+            int from, to;
+            try {
+                from = Integer.parseInt(k);
+                to = Kind.INT.read(c.getValue(com.typesafe.config.ConfigUtil.joinPath(k)));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(where + ": keys and values must be widths (integers), got " + k
+                        + " = " + c.getValue(com.typesafe.config.ConfigUtil.joinPath(k)).render());
+            }
+            String problem = to == 0 ? null : Keys.<Integer>like(ModelConfig.SETTINGS, "width").problem(to);
+            if (problem != null || to < 0) {
+                throw new IllegalArgumentException(where + " = " + to + ": " + (problem != null ? problem
+                        : "must be a width or 0 (left out)"));
+            }
+            m.put(from, to);
+        }
+        return m;
+    }
 
     static final Setting<Boolean> REQUIRE_BASELINE = Setting.of("require-baseline", Kind.BOOLEAN, false, Check.any(),
             "no earlier sweep of this config to compare with is an alarm (exit 5); on for nightly sweeps");
@@ -193,6 +234,21 @@ final class Keys {
         for (int i = 0; i < grammars.size(); i++) {
             GrammarSpec.SETTINGS.checkKeys(grammars.get(i), "grid.grammars[" + i + "]");
         }
+        Config byTask = GRID_BY_TASK.read(grid, "grid");
+        for (String task : byTask.root().keySet()) {
+            ConfigValue v = byTask.root().get(task);
+            if (v.valueType() != ConfigValueType.OBJECT) {
+                throw new IllegalArgumentException("grid.by-task." + task + " must be a block { grammars = [...],"
+                        + " widths = [...] }");
+            }
+            Block.unknownKeys(((ConfigObject) v).keySet(), Set.of("grammars", "widths"), "grid.by-task." + task);
+            List<Config> own = forTask(grid, task, GRID_GRAMMARS);
+            for (int i = 0; i < own.size(); i++) {
+                GrammarSpec.SETTINGS.checkKeys(own.get(i), "grid.by-task." + task + ".grammars[" + i + "]");
+            }
+            forTask(grid, task, GRID_WIDTHS);
+        }
+        transformerWidths(grid);
         Config settings = GRID_SETTINGS.read(grid, "grid");
         for (String task : settings.root().keySet()) {
             ConfigValue list = settings.root().get(task);

@@ -30,15 +30,22 @@ public final class SweepPlan {
         this.datasets = new DatasetPlan(sb);
         Config grid = sb.getConfig("grid");
         List<String> models = Keys.GRID_MODELS.read(grid, "grid");
-        List<Integer> widths = Keys.GRID_WIDTHS.read(grid, "grid");
         List<Integer> layers = Keys.GRID_LAYERS.read(grid, "grid");
+        Map<Integer, Integer> transformerWidths = Keys.transformerWidths(grid);
         List<Double> lrs = Keys.GRID_LRS.read(grid, "grid");
         List<Integer> warmups = Keys.GRID_WARMUPS.read(grid, "grid");
         for (DatasetPlan.Point p : datasets.points()) {
             Config taskConf = sb.getConfig("tasks." + p.task());
             String trainsWith = p.dataset().task().trainsWith();
+            List<Integer> widths = Keys.forTask(grid, trainsWith.isEmpty() ? p.task() : trainsWith, Keys.GRID_WIDTHS);
             for (String model : models) {
-                for (int width : widths) {
+                for (int gridWidth : widths) {
+                    // the released code trained the transformer at other widths where its head size is odd
+                    int width = model.equals("transformer") ? transformerWidths.getOrDefault(gridWidth, gridWidth)
+                            : gridWidth;
+                    if (width == 0) {
+                        continue;
+                    }
                     for (int depth : layers) {
                         for (double lr : lrs) {
                             for (int warmup : warmups) {

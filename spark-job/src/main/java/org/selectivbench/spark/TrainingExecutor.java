@@ -56,6 +56,7 @@ final class TrainingExecutor implements RunExecutor {
         DatasetStore data = new DatasetStore(ctx.outputRoot(), hadoop);
         TestSet test = readTest(data, data.splitDir(run.dataset(), run.testSplit()));
         TrainConfig tc = TrainConfig.fromConfig(ConfigFactory.parseString(run.trainConf()));
+        Kernels.use(Kernels.parse("train.kernels", tc.kernels()));
         // what produced the numbers: ND4J's backend and the form of the sequence ops (java or nd4j)
         String backend = Nd4j.getBackend().getClass().getSimpleName() + "/" + Kernels.current().name().toLowerCase(java.util.Locale.ROOT);
         if (run.evaluationOnly()) {

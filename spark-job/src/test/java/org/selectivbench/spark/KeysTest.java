@@ -100,7 +100,7 @@ class KeysTest {
         SettingsTest.assertError("model.layers = 0: must be 1 to 1,024",
                 () -> new ModelConfig("gru", 0, 8, 0, 4, 2, 4, 4, false, 0, 0, 0, 4));
         SettingsTest.assertError("train.micro-batch-size = -1",
-                () -> new TrainConfig(4, 1e-3, 0, 0, 1, 0, 4, 1, 0, -1, Map.of()));
+                () -> new TrainConfig(4, 1e-3, 0, 0, 1, 0, 4, 1, 0, -1, Map.of(), "always", "auto"));
         SettingsTest.assertError("did you mean model.width for widht",
                 () -> ModelConfig.fromConfig(ConfigFactory.parseString("widht = 3")));
         SettingsTest.assertError("data.train-examples = 0",

@@ -13,7 +13,9 @@ import org.selectivbench.data.TaskSpec;
 /** Every preset in conf/ loads, validates, and plans the grid its comment promises. */
 class PresetsTest {
     @ParameterizedTest
-    @CsvSource({"local.conf,42,56", "task1.conf,10584,0", "task2.conf,1512,0", "task3.conf,1344,0",
+    // the paper presets train the Transformer at 6 or 7 distinct widths where the others take 8 or 9
+    // (648 -> 768, 960 left out, 1296 -> 1280): task 1 is 7 grammars x 4 seeds x 6 (lr, warmup) x (6 x 9 + 7)
+    @CsvSource({"local.conf,42,56", "task1.conf,10248,0", "task2.conf,1464,0", "task3.conf,1296,0",
             "task4.conf,224,896", "nightly.conf,42,56"})
     void presetPlansItsGrid(String file, int training, int evaluation) {
         File conf = new File("../conf", file);
@@ -21,6 +23,28 @@ class PresetsTest {
         SweepPlan plan = SweepCommand.validate(Settings.load(conf, List.of()));
         assertEquals(training, plan.trainingRuns().size(), file + " training runs");
         assertEquals(evaluation, plan.evaluationRuns().size(), file + " evaluation runs");
+    }
+
+    /** The paper presets follow the released code: dropout off from the first evaluation, other widths. */
+    @ParameterizedTest
+    @CsvSource({"task1.conf,until-first-eval", "task2.conf,until-first-eval", "task4.conf,until-first-eval",
+            "local.conf,always"})
+    void dropoutSchedule(String file, String schedule) {
+        SweepPlan plan = SweepCommand.validate(Settings.load(new File("../conf", file), List.of()));
+        for (RunSpec r : plan.trainingRuns()) {
+            assertTrue(r.trainConf().contains("\"dropout-schedule\":\"" + schedule + "\""), r.trainConf());
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void transformerTrainsAtTheReleasedWidths() {
+        SweepPlan plan = SweepCommand.validate(Settings.load(new File("../conf", "task2.conf"), List.of()));
+        java.util.Set<Integer> transformer = new java.util.TreeSet<>(), others = new java.util.TreeSet<>();
+        for (RunSpec r : plan.trainingRuns()) {
+            (r.model().equals("transformer") ? transformer : others).add(r.width());
+        }
+        assertEquals(java.util.Set.of(256, 384, 512, 648, 768, 960, 1024, 1152, 1296), others);
+        assertEquals(java.util.Set.of(256, 384, 512, 768, 1024, 1152, 1280), transformer);
     }
 
     /** Every preset that runs task 3 draws its distractors after '#' by the released generator's law. */

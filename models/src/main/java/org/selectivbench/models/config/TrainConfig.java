@@ -29,9 +29,16 @@ import org.selectivbench.settings.Setting;
  *                      state, long sequences in segments (see SequenceModel#probabilities(EncodedBatch,
  *                      long)); the same outputs, bounded memory. In HOCON a number (every model) or an
  *                      object {default = .., mamba = ..}
+ * @param dropoutSchedule always, or until-first-eval (the released code's behaviour)
+ * @param kernels       auto, java or nd4j: the form of the sequence ops
  */
 public record TrainConfig(int batchSize, double lr, int warmup, double weightDecay, double clip, int evalEvery,
-                          int evalBatchSize, long seed, long maxUpdates, int microBatch, Map<String, Long> evalRows) implements java.io.Serializable {
+                          int evalBatchSize, long seed, long maxUpdates, int microBatch, Map<String, Long> evalRows,
+                          String dropoutSchedule, String kernels) implements java.io.Serializable {
+
+    /** Dropout on for the whole run (SPEC 7), or, as the released training loop, only until the first evaluation. */
+    public static final List<String> DROPOUT_SCHEDULES = List.of("always", "until-first-eval");
+    public static final List<String> KERNELS = List.of("auto", "java", "nd4j");
 
     /** train.eval-rows: keys are model names or "default", values at least 0. */
     private static final Check<Map<String, Long>> EVAL_ROWS_CHECK = new Check<>() {
@@ -76,7 +83,13 @@ public record TrainConfig(int batchSize, double lr, int warmup, double weightDec
                     "stop after this many updates (0 = one pass over the training data)"),
             Setting.of("micro-batch-size", Kind.INT, 0, Check.between(0, 1_000_000),
                     "compute each update's gradient in pieces of at most this many examples (0 = whole batch)"),
-            EVAL_ROWS));
+            EVAL_ROWS,
+            Setting.of("dropout-schedule", Kind.STRING, "always", Check.oneOf(DROPOUT_SCHEDULES),
+                    "always: dropout for the whole run (SPEC 7); until-first-eval: off from the first evaluation on,"
+                            + " as the released code's loop left it (update 78 of 3,125 in the paper)"),
+            Setting.of("kernels", Kind.STRING, "auto", Check.oneOf(KERNELS),
+                    "form of the sequence ops: java (step-by-step CPU kernels), nd4j (chunked array operations, the"
+                            + " GPU path), auto (java on the CPU backend, nd4j elsewhere)")));
 
     static final Binding<TrainConfig> BINDING = Binding.of(TrainConfig.class, SETTINGS,
             Map.of("micro-batch-size", "microBatch"), List.of(), List.of());
@@ -84,7 +97,7 @@ public record TrainConfig(int batchSize, double lr, int warmup, double weightDec
     public TrainConfig {
         evalRows = Map.copyOf(evalRows);
         BINDING.validate("train", batchSize, lr, warmup, weightDecay, clip, evalEvery, evalBatchSize, seed, maxUpdates,
-                microBatch, evalRows);
+                microBatch, evalRows, dropoutSchedule, kernels);
     }
 
     /** The bound on rows per evaluation graph run for {@code model} (0 = none). */

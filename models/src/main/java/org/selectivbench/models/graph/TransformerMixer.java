@@ -114,13 +114,18 @@ final class TransformerMixer implements Mixer {
         return new SDVariable[] {g.constant(p + ".rope_cos", cs), g.constant(p + ".rope_sin", sn)};
     }
 
-    /** Rotates halves: [x1 cos + x2 sin, -x1 sin + x2 cos] on [B*H, T, hd]. */
+    /**
+     * Rotates halves: [x1 cos + x2 sin, -x1 sin + x2 cos] on [B*H, T, hd] over the first 2 floor(hd/2)
+     * dimensions; an odd last one passes unrotated (as the engine's TransformerLayer).
+     */
     private static SDVariable rope(SDVariable x, SDVariable[] tables, int hd) {
         int half = hd / 2;
         SDVariable x1 = x.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(0, half));
-        SDVariable x2 = x.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(half, hd));
+        SDVariable x2 = x.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(half, 2 * half));
         SDVariable cos = tables[0];
         SDVariable sin = tables[1];
-        return x.getSameDiff().concat(2, x1.mul(cos).add(x2.mul(sin)), x2.mul(cos).sub(x1.mul(sin)));
+        SDVariable rotated = x.getSameDiff().concat(2, x1.mul(cos).add(x2.mul(sin)), x2.mul(cos).sub(x1.mul(sin)));
+        return hd % 2 == 0 ? rotated
+                : x.getSameDiff().concat(2, rotated, x.get(SDIndex.all(), SDIndex.all(), SDIndex.interval(hd - 1, hd)));
     }
 }

@@ -71,7 +71,7 @@ public final class ModelBench {
     public static List<Figures> run(List<String> models, ModelConfig base, Shape s, Path out) throws IOException {
         List<Figures> all = new ArrayList<>();
         EncodedBatch batch = randomBatch(s);
-        TrainConfig tc = new TrainConfig(s.batch(), 1e-3, 10, 0, 1.0, 0, s.batch(), 1, 0, s.microBatch(), s.evalRows());
+        TrainConfig tc = new TrainConfig(s.batch(), 1e-3, 10, 0, 1.0, 0, s.batch(), 1, 0, s.microBatch(), s.evalRows(), "always", "auto");
         System.out.println(header(base, s));
         System.out.println(HEADER);
         for (String name : models) {
@@ -94,11 +94,12 @@ public final class ModelBench {
         return String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d;"
                         + " median of %d timed steps after %d untimed%s%s; evaluation runs of at most %s rows%n"
                         + "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d, dropout %.2f%n"
-                        + "# backend %s; threads: %s", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
+                        + "# backend %s, sequence ops in their %s form; threads: %s", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
                 s.classes(), s.reps(), s.warmup(), s.evalOnly() ? ", evaluation only" : "",
                 s.microBatch() > 0 ? ", micro-batches of " + s.microBatch() : "", s.evalRows(), base.dState(),
                 base.expand(), base.convSize(), base.householderSteps(), base.chunkSize(), base.dropout(),
-                Nd4j.getBackend().getClass().getSimpleName(), Threads.describe());
+                Nd4j.getBackend().getClass().getSimpleName(),
+                org.selectivbench.models.ops.Kernels.current().name().toLowerCase(Locale.ROOT), Threads.describe());
     }
 
     private static void write(List<Figures> all, ModelConfig base, Shape s, Path out) throws IOException {

@@ -65,6 +65,7 @@ public final class Trainer {
         long update = 0;
         double lastAcc = Double.NaN;
         double lr = 0;
+        boolean dropout = true; // until-first-eval: off from the first evaluation on (the released loop's model.eval())
         while (update < totalUpdates && train.hasNext()) {
             List<TaskExample> examples = new ArrayList<>(cfg.batchSize());
             while (examples.size() < cfg.batchSize() && train.hasNext()) {
@@ -72,7 +73,7 @@ public final class Trainer {
             }
             EncodedBatch batch = trainEncoder.encode(examples);
             long t0 = System.nanoTime();
-            SequenceModel.StepResult r = model.lossAndGradients(batch, true, cfg.microBatch());
+            SequenceModel.StepResult r = model.lossAndGradients(batch, dropout, cfg.microBatch());
             if (!Double.isFinite(r.loss())) {
                 throw new NonFiniteLossException(update, "the training loss", r.loss());
             }
@@ -92,6 +93,7 @@ public final class Trainer {
             boolean last = update == totalUpdates || !train.hasNext();
             if (last || (cfg.evalEvery() > 0 && update % cfg.evalEvery() == 0)) {
                 lastAcc = evaluate(test.get(), testEncoder).accuracy();
+                dropout = !cfg.dropoutSchedule().equals("until-first-eval");
                 CurvePoint p = new CurvePoint(update, lr, lossSum / lossCount, lastAcc);
                 curve.add(p);
                 if (progress != null) {
