@@ -68,7 +68,8 @@ final class BenchCommand implements Callable<Integer> {
             + " reference), or both side by side (default: bench.engines, fused)")
     List<String> engines;
 
-    @Option(names = "--threads", description = "cores for ND4J, BLAS and the kernels (default: every core)")
+    @Option(names = "--threads", description = "cores for ND4J's ops and the Java kernels; BLAS runs one"
+            + " thread (default: every core)")
     int threads = Runtime.getRuntime().availableProcessors();
 
     @Option(names = "--out", description = "file for the figures (default: bench.out, out/bench-models.txt)")

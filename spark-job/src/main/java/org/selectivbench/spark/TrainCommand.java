@@ -21,7 +21,8 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SelectivBench.ConfigOptions options = new SelectivBench.ConfigOptions();
 
-    @CommandLine.Option(names = "--threads", description = "ND4J and BLAS threads (default: every core)")
+    @CommandLine.Option(names = "--threads", description = "cores for ND4J's ops and the Java kernels (default: every"
+            + " core)")
     int threads = Runtime.getRuntime().availableProcessors();
 
     @Override

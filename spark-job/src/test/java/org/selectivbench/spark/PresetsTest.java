@@ -16,7 +16,7 @@ class PresetsTest {
     // the paper presets train the Transformer at 6 or 7 distinct widths where the others take 8 or 9
     // (648 -> 768, 960 left out, 1296 -> 1280): task 1 is 7 grammars x 4 seeds x 6 (lr, warmup) x (6 x 9 + 7)
     @CsvSource({"local.conf,42,56", "task1.conf,10248,0", "task2.conf,1464,0", "task3.conf,1296,0",
-            "task4.conf,224,896", "nightly.conf,42,56"})
+            "task4.conf,224,896", "nightly.conf,42,56", "replication.conf,224,112"})
     void presetPlansItsGrid(String file, int training, int evaluation) {
         File conf = new File("../conf", file);
         assertTrue(conf.isFile(), conf.getAbsolutePath());
@@ -28,7 +28,7 @@ class PresetsTest {
     /** The paper presets follow the released code: dropout off from the first evaluation, other widths. */
     @ParameterizedTest
     @CsvSource({"task1.conf,until-first-eval", "task2.conf,until-first-eval", "task4.conf,until-first-eval",
-            "local.conf,always"})
+            "local.conf,always", "replication.conf,until-first-eval"})
     void dropoutSchedule(String file, String schedule) {
         SweepPlan plan = SweepCommand.validate(Settings.load(new File("../conf", file), List.of()));
         for (RunSpec r : plan.trainingRuns()) {
@@ -49,7 +49,7 @@ class PresetsTest {
 
     /** Every preset that runs task 3 draws its distractors after '#' by the released generator's law. */
     @ParameterizedTest
-    @ValueSource(strings = {"local.conf", "task3.conf", "nightly.conf"})
+    @ValueSource(strings = {"local.conf", "task3.conf", "nightly.conf", "replication.conf"})
     void presetRunsTask3WithTheReleaseLaw(String file) {
         DatasetPlan plan = new DatasetPlan(Settings.load(new File("../conf", file), List.of()));
         List<DatasetSpec> task3 = plan.datasets().values().stream()

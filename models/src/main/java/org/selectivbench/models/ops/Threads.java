@@ -4,10 +4,11 @@ import java.util.Locale;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The cores a run was given, applied to everything that computes: ND4J's op threads, its BLAS pool and
- * the Java kernels ({@link Parallel}). Waiting threads should sleep, not spin: OpenMP's wait policy is read
- * from the environment when the native library loads (OMP_WAIT_POLICY=PASSIVE; the launcher and the
- * documented spark-submit command set it), the kernels' workers park.
+ * The cores a run was given, applied to everything that computes: ND4J's op threads and the Java
+ * kernels ({@link Parallel}); BLAS runs one thread (measured below). Waiting threads should sleep, not
+ * spin: OpenMP's wait policy is read from the environment when the native library loads
+ * (OMP_WAIT_POLICY=PASSIVE; the launcher and the documented spark-submit command set it), the kernels'
+ * workers park.
  */
 public final class Threads {
     private Threads() {
@@ -17,9 +18,11 @@ public final class Threads {
         int n = Math.max(1, cores);
         Nd4j.getEnvironment().setMaxMasterThreads(n);
         Nd4j.getEnvironment().setMaxThreads(n);
-        // OpenBLAS keeps its own pool, which spins in sched_yield between calls: unbounded, two
-        // concurrent runs on two cores spent about 40% of the CPU yielding.
-        Nd4j.factory().blas().setMaxThreads(n);
+        // OpenBLAS keeps its own pool, which spins in sched_yield between calls whatever OpenMP's wait
+        // policy: with two BLAS threads a bench-shape step spent 520-550 ms in the kernel and was no
+        // faster (Gated DeltaNet 1,162 ms against 1,179 with one, Transformer 1,728 against 1,683;
+        // docs/models.md). The matrices of a step are small enough that one BLAS thread per run wins.
+        Nd4j.factory().blas().setMaxThreads(1);
         Parallel.setThreads(n);
     }
 
