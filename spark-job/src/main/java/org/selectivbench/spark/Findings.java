@@ -24,7 +24,9 @@ import java.util.stream.Collectors;
  *   <li>in-state channel mixing (the delta family) against the diagonal models, for selectivity (tasks 2
  *       and 3) and for generalization (task 4);</li>
  *   <li>gap generalization (task 4): each model's accuracy from the shortest to the longest test gap,
- *       the change paired by seed, and who loses least.</li>
+ *       the change paired by seed, and who loses least;</li>
+ *   <li>across groups, task 1 against grammar size and against width (the paper's complexity and
+ *       model-size sweeps).</li>
  * </ul>
  * A difference is called clear when it exceeds twice its standard error over seeds (paired by seed where
  * the same seeds were run); with one seed nothing is called clear.
@@ -62,10 +64,80 @@ final class Findings {
             }
             new Group(g.getValue(), refs, groups.size() > 1 ? "  " : "").write(out);
         }
+        scaling(results, out);
         if (out.isEmpty()) {
             out.add("no successful runs: no findings");
         }
         return out;
+    }
+
+    private static final java.util.regex.Pattern GRAMMAR_SIZE = java.util.regex.Pattern.compile("A(\\d+)-D(\\d+)");
+
+    /** Ambiguous hidden states of a grammar label (V41-A40-D40: 40 x 40), to order grammars by size. */
+    static int grammarSize(String label) {
+        java.util.regex.Matcher m = GRAMMAR_SIZE.matcher(label);
+        return m.find() ? Integer.parseInt(m.group(1)) * Integer.parseInt(m.group(2)) : 0;
+    }
+
+    /**
+     * Task 1 across grammar sizes (at the widest width) and across widths (at the largest grammar), as the
+     * paper's complexity and model-size sweeps: each model's accuracy at both ends, the change paired by seed.
+     */
+    private static void scaling(List<SeedResult> all, List<String> out) {
+        List<SeedResult> t1 = all.stream().filter(r -> r.task().equals("task1")).toList();
+        TreeSet<Integer> widths = t1.stream().map(SeedResult::width).collect(Collectors.toCollection(TreeSet::new));
+        List<String> grammars = t1.stream().map(SeedResult::grammar).distinct()
+                .sorted(Comparator.comparingInt(Findings::grammarSize).thenComparing(Comparator.naturalOrder())).toList();
+        if (grammars.size() >= 2) {
+            int w = widths.last();
+            out.add(ends(t1, fmt("task 1 against grammar size at width %d, from %s to %s, least loss first: ", w,
+                    grammars.get(0), grammars.get(grammars.size() - 1)),
+                    r -> r.width() == w && r.grammar().equals(grammars.get(0)),
+                    r -> r.width() == w && r.grammar().equals(grammars.get(grammars.size() - 1))));
+        }
+        if (widths.size() >= 2) {
+            String g = grammars.get(grammars.size() - 1);
+            out.add(ends(t1, fmt("task 1 against width on %s, from %d to %d, least loss first: ", g, widths.first(),
+                    widths.last()), r -> r.grammar().equals(g) && r.width() == widths.first(),
+                    r -> r.grammar().equals(g) && r.width() == widths.last()));
+        }
+    }
+
+    /** Each model from one end to the other (mean over seeds), and the change paired by seed, ordered. */
+    private static String ends(List<SeedResult> rs, String title, Predicate<SeedResult> from, Predicate<SeedResult> to) {
+        Map<String, Map<Long, Double>> a = bySeed(rs, from), b = bySeed(rs, to);
+        List<Map.Entry<String, Stat>> changes = new ArrayList<>();
+        for (String m : new TreeSet<>(a.keySet())) {
+            List<Double> d = new ArrayList<>();
+            a.get(m).forEach((seed, acc) -> {
+                Double other = b.getOrDefault(m, Map.of()).get(seed);
+                if (other != null) {
+                    d.add(other - acc);
+                }
+            });
+            if (!d.isEmpty()) {
+                changes.add(Map.entry(m, Stat.of(d)));
+            }
+        }
+        return title + changes.stream()
+                .sorted(Comparator.comparingDouble((Map.Entry<String, Stat> e) -> -e.getValue().mean()))
+                .map(e -> fmt("%s %.3f -> %.3f (%+.3f%s)", e.getKey(), mean(a.get(e.getKey())),
+                        mean(b.get(e.getKey())), e.getValue().mean(), Group.verdict(e.getValue())))
+                .collect(Collectors.joining(", "));
+    }
+
+    private static Map<String, Map<Long, Double>> bySeed(List<SeedResult> rs, Predicate<SeedResult> which) {
+        Map<String, Map<Long, Double>> m = new TreeMap<>();
+        for (SeedResult r : rs) {
+            if (which.test(r)) {
+                m.computeIfAbsent(r.model(), k -> new TreeMap<>()).put(r.seed(), r.accuracy());
+            }
+        }
+        return m;
+    }
+
+    private static double mean(Map<Long, Double> bySeed) {
+        return bySeed.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
     }
 
     /** Mean, standard deviation and count of a sample. */
@@ -111,7 +183,14 @@ final class Findings {
             gaps(out);
         }
 
-        /** Accuracy by seed of a model on a task's split ("test" for tasks 1-3). */
+        /** The test split a task's runs report: tasks 1-3 report one, named after its gap (test-gap1, ...). */
+        private String split(String task) {
+            return results.stream().filter(r -> r.task().equals(task))
+                    .collect(Collectors.groupingBy(SeedResult::testSplit, TreeMap::new, Collectors.counting()))
+                    .entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("");
+        }
+
+        /** Accuracy by seed of a model on a task's split. */
         private Map<Long, Double> seeds(String model, String task, String split) {
             Map<Long, Double> m = new TreeMap<>();
             for (SeedResult r : results) {
@@ -132,15 +211,15 @@ final class Findings {
         }
 
         private void memorization(List<String> out) {
-            Set<String> ms = models("task1", "test");
-            Reference ref = refs.get("task1/test");
+            Set<String> ms = models("task1", split("task1"));
+            Reference ref = refs.get("task1/" + split("task1"));
             if (ms.isEmpty() || ref == null) {
                 return;
             }
             List<String> beat = new ArrayList<>(), not = new ArrayList<>();
             double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
             for (String m : ms) {
-                Stat s = stat(m, "task1", "test");
+                Stat s = stat(m, "task1", split("task1"));
                 Stat margin = new Stat(s.mean() - ref.symbolOnly(), s.sd(), s.n());
                 if (margin.clearlyPositive() || s.n() < 2 && margin.mean() > 0) {
                     beat.add(m);
@@ -162,12 +241,13 @@ final class Findings {
         }
 
         private void ranking(String task, List<String> out) {
-            Set<String> ms = models(task, "test");
+            String split = split(task);
+            Set<String> ms = models(task, split);
             if (ms.size() < 2) {
                 return;
             }
             List<Map.Entry<String, Stat>> ranked = ms.stream()
-                    .map(m -> Map.entry(m, stat(m, task, "test")))
+                    .map(m -> Map.entry(m, stat(m, task, split)))
                     .sorted(Comparator.comparingDouble((Map.Entry<String, Stat> e) -> -e.getValue().mean()))
                     .toList();
             String list = ranked.stream().map(e -> e.getKey() + " " + e.getValue().show())
@@ -176,14 +256,14 @@ final class Findings {
             if (ms.contains("transformer")) {
                 String top = ranked.get(0).getKey();
                 if (top.equals("transformer")) {
-                    Stat lead = paired("transformer", ranked.get(1).getKey(), task, "test");
+                    Stat lead = paired("transformer", ranked.get(1).getKey(), task, split);
                     line += lead != null && lead.clearlyPositive() ? "; softmax attention leads clearly"
                             : "; softmax attention leads, not clearly";
                 } else {
                     line += "; softmax attention does not lead";
                 }
             }
-            Reference ref = refs.get(task + "/test");
+            Reference ref = refs.get(task + "/" + split);
             if (ref != null) {
                 List<String> below = ranked.stream().filter(e -> e.getValue().mean() <= ref.symbolOnly())
                         .map(Map.Entry::getKey).toList();
@@ -211,12 +291,12 @@ final class Findings {
             for (String task : List.of("task2", "task3")) {
                 List<String> parts = new ArrayList<>();
                 for (String[] pair : GATED_PAIRS) {
-                    Stat d = paired(pair[0], pair[1], task, "test");
+                    Stat d = paired(pair[0], pair[1], task, split(task));
                     if (d != null) {
                         parts.add(fmt("%s over %s %+.3f%s", pair[0], pair[1], d.mean(), verdict(d)));
                     }
                 }
-                Stat ff = groupDifference(task, "test", FAST_FORGETTING::contains,
+                Stat ff = groupDifference(task, split(task), FAST_FORGETTING::contains,
                         m -> !FAST_FORGETTING.contains(m) && !m.equals("transformer"));
                 if (ff != null) {
                     parts.add(fmt("fast-forgetting models over the other recurrent models %+.3f on average",
@@ -248,7 +328,7 @@ final class Findings {
         private void mixing(List<String> out) {
             List<String> parts = new ArrayList<>();
             for (String task : List.of("task2", "task3")) {
-                Stat d = groupDifference(task, "test", CHANNEL_MIXING::contains, DIAGONAL::contains);
+                Stat d = groupDifference(task, split(task), CHANNEL_MIXING::contains, DIAGONAL::contains);
                 if (d != null) {
                     parts.add(fmt("%s %+.3f", task, d.mean()));
                 }
