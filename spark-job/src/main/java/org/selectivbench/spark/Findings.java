@@ -45,7 +45,7 @@ final class Findings {
                       long seed, double accuracy) {
     }
 
-    /** The references of a test split. */
+    /** The references of a test split, keyed by grammar label, task and split: "V41-A40-D40/task2/test-gap10". */
     record Reference(double chance, double symbolOnly, double oracle) {
     }
 
@@ -183,6 +183,11 @@ final class Findings {
             gaps(out);
         }
 
+        /** The references of a split of this group's grammar (they differ from grammar to grammar). */
+        private Reference ref(String task, String split) {
+            return results.isEmpty() ? null : refs.get(results.get(0).grammar() + "/" + task + "/" + split);
+        }
+
         /** The test split a task's runs report: tasks 1-3 report one, named after its gap (test-gap1, ...). */
         private String split(String task) {
             return results.stream().filter(r -> r.task().equals(task))
@@ -212,7 +217,7 @@ final class Findings {
 
         private void memorization(List<String> out) {
             Set<String> ms = models("task1", split("task1"));
-            Reference ref = refs.get("task1/" + split("task1"));
+            Reference ref = ref("task1", split("task1"));
             if (ms.isEmpty() || ref == null) {
                 return;
             }
@@ -263,7 +268,7 @@ final class Findings {
                     line += "; softmax attention does not lead";
                 }
             }
-            Reference ref = refs.get(task + "/" + split);
+            Reference ref = ref(task, split);
             if (ref != null) {
                 List<String> below = ranked.stream().filter(e -> e.getValue().mean() <= ref.symbolOnly())
                         .map(Map.Entry::getKey).toList();
@@ -369,7 +374,7 @@ final class Findings {
                     .toList();
             out.add(indent + fmt("task 4 (gap generalization), from %d to %d gap steps, least loss first: %s",
                     gapSet.first(), gapSet.last(), String.join(", ", ranked)));
-            Reference ref = refs.get("task4/" + last);
+            Reference ref = ref("task4", last);
             if (ref != null) {
                 List<String> nearChance = drops.keySet().stream()
                         .filter(m -> stat(m, "task4", last).mean() < ref.chance() + 0.5 * (ref.symbolOnly() - ref.chance()))

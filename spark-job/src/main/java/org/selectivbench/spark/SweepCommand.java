@@ -102,7 +102,7 @@ final class SweepCommand implements Callable<Integer> {
         }
         Map<String, Findings.Reference> refs = new HashMap<>();
         for (Row r : summary.where("seeds > 0").collectAsList()) {
-            refs.putIfAbsent(r.getAs("task") + "/" + r.getAs("test_split"), new Findings.Reference(
+            refs.putIfAbsent(r.getAs("grammar") + "/" + r.getAs("task") + "/" + r.getAs("test_split"), new Findings.Reference(
                     r.<Double>getAs("chance"), r.<Double>getAs("symbol_only"), r.<Double>getAs("oracle")));
         }
         List<String> lines = Findings.of(results, refs);

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
  */
 class FindingsTest {
     private static final Map<String, Findings.Reference> REFS = Map.of(
-            "task1/test-gap1", new Findings.Reference(0.05, 0.50, 0.99),
-            "task2/test-gap10", new Findings.Reference(0.05, 0.50, 0.99),
-            "task4/test-gap5", new Findings.Reference(0.05, 0.50, 0.99),
-            "task4/test-gap50", new Findings.Reference(0.05, 0.50, 0.99));
+            "V11-A10-D4/task1/test-gap1", new Findings.Reference(0.05, 0.50, 0.99),
+            "V11-A10-D4/task2/test-gap10", new Findings.Reference(0.05, 0.50, 0.99),
+            "V11-A10-D4/task4/test-gap5", new Findings.Reference(0.05, 0.50, 0.99),
+            "V11-A10-D4/task4/test-gap50", new Findings.Reference(0.05, 0.50, 0.99));
 
     private static void add(List<Findings.SeedResult> rs, String model, String task, String split, int gap,
                             double... bySeed) {
@@ -97,5 +97,20 @@ class FindingsTest {
                 + " (-0.350 ± 0.000, clear over 2 seeds)"), all);
         assertTrue(all.contains("task 1 against width on V11-A10-D10, from 16 to 32, least loss first: gla 0.450 ->"
                 + " 0.610 (+0.160 ± 0.057, clear over 2 seeds)"), all);
+    }
+
+    /** Each grammar's findings use that grammar's references. */
+    @Test
+    void referencesAreThoseOfTheGroupsGrammar() {
+        List<Findings.SeedResult> rs = new ArrayList<>();
+        rs.add(new Findings.SeedResult("gla", "task1", "V5-A4-D4", 32, 2, "test-gap1", 1, 1, 0.9));
+        rs.add(new Findings.SeedResult("gla", "task1", "V9-A8-D8", 32, 2, "test-gap1", 1, 1, 0.9));
+        String all = String.join("\n", Findings.of(rs, Map.of(
+                "V5-A4-D4/task1/test-gap1", new Findings.Reference(0.06, 0.65, 0.94),
+                "V9-A8-D8/task1/test-gap1", new Findings.Reference(0.03, 0.40, 0.99))));
+        assertTrue(all.contains("V5-A4-D4, width 32, 2 layers:\n  task 1 (memorization): 1 of 1 models beat the"
+                + " symbol-only baseline (0.650)"), all);
+        assertTrue(all.contains("V9-A8-D8, width 32, 2 layers:\n  task 1 (memorization): 1 of 1 models beat the"
+                + " symbol-only baseline (0.400)"), all);
     }
 }
