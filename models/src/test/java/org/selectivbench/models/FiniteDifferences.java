@@ -42,4 +42,22 @@ public final class FiniteDifferences {
             }
         }
     }
+
+    /** n standard normal values: random inputs and the projection an objective sums outputs against. */
+    public static double[] gaussian(java.util.Random r, int n) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = r.nextGaussian();
+        }
+        return x;
+    }
+
+    /** The objective of a gradient check: the outputs projected on a fixed random vector. */
+    public static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
 }

@@ -1,6 +1,7 @@
 package org.selectivbench.models.modules;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.selectivbench.models.FiniteDifferences.dot;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,13 +85,5 @@ class LayerNormTest {
             }
         }
         return y;
-    }
-
-    static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
     }
 }

@@ -1,6 +1,8 @@
 package org.selectivbench.models.modules;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.selectivbench.models.FiniteDifferences.dot;
+import static org.selectivbench.models.FiniteDifferences.gaussian;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,7 +28,7 @@ class NormsTest {
         try {
             int rows = 5, n = 4;
             Random r = new Random(gated ? 2 : 1);
-            double[] x = rand(r, rows * n), w = rand(r, n), z = gated ? rand(r, rows * n) : null, proj = rand(r, rows * n);
+            double[] x = gaussian(r, rows * n), w = gaussian(r, n), z = gated ? gaussian(r, rows * n) : null, proj = gaussian(r, rows * n);
             ParamStore ps = new ParamStore(1, DataType.DOUBLE);
             RmsNorm norm = new RmsNorm(ps, "norm", n);
             ps.arrays().get("norm").assign(Nd4j.createFromArray(w));
@@ -59,7 +61,7 @@ class NormsTest {
         try {
             int rows = 6, n = 3;
             Random r = new Random(3);
-            double[] x = rand(r, rows * n), proj = rand(r, rows * n);
+            double[] x = gaussian(r, rows * n), proj = gaussian(r, rows * n);
             L2Norm norm = new L2Norm(scale);
             Pass p = Pass.withBackward(1, rows, null);
             double[] got = norm.forward(p, arr(x, rows, n)).data().asDouble(), want = plainL2(x, scale, rows, n);
@@ -108,21 +110,5 @@ class NormsTest {
 
     static INDArray arr(double[] v, int rows, int n) {
         return Nd4j.create(v, new long[] {rows, n}, DataType.DOUBLE);
-    }
-
-    static double[] rand(Random r, int n) {
-        double[] x = new double[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = r.nextGaussian();
-        }
-        return x;
-    }
-
-    static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
     }
 }

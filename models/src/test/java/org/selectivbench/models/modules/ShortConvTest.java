@@ -1,6 +1,8 @@
 package org.selectivbench.models.modules;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.selectivbench.models.FiniteDifferences.dot;
+import static org.selectivbench.models.FiniteDifferences.gaussian;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,9 +31,9 @@ class ShortConvTest {
         try {
             int batch = 2, steps = 3 + kernel, ch = 3, rows = batch * steps;
             Random r = new Random(kernel * 7L + (fromTail ? 1 : 0));
-            double[] x = rand(r, rows * ch), w = rand(r, kernel * ch), b = bias ? rand(r, ch) : new double[ch];
-            double[] tail = fromTail ? rand(r, batch * (kernel - 1) * ch) : null;
-            double[] proj = rand(r, rows * ch);
+            double[] x = gaussian(r, rows * ch), w = gaussian(r, kernel * ch), b = bias ? gaussian(r, ch) : new double[ch];
+            double[] tail = fromTail ? gaussian(r, batch * (kernel - 1) * ch) : null;
+            double[] proj = gaussian(r, rows * ch);
             ParamStore ps = new ParamStore(1, DataType.DOUBLE);
             ShortConv conv = new ShortConv(ps, "conv", ch, kernel, bias);
             ps.arrays().get("conv.w").assign(Nd4j.create(w, new long[] {kernel, ch}, DataType.DOUBLE));
@@ -97,21 +99,5 @@ class ShortConvTest {
             }
         }
         return y;
-    }
-
-    static double[] rand(Random r, int n) {
-        double[] x = new double[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = r.nextGaussian();
-        }
-        return x;
-    }
-
-    static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
     }
 }
