@@ -83,6 +83,19 @@ public final class FusedModel implements SequenceModel {
         params.pack();
     }
 
+    /**
+     * The scalars the constructor creates, counted without ND4J (so a driver can size a run before any
+     * work starts): the encoder, per layer the mixer, its LayerNorm and the optional MLP with its
+     * LayerNorm, and the decoder.
+     */
+    public static long parameters(ModelConfig c, int vocab, int classes) {
+        int d = c.width();
+        int hid = c.mlpExpansion() * d;
+        long block = Mixers.parameters(c) + LayerNorm.parameters(d)
+                + (hid > 0 ? Mlp.parameters(d, hid) + LayerNorm.parameters(d) : 0);
+        return Linear.parameters(vocab, d, true) + c.layers() * block + Linear.parameters(d, classes, true);
+    }
+
     @Override
     public ModelConfig config() {
         return config;

@@ -87,6 +87,20 @@ final class DeltaFamilyLayer implements Mixer {
         this.o = new Linear(ps, p + ".o", heads * vd, d, false);
     }
 
+    /** The scalars the constructor creates (beta's range does not change them). */
+    static long parameters(ModelConfig c, boolean gated, int subSteps) {
+        int d = c.width(), heads = c.heads(), kd = c.headDim(), vd = c.expand() * kd, nh = subSteps;
+        int k = c.convSize();
+        return Linear.parameters(d, heads * kd, false) + ShortConv.parameters(heads * kd, k, false)
+                + Linear.parameters(d, nh * heads * kd, false) + ShortConv.parameters(nh * heads * kd, k, false)
+                + Linear.parameters(d, nh * heads * vd, false) + ShortConv.parameters(nh * heads * vd, k, false)
+                + Linear.parameters(d, nh * heads, false)
+                + (gated ? heads + Linear.parameters(d, heads, false) + heads : 0) // A_log, a, dt_bias
+                + RmsNorm.parameters(vd)
+                + (gated ? Linear.parameters(d, heads * vd, false) : 0)
+                + Linear.parameters(heads * vd, d, false);
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray x) {
         INDArray qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);

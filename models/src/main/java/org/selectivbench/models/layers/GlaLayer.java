@@ -63,6 +63,18 @@ final class GlaLayer implements Mixer {
         this.o = new Linear(ps, p + ".o", heads * vd, d, false);
     }
 
+    /** The scalars the constructor creates. */
+    static long parameters(ModelConfig c) {
+        int d = c.width(), heads = c.heads(), kd = c.headDim(), vd = c.expand() * kd, k = c.convSize();
+        return Linear.parameters(d, heads * kd, false) + ShortConv.parameters(heads * kd, k, false)
+                + Linear.parameters(d, heads * kd, false) + ShortConv.parameters(heads * kd, k, false)
+                + Linear.parameters(d, heads * vd, false) + ShortConv.parameters(heads * vd, k, false)
+                + Linear.parameters(d, GATE_RANK, false) + Linear.parameters(GATE_RANK, heads * kd, true)
+                + RmsNorm.parameters(vd)
+                + Linear.parameters(d, heads * vd, false)
+                + Linear.parameters(heads * vd, d, false);
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray x) {
         INDArray qq = qConv.forward(p, q.forward(p, x)).muli(Math.pow(kd, -0.5));

@@ -38,6 +38,14 @@ final class LinearAttentionLayer implements Mixer {
         this.o = new Linear(ps, p + ".o", d, d, false);
     }
 
+    /** The scalars the constructor creates. */
+    static long parameters(ModelConfig c) {
+        int d = c.width();
+        return 3 * Linear.parameters(d, d, false) // q, k, v
+                + RmsNorm.parameters(c.headDim())
+                + Linear.parameters(d, d, false);
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray x) {
         INDArray qq = q.forward(p, x).muli(Math.pow(kd, -0.5));

@@ -60,6 +60,16 @@ final class Mamba2Layer implements Mixer {
         this.out = new Linear(ps, p + ".out", di, d, false);
     }
 
+    /** The scalars the constructor creates. */
+    static long parameters(ModelConfig c) {
+        int d = c.width(), n = c.dState(), pd = c.headDim(), di = c.expand() * d, nh = di / pd;
+        return Linear.parameters(d, 2 * di + 2 * n + nh, false)
+                + ShortConv.parameters(di + 2 * n, c.convSize(), true)
+                + nh + nh + nh // dt_bias, A_log, D
+                + RmsNorm.parameters(di)
+                + Linear.parameters(di, d, false);
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray u) {
         INDArray proj = in.forward(p, u);

@@ -57,6 +57,17 @@ final class MambaLayer implements Mixer {
         this.out = new Linear(ps, p + ".out", di, d, false);
     }
 
+    /** The scalars the constructor creates. */
+    static long parameters(ModelConfig c) {
+        int d = c.width(), n = c.dState(), di = c.expand() * d, rank = (d + 15) / 16; // dt rank ceil(d / 16)
+        return Linear.parameters(d, 2 * di, false)
+                + ShortConv.parameters(di, c.convSize(), true)
+                + Linear.parameters(di, rank + 2 * n, false)
+                + Linear.parameters(rank, di, true) // dt_proj
+                + (long) di * n + di // A_log, D
+                + Linear.parameters(di, d, false);
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray u) {
         INDArray proj = in.forward(p, u);

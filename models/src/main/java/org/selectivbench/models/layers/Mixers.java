@@ -26,4 +26,22 @@ public final class Mixers {
             default -> throw new IllegalArgumentException("model.name = " + c.name() + ": no such model");
         };
     }
+
+    /** The scalars {@link #of} creates for one layer, counted without ND4J. */
+    public static long parameters(ModelConfig c) {
+        return switch (c.name()) {
+            case "transformer" -> TransformerLayer.parameters(c);
+            case "linear_attention" -> LinearAttentionLayer.parameters(c);
+            case "mamba2" -> Mamba2Layer.parameters(c);
+            case "mamba" -> MambaLayer.parameters(c);
+            case "gla" -> GlaLayer.parameters(c);
+            case "delta_net" -> DeltaFamilyLayer.parameters(c, false, 1);
+            case "gated_delta_net" -> DeltaFamilyLayer.parameters(c, true, 1);
+            case "gated_delta_product" -> DeltaFamilyLayer.parameters(c, true, c.householderSteps());
+            case "s4d" -> S4dLayer.parameters(c);
+            case "lstm" -> RnnLayer.parameters(c, Cell.LSTM);
+            case "gru" -> RnnLayer.parameters(c, Cell.GRU);
+            default -> throw new IllegalArgumentException("model.name = " + c.name() + ": no such model");
+        };
+    }
 }

@@ -46,6 +46,12 @@ final class RnnLayer implements Mixer {
         }
     }
 
+    /** The scalars the constructor creates: wx, wh and the bias (two biases for the GRU). */
+    static long parameters(ModelConfig c, Cell cell) {
+        long d = c.width(), w = cell == Cell.LSTM ? 4 * d : 3 * d;
+        return cell == Cell.LSTM ? d * w + d * w + w : d * w + w + w + d * w;
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray in) {
         INDArray xg = Nd.mm(in, wx.value()).addiRowVector(b.value());

@@ -53,6 +53,13 @@ final class S4dLayer implements Mixer {
         this.out = new Linear(ps, p + ".out", h, 2 * h, true);
     }
 
+    /** The scalars the constructor creates. */
+    static long parameters(ModelConfig c) {
+        int h = c.width(), m = Math.max(1, c.dState() / 2); // modes floor(N / 2), at least 1
+        return h + 4L * h * m + h // log_dt; log_A_real, A_imag, C_re, C_im; D
+                + Linear.parameters(h, 2 * h, true);
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray x) {
         Discrete k = discretize();

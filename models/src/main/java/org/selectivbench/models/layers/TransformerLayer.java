@@ -57,6 +57,18 @@ final class TransformerLayer implements Mixer {
         this.ffnDrop = new Dropout(p + ".ffn", c.dropout());
     }
 
+    /** The scalars the constructor creates. */
+    static long parameters(ModelConfig c) {
+        int d = c.width(), hd = c.headDim();
+        return Linear.parameters(d, 3 * d, true)
+                + hd + hd // qn, kn
+                + Linear.parameters(d, d, true)
+                + RmsNorm.parameters(d)
+                + Linear.parameters(d, 8 * d, true)
+                + 1 // swish_beta
+                + Linear.parameters(4 * d, d, true);
+    }
+
     @Override
     public INDArray forward(Pass p, INDArray x) {
         int t = p.steps();

@@ -24,6 +24,11 @@ public final class LayerNorm {
         this.b = ps.param(name + ".b", ParamStore.Init.constant(0.0), d);
     }
 
+    /** The scalars the constructor creates: gain and bias [d]. */
+    public static long parameters(int d) {
+        return 2L * d;
+    }
+
     public INDArray forward(Pass p, INDArray x) {
         if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
             int rows = (int) x.size(0), n = (int) x.size(1);

@@ -13,6 +13,11 @@ public final class Linear {
                 bias ? ps.param(name + ".b", ParamStore.Init.uniform(1.0 / Math.sqrt(in)), out) : null);
     }
 
+    /** The scalars the constructor above creates: w [in, out] and, with {@code bias}, b [out]. */
+    public static long parameters(int in, int out, boolean bias) {
+        return (long) in * out + (bias ? out : 0);
+    }
+
     /** A linear map on given parameters (for inits other than nn.Linear's): w [in, out], b [out] or null. */
     public Linear(ParamStore.Param w, ParamStore.Param b) {
         this.w = w;

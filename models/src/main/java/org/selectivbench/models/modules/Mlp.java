@@ -19,6 +19,11 @@ public final class Mlp {
         this.down = new Linear(ps, name + "2", hidden, d, true);
     }
 
+    /** The scalars the constructor creates. */
+    public static long parameters(int d, int hidden) {
+        return Linear.parameters(d, hidden, true) + Linear.parameters(hidden, d, true);
+    }
+
     public INDArray forward(Pass p, INDArray x) {
         INDArray pre = up.forward(p, x);
         h = p.keep() ? pre : null;

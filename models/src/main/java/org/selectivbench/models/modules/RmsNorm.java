@@ -22,6 +22,11 @@ public final class RmsNorm {
         this.w = ps.param(name, ParamStore.Init.constant(1.0), n);
     }
 
+    /** The scalars the constructor creates: the gain [n]. */
+    public static long parameters(int n) {
+        return n;
+    }
+
     public INDArray forward(Pass p, INDArray x) {
         return forward(p, x, null);
     }

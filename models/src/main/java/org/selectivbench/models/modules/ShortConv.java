@@ -39,6 +39,11 @@ public final class ShortConv {
         this.b = bias ? ps.param(name + ".b", ParamStore.Init.uniform(bound), channels) : null;
     }
 
+    /** The scalars the constructor creates: taps [kernel, channels] and, with {@code bias}, b [channels]. */
+    public static long parameters(int channels, int kernel, boolean bias) {
+        return (long) kernel * channels + (bias ? channels : 0);
+    }
+
     /** x rows [B*T, C] (a view is fine) to y rows [B*T, C]. */
     public INDArray forward(Pass p, INDArray x) {
         if (Kernels.current() == Kernels.JAVA) {
