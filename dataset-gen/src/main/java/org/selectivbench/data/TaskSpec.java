@@ -113,6 +113,62 @@ public record TaskSpec(String name, GapKind gap, AfterEnd afterEnd, int gapStart
         return Math.round((gapMin + u * (gapMax - gapMin)) * 10.0) / 10.0;
     }
 
+    /**
+     * The law of an example's length in steps: entry k is the probability that an example of
+     * {@code elements} elements lasts k steps. Each element from gapStart on gets a gap with probability
+     * gapProb, of {@link #trainDelay}(U(0, 1)) for training or {@code testDelay} for a test split; the
+     * total is their convolution. Ungrammatical gaps that the generator drops count as present.
+     */
+    public double[] stepsLaw(int elements, Split split, double testDelay) {
+        double[] gap; // the law of one element's gap steps, absent gaps included
+        if (split == Split.TRAIN) {
+            int grid = 10_000;
+            int[] count = new int[gapSteps(gapMax) + 1];
+            for (int i = 0; i < grid; i++) {
+                count[gapSteps(trainDelay((i + 0.5) / grid))]++;
+            }
+            gap = new double[count.length];
+            for (int k = 0; k < count.length; k++) {
+                gap[k] = gapProb * count[k] / grid;
+            }
+        } else {
+            gap = new double[gapSteps(testDelay) + 1];
+            gap[gap.length - 1] += gapProb;
+        }
+        gap[0] += 1 - gapProb;
+        double[] law = {1};
+        for (int e = gapStart; e < elements; e++) {
+            double[] next = new double[law.length + gap.length - 1];
+            for (int g = 0; g < gap.length; g++) {
+                if (gap[g] > 0) {
+                    for (int k = 0; k < law.length; k++) {
+                        next[k + g] += law[k] * gap[g];
+                    }
+                }
+            }
+            law = next;
+        }
+        double[] steps = new double[elements + law.length];
+        System.arraycopy(law, 0, steps, elements, law.length);
+        return steps;
+    }
+
+    /**
+     * Steps that one example in 100,000 exceeds ({@link #stepsLaw}): what a batch pads to, for memory
+     * estimates.
+     */
+    public int stepsBound(int elements, Split split, double testDelay) {
+        double[] law = stepsLaw(elements, split, testDelay);
+        double below = 0;
+        for (int k = 0; k < law.length; k++) {
+            below += law[k];
+            if (below >= 1 - 1e-5) {
+                return k;
+            }
+        }
+        return law.length - 1;
+    }
+
     /** The name of the test split with the given fixed duration, e.g. {@code test-gap10}. */
     public String testSplitName(double delay) {
         return "test-gap" + gapSteps(delay);
