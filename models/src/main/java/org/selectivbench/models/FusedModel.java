@@ -236,22 +236,25 @@ public final class FusedModel implements SequenceModel {
      * examples and, for a model that carries its state, segments of the sequences. Segments are at least
      * {@link #MIN_SEGMENT} steps, so the kernels still get whole batch rows to share among threads.
      */
-    record Plan(int piece, int segment) {
+    public record Plan(int piece, int segment) {
+        public static Plan of(boolean carriesState, int batch, int steps, long rows) {
+            if (rows <= 0 || (long) batch * steps <= rows) {
+                return new Plan(batch, steps);
+            }
+            if (!carriesState || steps <= rows) {
+                return new Plan((int) Math.max(1, Math.min(batch, rows / steps)), steps);
+            }
+            int piece = (int) Math.max(1, Math.min(batch, rows / MIN_SEGMENT));
+            int segment = (int) Math.max(1, rows / piece);
+            int segments = (steps + segment - 1) / segment;
+            return new Plan(piece, (steps + segments - 1) / segments); // equal segments
+        }
     }
 
     static final int MIN_SEGMENT = 64;
 
     Plan plan(int batch, int steps, long rows) {
-        if (rows <= 0 || (long) batch * steps <= rows) {
-            return new Plan(batch, steps);
-        }
-        if (!carriesState() || steps <= rows) {
-            return new Plan((int) Math.max(1, Math.min(batch, rows / steps)), steps);
-        }
-        int piece = (int) Math.max(1, Math.min(batch, rows / MIN_SEGMENT));
-        int segment = (int) Math.max(1, rows / piece);
-        int segments = (steps + segment - 1) / segment;
-        return new Plan(piece, (steps + segments - 1) / segments); // equal segments
+        return Plan.of(carriesState(), batch, steps, rows);
     }
 
     private void evaluate(EncodedBatch b, long rows, Sink sink) {
@@ -272,6 +275,11 @@ public final class FusedModel implements SequenceModel {
             }
             row += part.batch();
         }
+    }
+
+    /** Bytes the step workspace holds now: what the largest step so far needed (memory calibration). */
+    public long workspaceBytes() {
+        return Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspace, workspaceId).getCurrentSize();
     }
 
     @Override

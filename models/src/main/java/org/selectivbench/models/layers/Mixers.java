@@ -44,4 +44,9 @@ public final class Mixers {
             default -> throw new IllegalArgumentException("model.name = " + c.name() + ": no such model");
         };
     }
+
+    /** Whether the model's layers hand their state across segments of a long evaluation: all but the Transformer. */
+    public static boolean carriesState(ModelConfig c) {
+        return !c.name().equals("transformer");
+    }
 }
