@@ -50,8 +50,13 @@ final class Keys {
                     + " results (a rerun on the same day resumes)");
     static final Setting<Integer> CORES_PER_RUN = Setting.of("cores-per-run", Kind.INT, 1, Check.between(1, 1024),
             "cores one training run takes (spark.task.cpus unless Spark was given it) and ND4J's threads");
+    static final Setting<String> MEMORY_PER_RUN = Setting.of("memory-per-run", Kind.STRING, "auto",
+            Check.of(RunMemory::isBudget, "auto or a size such as 4g"),
+            "native memory (ND4J arrays) one run may use; a grid point whose estimate exceeds it is refused at"
+                    + " plan. auto: JavaCPP's maxbytes over the runs that share it (local mode, CPU executors);"
+                    + " not checked on GPU executors unless given (docs/models.md)");
     static final Block SWEEP = new Block("sweep", "A sweep's identity and scheduling", List.of(SWEEP_ID,
-            CORES_PER_RUN));
+            CORES_PER_RUN, MEMORY_PER_RUN));
 
     static final Setting<List<String>> GRID_TASKS = Setting.of("tasks", Kind.listOf(Kind.STRING),
             List.of("task1", "task2", "task3", "task4"), Check.nonEmptyEach(Check.matches("[A-Za-z0-9_-]+", "a task name")),

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 @Command(name = "selectivbench", mixinStandardHelpOptions = true, version = "selectivbench 0.1",
         description = "SelectivBench on Spark: datasets, training sweeps and reports.",
         subcommands = {SelectivBench.Generate.class, SelectivBench.Plan.class, TrainCommand.class,
-                SweepCommand.class, ReportCommand.class, BenchCommand.class, DataBench.class, KeysCommand.class})
+                SweepCommand.class, ReportCommand.class, BenchCommand.class, DataBench.class, KeysCommand.class,
+                CalibrateMemory.class})
 public final class SelectivBench implements Runnable {
 
     /** Options every command takes. */

@@ -55,7 +55,10 @@ final class SweepCommand implements Callable<Integer> {
         }
     }
 
-    /** Plans the sweep and checks every run's model and training settings before any work starts. */
+    /**
+     * Plans the sweep and checks every run's model and training settings, and that its memory fits,
+     * before any work starts.
+     */
     static SweepPlan validate(Config sb) {
         return validate(sb, Set.of());
     }
@@ -74,6 +77,7 @@ final class SweepCommand implements Callable<Integer> {
                 TrainConfig.fromConfig(ConfigFactory.parseString(r.trainConf()));
             }
         }
+        RunMemory.check(plan, sb, new org.apache.spark.SparkConf()).ifPresent(l -> System.out.println("memory: " + l));
         // The sweep checks this again with the job's Hadoop configuration; here, only where this
         // process can read the root by itself (not an hdfs:/// root whose namenode Spark supplies).
         Optional<String> previous;

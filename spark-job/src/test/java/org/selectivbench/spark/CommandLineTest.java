@@ -64,9 +64,15 @@ class CommandLineTest {
 
     @Test
     void planCountsRunsAndNamesBadKeys() {
-        Ran ok = run("plan", "--conf", "../conf/task4.conf");
+        Ran ok = run("plan", "--conf", "../conf/task4.conf", "--set", "sweep.memory-per-run=1t");
         assertEquals(0, ok.exit(), ok.err());
         assertTrue(ok.out().contains("224 training run(s), 896 evaluation-only run(s)"), ok.out());
+        assertTrue(ok.out().contains("memory: largest run: task2 "), ok.out());
+        // a paper preset on this machine's memory: refused as bad input, naming what does not fit
+        Ran big = run("plan", "--conf", "../conf/task4.conf");
+        assertEquals(2, big.exit(), big.err());
+        assertTrue(big.err().contains("error: sweep.memory-per-run: ") && big.err().contains("task2 mamba (setting"),
+                big.err());
         Ran bad = run("plan", "--set", "model.widht=3");
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("widht"), bad.err());

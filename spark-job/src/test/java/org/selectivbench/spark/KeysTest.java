@@ -130,8 +130,10 @@ class KeysTest {
                     () -> SweepCommand.validate(Settings.load(null, List.of(c[0]))));
         }
         // the same values in the grid are fine, and train still takes model=NAME
-        SweepCommand.validate(Settings.load(null, List.of("grid.widths=[64]", "grid.tasks=[task1]")));
-        SweepCommand.validate(TrainCommand.single(Settings.load(null, List.of("model=gla", "task=task1"))),
+        SweepCommand.validate(Settings.load(null, List.of("grid.widths=[64]", "grid.tasks=[task1]",
+                "sweep.memory-per-run=1t")));
+        SweepCommand.validate(TrainCommand.single(Settings.load(null, List.of("model=gla", "task=task1",
+                "sweep.memory-per-run=1t"))),
                 java.util.Set.of("model.name"));
         SettingsTest.assertError("bench.width decides it here", () -> Keys.checkOwned(
                 Settings.load(null, List.of("model.width=32")), Keys.BENCH.owners(), "bench", java.util.Set.of()));
