@@ -85,6 +85,14 @@ public final class DecayScanRecurrent {
                              double[] o) {
         int kd = d.k(), vd = d.v(), ko = d.keyAt(row, h), vo = (row * d.heads() + h) * vd;
         double alpha = d.decay() == Decay.HEAD ? Math.exp(a[row * d.heads() + h]) : 1;
+        if (Simd.on() && vd >= DecayScanVector.LANES) {
+            double[] ax = new double[kd];
+            for (int x = 0; x < kd; x++) {
+                ax[x] = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
+            }
+            DecayScanVector.step(kd, vd, ko, vo, ax, k, v, s, q, o);
+            return;
+        }
         if (o != null) {
             java.util.Arrays.fill(o, vo, vo + vd, 0);
         }
@@ -223,6 +231,10 @@ public final class DecayScanRecurrent {
         private static void step(Dims d, int row, double[] q, double[] k, double[] v, double[] alv, double[] s,
                                  double[] o) {
             int kd = d.k(), w = d.heads() * d.v(), vo = row * w;
+            if (Simd.on()) {
+                DecayScanVector.sharedStep(kd, w, row, q, k, v, alv, s, o);
+                return;
+            }
             if (o != null) {
                 java.util.Arrays.fill(o, vo, vo + w, 0);
             }
@@ -285,6 +297,7 @@ public final class DecayScanRecurrent {
                 double[][] states = new double[CHUNK + 1][st];
                 double[][] alvs = new double[CHUNK][w];
                 double[] ds = new double[st];
+                double[] gs = Simd.on() ? new double[st] : null; // dS of every key row, for the vector form
                 double[] dav = new double[w];
                 double[] ones = new double[w];
                 java.util.Arrays.fill(ones, 1);
@@ -310,9 +323,14 @@ public final class DecayScanRecurrent {
                             int row = b * d.steps() + t, vo = row * w;
                             double[] prev = states[t - t0], now = states[t - t0 + 1];
                             double[] alv = a == null ? ones : alvs[t - t0];
-                            java.util.Arrays.fill(dv, vo, vo + w, 0);
-                            java.util.Arrays.fill(dav, 0);
-                            for (int x = 0; x < kd; x++) {
+                            if (gs != null) {
+                                DecayScanVector.sharedBackwardRow(kd, w, row, q, k, v, dO, prev, now, alv, ds, gs, dq,
+                                        dk, dv, dav);
+                            } else {
+                                java.util.Arrays.fill(dv, vo, vo + w, 0);
+                                java.util.Arrays.fill(dav, 0);
+                            }
+                            for (int x = 0; gs == null && x < kd; x++) {
                                 int so = x * w;
                                 double qx = q[row * kd + x], kx = k[row * kd + x];
                                 double dqx = 0, dkx = 0;

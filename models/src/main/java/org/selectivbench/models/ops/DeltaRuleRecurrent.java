@@ -91,6 +91,15 @@ public final class DeltaRuleRecurrent {
         for (int j = 0; j < nh; j++) {
             int ko = ((row * nh + j) * heads + h) * kd, vo = ((row * nh + j) * heads + h) * vd;
             double f = j == 0 ? alpha : 1;
+            if (Simd.on()) {
+                double[] keepTo = sub == null ? null : sub[j];
+                DeltaRuleVector.subStep(kd, vd, f, beta[(row * nh + j) * heads + h], k, ko, v, vo, s, r, keepTo, q,
+                        qo, o, oo, o != null && j == nh - 1);
+                if (rs != null) {
+                    System.arraycopy(r, 0, rs[j], 0, vd);
+                }
+                continue;
+            }
             java.util.Arrays.fill(r, 0, vd, 0);
             for (int x = 0; x < kd; x++) {
                 double kx = k[ko + x];

@@ -12,14 +12,16 @@ import org.selectivbench.models.ops.DecayScanRecurrent.Decay;
  * The diagonal-decay kernel (linear attention, Mamba2's SSD with shared keys, GLA's per-channel decay)
  * against {@link DecayScanNaive} in double precision: outputs and end states within 1e-12, gradients of a
  * random projection of both (every input and the start state) within 1e-6 relative of central
- * differences; lengths around the checkpoint interval, two threads.
+ * differences; lengths around the checkpoint interval, two threads. Shared keys also with their vector
+ * form off: the same numbers bit for bit.
  */
 class DecayScanTest {
     @ParameterizedTest
     @CsvSource({"2, 5, 2, 3, 2, NONE, false, false", "2, 33, 2, 3, 2, HEAD, false, true",
             "2, 40, 3, 2, 3, HEAD, true, true", "1, 9, 2, 3, 2, HEAD, true, false",
             "2, 35, 2, 3, 2, CHANNEL, false, true", "1, 66, 1, 2, 2, CHANNEL, false, false",
-            "2, 6, 2, 2, 2, NONE, false, true"})
+            "2, 6, 2, 2, 2, NONE, false, true", "2, 37, 3, 4, 5, HEAD, true, true",
+            "2, 37, 2, 3, 11, CHANNEL, false, true", "1, 35, 2, 3, 9, HEAD, false, false"})
     void matchesReference(int batch, int steps, int heads, int kd, int vd, Decay decay, boolean shared,
                           boolean fromState) {
         Parallel.setThreads(2);
@@ -59,5 +61,39 @@ class DecayScanTest {
         in.put("start", s0);
         grads.put("start", dStart);
         FiniteDifferences.checkArrays(in, grads, () -> Ops.dot(DecayScanNaive.run(d, q, k, v, a, s0), proj));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1, 7, 19, HEAD, true", "2, 5, 19, CHANNEL, false", "2, 4, 19, NONE, false"})
+    void vectorFormIsTheScalarFormBitForBit(int heads, int kd, int vd, Decay decay, boolean shared) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
+        // 19 value columns: whole vectors and a tail on any lane count up to 16
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(2, 45, heads, kd, vd, decay, shared);
+        Random r = new Random(5);
+        int rows = 2 * 45, outs = rows * heads * vd, ends = 2 * heads * kd * vd, keys = shared ? rows * kd
+                : rows * heads * kd;
+        double[] q = Ops.rand(r, keys, 0.5), k = Ops.rand(r, keys, 0.5), v = Ops.rand(r, outs, 1);
+        double[] a = switch (decay) {
+            case NONE -> null;
+            case HEAD -> Ops.uniform(r, rows * heads, -2, 0);
+            case CHANNEL -> Ops.uniform(r, rows * heads * kd, -2, 0);
+        };
+        double[] start = Ops.rand(r, ends, 1), dO = Ops.rand(r, outs, 1), dEnd = Ops.rand(r, ends, 1);
+        double[][] results = new double[2][];
+        for (int form = 0; form < 2; form++) {
+            Simd.use(form == 0);
+            try {
+                double[] o = new double[outs], end = new double[ends];
+                DecayScanRecurrent.Saved sv = DecayScanRecurrent.forward(d, q, k, v, a, start, o, end, true);
+                double[] dq = new double[q.length], dk = new double[k.length], dv = new double[v.length];
+                double[] da = a == null ? new double[0] : new double[a.length], dStart = new double[ends];
+                DecayScanRecurrent.backward(sv, dO, dEnd, dq, dk, dv, a == null ? null : da, dStart);
+                results[form] = Ops.concat(Ops.concat(Ops.concat(o, end), Ops.concat(dq, dk)),
+                        Ops.concat(Ops.concat(dv, da), dStart));
+            } finally {
+                Simd.use(true);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(results[1], results[0]);
     }
 }

@@ -12,12 +12,13 @@ import org.selectivbench.models.FiniteDifferences;
  * The delta-rule kernel against its plain reference ({@link DeltaRuleNaive}) in double precision:
  * outputs and end states within 1e-12, and the gradients of a random projection of both with respect
  * to every input and the start state within 1e-6 relative of central differences. Lengths around the
- * checkpoint interval, with and without decay, one and several sub-steps, two threads.
+ * checkpoint interval, with and without decay, one and several sub-steps, two threads; and the vector
+ * form against the scalar form, bit for bit.
  */
 class DeltaRuleTest {
     @ParameterizedTest
     @CsvSource({"2, 5, 2, 3, 2, 1, true, false", "2, 33, 2, 3, 2, 1, true, true", "1, 40, 1, 2, 3, 1, false, true",
-            "2, 7, 2, 2, 3, 3, true, true", "1, 70, 1, 3, 2, 2, false, false"})
+            "2, 7, 2, 2, 3, 3, true, true", "1, 70, 1, 3, 2, 2, false, false", "2, 35, 2, 3, 11, 2, true, true"})
     void matchesReference(int batch, int steps, int heads, int kd, int vd, int sub, boolean decay, boolean fromState) {
         Parallel.setThreads(2);
         DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(batch, steps, heads, kd, vd, sub);
@@ -57,5 +58,34 @@ class DeltaRuleTest {
         in.put("start", s0);
         grads.put("start", dStart);
         FiniteDifferences.checkArrays(in, grads, () -> Ops.dot(DeltaRuleNaive.run(d, q, k, v, beta, a, s0), proj));
+    }
+
+    @org.junit.jupiter.api.Test
+    void vectorFormIsTheScalarFormBitForBit() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
+        // 19 value columns: whole vectors and a tail on any lane count up to 16
+        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(2, 37, 2, 5, 19, 2);
+        Random r = new Random(9);
+        int rows = 2 * 37, outs = rows * 2 * 19, ends = 2 * 2 * 5 * 19;
+        double[] q = Ops.rand(r, rows * 2 * 5, 0.5), k = Ops.unitRows(r, rows * 2 * 2, 5);
+        double[] v = Ops.rand(r, rows * 2 * 2 * 19, 1), beta = Ops.uniform(r, rows * 2 * 2, 0, 2);
+        double[] a = Ops.uniform(r, rows * 2, -1.5, 0), start = Ops.rand(r, ends, 1), dO = Ops.rand(r, outs, 1);
+        double[] dEnd = Ops.rand(r, ends, 1);
+        double[][] results = new double[2][];
+        for (int form = 0; form < 2; form++) {
+            Simd.use(form == 0);
+            try {
+                double[] o = new double[outs], end = new double[ends];
+                DeltaRuleRecurrent.Saved sv = DeltaRuleRecurrent.forward(d, q, k, v, beta, a, start, o, end, true);
+                double[] dq = new double[q.length], dk = new double[k.length], dv = new double[v.length];
+                double[] dbeta = new double[beta.length], da = new double[a.length], dStart = new double[ends];
+                DeltaRuleRecurrent.backward(sv, dO, dEnd, dq, dk, dv, dbeta, da, dStart);
+                results[form] = Ops.concat(Ops.concat(Ops.concat(o, end), Ops.concat(dq, dk)),
+                        Ops.concat(Ops.concat(dv, dbeta), Ops.concat(da, dStart)));
+            } finally {
+                Simd.use(true);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(results[1], results[0]);
     }
 }

@@ -1,0 +1,29 @@
+package org.selectivbench.models.ops;
+
+/**
+ * Whether the kernels use their Vector API forms ({@code jdk.incubator.vector}, on the module path only
+ * when the JVM was started with {@code --add-modules jdk.incubator.vector}, as bin/selectivbench, the
+ * tests and docs/cluster.md do). A vector form computes every number its scalar form does, lane by lane
+ * in the same order (no sums across lanes), so results are the same bit for bit with or without it.
+ */
+public final class Simd {
+    private static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** -Dorg.selectivbench.simd=false turns the vector forms off, to time the two side by side. */
+    private static volatile boolean enabled = PRESENT && !"false".equals(System.getProperty("org.selectivbench.simd"));
+
+    private Simd() {
+    }
+
+    public static boolean on() {
+        return enabled;
+    }
+
+    /** Turns the vector forms off or back on (tests compare the two); on needs the module. */
+    public static void use(boolean on) {
+        if (on && !PRESENT) {
+            throw new IllegalStateException("the Vector API is not on the module path: start the JVM with"
+                    + " --add-modules jdk.incubator.vector");
+        }
+        enabled = on;
+    }
+}
