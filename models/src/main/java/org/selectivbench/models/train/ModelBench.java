@@ -94,12 +94,13 @@ public final class ModelBench {
         return String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d;"
                         + " median of %d timed steps after %d untimed%s%s; evaluation runs of at most %s rows%n"
                         + "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d, dropout %.2f%n"
-                        + "# backend %s, sequence ops in their %s form; threads: %s", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
+                        + "# backend %s, sequence ops in their %s form (vector forms %s); threads: %s", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
                 s.classes(), s.reps(), s.warmup(), s.evalOnly() ? ", evaluation only" : "",
                 s.microBatch() > 0 ? ", micro-batches of " + s.microBatch() : "", s.evalRows(), base.dState(),
                 base.expand(), base.convSize(), base.householderSteps(), base.chunkSize(), base.dropout(),
                 Nd4j.getBackend().getClass().getSimpleName(),
-                org.selectivbench.models.ops.Kernels.current().name().toLowerCase(Locale.ROOT), Threads.describe());
+                org.selectivbench.models.ops.Kernels.current().name().toLowerCase(Locale.ROOT),
+                org.selectivbench.models.ops.Simd.on() ? "on" : "off", Threads.describe());
     }
 
     private static void write(List<Figures> all, ModelConfig base, Shape s, Path out) throws IOException {
