@@ -59,6 +59,7 @@ public final class DecayScanRecurrent {
         double[] ckpt = keep ? new double[seqs * d.chunks() * kv] : null;
         Parallel.forRange(seqs, (from, to) -> {
             double[] s = new double[kv];
+            double[] ax = new double[d.k()];
             for (int g = from; g < to; g++) {
                 int b = g / d.heads(), h = g % d.heads();
                 if (start != null) {
@@ -70,7 +71,7 @@ public final class DecayScanRecurrent {
                     if (ckpt != null && t % CHUNK == 0) {
                         System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
                     }
-                    step(d, b * d.steps() + t, h, k, v, a, s, q, o);
+                    step(d, b * d.steps() + t, h, k, v, a, s, q, o, ax);
                 }
                 if (end != null) {
                     System.arraycopy(s, 0, end, g * kv, kv);
@@ -80,13 +81,15 @@ public final class DecayScanRecurrent {
         return keep ? new Saved(d, q, k, v, a, ckpt) : null;
     }
 
-    /** S = diag(exp(a)) S + k v^T for one row, in one pass; with {@code o}, also o = S^T q. */
+    /**
+     * S = diag(exp(a)) S + k v^T for one row, in one pass; with {@code o}, also o = S^T q. {@code ax}
+     * ([K], the caller's) holds each key row's decay for the vector form.
+     */
     private static void step(Dims d, int row, int h, double[] k, double[] v, double[] a, double[] s, double[] q,
-                             double[] o) {
+                             double[] o, double[] ax) {
         int kd = d.k(), vd = d.v(), ko = d.keyAt(row, h), vo = (row * d.heads() + h) * vd;
         double alpha = d.decay() == Decay.HEAD ? Math.exp(a[row * d.heads() + h]) : 1;
         if (Simd.on() && vd >= DecayScanVector.LANES) {
-            double[] ax = new double[kd];
             for (int x = 0; x < kd; x++) {
                 ax[x] = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
             }
@@ -97,17 +100,17 @@ public final class DecayScanRecurrent {
             java.util.Arrays.fill(o, vo, vo + vd, 0);
         }
         for (int x = 0; x < kd; x++) {
-            double ax = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
+            double decay = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
             double kx = k[ko + x];
             int so = x * vd;
             if (o == null) {
                 for (int y = 0; y < vd; y++) {
-                    s[so + y] = ax * s[so + y] + kx * v[vo + y];
+                    s[so + y] = decay * s[so + y] + kx * v[vo + y];
                 }
             } else {
                 double qx = q[ko + x];
                 for (int y = 0; y < vd; y++) {
-                    double sv = ax * s[so + y] + kx * v[vo + y];
+                    double sv = decay * s[so + y] + kx * v[vo + y];
                     s[so + y] = sv;
                     o[vo + y] += sv * qx;
                 }
@@ -130,6 +133,7 @@ public final class DecayScanRecurrent {
         Parallel.forRange(d.batch() * heads, (from, to) -> {
             double[][] states = new double[CHUNK + 1][kv];
             double[] ds = new double[kv];
+            double[] ax = new double[d.k()];
             for (int g = from; g < to; g++) {
                 int b = g / heads, h = g % heads;
                 if (dEnd != null) {
@@ -142,7 +146,7 @@ public final class DecayScanRecurrent {
                     System.arraycopy(sv.checkpoints(), (g * d.chunks() + c) * kv, states[0], 0, kv);
                     for (int t = t0; t < t1; t++) {
                         System.arraycopy(states[t - t0], 0, states[t - t0 + 1], 0, kv);
-                        step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.a(), states[t - t0 + 1], null, null);
+                        step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.a(), states[t - t0 + 1], null, null, ax);
                     }
                     for (int t = t1 - 1; t >= t0; t--) {
                         back(d, sv, b * d.steps() + t, h, states[t - t0], states[t - t0 + 1], ds, dO, dq, dk, dv, da);
