@@ -23,7 +23,12 @@ public final class DepthwiseConv {
         if (s >= 0) {
             return x[(b * d.steps() + s) * ch + c];
         }
-        return tail == null ? 0 : tail[(b * (d.kernel() - 1) + d.kernel() - 1 + s) * ch + c];
+        return tail == null ? 0 : tail[tailAt(d, b, s) + c];
+    }
+
+    /** Offset of sequence b's tail row for step s < 0. */
+    private static int tailAt(Dims d, int b, int s) {
+        return (b * (d.kernel() - 1) + d.kernel() - 1 + s) * d.channels();
     }
 
     public static void forward(Dims d, double[] x, double[] tail, double[] w, double[] bias, double[] pre) {
@@ -38,14 +43,9 @@ public final class DepthwiseConv {
                     for (int j = 0; j < k; j++) {
                         int src = s - k + 1 + j, wo = j * ch;
                         if (src >= 0) {
-                            int xo = (b * t + src) * ch;
-                            for (int c = 0; c < ch; c++) {
-                                pre[o + c] += w[wo + c] * x[xo + c];
-                            }
+                            Loops.addProducts(pre, o, w, wo, x, (b * t + src) * ch, ch);
                         } else if (tail != null) {
-                            for (int c = 0; c < ch; c++) {
-                                pre[o + c] += w[wo + c] * at(d, x, tail, b, src, c);
-                            }
+                            Loops.addProducts(pre, o, w, wo, tail, tailAt(d, b, src), ch);
                         }
                     }
                 }
@@ -88,14 +88,10 @@ public final class DepthwiseConv {
                         int src = s - k + 1 + j, wo = j * ch;
                         if (src >= 0) {
                             int xo = (b * t + src) * ch;
-                            for (int c = 0; c < ch; c++) {
-                                dx[xo + c] += w[wo + c] * dpre[o + c];
-                                parts[po + wo + c] += x[xo + c] * dpre[o + c];
-                            }
+                            Loops.addProducts(dx, xo, w, wo, dpre, o, ch);
+                            Loops.addProducts(parts, po + wo, x, xo, dpre, o, ch);
                         } else if (tail != null) {
-                            for (int c = 0; c < ch; c++) {
-                                parts[po + wo + c] += at(d, x, tail, b, src, c) * dpre[o + c];
-                            }
+                            Loops.addProducts(parts, po + wo, tail, tailAt(d, b, src), dpre, o, ch);
                         }
                     }
                 }

@@ -1,0 +1,57 @@
+package org.selectivbench.models.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The depthwise conv kernel with channels enough for whole vectors and a tail (19): its output against
+ * the plain sum, and its vector form against its scalar form bit for bit (forward and backward, from a
+ * carried tail). modules.ShortConvTest checks gradients against finite differences.
+ */
+class DepthwiseConvTest {
+    private static final DepthwiseConv.Dims D = new DepthwiseConv.Dims(2, 11, 19, 4);
+
+    private static double[][] run(double[] x, double[] tail, double[] w, double[] bias, double[] dpre) {
+        double[] pre = new double[x.length], dx = new double[x.length], dw = new double[w.length];
+        double[] db = new double[bias.length];
+        DepthwiseConv.forward(D, x, tail, w, bias, pre);
+        DepthwiseConv.backward(D, x, tail, w, dpre, dx, dw, db);
+        return new double[][] {pre, dx, dw, db};
+    }
+
+    @Test
+    void outputIsThePlainSumAndTheVectorFormTheScalarForm() {
+        Random r = new Random(4);
+        int ch = D.channels(), k = D.kernel(), t = D.steps();
+        double[] x = Ops.rand(r, D.batch() * t * ch, 1), tail = Ops.rand(r, D.batch() * (k - 1) * ch, 1);
+        double[] w = Ops.rand(r, k * ch, 1), bias = Ops.rand(r, ch, 1), dpre = Ops.rand(r, x.length, 1);
+        double[][] got = run(x, tail, w, bias, dpre);
+        for (int b = 0; b < D.batch(); b++) {
+            for (int s = 0; s < t; s++) {
+                for (int c = 0; c < ch; c++) {
+                    double want = bias[c];
+                    for (int j = 0; j < k; j++) {
+                        int src = s - k + 1 + j;
+                        double xv = src >= 0 ? x[(b * t + src) * ch + c] : tail[(b * (k - 1) + k - 1 + src) * ch + c];
+                        want += w[j * ch + c] * xv;
+                    }
+                    assertEquals(want, got[0][(b * t + s) * ch + c], 1e-12, "pre " + b + "," + s + "," + c);
+                }
+            }
+        }
+        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
+        Simd.use(false);
+        try {
+            double[][] scalar = run(x, tail, w, bias, dpre);
+            for (int i = 0; i < got.length; i++) {
+                assertArrayEquals(scalar[i], got[i], "array " + i);
+            }
+        } finally {
+            Simd.use(true);
+        }
+    }
+}
