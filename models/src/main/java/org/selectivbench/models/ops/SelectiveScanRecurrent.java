@@ -35,7 +35,7 @@ public final class SelectiveScanRecurrent {
         int n = d.states(), di = d.channels(), chunks = d.chunks();
         double[] ckpt = keep ? new double[d.batch() * di * chunks * n] : null;
         Parallel.forRange(d.batch(), (from, to) -> {
-            double[] h = new double[n];
+            double[] h = new double[n], x = new double[n];
             for (int b = from; b < to; b++) {
                 for (int c = 0; c < di; c++) {
                     int sc = (b * di + c) * n;
@@ -51,9 +51,9 @@ public final class SelectiveScanRecurrent {
                         int row = b * d.steps() + t;
                         double dtv = dt[row * di + c], uv = u[row * di + c], acc = 0;
                         int ao = c * n, bo = row * n;
+                        Exp.expScaled(x, 0, a, ao, dtv, n);
                         for (int s = 0; s < n; s++) {
-                            double x = Math.exp(dtv * a[ao + s]);
-                            double e = d.floor() > 0 ? d.floor() + (1 - d.floor()) * x : x;
+                            double e = d.floor() > 0 ? d.floor() + (1 - d.floor()) * x[s] : x[s];
                             h[s] = e * h[s] + uv * bm[bo + s];
                             acc += h[s] * cm[bo + s];
                         }
@@ -99,8 +99,8 @@ public final class SelectiveScanRecurrent {
                             int row = b * t + s, bo = row * n;
                             double dtv = sv.dt()[row * di + c], uv = sv.u()[row * di + c];
                             double[] prev = hs[s - t0], now = hs[s - t0 + 1], x = xs[s - t0];
+                            Exp.expScaled(x, 0, sv.a(), ao, dtv, n);
                             for (int m = 0; m < n; m++) {
-                                x[m] = Math.exp(dtv * sv.a()[ao + m]);
                                 double e = f > 0 ? f + (1 - f) * x[m] : x[m];
                                 now[m] = e * prev[m] + uv * sv.bm()[bo + m];
                             }
