@@ -118,6 +118,7 @@ public final class GatedRnnRecurrent {
                                 double[] dh0, double[] dc0) {
         Dims d = sv.dims();
         int hd = d.hidden(), w = d.width(), t = d.steps();
+        double[] wt = transpose(sv.wh(), hd, w);
         Parallel.forRange(d.batch(), (from, to) -> {
             double[] dh = new double[hd], dc = new double[hd], dz = new double[w], back = new double[hd];
             for (int b = from; b < to; b++) {
@@ -163,7 +164,7 @@ public final class GatedRnnRecurrent {
                         System.arraycopy(dz, 0, dA, o, w);
                     }
                     // dh_{t-1} += dz W_h^T
-                    matvecT(dz, sv.wh(), hd, w, back);
+                    matvecT(dz, wt, hd, w, back);
                     for (int j = 0; j < hd; j++) {
                         dh[j] = (d.cell() == Cell.LSTM ? 0 : dh[j]) + back[j];
                     }
@@ -182,24 +183,29 @@ public final class GatedRnnRecurrent {
     private static void matvec(double[] h, double[] wm, int d, int w, double[] z) {
         java.util.Arrays.fill(z, 0);
         for (int i = 0; i < d; i++) {
-            double hi = h[i];
-            int ro = i * w;
-            for (int j = 0; j < w; j++) {
-                z[j] += hi * wm[ro + j];
-            }
+            Loops.addScaled(z, 0, h[i], wm, i * w, w);
         }
     }
 
-    /** out = dz W^T. */
-    private static void matvecT(double[] dz, double[] wm, int d, int w, double[] out) {
-        for (int i = 0; i < d; i++) {
-            double acc = 0;
-            int ro = i * w;
-            for (int j = 0; j < w; j++) {
-                acc += dz[j] * wm[ro + j];
-            }
-            out[i] = acc;
+    /**
+     * out = dz W^T from W^T [G*d, d]: out[i] sums dz[j] W[i, j] in order of j, as a row-by-row dot
+     * product would, but one output per lane.
+     */
+    private static void matvecT(double[] dz, double[] wt, int d, int w, double[] out) {
+        java.util.Arrays.fill(out, 0);
+        for (int j = 0; j < w; j++) {
+            Loops.addScaled(out, 0, dz[j], wt, j * d, d);
         }
+    }
+
+    private static double[] transpose(double[] wm, int d, int w) {
+        double[] wt = new double[wm.length];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < w; j++) {
+                wt[j * d + i] = wm[i * w + j];
+            }
+        }
+        return wt;
     }
 
     static double sigmoid(double x) {
