@@ -12,7 +12,8 @@ package org.selectivbench.models.ops;
  * chunk by chunk from checkpoints every {@link #CHUNK} steps.
  *
  * <p>Layouts, rows ordered (b, t): u, y [B*T, H]; E and C' as real and imaginary parts [H, M] each;
- * states [B, 2, H, M] (real parts, then imaginary parts).
+ * states [B, 2, H, M] (real parts, then imaginary parts). Inside, parameters and states are held mode
+ * by mode ([M, H]), so that every sum over modes is one channel per lane in {@link ModalScanVector}.
  */
 public final class ModalScanRecurrent {
     static final int CHUNK = 64;
@@ -30,18 +31,20 @@ public final class ModalScanRecurrent {
         }
     }
 
+    /** er, ei, cr, ci mode-major [M, H]; checkpoints [B, chunks, 2, M, H]. */
     public record Saved(Dims dims, double[] u, double[] er, double[] ei, double[] cr, double[] ci, double[] checkpoints) {
     }
 
     public static Saved forward(Dims d, double[] u, double[] er, double[] ei, double[] cr, double[] ci, double[] start,
                                 double[] y, double[] end, boolean keep) {
-        int st = d.state(), chunks = d.chunks();
+        int st = d.state(), chunks = d.chunks(), hh = d.channels(), mm = d.modes();
+        double[] ert = swap(er, 1, hh, mm), eit = swap(ei, 1, hh, mm), crt = swap(cr, 1, hh, mm), cit = swap(ci, 1, hh, mm);
         double[] ckpt = keep ? new double[d.batch() * chunks * st] : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             double[] z = new double[st];
             for (int b = from; b < to; b++) {
                 if (start != null) {
-                    System.arraycopy(start, b * st, z, 0, st);
+                    swap(start, b * st, 2, hh, mm, z, 0);
                 } else {
                     java.util.Arrays.fill(z, 0);
                 }
@@ -49,37 +52,41 @@ public final class ModalScanRecurrent {
                     if (ckpt != null && t % CHUNK == 0) {
                         System.arraycopy(z, 0, ckpt, (b * chunks + t / CHUNK) * st, st);
                     }
-                    step(d, b * d.steps() + t, u, er, ei, z, z);
-                    readout(d, b * d.steps() + t, cr, ci, z, y);
+                    int row = b * d.steps() + t;
+                    if (Simd.on()) {
+                        ModalScanVector.stepAndReadout(hh, mm, row, u, ert, eit, crt, cit, z, y);
+                    } else {
+                        step(hh, mm, 0, row, u, ert, eit, z, z);
+                        readout(hh, mm, 0, row, crt, cit, z, y);
+                    }
                 }
                 if (end != null) {
-                    System.arraycopy(z, 0, end, b * st, st);
+                    swap(z, 0, 2, mm, hh, end, b * st);
                 }
             }
         });
-        return keep ? new Saved(d, u, er, ei, cr, ci, ckpt) : null;
+        return keep ? new Saved(d, u, ert, eit, crt, cit, ckpt) : null;
     }
 
-    /** next = E prev + u (next may be prev). */
-    private static void step(Dims d, int row, double[] u, double[] er, double[] ei, double[] prev, double[] next) {
-        int hh = d.channels(), mm = d.modes(), im = hh * mm;
-        for (int h = 0; h < hh; h++) {
-            double uv = u[row * hh + h];
-            for (int m = 0; m < mm; m++) {
-                int i = h * mm + m;
+    /** next = E prev + u (next may be prev), for the channels from h0 on. */
+    static void step(int hh, int mm, int h0, int row, double[] u, double[] er, double[] ei, double[] prev, double[] next) {
+        int im = hh * mm;
+        for (int m = 0; m < mm; m++) {
+            for (int h = h0; h < hh; h++) {
+                int i = m * hh + h;
                 double zr = prev[i], zi = prev[im + i];
-                next[i] = er[i] * zr - ei[i] * zi + uv;
+                next[i] = er[i] * zr - ei[i] * zi + u[row * hh + h];
                 next[im + i] = er[i] * zi + ei[i] * zr;
             }
         }
     }
 
-    private static void readout(Dims d, int row, double[] cr, double[] ci, double[] z, double[] y) {
-        int hh = d.channels(), mm = d.modes(), im = hh * mm;
-        for (int h = 0; h < hh; h++) {
+    static void readout(int hh, int mm, int h0, int row, double[] cr, double[] ci, double[] z, double[] y) {
+        int im = hh * mm;
+        for (int h = h0; h < hh; h++) {
             double acc = 0;
             for (int m = 0; m < mm; m++) {
-                int i = h * mm + m;
+                int i = m * hh + h;
                 acc += cr[i] * z[i] - ci[i] * z[im + i];
             }
             y[row * hh + h] = 2 * acc;
@@ -98,7 +105,7 @@ public final class ModalScanRecurrent {
             for (int b = from; b < to; b++) {
                 int p = b * 4 * im;
                 if (dEnd != null) {
-                    System.arraycopy(dEnd, b * st, dz, 0, st);
+                    swap(dEnd, b * st, 2, hh, mm, dz, 0);
                 } else {
                     java.util.Arrays.fill(dz, 0);
                 }
@@ -106,39 +113,75 @@ public final class ModalScanRecurrent {
                     int t0 = k * CHUNK, t1 = Math.min(t, t0 + CHUNK);
                     System.arraycopy(sv.checkpoints(), (b * chunks + k) * st, zs[0], 0, st);
                     for (int s = t0; s < t1; s++) {
-                        step(d, b * t + s, sv.u(), sv.er(), sv.ei(), zs[s - t0], zs[s - t0 + 1]);
+                        if (Simd.on()) {
+                            ModalScanVector.step(hh, mm, b * t + s, sv.u(), sv.er(), sv.ei(), zs[s - t0], zs[s - t0 + 1]);
+                        } else {
+                            step(hh, mm, 0, b * t + s, sv.u(), sv.er(), sv.ei(), zs[s - t0], zs[s - t0 + 1]);
+                        }
                     }
                     for (int s = t1 - 1; s >= t0; s--) {
-                        int row = b * t + s;
-                        double[] prev = zs[s - t0], now = zs[s - t0 + 1];
-                        for (int h = 0; h < hh; h++) {
-                            double dy = 2 * dY[row * hh + h], duv = 0;
-                            for (int m = 0; m < mm; m++) {
-                                int i = h * mm + m;
-                                parts[p + 2 * im + i] += dy * now[i];
-                                parts[p + 3 * im + i] -= dy * now[im + i];
-                                double gr = dz[i] + dy * sv.cr()[i], gi = dz[im + i] - dy * sv.ci()[i];
-                                duv += gr;
-                                parts[p + i] += gr * prev[i] + gi * prev[im + i];
-                                parts[p + im + i] += gi * prev[i] - gr * prev[im + i];
-                                dz[i] = sv.er()[i] * gr + sv.ei()[i] * gi;
-                                dz[im + i] = sv.er()[i] * gi - sv.ei()[i] * gr;
-                            }
-                            du[row * hh + h] = duv;
+                        if (Simd.on()) {
+                            ModalScanVector.backwardRow(hh, mm, b * t + s, sv, dY, zs[s - t0], zs[s - t0 + 1], dz, parts, p, du);
+                        } else {
+                            backwardRow(hh, mm, 0, b * t + s, sv, dY, zs[s - t0], zs[s - t0 + 1], dz, parts, p, du);
                         }
                     }
                 }
                 if (dStart != null) {
-                    System.arraycopy(dz, 0, dStart, b * st, st);
+                    swap(dz, 0, 2, mm, hh, dStart, b * st);
                 }
             }
         });
         double[][] outs = {der, dei, dcr, dci};
+        double[] sum = new double[im];
         for (int j = 0; j < 4; j++) {
-            java.util.Arrays.fill(outs[j], 0);
+            java.util.Arrays.fill(sum, 0);
             for (int b = 0; b < d.batch(); b++) {
                 for (int i = 0; i < im; i++) {
-                    outs[j][i] += parts[b * 4 * im + j * im + i];
+                    sum[i] += parts[b * 4 * im + j * im + i];
+                }
+            }
+            swap(sum, 0, 1, mm, hh, outs[j], 0);
+        }
+    }
+
+    /**
+     * One step back for the channels from h0 on: the parameter gradients into parts, du for the row, dz
+     * from z_t's to z_{t-1}'s.
+     */
+    static void backwardRow(int hh, int mm, int h0, int row, Saved sv, double[] dY, double[] prev, double[] now,
+                            double[] dz, double[] parts, int p, double[] du) {
+        int im = hh * mm;
+        for (int h = h0; h < hh; h++) {
+            double dy = 2 * dY[row * hh + h], duv = 0;
+            for (int m = 0; m < mm; m++) {
+                int i = m * hh + h;
+                parts[p + 2 * im + i] += dy * now[i];
+                parts[p + 3 * im + i] -= dy * now[im + i];
+                double gr = dz[i] + dy * sv.cr()[i], gi = dz[im + i] - dy * sv.ci()[i];
+                duv += gr;
+                parts[p + i] += gr * prev[i] + gi * prev[im + i];
+                parts[p + im + i] += gi * prev[i] - gr * prev[im + i];
+                dz[i] = sv.er()[i] * gr + sv.ei()[i] * gi;
+                dz[im + i] = sv.er()[i] * gi - sv.ei()[i] * gr;
+            }
+            du[row * hh + h] = duv;
+        }
+    }
+
+    private static double[] swap(double[] a, int parts, int rows, int cols) {
+        double[] out = new double[a.length];
+        swap(a, 0, parts, rows, cols, out, 0);
+        return out;
+    }
+
+    /** Transposes {@code parts} consecutive [rows, cols] blocks of a from offset ao into out from oo. */
+    private static void swap(double[] a, int ao, int parts, int rows, int cols, double[] out, int oo) {
+        int n = rows * cols;
+        for (int q = 0; q < parts; q++) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    out[oo + q * n + c * rows + r] = a[ao + q * n + r * cols + c];
                 }
             }
         }
