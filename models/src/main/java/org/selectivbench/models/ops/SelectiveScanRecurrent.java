@@ -13,7 +13,8 @@ package org.selectivbench.models.ops;
  *
  * <p>Layouts, rows ordered (b, t): dt, u, y [B*T, di]; B, C [B*T, N]; A [di, N]; states [B, di, N].
  * B and C are shared by the channels and A by the batch, so one thread takes whole batch rows and
- * sums over them in row order.
+ * sums over them in row order. With {@link Simd#on} whole blocks of channels run in
+ * {@link SelectiveScanVector}, the rest here.
  */
 public final class SelectiveScanRecurrent {
     static final int CHUNK = 64;
@@ -34,10 +35,17 @@ public final class SelectiveScanRecurrent {
                                 double[] y, double[] end, boolean keep) {
         int n = d.states(), di = d.channels(), chunks = d.chunks();
         double[] ckpt = keep ? new double[d.batch() * di * chunks * n] : null;
+        boolean simd = Simd.on();
+        int c0 = simd ? SelectiveScanVector.whole(di) : 0;
+        double[] at = simd ? SelectiveScanVector.transpose(a, di, n) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             double[] h = new double[n], x = new double[n];
+            SelectiveScanVector.Scratch scratch = simd ? new SelectiveScanVector.Scratch(n, false) : null;
             for (int b = from; b < to; b++) {
-                for (int c = 0; c < di; c++) {
+                for (int c = 0; c < c0; c += SelectiveScanVector.LANES) {
+                    SelectiveScanVector.forwardBlock(d, b, c, dt, at, u, bm, cm, start, y, end, ckpt, scratch);
+                }
+                for (int c = c0; c < di; c++) {
                     int sc = (b * di + c) * n;
                     if (start != null) {
                         System.arraycopy(start, sc, h, 0, n);
@@ -80,12 +88,19 @@ public final class SelectiveScanRecurrent {
         java.util.Arrays.fill(dB, 0);
         java.util.Arrays.fill(dC, 0);
         double[] dAparts = new double[d.batch() * di * n];
+        boolean simd = Simd.on();
+        int c0 = simd ? SelectiveScanVector.whole(di) : 0;
+        double[] at = simd ? SelectiveScanVector.transpose(sv.a(), di, n) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             double[][] hs = new double[CHUNK + 1][n];
             double[][] xs = new double[CHUNK][n];
             double[] dh = new double[n];
+            SelectiveScanVector.Scratch scratch = simd ? new SelectiveScanVector.Scratch(n, true) : null;
             for (int b = from; b < to; b++) {
-                for (int c = 0; c < di; c++) {
+                for (int c = 0; c < c0; c += SelectiveScanVector.LANES) {
+                    SelectiveScanVector.backwardBlock(sv, b, c, at, dY, dEnd, ddt, dAparts, du, dB, dC, dStart, scratch);
+                }
+                for (int c = c0; c < di; c++) {
                     int sc = (b * di + c) * n, ao = c * n;
                     if (dEnd != null) {
                         System.arraycopy(dEnd, sc, dh, 0, n);

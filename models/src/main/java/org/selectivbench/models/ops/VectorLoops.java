@@ -2,13 +2,15 @@ package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The Vector API forms of {@link Loops} and {@link Exp}, loaded only when {@link Simd#on}. */
+/** The Vector API forms of {@link Loops} and of {@link Exp} over rows of lanes, loaded only when {@link Simd#on}. */
 final class VectorLoops {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** S's shape in longs, for the exponential's bits; a constant, so C2 can always intrinsify the reinterpretations. */
+    private static final VectorSpecies<Long> BITS = LongVector.SPECIES_PREFERRED;
+    static final int LANES = S.length();
 
     private VectorLoops() {
     }
@@ -35,30 +37,42 @@ final class VectorLoops {
         }
     }
 
-    /** {@link Exp#expScaled}: the scalar form's operations lane by lane; a vector with a lane out of range runs scalar. */
-    static void expScaled(double[] y, int yo, double[] a, int ao, double s, int n) {
-        int i = 0;
-        for (; i <= n - S.length(); i += S.length()) {
-            DoubleVector x = DoubleVector.fromArray(S, a, ao + i).mul(s);
-            VectorMask<Double> in = x.compare(VectorOperators.GE, Exp.LO).and(x.compare(VectorOperators.LE, Exp.HI));
-            if (!in.allTrue()) {
-                for (int j = i; j < i + S.length(); j++) {
-                    y[yo + j] = Exp.exp(s * a[ao + j]);
+    /**
+     * y[r * lanes + l] = {@link Exp#exp}(scale[so + l] * a[ao + r * stride + l]) for rows r in [0, rows) and
+     * lanes l, the scalar form's operations lane by lane. {@code aBound} bounds |a| over those rows: when
+     * the products are then within the exponential's range the loop runs with no test per row, else
+     * scalar. The exponential is written out here, in the one loop that needs it, and not as a method of
+     * vectors, and the loop holds no masks: C2 compiled such a method on its own and then would not inline
+     * it ("already compiled into a big method"), and in some JVMs did not intrinsify the range test's
+     * masks; either way every vector was boxed and Mamba's step ran two to three times slower.
+     */
+    static void expRows(double[] y, double[] scale, int so, double[] a, int ao, int stride, int rows, double aBound) {
+        double scaleBound = 0;
+        for (int l = 0; l < S.length(); l++) {
+            scaleBound = Math.max(scaleBound, Math.abs(scale[so + l]));
+        }
+        if (!(scaleBound * aBound <= Math.min(-Exp.LO, Exp.HI))) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < S.length(); l++) {
+                    y[r * S.length() + l] = Exp.exp(scale[so + l] * a[ao + r * stride + l]);
                 }
-                continue;
             }
+            return;
+        }
+        DoubleVector sv = DoubleVector.fromArray(S, scale, so);
+        for (int r = 0; r < rows; r++) {
+            DoubleVector x = sv.mul(DoubleVector.fromArray(S, a, ao + r * stride));
             DoubleVector t = x.mul(Exp.LOG2E).add(Exp.ROUND);
             DoubleVector m = t.sub(Exp.ROUND);
-            DoubleVector r = x.sub(m.mul(Exp.LN2_HI)).sub(m.mul(Exp.LN2_LO));
-            DoubleVector p = DoubleVector.broadcast(S, Exp.TAYLOR[12]);
-            for (int k = 11; k >= 0; k--) {
-                p = p.mul(r).add(Exp.TAYLOR[k]);
-            }
-            LongVector scale = t.reinterpretAsLongs().sub(Exp.ROUND_BITS).lanewise(VectorOperators.LSHL, 52);
-            p.reinterpretAsLongs().add(scale).reinterpretAsDoubles().intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-            y[yo + i] = Exp.exp(s * a[ao + i]);
+            DoubleVector f = x.sub(m.mul(Exp.LN2_HI)).sub(m.mul(Exp.LN2_LO));
+            DoubleVector p = f.mul(Exp.T12).add(Exp.T11).mul(f).add(Exp.T10).mul(f).add(Exp.T9).mul(f).add(Exp.T8)
+                    .mul(f).add(Exp.T7).mul(f).add(Exp.T6).mul(f).add(Exp.T5).mul(f).add(Exp.T4).mul(f).add(Exp.T3)
+                    .mul(f).add(Exp.T2).mul(f).add(Exp.T1).mul(f).add(Exp.T0);
+            // reinterpreted to constant species: through viewAs... C2 sometimes could not tell the species
+            LongVector scaleBits = ((LongVector) t.reinterpretShape(BITS, 0)).sub(Exp.ROUND_BITS)
+                    .lanewise(VectorOperators.LSHL, 52);
+            ((DoubleVector) ((LongVector) p.reinterpretShape(BITS, 0)).add(scaleBits).reinterpretShape(S, 0))
+                    .intoArray(y, r * S.length());
         }
     }
 }

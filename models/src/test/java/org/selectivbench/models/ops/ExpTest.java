@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The kernels' exponential against {@link StrictMath#exp} (fdlibm, under 1 ulp): within 2 ulp over
- * the range it computes itself, the same value outside it; and its vector form against its scalar
- * form bit for bit, with lengths that leave tails and vectors that straddle the range's ends.
+ * the range it computes, 0 and infinity beyond it; and its vector form against its scalar form bit for
+ * bit, with lengths that leave tails and vectors that straddle the range's ends.
  */
 class ExpTest {
     private static double ulps(double got, double want) {
@@ -33,39 +33,49 @@ class ExpTest {
     }
 
     @Test
-    void outsideTheRangeItIsFdlibm() {
-        for (double x : new double[] {-708.5, -745.2, -800, 709.5, 710, 1e4, Double.NaN, Double.POSITIVE_INFINITY,
-                Double.NEGATIVE_INFINITY}) {
-            assertEquals(Double.doubleToRawLongBits(StrictMath.exp(x)), Double.doubleToRawLongBits(Exp.exp(x)),
-                    "exp(" + x + ")");
+    void outsideTheRangeItIsZeroOrInfinity() {
+        for (double x : new double[] {-708.01, -745.2, -800, Double.NEGATIVE_INFINITY}) {
+            assertEquals(0.0, Exp.exp(x), "exp(" + x + ")");
         }
+        for (double x : new double[] {709.01, 710, 1e4, Double.POSITIVE_INFINITY}) {
+            assertEquals(Double.POSITIVE_INFINITY, Exp.exp(x), "exp(" + x + ")");
+        }
+        assertTrue(Double.isNaN(Exp.exp(Double.NaN)));
     }
 
     @Test
     void vectorFormIsTheScalarFormBitForBit() {
+        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
         Random r = new Random(12);
-        int n = 203;
-        double[] a = new double[n + 5];
+        int lanes = VectorLoops.LANES, rows = 40, stride = lanes + 3;
+        double[] a = new double[5 + rows * stride], scale = new double[2 + lanes];
         for (int i = 0; i < a.length; i++) {
             a[i] = -30 + 31 * r.nextDouble();
         }
-        a[40] = Double.NaN;
-        a[77] = -1e5;
-        a[78] = 1e5;
-        double s = 0.73;
-        double[] scalar = new double[n + 3], vector = new double[n + 3];
-        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
-        try {
-            Simd.use(false);
-            Exp.expScaled(scalar, 3, a, 5, s, n);
-            Simd.use(true);
-            Exp.expScaled(vector, 3, a, 5, s, n);
-        } finally {
-            Simd.use(true);
+        for (int i = 0; i < scale.length; i++) {
+            scale[i] = 0.1 + r.nextDouble();
         }
-        for (int i = 0; i < n; i++) {
-            assertEquals(Double.doubleToRawLongBits(Exp.exp(s * a[5 + i])), Double.doubleToRawLongBits(scalar[3 + i]));
-            assertEquals(Double.doubleToRawLongBits(scalar[3 + i]), Double.doubleToRawLongBits(vector[3 + i]), "element " + i);
+        a[5 + 3 * stride + 1] = Double.NaN;
+        a[5 + 7 * stride] = -1e5;
+        a[5 + 8 * stride + lanes - 1] = 1e5;
+        a[5 + 9 * stride] = Double.NEGATIVE_INFINITY;
+        a[5 + 11 * stride + 2] = Double.POSITIVE_INFINITY;
+        a[5 + 12 * stride] = Exp.LO / scale[2];
+        // the loop's two forms: with all products in range (the first 3 rows), and with some out of it
+        for (int rowCount : new int[] {3, rows}) {
+            double bound = 0;
+            for (int i = 5; i < 5 + rowCount * stride; i++) {
+                bound = Math.max(bound, Math.abs(a[i]));
+            }
+            double[] y = new double[rowCount * lanes];
+            VectorLoops.expRows(y, scale, 2, a, 5, stride, rowCount, bound);
+            for (int row = 0; row < rowCount; row++) {
+                for (int l = 0; l < lanes; l++) {
+                    double want = Exp.exp(scale[2 + l] * a[5 + row * stride + l]);
+                    assertEquals(Double.doubleToRawLongBits(want), Double.doubleToRawLongBits(y[row * lanes + l]),
+                            "row " + row + ", lane " + l);
+                }
+            }
         }
     }
 }

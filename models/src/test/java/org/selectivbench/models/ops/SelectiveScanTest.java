@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.selectivbench.models.FiniteDifferences;
@@ -16,12 +15,13 @@ import org.selectivbench.models.FiniteDifferences;
  * states within 1e-12; gradients of a random projection of both with respect to dt, A, u, B, C and the
  * start state within 1e-6 relative of central differences; with and without a forget floor, lengths
  * around the checkpoint interval, two threads. 19 states give the vector form of the exponential whole
- * vectors and a tail; with and without it the kernel computes the same bits.
+ * vectors and a tail, 9 and 11 channels the vector form of the scan a block and a tail; with and without
+ * the vector forms the kernel computes the same bits.
  */
 class SelectiveScanTest {
     @ParameterizedTest
     @CsvSource({"2, 5, 3, 2, 0, false", "2, 70, 2, 3, 0, true", "1, 65, 3, 2, 0.3, true", "3, 4, 2, 2, 0.1, false",
-        "2, 6, 2, 19, 0.2, true"})
+        "2, 6, 2, 19, 0.2, true", "2, 67, 11, 5, 0, true", "1, 7, 9, 4, 0.2, false"})
     void matchesReference(int batch, int steps, int di, int n, double floor, boolean fromState) {
         Parallel.setThreads(2);
         SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(batch, steps, di, n, floor);
@@ -58,19 +58,20 @@ class SelectiveScanTest {
         FiniteDifferences.checkArrays(in, grads, () -> Ops.dot(SelectiveScanNaive.run(d, dt, a, u, bm, cm, s0), proj));
     }
 
-    @Test
-    void vectorFormIsTheScalarForm() {
+    @ParameterizedTest
+    @CsvSource({"3, 0", "19, 0", "19, 0.25"})
+    void vectorFormIsTheScalarForm(int di, double floor) {
         Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
-        SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(2, 70, 3, 21, 0);
+        SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(2, 70, di, 21, floor);
         Random r = new Random(8);
         int rows = 140;
-        double[] dt = Ops.uniform(r, rows * 3, 0.01, 0.5), a = Ops.uniform(r, 3 * 21, -3, -0.2);
-        double[] u = Ops.rand(r, rows * 3, 1), bm = Ops.rand(r, rows * 21, 1), cm = Ops.rand(r, rows * 21, 1);
-        double[] dY = Ops.rand(r, rows * 3, 1);
-        double[][] vector = run(d, dt, a, u, bm, cm, dY);
+        double[] dt = Ops.uniform(r, rows * di, 0.01, 0.5), a = Ops.uniform(r, di * 21, -3, -0.2);
+        double[] u = Ops.rand(r, rows * di, 1), bm = Ops.rand(r, rows * 21, 1), cm = Ops.rand(r, rows * 21, 1);
+        double[] dY = Ops.rand(r, rows * di, 1), start = Ops.rand(r, 2 * di * 21, 1), dEnd = Ops.rand(r, 2 * di * 21, 1);
+        double[][] vector = run(d, dt, a, u, bm, cm, start, dY, dEnd);
         Simd.use(false);
         try {
-            double[][] scalar = run(d, dt, a, u, bm, cm, dY);
+            double[][] scalar = run(d, dt, a, u, bm, cm, start, dY, dEnd);
             for (int i = 0; i < scalar.length; i++) {
                 assertArrayEquals(scalar[i], vector[i], "array " + i);
             }
@@ -80,12 +81,12 @@ class SelectiveScanTest {
     }
 
     private static double[][] run(SelectiveScanRecurrent.Dims d, double[] dt, double[] a, double[] u, double[] bm,
-                                  double[] cm, double[] dY) {
-        double[] y = new double[dt.length], end = new double[d.batch() * d.channels() * d.states()];
-        SelectiveScanRecurrent.Saved sv = SelectiveScanRecurrent.forward(d, dt, a, u, bm, cm, null, y, end, true);
+                                  double[] cm, double[] start, double[] dY, double[] dEnd) {
+        double[] y = new double[dt.length], end = new double[start.length];
+        SelectiveScanRecurrent.Saved sv = SelectiveScanRecurrent.forward(d, dt, a, u, bm, cm, start, y, end, true);
         double[] ddt = new double[dt.length], da = new double[a.length], du = new double[u.length];
-        double[] db = new double[bm.length], dc = new double[cm.length];
-        SelectiveScanRecurrent.backward(sv, dY, null, ddt, da, du, db, dc, null);
-        return new double[][] {y, end, ddt, da, du, db, dc};
+        double[] db = new double[bm.length], dc = new double[cm.length], dStart = new double[start.length];
+        SelectiveScanRecurrent.backward(sv, dY, dEnd, ddt, da, du, db, dc, dStart);
+        return new double[][] {y, end, ddt, da, du, db, dc, dStart};
     }
 }
