@@ -137,8 +137,33 @@ final class DecayScanVector {
             dv[vo + j] = dvAcc;
             dav[j] = daAcc;
         }
-        // the sums over columns, in column order as the scalar form takes them
-        for (int x = 0; x < kd; x++) {
+        // the sums over columns, in column order as the scalar form takes them; four key rows at a time,
+        // so that eight independent sums are in flight (one at a time, the adds' latency bound this loop)
+        int x = 0;
+        for (; x <= kd - 4; x += 4) {
+            int s0 = x * w, s1 = s0 + w, s2 = s1 + w, s3 = s2 + w;
+            double q0 = 0, q1 = 0, q2 = 0, q3 = 0, k0 = 0, k1 = 0, k2 = 0, k3 = 0;
+            for (int c = 0; c < w; c++) {
+                double o = dO[vo + c], vc = v[vo + c];
+                q0 += now[s0 + c] * o;
+                q1 += now[s1 + c] * o;
+                q2 += now[s2 + c] * o;
+                q3 += now[s3 + c] * o;
+                k0 += g[s0 + c] * vc;
+                k1 += g[s1 + c] * vc;
+                k2 += g[s2 + c] * vc;
+                k3 += g[s3 + c] * vc;
+            }
+            dq[ko + x] = q0;
+            dq[ko + x + 1] = q1;
+            dq[ko + x + 2] = q2;
+            dq[ko + x + 3] = q3;
+            dk[ko + x] = k0;
+            dk[ko + x + 1] = k1;
+            dk[ko + x + 2] = k2;
+            dk[ko + x + 3] = k3;
+        }
+        for (; x < kd; x++) {
             int so = x * w;
             double dqx = 0, dkx = 0;
             for (int c = 0; c < w; c++) {
