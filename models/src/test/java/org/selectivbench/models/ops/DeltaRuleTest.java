@@ -18,7 +18,8 @@ import org.selectivbench.models.FiniteDifferences;
 class DeltaRuleTest {
     @ParameterizedTest
     @CsvSource({"2, 5, 2, 3, 2, 1, true, false", "2, 33, 2, 3, 2, 1, true, true", "1, 40, 1, 2, 3, 1, false, true",
-            "2, 7, 2, 2, 3, 3, true, true", "1, 70, 1, 3, 2, 2, false, false", "2, 35, 2, 3, 11, 2, true, true"})
+            "2, 7, 2, 2, 3, 3, true, true", "1, 70, 1, 3, 2, 2, false, false", "2, 35, 2, 3, 11, 2, true, true",
+            "2, 9, 2, 5, 3, 2, true, true", "1, 6, 1, 9, 4, 1, true, false", "1, 8, 2, 4, 3, 2, false, true"})
     void matchesReference(int batch, int steps, int heads, int kd, int vd, int sub, boolean decay, boolean fromState) {
         Parallel.setThreads(2);
         DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(batch, steps, heads, kd, vd, sub);
