@@ -6,6 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.selectivbench.models.ops.DepthwiseConv;
+import org.selectivbench.models.ops.Exp;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 
@@ -86,8 +87,8 @@ public final class ShortConv {
         }
         // SiLU here too, keeping the sigmoid: backward then needs no exp and no pre-activation array
         double[] s = new double[z.length], y = new double[z.length];
+        Exp.sigmoids(z, s);
         for (int i = 0; i < z.length; i++) {
-            s[i] = 1 / (1 + Math.exp(-z[i]));
             y[i] = z[i] * s[i];
         }
         if (p.keep()) {

@@ -39,6 +39,28 @@ public final class Exp {
         return Double.longBitsToDouble(Double.doubleToRawLongBits(p) + scale);
     }
 
+    /**
+     * s[i] = 1 / (1 + exp(-z[i])) for every i, the exponential's argument formed as (-1) z so that the
+     * vector form ({@link VectorLoops#expRows} with a scale of -1 per lane) computes the same bits.
+     */
+    public static void sigmoids(double[] z, double[] s) {
+        int n = z.length, whole = 0;
+        if (Simd.on()) {
+            double bound = 0;
+            for (double v : z) {
+                bound = Math.max(bound, Math.abs(v));
+            }
+            whole = n - n % VectorLoops.LANES;
+            VectorLoops.expRows(s, VectorLoops.MINUS_ONES, 0, z, 0, VectorLoops.LANES, whole / VectorLoops.LANES, bound);
+        }
+        for (int i = whole; i < n; i++) {
+            s[i] = exp(-1.0 * z[i]);
+        }
+        for (int i = 0; i < n; i++) {
+            s[i] = 1 / (1 + s[i]);
+        }
+    }
+
     /** y[yo + i] = exp(s * a[ao + i]) for i in [0, n). */
     public static void expScaled(double[] y, int yo, double[] a, int ao, double s, int n) {
         for (int i = 0; i < n; i++) {

@@ -78,4 +78,28 @@ class ExpTest {
             }
         }
     }
+
+    @Test
+    void sigmoidsInBothFormsAgreeAndMatchTheFormula() {
+        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
+        Random r = new Random(13);
+        for (double spread : new double[] {12, 2000}) { // the second leaves the exponential's range: scalar
+            double[] z = new double[7 * VectorLoops.LANES + 5];
+            for (int i = 0; i < z.length; i++) {
+                z[i] = spread * (2 * r.nextDouble() - 1);
+            }
+            double[] vector = new double[z.length], scalar = new double[z.length];
+            Exp.sigmoids(z, vector);
+            Simd.use(false);
+            try {
+                Exp.sigmoids(z, scalar);
+            } finally {
+                Simd.use(true);
+            }
+            for (int i = 0; i < z.length; i++) {
+                assertEquals(Double.doubleToRawLongBits(scalar[i]), Double.doubleToRawLongBits(vector[i]), "z = " + z[i]);
+                assertEquals(1 / (1 + Math.exp(-z[i])), vector[i], 1e-15, "z = " + z[i]);
+            }
+        }
+    }
 }
