@@ -39,24 +39,36 @@ public final class Exp {
         return Double.longBitsToDouble(Double.doubleToRawLongBits(p) + scale);
     }
 
-    /**
-     * s[i] = 1 / (1 + exp(-z[i])) for every i, the exponential's argument formed as (-1) z so that the
-     * vector form ({@link VectorLoops#expRows} with a scale of -1 per lane) computes the same bits.
-     */
-    public static void sigmoids(double[] z, double[] s) {
-        int n = z.length, whole = 0;
+    /** x[i] = exp(x[i]) for i in [0, n); the vector form after one pass for max |x|. */
+    public static void expInPlace(double[] x, int n) {
+        double bound = 0;
         if (Simd.on()) {
-            double bound = 0;
-            for (double v : z) {
-                bound = Math.max(bound, Math.abs(v));
+            for (int i = 0; i < n; i++) {
+                bound = Math.max(bound, Math.abs(x[i]));
             }
+        }
+        expInPlace(x, n, bound);
+    }
+
+    /** x[i] = exp(x[i]) for i in [0, n), given max |x| (or more; NaN runs the scalar form). */
+    public static void expInPlace(double[] x, int n, double bound) {
+        int whole = 0;
+        if (Simd.on()) {
             whole = n - n % VectorLoops.LANES;
-            VectorLoops.expRows(s, VectorLoops.MINUS_ONES, 0, z, 0, VectorLoops.LANES, whole / VectorLoops.LANES, bound);
+            VectorLoops.expRows(x, VectorLoops.ONES, 0, x, 0, VectorLoops.LANES, whole / VectorLoops.LANES, bound);
         }
         for (int i = whole; i < n; i++) {
-            s[i] = exp(-1.0 * z[i]);
+            x[i] = exp(1.0 * x[i]);
         }
-        for (int i = 0; i < n; i++) {
+    }
+
+    /** s[i] = 1 / (1 + exp(-z[i])) for every i. */
+    public static void sigmoids(double[] z, double[] s) {
+        for (int i = 0; i < z.length; i++) {
+            s[i] = -z[i];
+        }
+        expInPlace(s, s.length);
+        for (int i = 0; i < s.length; i++) {
             s[i] = 1 / (1 + s[i]);
         }
     }

@@ -11,8 +11,8 @@ final class VectorLoops {
     /** S's shape in longs, for the exponential's bits; a constant, so C2 can always intrinsify the reinterpretations. */
     private static final VectorSpecies<Long> BITS = LongVector.SPECIES_PREFERRED;
     static final int LANES = S.length();
-    /** A scale of -1 per lane, for exp(-z) through {@link #expRows}. */
-    static final double[] MINUS_ONES = java.util.stream.DoubleStream.generate(() -> -1.0).limit(LANES).toArray();
+    /** A scale of 1 per lane, for exp(x) through {@link #expRows} (1 x = x exactly). */
+    static final double[] ONES = java.util.stream.DoubleStream.generate(() -> 1.0).limit(LANES).toArray();
 
     private VectorLoops() {
     }
