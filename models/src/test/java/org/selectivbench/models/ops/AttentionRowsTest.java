@@ -1,11 +1,8 @@
 package org.selectivbench.models.ops;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -43,21 +40,11 @@ class AttentionRowsTest {
 
     @Test
     void vectorFormIsTheScalarForm() {
-        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
         AttentionRows.Dims d = new AttentionRows.Dims(3, 29, 19);
         Random r = new Random(21);
         int n = 3 * 29 * 19;
         double[] q = Ops.rand(r, n, 2), k = Ops.rand(r, n, 2), v = Ops.rand(r, n, 1), dO = Ops.rand(r, n, 1);
-        double[][] vector = run(d, q, k, v, dO);
-        Simd.use(false);
-        try {
-            double[][] scalar = run(d, q, k, v, dO);
-            for (int i = 0; i < scalar.length; i++) {
-                assertArrayEquals(scalar[i], vector[i], "array " + i);
-            }
-        } finally {
-            Simd.use(true);
-        }
+        Ops.assertVectorFormIsScalarForm(() -> run(d, q, k, v, dO));
     }
 
     private static double[][] run(AttentionRows.Dims d, double[] q, double[] k, double[] v, double[] dO) {

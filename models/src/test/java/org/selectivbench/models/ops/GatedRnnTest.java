@@ -1,11 +1,8 @@
 package org.selectivbench.models.ops;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.selectivbench.models.FiniteDifferences;
@@ -77,23 +74,13 @@ class GatedRnnTest {
     @ParameterizedTest
     @CsvSource({"LSTM", "GRU"})
     void vectorFormIsTheScalarForm(Cell cell) {
-        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
         GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 2, 7, 13);
         Random r = new Random(5);
         int rows = 14, w = d.width(), hd = 13;
         double[] xg = Ops.rand(r, rows * w, 1), wh = Ops.rand(r, hd * w, 0.6), bn = Ops.rand(r, hd, 0.5);
         double[] h0 = Ops.rand(r, 2 * hd, 1), c0 = Ops.rand(r, 2 * hd, 1), dH = Ops.rand(r, rows * hd, 1);
         boolean lstm = cell == Cell.LSTM;
-        double[][] vector = run(d, xg, wh, lstm ? null : bn, h0, lstm ? c0 : null, dH);
-        Simd.use(false);
-        try {
-            double[][] scalar = run(d, xg, wh, lstm ? null : bn, h0, lstm ? c0 : null, dH);
-            for (int i = 0; i < scalar.length; i++) {
-                assertArrayEquals(scalar[i], vector[i], "array " + i);
-            }
-        } finally {
-            Simd.use(true);
-        }
+        Ops.assertVectorFormIsScalarForm(() -> run(d, xg, wh, lstm ? null : bn, h0, lstm ? c0 : null, dH));
     }
 
     private static double[][] run(GatedRnnRecurrent.Dims d, double[] xg, double[] wh, double[] bn, double[] h0,

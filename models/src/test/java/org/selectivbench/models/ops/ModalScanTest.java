@@ -1,11 +1,8 @@
 package org.selectivbench.models.ops;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -70,7 +67,6 @@ class ModalScanTest {
 
     @Test
     void vectorFormIsTheScalarForm() {
-        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
         ModalScanRecurrent.Dims d = new ModalScanRecurrent.Dims(2, 70, 21, 5);
         Random r = new Random(9);
         int hm = 21 * 5, rows = 140, ends = 2 * 2 * hm;
@@ -78,16 +74,7 @@ class ModalScanTest {
         decaying(r, er, ei);
         double[] cr = Ops.rand(r, hm, 1), ci = Ops.rand(r, hm, 1), u = Ops.rand(r, rows * 21, 1);
         double[] start = Ops.rand(r, ends, 1), dY = Ops.rand(r, rows * 21, 1), dEnd = Ops.rand(r, ends, 1);
-        double[][] vector = run(d, u, er, ei, cr, ci, start, dY, dEnd);
-        Simd.use(false);
-        try {
-            double[][] scalar = run(d, u, er, ei, cr, ci, start, dY, dEnd);
-            for (int i = 0; i < scalar.length; i++) {
-                assertArrayEquals(scalar[i], vector[i], "array " + i);
-            }
-        } finally {
-            Simd.use(true);
-        }
+        Ops.assertVectorFormIsScalarForm(() -> run(d, u, er, ei, cr, ci, start, dY, dEnd));
     }
 
     private static double[][] run(ModalScanRecurrent.Dims d, double[] u, double[] er, double[] ei, double[] cr,

@@ -1,8 +1,11 @@
 package org.selectivbench.models.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Assumptions;
 
 /** Random inputs and comparisons for the op tests. */
 final class Ops {
@@ -69,5 +72,23 @@ final class Ops {
         }
         assertTrue(worst <= tol, what + ": worst relative error " + worst + " at " + at + " (want "
                 + (at < 0 ? "" : want[at]) + ", got " + (at < 0 ? "" : got[at]) + ")");
+    }
+
+    /**
+     * Runs {@code arrays} with the vector forms on and off and requires the same arrays bit for bit
+     * (assumes the Vector API module, which the test JVM has).
+     */
+    static void assertVectorFormIsScalarForm(Supplier<double[][]> arrays) {
+        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
+        double[][] vector = arrays.get();
+        Simd.use(false);
+        try {
+            double[][] scalar = arrays.get();
+            for (int i = 0; i < scalar.length; i++) {
+                assertArrayEquals(scalar[i], vector[i], "array " + i);
+            }
+        } finally {
+            Simd.use(true);
+        }
     }
 }

@@ -1,11 +1,8 @@
 package org.selectivbench.models.ops;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.selectivbench.models.FiniteDifferences;
@@ -61,23 +58,13 @@ class SelectiveScanTest {
     @ParameterizedTest
     @CsvSource({"3, 0", "19, 0", "19, 0.25"})
     void vectorFormIsTheScalarForm(int di, double floor) {
-        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
         SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(2, 70, di, 21, floor);
         Random r = new Random(8);
         int rows = 140;
         double[] dt = Ops.uniform(r, rows * di, 0.01, 0.5), a = Ops.uniform(r, di * 21, -3, -0.2);
         double[] u = Ops.rand(r, rows * di, 1), bm = Ops.rand(r, rows * 21, 1), cm = Ops.rand(r, rows * 21, 1);
         double[] dY = Ops.rand(r, rows * di, 1), start = Ops.rand(r, 2 * di * 21, 1), dEnd = Ops.rand(r, 2 * di * 21, 1);
-        double[][] vector = run(d, dt, a, u, bm, cm, start, dY, dEnd);
-        Simd.use(false);
-        try {
-            double[][] scalar = run(d, dt, a, u, bm, cm, start, dY, dEnd);
-            for (int i = 0; i < scalar.length; i++) {
-                assertArrayEquals(scalar[i], vector[i], "array " + i);
-            }
-        } finally {
-            Simd.use(true);
-        }
+        Ops.assertVectorFormIsScalarForm(() -> run(d, dt, a, u, bm, cm, start, dY, dEnd));
     }
 
     private static double[][] run(SelectiveScanRecurrent.Dims d, double[] dt, double[] a, double[] u, double[] bm,
