@@ -38,7 +38,7 @@ public final class AttentionRows {
             double[] row = new double[t], kt = new double[hd * t];
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
-                transpose(k, base, t, hd, kt);
+                Loops.transpose(k, base, t, hd, kt, 0);
                 for (int i = 0; i < t; i++) {
                     int n = i + 1, qo = base + i * hd;
                     if (simd) {
@@ -85,8 +85,8 @@ public final class AttentionRows {
             double[] ds = new double[t], p = new double[t], vt = new double[hd * t], kt = new double[hd * t];
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
-                transpose(sv.v(), base, t, hd, vt);
-                transpose(sv.k(), base, t, hd, kt);
+                Loops.transpose(sv.v(), base, t, hd, vt, 0);
+                Loops.transpose(sv.k(), base, t, hd, kt, 0);
                 for (int i = 0; i < t; i++) {
                     int n = i + 1, io = base + i * hd, so = (g * t + i) * 2;
                     // the probabilities again, as forward formed them: the shifted scores lie in
@@ -130,15 +130,6 @@ public final class AttentionRows {
             }
         });
         return new double[][] {dq, dk, dv};
-    }
-
-    /** x rows [T, hd] of one sequence as [hd, T]. */
-    private static void transpose(double[] x, int base, int t, int hd, double[] xt) {
-        for (int j = 0; j < t; j++) {
-            for (int c = 0; c < hd; c++) {
-                xt[c * t + j] = x[base + j * hd + c];
-            }
-        }
     }
 
     /** out[j] = a[ao..ao+hd) . column j of bt [hd, T], for j in [j0, n): the sum in column order. */

@@ -40,7 +40,7 @@ public final class Exp {
     }
 
     /** x[i] = exp(x[i]) for i in [0, n); the vector form after one pass for max |x|. */
-    public static void expInPlace(double[] x, int n) {
+    static void expInPlace(double[] x, int n) {
         double bound = 0;
         if (Simd.on()) {
             for (int i = 0; i < n; i++) {
@@ -51,7 +51,7 @@ public final class Exp {
     }
 
     /** x[i] = exp(x[i]) for i in [0, n), given max |x| (or more; NaN runs the scalar form). */
-    public static void expInPlace(double[] x, int n, double bound) {
+    static void expInPlace(double[] x, int n, double bound) {
         int whole = 0;
         if (Simd.on()) {
             whole = n - n % VectorLoops.LANES;
@@ -74,7 +74,7 @@ public final class Exp {
     }
 
     /** y[yo + i] = exp(s * a[ao + i]) for i in [0, n). */
-    public static void expScaled(double[] y, int yo, double[] a, int ao, double s, int n) {
+    static void expScaled(double[] y, int yo, double[] a, int ao, double s, int n) {
         for (int i = 0; i < n; i++) {
             y[yo + i] = exp(s * a[ao + i]);
         }

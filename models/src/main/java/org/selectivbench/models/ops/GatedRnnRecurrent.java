@@ -118,7 +118,7 @@ public final class GatedRnnRecurrent {
                                 double[] dh0, double[] dc0) {
         Dims d = sv.dims();
         int hd = d.hidden(), w = d.width(), t = d.steps();
-        double[] wt = transpose(sv.wh(), hd, w);
+        double[] wt = Loops.transposed(sv.wh(), hd, w);
         Parallel.forRange(d.batch(), (from, to) -> {
             double[] dh = new double[hd], dc = new double[hd], dz = new double[w], back = new double[hd];
             for (int b = from; b < to; b++) {
@@ -198,15 +198,6 @@ public final class GatedRnnRecurrent {
         }
     }
 
-    private static double[] transpose(double[] wm, int d, int w) {
-        double[] wt = new double[wm.length];
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j < w; j++) {
-                wt[j * d + i] = wm[i * w + j];
-            }
-        }
-        return wt;
-    }
 
     static double sigmoid(double x) {
         return 1 / (1 + Math.exp(-x));

@@ -38,13 +38,14 @@ public final class ModalScanRecurrent {
     public static Saved forward(Dims d, double[] u, double[] er, double[] ei, double[] cr, double[] ci, double[] start,
                                 double[] y, double[] end, boolean keep) {
         int st = d.state(), chunks = d.chunks(), hh = d.channels(), mm = d.modes();
-        double[] ert = swap(er, 1, hh, mm), eit = swap(ei, 1, hh, mm), crt = swap(cr, 1, hh, mm), cit = swap(ci, 1, hh, mm);
+        double[] ert = Loops.transposed(er, hh, mm), eit = Loops.transposed(ei, hh, mm);
+        double[] crt = Loops.transposed(cr, hh, mm), cit = Loops.transposed(ci, hh, mm);
         double[] ckpt = keep ? new double[d.batch() * chunks * st] : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             double[] z = new double[st];
             for (int b = from; b < to; b++) {
                 if (start != null) {
-                    swap(start, b * st, 2, hh, mm, z, 0);
+                    swap(start, b * st, hh, mm, z, 0);
                 } else {
                     java.util.Arrays.fill(z, 0);
                 }
@@ -61,7 +62,7 @@ public final class ModalScanRecurrent {
                     }
                 }
                 if (end != null) {
-                    swap(z, 0, 2, mm, hh, end, b * st);
+                    swap(z, 0, mm, hh, end, b * st);
                 }
             }
         });
@@ -105,7 +106,7 @@ public final class ModalScanRecurrent {
             for (int b = from; b < to; b++) {
                 int p = b * 4 * im;
                 if (dEnd != null) {
-                    swap(dEnd, b * st, 2, hh, mm, dz, 0);
+                    swap(dEnd, b * st, hh, mm, dz, 0);
                 } else {
                     java.util.Arrays.fill(dz, 0);
                 }
@@ -128,7 +129,7 @@ public final class ModalScanRecurrent {
                     }
                 }
                 if (dStart != null) {
-                    swap(dz, 0, 2, mm, hh, dStart, b * st);
+                    swap(dz, 0, mm, hh, dStart, b * st);
                 }
             }
         });
@@ -141,7 +142,7 @@ public final class ModalScanRecurrent {
                     sum[i] += parts[b * 4 * im + j * im + i];
                 }
             }
-            swap(sum, 0, 1, mm, hh, outs[j], 0);
+            Loops.transpose(sum, 0, mm, hh, outs[j], 0);
         }
     }
 
@@ -169,21 +170,9 @@ public final class ModalScanRecurrent {
         }
     }
 
-    private static double[] swap(double[] a, int parts, int rows, int cols) {
-        double[] out = new double[a.length];
-        swap(a, 0, parts, rows, cols, out, 0);
-        return out;
-    }
-
-    /** Transposes {@code parts} consecutive [rows, cols] blocks of a from offset ao into out from oo. */
-    private static void swap(double[] a, int ao, int parts, int rows, int cols, double[] out, int oo) {
-        int n = rows * cols;
-        for (int q = 0; q < parts; q++) {
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    out[oo + q * n + c * rows + r] = a[ao + q * n + r * cols + c];
-                }
-            }
-        }
+    /** Transposes the real and the imaginary [rows, cols] block of a from ao into out from oo. */
+    private static void swap(double[] a, int ao, int rows, int cols, double[] out, int oo) {
+        Loops.transpose(a, ao, rows, cols, out, oo);
+        Loops.transpose(a, ao + rows * cols, rows, cols, out, oo + rows * cols);
     }
 }

@@ -37,7 +37,7 @@ public final class SelectiveScanRecurrent {
         double[] ckpt = keep ? new double[d.batch() * di * chunks * n] : null;
         boolean simd = Simd.on();
         int c0 = simd ? SelectiveScanVector.whole(di) : 0;
-        double[] at = simd ? SelectiveScanVector.transpose(a, di, n) : null;
+        SelectiveScanVector.Decays at = simd ? SelectiveScanVector.Decays.of(a, di, n) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             double[] h = new double[n], x = new double[n];
             SelectiveScanVector.Scratch scratch = simd ? new SelectiveScanVector.Scratch(n, false) : null;
@@ -90,7 +90,7 @@ public final class SelectiveScanRecurrent {
         double[] dAparts = new double[d.batch() * di * n];
         boolean simd = Simd.on();
         int c0 = simd ? SelectiveScanVector.whole(di) : 0;
-        double[] at = simd ? SelectiveScanVector.transpose(sv.a(), di, n) : null;
+        SelectiveScanVector.Decays at = simd ? SelectiveScanVector.Decays.of(sv.a(), di, n) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             double[][] hs = new double[CHUNK + 1][n];
             double[][] xs = new double[CHUNK][n];

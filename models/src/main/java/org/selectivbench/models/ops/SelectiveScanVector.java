@@ -22,18 +22,15 @@ final class SelectiveScanVector {
         return di - di % LANES;
     }
 
-    /** A [di, N] as [N, di], and max |A| after it (NaN if A holds one), for {@link VectorLoops#expRows}. */
-    static double[] transpose(double[] a, int di, int n) {
-        double[] at = new double[a.length + 1];
-        double bound = 0;
-        for (int c = 0; c < di; c++) {
-            for (int s = 0; s < n; s++) {
-                at[s * di + c] = a[c * n + s];
-                bound = Math.max(bound, Math.abs(a[c * n + s]));
+    /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link VectorLoops#expRows} needs. */
+    record Decays(double[] at, double bound) {
+        static Decays of(double[] a, int di, int n) {
+            double bound = 0;
+            for (double v : a) {
+                bound = Math.max(bound, Math.abs(v));
             }
+            return new Decays(Loops.transposed(a, di, n), bound);
         }
-        at[a.length] = bound;
-        return at;
     }
 
     /** Per-thread scratch: states and exponentials of a chunk, gradients of one block. */
@@ -47,7 +44,7 @@ final class SelectiveScanVector {
 
         Scratch(int n, boolean backward) {
             int w = n * LANES, steps = backward ? SelectiveScanRecurrent.CHUNK : 1;
-            hs = new double[steps + 1][w];
+            hs = new double[backward ? steps + 1 : 1][w]; // forward keeps one state in place
             xs = new double[steps][w];
             dh = new double[backward ? w : 0];
             dA = new double[backward ? w : 0];
@@ -56,7 +53,7 @@ final class SelectiveScanVector {
         }
     }
 
-    /** Reads [N] per lane from {@code src} at ((b*di + c0 + l)*stride + off)*n into h [N, lanes]. */
+    /** Reads n values per lane from {@code src}, lane l's from base + l * laneStride, into h [n, lanes]. */
     private static void gather(double[] src, int base, int laneStride, int n, double[] h) {
         for (int l = 0; l < LANES; l++) {
             for (int s = 0; s < n; s++) {
@@ -73,7 +70,7 @@ final class SelectiveScanVector {
         }
     }
 
-    static void forwardBlock(SelectiveScanRecurrent.Dims d, int b, int c0, double[] dt, double[] at, double[] u,
+    static void forwardBlock(SelectiveScanRecurrent.Dims d, int b, int c0, double[] dt, Decays a, double[] u,
                              double[] bm, double[] cm, double[] start, double[] y, double[] end, double[] ckpt,
                              Scratch sc) {
         int n = d.states(), di = d.channels(), chunks = d.chunks();
@@ -89,7 +86,7 @@ final class SelectiveScanVector {
                 scatter(h, n, ckpt, ((b * di + c0) * chunks + t / SelectiveScanRecurrent.CHUNK) * n, chunks * n);
             }
             int row = b * d.steps() + t;
-            VectorLoops.expRows(sc.xs[0], dt, row * di + c0, at, c0, di, n, at[n * di]);
+            VectorLoops.expRows(sc.xs[0], dt, row * di + c0, a.at(), c0, di, n, a.bound());
             step(n, di, c0, row, sc.xs[0], u, bm, cm, f, keepShare, h, y);
         }
         if (end != null) {
@@ -118,12 +115,12 @@ final class SelectiveScanVector {
         acc.intoArray(y, row * di + c0);
     }
 
-    static void backwardBlock(SelectiveScanRecurrent.Saved sv, int b, int c0, double[] at, double[] dY, double[] dEnd,
+    static void backwardBlock(SelectiveScanRecurrent.Saved sv, int b, int c0, Decays a, double[] dY, double[] dEnd,
                               double[] ddt, double[] dAparts, double[] du, double[] dB, double[] dC, double[] dStart,
                               Scratch sc) {
         SelectiveScanRecurrent.Dims d = sv.dims();
         int n = d.states(), di = d.channels(), chunks = d.chunks(), t = d.steps();
-        double f = d.floor(), keepShare = 1 - f, dxShare = f > 0 ? 1 - f : 1;
+        double f = d.floor(), keepShare = 1 - f;
         double[] dh = sc.dh, dA = sc.dA;
         if (dEnd != null) {
             gather(dEnd, (b * di + c0) * n, n, n, dh);
@@ -135,10 +132,10 @@ final class SelectiveScanVector {
             int t0 = k * SelectiveScanRecurrent.CHUNK, t1 = Math.min(t, t0 + SelectiveScanRecurrent.CHUNK);
             gather(sv.checkpoints(), ((b * di + c0) * chunks + k) * n, chunks * n, n, sc.hs[0]);
             for (int s = t0; s < t1; s++) {
-                recompute(n, di, c0, b * t + s, sv, at, f, keepShare, sc.hs[s - t0], sc.hs[s - t0 + 1], sc.xs[s - t0]);
+                recompute(n, di, c0, b * t + s, sv, a, f, keepShare, sc.hs[s - t0], sc.hs[s - t0 + 1], sc.xs[s - t0]);
             }
             for (int s = t1 - 1; s >= t0; s--) {
-                backStep(n, di, c0, b * t + s, sv, at, dY, f, keepShare, dxShare, sc.hs[s - t0], sc.hs[s - t0 + 1],
+                backStep(n, di, c0, b * t + s, sv, a.at(), dY, f, keepShare, sc.hs[s - t0], sc.hs[s - t0 + 1],
                         sc.xs[s - t0], sc, ddt, du);
                 sumChannels(n, (b * t + s) * n, sc.pb, dB);
                 sumChannels(n, (b * t + s) * n, sc.pc, dC);
@@ -151,10 +148,10 @@ final class SelectiveScanVector {
     }
 
     /** The states of one step from the step before, keeping the exponentials. */
-    private static void recompute(int n, int di, int c0, int row, SelectiveScanRecurrent.Saved sv, double[] at,
+    private static void recompute(int n, int di, int c0, int row, SelectiveScanRecurrent.Saved sv, Decays a,
                                   double f, double keepShare, double[] prev, double[] now, double[] x) {
         int bo = row * n;
-        VectorLoops.expRows(x, sv.dt(), row * di + c0, at, c0, di, n, at[n * di]);
+        VectorLoops.expRows(x, sv.dt(), row * di + c0, a.at(), c0, di, n, a.bound());
         DoubleVector uv = DoubleVector.fromArray(S, sv.u(), row * di + c0);
         for (int m = 0; m < n; m++) {
             DoubleVector xv = DoubleVector.fromArray(S, x, m * LANES);
@@ -163,10 +160,13 @@ final class SelectiveScanVector {
         }
     }
 
-    /** One step back: du, ddt for the row, dA and dh in the scratch, the channels' dB and dC terms in pb, pc. */
+    /**
+     * One step back: du, ddt for the row, dA and dh in the scratch, the channels' dB and dC terms in pb, pc.
+     * dL/d exp(dt A) = g h_{t-1} (1 - f), and 1 - f is keepShare (1 without a floor).
+     */
     private static void backStep(int n, int di, int c0, int row, SelectiveScanRecurrent.Saved sv, double[] at,
-                                 double[] dY, double f, double keepShare, double dxShare, double[] prev, double[] now,
-                                 double[] x, Scratch sc, double[] ddt, double[] du) {
+                                 double[] dY, double f, double keepShare, double[] prev, double[] now, double[] x,
+                                 Scratch sc, double[] ddt, double[] du) {
         int bo = row * n;
         double[] dh = sc.dh, dA = sc.dA, pb = sc.pb, pc = sc.pc;
         DoubleVector dtv = DoubleVector.fromArray(S, sv.dt(), row * di + c0);
@@ -180,7 +180,7 @@ final class SelectiveScanVector {
             duv = duv.add(g.mul(sv.bm()[bo + m]));
             g.mul(uv).intoArray(pb, o);
             DoubleVector xv = DoubleVector.fromArray(S, x, o);
-            DoubleVector dxx = g.mul(DoubleVector.fromArray(S, prev, o)).mul(dxShare).mul(xv);
+            DoubleVector dxx = g.mul(DoubleVector.fromArray(S, prev, o)).mul(keepShare).mul(xv);
             ddtv = ddtv.add(dxx.mul(DoubleVector.fromArray(S, at, m * di + c0)));
             DoubleVector.fromArray(S, dA, o).add(dxx.mul(dtv)).intoArray(dA, o);
             g.mul(xv.mul(keepShare).add(f)).intoArray(dh, o);
