@@ -13,6 +13,11 @@ import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.ops.Attention;
+import org.selectivbench.models.ops.AttentionRows;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.QkRope;
+import org.selectivbench.models.ops.SwiGlu;
 
 /**
  * Transformer layer of the reference (SPEC 6): causal softmax attention (the {@link Attention} op),
@@ -37,10 +42,13 @@ final class TransformerLayer implements Mixer {
     private final Linear l2;
     private final Dropout ffnDrop;
     private Attention.Saved att;
+    private AttentionRows.Saved attJava;
+    private QkRope.Saved rope;
     private INDArray[] qNorm;
     private INDArray[] kNorm;
     private INDArray hid;
     private INDArray sig;
+    private double[][] hidJava;
 
     TransformerLayer(ModelConfig c, ParamStore ps, String p) {
         this.d = c.width();
@@ -71,53 +79,116 @@ final class TransformerLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        int t = p.steps();
         INDArray all = qkv.forward(p, x);
-        INDArray[] rope = ropeTables(t, x.dataType());
+        INDArray a = Kernels.current() == Kernels.JAVA ? attendJava(p, all) : attend(p, all);
+        INDArray y = x.add(bn.forward(p, o.forward(p, a)));
+        INDArray h = l1.forward(p, y);
+        INDArray ffn = l2.forward(p, Kernels.current() == Kernels.JAVA ? swiGluJava(p, h) : swiGlu(p, h));
+        return y.add(ffnDrop.forward(p, ffn)); // y stays as l1 saw it
+    }
+
+    /** x1 sigmoid(beta x1) x2 over h = [x1, x2] [R, 8d], in array operations (any backend). */
+    private INDArray swiGlu(Pass p, INDArray h) {
+        INDArray x1 = Nd.cols(h, 0, 4L * d), x2 = Nd.cols(h, 4L * d, 8L * d);
+        INDArray s = Nd.sigmoid(x1.mul(beta.value().getDouble(0)));
+        if (p.keep()) {
+            hid = h;
+            sig = s;
+        }
+        return x1.mul(s).muli(x2);
+    }
+
+    /** The same in one Java pass ({@link SwiGlu}): the column views cost ND4J strided loops. */
+    private INDArray swiGluJava(Pass p, INDArray h) {
+        int rows = (int) h.size(0);
+        double[] hv = Host.read(h), s = new double[rows * 4 * d];
+        double[] f = SwiGlu.forward(rows, 4 * d, hv, beta.value().getDouble(0), s);
+        if (p.keep()) {
+            hidJava = new double[][] {hv, s};
+        }
+        return Host.array(f, h.dataType(), rows, 4L * d);
+    }
+
+    /** Attention's output rows [B*T, d] from the qkv rows, in array operations (any backend). */
+    private INDArray attend(Pass p, INDArray all) {
+        INDArray[] rope = ropeTables(p.steps(), all.dataType());
         INDArray[] qs = qkNorm(toHeads(Nd.cols(all, 0, d), p), qn.value());
         INDArray[] ks = qkNorm(toHeads(Nd.cols(all, d, 2L * d), p), kn.value());
         INDArray q = rotate(qs[0], rope, false), k = rotate(ks[0], rope, false);
         Attention.Result r = Attention.forward(q, k, toHeads(Nd.cols(all, 2L * d, 3L * d), p), Math.pow(hd, -0.5),
                 p.keep());
-        INDArray y = x.add(bn.forward(p, o.forward(p, fromHeads(r.out(), p))));
-        INDArray h = l1.forward(p, y);
-        INDArray x1 = Nd.cols(h, 0, 4L * d), x2 = Nd.cols(h, 4L * d, 8L * d);
-        INDArray s = Nd.sigmoid(x1.mul(beta.value().getDouble(0)));
-        INDArray ffn = l2.forward(p, x1.mul(s).muli(x2));
         if (p.keep()) {
             att = r.saved();
             qNorm = qs;
             kNorm = ks;
-            hid = h;
-            sig = s;
         }
-        return y.add(ffnDrop.forward(p, ffn)); // y stays as l1 saw it
+        return fromHeads(r.out(), p);
+    }
+
+    /** The same in two Java passes over the rows (the CPU path): {@link QkRope}, then {@link AttentionRows}. */
+    private INDArray attendJava(Pass p, INDArray all) {
+        QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
+        QkRope.Result in = QkRope.forward(dims, Host.read(all), Host.read(qn.value()), Host.read(kn.value()),
+                QkRope.Tables.of(p.steps(), hd, ROPE_BASE), p.keep());
+        double[] out = new double[in.q().length];
+        AttentionRows.Saved rows = AttentionRows.forward(new AttentionRows.Dims(p.batch() * heads, p.steps(), hd),
+                in.q(), in.k(), in.v(), Math.pow(hd, -0.5), out, p.keep());
+        if (p.keep()) {
+            attJava = rows;
+            rope = in.saved();
+        }
+        return Host.array(QkRope.toRows(dims, out), all.dataType(), (long) p.batch() * p.steps(), d);
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
         double b = beta.value().getDouble(0);
         INDArray df = l2.backward(ffnDrop.backward(dOut), null);
-        INDArray x1 = Nd.cols(hid, 0, 4L * d), x2 = Nd.cols(hid, 4L * d, 8L * d);
-        // f = x1 s(b x1) x2: d/dx1 = x2 (s + b x1 s (1 - s)), d/db = x2 x1^2 s (1 - s)
-        INDArray ds = sig.rsub(1.0).muli(sig); // s (1 - s)
-        INDArray dfx2 = df.mul(x2);
-        beta.grad().addi(dfx2.mul(x1).muli(x1).muli(ds).sumNumber().doubleValue());
-        INDArray dx1 = ds.muli(x1).muli(b).addi(sig).muli(dfx2);
-        INDArray dx2 = df.mul(x1).muli(sig);
-        INDArray dy = l1.backward(Nd.concatCols(dx1, dx2), dOut.dup());
+        INDArray dh;
+        if (hidJava != null) {
+            int rows = (int) df.size(0);
+            double[] g = new double[rows * 8 * d];
+            beta.grad().addi(SwiGlu.backward(rows, 4 * d, hidJava[0], hidJava[1], b, Host.read(df), g));
+            dh = Host.array(g, df.dataType(), rows, 8L * d);
+            hidJava = null;
+        } else {
+            INDArray x1 = Nd.cols(hid, 0, 4L * d), x2 = Nd.cols(hid, 4L * d, 8L * d);
+            // f = x1 s(b x1) x2: d/dx1 = x2 (s + b x1 s (1 - s)), d/db = x2 x1^2 s (1 - s)
+            INDArray ds = sig.rsub(1.0).muli(sig); // s (1 - s)
+            INDArray dfx2 = df.mul(x2);
+            beta.grad().addi(dfx2.mul(x1).muli(x1).muli(ds).sumNumber().doubleValue());
+            INDArray dx1 = ds.muli(x1).muli(b).addi(sig).muli(dfx2);
+            INDArray dx2 = df.mul(x1).muli(sig);
+            dh = Nd.concatCols(dx1, dx2);
+            hid = null;
+            sig = null;
+        }
+        INDArray dy = l1.backward(dh, dOut.dup());
         INDArray da = o.backward(bn.backward(dy)[0], null);
+        INDArray dqkv = attJava != null ? attendJavaBackward(p, da) : attendBackward(p, da);
+        return qkv.backward(dqkv, dy);
+    }
+
+    private INDArray attendBackward(Pass p, INDArray da) {
         INDArray[] g = Attention.backward(att, toHeads(da, p));
-        INDArray[] rope = ropeTables(p.steps(), dOut.dataType());
+        INDArray[] rope = ropeTables(p.steps(), da.dataType());
         INDArray dq = qkNormBackward(qNorm, qn, rotate(g[0], rope, true));
         INDArray dk = qkNormBackward(kNorm, kn, rotate(g[1], rope, true));
-        INDArray dqkv = Nd.concatCols(fromHeads(dq, p), fromHeads(dk, p), fromHeads(g[2], p));
         att = null;
         qNorm = null;
         kNorm = null;
-        hid = null;
-        sig = null;
-        return qkv.backward(dqkv, dy);
+        return Nd.concatCols(fromHeads(dq, p), fromHeads(dk, p), fromHeads(g[2], p));
+    }
+
+    private INDArray attendJavaBackward(Pass p, INDArray da) {
+        DataType dt = da.dataType();
+        double[][] g = AttentionRows.backward(attJava, QkRope.toHeads(rope.dims(), Host.read(da)));
+        double[][] r = QkRope.backward(rope, g[0], g[1], g[2]);
+        qn.grad().addi(Host.array(r[1], dt, hd));
+        kn.grad().addi(Host.array(r[2], dt, hd));
+        attJava = null;
+        rope = null;
+        return Host.array(r[0], dt, (long) p.batch() * p.steps(), 3L * d);
     }
 
     /** Rows [B*T, d] to per-head sequences [B*H, T, hd]. */

@@ -21,11 +21,41 @@ public final class Nd {
     private Nd() {
     }
 
+    /** One matmul a step made: c [m, n] (+)= op(a) op(b) with an inner size k. */
+    public record Gemm(long m, long n, long k, boolean ta, boolean tb, boolean accumulate) {
+        public double flops() {
+            return 2.0 * m * n * k;
+        }
+    }
+
+    /** While not null, every matmul of this thread is listed here (bench's floor of a step's matmuls). */
+    private static final ThreadLocal<java.util.List<Gemm>> RECORDING = new ThreadLocal<>();
+
+    /** Runs {@code work} and returns the matmuls it made through this class, in order. */
+    public static java.util.List<Gemm> recordGemms(Runnable work) {
+        java.util.List<Gemm> list = new java.util.ArrayList<>();
+        RECORDING.set(list);
+        try {
+            work.run();
+        } finally {
+            RECORDING.remove();
+        }
+        return list;
+    }
+
+    private static void gemm(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double beta) {
+        java.util.List<Gemm> list = RECORDING.get();
+        if (list != null) {
+            list.add(new Gemm(c.size(0), c.size(1), ta ? a.size(0) : a.size(1), ta, tb, beta != 0));
+        }
+        Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
+    }
+
     /** op(a) op(b) into a new array. */
     public static INDArray mm(INDArray a, INDArray b, boolean ta, boolean tb) {
         long rows = ta ? a.size(1) : a.size(0), cols = tb ? b.size(0) : b.size(1);
         INDArray c = Nd4j.createUninitialized(a.dataType(), rows, cols);
-        Nd4j.gemm(a, b, c, ta, tb, 1.0, 0.0);
+        gemm(a, b, c, ta, tb, 0.0);
         return c;
     }
 
@@ -35,7 +65,7 @@ public final class Nd {
 
     /** c += op(a) op(b); c must not be a view. */
     public static void mmAdd(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb) {
-        Nd4j.gemm(a, b, c, ta, tb, 1.0, 1.0);
+        gemm(a, b, c, ta, tb, 1.0);
     }
 
     /** Column sums, [n]. */

@@ -303,6 +303,7 @@ public final class DecayScanRecurrent {
                 double[] ds = new double[st];
                 double[] gs = Simd.on() ? new double[st] : null; // dS of every key row, for the vector form
                 double[] dav = new double[w];
+                double[] gRow = new double[w];
                 double[] ones = new double[w];
                 java.util.Arrays.fill(ones, 1);
                 for (int b = from; b < to; b++) {
@@ -337,17 +338,15 @@ public final class DecayScanRecurrent {
                             for (int x = 0; gs == null && x < kd; x++) {
                                 int so = x * w;
                                 double qx = q[row * kd + x], kx = k[row * kd + x];
-                                double dqx = 0, dkx = 0;
                                 for (int j = 0; j < w; j++) {
-                                    dqx += now[so + j] * dO[vo + j];
                                     double g = ds[so + j] + qx * dO[vo + j]; // dL/dS_t, the readout included
-                                    dkx += g * v[vo + j];
+                                    gRow[j] = g;
                                     dv[vo + j] += g * kx;
                                     dav[j] += g * prev[so + j];
                                     ds[so + j] = g * alv[j];
                                 }
-                                dq[row * kd + x] = dqx;
-                                dk[row * kd + x] = dkx;
+                                dq[row * kd + x] = Loops.stripedDot(now, so, dO, vo, w);
+                                dk[row * kd + x] = Loops.stripedDot(gRow, 0, v, vo, w);
                             }
                             if (a != null) {
                                 for (int h = 0; h < hh; h++) {

@@ -137,41 +137,56 @@ final class DecayScanVector {
             dv[vo + j] = dvAcc;
             dav[j] = daAcc;
         }
-        // the sums over columns, in column order as the scalar form takes them; four key rows at a time,
-        // so that eight independent sums are in flight (one at a time, the adds' latency bound this loop)
-        int x = 0;
-        for (; x <= kd - 4; x += 4) {
-            int s0 = x * w, s1 = s0 + w, s2 = s1 + w, s3 = s2 + w;
-            double q0 = 0, q1 = 0, q2 = 0, q3 = 0, k0 = 0, k1 = 0, k2 = 0, k3 = 0;
-            for (int c = 0; c < w; c++) {
-                double o = dO[vo + c], vc = v[vo + c];
-                q0 += now[s0 + c] * o;
-                q1 += now[s1 + c] * o;
-                q2 += now[s2 + c] * o;
-                q3 += now[s3 + c] * o;
-                k0 += g[s0 + c] * vc;
-                k1 += g[s1 + c] * vc;
-                k2 += g[s2 + c] * vc;
-                k3 += g[s3 + c] * vc;
+        // the sums over columns in Loops.stripedDot's order: eight stripes, one per lane with 8 lanes, two
+        // vectors with 4 (other lane counts take the scalar form)
+        int w8 = w - w % 8;
+        if (S.length() == 8) {
+            for (int x = 0; x < kd; x++) {
+                int so = x * w;
+                DoubleVector aq = DoubleVector.zero(S), ak = DoubleVector.zero(S);
+                for (int c = 0; c < w8; c += 8) {
+                    aq = aq.add(DoubleVector.fromArray(S, now, so + c).mul(DoubleVector.fromArray(S, dO, vo + c)));
+                    ak = ak.add(DoubleVector.fromArray(S, g, so + c).mul(DoubleVector.fromArray(S, v, vo + c)));
+                }
+                double sq = ((aq.lane(0) + aq.lane(1)) + (aq.lane(2) + aq.lane(3)))
+                        + ((aq.lane(4) + aq.lane(5)) + (aq.lane(6) + aq.lane(7)));
+                double sk = ((ak.lane(0) + ak.lane(1)) + (ak.lane(2) + ak.lane(3)))
+                        + ((ak.lane(4) + ak.lane(5)) + (ak.lane(6) + ak.lane(7)));
+                for (int c = w8; c < w; c++) {
+                    sq += now[so + c] * dO[vo + c];
+                    sk += g[so + c] * v[vo + c];
+                }
+                dq[ko + x] = sq;
+                dk[ko + x] = sk;
             }
-            dq[ko + x] = q0;
-            dq[ko + x + 1] = q1;
-            dq[ko + x + 2] = q2;
-            dq[ko + x + 3] = q3;
-            dk[ko + x] = k0;
-            dk[ko + x + 1] = k1;
-            dk[ko + x + 2] = k2;
-            dk[ko + x + 3] = k3;
-        }
-        for (; x < kd; x++) {
-            int so = x * w;
-            double dqx = 0, dkx = 0;
-            for (int c = 0; c < w; c++) {
-                dqx += now[so + c] * dO[vo + c];
-                dkx += g[so + c] * v[vo + c];
+        } else if (S.length() == 4) {
+            for (int x = 0; x < kd; x++) {
+                int so = x * w;
+                DoubleVector aq = DoubleVector.zero(S), aq4 = DoubleVector.zero(S);
+                DoubleVector ak = DoubleVector.zero(S), ak4 = DoubleVector.zero(S);
+                for (int c = 0; c < w8; c += 8) {
+                    aq = aq.add(DoubleVector.fromArray(S, now, so + c).mul(DoubleVector.fromArray(S, dO, vo + c)));
+                    aq4 = aq4.add(DoubleVector.fromArray(S, now, so + c + 4)
+                            .mul(DoubleVector.fromArray(S, dO, vo + c + 4)));
+                    ak = ak.add(DoubleVector.fromArray(S, g, so + c).mul(DoubleVector.fromArray(S, v, vo + c)));
+                    ak4 = ak4.add(DoubleVector.fromArray(S, g, so + c + 4).mul(DoubleVector.fromArray(S, v, vo + c + 4)));
+                }
+                double sq = ((aq.lane(0) + aq.lane(1)) + (aq.lane(2) + aq.lane(3)))
+                        + ((aq4.lane(0) + aq4.lane(1)) + (aq4.lane(2) + aq4.lane(3)));
+                double sk = ((ak.lane(0) + ak.lane(1)) + (ak.lane(2) + ak.lane(3)))
+                        + ((ak4.lane(0) + ak4.lane(1)) + (ak4.lane(2) + ak4.lane(3)));
+                for (int c = w8; c < w; c++) {
+                    sq += now[so + c] * dO[vo + c];
+                    sk += g[so + c] * v[vo + c];
+                }
+                dq[ko + x] = sq;
+                dk[ko + x] = sk;
             }
-            dq[ko + x] = dqx;
-            dk[ko + x] = dkx;
+        } else {
+            for (int x = 0; x < kd; x++) {
+                dq[ko + x] = Loops.stripedDot(now, x * w, dO, vo, w);
+                dk[ko + x] = Loops.stripedDot(g, x * w, v, vo, w);
+            }
         }
     }
 }

@@ -64,11 +64,16 @@ public final class Exp {
 
     /** s[i] = 1 / (1 + exp(-z[i])) for every i. */
     public static void sigmoids(double[] z, double[] s) {
-        for (int i = 0; i < z.length; i++) {
+        sigmoids(z, s, z.length);
+    }
+
+    /** s[i] = 1 / (1 + exp(-z[i])) for i in [0, n). */
+    public static void sigmoids(double[] z, double[] s, int n) {
+        for (int i = 0; i < n; i++) {
             s[i] = -z[i];
         }
-        expInPlace(s, s.length);
-        for (int i = 0; i < s.length; i++) {
+        expInPlace(s, n);
+        for (int i = 0; i < n; i++) {
             s[i] = 1 / (1 + s[i]);
         }
     }

@@ -36,6 +36,31 @@ final class Loops {
         return out;
     }
 
+    /**
+     * sum of a[ao + i] b[bo + i] for i in [0, n), in the order the vector forms keep with 4 or 8 lanes:
+     * eight stripes (i mod 8) over the first n - n % 8 entries, combined as ((p0 + p1) + (p2 + p3)) +
+     * ((p4 + p5) + (p6 + p7)), then the rest in order.
+     */
+    static double stripedDot(double[] a, int ao, double[] b, int bo, int n) {
+        int n8 = n - n % 8;
+        double p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
+        for (int i = 0; i < n8; i += 8) {
+            p0 += a[ao + i] * b[bo + i];
+            p1 += a[ao + i + 1] * b[bo + i + 1];
+            p2 += a[ao + i + 2] * b[bo + i + 2];
+            p3 += a[ao + i + 3] * b[bo + i + 3];
+            p4 += a[ao + i + 4] * b[bo + i + 4];
+            p5 += a[ao + i + 5] * b[bo + i + 5];
+            p6 += a[ao + i + 6] * b[bo + i + 6];
+            p7 += a[ao + i + 7] * b[bo + i + 7];
+        }
+        double sum = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+        for (int i = n8; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
     /** y[yo + i] += s * x[xo + i] for i in [0, n). */
     static void addScaled(double[] y, int yo, double s, double[] x, int xo, int n) {
         if (Simd.on()) {

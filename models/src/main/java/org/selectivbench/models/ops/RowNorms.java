@@ -71,6 +71,9 @@ public final class RowNorms {
      */
     public static void rmsNorm(int rows, int n, double[] x, double[] w, double[] gate, double eps, double[] y,
                                double[] xhat, double[] rinv, double[] sig) {
+        if (gate != null) {
+            Exp.sigmoids(gate, sig, rows * n); // all at once, so that the exponentials run in vector form
+        }
         Parallel.forRange(rows, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int o = r * n;
@@ -87,9 +90,7 @@ public final class RowNorms {
                 }
                 if (gate != null) {
                     for (int j = 0; j < n; j++) {
-                        double s = 1 / (1 + Math.exp(-gate[o + j]));
-                        sig[o + j] = s;
-                        y[o + j] *= gate[o + j] * s;
+                        y[o + j] *= gate[o + j] * sig[o + j];
                     }
                 }
             }

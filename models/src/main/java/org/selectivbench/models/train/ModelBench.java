@@ -18,6 +18,7 @@ import org.selectivbench.models.SequenceModel;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.config.TrainConfig;
 import org.selectivbench.models.graph.GraphModel;
+import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.ops.Threads;
 
 /**
@@ -27,7 +28,9 @@ import org.selectivbench.models.ops.Threads;
  * the median step time, the process's CPU time per step (all threads: with one thread it hardly depends
  * on what else the machine runs), the share of it spent in the kernel (system time: page faults of fresh
  * memory), resident memory after the first timed step and after the last (flat when a step
- * allocates nothing new), and the thread settings. Defaults: batch 64, 400 steps, width 64, 2 layers,
+ * allocates nothing new), and the thread settings. For the engine also the step's matmuls alone (all of
+ * its dense arithmetic: projections, output layer, their gradients), replayed on random arrays of the
+ * same shapes ({@link MatmulFloor}): no step can be faster than that at these threads. Defaults: batch 64, 400 steps, width 64, 2 layers,
  * vocab 41, 1,601 classes.
  */
 public final class ModelBench {
@@ -50,22 +53,23 @@ public final class ModelBench {
     /** Figures of one model on one engine; resident memory of the whole process (JVM heap included). */
     public record Figures(String model, String engine, long parameters, double trainStepMs, double trainCpuMs,
                           double evalStepMs, double systemShare, double residentFirstGb, double residentLastGb,
-                          String error) {
+                          double matmulMs, double matmulGflop, String error) {
         static Figures failed(String model, String engine, String error) {
             return new Figures(model, engine, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    error);
+                    Double.NaN, Double.NaN, error);
         }
 
         String line() {
             return error != null ? String.format(Locale.ROOT, "%-20s %-6s %s", model, engine, error)
-                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f", model,
-                    engine, trainStepMs, trainCpuMs, evalStepMs, 100 * systemShare, parameters, residentFirstGb,
-                    residentLastGb);
+                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f %8.1f %7.3f",
+                    model, engine, trainStepMs, trainCpuMs, evalStepMs, 100 * systemShare, parameters,
+                    residentFirstGb, residentLastGb, matmulMs, matmulGflop);
         }
     }
 
-    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %10s %7s %10s %7s %7s", "model",
-            "engine", "train ms", "train cpu", "eval ms", "sys", "params", "rss1 GB", "rssN GB");
+    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %10s %7s %10s %7s %7s %8s %7s",
+            "model", "engine", "train ms", "train cpu", "eval ms", "sys", "params", "rss1 GB", "rssN GB", "mm ms",
+            "mm GF");
 
     /** Benchmarks each model on each engine and writes the lines to {@code out} (after every model). */
     public static List<Figures> run(List<String> models, ModelConfig base, Shape s, Path out) throws IOException {
@@ -169,8 +173,14 @@ public final class ModelBench {
         }
         double share = cpu[0] + cpu[1] > 0 ? (double) cpu[1] / (cpu[0] + cpu[1]) : Double.NaN;
         double cpuMs = train.length > 0 ? (cpu[0] + cpu[1]) * 1000.0 / TICKS_PER_SECOND / s.reps() : Double.NaN;
+        double rssLast = Pointer.physicalBytes() / 1e9;
+        double[] mm = {Double.NaN, Double.NaN};
+        if (model instanceof FusedModel && train.length > 0) {
+            List<Nd.Gemm> gemms = Nd.recordGemms(() -> model.lossAndGradients(batch, true, s.microBatch()));
+            mm = new double[] {MatmulFloor.replayMs(gemms, s.warmup(), s.reps()), MatmulFloor.gflop(gemms)};
+        }
         return new Figures(model.config().name(), engine, model.parameterCount(), median(train, s.warmup()), cpuMs,
-                median(eval, s.warmup()), share, first, Pointer.physicalBytes() / 1e9, null);
+                median(eval, s.warmup()), share, first, rssLast, mm[0], mm[1], null);
     }
 
     /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */

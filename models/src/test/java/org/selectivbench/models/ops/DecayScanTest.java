@@ -64,7 +64,7 @@ class DecayScanTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1, 7, 19, HEAD, true", "2, 5, 19, CHANNEL, false", "2, 4, 19, NONE, false"})
+    @CsvSource({"1, 7, 19, HEAD, true", "2, 9, 19, HEAD, true", "3, 4, 8, HEAD, true", "2, 5, 19, CHANNEL, false", "2, 4, 19, NONE, false"})
     void vectorFormIsTheScalarFormBitForBit(int heads, int kd, int vd, Decay decay, boolean shared) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
         // 19 value columns: whole vectors and a tail on any lane count up to 16

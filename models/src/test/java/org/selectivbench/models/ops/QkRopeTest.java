@@ -1,0 +1,61 @@
+package org.selectivbench.models.ops;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.selectivbench.models.FiniteDifferences;
+
+/**
+ * The Transformer's attention inputs against {@link QkRopeNaive} in double precision (within 1e-12),
+ * and the gradients of a random projection of q, k and v with respect to the rows and both norm
+ * weights within 1e-6 relative of central differences; even and odd head widths (1 has nothing to
+ * rotate), one and two threads.
+ */
+class QkRopeTest {
+    @ParameterizedTest
+    @CsvSource({"2, 5, 2, 4, 1", "1, 7, 3, 5, 2", "3, 4, 1, 1, 2", "2, 6, 2, 8, 2"})
+    void matchesReference(int batch, int steps, int heads, int hd, int threads) {
+        Parallel.setThreads(threads);
+        try {
+            QkRope.Dims d = new QkRope.Dims(batch, steps, heads, hd);
+            Random r = new Random(batch * 1000L + steps * 100 + heads * 10 + hd);
+            int n = batch * steps * heads * hd;
+            double[] rows = Ops.rand(r, 3 * n, 1), wq = Ops.rand(r, hd, 1), wk = Ops.rand(r, hd, 1);
+            double[][] proj = {Ops.rand(r, n, 1), Ops.rand(r, n, 1), Ops.rand(r, n, 1)};
+            double base = 1000;
+            QkRope.Result res = QkRope.forward(d, rows, wq, wk, QkRope.Tables.of(steps, hd, base), true);
+            double[][] want = QkRopeNaive.run(d, rows, wq, wk, base);
+            Ops.assertClose(want[0], res.q(), 1e-12, "q");
+            Ops.assertClose(want[1], res.k(), 1e-12, "k");
+            Ops.assertClose(want[2], res.v(), 0, "v");
+            double[][] g = QkRope.backward(res.saved(), proj[0], proj[1], proj[2]);
+            Map<String, double[]> in = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
+            in.put("rows", rows);
+            grads.put("rows", g[0]);
+            in.put("wq", wq);
+            grads.put("wq", g[1]);
+            in.put("wk", wk);
+            grads.put("wk", g[2]);
+            FiniteDifferences.checkArrays(in, grads, () -> {
+                double[][] o = QkRopeNaive.run(d, rows, wq, wk, base);
+                return Ops.dot(o[0], proj[0]) + Ops.dot(o[1], proj[1]) + Ops.dot(o[2], proj[2]);
+            });
+        } finally {
+            Parallel.setThreads(1);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2, 5, 3, 4", "2, 3, 2, 7"})
+    void headLayoutRoundTrips(int batch, int steps, int heads, int hd) {
+        QkRope.Dims d = new QkRope.Dims(batch, steps, heads, hd);
+        double[] rows = Ops.rand(new Random(3), batch * steps * heads * hd, 1);
+        double[] h = QkRope.toHeads(d, rows);
+        // the head layout: [B*H, T, hd]
+        Ops.assertClose(new double[] {rows[(steps + 1) * heads * hd + hd + 1]},
+                new double[] {h[((heads + 1) * steps + 1) * hd + 1]}, 0, "b 1, t 1, head 1, entry 1");
+        Ops.assertClose(rows, QkRope.toRows(d, h), 0, "round trip");
+    }
+}
