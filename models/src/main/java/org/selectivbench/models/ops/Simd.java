@@ -4,7 +4,9 @@ package org.selectivbench.models.ops;
  * Whether the kernels use their Vector API forms ({@code jdk.incubator.vector}, on the module path only
  * when the JVM was started with {@code --add-modules jdk.incubator.vector}, as bin/selectivbench, the
  * tests and docs/cluster.md do). A vector form computes every number its scalar form does, lane by lane
- * in the same order (no sums across lanes), so results are the same bit for bit with or without it.
+ * in the same order (no sums across lanes but in {@link Loops#stripedDot}'s fixed order, which 8 lanes,
+ * 4 lanes and the scalar form all keep), so results are the same bit for bit with or without it, and on
+ * any machine (CI runs the comparisons with 8 lanes and with 4).
  */
 public final class Simd {
     private static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
