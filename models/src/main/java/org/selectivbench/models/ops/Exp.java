@@ -2,12 +2,14 @@ package org.selectivbench.models.ops;
 
 /**
  * The exponential the kernels use: Cody-Waite reduction to |r| <= ln2/2 and a degree-12 Taylor
- * polynomial in plain multiplies and adds, scaled by 2^n through the exponent bits. Written with
- * operations IEEE 754 defines exactly, so the scalar form and the lane-by-lane vector form in
+ * polynomial by Horner's rule in fused multiply-adds, scaled by 2^n through the exponent bits. Written
+ * with operations IEEE 754 defines exactly (a fused multiply-add rounds once, in {@link Math#fma} and in
+ * a vector lane alike), so the scalar form and the lane-by-lane vector form in
  * {@link VectorLoops#expRows} give the same bits on every JVM and CPU, and the vector form (8 lanes with
- * AVX-512) makes exponentials 4 to 7 times cheaper than {@link Math#exp} (0.62-0.75 ns against 3.1-5.0
- * in loops of 128 to 8,192 on the development machine), which is what Mamba's selective scan spends its
- * time on. Within 2 ulp of fdlibm on [-708, 709] (ExpTest); below it 0 (where exp is under 3.3e-308),
+ * AVX-512) makes exponentials 8 to 12 times cheaper than {@link Math#exp} (0.39 ns against 3.1-5.0 in
+ * loops of 128 rows on the development machine; 0.65 with separate multiplies and adds), which is what
+ * Mamba's selective scan spends its time on. CPUs without FMA instructions (x86 before 2013) get the
+ * same bits from the JDK's exact software fma, many times slower. Within 2 ulp of fdlibm on [-708, 709] (ExpTest); below it 0 (where exp is under 3.3e-308),
  * above it infinity (over 8.2e307), NaN for NaN.
  */
 public final class Exp {
@@ -33,8 +35,9 @@ public final class Exp {
         double t = x * LOG2E + ROUND;
         double n = t - ROUND;
         double r = x - n * LN2_HI - n * LN2_LO;
-        double p = ((((((((((((T12 * r + T11) * r + T10) * r + T9) * r + T8) * r + T7) * r + T6) * r + T5) * r + T4)
-                * r + T3) * r + T2) * r + T1) * r + T0);
+        double p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(
+                Math.fma(T12, r, T11), r, T10), r, T9), r, T8), r, T7), r, T6), r, T5), r, T4), r, T3), r, T2), r, T1),
+                r, T0);
         long scale = (Double.doubleToRawLongBits(t) - ROUND_BITS) << 52;
         return Double.longBitsToDouble(Double.doubleToRawLongBits(p) + scale);
     }

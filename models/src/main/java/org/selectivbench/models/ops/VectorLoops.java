@@ -62,14 +62,19 @@ final class VectorLoops {
             return;
         }
         DoubleVector sv = DoubleVector.fromArray(S, scale, so);
+        DoubleVector t10 = DoubleVector.broadcast(S, Exp.T10), t9 = DoubleVector.broadcast(S, Exp.T9);
+        DoubleVector t8 = DoubleVector.broadcast(S, Exp.T8), t7 = DoubleVector.broadcast(S, Exp.T7);
+        DoubleVector t6 = DoubleVector.broadcast(S, Exp.T6), t5 = DoubleVector.broadcast(S, Exp.T5);
+        DoubleVector t4 = DoubleVector.broadcast(S, Exp.T4), t3 = DoubleVector.broadcast(S, Exp.T3);
+        DoubleVector t2 = DoubleVector.broadcast(S, Exp.T2), t1 = DoubleVector.broadcast(S, Exp.T1);
+        DoubleVector t0 = DoubleVector.broadcast(S, Exp.T0);
         for (int r = 0; r < rows; r++) {
             DoubleVector x = sv.mul(DoubleVector.fromArray(S, a, ao + r * stride));
             DoubleVector t = x.mul(Exp.LOG2E).add(Exp.ROUND);
             DoubleVector m = t.sub(Exp.ROUND);
             DoubleVector f = x.sub(m.mul(Exp.LN2_HI)).sub(m.mul(Exp.LN2_LO));
-            DoubleVector p = f.mul(Exp.T12).add(Exp.T11).mul(f).add(Exp.T10).mul(f).add(Exp.T9).mul(f).add(Exp.T8)
-                    .mul(f).add(Exp.T7).mul(f).add(Exp.T6).mul(f).add(Exp.T5).mul(f).add(Exp.T4).mul(f).add(Exp.T3)
-                    .mul(f).add(Exp.T2).mul(f).add(Exp.T1).mul(f).add(Exp.T0);
+            DoubleVector p = f.fma(Exp.T12, Exp.T11).fma(f, t10).fma(f, t9).fma(f, t8).fma(f, t7).fma(f, t6)
+                    .fma(f, t5).fma(f, t4).fma(f, t3).fma(f, t2).fma(f, t1).fma(f, t0);
             // reinterpreted to constant species: through viewAs... C2 sometimes could not tell the species
             LongVector scaleBits = ((LongVector) t.reinterpretShape(BITS, 0)).sub(Exp.ROUND_BITS)
                     .lanewise(VectorOperators.LSHL, 52);
