@@ -18,14 +18,35 @@ final class DeltaRuleVector {
 
     static void subStep(int kd, int vd, double f, double bt, double[] k, int ko, double[] v, int vo, double[] s,
                         double[] r, double[] keepTo, double[] q, int qo, double[] o, int oo, boolean readout) {
-        int y = 0;
-        for (; y <= vd - S.length(); y += S.length()) {
+        int y = 0, l = S.length();
+        // S^T k for two blocks of columns at once: two chains of adds in flight instead of one (each
+        // column's sum still runs over the keys in order)
+        for (; y <= vd - 2 * l; y += 2 * l) {
+            DoubleVector acc = DoubleVector.zero(S), acc2 = DoubleVector.zero(S);
+            for (int x = 0; x < kd; x++) {
+                acc = acc.add(DoubleVector.fromArray(S, s, x * vd + y).mul(k[ko + x]));
+                acc2 = acc2.add(DoubleVector.fromArray(S, s, x * vd + y + l).mul(k[ko + x]));
+            }
+            DoubleVector.fromArray(S, v, vo + y).sub(acc.mul(f)).intoArray(r, y);
+            DoubleVector.fromArray(S, v, vo + y + l).sub(acc2.mul(f)).intoArray(r, y + l);
+        }
+        for (; y <= vd - l; y += l) {
             DoubleVector acc = DoubleVector.zero(S);
             for (int x = 0; x < kd; x++) {
                 acc = acc.add(DoubleVector.fromArray(S, s, x * vd + y).mul(k[ko + x]));
             }
-            DoubleVector rv = DoubleVector.fromArray(S, v, vo + y).sub(acc.mul(f));
-            rv.intoArray(r, y);
+            DoubleVector.fromArray(S, v, vo + y).sub(acc.mul(f)).intoArray(r, y);
+        }
+        int whole = y;
+        for (; y < vd; y++) {
+            double acc = 0;
+            for (int x = 0; x < kd; x++) {
+                acc += s[x * vd + y] * k[ko + x];
+            }
+            r[y] = v[vo + y] - f * acc;
+        }
+        for (y = 0; y < whole; y += l) {
+            DoubleVector rv = DoubleVector.fromArray(S, r, y);
             if (keepTo != null) {
                 for (int x = 0; x < kd; x++) {
                     int so = x * vd + y;
@@ -50,12 +71,7 @@ final class DeltaRuleVector {
             }
         }
         for (; y < vd; y++) {
-            double acc = 0;
-            for (int x = 0; x < kd; x++) {
-                acc += s[x * vd + y] * k[ko + x];
-            }
-            double ry = v[vo + y] - f * acc;
-            r[y] = ry;
+            double ry = r[y];
             double out = 0;
             for (int x = 0; x < kd; x++) {
                 int so = x * vd + y;

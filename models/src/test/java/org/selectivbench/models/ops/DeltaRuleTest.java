@@ -61,15 +61,16 @@ class DeltaRuleTest {
         FiniteDifferences.checkArrays(in, grads, () -> Ops.dot(DeltaRuleNaive.run(d, q, k, v, beta, a, s0), proj));
     }
 
-    @org.junit.jupiter.api.Test
-    void vectorFormIsTheScalarFormBitForBit() {
+    @ParameterizedTest
+    @CsvSource({"19", "11"})
+    void vectorFormIsTheScalarFormBitForBit(int vd) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
-        // 19 value columns: whole vectors and a tail on any lane count up to 16
-        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(2, 37, 2, 5, 19, 2);
+        // 19 and 11 value columns: pairs of whole vectors, a single one, and a tail on 4 or 8 lanes
+        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(2, 37, 2, 5, vd, 2);
         Random r = new Random(9);
-        int rows = 2 * 37, outs = rows * 2 * 19, ends = 2 * 2 * 5 * 19;
+        int rows = 2 * 37, outs = rows * 2 * vd, ends = 2 * 2 * 5 * vd;
         double[] q = Ops.rand(r, rows * 2 * 5, 0.5), k = Ops.unitRows(r, rows * 2 * 2, 5);
-        double[] v = Ops.rand(r, rows * 2 * 2 * 19, 1), beta = Ops.uniform(r, rows * 2 * 2, 0, 2);
+        double[] v = Ops.rand(r, rows * 2 * 2 * vd, 1), beta = Ops.uniform(r, rows * 2 * 2, 0, 2);
         double[] a = Ops.uniform(r, rows * 2, -1.5, 0), start = Ops.rand(r, ends, 1), dO = Ops.rand(r, outs, 1);
         double[] dEnd = Ops.rand(r, ends, 1);
         double[][] results = new double[2][];
