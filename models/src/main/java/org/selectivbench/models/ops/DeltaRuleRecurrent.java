@@ -52,7 +52,17 @@ public final class DeltaRuleRecurrent {
                                 double[] o, double[] end, boolean keep) {
         int kv = d.state();
         double[] ckpt = keep ? new double[d.sequences() * d.chunks() * kv] : null;
-        Parallel.forRange(d.sequences(), (from, to) -> {
+        int grouped = lanes(d);
+        if (grouped > 0) {
+            Parallel.forRange(grouped / DeltaRuleLanes.LANES, (from, to) -> {
+                DeltaRuleLanes.Work w = new DeltaRuleLanes.Work(d, false);
+                for (int i = from; i < to; i++) {
+                    DeltaRuleLanes.forward(d, i * DeltaRuleLanes.LANES, q, k, v, beta, a, start, o, end, ckpt, w);
+                }
+            });
+        }
+        Parallel.forRange(d.sequences() - grouped, (lo, hi) -> {
+            int from = grouped + lo, to = grouped + hi;
             double[] s = new double[kv];
             double[] r = new double[d.v()];
             for (int g = from; g < to; g++) {
@@ -74,6 +84,11 @@ public final class DeltaRuleRecurrent {
             }
         });
         return keep ? new Saved(d, q, k, v, beta, a, ckpt) : null;
+    }
+
+    /** Sequences taken a group of lanes at a time ({@link DeltaRuleLanes}); the rest run one by one. */
+    private static int lanes(Dims d) {
+        return Simd.on() ? DeltaRuleLanes.groups(d.sequences()) * DeltaRuleLanes.LANES : 0;
     }
 
     /**
@@ -159,7 +174,17 @@ public final class DeltaRuleRecurrent {
         Dims d = sv.dims();
         int kd = d.k(), vd = d.v(), kv = d.state(), nh = d.subSteps(), heads = d.heads();
         double[] q = sv.q(), k = sv.k(), beta = sv.beta(), a = sv.a();
-        Parallel.forRange(d.sequences(), (from, to) -> {
+        int grouped = lanes(d);
+        if (grouped > 0) {
+            Parallel.forRange(grouped / DeltaRuleLanes.LANES, (from, to) -> {
+                DeltaRuleLanes.Work w = new DeltaRuleLanes.Work(d, true);
+                for (int i = from; i < to; i++) {
+                    DeltaRuleLanes.backward(sv, i * DeltaRuleLanes.LANES, dO, dEnd, dq, dk, dv, dbeta, da, dStart, w);
+                }
+            });
+        }
+        Parallel.forRange(d.sequences() - grouped, (lo, hi) -> {
+            int from = grouped + lo, to = grouped + hi;
             double[][][] sub = new double[CHUNK][nh][kv];
             double[][][] rs = new double[CHUNK][nh][vd];
             double[] s = new double[kv];

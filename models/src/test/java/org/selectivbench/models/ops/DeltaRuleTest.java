@@ -19,7 +19,8 @@ class DeltaRuleTest {
     @ParameterizedTest
     @CsvSource({"2, 5, 2, 3, 2, 1, true, false", "2, 33, 2, 3, 2, 1, true, true", "1, 40, 1, 2, 3, 1, false, true",
             "2, 7, 2, 2, 3, 3, true, true", "1, 70, 1, 3, 2, 2, false, false", "2, 35, 2, 3, 11, 2, true, true",
-            "2, 9, 2, 5, 3, 2, true, true", "1, 6, 1, 9, 4, 1, true, false", "1, 8, 2, 4, 3, 2, false, true"})
+            "2, 9, 2, 5, 3, 2, true, true", "1, 6, 1, 9, 4, 1, true, false", "1, 8, 2, 4, 3, 2, false, true",
+            "5, 35, 2, 3, 4, 2, true, true", "9, 33, 1, 2, 3, 1, false, false"})
     void matchesReference(int batch, int steps, int heads, int kd, int vd, int sub, boolean decay, boolean fromState) {
         Parallel.setThreads(2);
         DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(batch, steps, heads, kd, vd, sub);
@@ -65,10 +66,11 @@ class DeltaRuleTest {
     @CsvSource({"19", "11"})
     void vectorFormIsTheScalarFormBitForBit(int vd) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
-        // 19 and 11 value columns: pairs of whole vectors, a single one, and a tail on 4 or 8 lanes
-        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(2, 37, 2, 5, vd, 2);
+        // 19 and 11 value columns: pairs of whole vectors, a single one, and a tail on 4 or 8 lanes; 10
+        // sequences: whole groups of a sequence per lane, and the rest one by one
+        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(5, 37, 2, 5, vd, 2);
         Random r = new Random(9);
-        int rows = 2 * 37, outs = rows * 2 * vd, ends = 2 * 2 * 5 * vd;
+        int rows = 5 * 37, outs = rows * 2 * vd, ends = 5 * 2 * 5 * vd;
         double[] q = Ops.rand(r, rows * 2 * 5, 0.5), k = Ops.unitRows(r, rows * 2 * 2, 5);
         double[] v = Ops.rand(r, rows * 2 * 2 * vd, 1), beta = Ops.uniform(r, rows * 2 * 2, 0, 2);
         double[] a = Ops.uniform(r, rows * 2, -1.5, 0), start = Ops.rand(r, ends, 1), dO = Ops.rand(r, outs, 1);
