@@ -14,10 +14,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Causal softmax attention per sequence g (a batch row times a head), o = softmax(q k^T * scale + causal
- * mask) v on q, k, v [G, T, hd]: under {@link Kernels#JAVA} the row-by-row kernel {@link AttentionRows},
- * else as batched matmuls (any backend). Training keeps the probabilities [G, T, T] for backward. In the
- * batched form, evaluations longer than {@link #QUERY_BLOCK} steps (task 4) take the queries in blocks,
- * each against the keys up to its block's end, so memory is one block's scores.
+ * mask) v on q, k, v [G, T, hd], as batched matmuls (any backend; the CPU path is {@link AttentionRows},
+ * which the Transformer layer calls with its Java form). Training keeps the probabilities [G, T, T] for
+ * backward. Evaluations longer than {@link #QUERY_BLOCK} steps (task 4) take the queries in blocks, each
+ * against the keys up to its block's end, so memory is one block's scores.
  */
 public final class Attention {
     static final int QUERY_BLOCK = 1024;
@@ -34,12 +34,8 @@ public final class Attention {
     private Attention() {
     }
 
-    /**
-     * q is kept scaled; o is the output (its row dot products with dO give softmax's backward). The Java
-     * kernel keeps its own arrays in {@code rows} instead.
-     */
-    public record Saved(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray o, double scale,
-                        AttentionRows.Saved rows) {
+    /** q is kept scaled; o is the output (its row dot products with dO give softmax's backward). */
+    public record Saved(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray o, double scale) {
     }
 
     /** The output [G, T, hd], and what backward needs when {@code keep}. */
@@ -53,29 +49,17 @@ public final class Attention {
      */
     public static Result forward(INDArray q, INDArray k, INDArray v, double scale, boolean keep) {
         long t = q.size(1);
-        if (Kernels.current() == Kernels.JAVA) {
-            AttentionRows.Dims d = new AttentionRows.Dims((int) q.size(0), (int) t, (int) q.size(2));
-            double[] o = new double[Math.toIntExact(q.length())];
-            AttentionRows.Saved sv = AttentionRows.forward(d, Host.read(q), Host.read(k), Host.read(v), scale, o, keep);
-            return new Result(Host.array(o, q.dataType(), q.shape()),
-                    keep ? new Saved(null, null, null, null, null, scale, sv) : null);
-        }
         INDArray qs = q.mul(scale);
         if (t > QUERY_BLOCK && !keep) {
             return new Result(blocked(qs, k, v), null);
         }
         INDArray p = scores(qs, k, 0, t);
         INDArray o = bmm(p, v, false, false);
-        return new Result(o, keep ? new Saved(qs, k, v, p, o, scale, null) : null);
+        return new Result(o, keep ? new Saved(qs, k, v, p, o, scale) : null);
     }
 
     /** {dq, dk, dv}. */
     public static INDArray[] backward(Saved s, INDArray dO) {
-        if (s.rows() != null) {
-            double[][] g = AttentionRows.backward(s.rows(), Host.read(dO));
-            return new INDArray[] {Host.array(g[0], dO.dataType(), dO.shape()),
-                Host.array(g[1], dO.dataType(), dO.shape()), Host.array(g[2], dO.dataType(), dO.shape())};
-        }
         INDArray dv = bmm(s.probs(), dO, true, false);
         INDArray dp = bmm(dO, s.v(), false, true);
         INDArray rowDot = dO.mul(s.o()).sum(2); // [G, T]: sum_j dP_ij P_ij = dO_i . o_i
