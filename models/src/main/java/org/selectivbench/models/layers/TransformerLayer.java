@@ -248,19 +248,11 @@ final class TransformerLayer implements Mixer {
         return o;
     }
 
-    /** cos and sin of t * base^(-2i/hd), [T, hd/2]. */
+    /** cos and sin of t * base^(-2i/hd), [T, hd/2], as arrays (the Java form's {@link QkRope.Tables}). */
     private INDArray[] ropeTables(int t, DataType dt) {
-        int half = hd / 2;
-        double[] cos = new double[t * half], sin = new double[t * half];
-        for (int s = 0; s < t; s++) {
-            for (int i = 0; i < half; i++) {
-                double ang = s * Math.pow(ROPE_BASE, -2.0 * i / hd);
-                cos[s * half + i] = Math.cos(ang);
-                sin[s * half + i] = Math.sin(ang);
-            }
-        }
-        return new INDArray[] {Nd4j.create(cos, new long[] {t, half}, DataType.DOUBLE).castTo(dt),
-            Nd4j.create(sin, new long[] {t, half}, DataType.DOUBLE).castTo(dt)};
+        QkRope.Tables tb = QkRope.Tables.of(t, hd, ROPE_BASE);
+        return new INDArray[] {Nd4j.create(tb.cos(), new long[] {t, hd / 2}, DataType.DOUBLE).castTo(dt),
+            Nd4j.create(tb.sin(), new long[] {t, hd / 2}, DataType.DOUBLE).castTo(dt)};
     }
 
     @Override
