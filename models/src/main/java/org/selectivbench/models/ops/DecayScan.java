@@ -52,7 +52,7 @@ public final class DecayScan {
         }
         DecayScanRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
-        double[] da = s.a() == null ? null : new double[s.a().length];
+        double[] da = s.alpha() == null ? null : new double[s.alpha().length];
         DecayScanRecurrent.backward(s, Host.read(dO), null, dq, dk, dv, da, null);
         DecayScanRecurrent.Dims d = s.dims();
         long rows = (long) d.batch() * d.steps();

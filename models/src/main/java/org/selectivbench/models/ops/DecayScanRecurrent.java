@@ -38,7 +38,8 @@ public final class DecayScanRecurrent {
         }
     }
 
-    public record Saved(Dims dims, double[] q, double[] k, double[] v, double[] a, double[] checkpoints) {
+    /** What the backward pass needs: the inputs, exp(a) (null without a decay), the state every chunk. */
+    public record Saved(Dims dims, double[] q, double[] k, double[] v, double[] alpha, double[] checkpoints) {
     }
 
     /**
@@ -48,19 +49,30 @@ public final class DecayScanRecurrent {
      */
     public static Saved forward(Dims d, double[] q, double[] k, double[] v, double[] a, double[] start, double[] o,
                                 double[] end, boolean keep) {
+        double[] alpha = a == null ? null : exps(a);
         if (d.sharedKeys()) {
             if (d.decay() == Decay.CHANNEL) { // no model has it; the shared path decays per head
                 throw new IllegalArgumentException("the Java kernel has no decay per key channel with shared keys");
             }
-            return SharedKeys.forward(d, q, k, v, a, start, o, end, keep);
+            return SharedKeys.forward(d, q, k, v, alpha, start, o, end, keep);
         }
-        int kv = d.state();
-        int seqs = d.batch() * d.heads();
+        // a lane per sequence where a value row is shorter than a vector; else the lane-per-column step
+        // (DecayScanVector) is as fast without the gathering (linear attention's evaluation 7.7-7.8 ms
+        // against 8.5-9.3); backward takes the lanes either way
+        int kv = d.state(), seqs = d.batch() * d.heads(), grouped = d.v() >= DecayScanVector.LANES ? 0 : lanes(d);
         double[] ckpt = keep ? new double[seqs * d.chunks() * kv] : null;
-        Parallel.forRange(seqs, (from, to) -> {
+        if (grouped > 0) {
+            Parallel.forRange(grouped / DecayScanLanes.LANES, (from, to) -> {
+                DecayScanLanes.Work w = new DecayScanLanes.Work(d, false);
+                for (int i = from; i < to; i++) {
+                    DecayScanLanes.forward(d, i * DecayScanLanes.LANES, q, k, v, alpha, start, o, end, ckpt, w);
+                }
+            });
+        }
+        Parallel.forRange(seqs - grouped, (lo, hi) -> {
             double[] s = new double[kv];
             double[] ax = new double[d.k()];
-            for (int g = from; g < to; g++) {
+            for (int g = grouped + lo; g < grouped + hi; g++) {
                 int b = g / d.heads(), h = g % d.heads();
                 if (start != null) {
                     System.arraycopy(start, g * kv, s, 0, kv);
@@ -71,27 +83,47 @@ public final class DecayScanRecurrent {
                     if (ckpt != null && t % CHUNK == 0) {
                         System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
                     }
-                    step(d, b * d.steps() + t, h, k, v, a, s, q, o, ax);
+                    step(d, b * d.steps() + t, h, k, v, alpha, s, q, o, ax);
                 }
                 if (end != null) {
                     System.arraycopy(s, 0, end, g * kv, kv);
                 }
             }
         });
-        return keep ? new Saved(d, q, k, v, a, ckpt) : null;
+        return keep ? new Saved(d, q, k, v, alpha, ckpt) : null;
+    }
+
+    /** exp(a) for every entry, computed once for all the passes over it ({@link Exp}, one per kernel). */
+    private static double[] exps(double[] a) {
+        double[] alpha = a.clone();
+        Exp.expInPlace(alpha, alpha.length);
+        return alpha;
+    }
+
+    /** Sequences taken a group of lanes at a time ({@link DecayScanLanes}); the rest one by one. */
+    private static int lanes(Dims d) {
+        return Simd.on() ? DecayScanLanes.groups(d.batch() * d.heads()) * DecayScanLanes.LANES : 0;
+    }
+
+    /** The decay of (row, head)'s key row x: exp(a) per channel or per head, or 1. */
+    static double decay(Dims d, double[] alpha, int row, int h, int x) {
+        return switch (d.decay()) {
+            case CHANNEL -> alpha[(row * d.heads() + h) * d.k() + x];
+            case HEAD -> alpha[row * d.heads() + h];
+            case NONE -> 1;
+        };
     }
 
     /**
-     * S = diag(exp(a)) S + k v^T for one row, in one pass; with {@code o}, also o = S^T q. {@code ax}
+     * S = diag(alpha) S + k v^T for one row, in one pass; with {@code o}, also o = S^T q. {@code ax}
      * ([K], the caller's) holds each key row's decay for the vector form.
      */
-    private static void step(Dims d, int row, int h, double[] k, double[] v, double[] a, double[] s, double[] q,
+    private static void step(Dims d, int row, int h, double[] k, double[] v, double[] alpha, double[] s, double[] q,
                              double[] o, double[] ax) {
         int kd = d.k(), vd = d.v(), ko = d.keyAt(row, h), vo = (row * d.heads() + h) * vd;
-        double alpha = d.decay() == Decay.HEAD ? Math.exp(a[row * d.heads() + h]) : 1;
         if (Simd.on() && vd >= DecayScanVector.LANES) {
             for (int x = 0; x < kd; x++) {
-                ax[x] = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
+                ax[x] = decay(d, alpha, row, h, x);
             }
             DecayScanVector.step(kd, vd, ko, vo, ax, k, v, s, q, o);
             return;
@@ -100,7 +132,7 @@ public final class DecayScanRecurrent {
             java.util.Arrays.fill(o, vo, vo + vd, 0);
         }
         for (int x = 0; x < kd; x++) {
-            double decay = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * d.heads() + h) * kd + x]) : alpha;
+            double decay = decay(d, alpha, row, h, x);
             double kx = k[ko + x];
             int so = x * vd;
             if (o == null) {
@@ -129,12 +161,20 @@ public final class DecayScanRecurrent {
             return;
         }
         Dims d = sv.dims();
-        int kv = d.state(), heads = d.heads();
-        Parallel.forRange(d.batch() * heads, (from, to) -> {
+        int kv = d.state(), heads = d.heads(), grouped = lanes(d);
+        if (grouped > 0) {
+            Parallel.forRange(grouped / DecayScanLanes.LANES, (from, to) -> {
+                DecayScanLanes.Work w = new DecayScanLanes.Work(d, true);
+                for (int i = from; i < to; i++) {
+                    DecayScanLanes.backward(sv, i * DecayScanLanes.LANES, dO, dEnd, dq, dk, dv, da, dStart, w);
+                }
+            });
+        }
+        Parallel.forRange(d.batch() * heads - grouped, (lo, hi) -> {
             double[][] states = new double[CHUNK + 1][kv];
             double[] ds = new double[kv];
             double[] ax = new double[d.k()];
-            for (int g = from; g < to; g++) {
+            for (int g = grouped + lo; g < grouped + hi; g++) {
                 int b = g / heads, h = g % heads;
                 if (dEnd != null) {
                     System.arraycopy(dEnd, g * kv, ds, 0, kv);
@@ -146,7 +186,7 @@ public final class DecayScanRecurrent {
                     System.arraycopy(sv.checkpoints(), (g * d.chunks() + c) * kv, states[0], 0, kv);
                     for (int t = t0; t < t1; t++) {
                         System.arraycopy(states[t - t0], 0, states[t - t0 + 1], 0, kv);
-                        step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.a(), states[t - t0 + 1], null, null, ax);
+                        step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.alpha(), states[t - t0 + 1], null, null, ax);
                     }
                     for (int t = t1 - 1; t >= t0; t--) {
                         back(d, sv, b * d.steps() + t, h, states[t - t0], states[t - t0 + 1], ds, dO, dq, dk, dv, da);
@@ -164,8 +204,7 @@ public final class DecayScanRecurrent {
                              double[] dq, double[] dk, double[] dv, double[] da) {
         int kd = d.k(), vd = d.v(), heads = d.heads();
         int ko = d.keyAt(row, h), oo = (row * heads + h) * vd;
-        double[] q = sv.q(), k = sv.k(), v = sv.v(), a = sv.a();
-        double alpha = d.decay() == Decay.HEAD ? Math.exp(a[row * heads + h]) : 1;
+        double[] q = sv.q(), k = sv.k(), v = sv.v();
         for (int y = 0; y < vd; y++) {
             dv[oo + y] = 0;
         }
@@ -173,7 +212,7 @@ public final class DecayScanRecurrent {
         for (int x = 0; x < kd; x++) {
             int so = x * vd;
             double qx = q[ko + x], kx = k[ko + x];
-            double ax = d.decay() == Decay.CHANNEL ? Math.exp(a[(row * heads + h) * kd + x]) : alpha;
+            double ax = decay(d, sv.alpha(), row, h, x);
             double dqx = 0, dkx = 0, dax = 0;
             for (int y = 0; y < vd; y++) {
                 dqx += now[so + y] * dO[oo + y];
@@ -191,7 +230,7 @@ public final class DecayScanRecurrent {
             daHead += dax;
         }
         if (d.decay() == Decay.HEAD) {
-            da[row * heads + h] = daHead * alpha;
+            da[row * heads + h] = daHead * sv.alpha()[row * heads + h];
         }
     }
 
@@ -224,10 +263,10 @@ public final class DecayScanRecurrent {
         }
 
         /** exp(a) per head, repeated over the head's V entries. */
-        private static void decays(Dims d, double[] a, int row, double[] out) {
+        private static void decays(Dims d, double[] alpha, int row, double[] out) {
             int hh = d.heads(), vd = d.v();
             for (int h = 0; h < hh; h++) {
-                java.util.Arrays.fill(out, h * vd, (h + 1) * vd, Math.exp(a[row * hh + h]));
+                java.util.Arrays.fill(out, h * vd, (h + 1) * vd, alpha[row * hh + h]);
             }
         }
 
@@ -260,7 +299,7 @@ public final class DecayScanRecurrent {
             }
         }
 
-        static Saved forward(Dims d, double[] q, double[] k, double[] v, double[] a, double[] start, double[] o,
+        static Saved forward(Dims d, double[] q, double[] k, double[] v, double[] alpha, double[] start, double[] o,
                              double[] end, boolean keep) {
             int st = d.heads() * d.state(), w = d.heads() * d.v();
             double[] ckpt = keep ? new double[d.batch() * d.chunks() * st] : null;
@@ -279,8 +318,8 @@ public final class DecayScanRecurrent {
                         if (ckpt != null && t % CHUNK == 0) {
                             System.arraycopy(s, 0, ckpt, (b * d.chunks() + t / CHUNK) * st, st);
                         }
-                        if (a != null) {
-                            decays(d, a, row, alv);
+                        if (alpha != null) {
+                            decays(d, alpha, row, alv);
                         }
                         step(d, row, q, k, v, alv, s, o);
                     }
@@ -289,14 +328,14 @@ public final class DecayScanRecurrent {
                     }
                 }
             });
-            return keep ? new Saved(d, q, k, v, a, ckpt) : null;
+            return keep ? new Saved(d, q, k, v, alpha, ckpt) : null;
         }
 
         static void backward(Saved sv, double[] dO, double[] dEnd, double[] dq, double[] dk, double[] dv, double[] da,
                              double[] dStart) {
             Dims d = sv.dims();
             int kd = d.k(), vd = d.v(), hh = d.heads(), w = hh * vd, st = hh * d.state();
-            double[] q = sv.q(), k = sv.k(), v = sv.v(), a = sv.a();
+            double[] q = sv.q(), k = sv.k(), v = sv.v(), alpha = sv.alpha();
             Parallel.forRange(d.batch(), (from, to) -> {
                 double[][] states = new double[CHUNK + 1][st];
                 double[][] alvs = new double[CHUNK][w];
@@ -317,9 +356,9 @@ public final class DecayScanRecurrent {
                         System.arraycopy(sv.checkpoints(), (b * d.chunks() + c) * st, states[0], 0, st);
                         for (int t = t0; t < t1; t++) {
                             int row = b * d.steps() + t;
-                            double[] alv = a == null ? ones : alvs[t - t0];
-                            if (a != null) {
-                                decays(d, a, row, alv);
+                            double[] alv = alpha == null ? ones : alvs[t - t0];
+                            if (alpha != null) {
+                                decays(d, alpha, row, alv);
                             }
                             System.arraycopy(states[t - t0], 0, states[t - t0 + 1], 0, st);
                             step(d, row, q, k, v, alv, states[t - t0 + 1], null);
@@ -327,7 +366,7 @@ public final class DecayScanRecurrent {
                         for (int t = t1 - 1; t >= t0; t--) {
                             int row = b * d.steps() + t, vo = row * w;
                             double[] prev = states[t - t0], now = states[t - t0 + 1];
-                            double[] alv = a == null ? ones : alvs[t - t0];
+                            double[] alv = alpha == null ? ones : alvs[t - t0];
                             if (gs != null) {
                                 DecayScanVector.sharedBackwardRow(kd, w, row, q, k, v, dO, prev, now, alv, ds, gs, dq,
                                         dk, dv, dav);
@@ -348,7 +387,7 @@ public final class DecayScanRecurrent {
                                 dq[row * kd + x] = Loops.stripedDot(now, so, dO, vo, w);
                                 dk[row * kd + x] = Loops.stripedDot(gRow, 0, v, vo, w);
                             }
-                            if (a != null) {
+                            if (alpha != null) {
                                 for (int h = 0; h < hh; h++) {
                                     double acc = 0;
                                     for (int y = 0; y < vd; y++) {

@@ -64,13 +64,17 @@ class DecayScanTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1, 7, 19, HEAD, true", "2, 9, 19, HEAD, true", "3, 4, 8, HEAD, true", "2, 5, 19, CHANNEL, false", "2, 4, 19, NONE, false"})
-    void vectorFormIsTheScalarFormBitForBit(int heads, int kd, int vd, Decay decay, boolean shared) {
+    @CsvSource({"2, 1, 7, 19, HEAD, true", "2, 2, 9, 19, HEAD, true", "2, 3, 4, 8, HEAD, true",
+            "2, 2, 5, 19, CHANNEL, false", "2, 2, 4, 19, NONE, false", "5, 2, 5, 19, CHANNEL, false",
+            "5, 2, 3, 6, CHANNEL, false", "3, 3, 4, 11, HEAD, false", "5, 2, 4, 8, NONE, false", "5, 2, 4, 3, NONE, false"})
+    void vectorFormIsTheScalarFormBitForBit(int batch, int heads, int kd, int vd, Decay decay, boolean shared) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
-        // 19 value columns: whole vectors and a tail on any lane count up to 16
-        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(2, 45, heads, kd, vd, decay, shared);
+        // 19 value columns: whole vectors and a tail on any lane count up to 16; 9 and 10 sequences of
+        // their own keys: whole groups of a sequence per lane (on 4 or 8 lanes), and the rest one by one,
+        // forward too where a value row (3, 6) is shorter than a vector
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, shared);
         Random r = new Random(5);
-        int rows = 2 * 45, outs = rows * heads * vd, ends = 2 * heads * kd * vd, keys = shared ? rows * kd
+        int rows = batch * 45, outs = rows * heads * vd, ends = batch * heads * kd * vd, keys = shared ? rows * kd
                 : rows * heads * kd;
         double[] q = Ops.rand(r, keys, 0.5), k = Ops.rand(r, keys, 0.5), v = Ops.rand(r, outs, 1);
         double[] a = switch (decay) {
