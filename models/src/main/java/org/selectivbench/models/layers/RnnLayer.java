@@ -1,6 +1,7 @@
 package org.selectivbench.models.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
@@ -74,11 +75,13 @@ final class RnnLayer implements Mixer {
     public INDArray backward(Pass p, INDArray dh) {
         GatedRnn.Grads g = rnn.backward(dh);
         Nd.mmAdd(x, g.dX(), wx.grad(), true, false);
-        b.grad().addi(Nd.sumRows(g.dX()));
+        INDArray dxSum = Nd.sumRows(g.dX());
+        b.grad().addi(dxSum);
         Nd.mmAdd(g.hPrev(), g.dA(), wh.grad(), true, false);
-        if (cell == Cell.GRU) {
-            INDArray dbh = Nd.concatCols(Nd.cols(g.dX(), 0, 2L * d), Nd.cols(g.dA(), 2L * d, 3L * d));
-            bh.grad().addi(Nd.sumRows(dbh));
+        if (cell == Cell.GRU) { // b_hr, b_hz joined the input projection, b_hn the recurrent one (forward)
+            INDArray daSum = Nd.sumRows(g.dA());
+            bh.grad().get(NDArrayIndex.interval(0, 2L * d)).addi(dxSum.get(NDArrayIndex.interval(0, 2L * d)));
+            bh.grad().get(NDArrayIndex.interval(2L * d, 3L * d)).addi(daSum.get(NDArrayIndex.interval(2L * d, 3L * d)));
         }
         x = null;
         return Nd.mm(g.dX(), wx.value(), false, true);

@@ -56,7 +56,7 @@ class SelectiveScanTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3, 0", "19, 0", "19, 0.25"})
+    @CsvSource({"3, 0", "19, 0", "19, 0.25", "21, 0"}) // 19, 21: whole blocks and channels past them on 4 and 8 lanes
     void vectorFormIsTheScalarForm(int di, double floor) {
         SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(2, 70, di, 21, floor);
         Random r = new Random(8);
