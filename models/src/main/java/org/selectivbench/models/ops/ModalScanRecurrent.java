@@ -13,7 +13,7 @@ package org.selectivbench.models.ops;
  *
  * <p>Layouts, rows ordered (b, t): u, y [B*T, H]; E and C' as real and imaginary parts [H, M] each;
  * states [B, 2, H, M] (real parts, then imaginary parts). Inside, parameters and states are held mode
- * by mode ([M, H]), so that every sum over modes is one channel per lane in {@link ModalScanVector}.
+ * by mode ([M, H]), so that {@link ModalScanVector} takes a channel per lane.
  */
 public final class ModalScanRecurrent {
     static final int CHUNK = 64;
@@ -37,99 +37,95 @@ public final class ModalScanRecurrent {
 
     public static Saved forward(Dims d, double[] u, double[] er, double[] ei, double[] cr, double[] ci, double[] start,
                                 double[] y, double[] end, boolean keep) {
-        int st = d.state(), chunks = d.chunks(), hh = d.channels(), mm = d.modes();
+        int st = d.state(), chunks = d.chunks(), hh = d.channels(), mm = d.modes(), rows = d.steps() * hh;
         double[] ert = Loops.transposed(er, hh, mm), eit = Loops.transposed(ei, hh, mm);
         double[] crt = Loops.transposed(cr, hh, mm), cit = Loops.transposed(ci, hh, mm);
         double[] ckpt = keep ? new double[d.batch() * chunks * st] : null;
+        int whole = Simd.on() ? ModalScanVector.whole(hh) : 0;
+        Saved sv = new Saved(d, u, ert, eit, crt, cit, ckpt);
         Parallel.forRange(d.batch(), (from, to) -> {
-            double[] z = new double[st];
+            double[] z0 = new double[st], z1 = new double[st];
+            double[] spare = keep ? null : new double[chunks * st]; // checkpoints nobody keeps
             for (int b = from; b < to; b++) {
                 if (start != null) {
-                    swap(start, b * st, hh, mm, z, 0);
-                } else {
-                    java.util.Arrays.fill(z, 0);
+                    swap(start, b * st, hh, mm, z0, 0);
                 }
-                for (int t = 0; t < d.steps(); t++) {
-                    if (ckpt != null && t % CHUNK == 0) {
-                        System.arraycopy(z, 0, ckpt, (b * chunks + t / CHUNK) * st, st);
+                java.util.Arrays.fill(y, b * rows, (b + 1) * rows, 0);
+                double[] ck = keep ? ckpt : spare;
+                int co = keep ? b * chunks * st : 0;
+                for (int h = 0; h < whole; h += ModalScanVector.LANES) {
+                    for (int m = 0; m < mm; m++) {
+                        ModalScanVector.forwardModes(sv, b, h, m, z0, y, z1, ck, co);
                     }
-                    int row = b * d.steps() + t;
-                    if (Simd.on()) {
-                        ModalScanVector.stepAndReadout(hh, mm, row, u, ert, eit, crt, cit, z, y);
-                    } else {
-                        step(hh, mm, 0, row, u, ert, eit, z, z);
-                        readout(hh, mm, 0, row, crt, cit, z, y);
+                }
+                for (int h = whole; h < hh; h++) {
+                    for (int m = 0; m < mm; m++) {
+                        forwardMode(sv, b, h, m, z0, y, z1, ck, co);
                     }
+                }
+                for (int i = b * rows; i < (b + 1) * rows; i++) {
+                    y[i] = 2 * y[i];
                 }
                 if (end != null) {
-                    swap(z, 0, mm, hh, end, b * st);
+                    swap(z1, 0, mm, hh, end, b * st);
                 }
             }
         });
-        return keep ? new Saved(d, u, ert, eit, crt, cit, ckpt) : null;
+        return keep ? sv : null;
     }
 
-    /** next = E prev + u (next may be prev), for the channels from h0 on. */
-    static void step(int hh, int mm, int h0, int row, double[] u, double[] er, double[] ei, double[] prev, double[] next) {
-        int im = hh * mm;
-        for (int m = 0; m < mm; m++) {
-            for (int h = h0; h < hh; h++) {
-                int i = m * hh + h;
-                double zr = prev[i], zi = prev[im + i];
-                next[i] = er[i] * zr - ei[i] * zi + u[row * hh + h];
-                next[im + i] = er[i] * zi + ei[i] * zr;
+    /**
+     * Mode m of channel h of batch row b through time: z = E z + u from z0's entry into z1's, checkpoints
+     * into ck from co on, and C' z added into y (which is 2 C' z once every mode is in). Every (channel,
+     * mode) pair is a recurrence of its own, so a pair runs through all its steps with its state in
+     * registers; the sums over modes (y, and du backward) take the modes in order at every step.
+     */
+    private static void forwardMode(Saved sv, int b, int h, int m, double[] z0, double[] y, double[] z1, double[] ck,
+                                    int co) {
+        Dims d = sv.dims();
+        int hh = d.channels(), im = hh * d.modes(), st = d.state(), i = m * hh + h;
+        double r = sv.er()[i], q = sv.ei()[i], c = sv.cr()[i], ic = sv.ci()[i], zr = z0[i], zi = z0[im + i];
+        for (int k = 0; k < d.chunks(); k++) {
+            ck[co + k * st + i] = zr;
+            ck[co + k * st + im + i] = zi;
+            for (int t = k * CHUNK, row = b * d.steps() + t; t < Math.min(d.steps(), (k + 1) * CHUNK); t++, row++) {
+                double nr = r * zr - q * zi + sv.u()[row * hh + h], ni = r * zi + q * zr;
+                zr = nr;
+                zi = ni;
+                y[row * hh + h] += c * zr - ic * zi;
             }
         }
-    }
-
-    static void readout(int hh, int mm, int h0, int row, double[] cr, double[] ci, double[] z, double[] y) {
-        int im = hh * mm;
-        for (int h = h0; h < hh; h++) {
-            double acc = 0;
-            for (int m = 0; m < mm; m++) {
-                int i = m * hh + h;
-                acc += cr[i] * z[i] - ci[i] * z[im + i];
-            }
-            y[row * hh + h] = 2 * acc;
-        }
+        z1[i] = zr;
+        z1[im + i] = zi;
     }
 
     /** Gradients from dY (and dEnd, or null): du [B*T, H]; dE and dC' [H, M] parts, summed over the batch. */
     public static void backward(Saved sv, double[] dY, double[] dEnd, double[] du, double[] der, double[] dei,
                                 double[] dcr, double[] dci, double[] dStart) {
         Dims d = sv.dims();
-        int st = d.state(), chunks = d.chunks(), hh = d.channels(), mm = d.modes(), im = hh * mm, t = d.steps();
+        int st = d.state(), hh = d.channels(), mm = d.modes(), im = hh * mm, rows = d.steps() * hh;
         double[] parts = new double[d.batch() * 4 * im]; // per batch row: dEr, dEi, dCr, dCi
+        int whole = Simd.on() ? ModalScanVector.whole(hh) : 0;
         Parallel.forRange(d.batch(), (from, to) -> {
-            double[][] zs = new double[CHUNK + 1][st];
-            double[] dz = new double[st];
+            double[] dz0 = new double[st], dz1 = new double[st];
+            double[] zs = new double[2 * (CHUNK + 1) * (Simd.on() ? ModalScanVector.LANES : 1)];
             for (int b = from; b < to; b++) {
-                int p = b * 4 * im;
                 if (dEnd != null) {
-                    swap(dEnd, b * st, hh, mm, dz, 0);
-                } else {
-                    java.util.Arrays.fill(dz, 0);
+                    swap(dEnd, b * st, hh, mm, dz0, 0);
                 }
-                for (int k = chunks - 1; k >= 0; k--) {
-                    int t0 = k * CHUNK, t1 = Math.min(t, t0 + CHUNK);
-                    System.arraycopy(sv.checkpoints(), (b * chunks + k) * st, zs[0], 0, st);
-                    for (int s = t0; s < t1; s++) {
-                        if (Simd.on()) {
-                            ModalScanVector.step(hh, mm, b * t + s, sv.u(), sv.er(), sv.ei(), zs[s - t0], zs[s - t0 + 1]);
-                        } else {
-                            step(hh, mm, 0, b * t + s, sv.u(), sv.er(), sv.ei(), zs[s - t0], zs[s - t0 + 1]);
-                        }
+                java.util.Arrays.fill(du, b * rows, (b + 1) * rows, 0);
+                for (int h = 0; h < whole; h += ModalScanVector.LANES) {
+                    for (int m = 0; m < mm; m++) {
+                        ModalScanVector.backwardModes(sv, b, h, m, dY, dz0, du, parts, b * 4 * im, dz1, zs);
                     }
-                    for (int s = t1 - 1; s >= t0; s--) {
-                        if (Simd.on()) {
-                            ModalScanVector.backwardRow(hh, mm, b * t + s, sv, dY, zs[s - t0], zs[s - t0 + 1], dz, parts, p, du);
-                        } else {
-                            backwardRow(hh, mm, 0, b * t + s, sv, dY, zs[s - t0], zs[s - t0 + 1], dz, parts, p, du);
-                        }
+                }
+                for (int h = whole; h < hh; h++) {
+                    for (int m = 0; m < mm; m++) {
+                        backwardMode(sv, b, h, m, dY, dz0, du, parts, b * 4 * im, dz1, zs);
                     }
                 }
                 if (dStart != null) {
-                    swap(dz, 0, mm, hh, dStart, b * st);
+                    swap(dz1, 0, mm, hh, dStart, b * st);
                 }
             }
         });
@@ -147,27 +143,48 @@ public final class ModalScanRecurrent {
     }
 
     /**
-     * One step back for the channels from h0 on: the parameter gradients into parts, du for the row, dz
-     * from z_t's to z_{t-1}'s.
+     * Mode m of channel h of batch row b back through time, a chunk at a time (its states recomputed from
+     * the chunk's checkpoint into zs): its parameter gradients into parts from p on (dEr, dEi, dCr, dCi),
+     * its term of du (modes in order), and dz from dz0's entry (dL/dz_T) to dz1's (dL/dz_0).
      */
-    static void backwardRow(int hh, int mm, int h0, int row, Saved sv, double[] dY, double[] prev, double[] now,
-                            double[] dz, double[] parts, int p, double[] du) {
-        int im = hh * mm;
-        for (int h = h0; h < hh; h++) {
-            double dy = 2 * dY[row * hh + h], duv = 0;
-            for (int m = 0; m < mm; m++) {
-                int i = m * hh + h;
-                parts[p + 2 * im + i] += dy * now[i];
-                parts[p + 3 * im + i] -= dy * now[im + i];
-                double gr = dz[i] + dy * sv.cr()[i], gi = dz[im + i] - dy * sv.ci()[i];
-                duv += gr;
-                parts[p + i] += gr * prev[i] + gi * prev[im + i];
-                parts[p + im + i] += gi * prev[i] - gr * prev[im + i];
-                dz[i] = sv.er()[i] * gr + sv.ei()[i] * gi;
-                dz[im + i] = sv.er()[i] * gi - sv.ei()[i] * gr;
+    private static void backwardMode(Saved sv, int b, int h, int m, double[] dY, double[] dz0, double[] du,
+                                     double[] parts, int p, double[] dz1, double[] zs) {
+        Dims d = sv.dims();
+        int hh = d.channels(), im = hh * d.modes(), st = d.state(), i = m * hh + h;
+        double r = sv.er()[i], q = sv.ei()[i], c = sv.cr()[i], ic = sv.ci()[i];
+        double gzr = dz0[i], gzi = dz0[im + i], p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+        for (int k = d.chunks() - 1; k >= 0; k--) {
+            int t0 = k * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK), base = b * d.steps();
+            double zr = sv.checkpoints()[(b * d.chunks() + k) * st + i];
+            double zi = sv.checkpoints()[(b * d.chunks() + k) * st + im + i];
+            zs[0] = zr;
+            zs[1] = zi;
+            for (int t = t0; t < t1; t++) {
+                double nr = r * zr - q * zi + sv.u()[(base + t) * hh + h], ni = r * zi + q * zr;
+                zr = nr;
+                zi = ni;
+                zs[2 * (t - t0 + 1)] = zr;
+                zs[2 * (t - t0 + 1) + 1] = zi;
             }
-            du[row * hh + h] = duv;
+            for (int t = t1 - 1; t >= t0; t--) {
+                int o = (base + t) * hh + h, s = 2 * (t - t0);
+                double dy = 2 * dY[o], nr = zs[s + 2], ni = zs[s + 3], pr = zs[s], pi = zs[s + 1];
+                p2 += dy * nr;
+                p3 -= dy * ni;
+                double gr = gzr + dy * c, gi = gzi - dy * ic;
+                du[o] += gr;
+                p0 += gr * pr + gi * pi;
+                p1 += gi * pr - gr * pi;
+                gzr = r * gr + q * gi;
+                gzi = r * gi - q * gr;
+            }
         }
+        parts[p + i] = p0;
+        parts[p + im + i] = p1;
+        parts[p + 2 * im + i] = p2;
+        parts[p + 3 * im + i] = p3;
+        dz1[i] = gzr;
+        dz1[im + i] = gzi;
     }
 
     /** Transposes the real and the imaginary [rows, cols] block of a from ao into out from oo. */
