@@ -181,10 +181,7 @@ public final class GatedRnnRecurrent {
 
     /** z = h W, W [d, w] row-major. */
     private static void matvec(double[] h, double[] wm, int d, int w, double[] z) {
-        java.util.Arrays.fill(z, 0);
-        for (int i = 0; i < d; i++) {
-            Loops.addScaled(z, 0, h[i], wm, i * w, w);
-        }
+        Loops.rowCombination(h, wm, d, w, z);
     }
 
     /**
@@ -192,12 +189,8 @@ public final class GatedRnnRecurrent {
      * product would, but one output per lane.
      */
     private static void matvecT(double[] dz, double[] wt, int d, int w, double[] out) {
-        java.util.Arrays.fill(out, 0);
-        for (int j = 0; j < w; j++) {
-            Loops.addScaled(out, 0, dz[j], wt, j * d, d);
-        }
+        Loops.rowCombination(dz, wt, w, d, out);
     }
-
 
     static double sigmoid(double x) {
         return 1 / (1 + Math.exp(-x));

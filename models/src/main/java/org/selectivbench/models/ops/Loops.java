@@ -61,6 +61,25 @@ final class Loops {
         return sum;
     }
 
+    /**
+     * out[c] = the sum over r of x[r] m[r * cols + c], in order of r from 0, for c in [0, cols): the
+     * vector form holds blocks of outputs in registers while r runs, instead of adding a scaled row of m
+     * into out for each r (the same operations per output).
+     */
+    static void rowCombination(double[] x, double[] m, int rows, int cols, double[] out) {
+        if (Simd.on()) {
+            VectorLoops.rowCombination(x, m, rows, cols, out);
+            return;
+        }
+        java.util.Arrays.fill(out, 0, cols, 0);
+        for (int r = 0; r < rows; r++) {
+            double s = x[r];
+            for (int c = 0; c < cols; c++) {
+                out[c] += s * m[r * cols + c];
+            }
+        }
+    }
+
     /** y[yo + i] += s * x[xo + i] for i in [0, n). */
     static void addScaled(double[] y, int yo, double s, double[] x, int xo, int n) {
         if (Simd.on()) {

@@ -29,6 +29,40 @@ final class VectorLoops {
         }
     }
 
+    /** {@link Loops#rowCombination}: four vectors of outputs at a time, then one, then the rest. */
+    static void rowCombination(double[] x, double[] m, int rows, int cols, double[] out) {
+        int n = S.length(), c = 0;
+        for (; c <= cols - 4 * n; c += 4 * n) {
+            DoubleVector a0 = DoubleVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int r = 0; r < rows; r++) {
+                double s = x[r];
+                int o = r * cols + c;
+                a0 = a0.add(DoubleVector.fromArray(S, m, o).mul(s));
+                a1 = a1.add(DoubleVector.fromArray(S, m, o + n).mul(s));
+                a2 = a2.add(DoubleVector.fromArray(S, m, o + 2 * n).mul(s));
+                a3 = a3.add(DoubleVector.fromArray(S, m, o + 3 * n).mul(s));
+            }
+            a0.intoArray(out, c);
+            a1.intoArray(out, c + n);
+            a2.intoArray(out, c + 2 * n);
+            a3.intoArray(out, c + 3 * n);
+        }
+        for (; c <= cols - n; c += n) {
+            DoubleVector a = DoubleVector.zero(S);
+            for (int r = 0; r < rows; r++) {
+                a = a.add(DoubleVector.fromArray(S, m, r * cols + c).mul(x[r]));
+            }
+            a.intoArray(out, c);
+        }
+        for (; c < cols; c++) {
+            double a = 0;
+            for (int r = 0; r < rows; r++) {
+                a += x[r] * m[r * cols + c];
+            }
+            out[c] = a;
+        }
+    }
+
     static void addScaled(double[] y, int yo, double s, double[] x, int xo, int n) {
         int i = 0;
         for (; i <= n - S.length(); i += S.length()) {
