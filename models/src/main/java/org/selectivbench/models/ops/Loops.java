@@ -79,15 +79,4 @@ final class Loops {
             }
         }
     }
-
-    /** y[yo + i] += s * x[xo + i] for i in [0, n). */
-    static void addScaled(double[] y, int yo, double s, double[] x, int xo, int n) {
-        if (Simd.on()) {
-            VectorLoops.addScaled(y, yo, s, x, xo, n);
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            y[yo + i] += s * x[xo + i];
-        }
-    }
 }

@@ -63,16 +63,6 @@ final class VectorLoops {
         }
     }
 
-    static void addScaled(double[] y, int yo, double s, double[] x, int xo, int n) {
-        int i = 0;
-        for (; i <= n - S.length(); i += S.length()) {
-            DoubleVector.fromArray(S, y, yo + i).add(DoubleVector.fromArray(S, x, xo + i).mul(s)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-            y[yo + i] += s * x[xo + i];
-        }
-    }
-
     /**
      * y[r * lanes + l] = {@link Exp#exp}(scale[so + l] * a[ao + r * stride + l]) for rows r in [0, rows) and
      * lanes l, the scalar form's operations lane by lane. {@code aBound} bounds |a| over those rows: when
