@@ -18,6 +18,9 @@ public final class AttentionRows {
     private AttentionRows() {
     }
 
+    /** Queries per pass over the keys: the vector form reads each key once for all of them. */
+    static final int BLOCK = 4;
+
     public record Dims(int sequences, int steps, int width) {
     }
 
@@ -35,39 +38,38 @@ public final class AttentionRows {
         double[] stats = keep ? new double[d.sequences() * t * 2] : null;
         boolean simd = Simd.on();
         Parallel.forRange(d.sequences(), (from, to) -> {
-            double[] row = new double[t], kt = new double[hd * t];
+            double[][] rows = new double[BLOCK][t];
+            double[] kt = new double[hd * t];
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
                 Loops.transpose(k, base, t, hd, kt, 0);
-                for (int i = 0; i < t; i++) {
-                    int n = i + 1, qo = base + i * hd;
+                for (int i0 = 0; i0 < t; i0 += BLOCK) {
+                    int nb = Math.min(BLOCK, t - i0), qo = base + i0 * hd;
+                    scores(simd, qs, qo, kt, t, hd, i0, nb, rows);
+                    for (int b = 0; b < nb; b++) {
+                        double[] row = rows[b];
+                        int n = i0 + b + 1;
+                        double max = simd ? AttentionVector.max(row, n) : max(row, n);
+                        shiftExp(row, n, max, max - (simd ? AttentionVector.min(row, n) : min(row, n)));
+                        double sum = 0;
+                        for (int j = 0; j < n; j++) {
+                            sum += row[j];
+                        }
+                        if (simd) {
+                            AttentionVector.divide(row, n, sum);
+                        } else {
+                            divide(row, n, sum);
+                        }
+                        if (stats != null) {
+                            int so = (g * t + i0 + b) * 2;
+                            stats[so] = max;
+                            stats[so + 1] = sum;
+                        }
+                    }
                     if (simd) {
-                        AttentionVector.dots(qs, qo, kt, t, hd, n, row);
+                        AttentionVector.mixBlock(rows, i0, nb, v, base, hd, o, qo);
                     } else {
-                        dots(qs, qo, kt, t, hd, 0, n, row);
-                    }
-                    double max = Double.NEGATIVE_INFINITY, min = Double.POSITIVE_INFINITY;
-                    for (int j = 0; j < n; j++) {
-                        max = Math.max(max, row[j]);
-                        min = Math.min(min, row[j]);
-                    }
-                    shiftExp(row, n, max, max - min);
-                    double sum = 0;
-                    for (int j = 0; j < n; j++) {
-                        sum += row[j];
-                    }
-                    for (int j = 0; j < n; j++) {
-                        row[j] /= sum;
-                    }
-                    if (simd) {
-                        AttentionVector.mix(row, n, v, base, hd, o, qo);
-                    } else {
-                        mix(row, n, v, base, hd, 0, o, qo);
-                    }
-                    if (stats != null) {
-                        int so = (g * t + i) * 2;
-                        stats[so] = max;
-                        stats[so + 1] = sum;
+                        mixBlock(rows, i0, nb, v, base, hd, o, qo);
                     }
                 }
             }
@@ -82,54 +84,120 @@ public final class AttentionRows {
         double[] dq = new double[dO.length], dk = new double[dO.length], dv = new double[dO.length];
         boolean simd = Simd.on();
         Parallel.forRange(d.sequences(), (from, to) -> {
-            double[] ds = new double[t], p = new double[t], vt = new double[hd * t], kt = new double[hd * t];
+            double[][] ds = new double[BLOCK][t], p = new double[BLOCK][t];
+            double[] vt = new double[hd * t], kt = new double[hd * t];
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
                 Loops.transpose(sv.v(), base, t, hd, vt, 0);
                 Loops.transpose(sv.k(), base, t, hd, kt, 0);
-                for (int i = 0; i < t; i++) {
-                    int n = i + 1, io = base + i * hd, so = (g * t + i) * 2;
-                    // the probabilities again, as forward formed them: the shifted scores lie in
-                    // [min - max, 0], so max - min bounds them for the exponential
-                    if (simd) {
-                        AttentionVector.dots(sv.q(), io, kt, t, hd, n, p);
-                    } else {
-                        dots(sv.q(), io, kt, t, hd, 0, n, p);
-                    }
-                    double max = sv.stats()[so], sum = sv.stats()[so + 1], min = Double.POSITIVE_INFINITY;
-                    for (int j = 0; j < n; j++) {
-                        min = Math.min(min, p[j]);
-                    }
-                    shiftExp(p, n, max, max - min);
-                    for (int j = 0; j < n; j++) {
-                        p[j] /= sum;
-                    }
-                    double rowDot = 0;
-                    for (int c = 0; c < hd; c++) {
-                        rowDot += dO[io + c] * sv.o()[io + c];
-                    }
-                    if (simd) {
-                        AttentionVector.dots(dO, io, vt, t, hd, n, ds);
-                    } else {
-                        dots(dO, io, vt, t, hd, 0, n, ds);
-                    }
-                    for (int j = 0; j < n; j++) { // dP to dS
-                        ds[j] = p[j] * (ds[j] - rowDot);
+                for (int i0 = 0; i0 < t; i0 += BLOCK) {
+                    int nb = Math.min(BLOCK, t - i0), qo = base + i0 * hd;
+                    scores(simd, sv.q(), qo, kt, t, hd, i0, nb, p);
+                    scores(simd, dO, qo, vt, t, hd, i0, nb, ds);
+                    for (int b = 0; b < nb; b++) {
+                        int n = i0 + b + 1, io = qo + b * hd, so = (g * t + i0 + b) * 2;
+                        // the probabilities again, as forward formed them: the shifted scores lie in
+                        // [min - max, 0], so max - min bounds them for the exponential
+                        double[] pb = p[b], db = ds[b];
+                        double max = sv.stats()[so], sum = sv.stats()[so + 1];
+                        shiftExp(pb, n, max, max - (simd ? AttentionVector.min(pb, n) : min(pb, n)));
+                        double rowDot = 0;
+                        for (int c = 0; c < hd; c++) {
+                            rowDot += dO[io + c] * sv.o()[io + c];
+                        }
+                        if (simd) {
+                            AttentionVector.divide(pb, n, sum);
+                            AttentionVector.scoreGrads(db, pb, n, rowDot);
+                        } else {
+                            divide(pb, n, sum);
+                            scoreGrads(db, pb, n, rowDot);
+                        }
                     }
                     if (simd) {
-                        AttentionVector.mix(ds, n, sv.k(), base, hd, dq, io);
-                        AttentionVector.spread(ds, p, n, sv.q(), dO, io, base, hd, dk, dv);
+                        AttentionVector.mixBlock(ds, i0, nb, sv.k(), base, hd, dq, qo);
+                        AttentionVector.spreadBlock(ds, p, i0, nb, sv.q(), dO, base, hd, dk, dv);
                     } else {
-                        mix(ds, n, sv.k(), base, hd, 0, dq, io);
-                        spread(ds, p, n, sv.q(), dO, io, base, hd, 0, dk, dv);
+                        mixBlock(ds, i0, nb, sv.k(), base, hd, dq, qo);
+                        spreadBlock(ds, p, i0, nb, sv.q(), dO, base, hd, 0, dk, dv);
                     }
-                    for (int c = 0; c < hd; c++) {
-                        dq[io + c] *= sv.scale();
+                    for (int c = qo; c < qo + nb * hd; c++) {
+                        dq[c] *= sv.scale();
                     }
                 }
             }
         });
         return new double[][] {dq, dk, dv};
+    }
+
+    /**
+     * rows[b][j] = a row (ao + b hd) . column j of bt for the nb queries from i0, each over its own keys
+     * j <= i0 + b; the vector form may fill entries past that, which nothing reads.
+     */
+    private static void scores(boolean simd, double[] a, int ao, double[] bt, int t, int hd, int i0, int nb,
+                               double[][] rows) {
+        if (simd) {
+            AttentionVector.scores(a, ao, bt, t, hd, i0, nb, rows);
+        } else {
+            for (int b = 0; b < nb; b++) {
+                dots(a, ao + b * hd, bt, t, hd, 0, i0 + b + 1, rows[b]);
+            }
+        }
+    }
+
+    static double max(double[] row, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            max = Math.max(max, row[j]);
+        }
+        return max;
+    }
+
+    static double min(double[] row, int n) {
+        double min = Double.POSITIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            min = Math.min(min, row[j]);
+        }
+        return min;
+    }
+
+    static void divide(double[] row, int n, double sum) {
+        divide(row, 0, n, sum);
+    }
+
+    static void divide(double[] row, int j0, int n, double sum) {
+        for (int j = j0; j < n; j++) {
+            row[j] /= sum;
+        }
+    }
+
+    /** dP to dS: ds[j] = p[j] (ds[j] - rowDot). */
+    static void scoreGrads(double[] ds, double[] p, int n, double rowDot) {
+        scoreGrads(ds, p, 0, n, rowDot);
+    }
+
+    static void scoreGrads(double[] ds, double[] p, int j0, int n, double rowDot) {
+        for (int j = j0; j < n; j++) {
+            ds[j] = p[j] * (ds[j] - rowDot);
+        }
+    }
+
+    /** out rows oo + b hd = sum_j rows[b][j] x_j over j <= i0 + b, for the nb queries from i0. */
+    private static void mixBlock(double[][] rows, int i0, int nb, double[] x, int base, int hd, double[] out,
+                                 int oo) {
+        for (int b = 0; b < nb; b++) {
+            mix(rows[b], i0 + b + 1, x, base, hd, 0, out, oo + b * hd);
+        }
+    }
+
+    /**
+     * dk_j += dS_bj q_b and dv_j += P_bj dO_b for the nb queries b from i0 and their keys j <= i0 + b,
+     * columns from c0: each key's terms in query order, as one query at a time adds them.
+     */
+    static void spreadBlock(double[][] ds, double[][] p, int i0, int nb, double[] q, double[] dO, int base, int hd,
+                            int c0, double[] dk, double[] dv) {
+        for (int b = 0; b < nb; b++) {
+            spread(ds[b], p[b], i0 + b + 1, q, dO, base + (i0 + b) * hd, base, hd, c0, dk, dv);
+        }
     }
 
     /** out[j] = a[ao..ao+hd) . column j of bt [hd, T], for j in [j0, n): the sum in column order. */

@@ -3,7 +3,6 @@ package org.selectivbench.models.ops;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.selectivbench.models.FiniteDifferences;
@@ -38,11 +37,13 @@ class AttentionRowsTest {
         FiniteDifferences.checkArrays(in, grads, () -> Ops.dot(AttentionNaive.run(d, q, k, v, scale), proj));
     }
 
-    @Test
-    void vectorFormIsTheScalarForm() {
-        AttentionRows.Dims d = new AttentionRows.Dims(3, 29, 19);
+    /** Lengths past and short of whole blocks of queries, head widths with and without a column tail. */
+    @ParameterizedTest
+    @CsvSource({"3, 29, 19", "2, 36, 8", "1, 3, 4"})
+    void vectorFormIsTheScalarForm(int sequences, int steps, int width) {
+        AttentionRows.Dims d = new AttentionRows.Dims(sequences, steps, width);
         Random r = new Random(21);
-        int n = 3 * 29 * 19;
+        int n = sequences * steps * width;
         double[] q = Ops.rand(r, n, 2), k = Ops.rand(r, n, 2), v = Ops.rand(r, n, 1), dO = Ops.rand(r, n, 1);
         Ops.assertVectorFormIsScalarForm(() -> run(d, q, k, v, dO));
     }
