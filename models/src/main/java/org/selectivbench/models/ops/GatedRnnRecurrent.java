@@ -36,10 +36,10 @@ public final class GatedRnnRecurrent {
 
     /**
      * What backward needs. LSTM: acts = (i, f, g, o) after their activations, cells = c_t, cell0 = c_0.
-     * GRU: acts = (r, u, n), cells = a_n + b_n. hPrev = h_{t-1} per row.
+     * GRU: acts = (r, u, n), cells = a_n + b_n. hPrev = h_{t-1} per row. tanhs = tanh(c_t) (LSTM).
      */
     public record Saved(Dims dims, double[] wh, double[] bn, double[] acts, double[] cells, double[] cell0,
-                        double[] hPrev) {
+                        double[] hPrev, double[] tanhs) {
     }
 
     /**
@@ -56,44 +56,65 @@ public final class GatedRnnRecurrent {
         double[] cells = new double[rows * hd];
         double[] hPrev = keep ? new double[rows * hd] : null;
         double[] cell0 = keep && c0 != null ? c0.clone() : null;
+        double[] tanhs = keep && d.cell() == Cell.LSTM ? new double[rows * hd] : null;
         Parallel.forRange(d.batch(), (from, to) -> {
-            double[] hs = new double[hd], cs = new double[hd], z = new double[w];
+            double[] hs = new double[hd], cs = new double[hd], z = new double[w], e = new double[w];
             for (int b = from; b < to; b++) {
                 for (int j = 0; j < hd; j++) {
                     hs[j] = h0 == null ? 0 : h0[b * hd + j];
                     cs[j] = c0 == null ? 0 : c0[b * hd + j];
                 }
                 for (int s = 0; s < t; s++) {
-                    int row = b * t + s;
+                    int row = b * t + s, o = row * w;
                     if (hPrev != null) {
                         System.arraycopy(hs, 0, hPrev, row * hd, hd);
                     }
                     matvec(hs, wh, hd, w, z);
                     if (d.cell() == Cell.LSTM) {
+                        // the step's exponentials in two vector passes: the gates', then tanh(c)'s
+                        for (int k = 0; k < w; k++) {
+                            z[k] += xg[o + k];
+                            e[k] = -z[k];
+                        }
+                        tanhArguments(z, 2 * hd, e, 2 * hd, hd);
+                        Exp.expInPlace(e, w);
                         for (int j = 0; j < hd; j++) {
-                            int o = row * w;
-                            double ig = sigmoid(xg[o + j] + z[j]), fg = sigmoid(xg[o + hd + j] + z[hd + j]);
-                            double gg = tanh(xg[o + 2 * hd + j] + z[2 * hd + j]);
-                            double og = sigmoid(xg[o + 3 * hd + j] + z[3 * hd + j]);
+                            double ig = 1 / (1 + e[j]), fg = 1 / (1 + e[hd + j]);
+                            double gg = tanhOf(z[2 * hd + j], e[2 * hd + j]), og = 1 / (1 + e[3 * hd + j]);
                             cs[j] = fg * cs[j] + ig * gg;
-                            hs[j] = og * tanh(cs[j]);
                             acts[o + j] = ig;
                             acts[o + hd + j] = fg;
                             acts[o + 2 * hd + j] = gg;
                             acts[o + 3 * hd + j] = og;
                             cells[row * hd + j] = cs[j];
                         }
-                    } else {
+                        tanhArguments(cs, 0, e, 0, hd);
+                        Exp.expInPlace(e, hd);
                         for (int j = 0; j < hd; j++) {
-                            int o = row * w;
-                            double r = sigmoid(xg[o + j] + z[j]), u = sigmoid(xg[o + hd + j] + z[hd + j]);
-                            double an = z[2 * hd + j] + bn[j];
-                            double n = tanh(xg[o + 2 * hd + j] + r * an);
-                            hs[j] = n + u * (hs[j] - n);
+                            double tc = tanhOf(cs[j], e[j]);
+                            hs[j] = acts[o + 3 * hd + j] * tc;
+                            if (tanhs != null) {
+                                tanhs[row * hd + j] = tc;
+                            }
+                        }
+                    } else {
+                        for (int k = 0; k < 2 * hd; k++) {
+                            e[k] = -(xg[o + k] + z[k]);
+                        }
+                        Exp.expInPlace(e, 2 * hd);
+                        for (int j = 0; j < hd; j++) {
+                            double r = 1 / (1 + e[j]), an = z[2 * hd + j] + bn[j];
                             acts[o + j] = r;
-                            acts[o + hd + j] = u;
-                            acts[o + 2 * hd + j] = n;
+                            acts[o + hd + j] = 1 / (1 + e[hd + j]);
                             cells[row * hd + j] = an;
+                            z[2 * hd + j] = xg[o + 2 * hd + j] + r * an;
+                        }
+                        tanhArguments(z, 2 * hd, e, 0, hd);
+                        Exp.expInPlace(e, hd);
+                        for (int j = 0; j < hd; j++) {
+                            double n = tanhOf(z[2 * hd + j], e[j]), u = acts[o + hd + j];
+                            hs[j] = n + u * (hs[j] - n);
+                            acts[o + 2 * hd + j] = n;
                         }
                     }
                     System.arraycopy(hs, 0, h, row * hd, hd);
@@ -106,7 +127,7 @@ public final class GatedRnnRecurrent {
                 }
             }
         });
-        return keep ? new Saved(d, wh, bn, acts, cells, cell0, hPrev) : null;
+        return keep ? new Saved(d, wh, bn, acts, cells, cell0, hPrev, tanhs) : null;
     }
 
     /**
@@ -138,7 +159,7 @@ public final class GatedRnnRecurrent {
                             double c = sv.cells()[row * hd + j];
                             double cPrev = s > 0 ? sv.cells()[(row - 1) * hd + j]
                                     : sv.cell0() == null ? 0 : sv.cell0()[b * hd + j];
-                            double tc = tanh(c);
+                            double tc = sv.tanhs()[row * hd + j];
                             double dct = dc[j] + dh[j] * og * (1 - tc * tc);
                             dz[j] = dct * gg * ig * (1 - ig);
                             dz[hd + j] = dct * cPrev * fg * (1 - fg);
@@ -192,13 +213,15 @@ public final class GatedRnnRecurrent {
         Loops.rowCombination(dz, wt, w, d, out);
     }
 
-    static double sigmoid(double x) {
-        return 1 / (1 + Math.exp(-x));
+    /** e[eo + j] = -2 |x[xo + j]| for j in [0, n): the exponentials tanh needs. */
+    private static void tanhArguments(double[] x, int xo, double[] e, int eo, int n) {
+        for (int j = 0; j < n; j++) {
+            e[eo + j] = -2 * Math.abs(x[xo + j]);
+        }
     }
 
-    /** tanh from one exp (Math.tanh is several times slower). */
-    static double tanh(double x) {
-        double e = Math.exp(-2 * Math.abs(x));
+    /** tanh x from e = exp(-2 |x|). */
+    private static double tanhOf(double x, double e) {
         double t = (1 - e) / (1 + e);
         return x < 0 ? -t : t;
     }
