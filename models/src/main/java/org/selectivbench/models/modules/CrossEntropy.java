@@ -6,7 +6,11 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.shape.GatherNd;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.SoftmaxRows;
 
 /**
  * The loss of SPEC 4: sum over rows of weight_r * (logsumexp(logits_r) - logits_r[target_r]), with
@@ -14,6 +18,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * The logits [R, classes] are the largest arrays of a step, so the pass over them is a softmax and
  * two row maxima; logsumexp comes from the largest probability, lse = max(logits) - log(max(p)),
  * which never underflows (max p >= 1/classes), so a confident wrong answer costs a large finite loss.
+ * On the CPU the Java kernel {@link SoftmaxRows} does both passes over blocks of rows instead (ND4J's
+ * half dozen calls cost more than their arithmetic at the embedded default's shapes).
  */
 public final class CrossEntropy {
     private CrossEntropy() {
@@ -28,6 +34,20 @@ public final class CrossEntropy {
      * @param weights [R] weight per row
      */
     public static Result forward(INDArray logits, INDArray targets, INDArray weights) {
+        if (Kernels.current() == Kernels.JAVA) {
+            int classes = (int) logits.size(1);
+            INDArray probs = logits.ulike();
+            int[] t = targets.toIntVector();
+            double[] w = Host.read(weights), z = new double[blockRows(logits) * classes];
+            double loss = 0;
+            for (int r0 = 0; r0 < t.length; r0 += blockRows(logits)) {
+                int r1 = Math.min(t.length, r0 + blockRows(logits));
+                Host.read(rows(logits, r0, r1), z);
+                loss += SoftmaxRows.forward(r1 - r0, classes, z, t, r0, w, r0);
+                Host.write(z, rows(probs, r0, r1));
+            }
+            return new Result(loss, probs);
+        }
         INDArray probs = Nd4j.exec(new SoftMax(logits, logits.ulike(), 1))[0];
         INDArray lse = logits.max(1).subi(Transforms.log(probs.max(1), false));
         INDArray picked = Nd4j.exec(new GatherNd(logits, pairs(targets)))[0];
@@ -37,10 +57,32 @@ public final class CrossEntropy {
 
     /** d loss / d logits = weight_r (p_r - onehot(target_r)), computed in place over {@code probs}. */
     public static INDArray backward(INDArray probs, INDArray targets, INDArray weights) {
+        if (Kernels.current() == Kernels.JAVA) {
+            int classes = (int) probs.size(1);
+            int[] t = targets.toIntVector();
+            double[] w = Host.read(weights), p = new double[blockRows(probs) * classes];
+            for (int r0 = 0; r0 < t.length; r0 += blockRows(probs)) {
+                int r1 = Math.min(t.length, r0 + blockRows(probs));
+                INDArray view = rows(probs, r0, r1);
+                Host.read(view, p);
+                SoftmaxRows.backward(r1 - r0, classes, p, t, r0, w, r0);
+                Host.write(p, view);
+            }
+            return probs;
+        }
         INDArray d = probs.muliColumnVector(weights.reshape(-1, 1));
         Nd4j.exec(DynamicCustomOp.builder("scatter_nd_add").addInputs(d, pairs(targets), weights.neg())
                 .addOutputs(d).build());
         return d;
+    }
+
+    /** Rows per block of the Java form: about 64K values, so the bench shape's logits need no 300 MB copy. */
+    private static int blockRows(INDArray a) {
+        return (int) Math.max(1, Math.min(a.size(0), (1 << 16) / a.size(1)));
+    }
+
+    private static INDArray rows(INDArray a, int from, int to) {
+        return a.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
     }
 
     /** [R, 2] (row, target) index pairs. */

@@ -54,7 +54,7 @@ public final class Host {
         System.arraycopy(v, 0, out, 0, n);
     }
 
-    /** Writes row-major {@code values} into {@code a} (in place). */
+    /** Writes the first a.length() of row-major {@code values} into {@code a} (in place). */
     public static void write(double[] values, INDArray a) {
         int n = Math.toIntExact(a.length());
         if (direct(a)) {
@@ -73,7 +73,8 @@ public final class Host {
             }
             return;
         }
-        a.assign(Nd4j.create(values, a.shape(), DataType.DOUBLE).castTo(a.dataType()));
+        double[] v = values.length == n ? values : java.util.Arrays.copyOf(values, n);
+        a.assign(Nd4j.create(v, a.shape(), DataType.DOUBLE).castTo(a.dataType()));
     }
 
     /** A new array of {@code shape} and type {@code dt} holding {@code values}. */
