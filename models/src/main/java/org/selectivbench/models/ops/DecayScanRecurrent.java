@@ -305,8 +305,9 @@ public final class DecayScanRecurrent {
             double[] ckpt = keep ? new double[d.batch() * d.chunks() * st] : null;
             Parallel.forRange(d.batch(), (from, to) -> {
                 double[] s = new double[st];
-                double[] alv = new double[w];
+                double[] alv = new double[w], alv1 = new double[w];
                 java.util.Arrays.fill(alv, 1);
+                java.util.Arrays.fill(alv1, 1);
                 for (int b = from; b < to; b++) {
                     if (start != null) {
                         toRow(start, b * st, s, d);
@@ -320,6 +321,15 @@ public final class DecayScanRecurrent {
                         }
                         if (alpha != null) {
                             decays(d, alpha, row, alv);
+                        }
+                        // two steps per pass over the state where no checkpoint falls between them
+                        if (Simd.on() && o != null && t + 1 < d.steps() && (t + 1) % CHUNK != 0) {
+                            if (alpha != null) {
+                                decays(d, alpha, row + 1, alv1);
+                            }
+                            DecayScanVector.sharedTwoSteps(d.k(), w, row, q, k, v, alv, alv1, s, o);
+                            t++;
+                            continue;
                         }
                         step(d, row, q, k, v, alv, s, o);
                     }

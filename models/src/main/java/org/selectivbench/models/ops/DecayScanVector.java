@@ -102,6 +102,43 @@ final class DecayScanVector {
     }
 
     /**
+     * Two steps, rows row and row + 1, in one pass over the state: each state vector is loaded and
+     * stored once for both (the state, K x H*V, outgrows L1), with every number as two {@link #sharedStep}s.
+     */
+    static void sharedTwoSteps(int kd, int w, int row, double[] q, double[] k, double[] v, double[] alv0,
+                               double[] alv1, double[] s, double[] o) {
+        int vo = row * w, ko = row * kd, vo1 = vo + w, ko1 = ko + kd, j = 0;
+        for (; j <= w - S.length(); j += S.length()) {
+            DoubleVector a0 = DoubleVector.fromArray(S, alv0, j), v0 = DoubleVector.fromArray(S, v, vo + j);
+            DoubleVector a1 = DoubleVector.fromArray(S, alv1, j), v1 = DoubleVector.fromArray(S, v, vo1 + j);
+            DoubleVector acc0 = DoubleVector.zero(S), acc1 = acc0;
+            for (int x = 0; x < kd; x++) {
+                int so = x * w + j;
+                DoubleVector s0 = a0.mul(DoubleVector.fromArray(S, s, so)).add(v0.mul(k[ko + x]));
+                acc0 = acc0.add(s0.mul(q[ko + x]));
+                DoubleVector s1 = a1.mul(s0).add(v1.mul(k[ko1 + x]));
+                s1.intoArray(s, so);
+                acc1 = acc1.add(s1.mul(q[ko1 + x]));
+            }
+            acc0.intoArray(o, vo + j);
+            acc1.intoArray(o, vo1 + j);
+        }
+        for (; j < w; j++) {
+            double acc0 = 0, acc1 = 0;
+            for (int x = 0; x < kd; x++) {
+                int so = x * w + j;
+                double s0 = alv0[j] * s[so] + k[ko + x] * v[vo + j];
+                acc0 += s0 * q[ko + x];
+                double s1 = alv1[j] * s0 + k[ko1 + x] * v[vo1 + j];
+                s[so] = s1;
+                acc1 += s1 * q[ko1 + x];
+            }
+            o[vo + j] = acc0;
+            o[vo1 + j] = acc1;
+        }
+    }
+
+    /**
      * One row of the shared-key backward: from dS (in {@code ds}, then replaced by dS of the previous
      * step), dO, the state after the row ({@code now}) and before it ({@code prev}), writes dv's row,
      * dq and dk of the row, and the per-column decay gradient {@code dav}; {@code g} is [K, W] scratch.
