@@ -44,13 +44,7 @@ public final class Exp {
 
     /** x[i] = exp(x[i]) for i in [0, n); the vector form after one pass for max |x|. */
     static void expInPlace(double[] x, int n) {
-        double bound = 0;
-        if (Simd.on()) {
-            for (int i = 0; i < n; i++) {
-                bound = Math.max(bound, Math.abs(x[i]));
-            }
-        }
-        expInPlace(x, n, bound);
+        expInPlace(x, n, Simd.on() ? VectorLoops.maxAbs(x, n) : 0);
     }
 
     /** x[i] = exp(x[i]) for i in [0, n), given max |x| (or more; NaN runs the scalar form). */

@@ -29,6 +29,23 @@ final class VectorLoops {
         }
     }
 
+    /**
+     * max |x[i]| over [0, n), NaN if one is NaN: lanewise maxima, then across the lanes (a chain of scalar
+     * maxima cost as much as the exponentials of a short row).
+     */
+    static double maxAbs(double[] x, int n) {
+        int whole = n - n % S.length();
+        DoubleVector m = DoubleVector.zero(S);
+        for (int i = 0; i < whole; i += S.length()) {
+            m = m.max(DoubleVector.fromArray(S, x, i).abs());
+        }
+        double bound = m.reduceLanes(VectorOperators.MAX);
+        for (int i = whole; i < n; i++) {
+            bound = Math.max(bound, Math.abs(x[i]));
+        }
+        return bound;
+    }
+
     /** {@link Loops#rowCombination}: four vectors of outputs at a time, then one, then the rest. */
     static void rowCombination(double[] x, double[] m, int rows, int cols, double[] out) {
         int n = S.length(), c = 0;
