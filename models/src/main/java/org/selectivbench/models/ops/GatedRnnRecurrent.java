@@ -153,35 +153,11 @@ public final class GatedRnnRecurrent {
                         dh[j] += dH[row * hd + j];
                     }
                     if (d.cell() == Cell.LSTM) {
-                        for (int j = 0; j < hd; j++) {
-                            double ig = sv.acts()[o + j], fg = sv.acts()[o + hd + j];
-                            double gg = sv.acts()[o + 2 * hd + j], og = sv.acts()[o + 3 * hd + j];
-                            double c = sv.cells()[row * hd + j];
-                            double cPrev = s > 0 ? sv.cells()[(row - 1) * hd + j]
-                                    : sv.cell0() == null ? 0 : sv.cell0()[b * hd + j];
-                            double tc = sv.tanhs()[row * hd + j];
-                            double dct = dc[j] + dh[j] * og * (1 - tc * tc);
-                            dz[j] = dct * gg * ig * (1 - ig);
-                            dz[hd + j] = dct * cPrev * fg * (1 - fg);
-                            dz[2 * hd + j] = dct * ig * (1 - gg * gg);
-                            dz[3 * hd + j] = dh[j] * tc * og * (1 - og);
-                            dc[j] = dct * fg;
-                        }
+                        lstmBackRow(hd, o, row * hd, sv.acts(), sv.tanhs(), s > 0 ? sv.cells() : sv.cell0(),
+                                s > 0 ? (row - 1) * hd : b * hd, dh, dc, dz);
                         System.arraycopy(dz, 0, dX, o, w);
                     } else {
-                        for (int j = 0; j < hd; j++) {
-                            double r = sv.acts()[o + j], u = sv.acts()[o + hd + j], n = sv.acts()[o + 2 * hd + j];
-                            double an = sv.cells()[row * hd + j], hp = sv.hPrev()[row * hd + j];
-                            double dn = dh[j] * (1 - u), dpn = dn * (1 - n * n);
-                            double dr = dpn * an;
-                            dX[o + j] = dr * r * (1 - r);
-                            dX[o + hd + j] = dh[j] * (hp - n) * u * (1 - u);
-                            dX[o + 2 * hd + j] = dpn;
-                            dz[j] = dX[o + j];
-                            dz[hd + j] = dX[o + hd + j];
-                            dz[2 * hd + j] = dpn * r;
-                            dh[j] = dh[j] * u; // the direct path h_{t-1} -> h_t
-                        }
+                        gruBackRow(hd, o, row * hd, sv.acts(), sv.cells(), sv.hPrev(), dh, dz, dX);
                         System.arraycopy(dz, 0, dA, o, w);
                     }
                     // dh_{t-1} += dz W_h^T
@@ -211,6 +187,47 @@ public final class GatedRnnRecurrent {
      */
     private static void matvecT(double[] dz, double[] wt, int d, int w, double[] out) {
         Loops.rowCombination(dz, wt, w, d, out);
+    }
+
+    /**
+     * One LSTM row back: the gate gradients into dz, dc becomes dc_{t-1}; acts at o, tanh(c) at co, c_{t-1}
+     * at po of cPrev (null: 0).
+     */
+    static void lstmBackRow(int hd, int o, int co, double[] acts, double[] tanhs, double[] cPrev, int po,
+                            double[] dh, double[] dc, double[] dz) {
+        int j = Simd.on() ? GatedRnnVector.lstmBackRow(hd, o, co, acts, tanhs, cPrev, po, dh, dc, dz) : 0;
+        for (; j < hd; j++) {
+            double ig = acts[o + j], fg = acts[o + hd + j], gg = acts[o + 2 * hd + j], og = acts[o + 3 * hd + j];
+            double tc = tanhs[co + j], cp = cPrev == null ? 0 : cPrev[po + j];
+            double dct = dc[j] + dh[j] * og * (1 - tc * tc);
+            dz[j] = dct * gg * ig * (1 - ig);
+            dz[hd + j] = dct * cp * fg * (1 - fg);
+            dz[2 * hd + j] = dct * ig * (1 - gg * gg);
+            dz[3 * hd + j] = dh[j] * tc * og * (1 - og);
+            dc[j] = dct * fg;
+        }
+    }
+
+    /**
+     * One GRU row back: dX's row at o, the recurrent pre-activations' gradients into dz, and dh keeps the
+     * direct path h_{t-1} -> h_t; a_n + b_n and h_{t-1} at co.
+     */
+    static void gruBackRow(int hd, int o, int co, double[] acts, double[] cells, double[] hPrev, double[] dh,
+                           double[] dz, double[] dX) {
+        int j = Simd.on() ? GatedRnnVector.gruBackRow(hd, o, co, acts, cells, hPrev, dh, dz, dX) : 0;
+        for (; j < hd; j++) {
+            double r = acts[o + j], u = acts[o + hd + j], n = acts[o + 2 * hd + j];
+            double an = cells[co + j], hp = hPrev[co + j];
+            double dn = dh[j] * (1 - u), dpn = dn * (1 - n * n);
+            double dr = dpn * an;
+            dX[o + j] = dr * r * (1 - r);
+            dX[o + hd + j] = dh[j] * (hp - n) * u * (1 - u);
+            dX[o + 2 * hd + j] = dpn;
+            dz[j] = dX[o + j];
+            dz[hd + j] = dX[o + hd + j];
+            dz[2 * hd + j] = dpn * r;
+            dh[j] = dh[j] * u;
+        }
     }
 
     /** e[eo + j] = -2 |x[xo + j]| for j in [0, n): the exponentials tanh needs. */
