@@ -7,12 +7,12 @@ package org.selectivbench.models.ops;
  *   s_j = q_i . k_j,  p_j = exp(s_j - max s) / sum exp(s - max s)  (j <= i),  o_i = sum_j p_j v_j
  * </pre>
  * Only the causal half of the scores is formed, and the mask, softmax and readout are one pass. Training
- * keeps each row's max and sum, not the probabilities ([G, T, T] arrays made the heap churn): backward
+ * keeps each row's max, sum and min, not the probabilities ([G, T, T] arrays made the heap churn): backward
  * recomputes them with the same operations, the same bits, then (dP_ij = dO_i . v_j, dS_ij = P_ij (dP_ij
  * - dO_i . o_i)) takes the queries in order, adding each one's terms into dk and dv. Every sum over j or i runs in index order and every sum over the head width in
  * column order; {@link AttentionVector} computes the same numbers with one key or one column per lane.
  *
- * <p>Layouts: q, k, v, o [G, T, hd]; row statistics [G, T, 2] (max, sum).
+ * <p>Layouts: q, k, v, o [G, T, hd]; row statistics [G, T, 3] (max, sum, min).
  */
 public final class AttentionRows {
     private AttentionRows() {
@@ -35,7 +35,7 @@ public final class AttentionRows {
         for (int i = 0; i < q.length; i++) {
             qs[i] = q[i] * scale;
         }
-        double[] stats = keep ? new double[d.sequences() * t * 2] : null;
+        double[] stats = keep ? new double[d.sequences() * t * 3] : null;
         boolean simd = Simd.on();
         Parallel.forRange(d.sequences(), (from, to) -> {
             double[][] rows = new double[BLOCK][t];
@@ -50,7 +50,8 @@ public final class AttentionRows {
                         double[] row = rows[b];
                         int n = i0 + b + 1;
                         double max = simd ? AttentionVector.max(row, n) : max(row, n);
-                        shiftExp(row, n, max, max - (simd ? AttentionVector.min(row, n) : min(row, n)));
+                        double min = simd ? AttentionVector.min(row, n) : min(row, n);
+                        shiftExp(row, n, max, max - min);
                         double sum = 0;
                         for (int j = 0; j < n; j++) {
                             sum += row[j];
@@ -61,9 +62,10 @@ public final class AttentionRows {
                             divide(row, n, sum);
                         }
                         if (stats != null) {
-                            int so = (g * t + i0 + b) * 2;
+                            int so = (g * t + i0 + b) * 3;
                             stats[so] = max;
                             stats[so + 1] = sum;
+                            stats[so + 2] = min;
                         }
                     }
                     if (simd) {
@@ -95,12 +97,12 @@ public final class AttentionRows {
                     scores(simd, sv.q(), qo, kt, t, hd, i0, nb, p);
                     scores(simd, dO, qo, vt, t, hd, i0, nb, ds);
                     for (int b = 0; b < nb; b++) {
-                        int n = i0 + b + 1, io = qo + b * hd, so = (g * t + i0 + b) * 2;
+                        int n = i0 + b + 1, io = qo + b * hd, so = (g * t + i0 + b) * 3;
                         // the probabilities again, as forward formed them: the shifted scores lie in
                         // [min - max, 0], so max - min bounds them for the exponential
                         double[] pb = p[b], db = ds[b];
-                        double max = sv.stats()[so], sum = sv.stats()[so + 1];
-                        shiftExp(pb, n, max, max - (simd ? AttentionVector.min(pb, n) : min(pb, n)));
+                        double max = sv.stats()[so], sum = sv.stats()[so + 1], min = sv.stats()[so + 2];
+                        shiftExp(pb, n, max, max - min);
                         double rowDot = 0;
                         for (int c = 0; c < hd; c++) {
                             rowDot += dO[io + c] * sv.o()[io + c];
