@@ -12,7 +12,9 @@ package org.selectivbench.models.ops;
  * GRU (G = 3, gates r, z, n, torch's form):  a = h W_h;  r = sig(xg_r + a_r);  u = sig(xg_z + a_z);
  *     n = tanh(xg_n + r (a_n + b_n));  h = n + u (h - n)
  * </pre>
- * Layouts, rows ordered (b, t): xg [B*T, G*d]; h [B*T, d]; states [B, d].
+ * Layouts, rows ordered (b, t): xg [B*T, G*d]; h [B*T, d]; states [B, d]. Each step's exponentials
+ * (sigmoid(x) = 1 / (1 + e^-x), tanh x from e^-2|x|) are vector passes of {@link Exp}; the backward rows
+ * have a vector form, {@link GatedRnnVector}.
  */
 public final class GatedRnnRecurrent {
     private GatedRnnRecurrent() {
