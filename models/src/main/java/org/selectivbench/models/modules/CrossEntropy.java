@@ -38,10 +38,11 @@ public final class CrossEntropy {
             int classes = (int) logits.size(1);
             INDArray probs = logits.ulike();
             int[] t = targets.toIntVector();
-            double[] w = Host.read(weights), z = new double[blockRows(logits) * classes];
+            int block = blockRows(logits);
+            double[] w = Host.read(weights), z = new double[block * classes];
             double loss = 0;
-            for (int r0 = 0; r0 < t.length; r0 += blockRows(logits)) {
-                int r1 = Math.min(t.length, r0 + blockRows(logits));
+            for (int r0 = 0; r0 < t.length; r0 += block) {
+                int r1 = Math.min(t.length, r0 + block);
                 Host.read(rows(logits, r0, r1), z);
                 loss += SoftmaxRows.forward(r1 - r0, classes, z, t, r0, w, r0);
                 Host.write(z, rows(probs, r0, r1));
@@ -60,9 +61,10 @@ public final class CrossEntropy {
         if (Kernels.current() == Kernels.JAVA) {
             int classes = (int) probs.size(1);
             int[] t = targets.toIntVector();
-            double[] w = Host.read(weights), p = new double[blockRows(probs) * classes];
-            for (int r0 = 0; r0 < t.length; r0 += blockRows(probs)) {
-                int r1 = Math.min(t.length, r0 + blockRows(probs));
+            int block = blockRows(probs);
+            double[] w = Host.read(weights), p = new double[block * classes];
+            for (int r0 = 0; r0 < t.length; r0 += block) {
+                int r1 = Math.min(t.length, r0 + block);
                 INDArray view = rows(probs, r0, r1);
                 Host.read(view, p);
                 SoftmaxRows.backward(r1 - r0, classes, p, t, r0, w, r0);
