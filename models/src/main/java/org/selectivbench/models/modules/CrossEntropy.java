@@ -44,7 +44,7 @@ public final class CrossEntropy {
             for (int r0 = 0; r0 < t.length; r0 += block) {
                 int r1 = Math.min(t.length, r0 + block);
                 Host.read(rows(logits, r0, r1), z);
-                loss += SoftmaxRows.forward(r1 - r0, classes, z, t, r0, w, r0);
+                loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
                 Host.write(z, rows(probs, r0, r1));
             }
             return new Result(loss, probs);
@@ -67,7 +67,7 @@ public final class CrossEntropy {
                 int r1 = Math.min(t.length, r0 + block);
                 INDArray view = rows(probs, r0, r1);
                 Host.read(view, p);
-                SoftmaxRows.backward(r1 - r0, classes, p, t, r0, w, r0);
+                SoftmaxRows.backward(r1 - r0, classes, p, t, w, r0);
                 Host.write(p, view);
             }
             return probs;

@@ -56,7 +56,7 @@ final class AttentionVector {
 
     /** {@link AttentionRows#scores}: four queries per pass over the keys when the block is whole. */
     static void scores(double[] a, int ao, double[] bt, int t, int hd, int i0, int nb, double[][] rows) {
-        if (nb < 4) {
+        if (nb != 4) { // the block forms below are written for four queries
             for (int b = 0; b < nb; b++) {
                 dots(a, ao + b * hd, bt, t, hd, i0 + b + 1, rows[b]);
             }
@@ -85,7 +85,7 @@ final class AttentionVector {
 
     /** {@link AttentionRows#mixBlock}: the keys all four queries see in one pass, then each one's own. */
     static void mixBlock(double[][] rows, int i0, int nb, double[] x, int base, int hd, double[] out, int oo) {
-        if (nb < 4) {
+        if (nb != 4) { // the block forms below are written for four queries
             for (int b = 0; b < nb; b++) {
                 mix(rows[b], i0 + b + 1, x, base, hd, out, oo + b * hd);
             }
@@ -102,29 +102,27 @@ final class AttentionVector {
                 a2 = a2.add(xv.mul(w2[j]));
                 a3 = a3.add(xv.mul(w3[j]));
             }
+            // then the later queries' own keys i0 + 1 .. i0 + 3 (written out: no branch in a vector loop)
+            DoubleVector x1 = DoubleVector.fromArray(S, x, base + shared * hd + c);
+            DoubleVector x2 = DoubleVector.fromArray(S, x, base + (shared + 1) * hd + c);
+            DoubleVector x3 = DoubleVector.fromArray(S, x, base + (shared + 2) * hd + c);
+            a1 = a1.add(x1.mul(w1[shared]));
+            a2 = a2.add(x1.mul(w2[shared])).add(x2.mul(w2[shared + 1]));
+            a3 = a3.add(x1.mul(w3[shared])).add(x2.mul(w3[shared + 1])).add(x3.mul(w3[shared + 2]));
             a0.intoArray(out, oo + c);
-            mixOn(a1, w1, shared, shared + 1, x, base, hd, c, out, oo + hd);
-            mixOn(a2, w2, shared, shared + 2, x, base, hd, c, out, oo + 2 * hd);
-            mixOn(a3, w3, shared, shared + 3, x, base, hd, c, out, oo + 3 * hd);
+            a1.intoArray(out, oo + hd + c);
+            a2.intoArray(out, oo + 2 * hd + c);
+            a3.intoArray(out, oo + 3 * hd + c);
         }
         for (int b = 0; b < 4; b++) {
             AttentionRows.mix(rows[b], i0 + b + 1, x, base, hd, whole, out, oo + b * hd);
         }
     }
 
-    /** A readout's sum continued over keys [from, to), then stored. */
-    private static void mixOn(DoubleVector acc, double[] w, int from, int to, double[] x, int base, int hd, int c,
-                              double[] out, int oo) {
-        for (int j = from; j < to; j++) {
-            acc = acc.add(DoubleVector.fromArray(S, x, base + j * hd + c).mul(w[j]));
-        }
-        acc.intoArray(out, oo + c);
-    }
-
     /** {@link AttentionRows#spreadBlock}: each key row loaded and stored once for the four queries. */
     static void spreadBlock(double[][] ds, double[][] p, int i0, int nb, double[] q, double[] dO, int base, int hd,
                             double[] dk, double[] dv) {
-        if (nb < 4) {
+        if (nb != 4) { // the block forms below are written for four queries
             for (int b = 0; b < nb; b++) {
                 spread(ds[b], p[b], i0 + b + 1, q, dO, base + (i0 + b) * hd, base, hd, dk, dv);
             }

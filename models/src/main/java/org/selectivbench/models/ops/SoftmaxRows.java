@@ -14,10 +14,10 @@ public final class SoftmaxRows {
     }
 
     /**
-     * Turns rows [0, rows) of z into their probabilities in place and returns sum_r w[w0 + r] (lse_r -
-     * z_r[target]), with targets from t0 and weights from w0.
+     * Turns rows [0, rows) of z into their probabilities in place and returns sum_r w[from + r] (lse_r -
+     * z_r[targets[from + r]]): z holds the rows from {@code from} of the targets and weights.
      */
-    public static double forward(int rows, int classes, double[] z, int[] targets, int t0, double[] w, int w0) {
+    public static double forward(int rows, int classes, double[] z, int[] targets, double[] w, int from) {
         double loss = 0;
         double[] row = new double[classes];
         for (int r = 0; r < rows; r++) {
@@ -35,7 +35,7 @@ public final class SoftmaxRows {
             for (int j = 0; j < classes; j++) {
                 sum += row[j];
             }
-            loss += w[w0 + r] * (max + Math.log(sum) - z[o + targets[t0 + r]]);
+            loss += w[from + r] * (max + Math.log(sum) - z[o + targets[from + r]]);
             for (int j = 0; j < classes; j++) {
                 z[o + j] = row[j] / sum;
             }
@@ -44,14 +44,14 @@ public final class SoftmaxRows {
     }
 
     /** Turns probabilities p [rows, classes] into the loss gradient in place: w_r (p_r - onehot(target_r)). */
-    public static void backward(int rows, int classes, double[] p, int[] targets, int t0, double[] w, int w0) {
+    public static void backward(int rows, int classes, double[] p, int[] targets, double[] w, int from) {
         for (int r = 0; r < rows; r++) {
             int o = r * classes;
-            double wr = w[w0 + r];
+            double wr = w[from + r];
             for (int j = 0; j < classes; j++) {
                 p[o + j] *= wr;
             }
-            p[o + targets[t0 + r]] -= wr;
+            p[o + targets[from + r]] -= wr;
         }
     }
 }

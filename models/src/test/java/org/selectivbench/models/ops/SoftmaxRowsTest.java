@@ -19,9 +19,9 @@ class SoftmaxRowsTest {
     void matchesPlainFormula(int rows, int classes) {
         Random r = new Random(rows * 13L + classes);
         double[] z = Ops.rand(r, rows * classes, 3), w = new double[rows + 2];
-        int[] targets = new int[rows + 1];
+        int[] targets = new int[rows + 2];
         for (int i = 0; i < rows; i++) {
-            targets[i + 1] = r.nextInt(classes);
+            targets[i + 2] = r.nextInt(classes);
             w[i + 2] = i % 3 == 2 ? 0 : r.nextDouble();
         }
         double want = 0;
@@ -31,17 +31,17 @@ class SoftmaxRowsTest {
             for (int j = 0; j < classes; j++) {
                 sum += Math.exp(z[i * classes + j]);
             }
-            want += w[i + 2] * (Math.log(sum) - z[i * classes + targets[i + 1]]);
+            want += w[i + 2] * (Math.log(sum) - z[i * classes + targets[i + 2]]);
             for (int j = 0; j < classes; j++) {
                 probs[i * classes + j] = Math.exp(z[i * classes + j]) / sum;
-                grad[i * classes + j] = w[i + 2] * (probs[i * classes + j] - (j == targets[i + 1] ? 1 : 0));
+                grad[i * classes + j] = w[i + 2] * (probs[i * classes + j] - (j == targets[i + 2] ? 1 : 0));
             }
         }
         double[] p = z.clone();
-        double loss = SoftmaxRows.forward(rows, classes, p, targets, 1, w, 2);
+        double loss = SoftmaxRows.forward(rows, classes, p, targets, w, 2);
         assertEquals(want, loss, 1e-12 * Math.abs(want), "loss");
         Ops.assertClose(probs, p, 1e-14, "probabilities");
-        SoftmaxRows.backward(rows, classes, p, targets, 1, w, 2);
+        SoftmaxRows.backward(rows, classes, p, targets, w, 2);
         Ops.assertClose(grad, p, 1e-14, "gradient");
     }
 
@@ -51,7 +51,7 @@ class SoftmaxRowsTest {
         double[] z = new double[classes];
         java.util.Arrays.fill(z, 400);
         z[1] = -400;
-        double loss = SoftmaxRows.forward(1, classes, z, new int[] {1}, 0, new double[] {1}, 0);
+        double loss = SoftmaxRows.forward(1, classes, z, new int[] {1}, new double[] {1}, 0);
         assertEquals(800 + Math.log(classes - 1), loss, 1e-9);
         assertTrue(z[1] == 0 && Math.abs(z[0] - 1.0 / (classes - 1)) < 1e-15, "probabilities " + z[0] + ", " + z[1]);
     }
