@@ -13,11 +13,16 @@ package org.selectivbench.models.ops;
  *
  * <p>Layouts, rows ordered (b, t): dt, u, y [B*T, di]; B, C [B*T, N]; A [di, N]; states [B, di, N].
  * B and C are shared by the channels and A by the batch, so one thread takes whole batch rows and
- * sums over them in row order. With {@link Simd#on} whole blocks of channels run in
- * {@link SelectiveScanVector}, the rest here.
+ * sums over them in row order. dB and dC sum over the channels in eight stripes (channel c into stripe
+ * c mod 8, in channel order), combined as ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)): the order
+ * {@link Loops#stripedDot} keeps, in which a vector block of 8, 4 or 2 channels adds its terms to its
+ * stripes as one vector (a sum taken lane by lane in channel order cost Mamba a ninth of its step).
+ * With {@link Simd#on} whole blocks of channels run in {@link SelectiveScanVector}, the rest here.
  */
 public final class SelectiveScanRecurrent {
     static final int CHUNK = 64;
+    /** Stripes of the sums over channels. */
+    static final int STRIPES = 8;
 
     private SelectiveScanRecurrent() {
     }
@@ -85,8 +90,6 @@ public final class SelectiveScanRecurrent {
         Dims d = sv.dims();
         int n = d.states(), di = d.channels(), chunks = d.chunks(), t = d.steps();
         double f = d.floor();
-        java.util.Arrays.fill(dB, 0);
-        java.util.Arrays.fill(dC, 0);
         double[] dAparts = new double[d.batch() * di * n];
         boolean simd = Simd.on();
         int c0 = simd ? SelectiveScanVector.whole(di) : 0;
@@ -95,10 +98,13 @@ public final class SelectiveScanRecurrent {
             double[][] hs = new double[CHUNK + 1][n];
             double[][] xs = new double[CHUNK][n];
             double[] dh = new double[n];
+            // one batch row's dB and dC stripes [T, N, STRIPES], zeroed again as they are combined
+            double[] sb = new double[t * n * STRIPES], scm = new double[t * n * STRIPES];
             SelectiveScanVector.Scratch scratch = simd ? new SelectiveScanVector.Scratch(n, true) : null;
             for (int b = from; b < to; b++) {
                 for (int c = 0; c < c0; c += SelectiveScanVector.LANES) {
-                    SelectiveScanVector.backwardBlock(sv, b, c, at, dY, dEnd, ddt, dAparts, du, dB, dC, dStart, scratch);
+                    SelectiveScanVector.backwardBlock(sv, b, c, at, dY, dEnd, ddt, dAparts, du, sb, scm, dStart,
+                            scratch);
                 }
                 for (int c = c0; c < di; c++) {
                     int sc = (b * di + c) * n, ao = c * n;
@@ -121,15 +127,15 @@ public final class SelectiveScanRecurrent {
                             }
                         }
                         for (int s = t1 - 1; s >= t0; s--) {
-                            int row = b * t + s, bo = row * n;
+                            int row = b * t + s, bo = row * n, so = s * n * STRIPES + (c & (STRIPES - 1));
                             double dtv = sv.dt()[row * di + c], uv = sv.u()[row * di + c], dy = dY[row * di + c];
                             double[] prev = hs[s - t0], now = hs[s - t0 + 1], x = xs[s - t0];
                             double duv = 0, ddtv = 0;
                             for (int m = 0; m < n; m++) {
-                                dC[bo + m] += dy * now[m];
+                                scm[so + m * STRIPES] += dy * now[m];
                                 double g = dh[m] + dy * sv.cm()[bo + m];
                                 duv += g * sv.bm()[bo + m];
-                                dB[bo + m] += g * uv;
+                                sb[so + m * STRIPES] += g * uv;
                                 double dx = g * prev[m] * (f > 0 ? 1 - f : 1); // dL/d exp(dt A)
                                 double am = sv.a()[ao + m];
                                 ddtv += dx * x[m] * am;
@@ -144,6 +150,8 @@ public final class SelectiveScanRecurrent {
                         System.arraycopy(dh, 0, dStart, sc, n);
                     }
                 }
+                combineStripes(sb, t * n, dB, b * t * n);
+                combineStripes(scm, t * n, dC, b * t * n);
             }
         });
         java.util.Arrays.fill(dA, 0);
@@ -151,6 +159,14 @@ public final class SelectiveScanRecurrent {
             for (int i = 0; i < di * n; i++) {
                 dA[i] += dAparts[b * di * n + i];
             }
+        }
+    }
+
+    /** out[oo + i] = the combined stripes i of p [count, STRIPES], each zeroed for the next batch row. */
+    private static void combineStripes(double[] p, int count, double[] out, int oo) {
+        for (int i = 0, o = 0; i < count; i++, o += STRIPES) {
+            out[oo + i] = ((p[o] + p[o + 1]) + (p[o + 2] + p[o + 3])) + ((p[o + 4] + p[o + 5]) + (p[o + 6] + p[o + 7]));
+            java.util.Arrays.fill(p, o, o + STRIPES, 0);
         }
     }
 }

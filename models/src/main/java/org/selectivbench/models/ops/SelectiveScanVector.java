@@ -6,9 +6,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API form of {@link SelectiveScanRecurrent}, loaded only when {@link Simd#on}: a block of
  * channels, one per lane, runs through time together with its states held [N, lanes], so every sum over
- * states stays in one lane in the scalar form's order. The sums over channels (dB, dC) take the lanes
- * one by one in channel order, as the scalar form's channel loop does; checkpoints, start and end states
- * keep the scalar form's layouts, so the channels past the last whole block run in the scalar form.
+ * states stays in one lane in the scalar form's order. The sums over channels (dB, dC) add each lane's
+ * term to its channel's stripe ({@link SelectiveScanRecurrent#STRIPES}), one vector per state, as the
+ * scalar form adds channel by channel; checkpoints, start and end states keep the scalar form's layouts,
+ * so the channels past the last whole block run in the scalar form.
  */
 final class SelectiveScanVector {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
@@ -17,9 +18,9 @@ final class SelectiveScanVector {
     private SelectiveScanVector() {
     }
 
-    /** Channels [0, whole(di)) run here. */
+    /** Channels [0, whole(di)) run here: none where a block would span more than the stripes. */
     static int whole(int di) {
-        return di - di % LANES;
+        return SelectiveScanRecurrent.STRIPES % LANES != 0 ? 0 : di - di % LANES;
     }
 
     /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link VectorLoops#expRows} needs. */
@@ -39,8 +40,6 @@ final class SelectiveScanVector {
         final double[][] xs;
         final double[] dh;
         final double[] dA;
-        final double[] pb;
-        final double[] pc;
 
         Scratch(int n, boolean backward) {
             int w = n * LANES, steps = backward ? SelectiveScanRecurrent.CHUNK : 1;
@@ -48,8 +47,6 @@ final class SelectiveScanVector {
             xs = new double[steps][w];
             dh = new double[backward ? w : 0];
             dA = new double[backward ? w : 0];
-            pb = new double[backward ? w : 0];
-            pc = new double[backward ? w : 0];
         }
     }
 
@@ -115,9 +112,10 @@ final class SelectiveScanVector {
         acc.intoArray(y, row * di + c0);
     }
 
+    /** One block's gradients; its dB and dC terms go to the batch row's stripes sb, scm [T, N, STRIPES]. */
     static void backwardBlock(SelectiveScanRecurrent.Saved sv, int b, int c0, Decays a, double[] dY, double[] dEnd,
-                              double[] ddt, double[] dAparts, double[] du, double[] dB, double[] dC, double[] dStart,
-                              Scratch sc) {
+                              double[] ddt, double[] dAparts, double[] du, double[] sb, double[] scm,
+                              double[] dStart, Scratch sc) {
         SelectiveScanRecurrent.Dims d = sv.dims();
         int n = d.states(), di = d.channels(), chunks = d.chunks(), t = d.steps();
         double f = d.floor(), keepShare = 1 - f;
@@ -135,10 +133,9 @@ final class SelectiveScanVector {
                 recompute(n, di, c0, b * t + s, sv, a, f, keepShare, sc.hs[s - t0], sc.hs[s - t0 + 1], sc.xs[s - t0]);
             }
             for (int s = t1 - 1; s >= t0; s--) {
+                int so = s * n * SelectiveScanRecurrent.STRIPES + c0 % SelectiveScanRecurrent.STRIPES;
                 backStep(n, di, c0, b * t + s, sv, a.at(), dY, f, keepShare, sc.hs[s - t0], sc.hs[s - t0 + 1],
-                        sc.xs[s - t0], sc, ddt, du);
-                sumChannels(n, (b * t + s) * n, sc.pb, dB);
-                sumChannels(n, (b * t + s) * n, sc.pc, dC);
+                        sc.xs[s - t0], sc, ddt, du, sb, scm, so);
             }
         }
         scatter(dA, n, dAparts, (b * di + c0) * n, n);
@@ -161,24 +158,25 @@ final class SelectiveScanVector {
     }
 
     /**
-     * One step back: du, ddt for the row, dA and dh in the scratch, the channels' dB and dC terms in pb, pc.
-     * dL/d exp(dt A) = g h_{t-1} (1 - f), and 1 - f is keepShare (1 without a floor).
+     * One step back: du, ddt for the row, dA and dh in the scratch, the channels' dB and dC terms added to
+     * their stripes from so (state m at so + m * STRIPES). dL/d exp(dt A) = g h_{t-1} (1 - f), and 1 - f
+     * is keepShare (1 without a floor).
      */
     private static void backStep(int n, int di, int c0, int row, SelectiveScanRecurrent.Saved sv, double[] at,
                                  double[] dY, double f, double keepShare, double[] prev, double[] now, double[] x,
-                                 Scratch sc, double[] ddt, double[] du) {
+                                 Scratch sc, double[] ddt, double[] du, double[] sb, double[] scm, int so) {
         int bo = row * n;
-        double[] dh = sc.dh, dA = sc.dA, pb = sc.pb, pc = sc.pc;
+        double[] dh = sc.dh, dA = sc.dA;
         DoubleVector dtv = DoubleVector.fromArray(S, sv.dt(), row * di + c0);
         DoubleVector uv = DoubleVector.fromArray(S, sv.u(), row * di + c0);
         DoubleVector dy = DoubleVector.fromArray(S, dY, row * di + c0);
         DoubleVector duv = DoubleVector.zero(S), ddtv = DoubleVector.zero(S);
         for (int m = 0; m < n; m++) {
-            int o = m * LANES;
-            dy.mul(DoubleVector.fromArray(S, now, o)).intoArray(pc, o);
+            int o = m * LANES, p = so + m * SelectiveScanRecurrent.STRIPES;
+            DoubleVector.fromArray(S, scm, p).add(dy.mul(DoubleVector.fromArray(S, now, o))).intoArray(scm, p);
             DoubleVector g = DoubleVector.fromArray(S, dh, o).add(dy.mul(sv.cm()[bo + m]));
             duv = duv.add(g.mul(sv.bm()[bo + m]));
-            g.mul(uv).intoArray(pb, o);
+            DoubleVector.fromArray(S, sb, p).add(g.mul(uv)).intoArray(sb, p);
             DoubleVector xv = DoubleVector.fromArray(S, x, o);
             DoubleVector dxx = g.mul(DoubleVector.fromArray(S, prev, o)).mul(keepShare).mul(xv);
             ddtv = ddtv.add(dxx.mul(DoubleVector.fromArray(S, at, m * di + c0)));
@@ -187,16 +185,5 @@ final class SelectiveScanVector {
         }
         duv.intoArray(du, row * di + c0);
         ddtv.intoArray(ddt, row * di + c0);
-    }
-
-    /** out[o + m] += the block's terms for state m, lane by lane: the channel order of the scalar form. */
-    private static void sumChannels(int n, int o, double[] terms, double[] out) {
-        for (int m = 0; m < n; m++) {
-            double acc = out[o + m];
-            for (int l = 0; l < LANES; l++) {
-                acc += terms[m * LANES + l];
-            }
-            out[o + m] = acc;
-        }
     }
 }
