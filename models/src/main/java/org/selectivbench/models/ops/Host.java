@@ -77,6 +77,33 @@ public final class Host {
         a.assign(Nd4j.create(v, a.shape(), DataType.DOUBLE).castTo(a.dataType()));
     }
 
+    /** The values of float32 {@code a} in row-major order (a new array), for the float kernels. */
+    public static float[] readFloats(INDArray a) {
+        if (a.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("a float kernel was given a " + a.dataType() + " array");
+        }
+        if (direct(a)) {
+            float[] out = new float[Math.toIntExact(a.length())];
+            FloatBuffer b = a.data().asNioFloat();
+            b.position((int) a.offset());
+            b.get(out);
+            return out;
+        }
+        return a.dup('c').data().asFloat();
+    }
+
+    /** A new float32 array of {@code shape} holding {@code values}. */
+    public static INDArray array(float[] values, long... shape) {
+        INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape);
+        if (direct(a)) {
+            FloatBuffer b = a.data().asNioFloat();
+            b.position((int) a.offset());
+            b.put(values, 0, Math.toIntExact(a.length()));
+            return a;
+        }
+        return Nd4j.create(values, shape, 'c');
+    }
+
     /** A new array of {@code shape} and type {@code dt} holding {@code values}. */
     public static INDArray array(double[] values, DataType dt, long... shape) {
         INDArray a = Nd4j.createUninitialized(dt, shape);

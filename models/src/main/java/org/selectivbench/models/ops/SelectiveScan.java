@@ -4,12 +4,13 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Mamba's selective scan on ND4J arrays: see {@link SelectiveScanRecurrent}. Runs the Java kernel or,
- * under {@link Kernels#ND4J}, {@link SelectiveScanChunked}; backward follows the form its forward ran.
- * One instance per layer.
+ * Mamba's selective scan on ND4J arrays: see {@link SelectiveScanRecurrent}. Runs the Java kernel (in
+ * float for float32 arrays, {@link SelectiveScanFloat}, else in double) or, under {@link Kernels#ND4J},
+ * {@link SelectiveScanChunked}; backward follows the form its forward ran. One instance per layer.
  */
 public final class SelectiveScan {
     private SelectiveScanRecurrent.Saved saved;
+    private SelectiveScanFloat.Saved single;
     private SelectiveScanChunked.Saved chunked;
     private DataType dtype;
 
@@ -31,6 +32,18 @@ public final class SelectiveScan {
             return r.y();
         }
         chunked = null;
+        if (dtype == DataType.FLOAT) {
+            saved = null;
+            float[] y = new float[d.batch() * d.steps() * d.channels()];
+            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+            single = SelectiveScanFloat.forward(d, Host.readFloats(dt), Host.readFloats(a), Host.readFloats(u),
+                    Host.readFloats(bm), Host.readFloats(cm), start == null ? null : Host.readFloats(start), y, e, keep);
+            if (end != null) {
+                end.assign(Host.array(e, end.shape()));
+            }
+            return Host.array(y, (long) d.batch() * d.steps(), d.channels());
+        }
+        single = null;
         double[] y = new double[d.batch() * d.steps() * d.channels()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
         saved = SelectiveScanRecurrent.forward(d, Host.read(dt), Host.read(a), Host.read(u), Host.read(bm),
@@ -47,6 +60,9 @@ public final class SelectiveScan {
             chunked = null;
             return new Grads(g.ddt(), g.dA(), g.du(), g.dB(), g.dC());
         }
+        if (single != null) {
+            return backwardFloat(dY);
+        }
         SelectiveScanRecurrent.Saved s = saved;
         SelectiveScanRecurrent.Dims d = s.dims();
         double[] ddt = new double[s.dt().length], da = new double[s.a().length], du = new double[s.u().length];
@@ -57,5 +73,17 @@ public final class SelectiveScan {
         return new Grads(Host.array(ddt, dtype, rows, d.channels()), Host.array(da, dtype, d.channels(), d.states()),
                 Host.array(du, dtype, rows, d.channels()), Host.array(db, dtype, rows, d.states()),
                 Host.array(dc, dtype, rows, d.states()));
+    }
+
+    private Grads backwardFloat(INDArray dY) {
+        SelectiveScanFloat.Saved s = single;
+        SelectiveScanRecurrent.Dims d = s.dims();
+        float[] ddt = new float[s.dt().length], da = new float[s.a().length], du = new float[s.u().length];
+        float[] db = new float[s.bm().length], dc = new float[s.cm().length];
+        SelectiveScanFloat.backward(s, Host.readFloats(dY), null, ddt, da, du, db, dc, null);
+        long rows = (long) d.batch() * d.steps();
+        single = null;
+        return new Grads(Host.array(ddt, rows, d.channels()), Host.array(da, d.channels(), d.states()),
+                Host.array(du, rows, d.channels()), Host.array(db, rows, d.states()), Host.array(dc, rows, d.states()));
     }
 }

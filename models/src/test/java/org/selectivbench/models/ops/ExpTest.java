@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The kernels' exponential against {@link StrictMath#exp} (fdlibm, under 1 ulp): within 2 ulp over
- * the range it computes, 0 and infinity beyond it; and its vector form against its scalar form bit for
+ * the range it computes, 0 and infinity beyond it, in double and in float; and its vector form against its scalar form bit for
  * bit, with lengths that leave tails and vectors that straddle the range's ends.
  */
 class ExpTest {
@@ -30,6 +30,22 @@ class ExpTest {
         }
         assertTrue(worst <= 2, "worst error " + worst + " ulp");
         assertEquals(1.0, Exp.exp(0));
+    }
+
+    @Test
+    void floatFormWithinTwoUlpOfTheRoundedExponential() {
+        Random r = new Random(13);
+        double worst = 0;
+        for (int i = 0; i < 400_000; i++) {
+            float x = i % 2 == 0 ? -20 + 22 * r.nextFloat() : Exp.F_LO + (Exp.F_HI - Exp.F_LO) * r.nextFloat();
+            float want = (float) StrictMath.exp(x);
+            worst = Math.max(worst, Math.abs((double) Exp.expf(x) - want) / Math.ulp(want));
+        }
+        assertTrue(worst <= 2, "worst error " + worst + " ulp");
+        assertEquals(1f, Exp.expf(0));
+        assertEquals(0f, Exp.expf(-87.01f));
+        assertEquals(Float.POSITIVE_INFINITY, Exp.expf(88.01f));
+        assertTrue(Float.isNaN(Exp.expf(Float.NaN)));
     }
 
     @Test

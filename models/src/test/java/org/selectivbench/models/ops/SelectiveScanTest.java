@@ -13,7 +13,10 @@ import org.selectivbench.models.FiniteDifferences;
  * start state within 1e-6 relative of central differences; with and without a forget floor, lengths
  * around the checkpoint interval, two threads. 19 states give the vector form of the exponential whole
  * vectors and a tail, 9 and 11 channels the vector form of the scan a block and a tail; with and without
- * the vector forms the kernel computes the same bits.
+ * the vector forms the kernel computes the same bits. The float kernel against the double one, given
+ * the same float inputs: outputs, end states and every gradient within 2e-5 relative to (1 + |x|),
+ * scaled by the largest gradient of each array; its vector form against its scalar form bit for bit,
+ * with products past the float exponential's range (its scalar branch, 0).
  */
 class SelectiveScanTest {
     @ParameterizedTest
@@ -67,12 +70,86 @@ class SelectiveScanTest {
         Ops.assertVectorFormIsScalarForm(() -> run(d, dt, a, u, bm, cm, start, dY, dEnd));
     }
 
+    @ParameterizedTest
+    @CsvSource({"2, 70, 19, 21, 0, true", "1, 65, 37, 5, 0.3, false", "3, 9, 4, 3, 0.1, true"})
+    void floatKernelIsTheDoubleKernelInFloat(int batch, int steps, int di, int n, double floor, boolean fromState) {
+        Parallel.setThreads(2);
+        SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(batch, steps, di, n, floor);
+        Random r = new Random(31L * steps + di);
+        int rows = batch * steps, ends = batch * di * n;
+        double[][] in = {roundedToFloat(Ops.uniform(r, rows * di, 0.01, 0.5)), roundedToFloat(Ops.uniform(r, di * n, -3,
+                -0.2)), roundedToFloat(Ops.rand(r, rows * di, 1)), roundedToFloat(Ops.rand(r, rows * n, 1)),
+            roundedToFloat(Ops.rand(r, rows * n, 1)), roundedToFloat(Ops.rand(r, rows * di, 1)),
+            fromState ? roundedToFloat(Ops.rand(r, ends, 1)) : null, roundedToFloat(Ops.rand(r, ends, 1))};
+        double[][] want = run(d, in[0], in[1], in[2], in[3], in[4], in[6], in[5], in[7]);
+        double[][] got = runFloat(d, in);
+        String[] names = {"y", "end", "ddt", "dA", "du", "dB", "dC", "dStart"};
+        for (int i = 0; i < want.length; i++) {
+            double scale = 0;
+            for (double v : want[i]) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            double[] w = want[i].clone(), g = got[i].clone();
+            for (int j = 0; j < w.length; j++) { // relative to the array's largest entry, at least 1
+                w[j] /= Math.max(1, scale);
+                g[j] /= Math.max(1, scale);
+            }
+            Ops.assertClose(w, g, 2e-5, "float kernel, " + names[i]);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3, 0", "19, 0", "37, 0.25", "21, 0"})
+    void floatVectorFormIsTheScalarForm(int di, double floor) {
+        SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(2, 70, di, 21, floor);
+        Random r = new Random(9);
+        int rows = 140, ends = 2 * di * 21;
+        double[] dt = Ops.uniform(r, rows * di, 0.01, 0.5);
+        dt[5 * di + 1] = 40; // with A down to -3, exp(-120): past the float exponential's range
+        double[][] in = {dt, Ops.uniform(r, di * 21, -3, -0.2), Ops.rand(r, rows * di, 1), Ops.rand(r, rows * 21, 1),
+            Ops.rand(r, rows * 21, 1), Ops.rand(r, rows * di, 1), Ops.rand(r, ends, 1), Ops.rand(r, ends, 1)};
+        Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
+    }
+
+    /** in: dt, A, u, B, C, dY, start (or null), dEnd; returns as {@link #run}, widened to double. */
+    private static double[][] runFloat(SelectiveScanRecurrent.Dims d, double[][] in) {
+        float[] dt = floats(in[0]), start = in[6] == null ? null : floats(in[6]);
+        float[] y = new float[dt.length], end = new float[in[7].length];
+        SelectiveScanFloat.Saved sv = SelectiveScanFloat.forward(d, dt, floats(in[1]), floats(in[2]), floats(in[3]),
+                floats(in[4]), start, y, end, true);
+        float[] ddt = new float[dt.length], da = new float[in[1].length], du = new float[in[2].length];
+        float[] db = new float[in[3].length], dc = new float[in[4].length], dStart = new float[end.length];
+        SelectiveScanFloat.backward(sv, floats(in[5]), floats(in[7]), ddt, da, du, db, dc, dStart);
+        return new double[][] {doubles(y), doubles(end), doubles(ddt), doubles(da), doubles(du), doubles(db),
+            doubles(dc), doubles(dStart)};
+    }
+
+    private static double[] roundedToFloat(double[] x) {
+        return doubles(floats(x));
+    }
+
+    private static float[] floats(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+
+    private static double[] doubles(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
     private static double[][] run(SelectiveScanRecurrent.Dims d, double[] dt, double[] a, double[] u, double[] bm,
                                   double[] cm, double[] start, double[] dY, double[] dEnd) {
-        double[] y = new double[dt.length], end = new double[start.length];
+        double[] y = new double[dt.length], end = new double[dEnd.length];
         SelectiveScanRecurrent.Saved sv = SelectiveScanRecurrent.forward(d, dt, a, u, bm, cm, start, y, end, true);
         double[] ddt = new double[dt.length], da = new double[a.length], du = new double[u.length];
-        double[] db = new double[bm.length], dc = new double[cm.length], dStart = new double[start.length];
+        double[] db = new double[bm.length], dc = new double[cm.length], dStart = new double[dEnd.length];
         SelectiveScanRecurrent.backward(sv, dY, dEnd, ddt, da, du, db, dc, dStart);
         return new double[][] {y, end, ddt, da, du, db, dc, dStart};
     }
