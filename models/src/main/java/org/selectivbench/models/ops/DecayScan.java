@@ -5,11 +5,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Diagonal-decay linear recurrences (linear attention, Mamba2's SSD, GLA) on ND4J arrays: see
- * {@link DecayScanRecurrent} for the recurrence and layouts. Runs the Java kernel or, under
+ * {@link DecayScanRecurrent} for the recurrence and layouts. Runs the Java kernel (Mamba2's shared keys
+ * in float for float32 arrays, {@link DecayScanSharedFloat}; the rest in double) or, under
  * {@link Kernels#ND4J}, the chunked form ({@link DecayScanChunked}). One instance per layer.
  */
 public final class DecayScan {
     private DecayScanRecurrent.Saved saved;
+    private DecayScanSharedFloat.Saved single;
     private DecayScanChunked.Saved chunked;
     private DataType dtype;
 
@@ -26,6 +28,7 @@ public final class DecayScan {
         dtype = q.dataType();
         saved = null;
         chunked = null;
+        single = null;
         if (Kernels.current() == Kernels.ND4J) {
             DecayScanChunked.Result r = DecayScanChunked.forward(d, chunk, q, k, v, a, start, keep);
             chunked = r.saved();
@@ -33,6 +36,16 @@ public final class DecayScan {
                 end.assign(r.end());
             }
             return r.o();
+        }
+        if (dtype == DataType.FLOAT && d.sharedKeys() && d.decay() != DecayScanRecurrent.Decay.CHANNEL) {
+            float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
+            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+            single = DecayScanSharedFloat.forward(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
+                    a == null ? null : Host.readFloats(a), start == null ? null : Host.readFloats(start), o, e, keep);
+            if (end != null) {
+                end.assign(Host.array(e, end.shape()));
+            }
+            return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
         }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
@@ -50,6 +63,9 @@ public final class DecayScan {
             chunked = null;
             return new Grads(g.dq(), g.dk(), g.dv(), g.da());
         }
+        if (single != null) {
+            return backwardFloat(dO);
+        }
         DecayScanRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
         double[] da = s.alpha() == null ? null : new double[s.alpha().length];
@@ -61,5 +77,17 @@ public final class DecayScan {
         return new Grads(Host.array(dq, dtype, rows, keys), Host.array(dk, dtype, rows, keys),
                 Host.array(dv, dtype, rows, (long) d.heads() * d.v()),
                 da == null ? null : Host.array(da, dtype, rows, da.length / rows));
+    }
+
+    private Grads backwardFloat(INDArray dO) {
+        DecayScanSharedFloat.Saved s = single;
+        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
+        float[] da = s.alpha() == null ? null : new float[s.alpha().length];
+        DecayScanSharedFloat.backward(s, Host.readFloats(dO), null, dq, dk, dv, da, null);
+        DecayScanRecurrent.Dims d = s.dims();
+        long rows = (long) d.batch() * d.steps();
+        single = null;
+        return new Grads(Host.array(dq, rows, d.k()), Host.array(dk, rows, d.k()),
+                Host.array(dv, rows, (long) d.heads() * d.v()), da == null ? null : Host.array(da, rows, d.heads()));
     }
 }

@@ -13,7 +13,9 @@ import org.selectivbench.models.ops.DecayScanRecurrent.Decay;
  * against {@link DecayScanNaive} in double precision: outputs and end states within 1e-12, gradients of a
  * random projection of both (every input and the start state) within 1e-6 relative of central
  * differences; lengths around the checkpoint interval, two threads. Shared keys also with their vector
- * form off: the same numbers bit for bit.
+ * form off: the same numbers bit for bit. Mamba2's float kernel (shared keys) against the double one on
+ * the same float inputs, every output and gradient within 2e-5 of the array's largest entry, and its
+ * vector form against its scalar form bit for bit.
  */
 class DecayScanTest {
     @ParameterizedTest
@@ -99,5 +101,63 @@ class DecayScanTest {
             }
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(results[1], results[0]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2, 45, 2, 5, 19, HEAD, true", "1, 70, 1, 7, 40, HEAD, false", "3, 9, 3, 4, 3, NONE, true",
+            "2, 33, 2, 16, 8, HEAD, true"})
+    void floatKernelIsTheDoubleKernelInFloat(int batch, int steps, int heads, int kd, int vd, Decay decay,
+                                             boolean fromState) {
+        Parallel.setThreads(2);
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, steps, heads, kd, vd, decay, true);
+        Random r = new Random(steps * 17L + vd);
+        double[][] in = floatInputs(d, r, fromState);
+        double[][] want = runDouble(d, in), got = runFloat(d, in);
+        String[] names = {"o", "end", "dq", "dk", "dv", "da", "dStart"};
+        for (int i = 0; i < want.length; i++) {
+            Ops.assertCloseScaled(want[i], got[i], 2e-5, "float kernel, " + names[i]);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2, 1, 7, 19, HEAD", "2, 2, 9, 19, HEAD", "1, 1, 5, 40, NONE", "2, 3, 4, 3, HEAD"})
+    void floatVectorFormIsTheScalarForm(int batch, int heads, int kd, int vd, Decay decay) {
+        // 19 and 38 value columns: whole vectors and a tail on 8 and 16 float lanes; 40: two whole stripes
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, true);
+        double[][] in = floatInputs(d, new Random(6), true);
+        Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
+    }
+
+    /** q, k, v, a (or null), start (or null), dO, dEnd, rounded to float. */
+    private static double[][] floatInputs(DecayScanRecurrent.Dims d, Random r, boolean fromState) {
+        int rows = d.batch() * d.steps(), outs = rows * d.heads() * d.v(), ends = d.batch() * d.heads() * d.k() * d.v();
+        double[][] in = {Ops.rand(r, rows * d.k(), 0.5), Ops.rand(r, rows * d.k(), 0.5), Ops.rand(r, outs, 1),
+            d.decay() == Decay.NONE ? null : Ops.uniform(r, rows * d.heads(), -2, 0),
+            fromState ? Ops.rand(r, ends, 1) : null, Ops.rand(r, outs, 1), Ops.rand(r, ends, 1)};
+        for (int i = 0; i < in.length; i++) {
+            in[i] = in[i] == null ? null : Ops.roundedToFloat(in[i]);
+        }
+        return in;
+    }
+
+    private static double[][] runDouble(DecayScanRecurrent.Dims d, double[][] in) {
+        double[] o = new double[in[2].length], end = new double[in[6].length];
+        DecayScanRecurrent.Saved sv = DecayScanRecurrent.forward(d, in[0], in[1], in[2], in[3], in[4], o, end, true);
+        double[] dq = new double[in[0].length], dk = new double[in[1].length], dv = new double[in[2].length];
+        double[] da = in[3] == null ? null : new double[in[3].length], dStart = new double[end.length];
+        DecayScanRecurrent.backward(sv, in[5], in[6], dq, dk, dv, da, dStart);
+        return new double[][] {o, end, dq, dk, dv, da == null ? new double[0] : da, dStart};
+    }
+
+    private static double[][] runFloat(DecayScanRecurrent.Dims d, double[][] in) {
+        float[] o = new float[in[2].length], end = new float[in[6].length];
+        DecayScanSharedFloat.Saved sv = DecayScanSharedFloat.forward(d, Ops.floats(in[0]), Ops.floats(in[1]),
+                Ops.floats(in[2]), in[3] == null ? null : Ops.floats(in[3]), in[4] == null ? null : Ops.floats(in[4]), o,
+                end, true);
+        float[] dq = new float[in[0].length], dk = new float[in[1].length], dv = new float[in[2].length];
+        float[] da = in[3] == null ? null : new float[in[3].length], dStart = new float[end.length];
+        DecayScanSharedFloat.backward(sv, Ops.floats(in[5]), Ops.floats(in[6]), dq, dk, dv, da, dStart);
+        return new double[][] {Ops.doubles(o), Ops.doubles(end), Ops.doubles(dq), Ops.doubles(dk), Ops.doubles(dv),
+            da == null ? new double[0] : Ops.doubles(da), Ops.doubles(dStart)};
     }
 }

@@ -75,6 +75,44 @@ final class Ops {
     }
 
     /**
+     * Asserts |want - got| <= tol (1 + |want|) after both are divided by max(1, max |want|): the float
+     * kernels against the double ones, where an entry near 0 carries the error of the large ones it sums.
+     */
+    static void assertCloseScaled(double[] want, double[] got, double tol, String what) {
+        double scale = 1;
+        for (double v : want) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        double[] w = want.clone(), g = got.clone();
+        for (int j = 0; j < w.length; j++) {
+            w[j] /= scale;
+            g[j] /= scale;
+        }
+        assertClose(w, g, tol, what);
+    }
+
+    static float[] floats(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+
+    static double[] doubles(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
+    /** x rounded to float, as double: inputs that the float and double kernels read alike. */
+    static double[] roundedToFloat(double[] x) {
+        return doubles(floats(x));
+    }
+
+    /**
      * Runs {@code arrays} with the vector forms on and off and requires the same arrays bit for bit
      * (assumes the Vector API module, which the test JVM has).
      */

@@ -77,24 +77,15 @@ class SelectiveScanTest {
         SelectiveScanRecurrent.Dims d = new SelectiveScanRecurrent.Dims(batch, steps, di, n, floor);
         Random r = new Random(31L * steps + di);
         int rows = batch * steps, ends = batch * di * n;
-        double[][] in = {roundedToFloat(Ops.uniform(r, rows * di, 0.01, 0.5)), roundedToFloat(Ops.uniform(r, di * n, -3,
-                -0.2)), roundedToFloat(Ops.rand(r, rows * di, 1)), roundedToFloat(Ops.rand(r, rows * n, 1)),
-            roundedToFloat(Ops.rand(r, rows * n, 1)), roundedToFloat(Ops.rand(r, rows * di, 1)),
-            fromState ? roundedToFloat(Ops.rand(r, ends, 1)) : null, roundedToFloat(Ops.rand(r, ends, 1))};
+        double[][] in = {Ops.roundedToFloat(Ops.uniform(r, rows * di, 0.01, 0.5)), Ops.roundedToFloat(Ops.uniform(r, di * n, -3,
+                -0.2)), Ops.roundedToFloat(Ops.rand(r, rows * di, 1)), Ops.roundedToFloat(Ops.rand(r, rows * n, 1)),
+            Ops.roundedToFloat(Ops.rand(r, rows * n, 1)), Ops.roundedToFloat(Ops.rand(r, rows * di, 1)),
+            fromState ? Ops.roundedToFloat(Ops.rand(r, ends, 1)) : null, Ops.roundedToFloat(Ops.rand(r, ends, 1))};
         double[][] want = run(d, in[0], in[1], in[2], in[3], in[4], in[6], in[5], in[7]);
         double[][] got = runFloat(d, in);
         String[] names = {"y", "end", "ddt", "dA", "du", "dB", "dC", "dStart"};
         for (int i = 0; i < want.length; i++) {
-            double scale = 0;
-            for (double v : want[i]) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-            double[] w = want[i].clone(), g = got[i].clone();
-            for (int j = 0; j < w.length; j++) { // relative to the array's largest entry, at least 1
-                w[j] /= Math.max(1, scale);
-                g[j] /= Math.max(1, scale);
-            }
-            Ops.assertClose(w, g, 2e-5, "float kernel, " + names[i]);
+            Ops.assertCloseScaled(want[i], got[i], 2e-5, "float kernel, " + names[i]);
         }
     }
 
@@ -113,35 +104,15 @@ class SelectiveScanTest {
 
     /** in: dt, A, u, B, C, dY, start (or null), dEnd; returns as {@link #run}, widened to double. */
     private static double[][] runFloat(SelectiveScanRecurrent.Dims d, double[][] in) {
-        float[] dt = floats(in[0]), start = in[6] == null ? null : floats(in[6]);
+        float[] dt = Ops.floats(in[0]), start = in[6] == null ? null : Ops.floats(in[6]);
         float[] y = new float[dt.length], end = new float[in[7].length];
-        SelectiveScanFloat.Saved sv = SelectiveScanFloat.forward(d, dt, floats(in[1]), floats(in[2]), floats(in[3]),
-                floats(in[4]), start, y, end, true);
+        SelectiveScanFloat.Saved sv = SelectiveScanFloat.forward(d, dt, Ops.floats(in[1]), Ops.floats(in[2]), Ops.floats(in[3]),
+                Ops.floats(in[4]), start, y, end, true);
         float[] ddt = new float[dt.length], da = new float[in[1].length], du = new float[in[2].length];
         float[] db = new float[in[3].length], dc = new float[in[4].length], dStart = new float[end.length];
-        SelectiveScanFloat.backward(sv, floats(in[5]), floats(in[7]), ddt, da, du, db, dc, dStart);
-        return new double[][] {doubles(y), doubles(end), doubles(ddt), doubles(da), doubles(du), doubles(db),
-            doubles(dc), doubles(dStart)};
-    }
-
-    private static double[] roundedToFloat(double[] x) {
-        return doubles(floats(x));
-    }
-
-    private static float[] floats(double[] x) {
-        float[] f = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            f[i] = (float) x[i];
-        }
-        return f;
-    }
-
-    private static double[] doubles(float[] x) {
-        double[] d = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            d[i] = x[i];
-        }
-        return d;
+        SelectiveScanFloat.backward(sv, Ops.floats(in[5]), Ops.floats(in[7]), ddt, da, du, db, dc, dStart);
+        return new double[][] {Ops.doubles(y), Ops.doubles(end), Ops.doubles(ddt), Ops.doubles(da), Ops.doubles(du), Ops.doubles(db),
+            Ops.doubles(dc), Ops.doubles(dStart)};
     }
 
     private static double[][] run(SelectiveScanRecurrent.Dims d, double[] dt, double[] a, double[] u, double[] bm,
