@@ -50,6 +50,28 @@ public final class Host {
             }
             return;
         }
+        if (rowView(a)) { // columns of a wider matrix (a layer's projection split): row by row
+            int rows = (int) a.size(0), cols = (int) a.size(1);
+            long ld = a.stride(0);
+            if (a.dataType() == DataType.DOUBLE) {
+                DoubleBuffer b = a.data().asNioDouble();
+                for (int r = 0; r < rows; r++) {
+                    b.position((int) (a.offset() + r * ld));
+                    b.get(out, r * cols, cols);
+                }
+            } else {
+                FloatBuffer b = a.data().asNioFloat();
+                float[] f = floats(cols);
+                for (int r = 0; r < rows; r++) {
+                    b.position((int) (a.offset() + r * ld));
+                    b.get(f, 0, cols);
+                    for (int c = 0; c < cols; c++) {
+                        out[r * cols + c] = f[c];
+                    }
+                }
+            }
+            return;
+        }
         double[] v = a.dup('c').castTo(DataType.DOUBLE).data().asDouble();
         System.arraycopy(v, 0, out, 0, n);
     }
@@ -89,6 +111,16 @@ public final class Host {
             b.get(out);
             return out;
         }
+        if (rowView(a)) {
+            int rows = (int) a.size(0), cols = (int) a.size(1);
+            float[] out = new float[rows * cols];
+            FloatBuffer b = a.data().asNioFloat();
+            for (int r = 0; r < rows; r++) {
+                b.position((int) (a.offset() + r * a.stride(0)));
+                b.get(out, r * cols, cols);
+            }
+            return out;
+        }
         return a.dup('c').data().asFloat();
     }
 
@@ -122,6 +154,12 @@ public final class Host {
     }
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** A matrix view whose rows are each contiguous in native memory, in order (a column block of a c-ordered matrix). */
+    private static boolean rowView(INDArray a) {
+        return CPU && a.rank() == 2 && a.stride(1) == 1 && a.stride(0) >= a.size(1) && a.size(0) * a.stride(0) < Integer.MAX_VALUE
+                && (a.dataType() == DataType.DOUBLE || a.dataType() == DataType.FLOAT);
+    }
 
     private static boolean direct(INDArray a) {
         return CPU && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
