@@ -1,5 +1,6 @@
 package org.selectivbench.models.modules;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,7 +17,8 @@ import org.selectivbench.models.ops.Kernels;
  * evaluation the previous segment's last K-1 inputs (state {@code name.tail}). Init as torch's
  * depthwise Conv1d: uniform(+-1/sqrt(K)), w [K, C], b [C]. With the Java kernels the linear part is
  * {@link DepthwiseConv}'s loops; in the ND4J form each tap is one broadcast product of a time-shifted
- * view of the padded input (some 30 array operations per call, forward and backward).
+ * view of the padded input (some 30 array operations per call, forward and backward). Float32 arrays
+ * take the loops' float form.
  */
 public final class ShortConv {
     private final String name;
@@ -30,6 +32,8 @@ public final class ShortConv {
     private double[] tailIn;
     private double[] zs;
     private double[] sig;
+    /** What the float form's backward needs: x, the tail, z and sigmoid(z) (float32 models). */
+    private float[][] kept;
 
     public ShortConv(ParamStore ps, String name, int channels, int kernel, boolean bias) {
         this.name = name;
@@ -76,6 +80,9 @@ public final class ShortConv {
 
     private INDArray forwardJava(Pass p, INDArray x) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
+        if (x.dataType() == DataType.FLOAT) {
+            return forwardFloat(p, d, x);
+        }
         double[] in = Host.read(x);
         INDArray tail = p.carried(name + ".tail");
         double[] tl = tail == null ? null : Host.read(tail);
@@ -100,8 +107,31 @@ public final class ShortConv {
         return Host.array(y, x.dataType(), x.size(0), channels);
     }
 
+    private INDArray forwardFloat(Pass p, DepthwiseConv.Dims d, INDArray x) {
+        float[] in = Host.readFloats(x);
+        INDArray tail = p.carried(name + ".tail");
+        float[] tl = tail == null ? null : Host.readFloats(tail);
+        float[] z = new float[in.length];
+        DepthwiseConv.forward(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), z);
+        if (kernel > 1 && p.segmented()) {
+            p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), p.batch(), kernel - 1, channels));
+        }
+        float[] s = new float[z.length], y = new float[z.length];
+        Exp.sigmoids(z, s, z.length);
+        for (int i = 0; i < z.length; i++) {
+            y[i] = z[i] * s[i];
+        }
+        if (p.keep()) {
+            kept = new float[][] {in, tl, z, s};
+        }
+        return Host.array(y, x.size(0), channels);
+    }
+
     /** The gradient of x, rows [B*T, C]; adds the weight (and bias) gradients. */
     public INDArray backward(Pass p, INDArray dy) {
+        if (kept != null) {
+            return backwardFloat(p, dy);
+        }
         if (xs != null) {
             return backwardJava(p, dy);
         }
@@ -143,6 +173,24 @@ public final class ShortConv {
         zs = null;
         sig = null;
         return Host.array(dx, dy.dataType(), dy.size(0), channels);
+    }
+
+    private INDArray backwardFloat(Pass p, INDArray dy) {
+        DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
+        float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
+        kept = null;
+        float[] dpre = Host.readFloats(dy);
+        for (int i = 0; i < dpre.length; i++) {
+            dpre[i] *= s[i] * (1 + z[i] * (1 - s[i]));
+        }
+        float[] dx = new float[dpre.length], dw = new float[kernel * channels];
+        float[] db = b == null ? null : new float[channels];
+        DepthwiseConv.backward(d, in, tl, Host.readFloats(w.value()), dpre, dx, dw, db);
+        w.grad().addi(Host.array(dw, kernel, channels));
+        if (b != null) {
+            b.grad().addi(Host.array(db, channels));
+        }
+        return Host.array(dx, dy.size(0), channels);
     }
 
     /** Steps [j, j + t) of the padded sequence: the inputs tap j sees. */

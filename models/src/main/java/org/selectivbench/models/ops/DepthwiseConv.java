@@ -8,7 +8,9 @@ package org.selectivbench.models.ops;
  * </pre>
  * with x before the first step taken from {@code tail} (the previous segment's last K-1 inputs) or 0.
  * Layouts: x, pre [B*T, C] rows ordered (b, t); w [K, C]; tail [B, K-1, C]. Weight gradients are summed
- * per batch row, then over rows in order, so they do not depend on the thread count.
+ * per batch row, then over rows in order, so they do not depend on the thread count. Each method has a
+ * float form, the same operations on float arrays, for float32 models (the loops wait on memory, and
+ * floats halve it).
  */
 public final class DepthwiseConv {
     private DepthwiseConv() {
@@ -72,6 +74,99 @@ public final class DepthwiseConv {
                                 double[] dbias) {
         int ch = d.channels(), k = d.kernel(), t = d.steps();
         double[] parts = new double[d.batch() * (k + 1) * ch]; // per row: dw, then dbias
+        Parallel.forRange(d.batch(), (from, to) -> {
+            for (int b = from; b < to; b++) {
+                int po = b * (k + 1) * ch;
+                for (int s = 0; s < t; s++) {
+                    int o = (b * t + s) * ch;
+                    for (int c = 0; c < ch; c++) {
+                        dx[o + c] = 0;
+                        parts[po + k * ch + c] += dpre[o + c];
+                    }
+                }
+                for (int s = 0; s < t; s++) {
+                    int o = (b * t + s) * ch;
+                    for (int j = 0; j < k; j++) {
+                        int src = s - k + 1 + j, wo = j * ch;
+                        if (src >= 0) {
+                            int xo = (b * t + src) * ch;
+                            Loops.addProducts(dx, xo, w, wo, dpre, o, ch);
+                            Loops.addProducts(parts, po + wo, x, xo, dpre, o, ch);
+                        } else if (tail != null) {
+                            Loops.addProducts(parts, po + wo, tail, tailAt(d, b, src), dpre, o, ch);
+                        }
+                    }
+                }
+            }
+        });
+        java.util.Arrays.fill(dw, 0);
+        if (dbias != null) {
+            java.util.Arrays.fill(dbias, 0);
+        }
+        for (int b = 0; b < d.batch(); b++) {
+            int po = b * (k + 1) * ch;
+            for (int i = 0; i < k * ch; i++) {
+                dw[i] += parts[po + i];
+            }
+            if (dbias != null) {
+                for (int c = 0; c < ch; c++) {
+                    dbias[c] += parts[po + k * ch + c];
+                }
+            }
+        }
+    }
+
+    /** The float form of the double method of the same name. */
+    private static float at(Dims d, float[] x, float[] tail, int b, int s, int c) {
+        int ch = d.channels();
+        if (s >= 0) {
+            return x[(b * d.steps() + s) * ch + c];
+        }
+        return tail == null ? 0 : tail[tailAt(d, b, s) + c];
+    }
+
+    /** The float form of the double method of the same name (float32 models). */
+    public static void forward(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre) {
+        int ch = d.channels(), k = d.kernel(), t = d.steps();
+        Parallel.forRange(d.batch(), (from, to) -> {
+            for (int b = from; b < to; b++) {
+                for (int s = 0; s < t; s++) {
+                    int o = (b * t + s) * ch;
+                    for (int c = 0; c < ch; c++) {
+                        pre[o + c] = bias == null ? 0 : bias[c];
+                    }
+                    for (int j = 0; j < k; j++) {
+                        int src = s - k + 1 + j, wo = j * ch;
+                        if (src >= 0) {
+                            Loops.addProducts(pre, o, w, wo, x, (b * t + src) * ch, ch);
+                        } else if (tail != null) {
+                            Loops.addProducts(pre, o, w, wo, tail, tailAt(d, b, src), ch);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** The float form of the double method of the same name. */
+    public static float[] lastInputs(Dims d, float[] x, float[] tail) {
+        int ch = d.channels(), k1 = d.kernel() - 1;
+        float[] out = new float[d.batch() * k1 * ch];
+        for (int b = 0; b < d.batch(); b++) {
+            for (int i = 0; i < k1; i++) {
+                for (int c = 0; c < ch; c++) {
+                    out[(b * k1 + i) * ch + c] = at(d, x, tail, b, d.steps() - k1 + i, c);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The float form of the double method of the same name. */
+    public static void backward(Dims d, float[] x, float[] tail, float[] w, float[] dpre, float[] dx, float[] dw,
+                                float[] dbias) {
+        int ch = d.channels(), k = d.kernel(), t = d.steps();
+        float[] parts = new float[d.batch() * (k + 1) * ch]; // per row: dw, then dbias
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
                 int po = b * (k + 1) * ch;

@@ -104,6 +104,30 @@ public final class Exp {
         }
     }
 
+    /** x[i] = expf(x[i]) for i in [0, n): the float form of {@link #expInPlace(double[], int)}. */
+    static void expInPlace(float[] x, int n) {
+        int whole = 0;
+        if (Simd.on()) {
+            int lanes = VectorLoops.FLOAT_LANES;
+            whole = n - n % lanes;
+            VectorLoops.expRows(x, VectorLoops.FLOAT_ONES, 0, x, 0, lanes, whole / lanes, VectorLoops.maxAbs(x, whole));
+        }
+        for (int i = whole; i < n; i++) {
+            x[i] = expf(1f * x[i]);
+        }
+    }
+
+    /** s[i] = 1 / (1 + expf(-z[i])) for i in [0, n). */
+    public static void sigmoids(float[] z, float[] s, int n) {
+        for (int i = 0; i < n; i++) {
+            s[i] = -z[i];
+        }
+        expInPlace(s, n);
+        for (int i = 0; i < n; i++) {
+            s[i] = 1 / (1 + s[i]);
+        }
+    }
+
     /** y[yo + i] = exp(s * a[ao + i]) for i in [0, n). */
     static void expScaled(double[] y, int yo, double[] a, int ao, double s, int n) {
         for (int i = 0; i < n; i++) {

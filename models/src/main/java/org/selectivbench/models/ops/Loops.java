@@ -20,6 +20,17 @@ final class Loops {
         }
     }
 
+    /** The float form of {@link #addProducts(double[], int, double[], int, double[], int, int)}. */
+    static void addProducts(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n) {
+        if (Simd.on()) {
+            VectorLoops.addProducts(y, yo, a, ao, b, bo, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            y[yo + i] += a[ao + i] * b[bo + i];
+        }
+    }
+
     /** out[oo + c * rows + r] = a[ao + r * cols + c]: a [rows, cols] block of a, transposed into out. */
     static void transpose(double[] a, int ao, int rows, int cols, double[] out, int oo) {
         for (int r = 0; r < rows; r++) {

@@ -1,19 +1,14 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Vector API form of {@link SelectiveScanFloat}, loaded only when {@link Simd#on}: {@link
- * SelectiveScanVector}'s blocks, states held [N, lanes] and stripes, on float lanes, with the float
- * exponential written out in {@link #expRows}.
+ * SelectiveScanVector}'s blocks, states held [N, lanes] and stripes, on float lanes.
  */
 final class SelectiveScanFloatVector {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** S's shape in ints, for the exponential's bits. */
-    private static final VectorSpecies<Integer> BITS = IntVector.SPECIES_PREFERRED;
     static final int LANES = S.length();
 
     private SelectiveScanFloatVector() {
@@ -24,7 +19,7 @@ final class SelectiveScanFloatVector {
         return SelectiveScanFloat.STRIPES % LANES != 0 ? 0 : di - di % LANES;
     }
 
-    /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link #expRows} needs. */
+    /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link VectorLoops#expRows} needs. */
     record Decays(float[] at, float bound) {
         static Decays of(float[] a, int di, int n) {
             float bound = 0;
@@ -88,7 +83,7 @@ final class SelectiveScanFloatVector {
                 scatter(h, n, ckpt, ((b * di + c0) * chunks + t / SelectiveScanFloat.CHUNK) * n, chunks * n);
             }
             int row = b * d.steps() + t;
-            expRows(sc.xs[0], dt, row * di + c0, a.at(), c0, di, n, a.bound());
+            VectorLoops.expRows(sc.xs[0], dt, row * di + c0, a.at(), c0, di, n, a.bound());
             step(n, di, c0, row, sc.xs[0], u, bm, cm, f, keepShare, h, y);
         }
         if (end != null) {
@@ -153,7 +148,7 @@ final class SelectiveScanFloatVector {
     private static void recompute(int n, int di, int c0, int row, SelectiveScanFloat.Saved sv, Decays a,
                                   float f, float keepShare, float[] prev, float[] now, float[] x) {
         int bo = row * n;
-        expRows(x, sv.dt(), row * di + c0, a.at(), c0, di, n, a.bound());
+        VectorLoops.expRows(x, sv.dt(), row * di + c0, a.at(), c0, di, n, a.bound());
         FloatVector uv = FloatVector.fromArray(S, sv.u(), row * di + c0);
         for (int m = 0; m < n; m++) {
             FloatVector xv = FloatVector.fromArray(S, x, m * LANES);
@@ -190,41 +185,5 @@ final class SelectiveScanFloatVector {
         }
         duv.intoArray(du, row * di + c0);
         ddtv.intoArray(ddt, row * di + c0);
-    }
-
-    /**
-     * y[r * lanes + l] = {@link Exp#expf}(scale[so + l] * a[ao + r * stride + l]), lane by lane as the scalar
-     * form, written out here for the reasons {@link VectorLoops#expRows} gives; scalar where aBound does
-     * not keep the products within the exponential's range.
-     */
-    private static void expRows(float[] y, float[] scale, int so, float[] a, int ao, int stride, int rows,
-                                float aBound) {
-        float scaleBound = 0;
-        for (int l = 0; l < LANES; l++) {
-            scaleBound = Math.max(scaleBound, Math.abs(scale[so + l]));
-        }
-        if (!(scaleBound * aBound <= Math.min(-Exp.F_LO, Exp.F_HI))) {
-            for (int r = 0; r < rows; r++) {
-                for (int l = 0; l < LANES; l++) {
-                    y[r * LANES + l] = Exp.expf(scale[so + l] * a[ao + r * stride + l]);
-                }
-            }
-            return;
-        }
-        FloatVector sv = FloatVector.fromArray(S, scale, so);
-        FloatVector t5 = FloatVector.broadcast(S, Exp.F5), t4 = FloatVector.broadcast(S, Exp.F4);
-        FloatVector t3 = FloatVector.broadcast(S, Exp.F3), t2 = FloatVector.broadcast(S, Exp.F2);
-        FloatVector t1 = FloatVector.broadcast(S, Exp.F1), t0 = FloatVector.broadcast(S, Exp.F0);
-        for (int r = 0; r < rows; r++) {
-            FloatVector x = sv.mul(FloatVector.fromArray(S, a, ao + r * stride));
-            FloatVector t = x.mul(Exp.F_LOG2E).add(Exp.F_ROUND);
-            FloatVector m = t.sub(Exp.F_ROUND);
-            FloatVector f = x.sub(m.mul(Exp.F_LN2_HI)).sub(m.mul(Exp.F_LN2_LO));
-            FloatVector p = f.fma(Exp.F7, Exp.F6).fma(f, t5).fma(f, t4).fma(f, t3).fma(f, t2).fma(f, t1).fma(f, t0);
-            IntVector scaleBits = ((IntVector) t.reinterpretShape(BITS, 0)).sub(Exp.F_ROUND_BITS)
-                    .lanewise(VectorOperators.LSHL, 23);
-            ((FloatVector) ((IntVector) p.reinterpretShape(BITS, 0)).add(scaleBits).reinterpretShape(S, 0))
-                    .intoArray(y, r * LANES);
-        }
     }
 }

@@ -1,6 +1,8 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,6 +13,15 @@ final class VectorLoops {
     /** S's shape in longs, for the exponential's bits; a constant, so C2 can always intrinsify the reinterpretations. */
     private static final VectorSpecies<Long> BITS = LongVector.SPECIES_PREFERRED;
     static final int LANES = S.length();
+    /** The float kernels' lanes, and their shape in ints for the exponential's bits. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> FBITS = IntVector.SPECIES_PREFERRED;
+    static final int FLOAT_LANES = F.length();
+    static final float[] FLOAT_ONES = new float[FLOAT_LANES];
+
+    static {
+        java.util.Arrays.fill(FLOAT_ONES, 1);
+    }
     /** A scale of 1 per lane, for exp(x) through {@link #expRows} (1 x = x exactly). */
     static final double[] ONES = java.util.stream.DoubleStream.generate(() -> 1.0).limit(LANES).toArray();
 
@@ -27,6 +38,32 @@ final class VectorLoops {
         for (; i < n; i++) {
             y[yo + i] += a[ao + i] * b[bo + i];
         }
+    }
+
+    static void addProducts(float[] y, int yo, float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) {
+            FloatVector.fromArray(F, y, yo + i)
+                    .add(FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)))
+                    .intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] += a[ao + i] * b[bo + i];
+        }
+    }
+
+    /** {@link #maxAbs} of floats. */
+    static float maxAbs(float[] x, int n) {
+        int whole = n - n % F.length();
+        FloatVector m = FloatVector.zero(F);
+        for (int i = 0; i < whole; i += F.length()) {
+            m = m.max(FloatVector.fromArray(F, x, i).abs());
+        }
+        float bound = m.reduceLanes(VectorOperators.MAX);
+        for (int i = whole; i < n; i++) {
+            bound = Math.max(bound, Math.abs(x[i]));
+        }
+        return bound;
     }
 
     /**
@@ -121,6 +158,38 @@ final class VectorLoops {
                     .lanewise(VectorOperators.LSHL, 52);
             ((DoubleVector) ((LongVector) p.reinterpretShape(BITS, 0)).add(scaleBits).reinterpretShape(S, 0))
                     .intoArray(y, r * S.length());
+        }
+    }
+
+    /** The float form of {@link #expRows}, through {@link Exp#expf} on F's lanes. */
+    static void expRows(float[] y, float[] scale, int so, float[] a, int ao, int stride, int rows,
+                        float aBound) {
+        float scaleBound = 0;
+        for (int l = 0; l < F.length(); l++) {
+            scaleBound = Math.max(scaleBound, Math.abs(scale[so + l]));
+        }
+        if (!(scaleBound * aBound <= Math.min(-Exp.F_LO, Exp.F_HI))) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < F.length(); l++) {
+                    y[r * F.length() + l] = Exp.expf(scale[so + l] * a[ao + r * stride + l]);
+                }
+            }
+            return;
+        }
+        FloatVector sv = FloatVector.fromArray(F, scale, so);
+        FloatVector t5 = FloatVector.broadcast(F, Exp.F5), t4 = FloatVector.broadcast(F, Exp.F4);
+        FloatVector t3 = FloatVector.broadcast(F, Exp.F3), t2 = FloatVector.broadcast(F, Exp.F2);
+        FloatVector t1 = FloatVector.broadcast(F, Exp.F1), t0 = FloatVector.broadcast(F, Exp.F0);
+        for (int r = 0; r < rows; r++) {
+            FloatVector x = sv.mul(FloatVector.fromArray(F, a, ao + r * stride));
+            FloatVector t = x.mul(Exp.F_LOG2E).add(Exp.F_ROUND);
+            FloatVector m = t.sub(Exp.F_ROUND);
+            FloatVector f = x.sub(m.mul(Exp.F_LN2_HI)).sub(m.mul(Exp.F_LN2_LO));
+            FloatVector p = f.fma(Exp.F7, Exp.F6).fma(f, t5).fma(f, t4).fma(f, t3).fma(f, t2).fma(f, t1).fma(f, t0);
+            IntVector scaleBits = ((IntVector) t.reinterpretShape(FBITS, 0)).sub(Exp.F_ROUND_BITS)
+                    .lanewise(VectorOperators.LSHL, 23);
+            ((FloatVector) ((IntVector) p.reinterpretShape(FBITS, 0)).add(scaleBits).reinterpretShape(F, 0))
+                    .intoArray(y, r * F.length());
         }
     }
 }

@@ -19,7 +19,9 @@ import org.selectivbench.models.ops.Parallel;
 /**
  * The short conv in both forms (Java kernel, ND4J) against a plain sum, y_t = silu(b + sum_j w_j x_{t-K+1+j}),
  * from a zero start and from a carried tail (a segment): outputs within 1e-12 and the tail handed on; the
- * gradients of x, w and b against central differences (double precision).
+ * gradients of x, w and b against central differences (double precision). The Java kernel's float form
+ * (float32 models) against its double form on the same float inputs: outputs and gradients within 1e-5
+ * of each array's largest entry, the tail handed on exactly.
  */
 class ShortConvTest {
     @ParameterizedTest
@@ -80,6 +82,61 @@ class ShortConvTest {
         } finally {
             Kernels.use(Kernels.AUTO);
         }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"4, true", "3, false"})
+    void floatFormIsTheDoubleFormInFloat(int kernel, boolean bias) {
+        Kernels.use(Kernels.JAVA);
+        Parallel.setThreads(2);
+        try {
+            int batch = 3, steps = 9, ch = 37, rows = batch * steps; // 37 channels: whole vectors and a tail
+            Random r = new Random(kernel);
+            double[][] in = {gaussian(r, rows * ch), gaussian(r, kernel * ch), gaussian(r, ch),
+                gaussian(r, batch * (kernel - 1) * ch), gaussian(r, rows * ch)};
+            for (double[] a : in) { // inputs both forms read alike
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) a[i];
+                }
+            }
+            double[][][] out = new double[2][][];
+            DataType[] types = {DataType.DOUBLE, DataType.FLOAT};
+            for (int f = 0; f < 2; f++) {
+                DataType dt = types[f];
+                ParamStore ps = new ParamStore(1, dt);
+                ShortConv conv = new ShortConv(ps, "conv", ch, kernel, bias);
+                ps.arrays().get("conv.w").assign(Nd4j.create(in[1], new long[] {kernel, ch}, DataType.DOUBLE).castTo(dt));
+                if (bias) {
+                    ps.arrays().get("conv.b").assign(Nd4j.create(in[2], new long[] {ch}, DataType.DOUBLE).castTo(dt));
+                }
+                Pass seg = Pass.segment(batch, steps, Map.of("conv.tail",
+                        Nd4j.create(in[3], new long[] {batch, kernel - 1, ch}, DataType.DOUBLE).castTo(dt)));
+                INDArray y = conv.forward(seg, Nd4j.create(in[0], new long[] {rows, ch}, DataType.DOUBLE).castTo(dt));
+                Pass train = Pass.withBackward(batch, steps, null);
+                ShortConv fresh = new ShortConv(ps, "conv", ch, kernel, bias);
+                fresh.forward(train, Nd4j.create(in[0], new long[] {rows, ch}, DataType.DOUBLE).castTo(dt));
+                INDArray dx = fresh.backward(train, Nd4j.create(in[4], new long[] {rows, ch}, DataType.DOUBLE).castTo(dt));
+                out[f] = new double[][] {asDoubles(y), asDoubles(seg.handedOn().get("conv.tail")), asDoubles(dx),
+                    asDoubles(ps.grad("conv.w")), bias ? asDoubles(ps.grad("conv.b")) : new double[0]};
+            }
+            String[] names = {"y", "tail", "dx", "dw", "db"};
+            for (int i = 0; i < names.length; i++) {
+                double scale = 1;
+                for (double v : out[0][i]) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                for (int j = 0; j < out[0][i].length; j++) {
+                    double tol = i == 1 ? 0 : 1e-5 * scale;
+                    assertEquals(out[0][i][j], out[1][i][j], tol, names[i] + " " + j);
+                }
+            }
+        } finally {
+            Kernels.use(Kernels.AUTO);
+        }
+    }
+
+    private static double[] asDoubles(INDArray a) {
+        return a.dup('c').castTo(DataType.DOUBLE).data().asDouble();
     }
 
     static double[] plain(double[] x, double[] w, double[] b, double[] tail, int batch, int steps, int ch, int k) {

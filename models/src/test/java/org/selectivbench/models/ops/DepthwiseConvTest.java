@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The depthwise conv kernel with channels enough for whole vectors and a tail (19): its output against
  * the plain sum, and its vector form against its scalar form bit for bit (forward and backward, from a
- * carried tail). modules.ShortConvTest checks gradients against finite differences.
+ * carried tail); its float form's vector form against its scalar form too, with channels for whole
+ * float vectors and a tail (37). modules.ShortConvTest checks gradients against finite differences and
+ * the float form against the double one.
  */
 class DepthwiseConvTest {
     private static final DepthwiseConv.Dims D = new DepthwiseConv.Dims(2, 11, 19, 4);
@@ -53,5 +55,21 @@ class DepthwiseConvTest {
         } finally {
             Simd.use(true);
         }
+    }
+
+    @Test
+    void floatVectorFormIsTheScalarForm() {
+        DepthwiseConv.Dims d = new DepthwiseConv.Dims(2, 11, 37, 4);
+        Random r = new Random(5);
+        int ch = d.channels(), k = d.kernel();
+        float[] x = Ops.floats(Ops.rand(r, d.batch() * d.steps() * ch, 1));
+        float[] tail = Ops.floats(Ops.rand(r, d.batch() * (k - 1) * ch, 1)), w = Ops.floats(Ops.rand(r, k * ch, 1));
+        float[] bias = Ops.floats(Ops.rand(r, ch, 1)), dpre = Ops.floats(Ops.rand(r, x.length, 1));
+        Ops.assertVectorFormIsScalarForm(() -> {
+            float[] pre = new float[x.length], dx = new float[x.length], dw = new float[w.length], db = new float[ch];
+            DepthwiseConv.forward(d, x, tail, w, bias, pre);
+            DepthwiseConv.backward(d, x, tail, w, dpre, dx, dw, db);
+            return new double[][] {Ops.doubles(pre), Ops.doubles(dx), Ops.doubles(dw), Ops.doubles(db)};
+        });
     }
 }

@@ -118,4 +118,22 @@ class ExpTest {
             }
         }
     }
+
+    @Test
+    void floatSigmoidsVectorFormIsTheScalarForm() {
+        Random r = new Random(14);
+        float[] z = Ops.floats(Ops.rand(r, 16 * 7 + 5, 30)); // whole vectors on 4 to 16 lanes and a tail
+        z[3] = 200; // exp(-200): below the float exponential's range
+        z[20] = -95;
+        Ops.assertVectorFormIsScalarForm(() -> {
+            float[] s = new float[z.length];
+            Exp.sigmoids(z, s, z.length);
+            return new double[][] {Ops.doubles(s)};
+        });
+        float[] s = new float[z.length];
+        Exp.sigmoids(z, s, z.length);
+        for (int i = 0; i < z.length; i++) {
+            assertEquals(1 / (1 + Math.exp(-z[i])), s[i], 2e-7, "sigmoid(" + z[i] + ")");
+        }
+    }
 }
