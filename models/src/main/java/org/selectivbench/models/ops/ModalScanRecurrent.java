@@ -54,7 +54,11 @@ public final class ModalScanRecurrent {
                 double[] ck = keep ? ckpt : spare;
                 int co = keep ? b * chunks * st : 0;
                 for (int h = 0; h < whole; h += ModalScanVector.LANES) {
-                    for (int m = 0; m < mm; m++) {
+                    int m = 0;
+                    for (; m + 1 < mm; m += 2) {
+                        ModalScanVector.forwardModePair(sv, b, h, m, z0, y, z1, ck, co);
+                    }
+                    if (m < mm) {
                         ModalScanVector.forwardModes(sv, b, h, m, z0, y, z1, ck, co);
                     }
                 }
@@ -108,14 +112,18 @@ public final class ModalScanRecurrent {
         int whole = Simd.on() ? ModalScanVector.whole(hh) : 0;
         Parallel.forRange(d.batch(), (from, to) -> {
             double[] dz0 = new double[st], dz1 = new double[st];
-            double[] zs = new double[2 * (CHUNK + 1) * (Simd.on() ? ModalScanVector.LANES : 1)];
+            double[] zs = new double[4 * (CHUNK + 1) * (Simd.on() ? ModalScanVector.LANES : 1)]; // two modes' states
             for (int b = from; b < to; b++) {
                 if (dEnd != null) {
                     swap(dEnd, b * st, hh, mm, dz0, 0);
                 }
                 java.util.Arrays.fill(du, b * rows, (b + 1) * rows, 0);
                 for (int h = 0; h < whole; h += ModalScanVector.LANES) {
-                    for (int m = 0; m < mm; m++) {
+                    int m = 0;
+                    for (; m + 1 < mm; m += 2) {
+                        ModalScanVector.backwardModePair(sv, b, h, m, dY, dz0, du, parts, b * 4 * im, dz1, zs);
+                    }
+                    if (m < mm) {
                         ModalScanVector.backwardModes(sv, b, h, m, dY, dz0, du, parts, b * 4 * im, dz1, zs);
                     }
                 }
