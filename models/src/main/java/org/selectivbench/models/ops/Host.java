@@ -8,10 +8,10 @@ import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Moves arrays between ND4J and the Java kernels, which compute in double whatever the model's
- * type (a float32 kernel was no faster: its short inner loops are bound by their overhead, not the
- * width). On the CPU backend a contiguous array is read and written through a view of its native
- * memory; anything else (views, other backends) goes through a copy.
+ * Moves arrays between ND4J and the Java kernels, as double arrays (most kernels compute in double
+ * whatever the model's type) or, for the kernels with a float form, as float arrays of a float32 model.
+ * On the CPU backend a contiguous array, or a column block of a wider matrix, is read and written
+ * through a view of its native memory; anything else (views, other backends) goes through a copy.
  */
 public final class Host {
     private static final boolean CPU = Nd4j.getBackend().getClass().getSimpleName().startsWith("CpuBackend");
