@@ -151,7 +151,8 @@ final class DecayScanSharedFloatVector {
                 FloatVector aq = FloatVector.zero(S), aq8 = aq, ak = aq, ak8 = aq;
                 for (int c = 0; c < w16; c += 16) {
                     aq = aq.add(FloatVector.fromArray(S, now, so + c).mul(FloatVector.fromArray(S, dO, vo + c)));
-                    aq8 = aq8.add(FloatVector.fromArray(S, now, so + c + 8).mul(FloatVector.fromArray(S, dO, vo + c + 8)));
+                    aq8 = aq8.add(FloatVector.fromArray(S, now, so + c + 8)
+                            .mul(FloatVector.fromArray(S, dO, vo + c + 8)));
                     ak = ak.add(FloatVector.fromArray(S, g, so + c).mul(FloatVector.fromArray(S, v, vo + c)));
                     ak8 = ak8.add(FloatVector.fromArray(S, g, so + c + 8).mul(FloatVector.fromArray(S, v, vo + c + 8)));
                 }

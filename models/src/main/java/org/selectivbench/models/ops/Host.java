@@ -155,9 +155,10 @@ public final class Host {
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** A matrix view whose rows are each contiguous in native memory, in order (a column block of a c-ordered matrix). */
+    /** A matrix whose rows are each contiguous in native memory, in order (a column block of a c-ordered one). */
     private static boolean rowView(INDArray a) {
-        return CPU && a.rank() == 2 && a.stride(1) == 1 && a.stride(0) >= a.size(1) && a.size(0) * a.stride(0) < Integer.MAX_VALUE
+        return CPU && a.rank() == 2 && a.stride(1) == 1 && a.stride(0) >= a.size(1)
+                && a.offset() + a.size(0) * a.stride(0) < Integer.MAX_VALUE
                 && (a.dataType() == DataType.DOUBLE || a.dataType() == DataType.FLOAT);
     }
 

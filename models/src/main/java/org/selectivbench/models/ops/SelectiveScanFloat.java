@@ -16,11 +16,12 @@ public final class SelectiveScanFloat {
     private SelectiveScanFloat() {
     }
 
-    public record Saved(SelectiveScanRecurrent.Dims dims, float[] dt, float[] a, float[] u, float[] bm, float[] cm, float[] checkpoints) {
+    public record Saved(SelectiveScanRecurrent.Dims dims, float[] dt, float[] a, float[] u, float[] bm, float[] cm,
+                        float[] checkpoints) {
     }
 
-    public static Saved forward(SelectiveScanRecurrent.Dims d, float[] dt, float[] a, float[] u, float[] bm, float[] cm, float[] start,
-                                float[] y, float[] end, boolean keep) {
+    public static Saved forward(SelectiveScanRecurrent.Dims d, float[] dt, float[] a, float[] u, float[] bm, float[] cm,
+                                float[] start, float[] y, float[] end, boolean keep) {
         int n = d.states(), di = d.channels(), chunks = d.chunks();
         float f = (float) d.floor();
         float[] ckpt = keep ? new float[d.batch() * di * chunks * n] : null;

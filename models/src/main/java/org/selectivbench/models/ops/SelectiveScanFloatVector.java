@@ -91,12 +91,7 @@ final class SelectiveScanFloatVector {
         }
     }
 
-    /**
-     * One step of a block from its exponentials xs [N, lanes]: h = e h + u B_t, y_t = h C_t. Each step is its own method so that C2 compiles
-     * it whole: in a loop over time compiled on stack replacement, the vectors were boxed. The transition
-     * is e = f + (1 - f) x for every floor (with f = 0, x * 1 + 0 = x exactly, as x >= 0): a branch on f
-     * inside the loop made C2 box the vectors too.
-     */
+    /** One step of a block (see {@link SelectiveScanVector}'s step for why it is a method of its own). */
     private static void step(int n, int di, int c0, int row, float[] xs, float[] u, float[] bm, float[] cm,
                              float f, float keepShare, float[] h, float[] y) {
         int bo = row * n;
@@ -157,11 +152,7 @@ final class SelectiveScanFloatVector {
         }
     }
 
-    /**
-     * One step back: du, ddt for the row, dA and dh in the scratch, the channels' dB and dC terms added to
-     * their stripes from so (state m at so + m * STRIPES). dL/d exp(dt A) = g h_{t-1} (1 - f), and 1 - f
-     * is keepShare (1 without a floor).
-     */
+    /** One step back, as {@link SelectiveScanVector}'s. */
     private static void backStep(int n, int di, int c0, int row, SelectiveScanFloat.Saved sv, float[] at,
                                  float[] dY, float f, float keepShare, float[] prev, float[] now, float[] x,
                                  Scratch sc, float[] ddt, float[] du, float[] sb, float[] scm, int so) {
