@@ -146,6 +146,7 @@ final class DecayScanSharedFloat {
             float[] gs = Simd.on() ? new float[st] : null; // dS of every key row, for the vector form
             float[] dav = new float[w];
             float[] gRow = new float[w];
+            float[] stripes = new float[16];
             float[] ones = new float[w];
             java.util.Arrays.fill(ones, 1);
             for (int b = from; b < to; b++) {
@@ -187,8 +188,8 @@ final class DecayScanSharedFloat {
                                 dav[j] += g * prev[so + j];
                                 ds[so + j] = g * alv[j];
                             }
-                            dq[row * kd + x] = stripedDot(now, so, dO, vo, w);
-                            dk[row * kd + x] = stripedDot(gRow, 0, v, vo, w);
+                            dq[row * kd + x] = stripedDot(now, so, dO, vo, w, stripes);
+                            dk[row * kd + x] = stripedDot(gRow, 0, v, vo, w, stripes);
                         }
                         if (alpha != null) {
                             for (int h = 0; h < hh; h++) {
@@ -210,10 +211,11 @@ final class DecayScanSharedFloat {
 
     /**
      * sum of a[ao + i] b[bo + i] for i in [0, n), in the order the vector forms keep with 16 or 8 lanes:
-     * sixteen stripes (i mod 16) over the first n - n % 16 entries, combined pairwise, then the rest in order.
+     * sixteen stripes (i mod 16) over the first n - n % 16 entries, combined pairwise, then the rest in order;
+     * p is scratch for the stripes (16 entries).
      */
-    static float stripedDot(float[] a, int ao, float[] b, int bo, int n) {
-        float[] p = new float[16];
+    static float stripedDot(float[] a, int ao, float[] b, int bo, int n, float[] p) {
+        java.util.Arrays.fill(p, 0, 16, 0);
         int n16 = n - n % 16;
         for (int i = 0; i < n16; i += 16) {
             for (int l = 0; l < 16; l++) {

@@ -164,8 +164,8 @@ final class DecayScanSharedFloatVector {
             }
         } else {
             for (int x = 0; x < kd; x++) {
-                dq[ko + x] = DecayScanSharedFloat.stripedDot(now, x * w, dO, vo, w);
-                dk[ko + x] = DecayScanSharedFloat.stripedDot(g, x * w, v, vo, w);
+                dq[ko + x] = DecayScanSharedFloat.stripedDot(now, x * w, dO, vo, w, p);
+                dk[ko + x] = DecayScanSharedFloat.stripedDot(g, x * w, v, vo, w, p);
             }
         }
     }

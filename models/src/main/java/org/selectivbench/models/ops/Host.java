@@ -60,14 +60,10 @@ public final class Host {
                     b.get(out, r * cols, cols);
                 }
             } else {
-                FloatBuffer b = a.data().asNioFloat();
-                float[] f = floats(cols);
-                for (int r = 0; r < rows; r++) {
-                    b.position((int) (a.offset() + r * ld));
-                    b.get(f, 0, cols);
-                    for (int c = 0; c < cols; c++) {
-                        out[r * cols + c] = f[c];
-                    }
+                float[] f = floats(n);
+                floatRows(a, f);
+                for (int i = 0; i < n; i++) {
+                    out[i] = f[i];
                 }
             }
             return;
@@ -112,16 +108,21 @@ public final class Host {
             return out;
         }
         if (rowView(a)) {
-            int rows = (int) a.size(0), cols = (int) a.size(1);
-            float[] out = new float[rows * cols];
-            FloatBuffer b = a.data().asNioFloat();
-            for (int r = 0; r < rows; r++) {
-                b.position((int) (a.offset() + r * a.stride(0)));
-                b.get(out, r * cols, cols);
-            }
+            float[] out = new float[Math.toIntExact(a.length())];
+            floatRows(a, out);
             return out;
         }
         return a.dup('c').data().asFloat();
+    }
+
+    /** A float32 {@link #rowView}'s rows, one after another, into out. */
+    private static void floatRows(INDArray a, float[] out) {
+        int rows = (int) a.size(0), cols = (int) a.size(1);
+        FloatBuffer b = a.data().asNioFloat();
+        for (int r = 0; r < rows; r++) {
+            b.position((int) (a.offset() + r * a.stride(0)));
+            b.get(out, r * cols, cols);
+        }
     }
 
     /** A new float32 array of {@code shape} holding {@code values}. */
