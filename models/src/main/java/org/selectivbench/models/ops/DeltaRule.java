@@ -5,12 +5,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The gated delta rule with n_h sub-steps (DeltaNet, Gated DeltaNet, Gated DeltaProduct) on ND4J arrays:
- * see {@link DeltaRuleRecurrent} for the recurrence and the layouts. Runs the Java kernel or, under
- * {@link Kernels#ND4J}, the chunked form ({@link DeltaRuleChunked}). One instance per layer keeps what
- * its backward pass needs.
+ * see {@link DeltaRuleRecurrent} for the recurrence and the layouts. Runs the Java kernel (in float for
+ * float32 arrays, {@link DeltaRuleFloat}, else in double) or, under {@link Kernels#ND4J}, the chunked form
+ * ({@link DeltaRuleChunked}). One instance per layer keeps what its backward pass needs.
  */
 public final class DeltaRule {
     private DeltaRuleRecurrent.Saved saved;
+    private DeltaRuleFloat.Saved single;
     private DeltaRuleChunked.Saved chunked;
     private DataType dtype;
 
@@ -28,6 +29,7 @@ public final class DeltaRule {
                             INDArray a, INDArray start, INDArray end, boolean keep) {
         dtype = q.dataType();
         saved = null;
+        single = null;
         chunked = null;
         if (Kernels.current() == Kernels.ND4J) {
             DeltaRuleChunked.Result r = DeltaRuleChunked.forward(d, chunk, q, k, v, beta, a, start, keep);
@@ -36,6 +38,17 @@ public final class DeltaRule {
                 end.assign(r.end());
             }
             return r.o();
+        }
+        if (dtype == DataType.FLOAT) {
+            float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
+            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+            single = DeltaRuleFloat.forward(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
+                    Host.readFloats(beta), a == null ? null : Host.readFloats(a),
+                    start == null ? null : Host.readFloats(start), o, e, keep);
+            if (end != null) {
+                end.assign(Host.array(e, end.shape()));
+            }
+            return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
         }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
@@ -53,6 +66,9 @@ public final class DeltaRule {
             chunked = null;
             return new Grads(g.dq(), g.dk(), g.dv(), g.dbeta(), g.da());
         }
+        if (single != null) {
+            return backwardFloat(dO);
+        }
         DeltaRuleRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
         double[] dbeta = new double[s.beta().length], da = s.a() == null ? null : new double[s.a().length];
@@ -64,5 +80,19 @@ public final class DeltaRule {
         return new Grads(Host.array(dq, dtype, rows, (long) h * d.k()), Host.array(dk, dtype, rows, (long) nh * h * d.k()),
                 Host.array(dv, dtype, rows, (long) nh * h * d.v()), Host.array(dbeta, dtype, rows, (long) nh * h),
                 da == null ? null : Host.array(da, dtype, rows, h));
+    }
+
+    private Grads backwardFloat(INDArray dO) {
+        DeltaRuleFloat.Saved s = single;
+        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
+        float[] dbeta = new float[s.beta().length], da = s.a() == null ? null : new float[s.a().length];
+        DeltaRuleFloat.backward(s, Host.readFloats(dO), null, dq, dk, dv, dbeta, da, null);
+        DeltaRuleRecurrent.Dims d = s.dims();
+        long rows = (long) d.batch() * d.steps();
+        int nh = d.subSteps(), h = d.heads();
+        single = null;
+        return new Grads(Host.array(dq, rows, (long) h * d.k()), Host.array(dk, rows, (long) nh * h * d.k()),
+                Host.array(dv, rows, (long) nh * h * d.v()), Host.array(dbeta, rows, (long) nh * h),
+                da == null ? null : Host.array(da, rows, h));
     }
 }

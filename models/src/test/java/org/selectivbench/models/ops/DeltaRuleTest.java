@@ -13,7 +13,9 @@ import org.selectivbench.models.FiniteDifferences;
  * outputs and end states within 1e-12, and the gradients of a random projection of both with respect
  * to every input and the start state within 1e-6 relative of central differences. Lengths around the
  * checkpoint interval, with and without decay, one and several sub-steps, two threads; and the vector
- * form against the scalar form, bit for bit.
+ * form against the scalar form, bit for bit. The float kernel ({@link DeltaRuleFloat}) against the double
+ * one given the same float inputs (every output and gradient within 2e-5 of its array's largest entry),
+ * and its lane form against its scalar form, bit for bit.
  */
 class DeltaRuleTest {
     @ParameterizedTest
@@ -91,5 +93,72 @@ class DeltaRuleTest {
             }
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(results[1], results[0]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2, 70, 2, 8, 16, 1, true, true", "5, 35, 2, 3, 4, 2, true, false", "17, 33, 1, 5, 11, 1, false, true",
+            "3, 9, 4, 4, 3, 3, true, true"})
+    void floatKernelIsTheDoubleKernelInFloat(int batch, int steps, int heads, int kd, int vd, int sub, boolean decay,
+                                            boolean fromState) {
+        Parallel.setThreads(2);
+        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(batch, steps, heads, kd, vd, sub);
+        double[][] in = inputs(d, new Random(13L * steps + kd), decay, fromState);
+        double[][] want = run(d, in);
+        double[][] got = runFloat(d, in);
+        String[] names = {"o", "end", "dq", "dk", "dv", "dbeta", "da", "dStart"};
+        for (int i = 0; i < want.length; i++) {
+            if (want[i] != null) {
+                Ops.assertCloseScaled(want[i], got[i], 2e-5, "float kernel, " + names[i]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"19", "11"})
+    void floatLaneFormIsTheScalarForm(int vd) {
+        // 5 x 7 = 35 sequences: whole groups on 16 and 8 lanes, and the rest one by one
+        DeltaRuleRecurrent.Dims d = new DeltaRuleRecurrent.Dims(5, 37, 7, 5, vd, 2);
+        double[][] in = inputs(d, new Random(10), true, true);
+        Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
+    }
+
+    /** q, k, v, beta, a (or null), start (or null), dO, dEnd, rounded to float. */
+    private static double[][] inputs(DeltaRuleRecurrent.Dims d, Random r, boolean decay, boolean fromState) {
+        int rows = d.batch() * d.steps(), heads = d.heads(), sub = d.subSteps();
+        int ends = d.batch() * heads * d.k() * d.v();
+        double[][] in = {Ops.rand(r, rows * heads * d.k(), 0.5), Ops.unitRows(r, rows * sub * heads, d.k()),
+            Ops.rand(r, rows * sub * heads * d.v(), 1), Ops.uniform(r, rows * sub * heads, 0, 2),
+            decay ? Ops.uniform(r, rows * heads, -1.5, 0) : null, fromState ? Ops.rand(r, ends, 1) : null,
+            Ops.rand(r, rows * heads * d.v(), 1), Ops.rand(r, ends, 1)};
+        for (int i = 0; i < in.length; i++) {
+            in[i] = in[i] == null ? null : Ops.roundedToFloat(in[i]);
+        }
+        return in;
+    }
+
+    /** o, end, dq, dk, dv, dbeta, da (null without decay), dStart of the double kernel. */
+    private static double[][] run(DeltaRuleRecurrent.Dims d, double[][] in) {
+        double[] o = new double[in[6].length], end = new double[in[7].length];
+        DeltaRuleRecurrent.Saved sv = DeltaRuleRecurrent.forward(d, in[0], in[1], in[2], in[3], in[4], in[5], o, end,
+                true);
+        double[] dq = new double[in[0].length], dk = new double[in[1].length], dv = new double[in[2].length];
+        double[] dbeta = new double[in[3].length], da = in[4] == null ? null : new double[in[4].length];
+        double[] dStart = new double[end.length];
+        DeltaRuleRecurrent.backward(sv, in[6], in[7], dq, dk, dv, dbeta, da, dStart);
+        return new double[][] {o, end, dq, dk, dv, dbeta, da, dStart};
+    }
+
+    /** As {@link #run}, of the float kernel, widened to double. */
+    private static double[][] runFloat(DeltaRuleRecurrent.Dims d, double[][] in) {
+        float[] a = in[4] == null ? null : Ops.floats(in[4]), start = in[5] == null ? null : Ops.floats(in[5]);
+        float[] o = new float[in[6].length], end = new float[in[7].length];
+        DeltaRuleFloat.Saved sv = DeltaRuleFloat.forward(d, Ops.floats(in[0]), Ops.floats(in[1]), Ops.floats(in[2]),
+                Ops.floats(in[3]), a, start, o, end, true);
+        float[] dq = new float[in[0].length], dk = new float[in[1].length], dv = new float[in[2].length];
+        float[] dbeta = new float[in[3].length], da = a == null ? null : new float[a.length];
+        float[] dStart = new float[end.length];
+        DeltaRuleFloat.backward(sv, Ops.floats(in[6]), Ops.floats(in[7]), dq, dk, dv, dbeta, da, dStart);
+        return new double[][] {Ops.doubles(o), Ops.doubles(end), Ops.doubles(dq), Ops.doubles(dk), Ops.doubles(dv),
+            Ops.doubles(dbeta), da == null ? null : Ops.doubles(da), Ops.doubles(dStart)};
     }
 }
