@@ -25,6 +25,9 @@ final class DeltaRuleLanesFloat {
     static final class Work {
         final float[] s, r, q, k, v, beta, alpha, o, dO, ds, gk, dr, dq, dk, dv, dbeta, da, rdo;
         final float[][][] sub, rs;
+        /** Each lane's first element in the row layouts, token 0: q, o and a rows; k, v and beta rows. */
+        final int[] iq = new int[LANES], io = new int[LANES], ia = new int[LANES];
+        final int[] ik = new int[LANES], iv = new int[LANES], ib = new int[LANES];
 
         Work(DeltaRuleRecurrent.Dims d, boolean backward) {
             int kd = d.k(), vd = d.v(), nh = d.subSteps(), kv = d.state();
@@ -50,11 +53,26 @@ final class DeltaRuleLanesFloat {
             sub = new float[b * CHUNK][nh][kv * LANES];
             rs = new float[b * CHUNK][nh][vd * LANES];
         }
+
+        /** Points the index maps at the group of sequences from g0. */
+        void group(DeltaRuleRecurrent.Dims d, int g0) {
+            int heads = d.heads(), nh = d.subSteps();
+            for (int l = 0; l < LANES; l++) {
+                int g = g0 + l, b = g / heads, h = g % heads;
+                ia[l] = b * d.steps() * heads + h;
+                iq[l] = ia[l] * d.k();
+                io[l] = ia[l] * d.v();
+                ib[l] = b * d.steps() * nh * heads + h;
+                ik[l] = ib[l] * d.k();
+                iv[l] = ib[l] * d.v();
+            }
+        }
     }
 
     static void forward(DeltaRuleRecurrent.Dims d, int g0, float[] q, float[] k, float[] v, float[] beta,
                         float[] a, float[] start, float[] o, float[] end, float[] ckpt, Work w) {
         int kv = d.state();
+        w.group(d, g0);
         toLanes(start, g0, kv, w.s);
         for (int t = 0; t < d.steps(); t++) {
             if (ckpt != null && t % CHUNK == 0) {
@@ -64,7 +82,7 @@ final class DeltaRuleLanesFloat {
                     }
                 }
             }
-            gather(d, g0, t, q, k, v, beta, a, w);
+            gather(d, t, q, k, v, beta, a, w);
             for (int j = 0; j < d.subSteps(); j++) {
                 residual(d.k(), d.v(), j, w);
                 if (j == d.subSteps() - 1) {
@@ -73,7 +91,7 @@ final class DeltaRuleLanesFloat {
                     update(d.k(), d.v(), j, w);
                 }
             }
-            scatterRows(d, g0, t, w.o, d.v(), o);
+            scatterRows(d, t, w.o, d.v(), w.io, o);
         }
         if (end != null) {
             fromLanes(w.s, g0, kv, end);
@@ -84,6 +102,7 @@ final class DeltaRuleLanesFloat {
                          float[] dv, float[] dbeta, float[] da, float[] dStart, Work w) {
         DeltaRuleRecurrent.Dims d = sv.dims();
         int kd = d.k(), vd = d.v(), kv = d.state(), nh = d.subSteps();
+        w.group(d, g0);
         toLanes(dEnd, g0, kv, w.ds);
         for (int c = d.chunks() - 1; c >= 0; c--) {
             int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
@@ -93,7 +112,7 @@ final class DeltaRuleLanesFloat {
                 }
             }
             for (int t = t0; t < t1; t++) {
-                gather(d, g0, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), w);
+                gather(d, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), w);
                 for (int j = 0; j < nh; j++) {
                     residual(kd, vd, j, w);
                     System.arraycopy(w.r, 0, w.rs[t - t0][j], 0, vd * LANES);
@@ -101,8 +120,8 @@ final class DeltaRuleLanesFloat {
                 }
             }
             for (int t = t1 - 1; t >= t0; t--) {
-                gather(d, g0, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), w);
-                gatherRows(d, g0, t, dO, vd, w.dO);
+                gather(d, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), w);
+                gatherRows(d, t, dO, vd, w.io, w.dO);
                 java.util.Arrays.fill(w.da, 0);
                 for (int j = nh - 1; j >= 0; j--) {
                     float[] sj = w.sub[t - t0][j], rj = w.rs[t - t0][j];
@@ -118,7 +137,7 @@ final class DeltaRuleLanesFloat {
                         passB(kd, vd, j, last, w, sj, rj);
                     }
                 }
-                scatterGrads(d, g0, t, w, dq, dk, dv, dbeta, sv.a() != null ? da : null);
+                scatterGrads(d, t, w, dq, dk, dv, dbeta, sv.a() != null ? da : null);
             }
         }
         if (dStart != null) {
@@ -291,67 +310,57 @@ final class DeltaRuleLanesFloat {
         da.intoArray(w.da, 0);
     }
 
-    /** The token's q, k, v, beta and decay of the group's sequences, one lane each. */
-    private static void gather(DeltaRuleRecurrent.Dims d, int g0, int t, float[] q, float[] k, float[] v,
+    /** The token's q, k, v, beta and decay of the group's sequences, one lane each (gathered loads). */
+    private static void gather(DeltaRuleRecurrent.Dims d, int t, float[] q, float[] k, float[] v,
                                float[] beta, float[] a, Work w) {
         int kd = d.k(), vd = d.v(), nh = d.subSteps(), heads = d.heads();
-        for (int l = 0; l < LANES; l++) {
-            int g = g0 + l, h = g % heads, row = g / heads * d.steps() + t;
+        gatherRows(d, t, q, kd, w.iq, w.q);
+        for (int j = 0; j < nh; j++) {
+            int bi = (t * nh + j) * heads; // this token's sub-step j, relative to each lane's first row
             for (int x = 0; x < kd; x++) {
-                w.q[x * LANES + l] = q[(row * heads + h) * kd + x];
+                FloatVector.fromArray(S, k, bi * kd + x, w.ik, 0).intoArray(w.k, (j * kd + x) * LANES);
             }
-            for (int j = 0; j < nh; j++) {
-                int bi = (row * nh + j) * heads + h;
-                for (int x = 0; x < kd; x++) {
-                    w.k[(j * kd + x) * LANES + l] = k[bi * kd + x];
-                }
-                for (int y = 0; y < vd; y++) {
-                    w.v[(j * vd + y) * LANES + l] = v[bi * vd + y];
-                }
-                w.beta[j * LANES + l] = beta[bi];
+            for (int y = 0; y < vd; y++) {
+                FloatVector.fromArray(S, v, bi * vd + y, w.iv, 0).intoArray(w.v, (j * vd + y) * LANES);
             }
-            w.alpha[l] = a == null ? 1 : (float) Math.exp(a[row * heads + h]);
+            FloatVector.fromArray(S, beta, bi, w.ib, 0).intoArray(w.beta, j * LANES);
         }
-    }
-
-    /** Rows [B*T, H*n] of the token into lanes [n, lanes]. */
-    private static void gatherRows(DeltaRuleRecurrent.Dims d, int g0, int t, float[] rows, int n, float[] out) {
         for (int l = 0; l < LANES; l++) {
-            int g = g0 + l, h = g % d.heads(), row = g / d.heads() * d.steps() + t;
-            for (int y = 0; y < n; y++) {
-                out[y * LANES + l] = rows[(row * d.heads() + h) * n + y];
-            }
+            w.alpha[l] = a == null ? 1 : (float) Math.exp(a[w.ia[l] + t * heads]);
         }
     }
 
-    private static void scatterRows(DeltaRuleRecurrent.Dims d, int g0, int t, float[] lanes, int n, float[] rows) {
-        for (int l = 0; l < LANES; l++) {
-            int g = g0 + l, h = g % d.heads(), row = g / d.heads() * d.steps() + t;
-            for (int y = 0; y < n; y++) {
-                rows[(row * d.heads() + h) * n + y] = lanes[y * LANES + l];
-            }
+    /** Rows [B*T, H*n] of the token into lanes [n, lanes]; idx holds each lane's row at token 0. */
+    private static void gatherRows(DeltaRuleRecurrent.Dims d, int t, float[] rows, int n, int[] idx, float[] out) {
+        int o = t * d.heads() * n;
+        for (int y = 0; y < n; y++) {
+            FloatVector.fromArray(S, rows, o + y, idx, 0).intoArray(out, y * LANES);
         }
     }
 
-    private static void scatterGrads(DeltaRuleRecurrent.Dims d, int g0, int t, Work w, float[] dq, float[] dk,
+    private static void scatterRows(DeltaRuleRecurrent.Dims d, int t, float[] lanes, int n, int[] idx, float[] rows) {
+        int o = t * d.heads() * n;
+        for (int y = 0; y < n; y++) {
+            FloatVector.fromArray(S, lanes, y * LANES).intoArray(rows, o + y, idx, 0);
+        }
+    }
+
+    private static void scatterGrads(DeltaRuleRecurrent.Dims d, int t, Work w, float[] dq, float[] dk,
                                      float[] dv, float[] dbeta, float[] da) {
         int kd = d.k(), vd = d.v(), nh = d.subSteps(), heads = d.heads();
-        scatterRows(d, g0, t, w.dq, kd, dq);
-        for (int l = 0; l < LANES; l++) {
-            int g = g0 + l, h = g % heads, row = g / heads * d.steps() + t;
-            for (int j = 0; j < nh; j++) {
-                int bi = (row * nh + j) * heads + h;
-                for (int x = 0; x < kd; x++) {
-                    dk[bi * kd + x] = w.dk[(j * kd + x) * LANES + l];
-                }
-                for (int y = 0; y < vd; y++) {
-                    dv[bi * vd + y] = w.dv[(j * vd + y) * LANES + l];
-                }
-                dbeta[bi] = w.dbeta[j * LANES + l];
+        scatterRows(d, t, w.dq, kd, w.iq, dq);
+        for (int j = 0; j < nh; j++) {
+            int bi = (t * nh + j) * heads;
+            for (int x = 0; x < kd; x++) {
+                FloatVector.fromArray(S, w.dk, (j * kd + x) * LANES).intoArray(dk, bi * kd + x, w.ik, 0);
             }
-            if (da != null) {
-                da[row * heads + h] = w.da[l];
+            for (int y = 0; y < vd; y++) {
+                FloatVector.fromArray(S, w.dv, (j * vd + y) * LANES).intoArray(dv, bi * vd + y, w.iv, 0);
             }
+            FloatVector.fromArray(S, w.dbeta, j * LANES).intoArray(dbeta, bi, w.ib, 0);
+        }
+        if (da != null) {
+            FloatVector.fromArray(S, w.da, 0).intoArray(da, t * heads, w.ia, 0);
         }
     }
 
