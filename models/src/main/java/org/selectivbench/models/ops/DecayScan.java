@@ -5,13 +5,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Diagonal-decay linear recurrences (linear attention, Mamba2's SSD, GLA) on ND4J arrays: see
- * {@link DecayScanRecurrent} for the recurrence and layouts. Runs the Java kernel (Mamba2's shared keys
- * in float for float32 arrays, {@link DecayScanSharedFloat}; the rest in double) or, under
- * {@link Kernels#ND4J}, the chunked form ({@link DecayScanChunked}). One instance per layer.
+ * {@link DecayScanRecurrent} for the recurrence and layouts. Runs the Java kernel (in float for float32
+ * arrays: {@link DecayScanSharedFloat} for Mamba2's shared keys, {@link DecayScanFloat} for keys per head;
+ * else in double) or, under {@link Kernels#ND4J}, the chunked form ({@link DecayScanChunked}). One
+ * instance per layer.
  */
 public final class DecayScan {
     private DecayScanRecurrent.Saved saved;
     private DecayScanSharedFloat.Saved single;
+    private DecayScanFloat.Saved perHead;
     private DecayScanChunked.Saved chunked;
     private DataType dtype;
 
@@ -29,6 +31,7 @@ public final class DecayScan {
         saved = null;
         chunked = null;
         single = null;
+        perHead = null;
         if (Kernels.current() == Kernels.ND4J) {
             DecayScanChunked.Result r = DecayScanChunked.forward(d, chunk, q, k, v, a, start, keep);
             chunked = r.saved();
@@ -41,6 +44,16 @@ public final class DecayScan {
             float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
             float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
             single = DecayScanSharedFloat.forward(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
+                    a == null ? null : Host.readFloats(a), start == null ? null : Host.readFloats(start), o, e, keep);
+            if (end != null) {
+                end.assign(Host.array(e, end.shape()));
+            }
+            return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+        }
+        if (dtype == DataType.FLOAT && !d.sharedKeys()) {
+            float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
+            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+            perHead = DecayScanFloat.forward(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
                     a == null ? null : Host.readFloats(a), start == null ? null : Host.readFloats(start), o, e, keep);
             if (end != null) {
                 end.assign(Host.array(e, end.shape()));
@@ -66,6 +79,9 @@ public final class DecayScan {
         if (single != null) {
             return backwardFloat(dO);
         }
+        if (perHead != null) {
+            return backwardPerHead(dO);
+        }
         DecayScanRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
         double[] da = s.alpha() == null ? null : new double[s.alpha().length];
@@ -89,5 +105,19 @@ public final class DecayScan {
         single = null;
         return new Grads(Host.array(dq, rows, d.k()), Host.array(dk, rows, d.k()),
                 Host.array(dv, rows, (long) d.heads() * d.v()), da == null ? null : Host.array(da, rows, d.heads()));
+    }
+
+    private Grads backwardPerHead(INDArray dO) {
+        DecayScanFloat.Saved s = perHead;
+        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
+        float[] da = s.alpha() == null ? null : new float[s.alpha().length];
+        DecayScanFloat.backward(s, Host.readFloats(dO), null, dq, dk, dv, da, null);
+        DecayScanRecurrent.Dims d = s.dims();
+        long rows = (long) d.batch() * d.steps();
+        perHead = null;
+        long keys = (long) d.heads() * d.k();
+        INDArray dalpha = da == null ? null : Host.array(da, rows, da.length / rows);
+        return new Grads(Host.array(dq, rows, keys), Host.array(dk, rows, keys),
+                Host.array(dv, rows, (long) d.heads() * d.v()), dalpha);
     }
 }

@@ -104,12 +104,14 @@ class DecayScanTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"2, 45, 2, 5, 19, HEAD, true", "1, 70, 1, 7, 40, HEAD, false", "3, 9, 3, 4, 3, NONE, true",
-            "2, 33, 2, 16, 8, HEAD, true"})
+    @CsvSource({"2, 45, 2, 5, 19, HEAD, true, true", "1, 70, 1, 7, 40, HEAD, false, true",
+            "3, 9, 3, 4, 3, NONE, true, true", "2, 33, 2, 16, 8, HEAD, true, true",
+            "9, 45, 2, 5, 19, CHANNEL, true, false", "17, 33, 1, 8, 16, NONE, false, false",
+            "3, 9, 3, 4, 3, HEAD, true, false"})
     void floatKernelIsTheDoubleKernelInFloat(int batch, int steps, int heads, int kd, int vd, Decay decay,
-                                             boolean fromState) {
+                                             boolean fromState, boolean shared) {
         Parallel.setThreads(2);
-        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, steps, heads, kd, vd, decay, true);
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, steps, heads, kd, vd, decay, shared);
         Random r = new Random(steps * 17L + vd);
         double[][] in = floatInputs(d, r, fromState);
         double[][] want = runDouble(d, in), got = runFloat(d, in);
@@ -120,10 +122,13 @@ class DecayScanTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"2, 1, 7, 19, HEAD", "2, 2, 9, 19, HEAD", "1, 1, 5, 40, NONE", "2, 3, 4, 3, HEAD"})
-    void floatVectorFormIsTheScalarForm(int batch, int heads, int kd, int vd, Decay decay) {
-        // 19 and 38 value columns: whole vectors and a tail on 8 and 16 float lanes; 40: two whole stripes
-        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, true);
+    @CsvSource({"2, 1, 7, 19, HEAD, true", "2, 2, 9, 19, HEAD, true", "1, 1, 5, 40, NONE, true",
+            "2, 3, 4, 3, HEAD, true", "5, 7, 4, 3, CHANNEL, false", "5, 7, 3, 9, HEAD, false",
+            "5, 7, 3, 9, NONE, false"})
+    void floatVectorFormIsTheScalarForm(int batch, int heads, int kd, int vd, Decay decay, boolean shared) {
+        // shared keys: 19 and 38 value columns, whole vectors and a tail on 8 and 16 float lanes, 40 two
+        // whole stripes; keys per head: 35 sequences, whole groups on 16 and 8 lanes and the rest one by one
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, shared);
         double[][] in = floatInputs(d, new Random(6), true);
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
     }
@@ -131,8 +136,10 @@ class DecayScanTest {
     /** q, k, v, a (or null), start (or null), dO, dEnd, rounded to float. */
     private static double[][] floatInputs(DecayScanRecurrent.Dims d, Random r, boolean fromState) {
         int rows = d.batch() * d.steps(), outs = rows * d.heads() * d.v(), ends = d.batch() * d.heads() * d.k() * d.v();
-        double[][] in = {Ops.rand(r, rows * d.k(), 0.5), Ops.rand(r, rows * d.k(), 0.5), Ops.rand(r, outs, 1),
-            d.decay() == Decay.NONE ? null : Ops.uniform(r, rows * d.heads(), -2, 0),
+        int keys = rows * (d.sharedKeys() ? 1 : d.heads()) * d.k();
+        int decays = d.decay() == Decay.CHANNEL ? rows * d.heads() * d.k() : rows * d.heads();
+        double[][] in = {Ops.rand(r, keys, 0.5), Ops.rand(r, keys, 0.5), Ops.rand(r, outs, 1),
+            d.decay() == Decay.NONE ? null : Ops.uniform(r, decays, -2, 0),
             fromState ? Ops.rand(r, ends, 1) : null, Ops.rand(r, outs, 1), Ops.rand(r, ends, 1)};
         for (int i = 0; i < in.length; i++) {
             in[i] = in[i] == null ? null : Ops.roundedToFloat(in[i]);
@@ -149,14 +156,20 @@ class DecayScanTest {
         return new double[][] {o, end, dq, dk, dv, da == null ? new double[0] : da, dStart};
     }
 
+    /** The float kernel for d's layout: {@link DecayScanSharedFloat} or {@link DecayScanFloat}. */
     private static double[][] runFloat(DecayScanRecurrent.Dims d, double[][] in) {
         float[] o = new float[in[2].length], end = new float[in[6].length];
-        DecayScanSharedFloat.Saved sv = DecayScanSharedFloat.forward(d, Ops.floats(in[0]), Ops.floats(in[1]),
-                Ops.floats(in[2]), in[3] == null ? null : Ops.floats(in[3]), in[4] == null ? null : Ops.floats(in[4]), o,
-                end, true);
+        float[] q = Ops.floats(in[0]), k = Ops.floats(in[1]), v = Ops.floats(in[2]);
+        float[] a = in[3] == null ? null : Ops.floats(in[3]), start = in[4] == null ? null : Ops.floats(in[4]);
         float[] dq = new float[in[0].length], dk = new float[in[1].length], dv = new float[in[2].length];
         float[] da = in[3] == null ? null : new float[in[3].length], dStart = new float[end.length];
-        DecayScanSharedFloat.backward(sv, Ops.floats(in[5]), Ops.floats(in[6]), dq, dk, dv, da, dStart);
+        if (d.sharedKeys()) {
+            DecayScanSharedFloat.Saved sv = DecayScanSharedFloat.forward(d, q, k, v, a, start, o, end, true);
+            DecayScanSharedFloat.backward(sv, Ops.floats(in[5]), Ops.floats(in[6]), dq, dk, dv, da, dStart);
+        } else {
+            DecayScanFloat.Saved sv = DecayScanFloat.forward(d, q, k, v, a, start, o, end, true);
+            DecayScanFloat.backward(sv, Ops.floats(in[5]), Ops.floats(in[6]), dq, dk, dv, da, dStart);
+        }
         return new double[][] {Ops.doubles(o), Ops.doubles(end), Ops.doubles(dq), Ops.doubles(dk), Ops.doubles(dv),
             da == null ? new double[0] : Ops.doubles(da), Ops.doubles(dStart)};
     }
