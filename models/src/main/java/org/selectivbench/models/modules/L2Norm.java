@@ -1,9 +1,11 @@
 package org.selectivbench.models.modules;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.RowNorms;
+import org.selectivbench.models.ops.RowNormsFloat;
 
 /** Per-row L2 normalisation of rows [R, K] (head vectors): x / sqrt(sum x^2 + 1e-6), times {@code scale}. */
 public final class L2Norm {
@@ -13,6 +15,8 @@ public final class L2Norm {
     private INDArray rn;
     private double[] yJ;
     private double[] rnJ;
+    /** The float form's y and scale / norm (float32 models). */
+    private float[][] kept;
 
     public L2Norm(double scale) {
         this.scale = scale;
@@ -21,6 +25,12 @@ public final class L2Norm {
     public INDArray forward(Pass p, INDArray x) {
         if (Kernels.current() == Kernels.JAVA) {
             int rows = (int) x.size(0), n = (int) x.size(1);
+            if (x.dataType() == DataType.FLOAT) {
+                float[] out = new float[rows * n], f = new float[rows];
+                RowNormsFloat.l2Norm(rows, n, Host.readFloats(x), scale, EPS, out, f);
+                kept = p.keep() ? new float[][] {out, f} : null;
+                return Host.array(out, rows, n);
+            }
             double[] out = new double[rows * n], f = new double[rows];
             RowNorms.l2Norm(rows, n, Host.read(x), scale, EPS, out, f);
             if (p.keep()) {
@@ -40,6 +50,13 @@ public final class L2Norm {
 
     /** dx = (dy - yhat (yhat . dy)) * scale / n, yhat = y / scale. */
     public INDArray backward(INDArray dy) {
+        if (kept != null) {
+            int rows = (int) dy.size(0), n = (int) dy.size(1);
+            float[] dx = new float[rows * n];
+            RowNormsFloat.l2NormBackward(rows, n, Host.readFloats(dy), kept[0], kept[1], scale, dx);
+            kept = null;
+            return Host.array(dx, rows, n);
+        }
         if (yJ != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);
             double[] dx = new double[rows * n];

@@ -1,9 +1,11 @@
 package org.selectivbench.models.modules;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.RowNorms;
+import org.selectivbench.models.ops.RowNormsFloat;
 
 /**
  * LayerNorm over the last axis of rows [R, d] as PyTorch's (SPEC 6): (x - mean) / sqrt(var + 1e-5) * g + b,
@@ -18,6 +20,8 @@ public final class LayerNorm {
     private INDArray rstd;
     private double[] xhatJ;
     private double[] rstdJ;
+    /** The float form's xhat and rstd (float32 models). */
+    private float[][] kept;
 
     public LayerNorm(ParamStore ps, String name, int d) {
         this.g = ps.param(name + ".g", ParamStore.Init.constant(1.0), d);
@@ -32,6 +36,13 @@ public final class LayerNorm {
     public INDArray forward(Pass p, INDArray x) {
         if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
             int rows = (int) x.size(0), n = (int) x.size(1);
+            if (x.dataType() == DataType.FLOAT) {
+                float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows];
+                RowNormsFloat.layerNorm(rows, n, Host.readFloats(x), Host.readFloats(g.value()),
+                        Host.readFloats(b.value()), EPS, y, xh, rs);
+                kept = p.keep() ? new float[][] {xh, rs} : null;
+                return Host.array(y, rows, n);
+            }
             double[] y = new double[rows * n], xh = new double[rows * n], rs = new double[rows];
             RowNorms.layerNorm(rows, n, Host.read(x), Host.read(g.value()), Host.read(b.value()), EPS, y, xh, rs);
             if (p.keep()) {
@@ -54,6 +65,17 @@ public final class LayerNorm {
 
     /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g. */
     public INDArray backward(INDArray dy) {
+        if (kept != null) {
+            int rows = (int) dy.size(0), n = (int) dy.size(1);
+            float[] dx = new float[rows * n];
+            double[] dg = new double[n], db = new double[n];
+            RowNormsFloat.layerNormBackward(rows, n, Host.readFloats(dy), Host.readFloats(g.value()), kept[0], kept[1],
+                    dx, dg, db);
+            g.grad().addi(Host.array(dg, dy.dataType(), n));
+            b.grad().addi(Host.array(db, dy.dataType(), n));
+            kept = null;
+            return Host.array(dx, rows, n);
+        }
         if (xhatJ != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);
             double[] dx = new double[rows * n], dg = new double[n], db = new double[n];

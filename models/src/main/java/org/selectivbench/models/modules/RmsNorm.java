@@ -1,9 +1,11 @@
 package org.selectivbench.models.modules;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.RowNorms;
+import org.selectivbench.models.ops.RowNormsFloat;
 
 /**
  * RMSNorm over the last axis of rows [R, n]: x / sqrt(mean x^2 + 1e-5) * w, w init 1 (fla's RMSNorm;
@@ -17,6 +19,8 @@ public final class RmsNorm {
     private INDArray gate;
     private INDArray normed;
     private double[][] java;
+    /** The float form's xhat, r, gate and sigmoid(gate) (float32 models). */
+    private float[][] kept;
 
     public RmsNorm(ParamStore ps, String name, int n) {
         this.w = ps.param(name, ParamStore.Init.constant(1.0), n);
@@ -35,6 +39,14 @@ public final class RmsNorm {
     public INDArray forward(Pass p, INDArray x, INDArray gate) {
         if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
             int rows = (int) x.size(0), n = (int) x.size(1);
+            if (x.dataType() == DataType.FLOAT) {
+                float[] y = new float[rows * n], xh = new float[rows * n], ri = new float[rows];
+                float[] gt = gate == null ? null : Host.readFloats(gate);
+                float[] sig = gate == null ? null : new float[rows * n];
+                RowNormsFloat.rmsNorm(rows, n, Host.readFloats(x), Host.readFloats(w.value()), gt, EPS, y, xh, ri, sig);
+                kept = p.keep() ? new float[][] {xh, ri, gt, sig} : null;
+                return Host.array(y, rows, n);
+            }
             double[] y = new double[rows * n], xh = new double[rows * n], ri = new double[rows];
             double[] gt = gate == null ? null : Host.read(gate), sig = gate == null ? null : new double[rows * n];
             RowNorms.rmsNorm(rows, n, Host.read(x), Host.read(w.value()), gt, EPS, y, xh, ri, sig);
@@ -55,6 +67,16 @@ public final class RmsNorm {
 
     /** The gradient of x; with a gate also of the gate, as {x, gate}. */
     public INDArray[] backward(INDArray dy) {
+        if (kept != null) {
+            int rows = (int) dy.size(0), n = (int) dy.size(1);
+            float[] dx = new float[rows * n], dg = kept[2] == null ? null : new float[rows * n];
+            double[] dw = new double[n];
+            RowNormsFloat.rmsNormBackward(rows, n, Host.readFloats(dy), Host.readFloats(w.value()), kept[2], kept[0],
+                    kept[1], kept[3], dx, dg, dw);
+            w.grad().addi(Host.array(dw, dy.dataType(), n));
+            kept = null;
+            return new INDArray[] {Host.array(dx, rows, n), dg == null ? null : Host.array(dg, rows, n)};
+        }
         if (java != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);
             double[] dx = new double[rows * n], dw = new double[n];

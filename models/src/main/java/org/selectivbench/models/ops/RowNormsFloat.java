@@ -1,0 +1,169 @@
+package org.selectivbench.models.ops;
+
+/**
+ * {@link RowNorms} in float, for float32 models: the same passes over a row on float arrays, the row's
+ * statistics summed in float (rows of 8 to 1,024), the parameter gradients summed over rows in double
+ * (thousands of rows) and handed back as double. Tested against the double forms.
+ */
+public final class RowNormsFloat {
+    private RowNormsFloat() {
+    }
+
+    /** LayerNorm: y = (x - mean) rstd g + b, rstd = 1 / sqrt(var + eps). Keeps xhat and rstd for backward. */
+    public static void layerNorm(int rows, int n, float[] x, float[] g, float[] b, double eps, float[] y,
+                                 float[] xhat, float[] rstd) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                float mean = 0;
+                for (int j = 0; j < n; j++) {
+                    mean += x[o + j];
+                }
+                mean /= n;
+                float var = 0;
+                for (int j = 0; j < n; j++) {
+                    float c = x[o + j] - mean;
+                    var += c * c;
+                }
+                float rs = (float) (1 / Math.sqrt(var / n + eps));
+                rstd[r] = rs;
+                for (int j = 0; j < n; j++) {
+                    float h = (x[o + j] - mean) * rs;
+                    xhat[o + j] = h;
+                    y[o + j] = h * g[j] + b[j];
+                }
+            }
+        });
+    }
+
+    /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g; adds into dg and db. */
+    public static void layerNormBackward(int rows, int n, float[] dy, float[] g, float[] xhat, float[] rstd,
+                                         float[] dx, double[] dg, double[] db) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                float m1 = 0, m2 = 0;
+                for (int j = 0; j < n; j++) {
+                    float d = dy[o + j] * g[j];
+                    m1 += d;
+                    m2 += d * xhat[o + j];
+                }
+                m1 /= n;
+                m2 /= n;
+                for (int j = 0; j < n; j++) {
+                    dx[o + j] = rstd[r] * (dy[o + j] * g[j] - m1 - xhat[o + j] * m2);
+                }
+            }
+        });
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            for (int j = 0; j < n; j++) {
+                dg[j] += dy[o + j] * xhat[o + j];
+                db[j] += dy[o + j];
+            }
+        }
+    }
+
+    /**
+     * RMSNorm with weight, optionally gated: y = x r w (times silu(gate) when gate is not null),
+     * r = 1 / sqrt(mean x^2 + eps). Keeps xhat = x r, r and the gate's sigmoid for backward.
+     */
+    public static void rmsNorm(int rows, int n, float[] x, float[] w, float[] gate, double eps, float[] y,
+                               float[] xhat, float[] rinv, float[] sig) {
+        if (gate != null) {
+            Exp.sigmoids(gate, sig, rows * n); // all at once, so that the exponentials run in vector form
+        }
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                float ms = 0;
+                for (int j = 0; j < n; j++) {
+                    ms += x[o + j] * x[o + j];
+                }
+                float ri = (float) (1 / Math.sqrt(ms / n + eps));
+                rinv[r] = ri;
+                for (int j = 0; j < n; j++) {
+                    float h = x[o + j] * ri;
+                    xhat[o + j] = h;
+                    y[o + j] = h * w[j];
+                }
+                if (gate != null) {
+                    for (int j = 0; j < n; j++) {
+                        y[o + j] *= gate[o + j] * sig[o + j];
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * From dy: dx = r (dn w - xhat mean(dn w xhat)) with dn = dy silu(gate) (dy without a gate), and
+     * dgate = dy xhat w silu'(gate); adds into dw.
+     */
+    public static void rmsNormBackward(int rows, int n, float[] dy, float[] w, float[] gate, float[] xhat,
+                                       float[] rinv, float[] sig, float[] dx, float[] dgate, double[] dw) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                float m = 0;
+                for (int j = 0; j < n; j++) {
+                    float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                    m += dn * w[j] * xhat[o + j];
+                }
+                m /= n;
+                for (int j = 0; j < n; j++) {
+                    float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                    dx[o + j] = rinv[r] * (dn * w[j] - xhat[o + j] * m);
+                    if (gate != null) {
+                        float s = sig[o + j], z = gate[o + j];
+                        dgate[o + j] = dy[o + j] * xhat[o + j] * w[j] * s * (1 + z * (1 - s));
+                    }
+                }
+            }
+        });
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            for (int j = 0; j < n; j++) {
+                float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                dw[j] += dn * xhat[o + j];
+            }
+        }
+    }
+
+    /** y = x scale / sqrt(sum x^2 + eps) per row; keeps y and scale / norm for backward. */
+    public static void l2Norm(int rows, int n, float[] x, double scale, double eps, float[] y, float[] rn) {
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                float ss = 0;
+                for (int j = 0; j < n; j++) {
+                    ss += x[o + j] * x[o + j];
+                }
+                float f = (float) (scale / Math.sqrt(ss + eps));
+                rn[r] = f;
+                for (int j = 0; j < n; j++) {
+                    y[o + j] = x[o + j] * f;
+                }
+            }
+        });
+    }
+
+    /** dx = (dy - y (y . dy) / scale^2) scale / norm. */
+    public static void l2NormBackward(int rows, int n, float[] dy, float[] y, float[] rn, double scale,
+                                      float[] dx) {
+        float s2 = (float) (scale * scale);
+        Parallel.forRange(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * n;
+                float dot = 0;
+                for (int j = 0; j < n; j++) {
+                    dot += y[o + j] * dy[o + j];
+                }
+                dot /= s2;
+                for (int j = 0; j < n; j++) {
+                    dx[o + j] = (dy[o + j] - y[o + j] * dot) * rn[r];
+                }
+            }
+        });
+    }
+}
