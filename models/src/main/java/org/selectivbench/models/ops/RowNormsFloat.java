@@ -27,7 +27,8 @@ public final class RowNormsFloat {
                 }
                 float rs = (float) (1 / Math.sqrt(var / n + eps));
                 rstd[r] = rs;
-                for (int j = 0; j < n; j++) {
+                int j0 = Simd.on() ? RowNormsFloatVector.layerNorm(x, o, mean, rs, g, b, xhat, y, n) : 0;
+                for (int j = j0; j < n; j++) {
                     float h = (x[o + j] - mean) * rs;
                     xhat[o + j] = h;
                     y[o + j] = h * g[j] + b[j];
@@ -50,7 +51,8 @@ public final class RowNormsFloat {
                 }
                 m1 /= n;
                 m2 /= n;
-                for (int j = 0; j < n; j++) {
+                int j0 = Simd.on() ? RowNormsFloatVector.layerNormBackward(dy, o, g, xhat, m1, m2, rstd[r], dx, n) : 0;
+                for (int j = j0; j < n; j++) {
                     dx[o + j] = rstd[r] * (dy[o + j] * g[j] - m1 - xhat[o + j] * m2);
                 }
             }
@@ -82,13 +84,14 @@ public final class RowNormsFloat {
                 }
                 float ri = (float) (1 / Math.sqrt(ms / n + eps));
                 rinv[r] = ri;
-                for (int j = 0; j < n; j++) {
+                int j0 = Simd.on() ? RowNormsFloatVector.rmsNorm(x, o, ri, w, gate, sig, xhat, y, n) : 0;
+                for (int j = j0; j < n; j++) {
                     float h = x[o + j] * ri;
                     xhat[o + j] = h;
                     y[o + j] = h * w[j];
                 }
                 if (gate != null) {
-                    for (int j = 0; j < n; j++) {
+                    for (int j = j0; j < n; j++) {
                         y[o + j] *= gate[o + j] * sig[o + j];
                     }
                 }
@@ -111,7 +114,9 @@ public final class RowNormsFloat {
                     m += dn * w[j] * xhat[o + j];
                 }
                 m /= n;
-                for (int j = 0; j < n; j++) {
+                int j0 = Simd.on()
+                        ? RowNormsFloatVector.rmsNormBackward(dy, o, w, gate, sig, xhat, m, rinv[r], dx, dgate, n) : 0;
+                for (int j = j0; j < n; j++) {
                     float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
                     dx[o + j] = rinv[r] * (dn * w[j] - xhat[o + j] * m);
                     if (gate != null) {
@@ -141,7 +146,7 @@ public final class RowNormsFloat {
                 }
                 float f = (float) (scale / Math.sqrt(ss + eps));
                 rn[r] = f;
-                for (int j = 0; j < n; j++) {
+                for (int j = Simd.on() ? RowNormsFloatVector.scale(x, o, f, y, n) : 0; j < n; j++) {
                     y[o + j] = x[o + j] * f;
                 }
             }
@@ -160,7 +165,8 @@ public final class RowNormsFloat {
                     dot += y[o + j] * dy[o + j];
                 }
                 dot /= s2;
-                for (int j = 0; j < n; j++) {
+                int j0 = Simd.on() ? RowNormsFloatVector.l2NormBackward(dy, y, o, dot, rn[r], dx, n) : 0;
+                for (int j = j0; j < n; j++) {
                     dx[o + j] = (dy[o + j] - y[o + j] * dot) * rn[r];
                 }
             }

@@ -8,7 +8,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The float norms ({@link RowNormsFloat}) against the double ones ({@link RowNorms}, themselves checked
  * against plain formulas and finite differences in modules.NormsTest) on the same float inputs: every
  * output, kept statistic and gradient, the parameter gradients included, within 2e-5 of its array's
- * largest entry. Rows of 8 to 96 entries, two threads.
+ * largest entry. Rows of 8 to 96 entries, two threads. And their vector forms against their scalar
+ * forms, bit for bit.
  */
 class RowNormsFloatTest {
     @ParameterizedTest
@@ -39,7 +40,8 @@ class RowNormsFloatTest {
     void rmsNorm(int rows, int n, boolean gated) {
         Parallel.setThreads(2);
         Random r = new Random(rows * 37L + n);
-        double[] x = in(r, rows * n, 2), w = in(r, n, 1), z = gated ? in(r, rows * n, 3) : null, dy = in(r, rows * n, 1);
+        double[] x = in(r, rows * n, 2), w = in(r, n, 1), dy = in(r, rows * n, 1);
+        double[] z = gated ? in(r, rows * n, 3) : null;
         double[] y = new double[rows * n], xh = new double[rows * n], ri = new double[rows];
         double[] sig = gated ? new double[rows * n] : null;
         RowNorms.rmsNorm(rows, n, x, w, z, 1e-5, y, xh, ri, sig);
@@ -74,6 +76,37 @@ class RowNormsFloatTest {
         RowNormsFloat.l2NormBackward(rows, n, Ops.floats(dy), yf, rnf, scale, dxf);
         close(y, Ops.doubles(yf), "y");
         close(dx, Ops.doubles(dxf), "dx");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"8", "16", "37"}) // a vector's worth or less, whole vectors, and a tail, on 8 or 16 lanes
+    void vectorFormsAreTheScalarForms(int n) {
+        int rows = 23;
+        Random r = new Random(n);
+        float[] x = Ops.floats(in(r, rows * n, 2)), g = Ops.floats(in(r, n, 1)), b = Ops.floats(in(r, n, 1));
+        float[] z = Ops.floats(in(r, rows * n, 3)), dy = Ops.floats(in(r, rows * n, 1));
+        Ops.assertVectorFormIsScalarForm(() -> {
+            float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows], dx = new float[rows * n];
+            double[] dg = new double[n], db = new double[n];
+            RowNormsFloat.layerNorm(rows, n, x, g, b, 1e-5, y, xh, rs);
+            RowNormsFloat.layerNormBackward(rows, n, dy, g, xh, rs, dx, dg, db);
+            float[] y2 = new float[rows * n], xh2 = new float[rows * n], ri = new float[rows];
+            float[] sig = new float[rows * n];
+            float[] dx2 = new float[rows * n], dz = new float[rows * n];
+            double[] dw = new double[n];
+            RowNormsFloat.rmsNorm(rows, n, x, g, z, 1e-5, y2, xh2, ri, sig);
+            RowNormsFloat.rmsNormBackward(rows, n, dy, g, z, xh2, ri, sig, dx2, dz, dw);
+            float[] y3 = new float[rows * n], xh3 = new float[rows * n], ri3 = new float[rows];
+            float[] dx3 = new float[rows * n];
+            double[] dw3 = new double[n];
+            RowNormsFloat.rmsNorm(rows, n, x, g, null, 1e-5, y3, xh3, ri3, null);
+            RowNormsFloat.rmsNormBackward(rows, n, dy, g, null, xh3, ri3, null, dx3, null, dw3);
+            float[] y4 = new float[rows * n], rn = new float[rows], dx4 = new float[rows * n];
+            RowNormsFloat.l2Norm(rows, n, x, 0.35, 1e-6, y4, rn);
+            RowNormsFloat.l2NormBackward(rows, n, dy, y4, rn, 0.35, dx4);
+            return new double[][] {Ops.doubles(y), Ops.doubles(dx), dg, db, Ops.doubles(y2), Ops.doubles(dx2),
+                Ops.doubles(dz), dw, Ops.doubles(y3), Ops.doubles(dx3), dw3, Ops.doubles(y4), Ops.doubles(dx4)};
+        });
     }
 
     /** Gaussian entries times {@code scale}, rounded to float. */
