@@ -19,7 +19,8 @@ import org.selectivbench.models.ops.SoftmaxRows;
  * two row maxima; logsumexp comes from the largest probability, lse = max(logits) - log(max(p)),
  * which never underflows (max p >= 1/classes), so a confident wrong answer costs a large finite loss.
  * On the CPU the Java kernel {@link SoftmaxRows} does both passes over blocks of rows instead (ND4J's
- * half dozen calls cost more than their arithmetic at the embedded default's shapes).
+ * half dozen calls cost more than their arithmetic at the embedded default's shapes), in float for
+ * float32 logits.
  */
 public final class CrossEntropy {
     private CrossEntropy() {
@@ -39,8 +40,18 @@ public final class CrossEntropy {
             INDArray probs = logits.ulike();
             int[] t = targets.toIntVector();
             int block = blockRows(logits);
-            double[] w = Host.read(weights), z = new double[block * classes];
+            double[] w = Host.read(weights);
             double loss = 0;
+            if (logits.dataType() == DataType.FLOAT) {
+                for (int r0 = 0; r0 < t.length; r0 += block) {
+                    int r1 = Math.min(t.length, r0 + block);
+                    float[] z = Host.readFloats(rows(logits, r0, r1));
+                    loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
+                    Host.write(z, rows(probs, r0, r1));
+                }
+                return new Result(loss, probs);
+            }
+            double[] z = new double[block * classes];
             for (int r0 = 0; r0 < t.length; r0 += block) {
                 int r1 = Math.min(t.length, r0 + block);
                 Host.read(rows(logits, r0, r1), z);
@@ -62,7 +73,18 @@ public final class CrossEntropy {
             int classes = (int) probs.size(1);
             int[] t = targets.toIntVector();
             int block = blockRows(probs);
-            double[] w = Host.read(weights), p = new double[block * classes];
+            double[] w = Host.read(weights);
+            if (probs.dataType() == DataType.FLOAT) {
+                for (int r0 = 0; r0 < t.length; r0 += block) {
+                    int r1 = Math.min(t.length, r0 + block);
+                    INDArray view = rows(probs, r0, r1);
+                    float[] p = Host.readFloats(view);
+                    SoftmaxRows.backward(r1 - r0, classes, p, t, w, r0);
+                    Host.write(p, view);
+                }
+                return probs;
+            }
+            double[] p = new double[block * classes];
             for (int r0 = 0; r0 < t.length; r0 += block) {
                 int r1 = Math.min(t.length, r0 + block);
                 INDArray view = rows(probs, r0, r1);

@@ -95,6 +95,19 @@ public final class Host {
         a.assign(Nd4j.create(v, a.shape(), DataType.DOUBLE).castTo(a.dataType()));
     }
 
+    /** Writes the first a.length() of row-major {@code values} into float32 {@code a} (in place). */
+    public static void write(float[] values, INDArray a) {
+        int n = Math.toIntExact(a.length());
+        if (direct(a) && a.dataType() == DataType.FLOAT) {
+            FloatBuffer b = a.data().asNioFloat();
+            b.position((int) a.offset());
+            b.put(values, 0, n);
+            return;
+        }
+        float[] v = values.length == n ? values : java.util.Arrays.copyOf(values, n);
+        a.assign(Nd4j.create(v, a.shape(), 'c').castTo(a.dataType()));
+    }
+
     /** The values of float32 {@code a} in row-major order (a new array), for the float kernels. */
     public static float[] readFloats(INDArray a) {
         if (a.dataType() != DataType.FLOAT) {

@@ -43,6 +43,47 @@ public final class SoftmaxRows {
         return loss;
     }
 
+    /**
+     * The float form of {@link #forward(int, int, double[], int[], double[], int)} (float32 models): the
+     * probabilities in float through {@link Exp#expf}, the loss summed in double.
+     */
+    public static double forward(int rows, int classes, float[] z, int[] targets, double[] w, int from) {
+        double loss = 0;
+        float[] row = new float[classes];
+        for (int r = 0; r < rows; r++) {
+            int o = r * classes;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < classes; j++) {
+                max = Math.max(max, z[o + j]);
+            }
+            for (int j = 0; j < classes; j++) {
+                row[j] = z[o + j] - max;
+            }
+            Exp.expInPlace(row, classes);
+            float sum = 0;
+            for (int j = 0; j < classes; j++) {
+                sum += row[j];
+            }
+            loss += w[from + r] * ((double) max + Math.log(sum) - z[o + targets[from + r]]);
+            for (int j = 0; j < classes; j++) {
+                z[o + j] = row[j] / sum;
+            }
+        }
+        return loss;
+    }
+
+    /** The float form of {@link #backward(int, int, double[], int[], double[], int)}. */
+    public static void backward(int rows, int classes, float[] p, int[] targets, double[] w, int from) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * classes;
+            float wr = (float) w[from + r];
+            for (int j = 0; j < classes; j++) {
+                p[o + j] *= wr;
+            }
+            p[o + targets[from + r]] -= wr;
+        }
+    }
+
     /** Turns probabilities p [rows, classes] into the loss gradient in place: w_r (p_r - onehot(target_r)). */
     public static void backward(int rows, int classes, double[] p, int[] targets, double[] w, int from) {
         for (int r = 0; r < rows; r++) {

@@ -12,6 +12,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * exponentials of the raw logits): loss within 1e-12 relative, probabilities and gradient within 1e-14;
  * class counts with and without whole vectors, rows of weight 0, and a row whose target's logit lies 800
  * below the others (a confident wrong answer: a large finite loss where the plain formula overflows).
+ * The float form against the double form on the same float logits: loss within 1e-6 relative,
+ * probabilities and gradient within 1e-6 (they lie in [-1, 1]; a row of 1,601 classes sums in float);
+ * and the same confident wrong answer in float.
  */
 class SoftmaxRowsTest {
     @ParameterizedTest
@@ -54,5 +57,37 @@ class SoftmaxRowsTest {
         double loss = SoftmaxRows.forward(1, classes, z, new int[] {1}, new double[] {1}, 0);
         assertEquals(800 + Math.log(classes - 1), loss, 1e-9);
         assertTrue(z[1] == 0 && Math.abs(z[0] - 1.0 / (classes - 1)) < 1e-15, "probabilities " + z[0] + ", " + z[1]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"7, 5", "9, 41", "3, 64", "2, 1601"})
+    void floatFormIsTheDoubleForm(int rows, int classes) {
+        Random r = new Random(rows * 17L + classes);
+        double[] z = Ops.roundedToFloat(Ops.rand(r, rows * classes, 3)), w = new double[rows];
+        int[] targets = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            targets[i] = r.nextInt(classes);
+            w[i] = i % 3 == 2 ? 0 : r.nextDouble();
+        }
+        double[] p = z.clone();
+        float[] pf = Ops.floats(z);
+        double want = SoftmaxRows.forward(rows, classes, p, targets, w, 0);
+        double got = SoftmaxRows.forward(rows, classes, pf, targets, w, 0);
+        assertEquals(want, got, 1e-6 * Math.abs(want), "loss");
+        Ops.assertClose(p, Ops.doubles(pf), 1e-6, "probabilities");
+        SoftmaxRows.backward(rows, classes, p, targets, w, 0);
+        SoftmaxRows.backward(rows, classes, pf, targets, w, 0);
+        Ops.assertClose(p, Ops.doubles(pf), 1e-6, "gradient");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"5", "41"})
+    void confidentWrongAnswerCostsFiniteLossInFloat(int classes) {
+        float[] z = new float[classes];
+        java.util.Arrays.fill(z, 400);
+        z[1] = -400;
+        double loss = SoftmaxRows.forward(1, classes, z, new int[] {1}, new double[] {1}, 0);
+        assertEquals(800 + Math.log(classes - 1), loss, 1e-4);
+        assertTrue(z[1] == 0 && Math.abs(z[0] - 1.0 / (classes - 1)) < 1e-7, "probabilities " + z[0] + ", " + z[1]);
     }
 }
