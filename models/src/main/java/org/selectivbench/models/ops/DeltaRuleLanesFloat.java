@@ -23,7 +23,11 @@ final class DeltaRuleLanesFloat {
 
     /** One thread's arrays, lane-minor: [..., lanes]. */
     static final class Work {
-        final float[] s, r, q, k, v, beta, alpha, o, dO, ds, gk, dr, dq, dk, dv, dbeta, da, rdo;
+        final float[] s, r, o, dO, ds, gk, dr, dq, dk, dv, dbeta, da, rdo;
+        /** The token's inputs in lanes; in backward, a chunk's tokens each in their own slot of {@link #tokens}. */
+        float[] q, k, v, beta, alpha;
+        /** Backward: q, k, v, beta and alpha of each token of a chunk, gathered once for both passes over it. */
+        final float[][][] tokens;
         final float[][][] sub, rs;
         /** Each lane's first element in the row layouts, token 0: q, o and a rows; k, v and beta rows. */
         final int[] iq = new int[LANES], io = new int[LANES], ia = new int[LANES];
@@ -52,6 +56,20 @@ final class DeltaRuleLanesFloat {
             rdo = new float[b * LANES];
             sub = new float[b * CHUNK][nh][kv * LANES];
             rs = new float[b * CHUNK][nh][vd * LANES];
+            tokens = new float[b * CHUNK][][];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = new float[][] {new float[kd * LANES], new float[nh * kd * LANES],
+                    new float[nh * vd * LANES], new float[nh * LANES], new float[LANES]};
+            }
+        }
+
+        /** Points q, k, v, beta and alpha at the token slot i of {@link #tokens}. */
+        void token(int i) {
+            q = tokens[i][0];
+            k = tokens[i][1];
+            v = tokens[i][2];
+            beta = tokens[i][3];
+            alpha = tokens[i][4];
         }
 
         /** Points the index maps at the group of sequences from g0. */
@@ -112,6 +130,7 @@ final class DeltaRuleLanesFloat {
                 }
             }
             for (int t = t0; t < t1; t++) {
+                w.token(t - t0);
                 gather(d, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), w);
                 for (int j = 0; j < nh; j++) {
                     residual(kd, vd, j, w);
@@ -120,7 +139,7 @@ final class DeltaRuleLanesFloat {
                 }
             }
             for (int t = t1 - 1; t >= t0; t--) {
-                gather(d, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), w);
+                w.token(t - t0);
                 gatherRows(d, t, dO, vd, w.io, w.dO);
                 java.util.Arrays.fill(w.da, 0);
                 for (int j = nh - 1; j >= 0; j--) {
