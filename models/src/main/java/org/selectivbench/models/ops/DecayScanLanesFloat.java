@@ -23,7 +23,11 @@ final class DecayScanLanesFloat {
 
     /** One thread's arrays, lane-minor: [..., lanes]. */
     static final class Work {
-        final float[] s, q, k, v, ax, o, dO, ds, dq, dk, dv, dax;
+        final float[] s, o, dO, ds, dq, dk, dv, dax;
+        /** The token's inputs in lanes; in backward, a chunk's tokens each in their own slot of {@link #tokens}. */
+        float[] q, k, v, ax;
+        /** Backward: q, k, v and the decays of each token of a chunk, gathered once for both passes over it. */
+        final float[][][] tokens;
         final float[][] states;
 
         Work(DecayScanRecurrent.Dims d, boolean backward) {
@@ -42,6 +46,12 @@ final class DecayScanLanesFloat {
             dv = new float[b * vd * LANES];
             dax = new float[b * kd * LANES];
             states = new float[b * (CHUNK + 1)][kv * LANES];
+            tokens = new float[b * CHUNK][][];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = new float[][] {new float[kd * LANES], new float[kd * LANES], new float[vd * LANES],
+                    new float[kd * LANES]};
+                java.util.Arrays.fill(tokens[i][3], 1);
+            }
         }
     }
 
@@ -62,6 +72,14 @@ final class DecayScanLanesFloat {
         }
     }
 
+    /** Points q, k, v and ax at the token slot i of {@link Work#tokens}. */
+    private static void token(Work w, int i) {
+        w.q = w.tokens[i][0];
+        w.k = w.tokens[i][1];
+        w.v = w.tokens[i][2];
+        w.ax = w.tokens[i][3];
+    }
+
     static void backward(DecayScanFloat.Saved sv, int g0, float[] dO, float[] dEnd, float[] dq, float[] dk,
                          float[] dv, float[] da, float[] dStart, Work w) {
         DecayScanRecurrent.Dims d = sv.dims();
@@ -75,11 +93,12 @@ final class DecayScanLanesFloat {
                 }
             }
             for (int t = t0; t < t1; t++) {
+                token(w, t - t0);
                 gather(d, g0, t, sv.q(), sv.k(), sv.v(), sv.alpha(), w);
                 step(kd, vd, w, w.states[t - t0], w.states[t - t0 + 1]);
             }
             for (int t = t1 - 1; t >= t0; t--) {
-                gather(d, g0, t, sv.q(), sv.k(), sv.v(), sv.alpha(), w);
+                token(w, t - t0);
                 rows(d, g0, t, dO, vd, w.dO, true);
                 back(kd, vd, w, w.states[t - t0], w.states[t - t0 + 1]);
                 scatterGrads(d, g0, t, w, dq, dk, dv, da);
