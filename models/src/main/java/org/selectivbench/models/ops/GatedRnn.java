@@ -4,12 +4,13 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The LSTM and GRU recurrences on ND4J arrays: see {@link GatedRnnRecurrent}. Runs the Java kernel or,
- * under {@link Kernels#ND4J}, {@link GatedRnnSteps}; backward follows the form its forward ran. One
- * instance per layer.
+ * The LSTM and GRU recurrences on ND4J arrays: see {@link GatedRnnRecurrent}. Runs the Java kernel (in
+ * float for float32 arrays, {@link GatedRnnFloat}, else in double) or, under {@link Kernels#ND4J},
+ * {@link GatedRnnSteps}; backward follows the form its forward ran. One instance per layer.
  */
 public final class GatedRnn {
     private GatedRnnRecurrent.Saved saved;
+    private GatedRnnFloat.Saved single;
     private GatedRnnSteps.Saved steps;
     private DataType dtype;
 
@@ -35,6 +36,23 @@ public final class GatedRnn {
             return r.h();
         }
         steps = null;
+        single = null;
+        if (dtype == DataType.FLOAT) {
+            saved = null;
+            float[] h = new float[d.batch() * d.steps() * d.hidden()];
+            float[] he = hEnd == null ? null : new float[d.batch() * d.hidden()];
+            float[] ce = cEnd == null ? null : new float[d.batch() * d.hidden()];
+            single = GatedRnnFloat.forward(d, Host.readFloats(xg), Host.readFloats(wh),
+                    bn == null ? null : Host.readFloats(bn), h0 == null ? null : Host.readFloats(h0),
+                    c0 == null ? null : Host.readFloats(c0), h, he, ce, keep);
+            if (hEnd != null) {
+                Host.write(he, hEnd);
+            }
+            if (cEnd != null) {
+                Host.write(ce, cEnd);
+            }
+            return Host.array(h, (long) d.batch() * d.steps(), d.hidden());
+        }
         double[] h = new double[d.batch() * d.steps() * d.hidden()];
         double[] he = hEnd == null ? null : new double[d.batch() * d.hidden()];
         double[] ce = cEnd == null ? null : new double[d.batch() * d.hidden()];
@@ -55,6 +73,9 @@ public final class GatedRnn {
             steps = null;
             return new Grads(g.dX(), g.dA(), g.hPrev());
         }
+        if (single != null) {
+            return backwardFloat(dH);
+        }
         GatedRnnRecurrent.Saved s = saved;
         GatedRnnRecurrent.Dims d = s.dims();
         long rows = (long) d.batch() * d.steps();
@@ -65,5 +86,17 @@ public final class GatedRnn {
         INDArray x = Host.array(dX, dtype, rows, d.width());
         return new Grads(x, dA == null ? x : Host.array(dA, dtype, rows, d.width()),
                 Host.array(s.hPrev(), dtype, rows, d.hidden()));
+    }
+
+    private Grads backwardFloat(INDArray dH) {
+        GatedRnnFloat.Saved s = single;
+        GatedRnnRecurrent.Dims d = s.dims();
+        long rows = (long) d.batch() * d.steps();
+        float[] dX = new float[Math.toIntExact(rows * d.width())];
+        float[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? new float[dX.length] : null;
+        GatedRnnFloat.backward(s, Host.readFloats(dH), null, null, dX, dA, null, null);
+        single = null;
+        INDArray x = Host.array(dX, rows, d.width());
+        return new Grads(x, dA == null ? x : Host.array(dA, rows, d.width()), Host.array(s.hPrev(), rows, d.hidden()));
     }
 }

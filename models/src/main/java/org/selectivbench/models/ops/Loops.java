@@ -41,6 +41,17 @@ final class Loops {
     }
 
     /** a [rows, cols] as a new [cols, rows] array. */
+    /** The float form of {@link #transpose(double[], int, int, int, double[], int)}. */
+    static float[] transposed(float[] a, int rows, int cols) {
+        float[] out = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out[c * rows + r] = a[r * cols + c];
+            }
+        }
+        return out;
+    }
+
     static double[] transposed(double[] a, int rows, int cols) {
         double[] out = new double[rows * cols];
         transpose(a, 0, rows, cols, out, 0);
@@ -85,6 +96,21 @@ final class Loops {
         java.util.Arrays.fill(out, 0, cols, 0);
         for (int r = 0; r < rows; r++) {
             double s = x[r];
+            for (int c = 0; c < cols; c++) {
+                out[c] += s * m[r * cols + c];
+            }
+        }
+    }
+
+    /** The float form of {@link #rowCombination(double[], double[], int, int, double[])}. */
+    static void rowCombination(float[] x, float[] m, int rows, int cols, float[] out) {
+        if (Simd.on()) {
+            VectorLoops.rowCombination(x, m, rows, cols, out);
+            return;
+        }
+        java.util.Arrays.fill(out, 0, cols, 0);
+        for (int r = 0; r < rows; r++) {
+            float s = x[r];
             for (int c = 0; c < cols; c++) {
                 out[c] += s * m[r * cols + c];
             }

@@ -117,6 +117,40 @@ final class VectorLoops {
         }
     }
 
+    /** The float form of {@link #rowCombination(double[], double[], int, int, double[])}. */
+    static void rowCombination(float[] x, float[] m, int rows, int cols, float[] out) {
+        int n = F.length(), c = 0;
+        for (; c <= cols - 4 * n; c += 4 * n) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int r = 0; r < rows; r++) {
+                float s = x[r];
+                int o = r * cols + c;
+                a0 = a0.add(FloatVector.fromArray(F, m, o).mul(s));
+                a1 = a1.add(FloatVector.fromArray(F, m, o + n).mul(s));
+                a2 = a2.add(FloatVector.fromArray(F, m, o + 2 * n).mul(s));
+                a3 = a3.add(FloatVector.fromArray(F, m, o + 3 * n).mul(s));
+            }
+            a0.intoArray(out, c);
+            a1.intoArray(out, c + n);
+            a2.intoArray(out, c + 2 * n);
+            a3.intoArray(out, c + 3 * n);
+        }
+        for (; c <= cols - n; c += n) {
+            FloatVector a = FloatVector.zero(F);
+            for (int r = 0; r < rows; r++) {
+                a = a.add(FloatVector.fromArray(F, m, r * cols + c).mul(x[r]));
+            }
+            a.intoArray(out, c);
+        }
+        for (; c < cols; c++) {
+            float a = 0;
+            for (int r = 0; r < rows; r++) {
+                a += x[r] * m[r * cols + c];
+            }
+            out[c] = a;
+        }
+    }
+
     /**
      * y[r * lanes + l] = {@link Exp#exp}(scale[so + l] * a[ao + r * stride + l]) for rows r in [0, rows) and
      * lanes l, the scalar form's operations lane by lane. {@code aBound} bounds |a| over those rows: when

@@ -13,7 +13,9 @@ import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
  * within 1e-12; the gradients of a random projection with respect to the input projections, the
  * recurrent weights (from the kernel's gate gradients, as the layer forms them), b_hn and the start
  * states within 1e-6 relative of central differences. Hidden size 11 gives the vector forms whole vectors
- * and tails; with and without them the kernel computes the same bits.
+ * and tails; with and without them the kernel computes the same bits. The float kernel
+ * ({@link GatedRnnFloat}) against the double one on the same float inputs (every output, end state and
+ * gradient within 2e-5 of its array's largest entry), and its vector form against its scalar form.
  */
 class GatedRnnTest {
     @ParameterizedTest
@@ -91,5 +93,65 @@ class GatedRnnTest {
         GatedRnnRecurrent.Saved sv = GatedRnnRecurrent.forward(d, xg, wh, bn, h0, c0, h, null, null, true);
         GatedRnnRecurrent.backward(sv, dH, null, null, dX, bn == null ? null : dA, dh0, c0 == null ? null : dc0);
         return new double[][] {h, dX, dA, dh0, dc0};
+    }
+
+    @ParameterizedTest
+    @CsvSource({"LSTM, 13", "GRU, 13", "LSTM, 37", "GRU, 37"})
+    void floatKernelIsTheDoubleKernelInFloat(Cell cell, int hd) {
+        Parallel.setThreads(2);
+        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 3, 40, hd);
+        double[][] in = floatInputs(d, new Random(hd * 3L + cell.ordinal()));
+        double[][] want = runWithEnds(d, in), got = runFloat(d, in);
+        String[] names = {"h", "dX", "dA", "dh0", "dc0", "hEnd", "cEnd"};
+        for (int i = 0; i < want.length; i++) {
+            Ops.assertCloseScaled(want[i], got[i], 2e-5, "float kernel, " + names[i]);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"LSTM", "GRU"})
+    void floatVectorFormIsTheScalarForm(Cell cell) {
+        // 37 hidden units: two whole vectors and a tail on 16 float lanes, four and a tail on 8
+        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 2, 7, 37);
+        double[][] in = floatInputs(d, new Random(6));
+        Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
+    }
+
+    /** xg, wh, bn (GRU) or null, h0, c0 (LSTM) or null, dH; rounded to float. */
+    private static double[][] floatInputs(GatedRnnRecurrent.Dims d, Random r) {
+        int rows = d.batch() * d.steps(), hd = d.hidden(), w = d.width();
+        boolean lstm = d.cell() == Cell.LSTM;
+        double[][] in = {Ops.rand(r, rows * w, 1), Ops.rand(r, hd * w, 0.6), lstm ? null : Ops.rand(r, hd, 0.5),
+            Ops.rand(r, d.batch() * hd, 1), lstm ? Ops.rand(r, d.batch() * hd, 1) : null, Ops.rand(r, rows * hd, 1)};
+        for (int i = 0; i < in.length; i++) {
+            in[i] = in[i] == null ? null : Ops.roundedToFloat(in[i]);
+        }
+        return in;
+    }
+
+    /** h, dX, dA, dh0, dc0, hEnd, cEnd of the double kernel. */
+    private static double[][] runWithEnds(GatedRnnRecurrent.Dims d, double[][] in) {
+        int rows = d.batch() * d.steps(), hd = d.hidden(), ends = d.batch() * hd;
+        boolean gru = d.cell() == Cell.GRU;
+        double[] h = new double[rows * hd], dX = new double[rows * d.width()], dA = new double[rows * d.width()];
+        double[] dh0 = new double[ends], dc0 = new double[ends], hEnd = new double[ends], cEnd = new double[ends];
+        GatedRnnRecurrent.Saved sv = GatedRnnRecurrent.forward(d, in[0], in[1], in[2], in[3], in[4], h, hEnd,
+                gru ? null : cEnd, true);
+        GatedRnnRecurrent.backward(sv, in[5], null, null, dX, gru ? dA : null, dh0, gru ? null : dc0);
+        return new double[][] {h, dX, dA, dh0, dc0, hEnd, cEnd};
+    }
+
+    /** As {@link #runWithEnds}, of the float kernel, widened to double. */
+    private static double[][] runFloat(GatedRnnRecurrent.Dims d, double[][] in) {
+        int rows = d.batch() * d.steps(), hd = d.hidden(), ends = d.batch() * hd;
+        boolean gru = d.cell() == Cell.GRU;
+        float[] h = new float[rows * hd], dX = new float[rows * d.width()], dA = new float[rows * d.width()];
+        float[] dh0 = new float[ends], dc0 = new float[ends], hEnd = new float[ends], cEnd = new float[ends];
+        GatedRnnFloat.Saved sv = GatedRnnFloat.forward(d, Ops.floats(in[0]), Ops.floats(in[1]),
+                gru ? Ops.floats(in[2]) : null, Ops.floats(in[3]), gru ? null : Ops.floats(in[4]), h, hEnd,
+                gru ? null : cEnd, true);
+        GatedRnnFloat.backward(sv, Ops.floats(in[5]), null, null, dX, gru ? dA : null, dh0, gru ? null : dc0);
+        return new double[][] {Ops.doubles(h), Ops.doubles(dX), Ops.doubles(dA), Ops.doubles(dh0), Ops.doubles(dc0),
+            Ops.doubles(hEnd), Ops.doubles(cEnd)};
     }
 }
