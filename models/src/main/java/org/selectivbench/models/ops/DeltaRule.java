@@ -46,7 +46,7 @@ public final class DeltaRule {
                     Host.readFloats(beta), a == null ? null : Host.readFloats(a),
                     start == null ? null : Host.readFloats(start), o, e, keep);
             if (end != null) {
-                end.assign(Host.array(e, end.shape()));
+                Host.write(e, end);
             }
             return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
         }

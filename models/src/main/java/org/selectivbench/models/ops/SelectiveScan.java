@@ -39,7 +39,7 @@ public final class SelectiveScan {
             single = SelectiveScanFloat.forward(d, Host.readFloats(dt), Host.readFloats(a), Host.readFloats(u),
                     Host.readFloats(bm), Host.readFloats(cm), start == null ? null : Host.readFloats(start), y, e, keep);
             if (end != null) {
-                end.assign(Host.array(e, end.shape()));
+                Host.write(e, end);
             }
             return Host.array(y, (long) d.batch() * d.steps(), d.channels());
         }
