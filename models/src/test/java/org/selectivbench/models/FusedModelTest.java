@@ -98,6 +98,17 @@ class FusedModelTest {
         compare(c, TestData.batch(6, 2, 11, VOCAB, CLASSES), DataType.DOUBLE, true, 1e-9);
     }
 
+    /**
+     * S4D in float32 with enough modes (d-state 16: 8 modes) that its training pass and whole evaluations
+     * take the convolution (at most 8 steps per mode) and its segments the recurrence; the shapes above
+     * have one or two modes, so their passes longer than 16 steps take the recurrence.
+     */
+    @org.junit.jupiter.api.Test
+    void s4dConvolutionMatchesReference() {
+        ModelConfig c = new ModelConfig("s4d", 2, 16, 2, 16, 2, 4, 1, false, 0, 0, 0.2, 4);
+        compare(c, TestData.batch(12, 9, 37, VOCAB, CLASSES), DataType.FLOAT, true, 1e-4);
+    }
+
     /** The optional MLP block after the mixer (model.mlp-expansion), in float64 with dropout. */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"gated_delta_net", "transformer"})

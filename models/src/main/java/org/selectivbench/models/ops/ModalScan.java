@@ -4,12 +4,14 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * S4D's modal recurrence on ND4J arrays: see {@link ModalScanRecurrent}. Runs the Java kernel or, under
- * {@link Kernels#ND4J}, {@link ModalScanChunked}; backward follows the form its forward ran. One instance
- * per layer.
+ * S4D's modal recurrence on ND4J arrays: see {@link ModalScanRecurrent}. Runs the Java kernel (for a
+ * float32 pass from a zero state with no end state, while it pays, its convolution {@link ModalConvFloat})
+ * or, under {@link Kernels#ND4J}, {@link ModalScanChunked}; backward follows the form its forward ran. One
+ * instance per layer.
  */
 public final class ModalScan {
     private ModalScanRecurrent.Saved saved;
+    private ModalConvFloat.Saved conv;
     private ModalScanChunked.Saved chunked;
     private DataType dtype;
 
@@ -28,10 +30,19 @@ public final class ModalScan {
         if (Kernels.current() == Kernels.ND4J) {
             ModalScanChunked.Result r = ModalScanChunked.forward(d, chunk, u, er, ei, cr, ci, start, end, keep);
             saved = null;
+            conv = null;
             chunked = r.saved();
             return r.y();
         }
         chunked = null;
+        if (dtype == DataType.FLOAT && start == null && end == null && ModalConvFloat.pays(d)) {
+            saved = null;
+            float[] y = new float[d.batch() * d.steps() * d.channels()];
+            conv = ModalConvFloat.forward(d, Host.readFloats(u), Host.read(er), Host.read(ei), Host.read(cr),
+                    Host.read(ci), y, keep);
+            return Host.array(y, (long) d.batch() * d.steps(), d.channels());
+        }
+        conv = null;
         double[] y = new double[d.batch() * d.steps() * d.channels()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
         saved = ModalScanRecurrent.forward(d, Host.read(u), Host.read(er), Host.read(ei), Host.read(cr), Host.read(ci),
@@ -47,6 +58,17 @@ public final class ModalScan {
             ModalScanChunked.Grads g = ModalScanChunked.backward(chunked, dY, null);
             chunked = null;
             return new Grads(g.du(), g.der(), g.dei(), g.dcr(), g.dci());
+        }
+        if (conv != null) {
+            ModalScanRecurrent.Dims d = conv.dims();
+            int hm = d.channels() * d.modes();
+            long[] pm = {d.channels(), d.modes()};
+            float[] du = new float[conv.u().length];
+            double[] der = new double[hm], dei = new double[hm], dcr = new double[hm], dci = new double[hm];
+            ModalConvFloat.backward(conv, Host.readFloats(dY), du, der, dei, dcr, dci);
+            conv = null;
+            return new Grads(Host.array(du, (long) d.batch() * d.steps(), d.channels()), Host.array(der, dtype, pm),
+                    Host.array(dei, dtype, pm), Host.array(dcr, dtype, pm), Host.array(dci, dtype, pm));
         }
         ModalScanRecurrent.Saved s = saved;
         ModalScanRecurrent.Dims d = s.dims();
