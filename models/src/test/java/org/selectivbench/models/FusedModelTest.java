@@ -99,9 +99,9 @@ class FusedModelTest {
     }
 
     /**
-     * S4D in float32 with enough modes (d-state 16: 8 modes) that its training pass and whole evaluations
-     * take the convolution (at most 8 steps per mode) and its segments the recurrence; the shapes above
-     * have one or two modes, so their passes longer than 16 steps take the recurrence.
+     * S4D in float32 with enough modes (d-state 16: 8 modes) that its training pass (37 steps, at most 12
+     * per mode) and whole evaluations (at most 6 per mode) take the convolution and its segments the
+     * recurrence; the shapes above have one or two modes, so their longer passes take the recurrence.
      */
     @org.junit.jupiter.api.Test
     void s4dConvolutionMatchesReference() {

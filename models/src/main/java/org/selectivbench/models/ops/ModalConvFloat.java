@@ -17,15 +17,19 @@ package org.selectivbench.models.ops;
  * and four rows at a time in that order, so it computes the same bits.
  */
 public final class ModalConvFloat {
-    /** The convolution runs while T <= this many steps per mode (measured: docs/models.md). */
-    static final int STEPS_PER_MODE = 8;
+    /**
+     * The convolution runs while T is at most this many steps per mode: forward and backward (training),
+     * forward alone (evaluation). About where it and the recurrence cost the same (docs/models.md).
+     */
+    static final int TRAIN_STEPS_PER_MODE = 12;
+    static final int EVAL_STEPS_PER_MODE = 6;
 
     private ModalConvFloat() {
     }
 
-    /** Whether the convolution is the cheaper form for these dimensions. */
-    public static boolean pays(ModalScanRecurrent.Dims d) {
-        return d.steps() <= (long) STEPS_PER_MODE * d.modes();
+    /** Whether the convolution is the cheaper form for these dimensions, with backward to follow or not. */
+    public static boolean pays(ModalScanRecurrent.Dims d, boolean backward) {
+        return d.steps() <= (long) (backward ? TRAIN_STEPS_PER_MODE : EVAL_STEPS_PER_MODE) * d.modes();
     }
 
     /** What backward needs. */
@@ -67,21 +71,26 @@ public final class ModalConvFloat {
         tapGrads(d, dTaps, s.er(), s.ei(), s.cr(), s.ci(), der, dei, dcr, dci);
     }
 
-    /** K [T, H] = 2 Re(sum_m C'_m E_m^l), powers by repeated products, in double, rounded once. */
+    /**
+     * K [T, H] = 2 Re(sum_m C'_m E_m^l), powers by repeated products, in double, rounded once. E and C'
+     * come in [H, M] and are held mode by mode ([M, H]) so that the vector form takes a channel per lane.
+     */
     static float[] taps(ModalScanRecurrent.Dims d, double[] er, double[] ei, double[] cr, double[] ci) {
         int hh = d.channels(), mm = d.modes(), n = d.steps();
+        double[][] e = {Loops.transposed(er, hh, mm), Loops.transposed(ei, hh, mm), Loops.transposed(cr, hh, mm),
+            Loops.transposed(ci, hh, mm)};
         float[] k = new float[n * hh];
+        int h0 = Simd.on() ? ModalConvFloatVector.taps(e, k, n, hh, mm) : 0;
         double[] pr = new double[mm], pi = new double[mm];
-        for (int h = 0; h < hh; h++) {
+        for (int h = h0; h < hh; h++) {
             java.util.Arrays.fill(pr, 1);
             java.util.Arrays.fill(pi, 0);
-            int o = h * mm;
             for (int l = 0; l < n; l++) {
                 double sum = 0;
-                for (int m = 0; m < mm; m++) {
-                    sum += cr[o + m] * pr[m] - ci[o + m] * pi[m];
-                    double r = pr[m] * er[o + m] - pi[m] * ei[o + m];
-                    pi[m] = pr[m] * ei[o + m] + pi[m] * er[o + m];
+                for (int m = 0, j = h; m < mm; m++, j += hh) {
+                    sum += e[2][j] * pr[m] - e[3][j] * pi[m];
+                    double r = pr[m] * e[0][j] - pi[m] * e[1][j];
+                    pi[m] = pr[m] * e[1][j] + pi[m] * e[0][j];
                     pr[m] = r;
                 }
                 k[l * hh + h] = (float) (2 * sum);
@@ -90,32 +99,43 @@ public final class ModalConvFloat {
         return k;
     }
 
-    /** dC' = 2 sum_l dK_l conj(E^l), dE = 2 sum_{l >= 1} l dK_l conj(C' E^(l-1)), per channel and mode. */
+    /**
+     * dC' = 2 sum_l dK_l conj(E^l), dE = 2 sum_{l >= 1} l dK_l conj(C' E^(l-1)), per channel and mode
+     * ([H, M] in and out, mode by mode inside as in {@link #taps}).
+     */
     static void tapGrads(ModalScanRecurrent.Dims d, double[] dTaps, double[] er, double[] ei, double[] cr,
                          double[] ci, double[] der, double[] dei, double[] dcr, double[] dci) {
-        int hh = d.channels(), mm = d.modes(), n = d.steps();
-        for (int h = 0; h < hh; h++) {
-            for (int m = 0; m < mm; m++) {
-                int i = h * mm + m;
+        int hh = d.channels(), mm = d.modes(), n = d.steps(), hm = hh * mm;
+        double[][] e = {Loops.transposed(er, hh, mm), Loops.transposed(ei, hh, mm), Loops.transposed(cr, hh, mm),
+            Loops.transposed(ci, hh, mm)};
+        double[][] g = {new double[hm], new double[hm], new double[hm], new double[hm]}; // dEr, dEi, dCr, dCi
+        int h0 = Simd.on() ? ModalConvFloatVector.tapGrads(dTaps, e, g, n, hh, mm) : 0;
+        for (int m = 0; m < mm; m++) {
+            for (int h = h0, j = m * hh + h0; h < hh; h++, j++) {
+                double r0 = e[0][j], i0 = e[1][j], c0 = e[2][j], c1 = e[3][j];
                 double pr = 1, pi = 0, gEr = 0, gEi = 0, gCr = 0, gCi = 0;
                 for (int l = 0; l < n; l++) {
-                    double g = 2 * dTaps[l * hh + h];
+                    double gl = 2 * dTaps[l * hh + h];
                     if (l > 0) { // P = E^(l-1) here
-                        gEr += l * g * (cr[i] * pr - ci[i] * pi);
-                        gEi -= l * g * (cr[i] * pi + ci[i] * pr);
-                        double r = pr * er[i] - pi * ei[i];
-                        pi = pr * ei[i] + pi * er[i];
+                        gEr += l * gl * (c0 * pr - c1 * pi);
+                        gEi -= l * gl * (c0 * pi + c1 * pr);
+                        double r = pr * r0 - pi * i0;
+                        pi = pr * i0 + pi * r0;
                         pr = r;
                     }
-                    gCr += g * pr;
-                    gCi -= g * pi;
+                    gCr += gl * pr;
+                    gCi -= gl * pi;
                 }
-                der[i] = gEr;
-                dei[i] = gEi;
-                dcr[i] = gCr;
-                dci[i] = gCi;
+                g[0][j] = gEr;
+                g[1][j] = gEi;
+                g[2][j] = gCr;
+                g[3][j] = gCi;
             }
         }
+        Loops.transpose(g[0], 0, mm, hh, der, 0);
+        Loops.transpose(g[1], 0, mm, hh, dei, 0);
+        Loops.transpose(g[2], 0, mm, hh, dcr, 0);
+        Loops.transpose(g[3], 0, mm, hh, dci, 0);
     }
 
     /** out_t = sum_{l <= t} a_l b_{t-l} per channel, for t < n; a, b, out [n, H] from their offsets. */
@@ -125,7 +145,7 @@ public final class ModalConvFloat {
             for (int h = h0; h < hh; h++) {
                 float acc = 0;
                 for (int l = 0; l <= t; l++) {
-                    acc += a[ao + l * hh + h] * b[bo + (t - l) * hh + h];
+                    acc = Math.fma(a[ao + l * hh + h], b[bo + (t - l) * hh + h], acc);
                 }
                 out[oo + t * hh + h] = acc;
             }
@@ -139,7 +159,7 @@ public final class ModalConvFloat {
             for (int h = h0; h < hh; h++) {
                 float acc = 0;
                 for (int i = 0; i < n - s; i++) {
-                    acc += a[ao + i * hh + h] * b[bo + (s + i) * hh + h];
+                    acc = Math.fma(a[ao + i * hh + h], b[bo + (s + i) * hh + h], acc);
                 }
                 out[oo + s * hh + h] = acc;
             }

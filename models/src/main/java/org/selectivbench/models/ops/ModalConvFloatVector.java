@@ -1,16 +1,19 @@
 package org.selectivbench.models.ops;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link ModalConvFloat}'s convolutions with a channel per lane and four output rows at a time: the four
- * sums are independent chains (one chain waits on its adds) and share each load of the taps. Every row
- * still sums its terms in ascending order, as the scalar form does, so the numbers are the same. Loaded
- * only when {@link Simd#on}; each method returns the first channel it did not do.
+ * {@link ModalConvFloat}'s loops with a channel per lane: the convolutions four output rows at a time
+ * (the four sums are independent chains, where one chain waits on its adds, and share each load of the
+ * taps), the taps and their gradients (in double) a block of channels at a time through every mode.
+ * Every sum still takes its terms in the scalar form's order, so the numbers are the same. Loaded only
+ * when {@link Simd#on}; each method returns the first channel it did not do.
  */
 final class ModalConvFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     private ModalConvFloatVector() {
     }
@@ -25,10 +28,10 @@ final class ModalConvFloatVector {
                 for (int l = 0; l <= t; l++) {
                     FloatVector k = FloatVector.fromArray(F, a, ao + l * hh + h);
                     int x = bo + (t - l) * hh + h;
-                    s0 = s0.add(k.mul(FloatVector.fromArray(F, b, x)));
-                    s1 = s1.add(k.mul(FloatVector.fromArray(F, b, x + hh)));
-                    s2 = s2.add(k.mul(FloatVector.fromArray(F, b, x + 2 * hh)));
-                    s3 = s3.add(k.mul(FloatVector.fromArray(F, b, x + 3 * hh)));
+                    s0 = k.fma(FloatVector.fromArray(F, b, x), s0);
+                    s1 = k.fma(FloatVector.fromArray(F, b, x + hh), s1);
+                    s2 = k.fma(FloatVector.fromArray(F, b, x + 2 * hh), s2);
+                    s3 = k.fma(FloatVector.fromArray(F, b, x + 3 * hh), s3);
                 }
                 // rows t+1.. take the taps past t, still in ascending order
                 FloatVector k1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + h);
@@ -36,9 +39,9 @@ final class ModalConvFloatVector {
                 FloatVector k3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + h);
                 FloatVector b0 = FloatVector.fromArray(F, b, bo + h), b1 = FloatVector.fromArray(F, b, bo + hh + h);
                 FloatVector b2 = FloatVector.fromArray(F, b, bo + 2 * hh + h);
-                s1 = s1.add(k1.mul(b0));
-                s2 = s2.add(k1.mul(b1)).add(k2.mul(b0));
-                s3 = s3.add(k1.mul(b2)).add(k2.mul(b1)).add(k3.mul(b0));
+                s1 = k1.fma(b0, s1);
+                s2 = k2.fma(b0, k1.fma(b1, s2));
+                s3 = k3.fma(b0, k2.fma(b1, k1.fma(b2, s3)));
                 int o = oo + t * hh + h;
                 s0.intoArray(out, o);
                 s1.intoArray(out, o + hh);
@@ -48,8 +51,8 @@ final class ModalConvFloatVector {
             for (; t < n; t++) {
                 FloatVector s = FloatVector.zero(F);
                 for (int l = 0; l <= t; l++) {
-                    s = s.add(FloatVector.fromArray(F, a, ao + l * hh + h)
-                            .mul(FloatVector.fromArray(F, b, bo + (t - l) * hh + h)));
+                    s = FloatVector.fromArray(F, a, ao + l * hh + h)
+                            .fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + h), s);
                 }
                 s.intoArray(out, oo + t * hh + h);
             }
@@ -67,10 +70,10 @@ final class ModalConvFloatVector {
                 for (int i = 0; i < n - s - 3; i++) {
                     FloatVector k = FloatVector.fromArray(F, a, ao + i * hh + h);
                     int x = bo + (s + i) * hh + h;
-                    s0 = s0.add(k.mul(FloatVector.fromArray(F, b, x)));
-                    s1 = s1.add(k.mul(FloatVector.fromArray(F, b, x + hh)));
-                    s2 = s2.add(k.mul(FloatVector.fromArray(F, b, x + 2 * hh)));
-                    s3 = s3.add(k.mul(FloatVector.fromArray(F, b, x + 3 * hh)));
+                    s0 = k.fma(FloatVector.fromArray(F, b, x), s0);
+                    s1 = k.fma(FloatVector.fromArray(F, b, x + hh), s1);
+                    s2 = k.fma(FloatVector.fromArray(F, b, x + 2 * hh), s2);
+                    s3 = k.fma(FloatVector.fromArray(F, b, x + 3 * hh), s3);
                 }
                 // rows s..s+2 have terms past the shared ones: i = n-s-3.. with b's last rows
                 int i = n - s - 3;
@@ -80,9 +83,9 @@ final class ModalConvFloatVector {
                 FloatVector bl = FloatVector.fromArray(F, b, bo + (n - 1) * hh + h);
                 FloatVector bm = FloatVector.fromArray(F, b, bo + (n - 2) * hh + h);
                 FloatVector bn = FloatVector.fromArray(F, b, bo + (n - 3) * hh + h);
-                s0 = s0.add(a0.mul(bn)).add(a1.mul(bm)).add(a2.mul(bl));
-                s1 = s1.add(a0.mul(bm)).add(a1.mul(bl));
-                s2 = s2.add(a0.mul(bl));
+                s0 = a2.fma(bl, a1.fma(bm, a0.fma(bn, s0)));
+                s1 = a1.fma(bl, a0.fma(bm, s1));
+                s2 = a0.fma(bl, s2);
                 int o = oo + s * hh + h;
                 s0.intoArray(out, o);
                 s1.intoArray(out, o + hh);
@@ -92,10 +95,66 @@ final class ModalConvFloatVector {
             for (; s < n; s++) {
                 FloatVector acc = FloatVector.zero(F);
                 for (int i = 0; i < n - s; i++) {
-                    acc = acc.add(FloatVector.fromArray(F, a, ao + i * hh + h)
-                            .mul(FloatVector.fromArray(F, b, bo + (s + i) * hh + h)));
+                    acc = FloatVector.fromArray(F, a, ao + i * hh + h)
+                            .fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + h), acc);
                 }
                 acc.intoArray(out, oo + s * hh + h);
+            }
+        }
+        return whole;
+    }
+
+    /** {@link ModalConvFloat#taps} on whole vectors of channels; e = E, C' parts mode by mode [M, H]. */
+    static int taps(double[][] e, float[] k, int n, int hh, int mm) {
+        int whole = hh - hh % D.length();
+        double[] pr = new double[mm * D.length()], pi = new double[mm * D.length()];
+        for (int h = 0; h < whole; h += D.length()) {
+            java.util.Arrays.fill(pr, 1);
+            java.util.Arrays.fill(pi, 0);
+            for (int l = 0; l < n; l++) {
+                DoubleVector sum = DoubleVector.zero(D);
+                for (int m = 0, j = h, q = 0; m < mm; m++, j += hh, q += D.length()) {
+                    DoubleVector er = DoubleVector.fromArray(D, e[0], j), ei = DoubleVector.fromArray(D, e[1], j);
+                    DoubleVector p = DoubleVector.fromArray(D, pr, q), r = DoubleVector.fromArray(D, pi, q);
+                    sum = sum.add(DoubleVector.fromArray(D, e[2], j).mul(p)
+                            .sub(DoubleVector.fromArray(D, e[3], j).mul(r)));
+                    p.mul(er).sub(r.mul(ei)).intoArray(pr, q);
+                    p.mul(ei).add(r.mul(er)).intoArray(pi, q);
+                }
+                double[] row = sum.mul(2).toArray();
+                for (int c = 0; c < D.length(); c++) {
+                    k[l * hh + h + c] = (float) row[c];
+                }
+            }
+        }
+        return whole;
+    }
+
+    /** {@link ModalConvFloat#tapGrads} on whole vectors of channels; e and g mode by mode [M, H]. */
+    static int tapGrads(double[] dTaps, double[][] e, double[][] g, int n, int hh, int mm) {
+        int whole = hh - hh % D.length();
+        for (int m = 0; m < mm; m++) {
+            for (int h = 0; h < whole; h += D.length()) {
+                int j = m * hh + h;
+                DoubleVector r0 = DoubleVector.fromArray(D, e[0], j), i0 = DoubleVector.fromArray(D, e[1], j);
+                DoubleVector c0 = DoubleVector.fromArray(D, e[2], j), c1 = DoubleVector.fromArray(D, e[3], j);
+                DoubleVector pr = DoubleVector.broadcast(D, 1), pi = DoubleVector.zero(D), gEr = pi, gEi = pi;
+                DoubleVector g0 = DoubleVector.fromArray(D, dTaps, h).mul(2);
+                DoubleVector gCr = pi.add(g0.mul(pr)), gCi = pi.sub(g0.mul(pi)); // l = 0, outside the loop: C2
+                for (int l = 1; l < n; l++) { // boxed the vectors of a loop with the branch inside
+                    DoubleVector gl = DoubleVector.fromArray(D, dTaps, l * hh + h).mul(2), lg = gl.mul(l);
+                    gEr = gEr.add(lg.mul(c0.mul(pr).sub(c1.mul(pi))));
+                    gEi = gEi.sub(lg.mul(c0.mul(pi).add(c1.mul(pr))));
+                    DoubleVector r = pr.mul(r0).sub(pi.mul(i0));
+                    pi = pr.mul(i0).add(pi.mul(r0));
+                    pr = r;
+                    gCr = gCr.add(gl.mul(pr));
+                    gCi = gCi.sub(gl.mul(pi));
+                }
+                gEr.intoArray(g[0], j);
+                gEi.intoArray(g[1], j);
+                gCr.intoArray(g[2], j);
+                gCi.intoArray(g[3], j);
             }
         }
         return whole;

@@ -35,7 +35,7 @@ public final class ModalScan {
             return r.y();
         }
         chunked = null;
-        if (dtype == DataType.FLOAT && start == null && end == null && ModalConvFloat.pays(d)) {
+        if (dtype == DataType.FLOAT && start == null && end == null && ModalConvFloat.pays(d, keep)) {
             saved = null;
             float[] y = new float[d.batch() * d.steps() * d.channels()];
             conv = ModalConvFloat.forward(d, Host.readFloats(u), Host.read(er), Host.read(ei), Host.read(cr),
