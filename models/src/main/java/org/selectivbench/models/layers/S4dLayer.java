@@ -1,8 +1,6 @@
 package org.selectivbench.models.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
-import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
@@ -70,7 +68,7 @@ final class S4dLayer implements Mixer {
                 arr(k.ci, shape), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         INDArray yy = ssm.addi(x.mulRowVector(dSkip.value()));
-        INDArray g = gelu(yy);
+        INDArray g = Nd.gelu(yy);
         INDArray z = out.forward(p, g);
         if (p.keep()) {
             u = x;
@@ -85,7 +83,7 @@ final class S4dLayer implements Mixer {
     public INDArray backward(Pass p, INDArray dOut) {
         INDArray z1 = Nd.cols(zz, 0, h), s2 = Nd.sigmoid(Nd.cols(zz, h, 2L * h));
         INDArray dz = Nd.concatCols(dOut.mul(s2), Nd.sigmoidBackward(s2, dOut.mul(z1)));
-        INDArray dy = geluBackward(y, out.backward(dz, null));
+        INDArray dy = Nd.geluBackward(y, out.backward(dz, null));
         dSkip.grad().addi(Nd.sumRows(dy.mul(u)));
         ModalScan.Grads g = scan.backward(dy);
         INDArray du = g.du().addi(dy.mulRowVector(dSkip.value()));
@@ -158,19 +156,6 @@ final class S4dLayer implements Mixer {
     /** {@code v} as an array of {@code like}'s type and shape. */
     private static INDArray arr(double[] v, INDArray like) {
         return Host.array(v, like.dataType(), like.shape());
-    }
-
-    /** Exact GELU: 0.5 y (1 + erf(y / sqrt 2)). */
-    private static INDArray gelu(INDArray y) {
-        INDArray e = Nd4j.exec(new Erf(y.mul(1 / Math.sqrt(2)), y.ulike()));
-        return e.addi(1.0).muli(y).muli(0.5);
-    }
-
-    /** d gelu = 0.5 (1 + erf(y / sqrt 2)) + y exp(-y^2 / 2) / sqrt(2 pi). */
-    private static INDArray geluBackward(INDArray y, INDArray d) {
-        INDArray e = Nd4j.exec(new Erf(y.mul(1 / Math.sqrt(2)), y.ulike())).addi(1.0).muli(0.5);
-        INDArray pdf = Nd.exp(y.mul(y).muli(-0.5)).muli(y).muli(1 / Math.sqrt(2 * Math.PI));
-        return e.addi(pdf).muli(d);
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.selectivbench.models.modules;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
@@ -10,12 +11,16 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.SoftPlus;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.PointwiseFloat;
 
 /**
  * The ND4J vocabulary of the explicit forward and backward passes: matmuls into fresh or accumulated
  * outputs, row and column broadcasts, and activations with their derivatives. Inside a step's
  * workspace every fresh array comes from the workspace, so a steady-state step maps no new memory.
- * Arrays are rows [R, n] unless stated.
+ * Arrays are rows [R, n] unless stated. On the Java path, float32 activations run as
+ * {@link PointwiseFloat}'s loops.
  */
 public final class Nd {
     private Nd() {
@@ -112,6 +117,9 @@ public final class Nd {
     }
 
     public static INDArray sigmoid(INDArray x) {
+        if (javaFloat(x)) {
+            return Host.array(PointwiseFloat.sigmoid(Host.readFloats(x)), x.shape());
+        }
         return Nd4j.exec(new Sigmoid(x, x.ulike()));
     }
 
@@ -122,14 +130,44 @@ public final class Nd {
 
     /** x sigmoid(x). */
     public static INDArray silu(INDArray x) {
+        if (javaFloat(x)) {
+            return Host.array(PointwiseFloat.silu(Host.readFloats(x)), x.shape());
+        }
         return Nd4j.exec(new Swish(x, x.ulike()));
     }
 
     /** dy * silu'(x), silu'(x) = s (1 + x (1 - s)), s = sigmoid(x). */
     public static INDArray siluBackward(INDArray x, INDArray dy) {
+        if (javaFloat(x)) {
+            return Host.array(PointwiseFloat.siluBackward(Host.readFloats(x), Host.readFloats(dy)), x.shape());
+        }
         INDArray s = sigmoid(x);
         INDArray d = s.rsub(1.0).muli(x).addi(1.0).muli(s);
         return d.muli(dy);
+    }
+
+    /** Exact GELU: 0.5 y (1 + erf(y / sqrt 2)). */
+    public static INDArray gelu(INDArray y) {
+        if (javaFloat(y)) {
+            return Host.array(PointwiseFloat.gelu(Host.readFloats(y)), y.shape());
+        }
+        INDArray e = Nd4j.exec(new Erf(y.mul(1 / Math.sqrt(2)), y.ulike()));
+        return e.addi(1.0).muli(y).muli(0.5);
+    }
+
+    /** d * gelu'(y), gelu'(y) = 0.5 (1 + erf(y / sqrt 2)) + y exp(-y^2 / 2) / sqrt(2 pi). */
+    public static INDArray geluBackward(INDArray y, INDArray d) {
+        if (javaFloat(y)) {
+            return Host.array(PointwiseFloat.geluBackward(Host.readFloats(y), Host.readFloats(d)), y.shape());
+        }
+        INDArray e = Nd4j.exec(new Erf(y.mul(1 / Math.sqrt(2)), y.ulike())).addi(1.0).muli(0.5);
+        INDArray pdf = exp(y.mul(y).muli(-0.5)).muli(y).muli(1 / Math.sqrt(2 * Math.PI));
+        return e.addi(pdf).muli(d);
+    }
+
+    /** Float32 on the Java path: the activations take {@link PointwiseFloat}'s loops. */
+    private static boolean javaFloat(INDArray x) {
+        return x.dataType() == DataType.FLOAT && Kernels.current() == Kernels.JAVA;
     }
 
     /** dy * sigmoid'(.) from the sigmoid's output s. */

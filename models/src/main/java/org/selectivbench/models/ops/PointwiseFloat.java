@@ -1,0 +1,98 @@
+package org.selectivbench.models.ops;
+
+/**
+ * Element-wise activations of float32 arrays as Java loops: the CPU path of float32 models, where ND4J's
+ * transform ops (sigmoid, swish, erf) took 3-5 ns an element on arrays of 164K (docs/models.md) and these
+ * loops, with {@link Exp}'s vector form, a fraction of that. Each returns a new array. GELU is the exact
+ * one, 0.5 y erfc(-y / sqrt 2), with erfc from Numerical Recipes' Chebyshev fit (relative error under
+ * 1.2e-7 everywhere, so the negative tail keeps its digits).
+ */
+public final class PointwiseFloat {
+    static final float BOUND = 87;
+    static final float RSQRT2 = (float) (1 / Math.sqrt(2));
+    /** Numerical Recipes' erfc fit: erfc(z) = t exp(-z^2 - P0 + t (P1 + t (P2 + ... + t P9))). */
+    static final float P0 = 1.26551223f, P1 = 1.00002368f, P2 = 0.37409196f, P3 = 0.09678418f, P4 = -0.18628806f,
+            P5 = 0.27886807f, P6 = -1.13520398f, P7 = 1.48851587f, P8 = -0.82215223f, P9 = 0.17087277f;
+    private static final float RSQRT2PI = (float) (1 / Math.sqrt(2 * Math.PI));
+
+    private PointwiseFloat() {
+    }
+
+    /**
+     * 1 / (1 + exp(-x)), with -x clamped to [-87, 87]: {@link Exp#expInPlace} takes its vector form only
+     * when every argument is in range, and 1 / (1 + e^87) is 1.6e-38, not 0.
+     */
+    public static float[] sigmoid(float[] x) {
+        float[] s = new float[x.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = Math.max(-BOUND, Math.min(BOUND, -x[i]));
+        }
+        Exp.expInPlace(s, s.length);
+        for (int i = 0; i < s.length; i++) {
+            s[i] = 1 / (1 + s[i]);
+        }
+        return s;
+    }
+
+    /** x sigmoid(x). */
+    public static float[] silu(float[] x) {
+        float[] y = sigmoid(x);
+        for (int i = 0; i < y.length; i++) {
+            y[i] *= x[i];
+        }
+        return y;
+    }
+
+    /** dy silu'(x), silu'(x) = s (1 + x (1 - s)), s = sigmoid(x). */
+    public static float[] siluBackward(float[] x, float[] dy) {
+        float[] d = sigmoid(x);
+        for (int i = 0; i < d.length; i++) {
+            float s = d[i];
+            d[i] = s * (1 + x[i] * (1 - s)) * dy[i];
+        }
+        return d;
+    }
+
+    /** Exact GELU: y Phi(y) = 0.5 y erfc(-y / sqrt 2). */
+    public static float[] gelu(float[] y) {
+        float[] c = erfcOfMinus(y);
+        for (int i = 0; i < y.length; i++) {
+            c[i] = 0.5f * y[i] * c[i];
+        }
+        return c;
+    }
+
+    /** d gelu(y) = Phi(y) + y phi(y), times d. */
+    public static float[] geluBackward(float[] y, float[] d) {
+        float[] c = erfcOfMinus(y), pdf = new float[y.length];
+        for (int i = 0; i < y.length; i++) {
+            pdf[i] = Math.max(-BOUND, -0.5f * y[i] * y[i]);
+        }
+        Exp.expInPlace(pdf, pdf.length);
+        for (int i = 0; i < y.length; i++) {
+            c[i] = (0.5f * c[i] + y[i] * RSQRT2PI * pdf[i]) * d[i];
+        }
+        return c;
+    }
+
+    /** erfc(-y / sqrt 2) per entry: erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), for z = |y| / sqrt 2. */
+    static float[] erfcOfMinus(float[] y) {
+        int n = y.length;
+        float[] t = new float[n], e = new float[n];
+        int i = Simd.on() ? PointwiseFloatVector.erfcArguments(y, t, e, n) : 0;
+        for (; i < n; i++) {
+            float z = Math.abs(y[i]) * RSQRT2, ti = 1 / (1 + 0.5f * z);
+            t[i] = ti;
+            float a = -z * z - P0 + ti * (P1 + ti * (P2 + ti * (P3 + ti * (P4 + ti * (P5 + ti * (P6 + ti * (P7
+                    + ti * (P8 + ti * P9))))))));
+            e[i] = Math.max(-BOUND, a); // as in sigmoid: in the vector form's range
+        }
+        Exp.expInPlace(e, n);
+        i = Simd.on() ? PointwiseFloatVector.erfcFromTail(y, t, e, n) : 0;
+        for (; i < n; i++) {
+            float tail = t[i] * e[i]; // erfc(|y| / sqrt 2)
+            e[i] = y[i] > 0 ? 2 - tail : tail;
+        }
+        return e;
+    }
+}
