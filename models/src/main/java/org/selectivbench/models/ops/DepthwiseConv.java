@@ -125,24 +125,27 @@ public final class DepthwiseConv {
         return tail == null ? 0 : tail[tailAt(d, b, s) + c];
     }
 
-    /** The float form of the double method of the same name (float32 models). */
+    /**
+     * The float form of the double method of the same name (float32 models), a tap at a time over a
+     * sequence's rows (the rows of a channel block in registers' reach; per row of 8-64 channels the
+     * calls cost more than their arithmetic): the same terms in the same order per output.
+     */
     public static void forward(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre) {
         int ch = d.channels(), k = d.kernel(), t = d.steps();
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
+                int o = b * t * ch;
                 for (int s = 0; s < t; s++) {
-                    int o = (b * t + s) * ch;
                     for (int c = 0; c < ch; c++) {
-                        pre[o + c] = bias == null ? 0 : bias[c];
+                        pre[o + s * ch + c] = bias == null ? 0 : bias[c];
                     }
-                    for (int j = 0; j < k; j++) {
-                        int src = s - k + 1 + j, wo = j * ch;
-                        if (src >= 0) {
-                            Loops.addProducts(pre, o, w, wo, x, (b * t + src) * ch, ch);
-                        } else if (tail != null) {
-                            Loops.addProducts(pre, o, w, wo, tail, tailAt(d, b, src), ch);
-                        }
+                }
+                for (int j = 0; j < k; j++) {
+                    int s0 = Math.min(t, k - 1 - j); // steps whose input for tap j precedes the sequence
+                    if (tail != null && s0 > 0) {
+                        Loops.addScaledRows(pre, o, w, j * ch, tail, tailAt(d, b, -(k - 1 - j)), s0, ch);
                     }
+                    Loops.addScaledRows(pre, o + s0 * ch, w, j * ch, x, o, t - s0, ch);
                 }
             }
         });
@@ -162,33 +165,34 @@ public final class DepthwiseConv {
         return out;
     }
 
-    /** The float form of the double method of the same name. */
+    /**
+     * The float form of the double method of the same name, a tap at a time as the float forward: dx takes
+     * the taps from the last to the first and each weight gradient its steps in order, the double
+     * method's order per sum.
+     */
     public static void backward(Dims d, float[] x, float[] tail, float[] w, float[] dpre, float[] dx, float[] dw,
                                 float[] dbias) {
         int ch = d.channels(), k = d.kernel(), t = d.steps();
         float[] parts = new float[d.batch() * (k + 1) * ch]; // per row: dw, then dbias
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
-                int po = b * (k + 1) * ch;
+                int po = b * (k + 1) * ch, o = b * t * ch;
                 for (int s = 0; s < t; s++) {
-                    int o = (b * t + s) * ch;
                     for (int c = 0; c < ch; c++) {
-                        dx[o + c] = 0;
-                        parts[po + k * ch + c] += dpre[o + c];
+                        dx[o + s * ch + c] = 0;
+                        parts[po + k * ch + c] += dpre[o + s * ch + c];
                     }
                 }
-                for (int s = 0; s < t; s++) {
-                    int o = (b * t + s) * ch;
-                    for (int j = 0; j < k; j++) {
-                        int src = s - k + 1 + j, wo = j * ch;
-                        if (src >= 0) {
-                            int xo = (b * t + src) * ch;
-                            Loops.addProducts(dx, xo, w, wo, dpre, o, ch);
-                            Loops.addProducts(parts, po + wo, x, xo, dpre, o, ch);
-                        } else if (tail != null) {
-                            Loops.addProducts(parts, po + wo, tail, tailAt(d, b, src), dpre, o, ch);
-                        }
+                for (int j = k - 1; j >= 0; j--) {
+                    int s0 = Math.min(t, k - 1 - j);
+                    Loops.addScaledRows(dx, o, w, j * ch, dpre, o + s0 * ch, t - s0, ch);
+                }
+                for (int j = 0; j < k; j++) {
+                    int s0 = Math.min(t, k - 1 - j);
+                    if (tail != null && s0 > 0) {
+                        Loops.addDots(parts, po + j * ch, tail, tailAt(d, b, -(k - 1 - j)), dpre, o, s0, ch);
                     }
+                    Loops.addDots(parts, po + j * ch, x, o, dpre, o + s0 * ch, t - s0, ch);
                 }
             }
         });

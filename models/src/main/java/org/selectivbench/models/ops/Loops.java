@@ -31,6 +31,28 @@ final class Loops {
         }
     }
 
+    /** y[yo + r ch + c] += w[wo + c] x[xo + r ch + c] for r in [0, rows), c in [0, ch): one weight row, many rows. */
+    static void addScaledRows(float[] y, int yo, float[] w, int wo, float[] x, int xo, int rows, int ch) {
+        int c0 = Simd.on() ? VectorLoops.addScaledRows(y, yo, w, wo, x, xo, rows, ch) : 0;
+        for (int c = c0; c < ch; c++) {
+            for (int r = 0, o = c; r < rows; r++, o += ch) {
+                y[yo + o] += w[wo + c] * x[xo + o];
+            }
+        }
+    }
+
+    /** acc[ao + c] += sum_r x[xo + r ch + c] d[dOff + r ch + c] for c in [0, ch), the rows in order. */
+    static void addDots(float[] acc, int ao, float[] x, int xo, float[] d, int dOff, int rows, int ch) {
+        int c0 = Simd.on() ? VectorLoops.addDots(acc, ao, x, xo, d, dOff, rows, ch) : 0;
+        for (int c = c0; c < ch; c++) {
+            float a = acc[ao + c];
+            for (int r = 0, o = c; r < rows; r++, o += ch) {
+                a += x[xo + o] * d[dOff + o];
+            }
+            acc[ao + c] = a;
+        }
+    }
+
     /** out[oo + c * rows + r] = a[ao + r * cols + c]: a [rows, cols] block of a, transposed into out. */
     static void transpose(double[] a, int ao, int rows, int cols, double[] out, int oo) {
         for (int r = 0; r < rows; r++) {

@@ -52,6 +52,31 @@ final class VectorLoops {
         }
     }
 
+    /** {@link Loops#addScaledRows} on whole vectors of channels; returns the first channel not done. */
+    static int addScaledRows(float[] y, int yo, float[] w, int wo, float[] x, int xo, int rows, int ch) {
+        int whole = ch - ch % F.length();
+        for (int c = 0; c < whole; c += F.length()) {
+            FloatVector wv = FloatVector.fromArray(F, w, wo + c);
+            for (int r = 0, o = c; r < rows; r++, o += ch) {
+                FloatVector.fromArray(F, y, yo + o).add(wv.mul(FloatVector.fromArray(F, x, xo + o))).intoArray(y, yo + o);
+            }
+        }
+        return whole;
+    }
+
+    /** {@link Loops#addDots} on whole vectors of channels; returns the first channel not done. */
+    static int addDots(float[] acc, int ao, float[] x, int xo, float[] d, int dOff, int rows, int ch) {
+        int whole = ch - ch % F.length();
+        for (int c = 0; c < whole; c += F.length()) {
+            FloatVector a = FloatVector.fromArray(F, acc, ao + c);
+            for (int r = 0, o = c; r < rows; r++, o += ch) {
+                a = a.add(FloatVector.fromArray(F, x, xo + o).mul(FloatVector.fromArray(F, d, dOff + o)));
+            }
+            a.intoArray(acc, ao + c);
+        }
+        return whole;
+    }
+
     /** {@link #maxAbs} of floats. */
     static float maxAbs(float[] x, int n) {
         int whole = n - n % F.length();
