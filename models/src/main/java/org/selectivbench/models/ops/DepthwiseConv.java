@@ -135,9 +135,11 @@ public final class DepthwiseConv {
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
                 int o = b * t * ch;
-                for (int s = 0; s < t; s++) {
-                    for (int c = 0; c < ch; c++) {
-                        pre[o + s * ch + c] = bias == null ? 0 : bias[c];
+                if (bias == null) {
+                    java.util.Arrays.fill(pre, o, o + t * ch, 0);
+                } else {
+                    for (int s = 0; s < t; s++) {
+                        System.arraycopy(bias, 0, pre, o + s * ch, ch);
                     }
                 }
                 for (int j = 0; j < k; j++) {
@@ -177,11 +179,9 @@ public final class DepthwiseConv {
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
                 int po = b * (k + 1) * ch, o = b * t * ch;
-                for (int s = 0; s < t; s++) {
-                    for (int c = 0; c < ch; c++) {
-                        dx[o + s * ch + c] = 0;
-                        parts[po + k * ch + c] += dpre[o + s * ch + c];
-                    }
+                java.util.Arrays.fill(dx, o, o + t * ch, 0);
+                if (dbias != null) {
+                    Loops.addRowSums(parts, po + k * ch, dpre, o, t, ch);
                 }
                 for (int j = k - 1; j >= 0; j--) {
                     int s0 = Math.min(t, k - 1 - j);

@@ -53,6 +53,18 @@ final class Loops {
         }
     }
 
+    /** acc[ao + c] += sum_r x[xo + r ch + c] for c in [0, ch), the rows in order. */
+    static void addRowSums(float[] acc, int ao, float[] x, int xo, int rows, int ch) {
+        int c0 = Simd.on() ? VectorLoops.addRowSums(acc, ao, x, xo, rows, ch) : 0;
+        for (int c = c0; c < ch; c++) {
+            float a = acc[ao + c];
+            for (int r = 0, o = c; r < rows; r++, o += ch) {
+                a += x[xo + o];
+            }
+            acc[ao + c] = a;
+        }
+    }
+
     /** out[oo + c * rows + r] = a[ao + r * cols + c]: a [rows, cols] block of a, transposed into out. */
     static void transpose(double[] a, int ao, int rows, int cols, double[] out, int oo) {
         for (int r = 0; r < rows; r++) {

@@ -77,14 +77,33 @@ final class VectorLoops {
         return whole;
     }
 
+    /** {@link Loops#addRowSums} on whole vectors of channels; returns the first channel not done. */
+    static int addRowSums(float[] acc, int ao, float[] x, int xo, int rows, int ch) {
+        int whole = ch - ch % F.length();
+        for (int c = 0; c < whole; c += F.length()) {
+            FloatVector a = FloatVector.fromArray(F, acc, ao + c);
+            for (int r = 0, o = c; r < rows; r++, o += ch) {
+                a = a.add(FloatVector.fromArray(F, x, xo + o));
+            }
+            a.intoArray(acc, ao + c);
+        }
+        return whole;
+    }
+
     /** {@link #maxAbs} of floats. */
     static float maxAbs(float[] x, int n) {
-        int whole = n - n % F.length();
-        FloatVector m = FloatVector.zero(F);
-        for (int i = 0; i < whole; i += F.length()) {
+        int l = F.length(), whole = n - n % l, quad = whole - whole % (4 * l);
+        FloatVector m = FloatVector.zero(F), m1 = m, m2 = m, m3 = m; // four chains: max waits on max
+        for (int i = 0; i < quad; i += 4 * l) {
+            m = m.max(FloatVector.fromArray(F, x, i).abs());
+            m1 = m1.max(FloatVector.fromArray(F, x, i + l).abs());
+            m2 = m2.max(FloatVector.fromArray(F, x, i + 2 * l).abs());
+            m3 = m3.max(FloatVector.fromArray(F, x, i + 3 * l).abs());
+        }
+        for (int i = quad; i < whole; i += l) {
             m = m.max(FloatVector.fromArray(F, x, i).abs());
         }
-        float bound = m.reduceLanes(VectorOperators.MAX);
+        float bound = m.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (int i = whole; i < n; i++) {
             bound = Math.max(bound, Math.abs(x[i]));
         }
@@ -96,12 +115,18 @@ final class VectorLoops {
      * maxima cost as much as the exponentials of a short row).
      */
     static double maxAbs(double[] x, int n) {
-        int whole = n - n % S.length();
-        DoubleVector m = DoubleVector.zero(S);
-        for (int i = 0; i < whole; i += S.length()) {
+        int l = S.length(), whole = n - n % l, quad = whole - whole % (4 * l);
+        DoubleVector m = DoubleVector.zero(S), m1 = m, m2 = m, m3 = m; // four chains: max waits on max
+        for (int i = 0; i < quad; i += 4 * l) {
+            m = m.max(DoubleVector.fromArray(S, x, i).abs());
+            m1 = m1.max(DoubleVector.fromArray(S, x, i + l).abs());
+            m2 = m2.max(DoubleVector.fromArray(S, x, i + 2 * l).abs());
+            m3 = m3.max(DoubleVector.fromArray(S, x, i + 3 * l).abs());
+        }
+        for (int i = quad; i < whole; i += l) {
             m = m.max(DoubleVector.fromArray(S, x, i).abs());
         }
-        double bound = m.reduceLanes(VectorOperators.MAX);
+        double bound = m.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (int i = whole; i < n; i++) {
             bound = Math.max(bound, Math.abs(x[i]));
         }

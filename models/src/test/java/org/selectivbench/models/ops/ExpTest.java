@@ -59,6 +59,22 @@ class ExpTest {
         assertTrue(Double.isNaN(Exp.exp(Double.NaN)));
     }
 
+    /** The exponential's range bound: the largest |x| wherever it sits (four chains of vectors, then the tail). */
+    @Test
+    void maxAbsFindsTheLargestEntryAnywhere() {
+        Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
+        java.util.Random r = new java.util.Random(2);
+        for (int n : new int[] {0, 3, 16, 63, 64, 65, 200}) {
+            for (int at = 0; at < n; at++) {
+                double[] x = Ops.rand(r, n, 1);
+                x[at] = -7 - at;
+                float[] f = Ops.floats(x);
+                assertEquals(7.0 + at, VectorLoops.maxAbs(x, n), "double, n = " + n + ", at " + at);
+                assertEquals(7f + at, VectorLoops.maxAbs(f, n), "float, n = " + n + ", at " + at);
+            }
+        }
+    }
+
     @Test
     void vectorFormIsTheScalarFormBitForBit() {
         Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
