@@ -14,6 +14,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.PointwiseFloat;
+import org.selectivbench.models.ops.RowNormsFloat;
 
 /**
  * The ND4J vocabulary of the explicit forward and backward passes: matmuls into fresh or accumulated
@@ -75,6 +76,10 @@ public final class Nd {
 
     /** Column sums, [n]. */
     public static INDArray sumRows(INDArray x) {
+        if (javaFloat(x) && x.rank() == 2) {
+            int rows = (int) x.size(0), n = (int) x.size(1);
+            return Host.array(RowNormsFloat.columnSums(Host.readFloats(x), rows, n), n);
+        }
         return x.sum(0);
     }
 

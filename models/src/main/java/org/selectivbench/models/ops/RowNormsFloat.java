@@ -66,6 +66,22 @@ public final class RowNormsFloat {
         }
     }
 
+    /** Sums over rows [R, n] per column, in double and in row order (bias gradients; ND4J's reduce is slower). */
+    public static float[] columnSums(float[] x, int rows, int n) {
+        double[] acc = new double[n];
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            for (int j = 0; j < n; j++) {
+                acc[j] += x[o + j];
+            }
+        }
+        float[] out = new float[n];
+        for (int j = 0; j < n; j++) {
+            out[j] = (float) acc[j];
+        }
+        return out;
+    }
+
     /**
      * RMSNorm with weight, optionally gated: y = x r w (times silu(gate) when gate is not null),
      * r = 1 / sqrt(mean x^2 + eps). Keeps xhat = x r, r and the gate's sigmoid for backward.

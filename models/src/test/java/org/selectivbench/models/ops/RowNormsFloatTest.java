@@ -127,6 +127,21 @@ class RowNormsFloatTest {
         return s;
     }
 
+    /** Bias gradients: column sums of 5,000 rows against the plain sums in double, within float rounding. */
+    @org.junit.jupiter.api.Test
+    void columnSumsAreTheSumsRoundedOnce() {
+        Random r = new Random(8);
+        int rows = 5000, n = 37;
+        float[] x = Ops.floats(Ops.rand(r, rows * n, 1));
+        double[] want = new double[n];
+        for (int j = 0; j < n; j++) {
+            for (int row = rows - 1; row >= 0; row--) {
+                want[j] += x[row * n + j];
+            }
+        }
+        Ops.assertClose(want, Ops.doubles(RowNormsFloat.columnSums(x, rows, n)), 1e-7, "column sums");
+    }
+
     private static void close(double[] want, double[] got, String what) {
         Ops.assertCloseScaled(want, got, 2e-5, "float norm, " + what);
     }
