@@ -8,7 +8,7 @@ package org.selectivbench.models.ops;
  * under 1.2e-7 everywhere, so the negative tail keeps its digits).
  */
 public final class PointwiseFloat {
-    static final float BOUND = 87;
+    static final float BOUND = -Exp.F_LO;
     static final float RSQRT2 = (float) (1 / Math.sqrt(2));
     /** Numerical Recipes' erfc fit: erfc(z) = t exp(-z^2 - P0 + t (P1 + t (P2 + ... + t P9))). */
     static final float P0 = 1.26551223f, P1 = 1.00002368f, P2 = 0.37409196f, P3 = 0.09678418f, P4 = -0.18628806f,
@@ -18,19 +18,10 @@ public final class PointwiseFloat {
     private PointwiseFloat() {
     }
 
-    /**
-     * 1 / (1 + exp(-x)), with -x clamped to [-87, 87]: {@link Exp#expInPlace} takes its vector form only
-     * when every argument is in range, and 1 / (1 + e^87) is 1.6e-38, not 0.
-     */
+    /** 1 / (1 + exp(-x)) ({@link Exp#sigmoids}). */
     public static float[] sigmoid(float[] x) {
         float[] s = new float[x.length];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = Math.max(-BOUND, Math.min(BOUND, -x[i]));
-        }
-        Exp.expInPlace(s, s.length);
-        for (int i = 0; i < s.length; i++) {
-            s[i] = 1 / (1 + s[i]);
-        }
+        Exp.sigmoids(x, s, x.length);
         return s;
     }
 
@@ -85,7 +76,7 @@ public final class PointwiseFloat {
             t[i] = ti;
             float a = -z * z - P0 + ti * (P1 + ti * (P2 + ti * (P3 + ti * (P4 + ti * (P5 + ti * (P6 + ti * (P7
                     + ti * (P8 + ti * P9))))))));
-            e[i] = Math.max(-BOUND, a); // as in sigmoid: in the vector form's range
+            e[i] = Math.max(-BOUND, a); // in the exponential's vector range, as Exp.sigmoids
         }
         Exp.expInPlace(e, n);
         i = Simd.on() ? PointwiseFloatVector.erfcFromTail(y, t, e, n) : 0;
