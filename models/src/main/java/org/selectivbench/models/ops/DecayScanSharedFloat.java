@@ -6,7 +6,8 @@ import org.selectivbench.models.ops.DecayScanRecurrent.Dims;
  * {@link DecayScanRecurrent}'s shared-key recurrence (Mamba2's SSD: q and k shared by the heads, one
  * decay per head or none) in single precision: the same layouts, checkpoints and order of operations on
  * float arrays, with exp(a) from {@link Exp#expf}. Float32 models train through it (its vector form,
- * {@link DecayScanSharedFloatVector}, holds twice the lanes); float64 runs and the 1e-9 comparisons take
+ * {@link DecayScanSharedFloatVector}, holds twice the lanes; {@link DecayScanSharedFloatBlocks} takes its
+ * backward steps a block of state columns at a time); float64 runs and the 1e-9 comparisons take
  * the double kernel. Its sums over state columns (dq, dk) take {@link #stripedDot}'s sixteen stripes,
  * so that 16 and 8 float lanes keep the scalar form's order.
  */
@@ -143,7 +144,7 @@ final class DecayScanSharedFloat {
             float[][] states = new float[CHUNK + 1][st];
             float[][] alvs = new float[CHUNK][w];
             float[] ds = new float[st];
-            float[] gs = Simd.on() ? new float[st] : null; // dS of every key row, for the vector form
+            float[] gs = Simd.on() ? new float[st] : null; // the vector forms' scratch: dS, or stripes [K, 32]
             float[] dav = new float[w];
             float[] gRow = new float[w];
             float[] stripes = new float[16];
@@ -164,6 +165,16 @@ final class DecayScanSharedFloat {
                         if (alpha != null) {
                             decays(d, alpha, row, alv);
                         }
+                        if (gs != null && t + 1 < t1) { // two steps per pass, each into its own array
+                            float[] alv1 = alpha == null ? ones : alvs[t + 1 - t0];
+                            if (alpha != null) {
+                                decays(d, alpha, row + 1, alv1);
+                            }
+                            DecayScanSharedFloatVector.stepsInto(kd, w, row, k, v, alv, alv1, states[t - t0],
+                                    states[t - t0 + 1], states[t - t0 + 2]);
+                            t++;
+                            continue;
+                        }
                         System.arraycopy(states[t - t0], 0, states[t - t0 + 1], 0, st);
                         step(d, row, q, k, v, alv, states[t - t0 + 1], null);
                     }
@@ -171,7 +182,10 @@ final class DecayScanSharedFloat {
                         int row = b * d.steps() + t, vo = row * w;
                         float[] prev = states[t - t0], now = states[t - t0 + 1];
                         float[] alv = alpha == null ? ones : alvs[t - t0];
-                        if (gs != null) {
+                        if (gs != null && DecayScanSharedFloatBlocks.blocks(w)) {
+                            DecayScanSharedFloatBlocks.backwardBlocks(kd, w, row, q, k, v, dO, prev, now, alv, ds, gs,
+                                    dq, dk, dv, dav);
+                        } else if (gs != null) {
                             DecayScanSharedFloatVector.backwardRow(kd, w, row, q, k, v, dO, prev, now, alv, ds, gs, dq,
                                     dk, dv, dav);
                         } else {
@@ -231,8 +245,14 @@ final class DecayScanSharedFloat {
 
     /** The sixteen stripes p[0..16) summed pairwise: ((p0 + p1) + (p2 + p3)) + ... */
     static float combine16(float[] p) {
-        float lo = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-        float hi = ((p[8] + p[9]) + (p[10] + p[11])) + ((p[12] + p[13]) + (p[14] + p[15]));
+        return combine16(p, 0);
+    }
+
+    /** p[o, o + 16) summed pairwise, as {@link #combine16(float[])}. */
+    static float combine16(float[] p, int o) {
+        float lo = ((p[o] + p[o + 1]) + (p[o + 2] + p[o + 3])) + ((p[o + 4] + p[o + 5]) + (p[o + 6] + p[o + 7]));
+        float hi = ((p[o + 8] + p[o + 9]) + (p[o + 10] + p[o + 11]))
+                + ((p[o + 12] + p[o + 13]) + (p[o + 14] + p[o + 15]));
         return lo + hi;
     }
 }

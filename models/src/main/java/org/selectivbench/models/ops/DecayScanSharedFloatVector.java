@@ -181,4 +181,31 @@ final class DecayScanSharedFloatVector {
         dq[ko + x] = sq;
         dk[ko + x] = sk;
     }
+
+    /**
+     * mid = alv0 src + k v^T (row) and dst = alv1 mid + k v^T (row + 1), two of {@link #step}'s updates
+     * without readouts in one pass, into their own arrays (backward's recomputation, no copy first).
+     */
+    static void stepsInto(int kd, int w, int row, float[] k, float[] v, float[] alv0, float[] alv1, float[] src,
+                          float[] mid, float[] dst) {
+        int vo = row * w, ko = row * kd, vo1 = vo + w, ko1 = ko + kd, j = 0;
+        for (; j <= w - S.length(); j += S.length()) {
+            FloatVector a0 = FloatVector.fromArray(S, alv0, j), v0 = FloatVector.fromArray(S, v, vo + j);
+            FloatVector a1 = FloatVector.fromArray(S, alv1, j), v1 = FloatVector.fromArray(S, v, vo1 + j);
+            for (int x = 0; x < kd; x++) {
+                int so = x * w + j;
+                FloatVector s0 = a0.mul(FloatVector.fromArray(S, src, so)).add(v0.mul(k[ko + x]));
+                s0.intoArray(mid, so);
+                a1.mul(s0).add(v1.mul(k[ko1 + x])).intoArray(dst, so);
+            }
+        }
+        for (; j < w; j++) {
+            for (int x = 0; x < kd; x++) {
+                int so = x * w + j;
+                float s0 = alv0[j] * src[so] + k[ko + x] * v[vo + j];
+                mid[so] = s0;
+                dst[so] = alv1[j] * s0 + k[ko1 + x] * v[vo1 + j];
+            }
+        }
+    }
 }

@@ -107,7 +107,7 @@ class DecayScanTest {
     @CsvSource({"2, 45, 2, 5, 19, HEAD, true, true", "1, 70, 1, 7, 40, HEAD, false, true",
             "3, 9, 3, 4, 3, NONE, true, true", "2, 33, 2, 16, 8, HEAD, true, true",
             "9, 45, 2, 5, 19, CHANNEL, true, false", "17, 33, 1, 8, 16, NONE, false, false",
-            "3, 9, 3, 4, 3, HEAD, true, false"})
+            "3, 9, 3, 4, 3, HEAD, true, false", "2, 45, 4, 6, 16, HEAD, true, true"})
     void floatKernelIsTheDoubleKernelInFloat(int batch, int steps, int heads, int kd, int vd, Decay decay,
                                              boolean fromState, boolean shared) {
         Parallel.setThreads(2);
@@ -123,11 +123,13 @@ class DecayScanTest {
 
     @ParameterizedTest
     @CsvSource({"2, 1, 7, 19, HEAD, true", "2, 2, 9, 19, HEAD, true", "1, 1, 5, 40, NONE, true",
-            "2, 3, 4, 3, HEAD, true", "5, 7, 4, 3, CHANNEL, false", "5, 7, 3, 9, HEAD, false",
-            "5, 7, 3, 9, NONE, false"})
+            "2, 3, 4, 3, HEAD, true", "2, 4, 5, 16, HEAD, true", "1, 2, 3, 64, NONE, true", "2, 4, 3, 8, HEAD, true",
+            "5, 7, 4, 3, CHANNEL, false", "5, 7, 3, 9, HEAD, false", "5, 7, 3, 9, NONE, false"})
     void floatVectorFormIsTheScalarForm(int batch, int heads, int kd, int vd, Decay decay, boolean shared) {
         // shared keys: 19 and 38 value columns, whole vectors and a tail on 8 and 16 float lanes, 40 two
-        // whole stripes; keys per head: 35 sequences, whole groups on 16 and 8 lanes and the rest one by one
+        // whole stripes; 64 and 128 columns backward a block of four vectors at a time on 16 and 8 lanes
+        // (one block and two on 16, two and four on 8), 32 on 8 lanes only; keys per head: 35 sequences,
+        // whole groups on 16 and 8 lanes and the rest one by one
         DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, shared);
         double[][] in = floatInputs(d, new Random(6), true);
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
