@@ -83,8 +83,9 @@ final class Mamba2Layer implements Mixer {
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
                 DecayScanRecurrent.Decay.HEAD, true);
         INDArray end = States.end(p, u.dataType(), nh, n, pd);
-        INDArray yy = scan.forward(dims, chunk, Nd.dense(Nd.cols(xbc, di + n, di + 2L * n)),
-                Nd.dense(Nd.cols(xbc, di, di + n)), v, Gates.floor(a, floor), p.carried(name + ".state"), end, p.keep());
+        // C and B go in as column views: the scan's forms read views (a copy here cost a millisecond each)
+        INDArray yy = scan.forward(dims, chunk, Nd.cols(xbc, di + n, di + 2L * n), Nd.cols(xbc, di, di + n), v,
+                Gates.floor(a, floor), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         yy.addi(perHead(xs, dSkip.value().reshape(nh), 1));
         if (p.keep()) {

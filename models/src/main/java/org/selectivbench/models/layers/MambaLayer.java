@@ -79,8 +79,8 @@ final class MambaLayer implements Mixer {
         INDArray negA = Nd.exp(aLog.value()).negi();
         SelectiveScanRecurrent.Dims dims = new SelectiveScanRecurrent.Dims(p.batch(), p.steps(), di, n, floor);
         INDArray end = States.end(p, u.dataType(), di, n);
-        INDArray yy = scan.forward(dims, chunk, step, negA, step.mul(xs), Nd.dense(Nd.cols(xp, rank, rank + n)),
-                Nd.dense(Nd.cols(xp, rank + n, rank + 2L * n)), p.carried(name + ".ssm"), end, p.keep());
+        INDArray yy = scan.forward(dims, chunk, step, negA, step.mul(xs), Nd.cols(xp, rank, rank + n),
+                Nd.cols(xp, rank + n, rank + 2L * n), p.carried(name + ".ssm"), end, p.keep());
         States.carry(p, name + ".ssm", end);
         yy.addi(xs.mulRowVector(dSkip.value()));
         if (p.keep()) {
