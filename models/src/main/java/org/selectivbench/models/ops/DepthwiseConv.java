@@ -131,6 +131,10 @@ public final class DepthwiseConv {
      * calls cost more than their arithmetic): the same terms in the same order per output.
      */
     public static void forward(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre) {
+        if (Simd.on() && DepthwiseConvRows.takes(d)) {
+            forwardRows(d, x, tail, w, bias, pre);
+            return;
+        }
         int ch = d.channels(), k = d.kernel(), t = d.steps();
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
@@ -176,8 +180,13 @@ public final class DepthwiseConv {
                                 float[] dbias) {
         int ch = d.channels(), k = d.kernel(), t = d.steps();
         float[] parts = new float[d.batch() * (k + 1) * ch]; // per row: dw, then dbias
+        boolean rows = Simd.on() && DepthwiseConvRows.takes(d);
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
+                if (rows) {
+                    backwardRows(d, b, x, tail, w, dpre, dx, parts, dbias != null);
+                    continue;
+                }
                 int po = b * (k + 1) * ch, o = b * t * ch;
                 java.util.Arrays.fill(dx, o, o + t * ch, 0);
                 if (dbias != null) {
@@ -209,6 +218,67 @@ public final class DepthwiseConv {
                 for (int c = 0; c < ch; c++) {
                     dbias[c] += parts[po + k * ch + c];
                 }
+            }
+        }
+    }
+
+    /** The float forward with {@link DepthwiseConvRows} on what it takes, plain loops on the rest. */
+    private static void forwardRows(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre) {
+        int ch = d.channels(), t = d.steps(), c0 = DepthwiseConvRows.channels(ch);
+        float[] init = bias != null ? bias : new float[ch];
+        Parallel.forRange(d.batch(), (from, to) -> {
+            for (int b = from; b < to; b++) {
+                int o = b * t * ch;
+                DepthwiseConvRows.forward(t, ch, o, x, w, init, pre);
+                for (int s = 0; s < t; s++) { // the first three steps, and the channels past whole vectors
+                    for (int c = s < 3 ? 0 : c0; c < ch; c++) {
+                        float acc = init[c];
+                        for (int j = 0; j < 4; j++) {
+                            int src = s - 3 + j;
+                            if (src >= 0) {
+                                acc += w[j * ch + c] * x[o + src * ch + c];
+                            } else if (tail != null) {
+                                acc += w[j * ch + c] * tail[tailAt(d, b, src) + c];
+                            }
+                        }
+                        pre[o + s * ch + c] = acc;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Sequence b's float backward with {@link DepthwiseConvRows} on what it takes, plain loops on the rest. */
+    private static void backwardRows(Dims d, int b, float[] x, float[] tail, float[] w, float[] dpre, float[] dx,
+                                     float[] parts, boolean bias) {
+        int ch = d.channels(), t = d.steps(), c0 = DepthwiseConvRows.channels(ch), o = b * t * ch, po = b * 5 * ch;
+        if (bias) {
+            Loops.addRowSums(parts, po + 4 * ch, dpre, o, t, ch);
+        }
+        for (int s = 0; s < 3; s++) { // each weight's sum over steps in order: the first three steps first
+            for (int j = 0; j < 4; j++) {
+                int src = s - 3 + j;
+                for (int c = 0; c < ch && (src >= 0 || tail != null); c++) {
+                    float in = src >= 0 ? x[o + src * ch + c] : tail[tailAt(d, b, src) + c];
+                    parts[po + j * ch + c] += in * dpre[o + s * ch + c];
+                }
+            }
+        }
+        DepthwiseConvRows.backward(t, ch, o, x, w, dpre, dx, parts, po);
+        for (int s = 3; s < t; s++) {
+            for (int j = 0; j < 4; j++) {
+                for (int c = c0; c < ch; c++) {
+                    parts[po + j * ch + c] += x[o + (s - 3 + j) * ch + c] * dpre[o + s * ch + c];
+                }
+            }
+        }
+        for (int r = 0; r < t; r++) { // dx: the last three steps, and the channels past whole vectors
+            for (int c = r < t - 3 ? c0 : 0; c < ch; c++) {
+                float acc = 0;
+                for (int j = 3; j >= 0 && r + 3 - j < t; j--) {
+                    acc += w[j * ch + c] * dpre[o + (r + 3 - j) * ch + c];
+                }
+                dx[o + r * ch + c] = acc;
             }
         }
     }

@@ -14,8 +14,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the plain sum, and its vector form against its scalar form bit for bit (forward and backward, from a
  * carried tail); its float form against the double form on the same inputs (within 1e-6 of each array's
  * largest entry) and its vector form against its scalar form, with channels for whole float vectors and
- * a tail (37), with and without a tail, and for fewer steps than the kernel's. modules.ShortConvTest checks gradients against finite differences and
- * the float form against the double one.
+ * a tail (37), with and without a tail and a bias, for fewer steps than the kernel's and for the fewest
+ * the row form of four taps takes (4). modules.ShortConvTest checks gradients against finite
+ * differences and the float form against the double one.
  */
 class DepthwiseConvTest {
     private static final DepthwiseConv.Dims D = new DepthwiseConv.Dims(2, 11, 19, 4);
@@ -61,25 +62,26 @@ class DepthwiseConvTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"11, true", "11, false", "2, true"})
-    void floatFormIsTheDoubleFormAndItsVectorFormItsScalarForm(int steps, boolean withTail) {
+    @CsvSource({"11, true, true", "11, false, true", "2, true, true", "4, true, false", "5, false, false",
+            "3, true, true"})
+    void floatFormIsTheDoubleFormAndItsVectorFormItsScalarForm(int steps, boolean withTail, boolean withBias) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(2, steps, 37, 4);
         Random r = new Random(5);
         int ch = d.channels(), k = d.kernel();
         float[] x = Ops.floats(Ops.rand(r, d.batch() * d.steps() * ch, 1));
         float[] tail = withTail ? Ops.floats(Ops.rand(r, d.batch() * (k - 1) * ch, 1)) : null;
         float[] w = Ops.floats(Ops.rand(r, k * ch, 1));
-        float[] bias = Ops.floats(Ops.rand(r, ch, 1)), dpre = Ops.floats(Ops.rand(r, x.length, 1));
+        float[] bias = withBias ? Ops.floats(Ops.rand(r, ch, 1)) : null, dpre = Ops.floats(Ops.rand(r, x.length, 1));
         java.util.function.Supplier<double[][]> floats = () -> {
             float[] pre = new float[x.length], dx = new float[x.length], dw = new float[w.length], db = new float[ch];
             DepthwiseConv.forward(d, x, tail, w, bias, pre);
-            DepthwiseConv.backward(d, x, tail, w, dpre, dx, dw, db);
+            DepthwiseConv.backward(d, x, tail, w, dpre, dx, dw, withBias ? db : null);
             return new double[][] {Ops.doubles(pre), Ops.doubles(dx), Ops.doubles(dw), Ops.doubles(db)};
         };
         double[] xd = Ops.doubles(x), td = tail == null ? null : Ops.doubles(tail), wd = Ops.doubles(w);
         double[] pre = new double[x.length], dx = new double[x.length], dw = new double[w.length], db = new double[ch];
-        DepthwiseConv.forward(d, xd, td, wd, Ops.doubles(bias), pre);
-        DepthwiseConv.backward(d, xd, td, wd, Ops.doubles(dpre), dx, dw, db);
+        DepthwiseConv.forward(d, xd, td, wd, withBias ? Ops.doubles(bias) : null, pre);
+        DepthwiseConv.backward(d, xd, td, wd, Ops.doubles(dpre), dx, dw, withBias ? db : null);
         double[][] want = {pre, dx, dw, db}, got = floats.get();
         for (int i = 0; i < want.length; i++) {
             Ops.assertCloseScaled(want[i], got[i], 1e-6, "array " + i);

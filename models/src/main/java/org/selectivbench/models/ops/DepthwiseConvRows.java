@@ -1,0 +1,77 @@
+package org.selectivbench.models.ops;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link DepthwiseConv}'s float form for four taps (the models' conv size) a row at a time over whole
+ * vectors of channels, the rows every tap reaches without the tail: each output's four terms in
+ * registers and stored once, where the tap-at-a-time form reads and writes every output once per tap
+ * (the loops wait on memory, not arithmetic). The same terms in the same order per output, so the same
+ * bits; {@link DepthwiseConv} does the rows and channels left. Loaded only when {@link Simd#on}.
+ */
+final class DepthwiseConvRows {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private DepthwiseConvRows() {
+    }
+
+    /** Whether the row form takes d: four taps, more steps than three, a whole vector of channels. */
+    static boolean takes(DepthwiseConv.Dims d) {
+        return d.kernel() == 4 && d.steps() > 3 && d.channels() >= F.length();
+    }
+
+    /** The channels it does: whole vectors. */
+    static int channels(int ch) {
+        return ch - ch % F.length();
+    }
+
+    /**
+     * pre = (((init + w0 x_{s-3}) + w1 x_{s-2}) + w2 x_{s-1}) + w3 x_s for steps s in [3, t) of the sequence
+     * whose rows start at o; init is the bias, or 0 (as the zeros array's entries).
+     */
+    static void forward(int t, int ch, int o, float[] x, float[] w, float[] init, float[] pre) {
+        for (int c = 0; c < channels(ch); c += F.length()) {
+            FloatVector w0 = FloatVector.fromArray(F, w, c), w1 = FloatVector.fromArray(F, w, ch + c);
+            FloatVector w2 = FloatVector.fromArray(F, w, 2 * ch + c), w3 = FloatVector.fromArray(F, w, 3 * ch + c);
+            FloatVector b = FloatVector.fromArray(F, init, c);
+            for (int s = 3, r = o + 3 * ch + c; s < t; s++, r += ch) {
+                b.add(w0.mul(FloatVector.fromArray(F, x, r - 3 * ch))).add(w1.mul(FloatVector.fromArray(F, x, r - 2 * ch)))
+                        .add(w2.mul(FloatVector.fromArray(F, x, r - ch))).add(w3.mul(FloatVector.fromArray(F, x, r)))
+                        .intoArray(pre, r);
+            }
+        }
+    }
+
+    /**
+     * dx_s = (((0 + w3 d_s) + w2 d_{s+1}) + w1 d_{s+2}) + w0 d_{s+3} for steps s in [0, t - 3), and the
+     * weight gradients' sums over steps s in [3, t) added to parts [4, C] in step order.
+     */
+    static void backward(int t, int ch, int o, float[] x, float[] w, float[] dpre, float[] dx, float[] parts,
+                         int po) {
+        for (int c = 0; c < channels(ch); c += F.length()) {
+            FloatVector w0 = FloatVector.fromArray(F, w, c), w1 = FloatVector.fromArray(F, w, ch + c);
+            FloatVector w2 = FloatVector.fromArray(F, w, 2 * ch + c), w3 = FloatVector.fromArray(F, w, 3 * ch + c);
+            FloatVector zero = FloatVector.zero(F);
+            for (int s = 0, r = o + c; s < t - 3; s++, r += ch) {
+                zero.add(w3.mul(FloatVector.fromArray(F, dpre, r))).add(w2.mul(FloatVector.fromArray(F, dpre, r + ch)))
+                        .add(w1.mul(FloatVector.fromArray(F, dpre, r + 2 * ch)))
+                        .add(w0.mul(FloatVector.fromArray(F, dpre, r + 3 * ch))).intoArray(dx, r);
+            }
+            FloatVector a0 = FloatVector.fromArray(F, parts, po + c), a1 = FloatVector.fromArray(F, parts, po + ch + c);
+            FloatVector a2 = FloatVector.fromArray(F, parts, po + 2 * ch + c);
+            FloatVector a3 = FloatVector.fromArray(F, parts, po + 3 * ch + c);
+            for (int s = 3, r = o + 3 * ch + c; s < t; s++, r += ch) {
+                FloatVector g = FloatVector.fromArray(F, dpre, r);
+                a0 = a0.add(FloatVector.fromArray(F, x, r - 3 * ch).mul(g));
+                a1 = a1.add(FloatVector.fromArray(F, x, r - 2 * ch).mul(g));
+                a2 = a2.add(FloatVector.fromArray(F, x, r - ch).mul(g));
+                a3 = a3.add(FloatVector.fromArray(F, x, r).mul(g));
+            }
+            a0.intoArray(parts, po + c);
+            a1.intoArray(parts, po + ch + c);
+            a2.intoArray(parts, po + 2 * ch + c);
+            a3.intoArray(parts, po + 3 * ch + c);
+        }
+    }
+}
