@@ -118,16 +118,12 @@ public final class Exp {
     }
 
     /**
-     * s[i] = 1 / (1 + expf(-z[i])) for i in [0, n), with -z clamped to [-87, 87]: {@link #expInPlace} takes
-     * its vector form only when every argument is in range, and 1 / (1 + e^87) is 1.6e-38, not 0.
+     * s[i] = 1 / (1 + expf(-z[i])) for i in [0, n), with -z clamped to [-87, 87], the exponential's range
+     * (1 / (1 + e^87) is 1.6e-38, not 0); whole vectors in one pass ({@link VectorLoops#sigmoids}).
      */
     public static void sigmoids(float[] z, float[] s, int n) {
-        for (int i = 0; i < n; i++) {
-            s[i] = Math.max(F_LO, Math.min(-F_LO, -z[i]));
-        }
-        expInPlace(s, n);
-        for (int i = 0; i < n; i++) {
-            s[i] = 1 / (1 + s[i]);
+        for (int i = Simd.on() ? VectorLoops.sigmoids(z, s, n) : 0; i < n; i++) {
+            s[i] = 1 / (1 + expf(Math.max(F_LO, Math.min(-F_LO, -z[i]))));
         }
     }
 

@@ -151,5 +151,14 @@ class ExpTest {
         for (int i = 0; i < z.length; i++) {
             assertEquals(1 / (1 + Math.exp(-z[i])), s[i], 2e-7, "sigmoid(" + z[i] + ")");
         }
+        // a NaN stops the vector form: the same numbers, NaN where it was (one with a payload, which the
+        // vector exponential's bit arithmetic would turn into a number)
+        float[] nan = z.clone();
+        nan[40] = Float.intBitsToFloat(0x7fc00123);
+        Ops.assertVectorFormIsScalarForm(() -> {
+            float[] sn = new float[nan.length];
+            Exp.sigmoids(nan, sn, nan.length);
+            return new double[][] {Ops.doubles(sn)};
+        });
     }
 }
