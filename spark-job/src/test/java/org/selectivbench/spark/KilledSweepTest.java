@@ -22,10 +22,14 @@ class KilledSweepTest {
     @TempDir
     Path tmp;
 
-    /** The sweep the child JVM runs under output root args[0]: slow runs, so that the kill lands midway. */
+    /**
+     * The sweep the child JVM runs under output root args[0]: slow runs, so that the kill lands midway
+     * (4 s each: with 1.5 s, on a loaded machine the parent's first scans of the results were slow enough
+     * that the SIGINT came after the last run).
+     */
     public static void main(String[] args) throws Exception {
         Config sb = Settings.load(null, SweepJobTest.tiny(args[0], "grid.tasks=[task1]"));
-        new SweepJob(LocalSpark.get(), sb, new FakeExecutor(Path.of(args[1]), Set.of(), 1500)).run(new SweepPlan(sb));
+        new SweepJob(LocalSpark.get(), sb, new FakeExecutor(Path.of(args[1]), Set.of(), 4000)).run(new SweepPlan(sb));
     }
 
     @Test
