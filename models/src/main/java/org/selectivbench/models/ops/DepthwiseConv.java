@@ -251,7 +251,8 @@ public final class DepthwiseConv {
     /** Sequence b's float backward with {@link DepthwiseConvRows} on what it takes, plain loops on the rest. */
     private static void backwardRows(Dims d, int b, float[] x, float[] tail, float[] w, float[] dpre, float[] dx,
                                      float[] parts, boolean bias) {
-        int ch = d.channels(), t = d.steps(), c0 = DepthwiseConvRows.channels(ch), o = b * t * ch, po = b * 5 * ch;
+        int ch = d.channels(), t = d.steps(), c0 = DepthwiseConvRows.channels(ch), o = b * t * ch;
+        int po = b * (d.kernel() + 1) * ch; // parts per row: the four taps' sums, then the bias's
         if (bias) {
             Loops.addRowSums(parts, po + 4 * ch, dpre, o, t, ch);
         }

@@ -261,39 +261,49 @@ final class VectorLoops {
             return;
         }
         FloatVector sv = FloatVector.fromArray(F, scale, so);
+        FloatVector t5 = FloatVector.broadcast(F, Exp.F5), t4 = FloatVector.broadcast(F, Exp.F4);
+        FloatVector t3 = FloatVector.broadcast(F, Exp.F3), t2 = FloatVector.broadcast(F, Exp.F2);
+        FloatVector t1 = FloatVector.broadcast(F, Exp.F1), t0 = FloatVector.broadcast(F, Exp.F0);
         for (int r = 0; r < rows; r++) {
-            expf(sv.mul(FloatVector.fromArray(F, a, ao + r * stride))).intoArray(y, r * F.length());
+            FloatVector x = sv.mul(FloatVector.fromArray(F, a, ao + r * stride));
+            FloatVector t = x.mul(Exp.F_LOG2E).add(Exp.F_ROUND);
+            FloatVector m = t.sub(Exp.F_ROUND);
+            FloatVector f = x.sub(m.mul(Exp.F_LN2_HI)).sub(m.mul(Exp.F_LN2_LO));
+            FloatVector p = f.fma(Exp.F7, Exp.F6).fma(f, t5).fma(f, t4).fma(f, t3).fma(f, t2).fma(f, t1).fma(f, t0);
+            IntVector scaleBits = ((IntVector) t.reinterpretShape(FBITS, 0)).sub(Exp.F_ROUND_BITS)
+                    .lanewise(VectorOperators.LSHL, 23);
+            ((FloatVector) ((IntVector) p.reinterpretShape(FBITS, 0)).add(scaleBits).reinterpretShape(F, 0))
+                    .intoArray(y, r * F.length());
         }
-    }
-
-    /** {@link Exp#expf} on F's lanes, for arguments in [F_LO, F_HI] (the callers check). */
-    private static FloatVector expf(FloatVector x) {
-        FloatVector t = x.mul(Exp.F_LOG2E).add(Exp.F_ROUND);
-        FloatVector m = t.sub(Exp.F_ROUND);
-        FloatVector f = x.sub(m.mul(Exp.F_LN2_HI)).sub(m.mul(Exp.F_LN2_LO));
-        FloatVector p = f.fma(Exp.F7, Exp.F6).fma(f, FloatVector.broadcast(F, Exp.F5))
-                .fma(f, FloatVector.broadcast(F, Exp.F4)).fma(f, FloatVector.broadcast(F, Exp.F3))
-                .fma(f, FloatVector.broadcast(F, Exp.F2)).fma(f, FloatVector.broadcast(F, Exp.F1))
-                .fma(f, FloatVector.broadcast(F, Exp.F0));
-        IntVector scaleBits = ((IntVector) t.reinterpretShape(FBITS, 0)).sub(Exp.F_ROUND_BITS)
-                .lanewise(VectorOperators.LSHL, 23);
-        return (FloatVector) ((IntVector) p.reinterpretShape(FBITS, 0)).add(scaleBits).reinterpretShape(F, 0);
     }
 
     /**
      * s = 1 / (1 + expf(-z clamped to [F_LO, -F_LO])) over whole vectors, in one pass: {@link Exp#sigmoids}'
      * operations in its order, so its numbers. Returns the first index not done: a vector holding a NaN
-     * stops it, and the scalar form takes it from there.
+     * stops it, and the scalar form takes it from there. The exponential is {@link #expRows}' written out
+     * again: as a method of its own, taking and returning vectors, C2 may compile it alone and then not
+     * inline it (docs/models.md, C2 pitfalls).
      */
     static int sigmoids(float[] z, float[] s, int n) {
         int whole = n - n % F.length();
         FloatVector one = FloatVector.broadcast(F, 1f);
+        FloatVector t5 = FloatVector.broadcast(F, Exp.F5), t4 = FloatVector.broadcast(F, Exp.F4);
+        FloatVector t3 = FloatVector.broadcast(F, Exp.F3), t2 = FloatVector.broadcast(F, Exp.F2);
+        FloatVector t1 = FloatVector.broadcast(F, Exp.F1), t0 = FloatVector.broadcast(F, Exp.F0);
         for (int i = 0; i < whole; i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, z, i).neg().min(-Exp.F_LO).max(Exp.F_LO);
             if (x.test(VectorOperators.IS_NAN).anyTrue()) {
                 return i;
             }
-            one.div(one.add(expf(x))).intoArray(s, i);
+            FloatVector t = x.mul(Exp.F_LOG2E).add(Exp.F_ROUND);
+            FloatVector m = t.sub(Exp.F_ROUND);
+            FloatVector f = x.sub(m.mul(Exp.F_LN2_HI)).sub(m.mul(Exp.F_LN2_LO));
+            FloatVector p = f.fma(Exp.F7, Exp.F6).fma(f, t5).fma(f, t4).fma(f, t3).fma(f, t2).fma(f, t1).fma(f, t0);
+            IntVector scaleBits = ((IntVector) t.reinterpretShape(FBITS, 0)).sub(Exp.F_ROUND_BITS)
+                    .lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = (FloatVector) ((IntVector) p.reinterpretShape(FBITS, 0)).add(scaleBits)
+                    .reinterpretShape(F, 0);
+            one.div(one.add(e)).intoArray(s, i);
         }
         return whole;
     }
