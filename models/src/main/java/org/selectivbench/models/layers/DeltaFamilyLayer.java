@@ -1,5 +1,6 @@
 package org.selectivbench.models.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.modules.L2Norm;
@@ -11,6 +12,7 @@ import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.modules.ShortConv;
 import org.selectivbench.models.ops.DeltaRule;
 import org.selectivbench.models.ops.DeltaRuleRecurrent;
+import org.selectivbench.models.ops.Kernels;
 
 /**
  * DeltaNet, Gated DeltaNet and Gated DeltaProduct (SPEC 6), as the PyTorch peer's DeltaFamily: head dim
@@ -51,6 +53,8 @@ final class DeltaFamilyLayer implements Mixer {
     private INDArray dtPre;
     private INDArray dt;
     private INDArray aRaw;
+    /** Whether the last forward pass took the float32 Java path. */
+    private boolean floats;
 
     /** DeltaNet: not gated, one sub-step; Gated DeltaNet: gated; Gated DeltaProduct: gated, n_h sub-steps. */
     DeltaFamilyLayer(ModelConfig c, ParamStore ps, String p, boolean gated, int subSteps, boolean negative) {
@@ -103,10 +107,19 @@ final class DeltaFamilyLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        INDArray qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
-        INDArray kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd))
-                .reshape(-1, (long) nh * heads * kd);
-        INDArray vv = vConv.forward(p, v.forward(p, x));
+        // on the float32 Java path q, k and v go from kernel to kernel as Java arrays (no ND4J op between)
+        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
+        INDArray qq = null, kk = null, vv = null;
+        float[] qf = null, kf = null, vf = null;
+        if (floats) {
+            qf = qNorm.forward(p, qConv.forwardFloats(p, q.forward(p, x)), kd);
+            kf = kNorm.forward(p, kConv.forwardFloats(p, k.forward(p, x)), kd);
+            vf = vConv.forwardFloats(p, v.forward(p, x));
+        } else {
+            qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
+            kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) nh * heads * kd);
+            vv = vConv.forward(p, v.forward(p, x));
+        }
         INDArray bt = Nd.sigmoid(b.forward(p, x));
         INDArray betaIn = negative ? bt.mul(2.0) : bt;
         INDArray logDecay = null;
@@ -126,8 +139,9 @@ final class DeltaFamilyLayer implements Mixer {
         }
         DeltaRuleRecurrent.Dims dims = new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
-        INDArray out = rule.forward(dims, chunk, qq, kk, vv, betaIn, logDecay, p.carried(name + ".state"), end,
-                p.keep());
+        INDArray start = p.carried(name + ".state");
+        INDArray out = floats ? rule.forwardFloats(dims, qf, kf, vf, betaIn, logDecay, start, end, p.keep())
+                : rule.forward(dims, chunk, qq, kk, vv, betaIn, logDecay, start, end, p.keep());
         States.carry(p, name + ".state", end);
         INDArray n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
@@ -137,25 +151,40 @@ final class DeltaFamilyLayer implements Mixer {
     public INDArray backward(Pass p, INDArray dy) {
         INDArray[] dn = norm.backward(o.backward(dy, null).reshape(-1, vd));
         INDArray dx = gated ? g.backward(dn[1].reshape(-1, (long) heads * vd), null) : null;
-        DeltaRule.Grads s = rule.backward(dn[0].reshape(-1, (long) heads * vd));
+        INDArray dO = dn[0].reshape(-1, (long) heads * vd);
+        if (floats) {
+            DeltaRule.FloatGrads s = rule.backwardFloats(dO);
+            dx = gatesBackward(s.da(), s.dbeta(), dx);
+            q.backward(qConv.backwardFloats(p, qNorm.backward(s.dq(), kd)), dx);
+            k.backward(kConv.backwardFloats(p, kNorm.backward(s.dk(), kd)), dx);
+            v.backward(vConv.backwardFloats(p, s.dv()), dx);
+        } else {
+            DeltaRule.Grads s = rule.backward(dO);
+            dx = gatesBackward(s.da(), s.dbeta(), dx);
+            q.backward(qConv.backward(p, qNorm.backward(s.dq().reshape(-1, kd)).reshape(-1, (long) heads * kd)), dx);
+            k.backward(kConv.backward(p, kNorm.backward(s.dk().reshape(-1, kd)).reshape(-1, (long) nh * heads * kd)),
+                    dx);
+            v.backward(vConv.backward(p, s.dv()), dx);
+        }
+        beta = null;
+        dtPre = null;
+        dt = null;
+        aRaw = null;
+        return dx;
+    }
+
+    /** The decay's (when gated) and beta's backward from the rule's da and dbeta, into dx; returns dx. */
+    private INDArray gatesBackward(INDArray sda, INDArray sdbeta, INDArray dx) {
         if (gated) {
-            INDArray da = Gates.floorBackward(aRaw, floor, s.da());
+            INDArray da = Gates.floorBackward(aRaw, floor, sda);
             INDArray aPos = Nd.exp(aLog.value());
             aLog.grad().addi(Nd.sumRows(da.mul(dt)).muli(aPos).negi());
             INDArray dpre = da.mulRowVector(aPos).negi().muli(Nd.sigmoid(dtPre));
             dtBias.grad().addi(Nd.sumRows(dpre));
             dx = a.backward(dpre, dx);
         }
-        INDArray dbeta = negative ? s.dbeta().mul(2.0) : s.dbeta();
-        dx = b.backward(Nd.sigmoidBackward(beta, dbeta), dx);
-        q.backward(qConv.backward(p, qNorm.backward(s.dq().reshape(-1, kd)).reshape(-1, (long) heads * kd)), dx);
-        k.backward(kConv.backward(p, kNorm.backward(s.dk().reshape(-1, kd)).reshape(-1, (long) nh * heads * kd)), dx);
-        v.backward(vConv.backward(p, s.dv()), dx);
-        beta = null;
-        dtPre = null;
-        dt = null;
-        aRaw = null;
-        return dx;
+        INDArray dbeta = negative ? sdbeta.mul(2.0) : sdbeta;
+        return b.backward(Nd.sigmoidBackward(beta, dbeta), dx);
     }
 
     @Override

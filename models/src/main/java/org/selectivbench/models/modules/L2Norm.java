@@ -26,10 +26,7 @@ public final class L2Norm {
         if (Kernels.current() == Kernels.JAVA) {
             int rows = (int) x.size(0), n = (int) x.size(1);
             if (x.dataType() == DataType.FLOAT) {
-                float[] out = new float[rows * n], f = new float[rows];
-                RowNormsFloat.l2Norm(rows, n, Host.readFloats(x), scale, EPS, out, f);
-                kept = p.keep() ? new float[][] {out, f} : null;
-                return Host.array(out, rows, n);
+                return Host.array(forward(p, Host.readFloats(x), n), rows, n);
             }
             double[] out = new double[rows * n], f = new double[rows];
             RowNorms.l2Norm(rows, n, Host.read(x), scale, EPS, out, f);
@@ -48,14 +45,19 @@ public final class L2Norm {
         return out;
     }
 
+    /** The float form on Java arrays: rows of n, one after another. */
+    public float[] forward(Pass p, float[] x, int n) {
+        int rows = x.length / n;
+        float[] out = new float[rows * n], f = new float[rows];
+        RowNormsFloat.l2Norm(rows, n, x, scale, EPS, out, f);
+        kept = p.keep() ? new float[][] {out, f} : null;
+        return out;
+    }
+
     /** dx = (dy - yhat (yhat . dy)) * scale / n, yhat = y / scale. */
     public INDArray backward(INDArray dy) {
         if (kept != null) {
-            int rows = (int) dy.size(0), n = (int) dy.size(1);
-            float[] dx = new float[rows * n];
-            RowNormsFloat.l2NormBackward(rows, n, Host.readFloats(dy), kept[0], kept[1], scale, dx);
-            kept = null;
-            return Host.array(dx, rows, n);
+            return Host.array(backward(Host.readFloats(dy), (int) dy.size(1)), dy.size(0), dy.size(1));
         }
         if (yJ != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);
@@ -69,6 +71,15 @@ public final class L2Norm {
         INDArray dx = dy.sub(y.mulColumnVector(dot)).muliColumnVector(rn);
         y = null;
         rn = null;
+        return dx;
+    }
+
+    /** The float form's backward on Java arrays (after {@link #forward(Pass, float[], int)}). */
+    public float[] backward(float[] dy, int n) {
+        int rows = dy.length / n;
+        float[] dx = new float[rows * n];
+        RowNormsFloat.l2NormBackward(rows, n, dy, kept[0], kept[1], scale, dx);
+        kept = null;
         return dx;
     }
 }

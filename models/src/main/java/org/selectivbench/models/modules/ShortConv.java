@@ -81,7 +81,7 @@ public final class ShortConv {
     private INDArray forwardJava(Pass p, INDArray x) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         if (x.dataType() == DataType.FLOAT) {
-            return forwardFloat(p, d, x);
+            return Host.array(forwardFloats(p, x), x.size(0), channels);
         }
         double[] in = Host.read(x);
         INDArray tail = p.carried(name + ".tail");
@@ -107,7 +107,9 @@ public final class ShortConv {
         return Host.array(y, x.dataType(), x.size(0), channels);
     }
 
-    private INDArray forwardFloat(Pass p, DepthwiseConv.Dims d, INDArray x) {
+    /** The float32 Java path's forward, y as a Java array (for a float kernel that reads it next). */
+    public float[] forwardFloats(Pass p, INDArray x) {
+        DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = Host.readFloats(x);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
@@ -124,13 +126,13 @@ public final class ShortConv {
         if (p.keep()) {
             kept = new float[][] {in, tl, z, s};
         }
-        return Host.array(y, x.size(0), channels);
+        return y;
     }
 
     /** The gradient of x, rows [B*T, C]; adds the weight (and bias) gradients. */
     public INDArray backward(Pass p, INDArray dy) {
         if (kept != null) {
-            return backwardFloat(p, dy);
+            return backwardFloats(p, Host.readFloats(dy));
         }
         if (xs != null) {
             return backwardJava(p, dy);
@@ -175,13 +177,14 @@ public final class ShortConv {
         return Host.array(dx, dy.dataType(), dy.size(0), channels);
     }
 
-    private INDArray backwardFloat(Pass p, INDArray dy) {
+    /** The float32 Java path's backward from dy as a Java array (after {@link #forwardFloats}). */
+    public INDArray backwardFloats(Pass p, float[] dy) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
         kept = null;
-        float[] dpre = Host.readFloats(dy);
+        float[] dpre = new float[dy.length];
         for (int i = 0; i < dpre.length; i++) {
-            dpre[i] *= s[i] * (1 + z[i] * (1 - s[i]));
+            dpre[i] = dy[i] * (s[i] * (1 + z[i] * (1 - s[i])));
         }
         float[] dx = new float[dpre.length], dw = new float[kernel * channels];
         float[] db = b == null ? null : new float[channels];
@@ -190,7 +193,7 @@ public final class ShortConv {
         if (b != null) {
             b.grad().addi(Host.array(db, channels));
         }
-        return Host.array(dx, dy.size(0), channels);
+        return Host.array(dx, dy.length / channels, channels);
     }
 
     /** Steps [j, j + t) of the padded sequence: the inputs tap j sees. */

@@ -40,15 +40,8 @@ public final class DeltaRule {
             return r.o();
         }
         if (dtype == DataType.FLOAT) {
-            float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
-            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
-            single = DeltaRuleFloat.forward(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
-                    Host.readFloats(beta), a == null ? null : Host.readFloats(a),
-                    start == null ? null : Host.readFloats(start), o, e, keep);
-            if (end != null) {
-                Host.write(e, end);
-            }
-            return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+            return forwardFloats(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v), beta, a, start, end,
+                    keep);
         }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
@@ -58,6 +51,29 @@ public final class DeltaRule {
             Host.write(e, end);
         }
         return Host.array(o, dtype, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+    }
+
+    /**
+     * The float kernel on q, k and v as Java arrays (rows as {@link #forward}'s, from a float kernel that
+     * made them), so that they do not go through ND4J arrays in between.
+     */
+    public INDArray forwardFloats(DeltaRuleRecurrent.Dims d, float[] q, float[] k, float[] v, INDArray beta,
+                                  INDArray a, INDArray start, INDArray end, boolean keep) {
+        dtype = DataType.FLOAT;
+        saved = null;
+        chunked = null;
+        float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
+        float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+        single = DeltaRuleFloat.forward(d, q, k, v, Host.readFloats(beta), a == null ? null : Host.readFloats(a),
+                start == null ? null : Host.readFloats(start), o, e, keep);
+        if (end != null) {
+            Host.write(e, end);
+        }
+        return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+    }
+
+    /** Gradients after {@link #forwardFloats}: dq, dk and dv as Java arrays in their inputs' layouts. */
+    public record FloatGrads(float[] dq, float[] dk, float[] dv, INDArray dbeta, INDArray da) {
     }
 
     public Grads backward(INDArray dO) {
@@ -83,6 +99,16 @@ public final class DeltaRule {
     }
 
     private Grads backwardFloat(INDArray dO) {
+        DeltaRuleRecurrent.Dims d = single.dims();
+        long rows = (long) d.batch() * d.steps();
+        int nh = d.subSteps(), h = d.heads();
+        FloatGrads g = backwardFloats(dO);
+        return new Grads(Host.array(g.dq(), rows, (long) h * d.k()), Host.array(g.dk(), rows, (long) nh * h * d.k()),
+                Host.array(g.dv(), rows, (long) nh * h * d.v()), g.dbeta(), g.da());
+    }
+
+    /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} on the Java kernels). */
+    public FloatGrads backwardFloats(INDArray dO) {
         DeltaRuleFloat.Saved s = single;
         float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
         float[] dbeta = new float[s.beta().length], da = s.a() == null ? null : new float[s.a().length];
@@ -91,8 +117,6 @@ public final class DeltaRule {
         long rows = (long) d.batch() * d.steps();
         int nh = d.subSteps(), h = d.heads();
         single = null;
-        return new Grads(Host.array(dq, rows, (long) h * d.k()), Host.array(dk, rows, (long) nh * h * d.k()),
-                Host.array(dv, rows, (long) nh * h * d.v()), Host.array(dbeta, rows, (long) nh * h),
-                da == null ? null : Host.array(da, rows, h));
+        return new FloatGrads(dq, dk, dv, Host.array(dbeta, rows, (long) nh * h), da == null ? null : Host.array(da, rows, h));
     }
 }
