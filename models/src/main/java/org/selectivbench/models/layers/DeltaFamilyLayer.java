@@ -107,7 +107,8 @@ final class DeltaFamilyLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        // on the float32 Java path q, k and v go from kernel to kernel as Java arrays (no ND4J op between)
+        // on the float32 Java path q, k, v and the rule's output go from kernel to kernel as Java arrays:
+        // no ND4J op stands between them, and a trip through ND4J arrays is two copies
         floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
         INDArray qq = null, kk = null, vv = null;
         float[] qf = null, kf = null, vf = null;
@@ -140,32 +141,39 @@ final class DeltaFamilyLayer implements Mixer {
         DeltaRuleRecurrent.Dims dims = new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
         INDArray start = p.carried(name + ".state");
-        INDArray out = floats ? rule.forwardFloats(dims, qf, kf, vf, betaIn, logDecay, start, end, p.keep())
-                : rule.forward(dims, chunk, qq, kk, vv, betaIn, logDecay, start, end, p.keep());
+        float[] of = floats ? rule.forwardFloats(dims, qf, kf, vf, betaIn, logDecay, start, end, p.keep()) : null;
+        INDArray out = floats ? null : rule.forward(dims, chunk, qq, kk, vv, betaIn, logDecay, start, end, p.keep());
         States.carry(p, name + ".state", end);
-        INDArray n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
+        INDArray gate = gated ? g.forward(p, x).reshape(-1, vd) : null;
+        INDArray n = floats ? norm.forward(p, of, vd, gate) : norm.forward(p, out.reshape(-1, vd), gate);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dy) {
-        INDArray[] dn = norm.backward(o.backward(dy, null).reshape(-1, vd));
-        INDArray dx = gated ? g.backward(dn[1].reshape(-1, (long) heads * vd), null) : null;
-        INDArray dO = dn[0].reshape(-1, (long) heads * vd);
+        INDArray dn = o.backward(dy, null).reshape(-1, vd);
         if (floats) {
-            DeltaRule.FloatGrads s = rule.backwardFloats(dO);
+            RmsNorm.FloatGrads dr = norm.backwardFloats(dn);
+            INDArray dx = gated ? g.backward(dr.dgate().reshape(-1, (long) heads * vd), null) : null;
+            DeltaRule.FloatGrads s = rule.backwardFloats(dr.dx());
             dx = gatesBackward(s.da(), s.dbeta(), dx);
             q.backward(qConv.backwardFloats(p, qNorm.backward(s.dq(), kd)), dx);
             k.backward(kConv.backwardFloats(p, kNorm.backward(s.dk(), kd)), dx);
             v.backward(vConv.backwardFloats(p, s.dv()), dx);
-        } else {
-            DeltaRule.Grads s = rule.backward(dO);
-            dx = gatesBackward(s.da(), s.dbeta(), dx);
-            q.backward(qConv.backward(p, qNorm.backward(s.dq().reshape(-1, kd)).reshape(-1, (long) heads * kd)), dx);
-            k.backward(kConv.backward(p, kNorm.backward(s.dk().reshape(-1, kd)).reshape(-1, (long) nh * heads * kd)),
-                    dx);
-            v.backward(vConv.backward(p, s.dv()), dx);
+            return cleared(dx);
         }
+        INDArray[] dnx = norm.backward(dn);
+        INDArray dx = gated ? g.backward(dnx[1].reshape(-1, (long) heads * vd), null) : null;
+        DeltaRule.Grads s = rule.backward(dnx[0].reshape(-1, (long) heads * vd));
+        dx = gatesBackward(s.da(), s.dbeta(), dx);
+        q.backward(qConv.backward(p, qNorm.backward(s.dq().reshape(-1, kd)).reshape(-1, (long) heads * kd)), dx);
+        k.backward(kConv.backward(p, kNorm.backward(s.dk().reshape(-1, kd)).reshape(-1, (long) nh * heads * kd)), dx);
+        v.backward(vConv.backward(p, s.dv()), dx);
+        return cleared(dx);
+    }
+
+    /** Drops what the forward pass kept; returns dx. */
+    private INDArray cleared(INDArray dx) {
         beta = null;
         dtPre = null;
         dt = null;

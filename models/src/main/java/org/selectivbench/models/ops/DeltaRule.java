@@ -40,8 +40,8 @@ public final class DeltaRule {
             return r.o();
         }
         if (dtype == DataType.FLOAT) {
-            return forwardFloats(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v), beta, a, start, end,
-                    keep);
+            return Host.array(forwardFloats(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v), beta, a,
+                    start, end, keep), (long) d.batch() * d.steps(), (long) d.heads() * d.v());
         }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
@@ -55,9 +55,9 @@ public final class DeltaRule {
 
     /**
      * The float kernel on q, k and v as Java arrays (rows as {@link #forward}'s, from a float kernel that
-     * made them), so that they do not go through ND4J arrays in between.
+     * made them), so that they do not go through ND4J arrays in between; o as a Java array too.
      */
-    public INDArray forwardFloats(DeltaRuleRecurrent.Dims d, float[] q, float[] k, float[] v, INDArray beta,
+    public float[] forwardFloats(DeltaRuleRecurrent.Dims d, float[] q, float[] k, float[] v, INDArray beta,
                                   INDArray a, INDArray start, INDArray end, boolean keep) {
         dtype = DataType.FLOAT;
         saved = null;
@@ -69,7 +69,7 @@ public final class DeltaRule {
         if (end != null) {
             Host.write(e, end);
         }
-        return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+        return o;
     }
 
     /** Gradients after {@link #forwardFloats}: dq, dk and dv as Java arrays in their inputs' layouts. */
@@ -102,17 +102,17 @@ public final class DeltaRule {
         DeltaRuleRecurrent.Dims d = single.dims();
         long rows = (long) d.batch() * d.steps();
         int nh = d.subSteps(), h = d.heads();
-        FloatGrads g = backwardFloats(dO);
+        FloatGrads g = backwardFloats(Host.readFloats(dO));
         return new Grads(Host.array(g.dq(), rows, (long) h * d.k()), Host.array(g.dk(), rows, (long) nh * h * d.k()),
                 Host.array(g.dv(), rows, (long) nh * h * d.v()), g.dbeta(), g.da());
     }
 
     /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} on the Java kernels). */
-    public FloatGrads backwardFloats(INDArray dO) {
+    public FloatGrads backwardFloats(float[] dO) {
         DeltaRuleFloat.Saved s = single;
         float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
         float[] dbeta = new float[s.beta().length], da = s.a() == null ? null : new float[s.a().length];
-        DeltaRuleFloat.backward(s, Host.readFloats(dO), null, dq, dk, dv, dbeta, da, null);
+        DeltaRuleFloat.backward(s, dO, null, dq, dk, dv, dbeta, da, null);
         DeltaRuleRecurrent.Dims d = s.dims();
         long rows = (long) d.batch() * d.steps();
         int nh = d.subSteps(), h = d.heads();
