@@ -113,8 +113,8 @@ final class DeltaFamilyLayer implements Mixer {
         INDArray qq = null, kk = null, vv = null;
         float[] qf = null, kf = null, vf = null;
         if (floats) {
-            qf = qNorm.forward(p, qConv.forwardFloats(p, q.forward(p, x)), kd);
-            kf = kNorm.forward(p, kConv.forwardFloats(p, k.forward(p, x)), kd);
+            qf = qNorm.forwardFloats(p, qConv.forwardFloats(p, q.forward(p, x)), kd);
+            kf = kNorm.forwardFloats(p, kConv.forwardFloats(p, k.forward(p, x)), kd);
             vf = vConv.forwardFloats(p, v.forward(p, x));
         } else {
             qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
@@ -145,7 +145,7 @@ final class DeltaFamilyLayer implements Mixer {
         INDArray out = floats ? null : rule.forward(dims, chunk, qq, kk, vv, betaIn, logDecay, start, end, p.keep());
         States.carry(p, name + ".state", end);
         INDArray gate = gated ? g.forward(p, x).reshape(-1, vd) : null;
-        INDArray n = floats ? norm.forward(p, of, vd, gate) : norm.forward(p, out.reshape(-1, vd), gate);
+        INDArray n = floats ? norm.forwardFloats(p, of, vd, gate) : norm.forward(p, out.reshape(-1, vd), gate);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
@@ -157,8 +157,8 @@ final class DeltaFamilyLayer implements Mixer {
             INDArray dx = gated ? g.backward(dr.dgate().reshape(-1, (long) heads * vd), null) : null;
             DeltaRule.FloatGrads s = rule.backwardFloats(dr.dx());
             dx = gatesBackward(s.da(), s.dbeta(), dx);
-            q.backward(qConv.backwardFloats(p, qNorm.backward(s.dq(), kd)), dx);
-            k.backward(kConv.backwardFloats(p, kNorm.backward(s.dk(), kd)), dx);
+            q.backward(qConv.backwardFloats(p, qNorm.backwardFloats(s.dq(), kd)), dx);
+            k.backward(kConv.backwardFloats(p, kNorm.backwardFloats(s.dk(), kd)), dx);
             v.backward(vConv.backwardFloats(p, s.dv()), dx);
             return cleared(dx);
         }

@@ -26,7 +26,7 @@ public final class L2Norm {
         if (Kernels.current() == Kernels.JAVA) {
             int rows = (int) x.size(0), n = (int) x.size(1);
             if (x.dataType() == DataType.FLOAT) {
-                return Host.array(forward(p, Host.readFloats(x), n), rows, n);
+                return Host.array(forwardFloats(p, Host.readFloats(x), n), rows, n);
             }
             double[] out = new double[rows * n], f = new double[rows];
             RowNorms.l2Norm(rows, n, Host.read(x), scale, EPS, out, f);
@@ -46,7 +46,7 @@ public final class L2Norm {
     }
 
     /** The float form on Java arrays: rows of n, one after another. */
-    public float[] forward(Pass p, float[] x, int n) {
+    public float[] forwardFloats(Pass p, float[] x, int n) {
         int rows = x.length / n;
         float[] out = new float[rows * n], f = new float[rows];
         RowNormsFloat.l2Norm(rows, n, x, scale, EPS, out, f);
@@ -57,7 +57,7 @@ public final class L2Norm {
     /** dx = (dy - yhat (yhat . dy)) * scale / n, yhat = y / scale. */
     public INDArray backward(INDArray dy) {
         if (kept != null) {
-            return Host.array(backward(Host.readFloats(dy), (int) dy.size(1)), dy.size(0), dy.size(1));
+            return Host.array(backwardFloats(Host.readFloats(dy), (int) dy.size(1)), dy.size(0), dy.size(1));
         }
         if (yJ != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);
@@ -74,8 +74,8 @@ public final class L2Norm {
         return dx;
     }
 
-    /** The float form's backward on Java arrays (after {@link #forward(Pass, float[], int)}). */
-    public float[] backward(float[] dy, int n) {
+    /** The float form's backward on Java arrays (after {@link #forwardFloats}). */
+    public float[] backwardFloats(float[] dy, int n) {
         int rows = dy.length / n;
         float[] dx = new float[rows * n];
         RowNormsFloat.l2NormBackward(rows, n, dy, kept[0], kept[1], scale, dx);

@@ -40,7 +40,7 @@ public final class RmsNorm {
         if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
             int rows = (int) x.size(0), n = (int) x.size(1);
             if (x.dataType() == DataType.FLOAT) {
-                return forward(p, Host.readFloats(x), n, gate);
+                return forwardFloats(p, Host.readFloats(x), n, gate);
             }
             double[] y = new double[rows * n], xh = new double[rows * n], ri = new double[rows];
             double[] gt = gate == null ? null : Host.read(gate), sig = gate == null ? null : new double[rows * n];
@@ -61,7 +61,7 @@ public final class RmsNorm {
     }
 
     /** The float form on x as a Java array (rows of n, from a float kernel), gate [rows, n] or null. */
-    public INDArray forward(Pass p, float[] x, int n, INDArray gate) {
+    public INDArray forwardFloats(Pass p, float[] x, int n, INDArray gate) {
         int rows = x.length / n;
         float[] y = new float[rows * n], xh = new float[rows * n], ri = new float[rows];
         float[] gt = gate == null ? null : Host.readFloats(gate);
