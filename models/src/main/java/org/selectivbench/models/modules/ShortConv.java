@@ -79,10 +79,10 @@ public final class ShortConv {
     }
 
     private INDArray forwardJava(Pass p, INDArray x) {
-        DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         if (x.dataType() == DataType.FLOAT) {
             return Host.array(forwardFloats(p, x), x.size(0), channels);
         }
+        DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         double[] in = Host.read(x);
         INDArray tail = p.carried(name + ".tail");
         double[] tl = tail == null ? null : Host.read(tail);
