@@ -3,6 +3,7 @@ package org.selectivbench.models.layers;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.DecayGate;
 import org.selectivbench.models.modules.L2Norm;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
@@ -12,7 +13,9 @@ import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.modules.ShortConv;
 import org.selectivbench.models.ops.DeltaRule;
 import org.selectivbench.models.ops.DeltaRuleRecurrent;
+import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.PointwiseFloat;
 
 /**
  * DeltaNet, Gated DeltaNet and Gated DeltaProduct (SPEC 6), as the PyTorch peer's DeltaFamily: head dim
@@ -31,7 +34,6 @@ final class DeltaFamilyLayer implements Mixer {
     private final int nh;
     private final boolean gated;
     private final boolean negative;
-    private final double floor;
     private final int chunk;
     private final Linear q;
     private final ShortConv qConv;
@@ -42,17 +44,14 @@ final class DeltaFamilyLayer implements Mixer {
     private final Linear v;
     private final ShortConv vConv;
     private final Linear b;
-    private final ParamStore.Param aLog;
     private final Linear a;
-    private final ParamStore.Param dtBias;
+    private final DecayGate decay;
     private final RmsNorm norm;
     private final Linear g;
     private final Linear o;
     private final DeltaRule rule = new DeltaRule();
     private INDArray beta;
-    private INDArray dtPre;
-    private INDArray dt;
-    private INDArray aRaw;
+    private float[] betaF;
     /** Whether the last forward pass took the float32 Java path. */
     private boolean floats;
 
@@ -66,7 +65,6 @@ final class DeltaFamilyLayer implements Mixer {
         this.nh = subSteps;
         this.gated = gated;
         this.negative = negative;
-        this.floor = c.forgetFloor();
         this.chunk = c.chunkSize();
         this.q = new Linear(ps, p + ".q", d, heads * kd, false);
         this.qConv = new ShortConv(ps, p + ".q_conv", heads * kd, c.convSize(), false);
@@ -78,13 +76,13 @@ final class DeltaFamilyLayer implements Mixer {
         this.vConv = new ShortConv(ps, p + ".v_conv", nh * heads * vd, c.convSize(), false);
         this.b = new Linear(ps, p + ".b", d, nh * heads, false);
         if (gated) {
-            this.aLog = ps.param(p + ".A_log", ParamStore.Init.logUniform(1e-4, 16), heads);
+            ParamStore.Param aLog = ps.param(p + ".A_log", ParamStore.Init.logUniform(1e-4, 16), heads);
             this.a = new Linear(ps, p + ".a", d, heads, false);
-            this.dtBias = ps.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), heads);
+            ParamStore.Param dtBias = ps.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), heads);
+            this.decay = new DecayGate(aLog, dtBias, c.forgetFloor());
         } else {
-            this.aLog = null;
             this.a = null;
-            this.dtBias = null;
+            this.decay = null;
         }
         this.norm = new RmsNorm(ps, p + ".norm", vd);
         this.g = gated ? new Linear(ps, p + ".g", d, heads * vd, false) : null;
@@ -107,92 +105,69 @@ final class DeltaFamilyLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        // on the float32 Java path q, k, v and the rule's output go from kernel to kernel as Java arrays:
-        // no ND4J op stands between them, and a trip through ND4J arrays is two copies
+        // on the float32 Java path q, k, v, beta, the decay and the rule's output go from kernel to kernel as
+        // Java arrays: no ND4J op stands between them, and a trip through ND4J arrays is two copies
         floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
-        INDArray qq = null, kk = null, vv = null;
-        float[] qf = null, kf = null, vf = null;
-        if (floats) {
-            qf = qNorm.forwardFloats(p, qConv.forwardFloats(p, q.forward(p, x)), kd);
-            kf = kNorm.forwardFloats(p, kConv.forwardFloats(p, k.forward(p, x)), kd);
-            vf = vConv.forwardFloats(p, v.forward(p, x));
-        } else {
-            qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
-            kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) nh * heads * kd);
-            vv = vConv.forward(p, v.forward(p, x));
-        }
-        INDArray bt = Nd.sigmoid(b.forward(p, x));
-        INDArray betaIn = negative ? bt.mul(2.0) : bt;
-        INDArray logDecay = null;
-        if (gated) {
-            INDArray pre = a.forward(p, x).addiRowVector(dtBias.value());
-            INDArray step = Nd.softplus(pre);
-            INDArray raw = step.mulRowVector(Nd.exp(aLog.value())).negi();
-            logDecay = Gates.floor(raw, floor);
-            if (p.keep()) {
-                dtPre = pre;
-                dt = step;
-                aRaw = raw;
-            }
-        }
-        if (p.keep()) {
-            beta = bt;
-        }
         DeltaRuleRecurrent.Dims dims = new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
         INDArray start = p.carried(name + ".state");
-        float[] of = floats ? rule.forwardFloats(dims, qf, kf, vf, betaIn, logDecay, start, end, p.keep()) : null;
-        INDArray out = floats ? null : rule.forward(dims, chunk, qq, kk, vv, betaIn, logDecay, start, end, p.keep());
+        INDArray n;
+        if (floats) {
+            float[] qf = qNorm.forwardFloats(p, qConv.forwardFloats(p, q.forward(p, x)), kd);
+            float[] kf = kNorm.forwardFloats(p, kConv.forwardFloats(p, k.forward(p, x)), kd);
+            float[] vf = vConv.forwardFloats(p, v.forward(p, x));
+            float[] bt = PointwiseFloat.sigmoid(Host.readFloats(b.forward(p, x)));
+            float[] logDecay = gated ? decay.forwardFloats(p, Host.readFloats(a.forward(p, x))).logDecay() : null;
+            betaF = p.keep() ? bt : null;
+            float[] of = rule.forwardFloats(dims, qf, kf, vf, negative ? PointwiseFloat.scaled(bt, 2) : bt, logDecay,
+                    start, end, p.keep());
+            n = norm.forwardFloats(p, of, vd, gated ? g.forward(p, x).reshape(-1, vd) : null);
+        } else {
+            INDArray qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
+            INDArray kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) nh * heads * kd);
+            INDArray vv = vConv.forward(p, v.forward(p, x));
+            INDArray bt = Nd.sigmoid(b.forward(p, x));
+            INDArray logDecay = gated ? decay.forward(p, a.forward(p, x)).logDecay() : null;
+            beta = p.keep() ? bt : null;
+            INDArray out = rule.forward(dims, chunk, qq, kk, vv, negative ? bt.mul(2.0) : bt, logDecay, start, end,
+                    p.keep());
+            n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
+        }
         States.carry(p, name + ".state", end);
-        INDArray gate = gated ? g.forward(p, x).reshape(-1, vd) : null;
-        INDArray n = floats ? norm.forwardFloats(p, of, vd, gate) : norm.forward(p, out.reshape(-1, vd), gate);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dy) {
         INDArray dn = o.backward(dy, null).reshape(-1, vd);
+        long rows = (long) p.batch() * p.steps();
         if (floats) {
             RmsNorm.FloatGrads dr = norm.backwardFloats(dn);
             INDArray dx = gated ? g.backward(dr.dgate().reshape(-1, (long) heads * vd), null) : null;
             DeltaRule.FloatGrads s = rule.backwardFloats(dr.dx());
-            dx = gatesBackward(s.da(), s.dbeta(), dx);
+            if (gated) {
+                dx = a.backward(Host.array(decay.backwardFloats(s.da(), null), rows, heads), dx);
+            }
+            float[] dbeta = PointwiseFloat.sigmoidBackward(betaF, negative ? PointwiseFloat.scaled(s.dbeta(), 2) : s.dbeta());
+            dx = b.backward(Host.array(dbeta, rows, (long) nh * heads), dx);
             q.backward(qConv.backwardFloats(p, qNorm.backwardFloats(s.dq(), kd)), dx);
             k.backward(kConv.backwardFloats(p, kNorm.backwardFloats(s.dk(), kd)), dx);
             v.backward(vConv.backwardFloats(p, s.dv()), dx);
-            return cleared(dx);
+            betaF = null;
+            return dx;
         }
         INDArray[] dnx = norm.backward(dn);
         INDArray dx = gated ? g.backward(dnx[1].reshape(-1, (long) heads * vd), null) : null;
         DeltaRule.Grads s = rule.backward(dnx[0].reshape(-1, (long) heads * vd));
-        dx = gatesBackward(s.da(), s.dbeta(), dx);
+        if (gated) {
+            dx = a.backward(decay.backward(s.da(), null), dx);
+        }
+        dx = b.backward(Nd.sigmoidBackward(beta, negative ? s.dbeta().mul(2.0) : s.dbeta()), dx);
         q.backward(qConv.backward(p, qNorm.backward(s.dq().reshape(-1, kd)).reshape(-1, (long) heads * kd)), dx);
         k.backward(kConv.backward(p, kNorm.backward(s.dk().reshape(-1, kd)).reshape(-1, (long) nh * heads * kd)), dx);
         v.backward(vConv.backward(p, s.dv()), dx);
-        return cleared(dx);
-    }
-
-    /** Drops what the forward pass kept; returns dx. */
-    private INDArray cleared(INDArray dx) {
         beta = null;
-        dtPre = null;
-        dt = null;
-        aRaw = null;
         return dx;
-    }
-
-    /** The decay's (when gated) and beta's backward from the rule's da and dbeta, into dx; returns dx. */
-    private INDArray gatesBackward(INDArray sda, INDArray sdbeta, INDArray dx) {
-        if (gated) {
-            INDArray da = Gates.floorBackward(aRaw, floor, sda);
-            INDArray aPos = Nd.exp(aLog.value());
-            aLog.grad().addi(Nd.sumRows(da.mul(dt)).muli(aPos).negi());
-            INDArray dpre = da.mulRowVector(aPos).negi().muli(Nd.sigmoid(dtPre));
-            dtBias.grad().addi(Nd.sumRows(dpre));
-            dx = a.backward(dpre, dx);
-        }
-        INDArray dbeta = negative ? sdbeta.mul(2.0) : sdbeta;
-        return b.backward(Nd.sigmoidBackward(beta, dbeta), dx);
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.selectivbench.models.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.ForgetFloor;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
@@ -85,7 +86,7 @@ final class GlaLayer implements Mixer {
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd,
                 DecayScanRecurrent.Decay.CHANNEL, false);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
-        INDArray out = scan.forward(dims, chunk, qq, kk, vv, Gates.floor(a, floor), p.carried(name + ".state"), end,
+        INDArray out = scan.forward(dims, chunk, qq, kk, vv, ForgetFloor.floor(a, floor), p.carried(name + ".state"), end,
                 p.keep());
         States.carry(p, name + ".state", end);
         if (p.keep()) {
@@ -102,7 +103,7 @@ final class GlaLayer implements Mixer {
         INDArray dx = g.backward(dn[1].reshape(-1, (long) heads * vd), null);
         DecayScan.Grads s = scan.backward(dn[0].reshape(-1, (long) heads * vd));
         // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
-        INDArray dgate = Gates.floorBackward(aRaw, floor, s.da()).muli(Nd.sigmoid(gate.neg())).divi(GATE_TEMPERATURE);
+        INDArray dgate = ForgetFloor.floorBackward(aRaw, floor, s.da()).muli(Nd.sigmoid(gate.neg())).divi(GATE_TEMPERATURE);
         gk1.backward(gk2.backward(dgate, null), dx);
         q.backward(qConv.backward(p, s.dq().muli(Math.pow(kd, -0.5))), dx);
         k.backward(kConv.backward(p, s.dk()), dx);

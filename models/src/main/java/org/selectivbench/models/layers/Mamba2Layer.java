@@ -4,6 +4,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.DecayGate;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
@@ -25,21 +26,17 @@ final class Mamba2Layer implements Mixer {
     private final int n;
     private final int nh;
     private final int pd;
-    private final double floor;
     private final int chunk;
     private final Linear in;
     private final ShortConv conv;
-    private final ParamStore.Param dtBias;
-    private final ParamStore.Param aLog;
+    private final DecayGate decay;
     private final ParamStore.Param dSkip;
     private final RmsNorm norm;
     private final Linear out;
     private final DecayScan scan = new DecayScan();
     private INDArray z;
     private INDArray x;
-    private INDArray dtPre;
     private INDArray dt;
-    private INDArray aRaw;
     private INDArray y;
 
     Mamba2Layer(ModelConfig c, ParamStore ps, String p) {
@@ -49,12 +46,12 @@ final class Mamba2Layer implements Mixer {
         this.pd = c.headDim();
         this.di = c.expand() * d;
         this.nh = di / pd;
-        this.floor = c.forgetFloor();
         this.chunk = c.chunkSize();
         this.in = new Linear(ps, p + ".in", d, 2 * di + 2 * n + nh, false);
         this.conv = new ShortConv(ps, p + ".conv", di + 2 * n, c.convSize(), true);
-        this.dtBias = ps.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), nh);
-        this.aLog = ps.param(p + ".A_log", ParamStore.Init.logUniform(1, 16), nh);
+        ParamStore.Param dtBias = ps.param(p + ".dt_bias", ParamStore.Init.inverseSoftplusDt(), nh);
+        ParamStore.Param aLog = ps.param(p + ".A_log", ParamStore.Init.logUniform(1, 16), nh);
+        this.decay = new DecayGate(aLog, dtBias, c.forgetFloor());
         this.dSkip = ps.param(p + ".D", ParamStore.Init.constant(1.0), nh, 1);
         this.norm = new RmsNorm(ps, p + ".norm", di);
         this.out = new Linear(ps, p + ".out", di, d, false);
@@ -75,9 +72,8 @@ final class Mamba2Layer implements Mixer {
         INDArray proj = in.forward(p, u);
         INDArray zz = Nd.cols(proj, 0, di);
         INDArray xbc = conv.forward(p, Nd.cols(proj, di, 2L * di + 2L * n));
-        INDArray pre = Nd.cols(proj, 2L * di + 2L * n, 2L * di + 2L * n + nh).addRowVector(dtBias.value());
-        INDArray step = Nd.softplus(pre);
-        INDArray a = step.mulRowVector(Nd.exp(aLog.value())).negi(); // log decay <= 0
+        DecayGate.Out gate = decay.forward(p, Nd.cols(proj, 2L * di + 2L * n, 2L * di + 2L * n + nh));
+        INDArray step = gate.dt();
         INDArray xs = Nd.dense(Nd.cols(xbc, 0, di));
         INDArray v = perHead(xs, step, 0, 1);
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
@@ -85,15 +81,13 @@ final class Mamba2Layer implements Mixer {
         INDArray end = States.end(p, u.dataType(), nh, n, pd);
         // C and B go in as column views: the scan's forms read views (a copy here cost a millisecond each)
         INDArray yy = scan.forward(dims, chunk, Nd.cols(xbc, di + n, di + 2L * n), Nd.cols(xbc, di, di + n), v,
-                Gates.floor(a, floor), p.carried(name + ".state"), end, p.keep());
+                gate.logDecay(), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         yy.addi(perHead(xs, dSkip.value().reshape(nh), 1));
         if (p.keep()) {
             z = zz;
             x = xs;
-            dtPre = pre;
             dt = step;
-            aRaw = a;
             y = yy;
         }
         return out.forward(p, norm.forward(p, yy.mul(Nd.silu(zz))));
@@ -112,19 +106,11 @@ final class Mamba2Layer implements Mixer {
         // v = x dt per head
         dx.addi(perHead(g.dv(), dt, 0, 1));
         INDArray ddt = g.dv().reshape(rows, nh, pd).mul(x.reshape(rows, nh, pd)).sum(2);
-        INDArray da = Gates.floorBackward(aRaw, floor, g.da());
-        INDArray aPos = Nd.exp(aLog.value());
-        // a = -dt A: dA_log = -sum(da dt) A
-        aLog.grad().addi(Nd.sumRows(da.mul(dt)).muli(aPos).negi());
-        ddt.subi(da.mulRowVector(aPos));
-        INDArray dpre = ddt.muli(Nd.sigmoid(dtPre));
-        dtBias.grad().addi(Nd.sumRows(dpre));
+        INDArray dpre = decay.backward(g.da(), ddt);
         INDArray dxbc = conv.backward(p, Nd.concatCols(dx, g.dk(), g.dq()));
         z = null;
         x = null;
-        dtPre = null;
         dt = null;
-        aRaw = null;
         y = null;
         return in.backward(Nd.concatCols(dz, dxbc, dpre), null);
     }

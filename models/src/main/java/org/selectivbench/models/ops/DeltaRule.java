@@ -40,8 +40,9 @@ public final class DeltaRule {
             return r.o();
         }
         if (dtype == DataType.FLOAT) {
-            return Host.array(forwardFloats(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v), beta, a,
-                    start, end, keep), (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+            return Host.array(forwardFloats(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
+                    Host.readFloats(beta), a == null ? null : Host.readFloats(a), start, end, keep),
+                    (long) d.batch() * d.steps(), (long) d.heads() * d.v());
         }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
@@ -54,26 +55,26 @@ public final class DeltaRule {
     }
 
     /**
-     * The float kernel on q, k and v as Java arrays (rows as {@link #forward}'s, from a float kernel that
-     * made them), so that they do not go through ND4J arrays in between; o as a Java array too.
+     * The float kernel on q, k, v, beta and the log decay as Java arrays (rows as {@link #forward}'s, from
+     * the float kernels that made them), so that they do not go through ND4J arrays in between; o as a Java
+     * array too.
      */
-    public float[] forwardFloats(DeltaRuleRecurrent.Dims d, float[] q, float[] k, float[] v, INDArray beta,
-                                  INDArray a, INDArray start, INDArray end, boolean keep) {
+    public float[] forwardFloats(DeltaRuleRecurrent.Dims d, float[] q, float[] k, float[] v, float[] beta,
+                                  float[] a, INDArray start, INDArray end, boolean keep) {
         dtype = DataType.FLOAT;
         saved = null;
         chunked = null;
         float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
         float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
-        single = DeltaRuleFloat.forward(d, q, k, v, Host.readFloats(beta), a == null ? null : Host.readFloats(a),
-                start == null ? null : Host.readFloats(start), o, e, keep);
+        single = DeltaRuleFloat.forward(d, q, k, v, beta, a, start == null ? null : Host.readFloats(start), o, e, keep);
         if (end != null) {
             Host.write(e, end);
         }
         return o;
     }
 
-    /** Gradients after {@link #forwardFloats}: dq, dk and dv as Java arrays in their inputs' layouts. */
-    public record FloatGrads(float[] dq, float[] dk, float[] dv, INDArray dbeta, INDArray da) {
+    /** Gradients after {@link #forwardFloats} as Java arrays in their inputs' layouts (da null without decay). */
+    public record FloatGrads(float[] dq, float[] dk, float[] dv, float[] dbeta, float[] da) {
     }
 
     public Grads backward(INDArray dO) {
@@ -104,19 +105,17 @@ public final class DeltaRule {
         int nh = d.subSteps(), h = d.heads();
         FloatGrads g = backwardFloats(Host.readFloats(dO));
         return new Grads(Host.array(g.dq(), rows, (long) h * d.k()), Host.array(g.dk(), rows, (long) nh * h * d.k()),
-                Host.array(g.dv(), rows, (long) nh * h * d.v()), g.dbeta(), g.da());
+                Host.array(g.dv(), rows, (long) nh * h * d.v()), Host.array(g.dbeta(), rows, (long) nh * h),
+                g.da() == null ? null : Host.array(g.da(), rows, h));
     }
 
     /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} on the Java kernels). */
     public FloatGrads backwardFloats(float[] dO) {
         DeltaRuleFloat.Saved s = single;
         float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
-        float[] dbeta = new float[s.beta().length], da = s.a() == null ? null : new float[s.a().length];
+        float[] dbeta = new float[s.beta().length], da = s.alpha() == null ? null : new float[s.alpha().length];
         DeltaRuleFloat.backward(s, dO, null, dq, dk, dv, dbeta, da, null);
-        DeltaRuleRecurrent.Dims d = s.dims();
-        long rows = (long) d.batch() * d.steps();
-        int nh = d.subSteps(), h = d.heads();
         single = null;
-        return new FloatGrads(dq, dk, dv, Host.array(dbeta, rows, (long) nh * h), da == null ? null : Host.array(da, rows, h));
+        return new FloatGrads(dq, dk, dv, dbeta, da);
     }
 }

@@ -13,8 +13,11 @@ public final class DeltaRuleFloat {
     private DeltaRuleFloat() {
     }
 
-    /** What the backward pass needs: the inputs and the state at the start of every chunk. */
-    public record Saved(DeltaRuleRecurrent.Dims dims, float[] q, float[] k, float[] v, float[] beta, float[] a,
+    /**
+     * What the backward pass needs: the inputs, the decays alpha = exp(a) (null without a decay) and the
+     * state at the start of every chunk.
+     */
+    public record Saved(DeltaRuleRecurrent.Dims dims, float[] q, float[] k, float[] v, float[] beta, float[] alpha,
                         float[] checkpoints) {
     }
 
@@ -28,12 +31,13 @@ public final class DeltaRuleFloat {
                                 float[] start, float[] o, float[] end, boolean keep) {
         int kv = d.state();
         float[] ckpt = keep ? new float[d.sequences() * d.chunks() * kv] : null;
+        float[] alpha = alphas(a);
         int grouped = lanes(d);
         if (grouped > 0) {
             Parallel.forRange(grouped / DeltaRuleLanesFloat.LANES, (from, to) -> {
                 DeltaRuleLanesFloat.Work w = new DeltaRuleLanesFloat.Work(d, false);
                 for (int i = from; i < to; i++) {
-                    DeltaRuleLanesFloat.forward(d, i * DeltaRuleLanesFloat.LANES, q, k, v, beta, a, start, o, end,
+                    DeltaRuleLanesFloat.forward(d, i * DeltaRuleLanesFloat.LANES, q, k, v, beta, alpha, start, o, end,
                             ckpt, w);
                 }
             });
@@ -53,14 +57,24 @@ public final class DeltaRuleFloat {
                     if (ckpt != null && t % CHUNK == 0) {
                         System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
                     }
-                    token(d, b, h, t, q, k, v, beta, a, s, r, null, null, o);
+                    token(d, b, h, t, q, k, v, beta, alpha, s, r, null, null, o);
                 }
                 if (end != null) {
                     System.arraycopy(s, 0, end, g * kv, kv);
                 }
             }
         });
-        return keep ? new Saved(d, q, k, v, beta, a, ckpt) : null;
+        return keep ? new Saved(d, q, k, v, beta, alpha, ckpt) : null;
+    }
+
+    /** exp(a) once, in vectors, for the forward pass and the backward's recomputation (null for null). */
+    private static float[] alphas(float[] a) {
+        if (a == null) {
+            return null;
+        }
+        float[] alpha = a.clone();
+        Exp.expInPlace(alpha, alpha.length);
+        return alpha;
     }
 
     /** Sequences taken a group of lanes at a time ({@link DeltaRuleLanesFloat}); the rest run one by one. */
@@ -75,10 +89,10 @@ public final class DeltaRuleFloat {
      * the decay) goes to sub[j] and r to rs[j], and o is not written.
      */
     private static void token(DeltaRuleRecurrent.Dims d, int b, int h, int t, float[] q, float[] k, float[] v,
-                              float[] beta, float[] a, float[] s, float[] r, float[][] sub, float[][] rs, float[] o) {
+                              float[] beta, float[] alphas, float[] s, float[] r, float[][] sub, float[][] rs, float[] o) {
         int kd = d.k(), vd = d.v(), nh = d.subSteps(), heads = d.heads();
         int row = b * d.steps() + t;
-        float alpha = a == null ? 1 : (float) Math.exp(a[row * heads + h]);
+        float alpha = alphas == null ? 1 : alphas[row * heads + h];
         int qo = (row * heads + h) * kd, oo = (row * heads + h) * vd;
         for (int j = 0; j < nh; j++) {
             int ko = ((row * nh + j) * heads + h) * kd, vo = ((row * nh + j) * heads + h) * vd;
@@ -141,7 +155,7 @@ public final class DeltaRuleFloat {
                                 float[] dbeta, float[] da, float[] dStart) {
         DeltaRuleRecurrent.Dims d = sv.dims();
         int kd = d.k(), vd = d.v(), kv = d.state(), nh = d.subSteps(), heads = d.heads();
-        float[] q = sv.q(), k = sv.k(), beta = sv.beta(), a = sv.a();
+        float[] q = sv.q(), k = sv.k(), beta = sv.beta(), a = sv.alpha();
         int grouped = lanes(d);
         if (grouped > 0) {
             Parallel.forRange(grouped / DeltaRuleLanesFloat.LANES, (from, to) -> {
@@ -177,7 +191,7 @@ public final class DeltaRuleFloat {
                     for (int t = t1 - 1; t >= t0; t--) {
                         int row = b * d.steps() + t;
                         int qo = (row * heads + h) * kd, oo = (row * heads + h) * vd;
-                        float alpha = a == null ? 1 : (float) Math.exp(a[row * heads + h]);
+                        float alpha = a == null ? 1 : a[row * heads + h];
                         float daAcc = 0;
                         for (int j = nh - 1; j >= 0; j--) {
                             int ko = ((row * nh + j) * heads + h) * kd, vo = ((row * nh + j) * heads + h) * vd;
@@ -220,7 +234,7 @@ public final class DeltaRuleFloat {
                             boolean decay = j == 0 && a != null;
                             for (int x = 0; x < kd; x++) {
                                 float kx = k[ko + x], qx = last ? q[qo + x] : 0;
-                                float acc1 = 0, acc2 = 0;
+                                float acc1 = 0, acc2 = 0, dax = 0;
                                 int so = x * vd;
                                 if (last) {
                                     dq[qo + x] += bt * kx * rdo;
@@ -231,11 +245,14 @@ public final class DeltaRuleFloat {
                                     acc2 += sj[so + y] * dr[y];
                                     float next = gv - kx * dr[y];
                                     if (decay) {
-                                        daAcc += sj[so + y] * next;
+                                        dax += sj[so + y] * next;
                                         next *= alpha;
                                     }
                                     ds[so + y] = next;
                                 }
+                                // da summed a row of S at a time: one running sum over all of S held the
+                                // lane form to the latency of a chain of K*V additions
+                                daAcc += dax;
                                 dk[ko + x] = bt * acc1 - acc2;
                             }
                         }

@@ -88,7 +88,7 @@ final class DeltaRuleLanesFloat {
     }
 
     static void forward(DeltaRuleRecurrent.Dims d, int g0, float[] q, float[] k, float[] v, float[] beta,
-                        float[] a, float[] start, float[] o, float[] end, float[] ckpt, Work w) {
+                        float[] alpha, float[] start, float[] o, float[] end, float[] ckpt, Work w) {
         int kv = d.state();
         w.group(d, g0);
         toLanes(start, g0, kv, w.s);
@@ -100,7 +100,7 @@ final class DeltaRuleLanesFloat {
                     }
                 }
             }
-            gather(d, t, q, k, v, beta, a, w);
+            gather(d, t, q, k, v, beta, alpha, w);
             for (int j = 0; j < d.subSteps(); j++) {
                 residual(d.k(), d.v(), j, w);
                 if (j == d.subSteps() - 1) {
@@ -131,7 +131,7 @@ final class DeltaRuleLanesFloat {
             }
             for (int t = t0; t < t1; t++) {
                 w.token(t - t0);
-                gather(d, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.a(), w);
+                gather(d, t, sv.q(), sv.k(), sv.v(), sv.beta(), sv.alpha(), w);
                 for (int j = 0; j < nh; j++) {
                     residual(kd, vd, j, w);
                     System.arraycopy(w.r, 0, w.rs[t - t0][j], 0, vd * LANES);
@@ -150,13 +150,13 @@ final class DeltaRuleLanesFloat {
                     } else {
                         passA(kd, vd, j, w, rj);
                     }
-                    if (j == 0 && sv.a() != null) {
+                    if (j == 0 && sv.alpha() != null) {
                         passBDecay(kd, vd, j, last, w, sj, rj);
                     } else {
                         passB(kd, vd, j, last, w, sj, rj);
                     }
                 }
-                scatterGrads(d, t, w, dq, dk, dv, dbeta, sv.a() != null ? da : null);
+                scatterGrads(d, t, w, dq, dk, dv, dbeta, sv.alpha() != null ? da : null);
             }
         }
         if (dStart != null) {
@@ -313,7 +313,7 @@ final class DeltaRuleLanesFloat {
             if (last) {
                 FloatVector.fromArray(S, w.dq, x * LANES).add(bt.mul(kx).mul(rdo)).intoArray(w.dq, x * LANES);
             }
-            FloatVector acc1 = FloatVector.zero(S), acc2 = FloatVector.zero(S);
+            FloatVector acc1 = FloatVector.zero(S), acc2 = FloatVector.zero(S), dax = FloatVector.zero(S);
             for (int y = 0; y < vd; y++) {
                 int so = (x * vd + y) * LANES;
                 FloatVector dr = FloatVector.fromArray(S, w.dr, y * LANES), s0 = FloatVector.fromArray(S, sj, so);
@@ -321,9 +321,10 @@ final class DeltaRuleLanesFloat {
                 acc1 = acc1.add(gv.mul(FloatVector.fromArray(S, rj, y * LANES)));
                 acc2 = acc2.add(s0.mul(dr));
                 FloatVector next = gv.sub(kx.mul(dr));
-                da = da.add(s0.mul(next));
+                dax = dax.add(s0.mul(next));
                 next.mul(alpha).intoArray(w.ds, so);
             }
+            da = da.add(dax); // a row at a time, as the scalar form: one chain over all of S ran at its latency
             bt.mul(acc1).sub(acc2).intoArray(w.dk, (j * kd + x) * LANES);
         }
         da.intoArray(w.da, 0);
@@ -331,7 +332,7 @@ final class DeltaRuleLanesFloat {
 
     /** The token's q, k, v, beta and decay of the group's sequences, one lane each (gathered loads). */
     private static void gather(DeltaRuleRecurrent.Dims d, int t, float[] q, float[] k, float[] v,
-                               float[] beta, float[] a, Work w) {
+                               float[] beta, float[] alpha, Work w) {
         int kd = d.k(), vd = d.v(), nh = d.subSteps(), heads = d.heads();
         gatherRows(d, t, q, kd, w.iq, w.q);
         for (int j = 0; j < nh; j++) {
@@ -344,8 +345,10 @@ final class DeltaRuleLanesFloat {
             }
             FloatVector.fromArray(S, beta, bi, w.ib, 0).intoArray(w.beta, j * LANES);
         }
-        for (int l = 0; l < LANES; l++) {
-            w.alpha[l] = a == null ? 1 : (float) Math.exp(a[w.ia[l] + t * heads]);
+        if (alpha == null) {
+            java.util.Arrays.fill(w.alpha, 1);
+        } else {
+            FloatVector.fromArray(S, alpha, t * heads, w.ia, 0).intoArray(w.alpha, 0);
         }
     }
 

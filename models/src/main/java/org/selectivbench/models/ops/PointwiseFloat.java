@@ -25,6 +25,45 @@ public final class PointwiseFloat {
         return s;
     }
 
+    /**
+     * log(1 + exp(x)) = max(x, 0) + log1p(e), e = exp(-|x|) in (0, 1], with log1p(e) = 2 atanh(s) for
+     * s = e / (2 + e) <= 1/3 by its odd series to s^15 (remainder under 2e-9 relative): no cancellation, so
+     * the negative tail, where softplus is e, keeps its digits. Scalar Math.log took 20 ns an element here.
+     */
+    public static float[] softplus(float[] x) {
+        int n = x.length;
+        float[] y = new float[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = Math.max(-BOUND, -Math.abs(x[i]));
+        }
+        Exp.expInPlace(y, n);
+        for (int i = 0; i < n; i++) {
+            float e = y[i], s = e / (2 + e), s2 = s * s;
+            float series = 1 + s2 * (1 / 3f + s2 * (1 / 5f + s2 * (1 / 7f + s2 * (1 / 9f + s2 * (1 / 11f
+                    + s2 * (1 / 13f + s2 * (1 / 15f)))))));
+            y[i] = Math.max(x[i], 0) + 2 * s * series;
+        }
+        return y;
+    }
+
+    /** dy sigmoid'(.) from the sigmoid's output s: (1 - s) s dy. */
+    public static float[] sigmoidBackward(float[] s, float[] dy) {
+        float[] d = new float[s.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (1 - s[i]) * s[i] * dy[i];
+        }
+        return d;
+    }
+
+    /** x c, a new array. */
+    public static float[] scaled(float[] x, float c) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = x[i] * c;
+        }
+        return y;
+    }
+
     /** x sigmoid(x). */
     public static float[] silu(float[] x) {
         float[] y = sigmoid(x);

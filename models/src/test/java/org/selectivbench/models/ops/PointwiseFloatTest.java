@@ -52,6 +52,21 @@ class PointwiseFloatTest {
     }
 
     @Test
+    void softplusKeepsItsDigits() {
+        // both tails relative to the value: softplus(x) is exp(x) far left and x far right
+        Random r = new Random(5);
+        float[] x = new float[4001];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i < 2000 ? -80f + 0.045f * i : (float) (i < 3000 ? 4 * r.nextGaussian() : 100 * r.nextDouble());
+        }
+        float[] got = PointwiseFloat.softplus(x);
+        for (int i = 0; i < x.length; i++) {
+            double want = Math.log1p(Math.exp(x[i]));
+            assertTrue(Math.abs(got[i] - want) <= 4e-7 * want, "softplus(" + x[i] + ") = " + got[i] + ", want " + want);
+        }
+    }
+
+    @Test
     void vectorFormIsTheScalarForm() {
         Random r = new Random(4);
         float[] x = new float[1000 + 13], d = new float[x.length];
@@ -60,7 +75,8 @@ class PointwiseFloatTest {
             d[i] = (float) r.nextGaussian();
         }
         Ops.assertVectorFormIsScalarForm(() -> new double[][] {Ops.doubles(PointwiseFloat.gelu(x)),
-            Ops.doubles(PointwiseFloat.geluBackward(x, d)), Ops.doubles(PointwiseFloat.siluBackward(x, d))});
+            Ops.doubles(PointwiseFloat.geluBackward(x, d)), Ops.doubles(PointwiseFloat.siluBackward(x, d)),
+            Ops.doubles(PointwiseFloat.softplus(x))});
     }
 
     /** Phi(y) for y <= 0 by Simpson's rule over [y - 12, y] (its relative error under 1e-9 there). */
