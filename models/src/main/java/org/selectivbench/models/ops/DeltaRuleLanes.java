@@ -280,7 +280,7 @@ final class DeltaRuleLanes {
             if (last) {
                 DoubleVector.fromArray(S, w.dq, x * LANES).add(bt.mul(kx).mul(rdo)).intoArray(w.dq, x * LANES);
             }
-            DoubleVector acc1 = DoubleVector.zero(S), acc2 = DoubleVector.zero(S);
+            DoubleVector acc1 = DoubleVector.zero(S), acc2 = DoubleVector.zero(S), dax = DoubleVector.zero(S);
             for (int y = 0; y < vd; y++) {
                 int so = (x * vd + y) * LANES;
                 DoubleVector dr = DoubleVector.fromArray(S, w.dr, y * LANES), s0 = DoubleVector.fromArray(S, sj, so);
@@ -288,9 +288,10 @@ final class DeltaRuleLanes {
                 acc1 = acc1.add(gv.mul(DoubleVector.fromArray(S, rj, y * LANES)));
                 acc2 = acc2.add(s0.mul(dr));
                 DoubleVector next = gv.sub(kx.mul(dr));
-                da = da.add(s0.mul(next));
+                dax = dax.add(s0.mul(next));
                 next.mul(alpha).intoArray(w.ds, so);
             }
+            da = da.add(dax); // a row at a time, as the scalar form: one chain over all of S ran at its latency
             bt.mul(acc1).sub(acc2).intoArray(w.dk, (j * kd + x) * LANES);
         }
         da.intoArray(w.da, 0);

@@ -251,7 +251,7 @@ public final class DeltaRuleRecurrent {
                             boolean decay = j == 0 && a != null;
                             for (int x = 0; x < kd; x++) {
                                 double kx = k[ko + x], qx = last ? q[qo + x] : 0;
-                                double acc1 = 0, acc2 = 0;
+                                double acc1 = 0, acc2 = 0, dax = 0;
                                 int so = x * vd;
                                 if (last) {
                                     dq[qo + x] += bt * kx * rdo;
@@ -262,11 +262,12 @@ public final class DeltaRuleRecurrent {
                                     acc2 += sj[so + y] * dr[y];
                                     double next = gv - kx * dr[y];
                                     if (decay) {
-                                        daAcc += sj[so + y] * next;
+                                        dax += sj[so + y] * next;
                                         next *= alpha;
                                     }
                                     ds[so + y] = next;
                                 }
+                                daAcc += dax; // a row of S at a time, as the lane form needs for speed
                                 dk[ko + x] = bt * acc1 - acc2;
                             }
                         }
