@@ -130,6 +130,9 @@ public final class Nd {
 
     /** log(1 + exp(x)). */
     public static INDArray softplus(INDArray x) {
+        if (javaFloat(x)) {
+            return Host.array(PointwiseFloat.softplus(Host.readFloats(x)), x.shape());
+        }
         return Nd4j.exec(new SoftPlus(x, x.ulike()));
     }
 
