@@ -75,15 +75,12 @@ final class S4dLayer implements Mixer {
             y = yy;
             zz = z;
         }
-        INDArray z1 = Nd.cols(z, 0, h), z2 = Nd.cols(z, h, 2L * h);
-        return z1.mul(Nd.sigmoid(z2));
+        return Nd.glu(z, h);
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
-        INDArray z1 = Nd.cols(zz, 0, h), s2 = Nd.sigmoid(Nd.cols(zz, h, 2L * h));
-        INDArray dz = Nd.concatCols(dOut.mul(s2), Nd.sigmoidBackward(s2, dOut.mul(z1)));
-        INDArray dy = Nd.geluBackward(y, out.backward(dz, null));
+        INDArray dy = Nd.geluBackward(y, out.backward(Nd.gluBackward(zz, dOut, h), null));
         dSkip.grad().addi(Nd.sumRows(dy.mul(u)));
         ModalScan.Grads g = scan.backward(dy);
         INDArray du = g.du().addi(dy.mulRowVector(dSkip.value()));

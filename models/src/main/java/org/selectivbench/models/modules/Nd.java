@@ -154,6 +154,24 @@ public final class Nd {
         return d.muli(dy);
     }
 
+    /** GLU of rows [R, 2h]: z1 sigmoid(z2), z1 and z2 the halves of each row. */
+    public static INDArray glu(INDArray z, long h) {
+        if (javaFloat(z)) {
+            return Host.array(PointwiseFloat.glu(Host.readFloats(z), Math.toIntExact(h)), z.size(0), h);
+        }
+        return cols(z, 0, h).mul(sigmoid(cols(z, h, 2 * h)));
+    }
+
+    /** The gradient [R, 2h] of {@link #glu} from dy [R, h]. */
+    public static INDArray gluBackward(INDArray z, INDArray dy, long h) {
+        if (javaFloat(z)) {
+            return Host.array(PointwiseFloat.gluBackward(Host.readFloats(z), Host.readFloats(dy), Math.toIntExact(h)),
+                    z.size(0), 2 * h);
+        }
+        INDArray z1 = cols(z, 0, h), s2 = sigmoid(cols(z, h, 2 * h));
+        return concatCols(dy.mul(s2), sigmoidBackward(s2, dy.mul(z1)));
+    }
+
     /** Exact GELU: 0.5 y (1 + erf(y / sqrt 2)). */
     public static INDArray gelu(INDArray y) {
         if (javaFloat(y)) {

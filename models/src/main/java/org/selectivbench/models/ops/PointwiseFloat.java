@@ -55,6 +55,37 @@ public final class PointwiseFloat {
         return d;
     }
 
+    /** GLU of rows [R, 2h]: z1 sigmoid(z2) [R, h], z1 and z2 each row's halves. */
+    public static float[] glu(float[] z, int h) {
+        float[] s = gates(z, h), y = new float[s.length];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = z[i / h * 2 * h + i % h] * s[i];
+        }
+        return y;
+    }
+
+    /** {@link #glu}'s gradient [R, 2h] from dy [R, h]: dz1 = dy s, dz2 = (1 - s) s (dy z1), s = sigmoid(z2). */
+    public static float[] gluBackward(float[] z, float[] dy, int h) {
+        float[] s = gates(z, h), dz = new float[z.length];
+        for (int i = 0; i < s.length; i++) {
+            int o = i / h * 2 * h + i % h;
+            dz[o] = dy[i] * s[i];
+            dz[o + h] = (1 - s[i]) * s[i] * (dy[i] * z[o]);
+        }
+        return dz;
+    }
+
+    /** sigmoid(z2) [R, h] of rows [R, 2h], gathered first so that the exponentials run in vector form. */
+    private static float[] gates(float[] z, int h) {
+        int rows = z.length / (2 * h);
+        float[] z2 = new float[rows * h];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(z, (2 * r + 1) * h, z2, r * h, h);
+        }
+        Exp.sigmoids(z2, z2, z2.length);
+        return z2;
+    }
+
     /** x c, a new array. */
     public static float[] scaled(float[] x, float c) {
         float[] y = new float[x.length];

@@ -52,6 +52,30 @@ class PointwiseFloatTest {
     }
 
     @Test
+    void gluMatchesItsFormula() {
+        Random r = new Random(6);
+        int rows = 37, h = 5;
+        float[] z = new float[rows * 2 * h], dy = new float[rows * h];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) (4 * r.nextGaussian());
+        }
+        for (int i = 0; i < dy.length; i++) {
+            dy[i] = (float) r.nextGaussian();
+        }
+        double[] y = new double[dy.length], dz = new double[z.length];
+        for (int row = 0; row < rows; row++) {
+            for (int j = 0; j < h; j++) {
+                double z1 = z[row * 2 * h + j], s = 1 / (1 + Math.exp(-z[row * 2 * h + h + j])), d = dy[row * h + j];
+                y[row * h + j] = z1 * s;
+                dz[row * 2 * h + j] = d * s;
+                dz[row * 2 * h + h + j] = d * z1 * s * (1 - s);
+            }
+        }
+        Ops.assertClose(y, Ops.doubles(PointwiseFloat.glu(z, h)), 1e-6, "glu");
+        Ops.assertClose(dz, Ops.doubles(PointwiseFloat.gluBackward(z, dy, h)), 1e-6, "glu backward");
+    }
+
+    @Test
     void softplusKeepsItsDigits() {
         // both tails relative to the value: softplus(x) is exp(x) far left and x far right
         Random r = new Random(5);
@@ -76,7 +100,8 @@ class PointwiseFloatTest {
         }
         Ops.assertVectorFormIsScalarForm(() -> new double[][] {Ops.doubles(PointwiseFloat.gelu(x)),
             Ops.doubles(PointwiseFloat.geluBackward(x, d)), Ops.doubles(PointwiseFloat.siluBackward(x, d)),
-            Ops.doubles(PointwiseFloat.softplus(x))});
+            Ops.doubles(PointwiseFloat.softplus(x)), Ops.doubles(PointwiseFloat.glu(x, 253)),
+            Ops.doubles(PointwiseFloat.gluBackward(x, d, 253))});
     }
 
     /** Phi(y) for y <= 0 by Simpson's rule over [y - 12, y] (its relative error under 1e-9 there). */
