@@ -1,5 +1,6 @@
 package org.selectivbench.models.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.modules.ForgetFloor;
@@ -11,6 +12,9 @@ import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.modules.ShortConv;
 import org.selectivbench.models.ops.DecayScan;
 import org.selectivbench.models.ops.DecayScanRecurrent;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.PointwiseFloat;
 
 /**
  * Gated Linear Attention (SPEC 6), as the PyTorch peer's GLA: H heads, key dim K = d / H, value dim
@@ -42,6 +46,10 @@ final class GlaLayer implements Mixer {
     private final DecayScan scan = new DecayScan();
     private INDArray gate;
     private INDArray aRaw;
+    /** The float path's gate pre-activation and log decay before the floor; null on the ND4J-array path. */
+    private float[][] kept;
+    /** Whether the last forward pass took the float32 Java path. */
+    private boolean floats;
 
     GlaLayer(ModelConfig c, ParamStore ps, String p) {
         int d = c.width();
@@ -78,30 +86,65 @@ final class GlaLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        INDArray qq = qConv.forward(p, q.forward(p, x)).muli(Math.pow(kd, -0.5));
-        INDArray kk = kConv.forward(p, k.forward(p, x));
-        INDArray vv = vConv.forward(p, v.forward(p, x));
-        INDArray gt = gk2.forward(p, gk1.forward(p, x));
-        INDArray a = Nd.softplus(gt.neg()).divi(-GATE_TEMPERATURE); // logsigmoid / 16
+        // on the float32 Java path q, k, v, the decay and the scan's output go from kernel to kernel as Java
+        // arrays, as in the delta family
+        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd,
                 DecayScanRecurrent.Decay.CHANNEL, false);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
-        INDArray out = scan.forward(dims, chunk, qq, kk, vv, ForgetFloor.floor(a, floor), p.carried(name + ".state"), end,
-                p.keep());
-        States.carry(p, name + ".state", end);
-        if (p.keep()) {
-            gate = gt;
-            aRaw = a;
+        INDArray start = p.carried(name + ".state");
+        INDArray n;
+        if (floats) {
+            float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forward(p, x)), (float) Math.pow(kd, -0.5));
+            float[] kf = kConv.forwardFloats(p, k.forward(p, x));
+            float[] vf = vConv.forwardFloats(p, v.forward(p, x));
+            float[] gt = Host.readFloats(gk2.forward(p, gk1.forward(p, x)));
+            float[] a = PointwiseFloat.scaled(PointwiseFloat.softplus(PointwiseFloat.scaled(gt, -1)),
+                    (float) (-1 / GATE_TEMPERATURE)); // logsigmoid / 16
+            kept = p.keep() ? new float[][] {gt, a} : null;
+            float[] of = scan.forwardFloats(dims, qf, kf, vf, ForgetFloor.floor(a, floor), start, end, p.keep());
+            n = norm.forwardFloats(p, of, vd, g.forward(p, x).reshape(-1, vd));
+        } else {
+            INDArray qq = qConv.forward(p, q.forward(p, x)).muli(Math.pow(kd, -0.5));
+            INDArray kk = kConv.forward(p, k.forward(p, x));
+            INDArray vv = vConv.forward(p, v.forward(p, x));
+            INDArray gt = gk2.forward(p, gk1.forward(p, x));
+            INDArray a = Nd.softplus(gt.neg()).divi(-GATE_TEMPERATURE); // logsigmoid / 16
+            INDArray out = scan.forward(dims, chunk, qq, kk, vv, ForgetFloor.floor(a, floor), start, end, p.keep());
+            if (p.keep()) {
+                gate = gt;
+                aRaw = a;
+            }
+            n = norm.forward(p, out.reshape(-1, vd), g.forward(p, x).reshape(-1, vd));
         }
-        INDArray n = norm.forward(p, out.reshape(-1, vd), g.forward(p, x).reshape(-1, vd));
+        States.carry(p, name + ".state", end);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dy) {
-        INDArray[] dn = norm.backward(o.backward(dy, null).reshape(-1, vd));
-        INDArray dx = g.backward(dn[1].reshape(-1, (long) heads * vd), null);
-        DecayScan.Grads s = scan.backward(dn[0].reshape(-1, (long) heads * vd));
+        INDArray dn = o.backward(dy, null).reshape(-1, vd);
+        float scale = (float) Math.pow(kd, -0.5);
+        if (floats) {
+            RmsNorm.FloatGrads dr = norm.backwardFloats(dn);
+            INDArray dx = g.backward(dr.dgate().reshape(-1, (long) heads * vd), null);
+            DecayScan.FloatGrads s = scan.backwardFloats(dr.dx());
+            // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
+            float[] sig = PointwiseFloat.sigmoid(PointwiseFloat.scaled(kept[0], -1));
+            float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = new float[da.length];
+            for (int i = 0; i < dgate.length; i++) {
+                dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
+            }
+            gk1.backward(gk2.backward(Host.array(dgate, (long) p.batch() * p.steps(), (long) heads * kd), null), dx);
+            q.backward(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), scale)), dx);
+            k.backward(kConv.backwardFloats(p, s.dk()), dx);
+            v.backward(vConv.backwardFloats(p, s.dv()), dx);
+            kept = null;
+            return dx;
+        }
+        INDArray[] dnx = norm.backward(dn);
+        INDArray dx = g.backward(dnx[1].reshape(-1, (long) heads * vd), null);
+        DecayScan.Grads s = scan.backward(dnx[0].reshape(-1, (long) heads * vd));
         // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
         INDArray dgate = ForgetFloor.floorBackward(aRaw, floor, s.da()).muli(Nd.sigmoid(gate.neg())).divi(GATE_TEMPERATURE);
         gk1.backward(gk2.backward(dgate, null), dx);

@@ -25,7 +25,7 @@ public final class ForgetFloor {
     }
 
     /** {@link #floor} of a float array: a itself when f = 0, else a new array. */
-    static float[] floor(float[] a, double f) {
+    public static float[] floor(float[] a, double f) {
         if (f == 0) {
             return a;
         }
@@ -37,7 +37,7 @@ public final class ForgetFloor {
     }
 
     /** {@link #floorBackward} of float arrays: d itself when f = 0, else a new array. */
-    static float[] floorBackward(float[] a, double f, float[] d) {
+    public static float[] floorBackward(float[] a, double f, float[] d) {
         if (f == 0) {
             return d;
         }

@@ -51,14 +51,9 @@ public final class DecayScan {
             return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
         }
         if (dtype == DataType.FLOAT && !d.sharedKeys()) {
-            float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
-            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
-            perHead = DecayScanFloat.forward(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
-                    a == null ? null : Host.readFloats(a), start == null ? null : Host.readFloats(start), o, e, keep);
-            if (end != null) {
-                Host.write(e, end);
-            }
-            return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+            return Host.array(forwardFloats(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
+                    a == null ? null : Host.readFloats(a), start, end, keep),
+                    (long) d.batch() * d.steps(), (long) d.heads() * d.v());
         }
         double[] o = new double[d.batch() * d.steps() * d.heads() * d.v()];
         double[] e = end == null ? null : new double[Math.toIntExact(end.length())];
@@ -68,6 +63,43 @@ public final class DecayScan {
             Host.write(e, end);
         }
         return Host.array(o, dtype, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
+    }
+
+    /**
+     * The float kernel for keys per head on q, k, v and the log decays as Java arrays (rows as
+     * {@link #forward}'s, from the float kernels that made them), o as a Java array: no trip through ND4J
+     * arrays between kernels.
+     */
+    public float[] forwardFloats(DecayScanRecurrent.Dims d, float[] q, float[] k, float[] v, float[] a,
+                                 INDArray start, INDArray end, boolean keep) {
+        if (d.sharedKeys()) {
+            throw new IllegalArgumentException("forwardFloats takes keys per head, not Mamba2's shared keys");
+        }
+        dtype = DataType.FLOAT;
+        saved = null;
+        chunked = null;
+        single = null;
+        float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
+        float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+        perHead = DecayScanFloat.forward(d, q, k, v, a, start == null ? null : Host.readFloats(start), o, e, keep);
+        if (end != null) {
+            Host.write(e, end);
+        }
+        return o;
+    }
+
+    /** Gradients after {@link #forwardFloats} as Java arrays in their inputs' layouts (da null without decay). */
+    public record FloatGrads(float[] dq, float[] dk, float[] dv, float[] da) {
+    }
+
+    /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} with keys per head). */
+    public FloatGrads backwardFloats(float[] dO) {
+        DecayScanFloat.Saved s = perHead;
+        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
+        float[] da = s.alpha() == null ? null : new float[s.alpha().length];
+        DecayScanFloat.backward(s, dO, null, dq, dk, dv, da, null);
+        perHead = null;
+        return new FloatGrads(dq, dk, dv, da);
     }
 
     public Grads backward(INDArray dO) {
@@ -108,16 +140,12 @@ public final class DecayScan {
     }
 
     private Grads backwardPerHead(INDArray dO) {
-        DecayScanFloat.Saved s = perHead;
-        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
-        float[] da = s.alpha() == null ? null : new float[s.alpha().length];
-        DecayScanFloat.backward(s, Host.readFloats(dO), null, dq, dk, dv, da, null);
-        DecayScanRecurrent.Dims d = s.dims();
+        DecayScanRecurrent.Dims d = perHead.dims();
         long rows = (long) d.batch() * d.steps();
-        perHead = null;
         long keys = (long) d.heads() * d.k();
-        INDArray dalpha = da == null ? null : Host.array(da, rows, da.length / rows);
-        return new Grads(Host.array(dq, rows, keys), Host.array(dk, rows, keys),
-                Host.array(dv, rows, (long) d.heads() * d.v()), dalpha);
+        FloatGrads g = backwardFloats(Host.readFloats(dO));
+        INDArray dalpha = g.da() == null ? null : Host.array(g.da(), rows, g.da().length / rows);
+        return new Grads(Host.array(g.dq(), rows, keys), Host.array(g.dk(), rows, keys),
+                Host.array(g.dv(), rows, (long) d.heads() * d.v()), dalpha);
     }
 }
