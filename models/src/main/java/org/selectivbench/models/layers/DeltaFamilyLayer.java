@@ -140,8 +140,8 @@ final class DeltaFamilyLayer implements Mixer {
     @Override
     public INDArray backward(Pass p, INDArray dy) {
         INDArray dn = o.backward(dy, null).reshape(-1, vd);
-        long rows = (long) p.batch() * p.steps();
         if (floats) {
+            long rows = (long) p.batch() * p.steps();
             RmsNorm.FloatGrads dr = norm.backwardFloats(dn);
             INDArray dx = gated ? g.backward(dr.dgate().reshape(-1, (long) heads * vd), null) : null;
             DeltaRule.FloatGrads s = rule.backwardFloats(dr.dx());

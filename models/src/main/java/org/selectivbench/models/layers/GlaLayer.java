@@ -30,6 +30,8 @@ final class GlaLayer implements Mixer {
     private final int heads;
     private final int kd;
     private final int vd;
+    /** q's scale K^-1/2. */
+    private final double qScale;
     private final double floor;
     private final int chunk;
     private final Linear q;
@@ -57,6 +59,7 @@ final class GlaLayer implements Mixer {
         this.heads = c.heads();
         this.kd = c.headDim();
         this.vd = c.expand() * kd;
+        this.qScale = Math.pow(kd, -0.5);
         this.floor = c.forgetFloor();
         this.chunk = c.chunkSize();
         this.q = new Linear(ps, p + ".q", d, heads * kd, false);
@@ -95,7 +98,7 @@ final class GlaLayer implements Mixer {
         INDArray start = p.carried(name + ".state");
         INDArray n;
         if (floats) {
-            float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forward(p, x)), (float) Math.pow(kd, -0.5));
+            float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forward(p, x)), (float) qScale);
             float[] kf = kConv.forwardFloats(p, k.forward(p, x));
             float[] vf = vConv.forwardFloats(p, v.forward(p, x));
             float[] gt = Host.readFloats(gk2.forward(p, gk1.forward(p, x)));
@@ -105,7 +108,7 @@ final class GlaLayer implements Mixer {
             float[] of = scan.forwardFloats(dims, qf, kf, vf, ForgetFloor.floor(a, floor), start, end, p.keep());
             n = norm.forwardFloats(p, of, vd, g.forward(p, x).reshape(-1, vd));
         } else {
-            INDArray qq = qConv.forward(p, q.forward(p, x)).muli(Math.pow(kd, -0.5));
+            INDArray qq = qConv.forward(p, q.forward(p, x)).muli(qScale);
             INDArray kk = kConv.forward(p, k.forward(p, x));
             INDArray vv = vConv.forward(p, v.forward(p, x));
             INDArray gt = gk2.forward(p, gk1.forward(p, x));
@@ -124,7 +127,6 @@ final class GlaLayer implements Mixer {
     @Override
     public INDArray backward(Pass p, INDArray dy) {
         INDArray dn = o.backward(dy, null).reshape(-1, vd);
-        float scale = (float) Math.pow(kd, -0.5);
         if (floats) {
             RmsNorm.FloatGrads dr = norm.backwardFloats(dn);
             INDArray dx = g.backward(dr.dgate().reshape(-1, (long) heads * vd), null);
@@ -136,7 +138,7 @@ final class GlaLayer implements Mixer {
                 dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
             }
             gk1.backward(gk2.backward(Host.array(dgate, (long) p.batch() * p.steps(), (long) heads * kd), null), dx);
-            q.backward(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), scale)), dx);
+            q.backward(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), (float) qScale)), dx);
             k.backward(kConv.backwardFloats(p, s.dk()), dx);
             v.backward(vConv.backwardFloats(p, s.dv()), dx);
             kept = null;
@@ -148,7 +150,7 @@ final class GlaLayer implements Mixer {
         // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
         INDArray dgate = ForgetFloor.floorBackward(aRaw, floor, s.da()).muli(Nd.sigmoid(gate.neg())).divi(GATE_TEMPERATURE);
         gk1.backward(gk2.backward(dgate, null), dx);
-        q.backward(qConv.backward(p, s.dq().muli(Math.pow(kd, -0.5))), dx);
+        q.backward(qConv.backward(p, s.dq().muli(qScale)), dx);
         k.backward(kConv.backward(p, s.dk()), dx);
         v.backward(vConv.backward(p, s.dv()), dx);
         gate = null;
