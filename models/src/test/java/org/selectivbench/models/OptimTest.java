@@ -54,4 +54,39 @@ class OptimTest {
         assertEquals(0.99, p.getDouble(2), 1e-4);
         assertEquals(DataType.DOUBLE, p.dataType());
     }
+
+    /** The Java form of a float32 step gives ND4J's bits, over steps with weight decay and varied gradients. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(doubles = {0, 0.1})
+    void javaFloatStepIsNd4jStep(double decay) {
+        java.util.Random r = new java.util.Random(7);
+        float[] p0 = new float[1000];
+        for (int i = 0; i < p0.length; i++) {
+            p0[i] = (float) r.nextGaussian();
+        }
+        float[][] grads = new float[5][p0.length];
+        for (float[] g : grads) {
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) (r.nextGaussian() * Math.pow(10, -r.nextInt(6)));
+            }
+        }
+        float[][] out = new float[2][];
+        org.selectivbench.models.ops.Kernels[] forms = {org.selectivbench.models.ops.Kernels.JAVA,
+                org.selectivbench.models.ops.Kernels.ND4J};
+        for (int f = 0; f < 2; f++) {
+            org.selectivbench.models.ops.Kernels.use(forms[f]);
+            try {
+                Optim o = new Optim(new TrainConfig(1, 0.1, 0, decay, 1, 0, 1, 1, 0, 0, Map.of(), "always", "auto"));
+                INDArray p = Nd4j.create(p0.clone(), new long[] {p0.length}, 'c');
+                for (int s = 0; s < grads.length; s++) {
+                    o.step(Map.of("p", p), Map.of("p", Nd4j.create(grads[s], new long[] {p0.length}, 'c')), 1e-3 * (s + 1));
+                }
+                out[f] = p.data().asFloat();
+            } finally {
+                org.selectivbench.models.ops.Kernels.use(org.selectivbench.models.ops.Kernels.AUTO);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(out[1], out[0]);
+        assertTrue(!java.util.Arrays.equals(out[0], p0), "the steps moved nothing");
+    }
 }
