@@ -73,7 +73,7 @@ public final class GraphModel implements SequenceModel {
         this.classes = classes;
         this.params = new ParamStore(seed, dtype);
         this.mixer = Mixers.of(config);
-        this.masks = DropoutMasks.random(Nd4j.getRandomFactory().getNewRandomInstance(seed ^ 0x5DEECE66DL));
+        this.masks = DropoutMasks.seeded(seed ^ 0x5DEECE66DL);
         graph(paddedSteps(1)); // creates every parameter, so a checkpoint can be loaded into them
     }
 

@@ -30,74 +30,99 @@ public final class CrossEntropy {
     public record Result(double loss, INDArray probs) {
     }
 
+    /** A training step's loss and d loss / d logits [R, classes]. */
+    public record Training(double loss, INDArray gradient) {
+    }
+
     /**
-     * @param targets [R] class per row (int)
-     * @param weights [R] weight per row
+     * @param targets class per row, [R]
+     * @param weights weight per row, [R]
      */
-    public static Result forward(INDArray logits, INDArray targets, INDArray weights) {
+    public static Result forward(INDArray logits, int[] targets, double[] weights) {
         if (Kernels.current() == Kernels.JAVA) {
-            int classes = (int) logits.size(1);
             INDArray probs = logits.ulike();
-            int[] t = targets.toIntVector();
-            int block = blockRows(logits);
-            double[] w = Host.read(weights);
-            double loss = 0;
-            if (logits.dataType() == DataType.FLOAT) {
-                for (int r0 = 0; r0 < t.length; r0 += block) {
-                    int r1 = Math.min(t.length, r0 + block);
-                    float[] z = Host.readFloats(rows(logits, r0, r1));
-                    loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
-                    Host.write(z, rows(probs, r0, r1));
-                }
-                return new Result(loss, probs);
-            }
-            double[] z = new double[block * classes];
-            for (int r0 = 0; r0 < t.length; r0 += block) {
-                int r1 = Math.min(t.length, r0 + block);
-                Host.read(rows(logits, r0, r1), z);
-                loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
-                Host.write(z, rows(probs, r0, r1));
-            }
-            return new Result(loss, probs);
+            return new Result(javaPass(logits, probs, targets, weights, false), probs);
         }
         INDArray probs = Nd4j.exec(new SoftMax(logits, logits.ulike(), 1))[0];
         INDArray lse = logits.max(1).subi(Transforms.log(probs.max(1), false));
         INDArray picked = Nd4j.exec(new GatherNd(logits, pairs(targets)))[0];
-        double loss = lse.subi(picked).muli(weights).sumNumber().doubleValue();
+        double loss = lse.subi(picked).muli(column(weights, logits.dataType())).sumNumber().doubleValue();
         return new Result(loss, probs);
     }
 
     /** d loss / d logits = weight_r (p_r - onehot(target_r)), computed in place over {@code probs}. */
-    public static INDArray backward(INDArray probs, INDArray targets, INDArray weights) {
+    public static INDArray backward(INDArray probs, int[] targets, double[] weights) {
         if (Kernels.current() == Kernels.JAVA) {
             int classes = (int) probs.size(1);
-            int[] t = targets.toIntVector();
             int block = blockRows(probs);
-            double[] w = Host.read(weights);
             if (probs.dataType() == DataType.FLOAT) {
-                for (int r0 = 0; r0 < t.length; r0 += block) {
-                    int r1 = Math.min(t.length, r0 + block);
+                for (int r0 = 0; r0 < targets.length; r0 += block) {
+                    int r1 = Math.min(targets.length, r0 + block);
                     INDArray view = rows(probs, r0, r1);
                     float[] p = Host.readFloats(view);
-                    SoftmaxRows.backward(r1 - r0, classes, p, t, w, r0);
+                    SoftmaxRows.backward(r1 - r0, classes, p, targets, weights, r0);
                     Host.write(p, view);
                 }
                 return probs;
             }
             double[] p = new double[block * classes];
-            for (int r0 = 0; r0 < t.length; r0 += block) {
-                int r1 = Math.min(t.length, r0 + block);
+            for (int r0 = 0; r0 < targets.length; r0 += block) {
+                int r1 = Math.min(targets.length, r0 + block);
                 INDArray view = rows(probs, r0, r1);
                 Host.read(view, p);
-                SoftmaxRows.backward(r1 - r0, classes, p, t, w, r0);
+                SoftmaxRows.backward(r1 - r0, classes, p, targets, weights, r0);
                 Host.write(p, view);
             }
             return probs;
         }
-        INDArray d = probs.muliColumnVector(weights.reshape(-1, 1));
-        Nd4j.exec(DynamicCustomOp.builder("scatter_nd_add").addInputs(d, pairs(targets), weights.neg())
+        INDArray w = column(weights, probs.dataType());
+        INDArray d = probs.muliColumnVector(w.reshape(-1, 1));
+        Nd4j.exec(DynamicCustomOp.builder("scatter_nd_add").addInputs(d, pairs(targets), w.neg())
                 .addOutputs(d).build());
         return d;
+    }
+
+    /**
+     * A training step's loss and its gradient d loss / d logits [R, classes], which overwrites the logits
+     * (a step needs them no more): {@link #forward} then {@link #backward}, the same numbers; the Java form
+     * does both in one pass over each block of rows.
+     */
+    public static Training training(INDArray logits, int[] targets, double[] weights) {
+        if (Kernels.current() == Kernels.JAVA) {
+            return new Training(javaPass(logits, logits, targets, weights, true), logits);
+        }
+        Result ce = forward(logits, targets, weights);
+        return new Training(ce.loss(), backward(ce.probs(), targets, weights));
+    }
+
+    /** The Java form over blocks of rows: probabilities (or, with {@code gradient}, the gradient) into {@code out}. */
+    private static double javaPass(INDArray logits, INDArray out, int[] t, double[] w, boolean gradient) {
+        int classes = (int) logits.size(1);
+        int block = blockRows(logits);
+        double loss = 0;
+        if (logits.dataType() == DataType.FLOAT) {
+            for (int r0 = 0; r0 < t.length; r0 += block) {
+                int r1 = Math.min(t.length, r0 + block);
+                float[] z = Host.readFloats(rows(logits, r0, r1));
+                loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
+                if (gradient) {
+                    SoftmaxRows.backward(r1 - r0, classes, z, t, w, r0);
+                }
+                Host.write(z, rows(out, r0, r1));
+            }
+            return loss;
+        }
+        double[] z = new double[block * classes];
+        for (int r0 = 0; r0 < t.length; r0 += block) {
+            int r1 = Math.min(t.length, r0 + block);
+            Host.read(rows(logits, r0, r1), z);
+            loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
+            if (gradient) {
+                SoftmaxRows.backward(r1 - r0, classes, z, t, w, r0);
+            }
+            Host.write(z, rows(out, r0, r1));
+        }
+        return loss;
     }
 
     /** Rows per block of the Java form: about 64K values, so the bench shape's logits need no 300 MB copy. */
@@ -110,9 +135,16 @@ public final class CrossEntropy {
     }
 
     /** [R, 2] (row, target) index pairs. */
-    private static INDArray pairs(INDArray targets) {
-        long r = targets.length();
-        INDArray rows = Nd4j.linspace(DataType.INT32, 0, r, 1).reshape(r, 1);
-        return Nd4j.concat(1, rows, targets.reshape(r, 1).castTo(DataType.INT32));
+    private static INDArray pairs(int[] targets) {
+        int[][] p = new int[targets.length][];
+        for (int r = 0; r < targets.length; r++) {
+            p[r] = new int[] {r, targets[r]};
+        }
+        return Nd4j.createFromArray(p);
+    }
+
+    /** The weights as an array [R] of the logits' type. */
+    private static INDArray column(double[] weights, DataType dt) {
+        return Nd4j.create(weights, new long[] {weights.length}, dt);
     }
 }

@@ -1,5 +1,6 @@
 package org.selectivbench.models.modules;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -11,6 +12,7 @@ public final class Dropout {
     private final String site;
     private final double p;
     private INDArray mask;
+    private float[] floats;
 
     /** Dropout with probability {@code p} at {@code site} (the reference graph's name for it). */
     public Dropout(String site, double p) {
@@ -19,17 +21,48 @@ public final class Dropout {
     }
 
     public INDArray forward(Pass pass, INDArray x) {
-        if (p == 0 || pass.dropoutMasks() == null) {
-            mask = null;
-            return x;
-        }
-        mask = pass.dropoutMasks().mask(site, pass.batch(), pass.steps(), (int) x.size(1), p, x.dataType());
-        return x.mul(mask);
+        INDArray m = draw(pass, (int) x.size(1), x.dataType());
+        return m == null ? x : x.mul(m);
     }
 
     public INDArray backward(INDArray dy) {
-        INDArray dx = mask == null ? dy : dy.mul(mask);
+        INDArray m = taken();
+        return m == null ? dy : dy.mul(m);
+    }
+
+    /** This pass's mask for rows of {@code width} (null: dropout off), kept for the backward pass. */
+    INDArray draw(Pass pass, int width, DataType dt) {
+        mask = p == 0 || pass.dropoutMasks() == null ? null
+                : pass.dropoutMasks().mask(site, pass.batch(), pass.steps(), width, p, dt);
+        INDArray m = mask;
+        if (!pass.keep()) {
+            mask = null;
+        }
+        return m;
+    }
+
+    /** The mask the forward pass drew (null when off), handed to the backward pass once. */
+    INDArray taken() {
+        INDArray m = mask;
         mask = null;
-        return dx;
+        return m;
+    }
+
+    /** {@link #draw} for a float32 Java path: the mask as a Java array. */
+    float[] drawFloats(Pass pass, int width) {
+        floats = p == 0 || pass.dropoutMasks() == null ? null
+                : pass.dropoutMasks().floats(site, pass.batch(), pass.steps(), width, p);
+        float[] m = floats;
+        if (!pass.keep()) {
+            floats = null;
+        }
+        return m;
+    }
+
+    /** {@link #taken} of {@link #drawFloats}. */
+    float[] takenFloats() {
+        float[] m = floats;
+        floats = null;
+        return m;
     }
 }

@@ -2,9 +2,7 @@ package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
-import org.nd4j.linalg.api.rng.Random;
-import org.nd4j.linalg.factory.Nd4j;
+import org.selectivbench.models.ops.Host;
 
 /**
  * Where dropout masks come from: one mask per dropout site and pass, entries 0 or 1 / (1 - p), rows
@@ -15,13 +13,13 @@ import org.nd4j.linalg.factory.Nd4j;
 public interface DropoutMasks {
     INDArray mask(String site, int batch, int steps, int width, double p, DataType dt);
 
-    /** Bernoulli(1 - p) / (1 - p) masks from {@code rng}, drawn in call order. */
-    static DropoutMasks random(Random rng) {
-        return (site, batch, steps, width, p, dt) -> {
-            double keep = 1 - p;
-            INDArray mask = Nd4j.createUninitialized(dt, (long) batch * steps, width);
-            Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, keep), rng);
-            return mask.divi(keep);
-        };
+    /** The float32 mask as a Java array (the Java path's), the same entries as {@link #mask}'s. */
+    default float[] floats(String site, int batch, int steps, int width, double p) {
+        return Host.readFloats(mask(site, batch, steps, width, p, DataType.FLOAT));
+    }
+
+    /** Masks from {@link SeededMasks}' generator: the same for a seed on every backend. */
+    static DropoutMasks seeded(long seed) {
+        return new SeededMasks(seed);
     }
 }

@@ -37,11 +37,7 @@ public final class LayerNorm {
         if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
             int rows = (int) x.size(0), n = (int) x.size(1);
             if (x.dataType() == DataType.FLOAT) {
-                float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows];
-                RowNormsFloat.layerNorm(rows, n, Host.readFloats(x), Host.readFloats(g.value()),
-                        Host.readFloats(b.value()), EPS, y, xh, rs);
-                kept = p.keep() ? new float[][] {xh, rs} : null;
-                return Host.array(y, rows, n);
+                return forward(p, Host.readFloats(x), rows, n);
             }
             double[] y = new double[rows * n], xh = new double[rows * n], rs = new double[rows];
             RowNorms.layerNorm(rows, n, Host.read(x), Host.read(g.value()), Host.read(b.value()), EPS, y, xh, rs);
@@ -63,18 +59,34 @@ public final class LayerNorm {
         return y;
     }
 
+    /** The float form on rows x [rows, n] given as a Java array (the Java path, float32 models). */
+    public INDArray forward(Pass p, float[] x, int rows, int n) {
+        float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows];
+        RowNormsFloat.layerNorm(rows, n, x, Host.readFloats(g.value()), Host.readFloats(b.value()), EPS, y, xh, rs);
+        kept = p.keep() ? new float[][] {xh, rs} : null;
+        return Host.array(y, rows, n);
+    }
+
+    /** The backward pass of {@link #forward(Pass, float[], int, int)}: dx as a Java array. */
+    public float[] backwardFloats(INDArray dy) {
+        if (kept == null) {
+            throw new IllegalStateException("LayerNorm's float backward pass without its float forward pass");
+        }
+        int rows = (int) dy.size(0), n = (int) dy.size(1);
+        float[] dx = new float[rows * n];
+        double[] dg = new double[n], db = new double[n];
+        RowNormsFloat.layerNormBackward(rows, n, Host.readFloats(dy), Host.readFloats(g.value()), kept[0], kept[1],
+                dx, dg, db);
+        g.grad().addi(Host.array(dg, dy.dataType(), n));
+        b.grad().addi(Host.array(db, dy.dataType(), n));
+        kept = null;
+        return dx;
+    }
+
     /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g. */
     public INDArray backward(INDArray dy) {
         if (kept != null) {
-            int rows = (int) dy.size(0), n = (int) dy.size(1);
-            float[] dx = new float[rows * n];
-            double[] dg = new double[n], db = new double[n];
-            RowNormsFloat.layerNormBackward(rows, n, Host.readFloats(dy), Host.readFloats(g.value()), kept[0], kept[1],
-                    dx, dg, db);
-            g.grad().addi(Host.array(dg, dy.dataType(), n));
-            b.grad().addi(Host.array(db, dy.dataType(), n));
-            kept = null;
-            return Host.array(dx, rows, n);
+            return Host.array(backwardFloats(dy), dy.size(0), dy.size(1));
         }
         if (xhatJ != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);

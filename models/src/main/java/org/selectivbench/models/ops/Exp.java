@@ -106,13 +106,19 @@ public final class Exp {
 
     /** x[i] = expf(x[i]) for i in [0, n): the float form of {@link #expInPlace(double[], int)}. */
     static void expInPlace(float[] x, int n) {
+        expInPlace(x, 0, n);
+    }
+
+    /** x[i] = expf(x[i]) for i in [from, from + n). */
+    static void expInPlace(float[] x, int from, int n) {
         int whole = 0;
         if (Simd.on()) {
             int lanes = VectorLoops.FLOAT_LANES;
             whole = n - n % lanes;
-            VectorLoops.expRows(x, VectorLoops.FLOAT_ONES, 0, x, 0, lanes, whole / lanes, VectorLoops.maxAbs(x, whole));
+            VectorLoops.expRows(x, from, VectorLoops.FLOAT_ONES, 0, x, from, lanes, whole / lanes,
+                    VectorLoops.maxAbs(x, from, whole));
         }
-        for (int i = whole; i < n; i++) {
+        for (int i = from + whole; i < from + n; i++) {
             x[i] = expf(1f * x[i]);
         }
     }

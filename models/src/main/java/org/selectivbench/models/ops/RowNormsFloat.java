@@ -9,11 +9,42 @@ public final class RowNormsFloat {
     private RowNormsFloat() {
     }
 
-    /** LayerNorm: y = (x - mean) rstd g + b, rstd = 1 / sqrt(var + eps). Keeps xhat and rstd for backward. */
+    /**
+     * LayerNorm: y = (x - mean) rstd g + b, rstd = 1 / sqrt(var + eps). Keeps xhat and rstd for backward.
+     * A row's sums are chains of dependent adds (32 of them at width 32, each waiting for the last); four
+     * rows at a time run four chains side by side, each in its row's order, so the numbers are the same.
+     */
     public static void layerNorm(int rows, int n, float[] x, float[] g, float[] b, double eps, float[] y,
                                  float[] xhat, float[] rstd) {
         Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                int o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+                float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                for (int j = 0; j < n; j++) {
+                    m0 += x[o0 + j];
+                    m1 += x[o1 + j];
+                    m2 += x[o2 + j];
+                    m3 += x[o3 + j];
+                }
+                m0 /= n;
+                m1 /= n;
+                m2 /= n;
+                m3 /= n;
+                float v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+                for (int j = 0; j < n; j++) {
+                    float c0 = x[o0 + j] - m0, c1 = x[o1 + j] - m1, c2 = x[o2 + j] - m2, c3 = x[o3 + j] - m3;
+                    v0 += c0 * c0;
+                    v1 += c1 * c1;
+                    v2 += c2 * c2;
+                    v3 += c3 * c3;
+                }
+                normalize(r, n, x, g, b, eps, y, xhat, rstd, m0, v0);
+                normalize(r + 1, n, x, g, b, eps, y, xhat, rstd, m1, v1);
+                normalize(r + 2, n, x, g, b, eps, y, xhat, rstd, m2, v2);
+                normalize(r + 3, n, x, g, b, eps, y, xhat, rstd, m3, v3);
+            }
+            for (; r < to; r++) {
                 int o = r * n;
                 float mean = 0;
                 for (int j = 0; j < n; j++) {
@@ -25,23 +56,44 @@ public final class RowNormsFloat {
                     float c = x[o + j] - mean;
                     var += c * c;
                 }
-                float rs = (float) (1 / Math.sqrt(var / n + eps));
-                rstd[r] = rs;
-                int j0 = Simd.on() ? RowNormsFloatVector.layerNorm(x, o, mean, rs, g, b, xhat, y, n) : 0;
-                for (int j = j0; j < n; j++) {
-                    float h = (x[o + j] - mean) * rs;
-                    xhat[o + j] = h;
-                    y[o + j] = h * g[j] + b[j];
-                }
+                normalize(r, n, x, g, b, eps, y, xhat, rstd, mean, var);
             }
         });
+    }
+
+    /** Row r of {@link #layerNorm} from its mean and its sum of squared deviations. */
+    private static void normalize(int r, int n, float[] x, float[] g, float[] b, double eps, float[] y, float[] xhat,
+                                  float[] rstd, float mean, float var) {
+        int o = r * n;
+        float rs = (float) (1 / Math.sqrt(var / n + eps));
+        rstd[r] = rs;
+        int j0 = Simd.on() ? RowNormsFloatVector.layerNorm(x, o, mean, rs, g, b, xhat, y, n) : 0;
+        for (int j = j0; j < n; j++) {
+            float h = (x[o + j] - mean) * rs;
+            xhat[o + j] = h;
+            y[o + j] = h * g[j] + b[j];
+        }
     }
 
     /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g; adds into dg and db. */
     public static void layerNormBackward(int rows, int n, float[] dy, float[] g, float[] xhat, float[] rstd,
                                          float[] dx, double[] dg, double[] db) {
         Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
+            int r = from;
+            for (; r + 2 <= to; r += 2) { // two rows' chains side by side, as the forward pass's four
+                int o = r * n, p = o + n;
+                float m1 = 0, m2 = 0, q1 = 0, q2 = 0;
+                for (int j = 0; j < n; j++) {
+                    float d = dy[o + j] * g[j], e = dy[p + j] * g[j];
+                    m1 += d;
+                    m2 += d * xhat[o + j];
+                    q1 += e;
+                    q2 += e * xhat[p + j];
+                }
+                layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m1 / n, m2 / n);
+                layerNormRowBackward(r + 1, n, dy, g, xhat, rstd, dx, q1 / n, q2 / n);
+            }
+            for (; r < to; r++) {
                 int o = r * n;
                 float m1 = 0, m2 = 0;
                 for (int j = 0; j < n; j++) {
@@ -49,12 +101,7 @@ public final class RowNormsFloat {
                     m1 += d;
                     m2 += d * xhat[o + j];
                 }
-                m1 /= n;
-                m2 /= n;
-                int j0 = Simd.on() ? RowNormsFloatVector.layerNormBackward(dy, o, g, xhat, m1, m2, rstd[r], dx, n) : 0;
-                for (int j = j0; j < n; j++) {
-                    dx[o + j] = rstd[r] * (dy[o + j] * g[j] - m1 - xhat[o + j] * m2);
-                }
+                layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m1 / n, m2 / n);
             }
         });
         for (int r = 0; r < rows; r++) {
@@ -63,6 +110,15 @@ public final class RowNormsFloat {
                 dg[j] += dy[o + j] * xhat[o + j];
                 db[j] += dy[o + j];
             }
+        }
+    }
+
+    private static void layerNormRowBackward(int r, int n, float[] dy, float[] g, float[] xhat, float[] rstd,
+                                             float[] dx, float m1, float m2) {
+        int o = r * n;
+        int j0 = Simd.on() ? RowNormsFloatVector.layerNormBackward(dy, o, g, xhat, m1, m2, rstd[r], dx, n) : 0;
+        for (int j = j0; j < n; j++) {
+            dx[o + j] = rstd[r] * (dy[o + j] * g[j] - m1 - xhat[o + j] * m2);
         }
     }
 

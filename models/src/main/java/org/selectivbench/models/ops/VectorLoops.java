@@ -92,9 +92,14 @@ final class VectorLoops {
 
     /** {@link #maxAbs} of floats. */
     static float maxAbs(float[] x, int n) {
-        int l = F.length(), whole = n - n % l, quad = whole - whole % (4 * l);
+        return maxAbs(x, 0, n);
+    }
+
+    /** {@link #maxAbs} of floats x[from, from + n). */
+    static float maxAbs(float[] x, int from, int n) {
+        int l = F.length(), whole = from + n - n % l, quad = whole - (n - n % l) % (4 * l);
         FloatVector m = FloatVector.zero(F), m1 = m, m2 = m, m3 = m; // four chains: max waits on max
-        for (int i = 0; i < quad; i += 4 * l) {
+        for (int i = from; i < quad; i += 4 * l) {
             m = m.max(FloatVector.fromArray(F, x, i).abs());
             m1 = m1.max(FloatVector.fromArray(F, x, i + l).abs());
             m2 = m2.max(FloatVector.fromArray(F, x, i + 2 * l).abs());
@@ -104,7 +109,7 @@ final class VectorLoops {
             m = m.max(FloatVector.fromArray(F, x, i).abs());
         }
         float bound = m.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
-        for (int i = whole; i < n; i++) {
+        for (int i = whole; i < from + n; i++) {
             bound = Math.max(bound, Math.abs(x[i]));
         }
         return bound;
@@ -246,7 +251,7 @@ final class VectorLoops {
     }
 
     /** The float form of {@link #expRows}, through {@link Exp#expf} on F's lanes. */
-    static void expRows(float[] y, float[] scale, int so, float[] a, int ao, int stride, int rows,
+    static void expRows(float[] y, int yo, float[] scale, int so, float[] a, int ao, int stride, int rows,
                         float aBound) {
         float scaleBound = 0;
         for (int l = 0; l < F.length(); l++) {
@@ -255,7 +260,7 @@ final class VectorLoops {
         if (!(scaleBound * aBound <= Math.min(-Exp.F_LO, Exp.F_HI))) {
             for (int r = 0; r < rows; r++) {
                 for (int l = 0; l < F.length(); l++) {
-                    y[r * F.length() + l] = Exp.expf(scale[so + l] * a[ao + r * stride + l]);
+                    y[yo + r * F.length() + l] = Exp.expf(scale[so + l] * a[ao + r * stride + l]);
                 }
             }
             return;
@@ -273,7 +278,7 @@ final class VectorLoops {
             IntVector scaleBits = ((IntVector) t.reinterpretShape(FBITS, 0)).sub(Exp.F_ROUND_BITS)
                     .lanewise(VectorOperators.LSHL, 23);
             ((FloatVector) ((IntVector) p.reinterpretShape(FBITS, 0)).add(scaleBits).reinterpretShape(F, 0))
-                    .intoArray(y, r * F.length());
+                    .intoArray(y, yo + r * F.length());
         }
     }
 

@@ -1,5 +1,6 @@
 package org.selectivbench.models.modules;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
@@ -38,14 +39,42 @@ class CrossEntropyTest {
         }
     }
 
+    /** A training step's one pass gives forward's loss and backward's gradient, bit for bit, in both forms and types. */
+    @ParameterizedTest
+    @CsvSource({"JAVA, FLOAT, 37, 41", "JAVA, DOUBLE, 100, 1601", "JAVA, FLOAT, 100, 1601", "ND4J, FLOAT, 37, 41"})
+    void trainingPassIsForwardThenBackward(Kernels kernels, DataType dt, int rows, int classes) {
+        Random r = new Random(rows * 7L + classes);
+        double[] z = new double[rows * classes], w = new double[rows];
+        int[] t = new int[rows];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = 4 * r.nextGaussian();
+        }
+        z[5] = 300; // a row whose other classes fall out of the float exponential's range
+        for (int i = 0; i < rows; i++) {
+            t[i] = r.nextInt(classes);
+            w[i] = i % 5 == 4 ? 0 : r.nextDouble();
+        }
+        Kernels.use(kernels);
+        try {
+            INDArray a = Nd4j.create(z, new long[] {rows, classes}, DataType.DOUBLE).castTo(dt);
+            CrossEntropy.Result ce = CrossEntropy.forward(a.dup(), t, w);
+            INDArray grad = CrossEntropy.backward(ce.probs(), t, w);
+            CrossEntropy.Training tr = CrossEntropy.training(a.dup(), t, w);
+            assertEquals(ce.loss(), tr.loss(), 0.0, "loss");
+            assertArrayEquals(grad.castTo(DataType.DOUBLE).data().asDouble(),
+                    tr.gradient().castTo(DataType.DOUBLE).data().asDouble(), "gradient");
+        } finally {
+            Kernels.use(Kernels.AUTO);
+        }
+    }
+
     private static double[][] run(Kernels kernels, double[] z, int[] t, double[] w, int rows, int classes) {
         Kernels.use(kernels);
         try {
             INDArray logits = Nd4j.create(z, new long[] {rows, classes}, DataType.DOUBLE);
-            INDArray targets = Nd4j.createFromArray(t), weights = Nd4j.create(w, new long[] {rows}, DataType.DOUBLE);
-            CrossEntropy.Result ce = CrossEntropy.forward(logits, targets, weights);
+            CrossEntropy.Result ce = CrossEntropy.forward(logits, t, w);
             double[] probs = ce.probs().dup().data().asDouble();
-            double[] grad = CrossEntropy.backward(ce.probs(), targets, weights).data().asDouble();
+            double[] grad = CrossEntropy.backward(ce.probs(), t, w).data().asDouble();
             return new double[][] {{ce.loss()}, probs, grad};
         } finally {
             Kernels.use(Kernels.AUTO);
