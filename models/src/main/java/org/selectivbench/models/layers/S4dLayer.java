@@ -1,5 +1,6 @@
 package org.selectivbench.models.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.modules.Linear;
@@ -7,6 +8,9 @@ import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.PointwiseFloat;
+import org.selectivbench.models.ops.RowNormsFloat;
 import org.selectivbench.models.ops.ModalScan;
 import org.selectivbench.models.ops.ModalScanRecurrent;
 
@@ -34,6 +38,10 @@ final class S4dLayer implements Mixer {
     private INDArray u;
     private INDArray y;
     private INDArray zz;
+    /** Whether this pass runs the float32 Java path; its kept input u and pre-GELU y. */
+    private boolean floats;
+    private float[] uF;
+    private float[] yF;
 
     S4dLayer(ModelConfig c, ParamStore ps, String p) {
         this.name = p;
@@ -62,6 +70,24 @@ final class S4dLayer implements Mixer {
     public INDArray forward(Pass p, INDArray x) {
         Discrete k = discretize();
         ModalScanRecurrent.Dims dims = new ModalScanRecurrent.Dims(p.batch(), p.steps(), h, m);
+        floats = x.dataType() == DataType.FLOAT && Kernels.current() == Kernels.JAVA && !p.segmented()
+                && p.carried(name + ".state") == null;
+        if (floats) { // the scan's output, the skip and GELU in Java arrays, from kernel to kernel
+            float[] uf = Host.readFloats(x), yf = scan.forwardFloats(dims, uf, k.er, k.ei, k.cr, k.ci, p.keep());
+            float[] d = Host.readFloats(dSkip.value());
+            for (int r = 0, o = 0; r < p.rows(); r++) {
+                for (int j = 0; j < h; j++, o++) {
+                    yf[o] += uf[o] * d[j];
+                }
+            }
+            INDArray z = out.forward(p, Host.array(PointwiseFloat.gelu(yf), p.rows(), h));
+            if (p.keep()) {
+                uF = uf;
+                yF = yf;
+                zz = z;
+            }
+            return Nd.glu(z, h);
+        }
         INDArray end = States.end(p, x.dataType(), 2, h, m);
         INDArray shape = logAr.value();
         INDArray ssm = scan.forward(dims, chunk, x, arr(k.er, shape), arr(k.ei, shape), arr(k.cr, shape),
@@ -80,6 +106,27 @@ final class S4dLayer implements Mixer {
 
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
+        if (floats) {
+            float[] dy = PointwiseFloat.geluBackward(yF, Host.readFloats(out.backward(Nd.gluBackward(zz, dOut, h), null)));
+            float[] dyu = new float[dy.length];
+            for (int i = 0; i < dy.length; i++) {
+                dyu[i] = dy[i] * uF[i];
+            }
+            int rows = dy.length / h;
+            dSkip.grad().addi(Host.array(RowNormsFloat.columnSums(dyu, rows, h), h));
+            ModalScan.FloatGrads g = scan.backwardFloats(dy);
+            float[] d = Host.readFloats(dSkip.value()), du = g.du();
+            for (int r = 0, o = 0; r < rows; r++) {
+                for (int j = 0; j < h; j++, o++) {
+                    du[o] += dy[o] * d[j];
+                }
+            }
+            parameterGrads(g.der(), g.dei(), g.dcr(), g.dci());
+            uF = null;
+            yF = null;
+            zz = null;
+            return Host.array(du, rows, h);
+        }
         INDArray dy = Nd.geluBackward(y, out.backward(Nd.gluBackward(zz, dOut, h), null));
         dSkip.grad().addi(Nd.sumRows(dy.mul(u)));
         ModalScan.Grads g = scan.backward(dy);

@@ -66,6 +66,15 @@ final class Loops {
     }
 
     /** out[oo + c * rows + r] = a[ao + r * cols + c]: a [rows, cols] block of a, transposed into out. */
+    /** x widened to double, a new array. */
+    static double[] doubles(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
     static void transpose(double[] a, int ao, int rows, int cols, double[] out, int oo) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {

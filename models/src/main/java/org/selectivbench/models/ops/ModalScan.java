@@ -36,10 +36,8 @@ public final class ModalScan {
         }
         chunked = null;
         if (dtype == DataType.FLOAT && start == null && end == null && ModalConvFloat.pays(d, keep)) {
-            saved = null;
-            float[] y = new float[d.batch() * d.steps() * d.channels()];
-            conv = ModalConvFloat.forward(d, Host.readFloats(u), Host.read(er), Host.read(ei), Host.read(cr),
-                    Host.read(ci), y, keep);
+            float[] y = forwardFloats(d, Host.readFloats(u), Host.read(er), Host.read(ei), Host.read(cr),
+                    Host.read(ci), keep);
             return Host.array(y, (long) d.batch() * d.steps(), d.channels());
         }
         conv = null;
@@ -53,6 +51,54 @@ public final class ModalScan {
         return Host.array(y, dtype, (long) d.batch() * d.steps(), d.channels());
     }
 
+    /**
+     * The float32 Java path on Java arrays, for a layer that keeps its arrays in Java from kernel to kernel
+     * (a pass from a zero state with no end state): y [B*T, H] from u [B*T, H] and E, C' parts [H, M], by
+     * the convolution where it {@link ModalConvFloat#pays}, else by the recurrence in double (the numbers
+     * of {@link #forward}'s forms).
+     */
+    public float[] forwardFloats(ModalScanRecurrent.Dims d, float[] u, double[] er, double[] ei, double[] cr,
+                                 double[] ci, boolean keep) {
+        dtype = DataType.FLOAT;
+        chunked = null;
+        float[] y = new float[d.batch() * d.steps() * d.channels()];
+        if (ModalConvFloat.pays(d, keep)) {
+            saved = null;
+            conv = ModalConvFloat.forward(d, u, er, ei, cr, ci, y, keep);
+            return y;
+        }
+        conv = null;
+        double[] yd = new double[y.length];
+        saved = ModalScanRecurrent.forward(d, Loops.doubles(u), er, ei, cr, ci, null, yd, null, keep);
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (float) yd[i];
+        }
+        return y;
+    }
+
+    /** The gradients of {@link #forwardFloats}: du [B*T, H]; dE and dC' parts [H, M]. */
+    public record FloatGrads(float[] du, double[] der, double[] dei, double[] dcr, double[] dci) {
+    }
+
+    public FloatGrads backwardFloats(float[] dY) {
+        ModalScanRecurrent.Dims d = conv != null ? conv.dims() : saved.dims();
+        int hm = d.channels() * d.modes();
+        FloatGrads g = new FloatGrads(new float[dY.length], new double[hm], new double[hm], new double[hm],
+                new double[hm]);
+        if (conv != null) {
+            ModalConvFloat.backward(conv, dY, g.du(), g.der(), g.dei(), g.dcr(), g.dci());
+            conv = null;
+            return g;
+        }
+        double[] du = new double[dY.length];
+        ModalScanRecurrent.backward(saved, Loops.doubles(dY), null, du, g.der(), g.dei(), g.dcr(), g.dci(), null);
+        saved = null;
+        for (int i = 0; i < du.length; i++) {
+            g.du()[i] = (float) du[i];
+        }
+        return g;
+    }
+
     public Grads backward(INDArray dY) {
         if (chunked != null) {
             ModalScanChunked.Grads g = ModalScanChunked.backward(chunked, dY, null);
@@ -61,14 +107,11 @@ public final class ModalScan {
         }
         if (conv != null) {
             ModalScanRecurrent.Dims d = conv.dims();
-            int hm = d.channels() * d.modes();
             long[] pm = {d.channels(), d.modes()};
-            float[] du = new float[conv.u().length];
-            double[] der = new double[hm], dei = new double[hm], dcr = new double[hm], dci = new double[hm];
-            ModalConvFloat.backward(conv, Host.readFloats(dY), du, der, dei, dcr, dci);
-            conv = null;
-            return new Grads(Host.array(du, (long) d.batch() * d.steps(), d.channels()), Host.array(der, dtype, pm),
-                    Host.array(dei, dtype, pm), Host.array(dcr, dtype, pm), Host.array(dci, dtype, pm));
+            FloatGrads g = backwardFloats(Host.readFloats(dY));
+            return new Grads(Host.array(g.du(), (long) d.batch() * d.steps(), d.channels()),
+                    Host.array(g.der(), dtype, pm), Host.array(g.dei(), dtype, pm), Host.array(g.dcr(), dtype, pm),
+                    Host.array(g.dci(), dtype, pm));
         }
         ModalScanRecurrent.Saved s = saved;
         ModalScanRecurrent.Dims d = s.dims();

@@ -57,20 +57,24 @@ public final class PointwiseFloat {
 
     /** GLU of rows [R, 2h]: z1 sigmoid(z2) [R, h], z1 and z2 each row's halves. */
     public static float[] glu(float[] z, int h) {
-        float[] s = gates(z, h), y = new float[s.length];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = z[i / h * 2 * h + i % h] * s[i];
+        float[] s = gates(z, h);
+        for (int r = 0, rows = s.length / h; r < rows; r++) { // rows, not i / h: a division per entry cost more than the rest
+            for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
+                s[i + j] *= z[o + j];
+            }
         }
-        return y;
+        return s;
     }
 
     /** {@link #glu}'s gradient [R, 2h] from dy [R, h]: dz1 = dy s, dz2 = (1 - s) s (dy z1), s = sigmoid(z2). */
     public static float[] gluBackward(float[] z, float[] dy, int h) {
         float[] s = gates(z, h), dz = new float[z.length];
-        for (int i = 0; i < s.length; i++) {
-            int o = i / h * 2 * h + i % h;
-            dz[o] = dy[i] * s[i];
-            dz[o + h] = (1 - s[i]) * s[i] * (dy[i] * z[o]);
+        for (int r = 0, rows = s.length / h; r < rows; r++) {
+            for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
+                float si = s[i + j], di = dy[i + j];
+                dz[o + j] = di * si;
+                dz[o + h + j] = (1 - si) * si * (di * z[o + j]);
+            }
         }
         return dz;
     }
