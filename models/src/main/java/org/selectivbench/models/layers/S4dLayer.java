@@ -38,10 +38,9 @@ final class S4dLayer implements Mixer {
     private INDArray u;
     private INDArray y;
     private INDArray zz;
-    /** Whether this pass runs the float32 Java path; its kept input u and pre-GELU y. */
+    /** Whether this pass runs the float32 Java path; what it keeps: u, y, y's erfc, z and the GLU's gates. */
     private boolean floats;
-    private float[] uF;
-    private float[] yF;
+    private float[][] kept;
 
     S4dLayer(ModelConfig c, ParamStore ps, String p) {
         this.name = p;
@@ -80,13 +79,13 @@ final class S4dLayer implements Mixer {
                     yf[o] += uf[o] * d[j];
                 }
             }
-            INDArray z = out.forward(p, Host.array(PointwiseFloat.gelu(yf), p.rows(), h));
-            if (p.keep()) {
-                uF = uf;
-                yF = yf;
-                zz = z;
+            float[] c = PointwiseFloat.erfcOfMinus(yf);
+            float[] z = Host.readFloats(out.forward(p, Host.array(PointwiseFloat.gelu(yf, c), p.rows(), h)));
+            float[] s = PointwiseFloat.gates(z, h);
+            if (p.keep()) { // with the GELU's erfc and the GLU's gates, which backward then need not recompute
+                kept = new float[][] {uf, yf, c, z, s};
             }
-            return Nd.glu(z, h);
+            return Host.array(PointwiseFloat.glu(z, s, h), p.rows(), h);
         }
         INDArray end = States.end(p, x.dataType(), 2, h, m);
         INDArray shape = logAr.value();
@@ -107,7 +106,10 @@ final class S4dLayer implements Mixer {
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
         if (floats) {
-            float[] dy = PointwiseFloat.geluBackward(yF, Host.readFloats(out.backward(Nd.gluBackward(zz, dOut, h), null)));
+            float[] uF = kept[0], yF = kept[1], c = kept[2], z = kept[3], s = kept[4];
+            kept = null;
+            INDArray dz = Host.array(PointwiseFloat.gluBackward(z, s, Host.readFloats(dOut), h), p.rows(), 2L * h);
+            float[] dy = PointwiseFloat.geluBackward(yF, c, Host.readFloats(out.backward(dz, null)));
             float[] dyu = new float[dy.length];
             for (int i = 0; i < dy.length; i++) {
                 dyu[i] = dy[i] * uF[i];
@@ -122,9 +124,6 @@ final class S4dLayer implements Mixer {
                 }
             }
             parameterGrads(g.der(), g.dei(), g.dcr(), g.dci());
-            uF = null;
-            yF = null;
-            zz = null;
             return Host.array(du, rows, h);
         }
         INDArray dy = Nd.geluBackward(y, out.backward(Nd.gluBackward(zz, dOut, h), null));

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link ModalConvFloat}'s loops with a channel per lane: the convolutions four output rows at a time
  * (the four sums are independent chains, where one chain waits on its adds, and share each load of the
- * taps), the taps and their gradients (in double) a block of channels at a time through every mode.
+ * taps, and of the input rows, which move one row per tap), the taps and their gradients (in double) a block of channels at a time through every mode.
  * Every sum still takes its terms in the scalar form's order, so the numbers are the same. Loaded only
  * when {@link Simd#on}; each method returns the first channel it did not do.
  */
@@ -25,14 +25,27 @@ final class ModalConvFloatVector {
             int t = 0;
             for (; t + 3 < n; t += 4) {
                 FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-                for (int l = 0; l <= t; l++) {
+                // tap l meets rows t-l .. t+3-l of b; the next tap three of the same rows, so they stay
+                // in registers and one new row is loaded per tap (five loads per four FMAs before)
+                int x = bo + t * hh + h;
+                FloatVector c0 = FloatVector.fromArray(F, b, x), c1 = FloatVector.fromArray(F, b, x + hh);
+                FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh), c3 = FloatVector.fromArray(F, b, x + 3 * hh);
+                for (int l = 0; l < t; l++) {
                     FloatVector k = FloatVector.fromArray(F, a, ao + l * hh + h);
-                    int x = bo + (t - l) * hh + h;
-                    s0 = k.fma(FloatVector.fromArray(F, b, x), s0);
-                    s1 = k.fma(FloatVector.fromArray(F, b, x + hh), s1);
-                    s2 = k.fma(FloatVector.fromArray(F, b, x + 2 * hh), s2);
-                    s3 = k.fma(FloatVector.fromArray(F, b, x + 3 * hh), s3);
+                    s0 = k.fma(c0, s0);
+                    s1 = k.fma(c1, s1);
+                    s2 = k.fma(c2, s2);
+                    s3 = k.fma(c3, s3);
+                    c3 = c2;
+                    c2 = c1;
+                    c1 = c0;
+                    c0 = FloatVector.fromArray(F, b, bo + (t - l - 1) * hh + h);
                 }
+                FloatVector kt = FloatVector.fromArray(F, a, ao + t * hh + h);
+                s0 = kt.fma(c0, s0);
+                s1 = kt.fma(c1, s1);
+                s2 = kt.fma(c2, s2);
+                s3 = kt.fma(c3, s3);
                 // rows t+1.. take the taps past t, still in ascending order
                 FloatVector k1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + h);
                 FloatVector k2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + h);
@@ -67,14 +80,26 @@ final class ModalConvFloatVector {
             int s = 0;
             for (; s + 3 < n; s += 4) {
                 FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-                for (int i = 0; i < n - s - 3; i++) {
+                // term i meets rows s+i .. s+i+3 of b, the next term three of them (as convolve's taps)
+                int x = bo + s * hh + h, last = n - s - 4;
+                FloatVector c0 = FloatVector.fromArray(F, b, x), c1 = FloatVector.fromArray(F, b, x + hh);
+                FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh), c3 = FloatVector.fromArray(F, b, x + 3 * hh);
+                for (int i = 0; i < last; i++) {
                     FloatVector k = FloatVector.fromArray(F, a, ao + i * hh + h);
-                    int x = bo + (s + i) * hh + h;
-                    s0 = k.fma(FloatVector.fromArray(F, b, x), s0);
-                    s1 = k.fma(FloatVector.fromArray(F, b, x + hh), s1);
-                    s2 = k.fma(FloatVector.fromArray(F, b, x + 2 * hh), s2);
-                    s3 = k.fma(FloatVector.fromArray(F, b, x + 3 * hh), s3);
+                    s0 = k.fma(c0, s0);
+                    s1 = k.fma(c1, s1);
+                    s2 = k.fma(c2, s2);
+                    s3 = k.fma(c3, s3);
+                    c0 = c1;
+                    c1 = c2;
+                    c2 = c3;
+                    c3 = FloatVector.fromArray(F, b, bo + (s + i + 4) * hh + h);
                 }
+                FloatVector kl = FloatVector.fromArray(F, a, ao + last * hh + h);
+                s0 = kl.fma(c0, s0);
+                s1 = kl.fma(c1, s1);
+                s2 = kl.fma(c2, s2);
+                s3 = kl.fma(c3, s3);
                 // rows s..s+2 have terms past the shared ones: i = n-s-3.. with b's last rows
                 int i = n - s - 3;
                 FloatVector a0 = FloatVector.fromArray(F, a, ao + i * hh + h);

@@ -57,18 +57,28 @@ public final class PointwiseFloat {
 
     /** GLU of rows [R, 2h]: z1 sigmoid(z2) [R, h], z1 and z2 each row's halves. */
     public static float[] glu(float[] z, int h) {
-        float[] s = gates(z, h);
+        return glu(z, gates(z, h), h);
+    }
+
+    /** GLU given s = {@link #gates}(z), which a caller may keep for the backward pass. */
+    public static float[] glu(float[] z, float[] s, int h) {
+        float[] y = new float[s.length];
         for (int r = 0, rows = s.length / h; r < rows; r++) { // rows, not i / h: a division per entry cost more than the rest
             for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
-                s[i + j] *= z[o + j];
+                y[i + j] = s[i + j] * z[o + j];
             }
         }
-        return s;
+        return y;
     }
 
     /** {@link #glu}'s gradient [R, 2h] from dy [R, h]: dz1 = dy s, dz2 = (1 - s) s (dy z1), s = sigmoid(z2). */
     public static float[] gluBackward(float[] z, float[] dy, int h) {
-        float[] s = gates(z, h), dz = new float[z.length];
+        return gluBackward(z, gates(z, h), dy, h);
+    }
+
+    /** {@link #gluBackward(float[], float[], int)} given s = {@link #gates}(z). */
+    public static float[] gluBackward(float[] z, float[] s, float[] dy, int h) {
+        float[] dz = new float[z.length];
         for (int r = 0, rows = s.length / h; r < rows; r++) {
             for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
                 float si = s[i + j], di = dy[i + j];
@@ -80,7 +90,7 @@ public final class PointwiseFloat {
     }
 
     /** sigmoid(z2) [R, h] of rows [R, 2h], gathered first so that the exponentials run in vector form. */
-    private static float[] gates(float[] z, int h) {
+    public static float[] gates(float[] z, int h) {
         int rows = z.length / (2 * h);
         float[] z2 = new float[rows * h];
         for (int r = 0; r < rows; r++) {
@@ -120,16 +130,26 @@ public final class PointwiseFloat {
 
     /** Exact GELU: y Phi(y) = 0.5 y erfc(-y / sqrt 2). */
     public static float[] gelu(float[] y) {
-        float[] c = erfcOfMinus(y);
+        return gelu(y, erfcOfMinus(y));
+    }
+
+    /** GELU from c = {@link #erfcOfMinus}(y), which a caller may keep for {@link #geluBackward(float[], float[], float[])}. */
+    public static float[] gelu(float[] y, float[] c) {
+        float[] g = new float[y.length];
         for (int i = 0; i < y.length; i++) {
-            c[i] = 0.5f * y[i] * c[i];
+            g[i] = 0.5f * y[i] * c[i];
         }
-        return c;
+        return g;
     }
 
     /** d gelu(y) = Phi(y) + y phi(y), times d. */
     public static float[] geluBackward(float[] y, float[] d) {
-        float[] c = erfcOfMinus(y), pdf = new float[y.length];
+        return geluBackward(y, erfcOfMinus(y), d);
+    }
+
+    /** {@link #geluBackward(float[], float[])} given c = erfcOfMinus(y) (overwritten with the result). */
+    public static float[] geluBackward(float[] y, float[] c, float[] d) {
+        float[] pdf = new float[y.length];
         for (int i = 0; i < y.length; i++) {
             pdf[i] = Math.max(-BOUND, -0.5f * y[i] * y[i]);
         }
@@ -141,7 +161,7 @@ public final class PointwiseFloat {
     }
 
     /** erfc(-y / sqrt 2) per entry: erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), for z = |y| / sqrt 2. */
-    static float[] erfcOfMinus(float[] y) {
+    public static float[] erfcOfMinus(float[] y) {
         int n = y.length;
         float[] t = new float[n], e = new float[n];
         int i = Simd.on() ? PointwiseFloatVector.erfcArguments(y, t, e, n) : 0;
