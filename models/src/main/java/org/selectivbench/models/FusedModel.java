@@ -136,8 +136,8 @@ public final class FusedModel implements SequenceModel {
         return dec.forward(p, x);
     }
 
-    private void backward(Pass p, INDArray dLogits) {
-        INDArray dx = dec.backward(dLogits, null);
+    private void backward(Pass p, CrossEntropy.Training loss) {
+        INDArray dx = dec.backward(loss.gradient(), loss.columnSums(), null);
         for (int i = blocks.size() - 1; i >= 0; i--) {
             Block b = blocks.get(i);
             if (b.mlp() != null) {
@@ -161,7 +161,7 @@ public final class FusedModel implements SequenceModel {
                 Pass p = Pass.withBackward(part.batch(), part.steps(), train ? masks : null);
                 CrossEntropy.Training ce = CrossEntropy.training(forward(p, f.input()), f.targets(), f.weights());
                 loss += ce.loss();
-                backward(p, ce.gradient());
+                backward(p, ce);
             }
         }
         return new StepResult(loss, params.grads());

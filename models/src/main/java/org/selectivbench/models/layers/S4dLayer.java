@@ -68,6 +68,7 @@ final class S4dLayer implements Mixer {
     @Override
     public INDArray forward(Pass p, INDArray x) {
         Discrete k = discretize();
+        discretized = p.keep() ? k : null;
         ModalScanRecurrent.Dims dims = new ModalScanRecurrent.Dims(p.batch(), p.steps(), h, m);
         floats = x.dataType() == DataType.FLOAT && Kernels.current() == Kernels.JAVA && !p.segmented()
                 && p.carried(name + ".state") == null;
@@ -108,8 +109,10 @@ final class S4dLayer implements Mixer {
         if (floats) {
             float[] uF = kept[0], yF = kept[1], c = kept[2], z = kept[3], s = kept[4];
             kept = null;
-            INDArray dz = Host.array(PointwiseFloat.gluBackward(z, s, Host.readFloats(dOut), h), p.rows(), 2L * h);
-            float[] dy = PointwiseFloat.geluBackward(yF, c, Host.readFloats(out.backward(dz, null)));
+            float[] dz = PointwiseFloat.gluBackward(z, s, Host.readFloats(dOut), h);
+            INDArray dg = out.backward(Host.array(dz, p.rows(), 2L * h), RowNormsFloat.columnSums(dz, (int) p.rows(), 2 * h),
+                    null);
+            float[] dy = PointwiseFloat.geluBackward(yF, c, Host.readFloats(dg));
             float[] dyu = new float[dy.length];
             for (int i = 0; i < dy.length; i++) {
                 dyu[i] = dy[i] * uF[i];
@@ -137,41 +140,54 @@ final class S4dLayer implements Mixer {
         return du;
     }
 
-    /** E = exp(dt A) and C' = C (E - 1) / A per channel and mode, [H, M] real and imaginary parts. */
-    private record Discrete(double[] er, double[] ei, double[] cr, double[] ci) {
+    /**
+     * E = exp(dt A) and C' = C (E - 1) / A per channel and mode, [H, M] real and imaginary parts; with
+     * what the backward pass's chain needs (dt per entry, Re A, B = (E - 1) / A), so that it does not
+     * compute the exponentials, cosines and sines again.
+     */
+    private record Discrete(double[] er, double[] ei, double[] cr, double[] ci, double[] dt, double[] ar,
+                            double[] br, double[] bi) {
     }
+
+    private Discrete discretized;
 
     private Discrete discretize() {
         double[] ldt = Host.read(logDt.value()), lar = Host.read(logAr.value()), ai = Host.read(aIm.value());
         double[] crp = Host.read(cRe.value()), cip = Host.read(cIm.value());
         int hm = h * m;
-        double[] er = new double[hm], ei = new double[hm], cr = new double[hm], ci = new double[hm];
+        Discrete k = new Discrete(new double[hm], new double[hm], new double[hm], new double[hm], new double[hm],
+                new double[hm], new double[hm], new double[hm]);
         for (int i = 0; i < hm; i++) {
             double dt = Math.exp(ldt[i / m]), ar = -Math.exp(lar[i]);
             double mag = Math.exp(ar * dt), ang = ai[i] * dt;
-            er[i] = mag * Math.cos(ang);
-            ei[i] = mag * Math.sin(ang);
-            double xr = er[i] - 1, xi = ei[i], den = ar * ar + ai[i] * ai[i];
+            double er = mag * Math.cos(ang), ei = mag * Math.sin(ang);
+            double xr = er - 1, xi = ei, den = ar * ar + ai[i] * ai[i];
             double br = (xr * ar + xi * ai[i]) / den, bi = (xi * ar - xr * ai[i]) / den;
-            cr[i] = crp[i] * br - cip[i] * bi;
-            ci[i] = crp[i] * bi + cip[i] * br;
+            k.er[i] = er;
+            k.ei[i] = ei;
+            k.cr[i] = crp[i] * br - cip[i] * bi;
+            k.ci[i] = crp[i] * bi + cip[i] * br;
+            k.dt[i] = dt;
+            k.ar[i] = ar;
+            k.br[i] = br;
+            k.bi[i] = bi;
         }
-        return new Discrete(er, ei, cr, ci);
+        return k;
     }
 
-    /** Back from dE and dC' to the parameters (the chain of {@link #discretize}). */
+    /** Back from dE and dC' to the parameters (the chain of {@link #discretize}, from its kept values). */
     private void parameterGrads(double[] der, double[] dei, double[] dcr, double[] dci) {
-        double[] ldt = Host.read(logDt.value()), lar = Host.read(logAr.value()), ai = Host.read(aIm.value());
-        double[] crp = Host.read(cRe.value()), cip = Host.read(cIm.value());
+        Discrete k = discretized;
+        discretized = null;
+        double[] ai = Host.read(aIm.value()), crp = Host.read(cRe.value()), cip = Host.read(cIm.value());
         int hm = h * m;
         double[] gLdt = new double[h], gLar = new double[hm], gAi = new double[hm], gCr = new double[hm];
         double[] gCi = new double[hm];
         for (int i = 0; i < hm; i++) {
-            double dt = Math.exp(ldt[i / m]), ar = -Math.exp(lar[i]), a2 = ai[i];
-            double mag = Math.exp(ar * dt), ang = a2 * dt;
-            double er = mag * Math.cos(ang), ei = mag * Math.sin(ang);
+            double dt = k.dt[i], ar = k.ar[i], a2 = ai[i];
+            double er = k.er[i], ei = k.ei[i];
             double xr = er - 1, xi = ei, den = ar * ar + a2 * a2;
-            double br = (xr * ar + xi * a2) / den, bi = (xi * ar - xr * a2) / den;
+            double br = k.br[i], bi = k.bi[i];
             // C' = C B
             gCr[i] = dcr[i] * br + dci[i] * bi;
             gCi[i] = -dcr[i] * bi + dci[i] * br;

@@ -10,6 +10,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.RowNormsFloat;
 import org.selectivbench.models.ops.SoftmaxRows;
 
 /**
@@ -30,8 +31,12 @@ public final class CrossEntropy {
     public record Result(double loss, INDArray probs) {
     }
 
-    /** A training step's loss and d loss / d logits [R, classes]. */
-    public record Training(double loss, INDArray gradient) {
+    /**
+     * A training step's loss and d loss / d logits [R, classes]; on the float32 Java path also the
+     * gradient's column sums (the output layer's bias gradient, {@code RowNormsFloat.columnSums}'
+     * numbers), else null.
+     */
+    public record Training(double loss, INDArray gradient, float[] columnSums) {
     }
 
     /**
@@ -41,7 +46,7 @@ public final class CrossEntropy {
     public static Result forward(INDArray logits, int[] targets, double[] weights) {
         if (Kernels.current() == Kernels.JAVA) {
             INDArray probs = logits.ulike();
-            return new Result(javaPass(logits, probs, targets, weights, false), probs);
+            return new Result(javaPass(logits, probs, targets, weights, false, null), probs);
         }
         INDArray probs = Nd4j.exec(new SoftMax(logits, logits.ulike(), 1))[0];
         INDArray lse = logits.max(1).subi(Transforms.log(probs.max(1), false));
@@ -89,14 +94,20 @@ public final class CrossEntropy {
      */
     public static Training training(INDArray logits, int[] targets, double[] weights) {
         if (Kernels.current() == Kernels.JAVA) {
-            return new Training(javaPass(logits, logits, targets, weights, true), logits);
+            double[] sums = logits.dataType() == DataType.FLOAT ? new double[(int) logits.size(1)] : null;
+            double loss = javaPass(logits, logits, targets, weights, true, sums);
+            return new Training(loss, logits, sums == null ? null : RowNormsFloat.rounded(sums));
         }
         Result ce = forward(logits, targets, weights);
-        return new Training(ce.loss(), backward(ce.probs(), targets, weights));
+        return new Training(ce.loss(), backward(ce.probs(), targets, weights), null);
     }
 
-    /** The Java form over blocks of rows: probabilities (or, with {@code gradient}, the gradient) into {@code out}. */
-    private static double javaPass(INDArray logits, INDArray out, int[] t, double[] w, boolean gradient) {
+    /**
+     * The Java form over blocks of rows: probabilities (or, with {@code gradient}, the gradient) into
+     * {@code out}; float32 gradients' column sums added into {@code sums} when given, rows in order.
+     */
+    private static double javaPass(INDArray logits, INDArray out, int[] t, double[] w, boolean gradient,
+                                   double[] sums) {
         int classes = (int) logits.size(1);
         int block = blockRows(logits);
         double loss = 0;
@@ -107,6 +118,9 @@ public final class CrossEntropy {
                 loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
                 if (gradient) {
                     SoftmaxRows.backward(r1 - r0, classes, z, t, w, r0);
+                    if (sums != null) {
+                        RowNormsFloat.addColumnSums(z, r1 - r0, classes, sums);
+                    }
                 }
                 Host.write(z, rows(out, r0, r1));
             }

@@ -1,6 +1,7 @@
 package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Host;
 
 /** x W (+ b) for rows [R, in], init uniform(+-1/sqrt(in)) as torch's nn.Linear; W [in, out], b [out]. */
 public final class Linear {
@@ -39,9 +40,17 @@ public final class Linear {
 
     /** Adds the parameter gradients; returns dy W^T, or adds it into {@code dx} when given (then returns it). */
     public INDArray backward(INDArray dy, INDArray dx) {
+        return backward(dy, null, dx);
+    }
+
+    /**
+     * {@link #backward(INDArray, INDArray)} for a caller that holds dy's column sums already (float32 Java
+     * path: {@code RowNormsFloat.columnSums} of dy, the bias gradient), so that dy is not read back.
+     */
+    public INDArray backward(INDArray dy, float[] dySums, INDArray dx) {
         Nd.mmAdd(x, dy, w.grad(), true, false);
         if (b != null) {
-            b.grad().addi(Nd.sumRows(dy));
+            b.grad().addi(dySums != null ? Host.array(dySums, dySums.length) : Nd.sumRows(dy));
         }
         x = null;
         if (dx == null) {

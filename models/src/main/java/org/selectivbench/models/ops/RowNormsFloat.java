@@ -125,14 +125,24 @@ public final class RowNormsFloat {
     /** Sums over rows [R, n] per column, in double and in row order (bias gradients; ND4J's reduce is slower). */
     public static float[] columnSums(float[] x, int rows, int n) {
         double[] acc = new double[n];
+        addColumnSums(x, rows, n, acc);
+        return rounded(acc);
+    }
+
+    /** Adds the column sums of x [rows, n] into acc, rows in order (a block at a time, as one call). */
+    public static void addColumnSums(float[] x, int rows, int n, double[] acc) {
         for (int r = 0; r < rows; r++) {
             int o = r * n;
             for (int j = 0; j < n; j++) {
                 acc[j] += x[o + j];
             }
         }
-        float[] out = new float[n];
-        for (int j = 0; j < n; j++) {
+    }
+
+    /** The sums rounded to float once. */
+    public static float[] rounded(double[] acc) {
+        float[] out = new float[acc.length];
+        for (int j = 0; j < acc.length; j++) {
             out[j] = (float) acc[j];
         }
         return out;
