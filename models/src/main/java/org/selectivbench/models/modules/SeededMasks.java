@@ -11,7 +11,7 @@ import org.selectivbench.models.ops.Host;
  * applied to start + i * gamma, its top two 24-bit fields, and an entry is kept when its field, read
  * as a uniform on [0, 1) in steps of 2^-24 (a Java nextFloat's), is below 1 - p. The entries do not
  * depend on one another, so the loop has no chain through a generator's state and no branch: at the
- * embedded default's shape a mask takes about a tenth of ND4J's Bernoulli op's 0.4 ms.
+ * embedded default's shape a mask takes 0.18 ms, against 0.4 for ND4J's Bernoulli op.
  */
 final class SeededMasks implements DropoutMasks {
     /** splitmix64's increment, the golden ratio's fraction in 64 bits. */
