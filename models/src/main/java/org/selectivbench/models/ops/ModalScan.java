@@ -35,7 +35,7 @@ public final class ModalScan {
             return r.y();
         }
         chunked = null;
-        if (dtype == DataType.FLOAT && start == null && end == null && ModalConvFloat.pays(d, keep)) {
+        if (dtype == DataType.FLOAT && start == null && end == null) { // forwardFloats picks the form
             float[] y = forwardFloats(d, Host.readFloats(u), Host.read(er), Host.read(ei), Host.read(cr),
                     Host.read(ci), keep);
             return Host.array(y, (long) d.batch() * d.steps(), d.channels());
