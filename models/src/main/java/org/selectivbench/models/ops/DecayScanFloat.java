@@ -4,7 +4,8 @@ package org.selectivbench.models.ops;
  * {@link DecayScanRecurrent}'s form for keys of their own per head (GLA, linear attention) in float, for
  * float32 models: the same recurrence, layouts, checkpoints and order of operations on float arrays, with
  * exp(a) from {@link Exp#expf}. Tested against the double form, which stays the tight reference. Whole
- * groups of sequences run one per lane ({@link DecayScanLanesFloat}), the rest one by one in plain loops.
+ * groups of sequences run one per lane ({@link DecayScanLanesFloat}), the rest one by one; forward, a value
+ * row of a vector or more takes a lane per column instead ({@link DecayScanFloatVector}).
  */
 public final class DecayScanFloat {
     private static final int CHUNK = DecayScanRecurrent.CHUNK;
@@ -29,7 +30,8 @@ public final class DecayScanFloat {
                     + " takes shared ones)");
         }
         float[] alpha = a == null ? null : exps(a);
-        int kv = d.state(), seqs = d.batch() * d.heads(), grouped = lanes(d);
+        // backward takes the lanes either way (its sums over a value row would run across lanes)
+        int kv = d.state(), seqs = d.batch() * d.heads(), grouped = byColumns(d) ? 0 : lanes(d);
         float[] ckpt = keep ? new float[seqs * d.chunks() * kv] : null;
         if (grouped > 0) {
             Parallel.forRange(grouped / DecayScanLanesFloat.LANES, (from, to) -> {
@@ -41,7 +43,7 @@ public final class DecayScanFloat {
             });
         }
         Parallel.forRange(seqs - grouped, (lo, hi) -> {
-            float[] s = new float[kv];
+            float[] s = new float[kv], ax = new float[d.k()];
             for (int g = grouped + lo; g < grouped + hi; g++) {
                 int b = g / d.heads(), h = g % d.heads();
                 if (start != null) {
@@ -53,7 +55,7 @@ public final class DecayScanFloat {
                     if (ckpt != null && t % CHUNK == 0) {
                         System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
                     }
-                    step(d, b * d.steps() + t, h, k, v, alpha, s, q, o);
+                    step(d, b * d.steps() + t, h, k, v, alpha, s, q, o, ax);
                 }
                 if (end != null) {
                     System.arraycopy(s, 0, end, g * kv, kv);
@@ -77,6 +79,11 @@ public final class DecayScanFloat {
         return Simd.on() ? DecayScanLanesFloat.groups(d.batch() * d.heads()) * DecayScanLanesFloat.LANES : 0;
     }
 
+    /** Whether a step takes a lane per value column ({@link DecayScanFloatVector}). */
+    private static boolean byColumns(DecayScanRecurrent.Dims d) {
+        return Simd.on() && d.v() >= DecayScanFloatVector.LANES;
+    }
+
     /** The decay of (row, head)'s key row x: exp(a) per channel or per head, or 1. */
     static float decay(DecayScanRecurrent.Dims d, float[] alpha, int row, int h, int x) {
         return switch (d.decay()) {
@@ -86,10 +93,20 @@ public final class DecayScanFloat {
         };
     }
 
-    /** S = diag(alpha) S + k v^T for one row, in one pass; with {@code o}, also o = S^T q. */
+    /**
+     * S = diag(alpha) S + k v^T for one row, in one pass; with {@code o}, also o = S^T q. {@code ax} ([K],
+     * the caller's) holds each key row's decay for the vector form.
+     */
     private static void step(DecayScanRecurrent.Dims d, int row, int h, float[] k, float[] v, float[] alpha,
-                             float[] s, float[] q, float[] o) {
+                             float[] s, float[] q, float[] o, float[] ax) {
         int kd = d.k(), vd = d.v(), ko = d.keyAt(row, h), vo = (row * d.heads() + h) * vd;
+        if (byColumns(d)) {
+            for (int x = 0; x < kd; x++) {
+                ax[x] = decay(d, alpha, row, h, x);
+            }
+            DecayScanFloatVector.step(kd, vd, ko, vo, ax, k, v, s, q, o);
+            return;
+        }
         if (o != null) {
             java.util.Arrays.fill(o, vo, vo + vd, 0);
         }
@@ -128,7 +145,7 @@ public final class DecayScanFloat {
         }
         Parallel.forRange(d.batch() * heads - grouped, (lo, hi) -> {
             float[][] states = new float[CHUNK + 1][kv];
-            float[] ds = new float[kv];
+            float[] ds = new float[kv], ax = new float[d.k()];
             for (int g = grouped + lo; g < grouped + hi; g++) {
                 int b = g / heads, h = g % heads;
                 if (dEnd != null) {
@@ -141,7 +158,7 @@ public final class DecayScanFloat {
                     System.arraycopy(sv.checkpoints(), (g * d.chunks() + c) * kv, states[0], 0, kv);
                     for (int t = t0; t < t1; t++) {
                         System.arraycopy(states[t - t0], 0, states[t - t0 + 1], 0, kv);
-                        step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.alpha(), states[t - t0 + 1], null, null);
+                        step(d, b * d.steps() + t, h, sv.k(), sv.v(), sv.alpha(), states[t - t0 + 1], null, null, ax);
                     }
                     for (int t = t1 - 1; t >= t0; t--) {
                         back(d, sv, b * d.steps() + t, h, states[t - t0], states[t - t0 + 1], ds, dO, dq, dk, dv, da);

@@ -29,6 +29,18 @@ final class DecayScanLanesFloat {
         /** Backward: q, k, v and the decays of each token of a chunk, gathered once for both passes over it. */
         final float[][][] tokens;
         final float[][] states;
+        /** Per lane: the offset of its sequence's key row, value row and head decay at token 0 (gathers' maps). */
+        final int[] keys = new int[LANES], values = new int[LANES], headDecays = new int[LANES];
+
+        /** Points the lane offsets at the group from sequence g0. */
+        void group(DecayScanRecurrent.Dims d, int g0) {
+            for (int l = 0; l < LANES; l++) {
+                int g = g0 + l, b = g / d.heads(), h = g % d.heads();
+                keys[l] = (b * d.steps() * d.heads() + h) * d.k();
+                values[l] = (b * d.steps() * d.heads() + h) * d.v();
+                headDecays[l] = b * d.steps() * d.heads() + h;
+            }
+        }
 
         Work(DecayScanRecurrent.Dims d, boolean backward) {
             int kd = d.k(), vd = d.v(), kv = d.state(), b = backward ? 1 : 0;
@@ -58,14 +70,15 @@ final class DecayScanLanesFloat {
     static void forward(DecayScanRecurrent.Dims d, int g0, float[] q, float[] k, float[] v, float[] alpha,
                         float[] start, float[] o, float[] end, float[] ckpt, Work w) {
         int kv = d.state();
+        w.group(d, g0);
         toLanes(start, g0, kv, w.s);
         for (int t = 0; t < d.steps(); t++) {
             if (ckpt != null && t % CHUNK == 0) {
                 fromLanes(w.s, g0, kv, d.chunks(), t / CHUNK, ckpt);
             }
-            gather(d, g0, t, q, k, v, alpha, w);
+            gather(d, t, q, k, v, alpha, w);
             stepReadout(d.k(), d.v(), w);
-            rows(d, g0, t, o, d.v(), w.o, false);
+            scatterRows(w.o, o, t * d.heads() * d.v(), d.v(), w.values);
         }
         if (end != null) {
             fromLanes(w.s, g0, kv, 1, 0, end);
@@ -84,6 +97,7 @@ final class DecayScanLanesFloat {
                          float[] dv, float[] da, float[] dStart, Work w) {
         DecayScanRecurrent.Dims d = sv.dims();
         int kd = d.k(), vd = d.v(), kv = d.state();
+        w.group(d, g0);
         toLanes(dEnd, g0, kv, w.ds);
         for (int c = d.chunks() - 1; c >= 0; c--) {
             int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
@@ -94,14 +108,14 @@ final class DecayScanLanesFloat {
             }
             for (int t = t0; t < t1; t++) {
                 token(w, t - t0);
-                gather(d, g0, t, sv.q(), sv.k(), sv.v(), sv.alpha(), w);
+                gather(d, t, sv.q(), sv.k(), sv.v(), sv.alpha(), w);
                 step(kd, vd, w, w.states[t - t0], w.states[t - t0 + 1]);
             }
             for (int t = t1 - 1; t >= t0; t--) {
                 token(w, t - t0);
-                rows(d, g0, t, dO, vd, w.dO, true);
+                gatherRows(dO, t * d.heads() * vd, vd, w.values, w.dO);
                 back(kd, vd, w, w.states[t - t0], w.states[t - t0 + 1]);
-                scatterGrads(d, g0, t, w, dq, dk, dv, da);
+                scatterGrads(d, t, w, dq, dk, dv, da);
             }
         }
         if (dStart != null) {
@@ -164,58 +178,55 @@ final class DecayScanLanesFloat {
     }
 
     /** The token's q, k, v and decays of the group's sequences, one lane each. */
-    private static void gather(DecayScanRecurrent.Dims d, int g0, int t, float[] q, float[] k, float[] v,
+    private static void gather(DecayScanRecurrent.Dims d, int t, float[] q, float[] k, float[] v,
                                float[] alpha, Work w) {
-        int kd = d.k(), heads = d.heads();
-        rows(d, g0, t, q, kd, w.q, true);
-        rows(d, g0, t, k, kd, w.k, true);
-        rows(d, g0, t, v, d.v(), w.v, true);
-        if (d.decay() == DecayScanRecurrent.Decay.NONE) {
-            return;
-        }
-        for (int l = 0; l < LANES; l++) {
-            int g = g0 + l, h = g % heads, row = g / heads * d.steps() + t;
+        int kd = d.k(), heads = d.heads(), kt = t * heads * kd;
+        gatherRows(q, kt, kd, w.keys, w.q);
+        gatherRows(k, kt, kd, w.keys, w.k);
+        gatherRows(v, t * heads * d.v(), d.v(), w.values, w.v);
+        if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
+            gatherRows(alpha, kt, kd, w.keys, w.ax);
+        } else if (d.decay() == DecayScanRecurrent.Decay.HEAD) {
+            FloatVector a = FloatVector.fromArray(S, alpha, t * heads, w.headDecays, 0);
             for (int x = 0; x < kd; x++) {
-                w.ax[x * LANES + l] = DecayScanFloat.decay(d, alpha, row, h, x);
+                a.intoArray(w.ax, x * LANES);
             }
         }
     }
 
-    /** Rows [B*T, H*n] of the token into lanes [n, lanes] ({@code in}) or back. */
-    private static void rows(DecayScanRecurrent.Dims d, int g0, int t, float[] rows, int n, float[] lanes,
-                             boolean in) {
-        for (int l = 0; l < LANES; l++) {
-            int g = g0 + l, h = g % d.heads(), at = ((g / d.heads() * d.steps() + t) * d.heads() + h) * n;
-            for (int y = 0; y < n; y++) {
-                if (in) {
-                    lanes[y * LANES + l] = rows[at + y];
-                } else {
-                    rows[at + y] = lanes[y * LANES + l];
-                }
-            }
+    /** Entries [at, at + n) of each lane's row into lanes [n, lanes]; idx holds each lane's row at token 0. */
+    private static void gatherRows(float[] rows, int at, int n, int[] idx, float[] out) {
+        for (int y = 0; y < n; y++) {
+            FloatVector.fromArray(S, rows, at + y, idx, 0).intoArray(out, y * LANES);
+        }
+    }
+
+    private static void scatterRows(float[] lanes, float[] rows, int at, int n, int[] idx) {
+        for (int y = 0; y < n; y++) {
+            FloatVector.fromArray(S, lanes, y * LANES).intoArray(rows, at + y, idx, 0);
         }
     }
 
     /** dq, dk, dv, and the decays' gradients as the scalar form forms them: dax alpha per key row, or per head. */
-    private static void scatterGrads(DecayScanRecurrent.Dims d, int g0, int t, Work w, float[] dq, float[] dk,
+    private static void scatterGrads(DecayScanRecurrent.Dims d, int t, Work w, float[] dq, float[] dk,
                                      float[] dv, float[] da) {
-        int kd = d.k(), heads = d.heads();
-        rows(d, g0, t, dq, kd, w.dq, false);
-        rows(d, g0, t, dk, kd, w.dk, false);
-        rows(d, g0, t, dv, d.v(), w.dv, false);
-        for (int l = 0; l < LANES && d.decay() != DecayScanRecurrent.Decay.NONE; l++) {
-            int g = g0 + l, h = g % heads, row = g / heads * d.steps() + t;
-            if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
-                for (int x = 0; x < kd; x++) {
-                    da[(row * heads + h) * kd + x] = w.dax[x * LANES + l] * w.ax[x * LANES + l];
-                }
-            } else {
-                float sum = 0;
-                for (int x = 0; x < kd; x++) {
-                    sum += w.dax[x * LANES + l];
-                }
-                da[row * heads + h] = sum * w.ax[l];
+        int kd = d.k(), heads = d.heads(), kt = t * heads * kd;
+        scatterRows(w.dq, dq, kt, kd, w.keys);
+        scatterRows(w.dk, dk, kt, kd, w.keys);
+        scatterRows(w.dv, dv, t * heads * d.v(), d.v(), w.values);
+        if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
+            for (int x = 0; x < kd; x++) {
+                FloatVector.fromArray(S, w.dax, x * LANES).mul(FloatVector.fromArray(S, w.ax, x * LANES))
+                        .intoArray(da, kt + x, w.keys, 0);
             }
+            return;
+        }
+        for (int l = 0; l < LANES && d.decay() == DecayScanRecurrent.Decay.HEAD; l++) {
+            float sum = 0;
+            for (int x = 0; x < kd; x++) {
+                sum += w.dax[x * LANES + l];
+            }
+            da[w.headDecays[l] + t * heads] = sum * w.ax[l];
         }
     }
 

@@ -124,12 +124,14 @@ class DecayScanTest {
     @ParameterizedTest
     @CsvSource({"2, 1, 7, 19, HEAD, true", "2, 2, 9, 19, HEAD, true", "1, 1, 5, 40, NONE, true",
             "2, 3, 4, 3, HEAD, true", "2, 4, 5, 16, HEAD, true", "1, 2, 3, 64, NONE, true", "2, 4, 3, 8, HEAD, true",
-            "5, 7, 4, 3, CHANNEL, false", "5, 7, 3, 9, HEAD, false", "5, 7, 3, 9, NONE, false"})
+            "5, 7, 4, 3, CHANNEL, false", "5, 7, 3, 9, HEAD, false", "5, 7, 3, 9, NONE, false",
+            "5, 7, 4, 19, CHANNEL, false", "3, 4, 3, 40, HEAD, false", "5, 7, 3, 16, NONE, false"})
     void floatVectorFormIsTheScalarForm(int batch, int heads, int kd, int vd, Decay decay, boolean shared) {
         // shared keys: 19 and 38 value columns, whole vectors and a tail on 8 and 16 float lanes, 40 two
         // whole stripes; 64 and 128 columns backward a block of four vectors at a time on 16 and 8 lanes
         // (one block and two on 16, two and four on 8), 32 on 8 lanes only; keys per head: 35 sequences,
-        // whole groups on 16 and 8 lanes and the rest one by one
+        // whole groups on 16 and 8 lanes and the rest one by one; forward, 16, 19 and 40 value columns a
+        // lane per column (whole vectors and a tail on 16, 8 and 4 lanes)
         DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, shared);
         double[][] in = floatInputs(d, new Random(6), true);
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
