@@ -67,10 +67,8 @@ public final class DecayScanFloat {
 
     /** exp(a) for every entry, computed once for all the passes over it. */
     private static float[] exps(float[] a) {
-        float[] alpha = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            alpha[i] = Exp.expf(a[i]);
-        }
+        float[] alpha = a.clone();
+        Exp.expInPlace(alpha, alpha.length);
         return alpha;
     }
 

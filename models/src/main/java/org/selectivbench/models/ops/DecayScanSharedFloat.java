@@ -29,10 +29,8 @@ final class DecayScanSharedFloat {
         }
         float[] alpha = null;
         if (a != null) {
-            alpha = new float[a.length];
-            for (int i = 0; i < a.length; i++) {
-                alpha[i] = Exp.expf(a[i]);
-            }
+            alpha = a.clone();
+            Exp.expInPlace(alpha, alpha.length);
         }
         return run(d, q, k, v, alpha, start, o, end, keep);
     }
