@@ -49,6 +49,10 @@ final class BenchCommand implements Callable<Integer> {
             + " bench.warmup, 3)")
     Integer warmup;
 
+    @Option(names = "--warmup-seconds", description = "untimed steps go on for at least this long: the JIT compiles"
+            + " for seconds, whatever a step takes (default: bench.warmup-seconds, 0)")
+    Integer warmupSeconds;
+
     @Option(names = "--reps", description = "timed repetitions; the median is reported (default: bench.reps, 3)")
     Integer reps;
 
@@ -90,7 +94,8 @@ final class BenchCommand implements Callable<Integer> {
                 option(batch, Keys.BENCH_BATCH, b), option(steps, Keys.BENCH_STEPS, b),
                 option(width, Keys.BENCH_WIDTH, b), option(layers, Keys.BENCH_LAYERS, b),
                 option(vocab, Keys.BENCH_VOCAB, b), option(classes, Keys.BENCH_CLASSES, b),
-                option(warmup, Keys.BENCH_WARMUP, b), option(reps, Keys.BENCH_REPS, b),
+                option(warmup, Keys.BENCH_WARMUP, b), option(warmupSeconds, Keys.BENCH_WARMUP_SECONDS, b),
+                option(reps, Keys.BENCH_REPS, b),
                 option(microBatch, Keys.BENCH_MICRO_BATCH, b), evalOnly, rows,
                 engineNames);
         List<String> names = models != null ? Keys.BENCH_MODELS.check(models, "bench")

@@ -164,6 +164,9 @@ final class Keys {
             "output classes (--classes)");
     static final Setting<Integer> BENCH_WARMUP = Setting.of("warmup", Kind.INT, 3, Check.between(0, 1000),
             "untimed steps first: graphs, workspaces and the JIT (--warmup)");
+    static final Setting<Integer> BENCH_WARMUP_SECONDS = Setting.of("warmup-seconds", Kind.INT, 0,
+            Check.between(0, 3600), "untimed steps go on for at least this long: the JIT compiles for seconds, whatever"
+            + " a step takes (--warmup-seconds)");
     static final Setting<Integer> BENCH_REPS = Setting.of("reps", Kind.INT, 3, Check.between(1, 1000),
             "timed repetitions; the median is reported (--reps)");
     static final Setting<Integer> BENCH_MICRO_BATCH = Setting.of("micro-batch", Kind.INT, 0,
@@ -175,7 +178,7 @@ final class Keys {
     static final Setting<String> BENCH_OUT = Setting.of("out", Kind.STRING, "out/bench-models.txt",
             Check.matches("(?s).*\\S.*", "a file name"), "file for the figures (--out)");
     static final Block BENCH = new Block("bench", "The bench command's shape (its options override these)", List.of(
-            BENCH_MODELS, BENCH_BATCH, BENCH_STEPS, BENCH_WIDTH, BENCH_LAYERS, BENCH_VOCAB, BENCH_CLASSES, BENCH_WARMUP, BENCH_REPS,
+            BENCH_MODELS, BENCH_BATCH, BENCH_STEPS, BENCH_WIDTH, BENCH_LAYERS, BENCH_VOCAB, BENCH_CLASSES, BENCH_WARMUP, BENCH_WARMUP_SECONDS, BENCH_REPS,
             BENCH_MICRO_BATCH, BENCH_ENGINES, BENCH_OUT));
 
     /** Every block by its key under {@code selectivbench}, in the order the key tables show them. */

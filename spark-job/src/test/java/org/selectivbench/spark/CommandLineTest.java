@@ -82,11 +82,12 @@ class CommandLineTest {
     void benchWritesFigures() throws Exception {
         Path out = tmp.resolve("bench.txt");
         Ran r = run("bench", "--models", "linear_attention", "--batch", "2", "--steps", "16", "--width", "8",
-                "--layers", "1", "--classes", "11", "--vocab", "6", "--reps", "2", "--engines", "fused,graph",
+                "--layers", "1", "--classes", "11", "--vocab", "6", "--reps", "2", "--warmup-seconds", "1", "--engines", "fused,graph",
                 "--threads", "1", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         String text = Files.readString(out);
         assertTrue(text.contains("threads: ND4J ops 1, BLAS 1, Java kernels 1; OMP_NUM_THREADS="), text);
+        assertTrue(text.contains("median of 2 timed steps after 3 untimed (and 1 s at least)"), text);
         for (String engine : new String[] {"fused", "graph"}) { // both engines side by side, with figures
             String line = text.lines().filter(l -> l.startsWith("linear_attention") && l.contains(" " + engine + " "))
                     .findFirst().orElseThrow(() -> new AssertionError(engine + " missing: " + text));

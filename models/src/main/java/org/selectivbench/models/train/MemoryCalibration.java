@@ -52,7 +52,7 @@ public final class MemoryCalibration {
         FusedModel m = new FusedModel(s.model(), s.vocab(), s.classes(), 1, DataType.FLOAT);
         try {
             EncodedBatch b = ModelBench.randomBatch(new ModelBench.Shape(s.batch(), s.steps(), s.model().width(),
-                    s.model().layers(), s.vocab(), s.classes(), 0, 1, 0, false, Map.of(), List.of("fused")));
+                    s.model().layers(), s.vocab(), s.classes(), 0, 0, 1, 0, false, Map.of(), List.of("fused")));
             for (int i = 0; i < STEPS; i++) {
                 if (phase == Phase.TRAIN) {
                     m.lossAndGradients(b, true, 0);

@@ -38,15 +38,18 @@ public final class ModelBench {
     }
 
     /**
+     * @param warmup        untimed steps first
+     * @param warmupSeconds the untimed steps go on for at least this long: C2 still compiled kernels 40
+     *                      steps (a second) into a small model's run, and its thread's time showed in the step
      * @param microBatch examples per piece of a training step's gradient and of an evaluation (0 = whole)
      * @param evalOnly   time evaluation steps only (task 4's long test sequences train nothing)
      * @param evalRows   the most rows one evaluation run takes, by model (train.eval-rows)
      * @param engines    "fused" and/or "graph"
      */
-    public record Shape(int batch, int steps, int width, int layers, int vocab, int classes, int warmup, int reps,
-                        int microBatch, boolean evalOnly, Map<String, Long> evalRows, List<String> engines) {
+    public record Shape(int batch, int steps, int width, int layers, int vocab, int classes, int warmup,
+                        int warmupSeconds, int reps, int microBatch, boolean evalOnly, Map<String, Long> evalRows, List<String> engines) {
         public static Shape defaults() {
-            return new Shape(64, 400, 64, 2, 41, 1601, 3, 3, 0, false, Map.of(), List.of("fused"));
+            return new Shape(64, 400, 64, 2, 41, 1601, 3, 0, 3, 0, false, Map.of(), List.of("fused"));
         }
     }
 
@@ -96,10 +99,11 @@ public final class ModelBench {
 
     private static String header(ModelConfig base, Shape s) {
         return String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d;"
-                        + " median of %d timed steps after %d untimed%s%s; evaluation runs of at most %s rows%n"
+                        + " median of %d timed steps after %d untimed%s%s%s; evaluation runs of at most %s rows%n"
                         + "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d, dropout %.2f%n"
                         + "# backend %s, sequence ops in their %s form (vector forms %s); threads: %s", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
-                s.classes(), s.reps(), s.warmup(), s.evalOnly() ? ", evaluation only" : "",
+                s.classes(), s.reps(), s.warmup(), s.warmupSeconds() > 0 ? " (and " + s.warmupSeconds() + " s at least)" : "",
+                s.evalOnly() ? ", evaluation only" : "",
                 s.microBatch() > 0 ? ", micro-batches of " + s.microBatch() : "", s.evalRows(), base.dState(),
                 base.expand(), base.convSize(), base.householderSteps(), base.chunkSize(), base.dropout(),
                 Nd4j.getBackend().getClass().getSimpleName(),
@@ -138,36 +142,45 @@ public final class ModelBench {
 
     private static Figures time(SequenceModel model, String engine, Shape s, EncodedBatch batch, TrainConfig tc) {
         Optim optim = new Optim(tc);
-        // the first steps build graphs, size workspaces and let the JIT compile the kernels: not counted
-        int runs = s.reps() + s.warmup();
-        double[] train = new double[s.evalOnly() ? 0 : runs];
-        double[] eval = new double[runs];
-        long[] cpu = new long[2];
-        double first = Double.NaN;
-        for (int r = 0; r < train.length; r++) {
-            long[] c0 = cpuTicks();
-            long t0 = System.nanoTime();
+        Runnable trainStep = () -> {
             model.lossAndGradients(batch, true, s.microBatch());
             Optim.clip(model.params(), 1.0);
             optim.step(model.params(), 1e-3);
-            train[r] = (System.nanoTime() - t0) / 1e6;
-            if (r >= s.warmup()) {
-                long[] c1 = cpuTicks();
-                cpu[0] += c1[0] - c0[0];
-                cpu[1] += c1[1] - c0[1];
-            }
-            if (r == s.warmup()) {
-                first = Pointer.physicalBytes() / 1e9;
-            }
-        }
+        };
         long rows = tc.evalRows(model.config().name());
-        for (int r = 0; r < eval.length; r++) {
-            long t0 = System.nanoTime();
+        Runnable evalStep = () -> {
             for (EncodedBatch part : SequenceModel.pieces(batch, s.microBatch())) {
                 model.probabilities(part, rows);
             }
+        };
+        double[] train = new double[s.evalOnly() ? 0 : s.reps()];
+        double[] eval = new double[s.reps()];
+        long[] cpu = new long[2];
+        double first = Double.NaN;
+        // the first steps build graphs, size workspaces and let the JIT compile the kernels: not counted
+        warmUp(s.evalOnly() ? evalStep : trainStep, s);
+        for (int r = 0; r < train.length; r++) {
+            long[] c0 = cpuTicks();
+            long t0 = System.nanoTime();
+            trainStep.run();
+            train[r] = (System.nanoTime() - t0) / 1e6;
+            long[] c1 = cpuTicks();
+            cpu[0] += c1[0] - c0[0];
+            cpu[1] += c1[1] - c0[1];
+            if (r == 0) {
+                first = Pointer.physicalBytes() / 1e9;
+            }
+        }
+        if (!s.evalOnly()) {
+            for (int r = 0; r < s.warmup(); r++) {
+                evalStep.run();
+            }
+        }
+        for (int r = 0; r < eval.length; r++) {
+            long t0 = System.nanoTime();
+            evalStep.run();
             eval[r] = (System.nanoTime() - t0) / 1e6;
-            if (s.evalOnly() && r == s.warmup()) {
+            if (s.evalOnly() && r == 0) {
                 first = Pointer.physicalBytes() / 1e9;
             }
         }
@@ -179,8 +192,16 @@ public final class ModelBench {
             List<Nd.Gemm> gemms = Nd.recordGemms(() -> model.lossAndGradients(batch, true, s.microBatch()));
             mm = new double[] {MatmulFloor.replayMs(gemms, s.warmup(), s.reps()), MatmulFloor.gflop(gemms)};
         }
-        return new Figures(model.config().name(), engine, model.parameterCount(), median(train, s.warmup()), cpuMs,
-                median(eval, s.warmup()), share, first, rssLast, mm[0], mm[1], null);
+        return new Figures(model.config().name(), engine, model.parameterCount(), median(train), cpuMs,
+                median(eval), share, first, rssLast, mm[0], mm[1], null);
+    }
+
+    /** The untimed steps: at least {@link Shape#warmup} of them, and for at least {@link Shape#warmupSeconds}. */
+    private static void warmUp(Runnable step, Shape s) {
+        long until = System.nanoTime() + s.warmupSeconds() * 1_000_000_000L;
+        for (int r = 0; r < s.warmup() || System.nanoTime() < until; r++) {
+            step.run();
+        }
     }
 
     /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
@@ -197,11 +218,11 @@ public final class ModelBench {
         }
     }
 
-    private static double median(double[] runs, int skip) {
-        if (runs.length <= skip) {
+    private static double median(double[] runs) {
+        if (runs.length == 0) {
             return Double.NaN;
         }
-        double[] r = Arrays.copyOfRange(runs, skip, runs.length);
+        double[] r = runs.clone();
         Arrays.sort(r);
         return r[r.length / 2];
     }
