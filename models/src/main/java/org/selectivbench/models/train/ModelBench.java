@@ -41,13 +41,14 @@ public final class ModelBench {
      * @param warmup        untimed steps first
      * @param warmupSeconds the untimed steps go on for at least this long: C2 still compiled kernels 40
      *                      steps (a second) into a small model's run, and its thread's time showed in the step
-     * @param microBatch examples per piece of a training step's gradient and of an evaluation (0 = whole)
-     * @param evalOnly   time evaluation steps only (task 4's long test sequences train nothing)
-     * @param evalRows   the most rows one evaluation run takes, by model (train.eval-rows)
-     * @param engines    "fused" and/or "graph"
+     * @param microBatch    examples per piece of a training step's gradient and of an evaluation (0 = whole)
+     * @param evalOnly      time evaluation steps only (task 4's long test sequences train nothing)
+     * @param evalRows      the most rows one evaluation run takes, by model (train.eval-rows)
+     * @param engines       "fused" and/or "graph"
      */
     public record Shape(int batch, int steps, int width, int layers, int vocab, int classes, int warmup,
-                        int warmupSeconds, int reps, int microBatch, boolean evalOnly, Map<String, Long> evalRows, List<String> engines) {
+                        int warmupSeconds, int reps, int microBatch, boolean evalOnly, Map<String, Long> evalRows,
+                        List<String> engines) {
         public static Shape defaults() {
             return new Shape(64, 400, 64, 2, 41, 1601, 3, 0, 3, 0, false, Map.of(), List.of("fused"));
         }
