@@ -35,10 +35,10 @@ final class DecayScanLanesFloat {
         /** Points the lane offsets at the group from sequence g0. */
         void group(DecayScanRecurrent.Dims d, int g0) {
             for (int l = 0; l < LANES; l++) {
-                int g = g0 + l, b = g / d.heads(), h = g % d.heads();
-                keys[l] = (b * d.steps() * d.heads() + h) * d.k();
-                values[l] = (b * d.steps() * d.heads() + h) * d.v();
-                headDecays[l] = b * d.steps() * d.heads() + h;
+                int g = g0 + l, row = g / d.heads() * d.steps() * d.heads() + g % d.heads(); // (b, t = 0, h)
+                headDecays[l] = row;
+                keys[l] = row * d.k();
+                values[l] = row * d.v();
             }
         }
 
@@ -78,7 +78,7 @@ final class DecayScanLanesFloat {
             }
             gather(d, t, q, k, v, alpha, w);
             stepReadout(d.k(), d.v(), w);
-            scatterRows(w.o, o, t * d.heads() * d.v(), d.v(), w.values);
+            VectorLoops.scatterRows(w.o, o, t * d.heads() * d.v(), d.v(), w.values);
         }
         if (end != null) {
             fromLanes(w.s, g0, kv, 1, 0, end);
@@ -113,7 +113,7 @@ final class DecayScanLanesFloat {
             }
             for (int t = t1 - 1; t >= t0; t--) {
                 token(w, t - t0);
-                gatherRows(dO, t * d.heads() * vd, vd, w.values, w.dO);
+                VectorLoops.gatherRows(dO, t * d.heads() * vd, vd, w.values, w.dO);
                 back(kd, vd, w, w.states[t - t0], w.states[t - t0 + 1]);
                 scatterGrads(d, t, w, dq, dk, dv, da);
             }
@@ -181,11 +181,11 @@ final class DecayScanLanesFloat {
     private static void gather(DecayScanRecurrent.Dims d, int t, float[] q, float[] k, float[] v,
                                float[] alpha, Work w) {
         int kd = d.k(), heads = d.heads(), kt = t * heads * kd;
-        gatherRows(q, kt, kd, w.keys, w.q);
-        gatherRows(k, kt, kd, w.keys, w.k);
-        gatherRows(v, t * heads * d.v(), d.v(), w.values, w.v);
+        VectorLoops.gatherRows(q, kt, kd, w.keys, w.q);
+        VectorLoops.gatherRows(k, kt, kd, w.keys, w.k);
+        VectorLoops.gatherRows(v, t * heads * d.v(), d.v(), w.values, w.v);
         if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
-            gatherRows(alpha, kt, kd, w.keys, w.ax);
+            VectorLoops.gatherRows(alpha, kt, kd, w.keys, w.ax);
         } else if (d.decay() == DecayScanRecurrent.Decay.HEAD) {
             FloatVector a = FloatVector.fromArray(S, alpha, t * heads, w.headDecays, 0);
             for (int x = 0; x < kd; x++) {
@@ -194,26 +194,13 @@ final class DecayScanLanesFloat {
         }
     }
 
-    /** Entries [at, at + n) of each lane's row into lanes [n, lanes]; idx holds each lane's row at token 0. */
-    private static void gatherRows(float[] rows, int at, int n, int[] idx, float[] out) {
-        for (int y = 0; y < n; y++) {
-            FloatVector.fromArray(S, rows, at + y, idx, 0).intoArray(out, y * LANES);
-        }
-    }
-
-    private static void scatterRows(float[] lanes, float[] rows, int at, int n, int[] idx) {
-        for (int y = 0; y < n; y++) {
-            FloatVector.fromArray(S, lanes, y * LANES).intoArray(rows, at + y, idx, 0);
-        }
-    }
-
     /** dq, dk, dv, and the decays' gradients as the scalar form forms them: dax alpha per key row, or per head. */
     private static void scatterGrads(DecayScanRecurrent.Dims d, int t, Work w, float[] dq, float[] dk,
                                      float[] dv, float[] da) {
         int kd = d.k(), heads = d.heads(), kt = t * heads * kd;
-        scatterRows(w.dq, dq, kt, kd, w.keys);
-        scatterRows(w.dk, dk, kt, kd, w.keys);
-        scatterRows(w.dv, dv, t * heads * d.v(), d.v(), w.values);
+        VectorLoops.scatterRows(w.dq, dq, kt, kd, w.keys);
+        VectorLoops.scatterRows(w.dk, dk, kt, kd, w.keys);
+        VectorLoops.scatterRows(w.dv, dv, t * heads * d.v(), d.v(), w.values);
         if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
             for (int x = 0; x < kd; x++) {
                 FloatVector.fromArray(S, w.dax, x * LANES).mul(FloatVector.fromArray(S, w.ax, x * LANES))

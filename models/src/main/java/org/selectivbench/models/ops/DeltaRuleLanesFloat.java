@@ -109,7 +109,7 @@ final class DeltaRuleLanesFloat {
                     update(d.k(), d.v(), j, w);
                 }
             }
-            scatterRows(d, t, w.o, d.v(), w.io, o);
+            VectorLoops.scatterRows(w.o, o, t * d.heads() * d.v(), d.v(), w.io);
         }
         if (end != null) {
             fromLanes(w.s, g0, kv, end);
@@ -140,7 +140,7 @@ final class DeltaRuleLanesFloat {
             }
             for (int t = t1 - 1; t >= t0; t--) {
                 w.token(t - t0);
-                gatherRows(d, t, dO, vd, w.io, w.dO);
+                VectorLoops.gatherRows(dO, t * d.heads() * vd, vd, w.io, w.dO);
                 java.util.Arrays.fill(w.da, 0);
                 for (int j = nh - 1; j >= 0; j--) {
                     float[] sj = w.sub[t - t0][j], rj = w.rs[t - t0][j];
@@ -334,7 +334,7 @@ final class DeltaRuleLanesFloat {
     private static void gather(DeltaRuleRecurrent.Dims d, int t, float[] q, float[] k, float[] v,
                                float[] beta, float[] alpha, Work w) {
         int kd = d.k(), vd = d.v(), nh = d.subSteps(), heads = d.heads();
-        gatherRows(d, t, q, kd, w.iq, w.q);
+        VectorLoops.gatherRows(q, t * d.heads() * kd, kd, w.iq, w.q);
         for (int j = 0; j < nh; j++) {
             int bi = (t * nh + j) * heads; // this token's sub-step j, relative to each lane's first row
             for (int x = 0; x < kd; x++) {
@@ -352,25 +352,10 @@ final class DeltaRuleLanesFloat {
         }
     }
 
-    /** Rows [B*T, H*n] of the token into lanes [n, lanes]; idx holds each lane's row at token 0. */
-    private static void gatherRows(DeltaRuleRecurrent.Dims d, int t, float[] rows, int n, int[] idx, float[] out) {
-        int o = t * d.heads() * n;
-        for (int y = 0; y < n; y++) {
-            FloatVector.fromArray(S, rows, o + y, idx, 0).intoArray(out, y * LANES);
-        }
-    }
-
-    private static void scatterRows(DeltaRuleRecurrent.Dims d, int t, float[] lanes, int n, int[] idx, float[] rows) {
-        int o = t * d.heads() * n;
-        for (int y = 0; y < n; y++) {
-            FloatVector.fromArray(S, lanes, y * LANES).intoArray(rows, o + y, idx, 0);
-        }
-    }
-
     private static void scatterGrads(DeltaRuleRecurrent.Dims d, int t, Work w, float[] dq, float[] dk,
                                      float[] dv, float[] dbeta, float[] da) {
         int kd = d.k(), vd = d.v(), nh = d.subSteps(), heads = d.heads();
-        scatterRows(d, t, w.dq, kd, w.iq, dq);
+        VectorLoops.scatterRows(w.dq, dq, t * d.heads() * kd, kd, w.iq);
         for (int j = 0; j < nh; j++) {
             int bi = (t * nh + j) * heads;
             for (int x = 0; x < kd; x++) {

@@ -28,6 +28,23 @@ final class VectorLoops {
     private VectorLoops() {
     }
 
+    /**
+     * Entries [at, at + n) of each lane's row into lanes [n, lanes] (the lane-per-sequence kernels' inputs);
+     * idx holds each lane's row offset at token 0.
+     */
+    static void gatherRows(float[] rows, int at, int n, int[] idx, float[] out) {
+        for (int y = 0; y < n; y++) {
+            FloatVector.fromArray(F, rows, at + y, idx, 0).intoArray(out, y * FLOAT_LANES);
+        }
+    }
+
+    /** Lanes [n, lanes] back into entries [at, at + n) of each lane's row: {@link #gatherRows}' inverse. */
+    static void scatterRows(float[] lanes, float[] rows, int at, int n, int[] idx) {
+        for (int y = 0; y < n; y++) {
+            FloatVector.fromArray(F, lanes, y * FLOAT_LANES).intoArray(rows, at + y, idx, 0);
+        }
+    }
+
     static void addProducts(double[] y, int yo, double[] a, int ao, double[] b, int bo, int n) {
         int i = 0;
         for (; i <= n - S.length(); i += S.length()) {
