@@ -1,13 +1,17 @@
 package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.GemmFloat;
 import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.RowNormsFloat;
 
 /** x W (+ b) for rows [R, in], init uniform(+-1/sqrt(in)) as torch's nn.Linear; W [in, out], b [out]. */
 public final class Linear {
     private final ParamStore.Param w;
     private final ParamStore.Param b;
     private INDArray x;
+    /** The input the float path kept, [rows, in], when it ran its own matmuls. */
+    private float[] xFloats;
 
     public Linear(ParamStore ps, String name, int in, int out, boolean bias) {
         this(ps.param(name + ".w", ParamStore.Init.uniform(1.0 / Math.sqrt(in)), in, out),
@@ -58,6 +62,48 @@ public final class Linear {
         }
         Nd.mmAdd(dy, w.value(), dx, false, true);
         return dx;
+    }
+
+    /**
+     * {@link #forward} for the float32 Java path, from and to Java arrays (rows [rows, in] and [rows,
+     * out]): {@link GemmFloat}'s loops where they {@link GemmFloat#pays} for these widths, else BLAS.
+     */
+    public float[] forwardFloats(Pass p, float[] x, int rows) {
+        int in = (int) w.value().size(0), out = (int) w.value().size(1);
+        if (!GemmFloat.pays(in, out)) {
+            return Host.readFloats(forward(p, Host.array(x, rows, in)));
+        }
+        xFloats = p.keep() ? x : null;
+        Nd.recordJava(rows, out, in, false, false, false);
+        return GemmFloat.nn(x, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), rows, in, out);
+    }
+
+    /**
+     * The backward pass after {@link #forwardFloats}: adds the parameter gradients and returns dy W^T
+     * [rows, in], or adds it into {@code dx} when given (then returns it).
+     */
+    public float[] backwardFloats(float[] dy, int rows, float[] dx) {
+        int in = (int) w.value().size(0), out = (int) w.value().size(1);
+        float[] sums = b == null ? null : RowNormsFloat.columnSums(dy, rows, out);
+        if (xFloats == null) { // BLAS took the forward pass
+            INDArray d = backward(Host.array(dy, rows, out), sums, dx == null ? null : Host.array(dx, rows, in));
+            if (dx == null) {
+                return Host.readFloats(d);
+            }
+            float[] r = Host.readFloats(d);
+            System.arraycopy(r, 0, dx, 0, r.length);
+            return dx;
+        }
+        float[] g = Host.readFloats(w.grad());
+        GemmFloat.tnAdd(xFloats, dy, g, rows, in, out);
+        Nd.recordJava(in, out, rows, true, false, true);
+        Host.write(g, w.grad());
+        if (b != null) {
+            b.grad().addi(Host.array(sums, out));
+        }
+        xFloats = null;
+        Nd.recordJava(rows, in, out, false, true, dx != null);
+        return GemmFloat.nt(dy, Host.readFloats(w.value()), dx, rows, out, in);
     }
 
     /** Adds the parameter gradients only (the input needs none: the model's input layer). */

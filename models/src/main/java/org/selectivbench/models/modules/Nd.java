@@ -27,8 +27,11 @@ public final class Nd {
     private Nd() {
     }
 
-    /** One matmul a step made: c [m, n] (+)= op(a) op(b) with an inner size k. */
-    public record Gemm(long m, long n, long k, boolean ta, boolean tb, boolean accumulate) {
+    /**
+     * One matmul a step made: c [m, n] (+)= op(a) op(b) with an inner size k, through BLAS or, when
+     * {@code java}, the float path's own loops ({@link org.selectivbench.models.ops.GemmFloat}).
+     */
+    public record Gemm(long m, long n, long k, boolean ta, boolean tb, boolean accumulate, boolean java) {
         public double flops() {
             return 2.0 * m * n * k;
         }
@@ -52,9 +55,17 @@ public final class Nd {
     private static void gemm(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double beta) {
         java.util.List<Gemm> list = RECORDING.get();
         if (list != null) {
-            list.add(new Gemm(c.size(0), c.size(1), ta ? a.size(0) : a.size(1), ta, tb, beta != 0));
+            list.add(new Gemm(c.size(0), c.size(1), ta ? a.size(0) : a.size(1), ta, tb, beta != 0, false));
         }
         Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
+    }
+
+    /** Lists a matmul of the float path's own loops, while {@link #recordGemms} records. */
+    public static void recordJava(long m, long n, long k, boolean ta, boolean tb, boolean accumulate) {
+        java.util.List<Gemm> list = RECORDING.get();
+        if (list != null) {
+            list.add(new Gemm(m, n, k, ta, tb, accumulate, true));
+        }
     }
 
     /** op(a) op(b) into a new array. */

@@ -1,0 +1,158 @@
+package org.selectivbench.models.ops;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link GemmFloat}'s loops with a column per lane: four rows by two vectors of columns at a time
+ * (eight independent FMA chains, what two FMA units of four cycles' latency keep busy), then a vector,
+ * then rows one at a time; every output still one chain over the inner index in order. Loaded only when
+ * {@link Simd#on}; each method returns the first column it did not do.
+ */
+final class GemmFloatVector {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Rows of a weight gradient's sums per pass over its outputs, so that they stay in cache. */
+    private static final int CHUNK = 256;
+
+    private GemmFloatVector() {
+    }
+
+    /** {@link GemmFloat#nn} on rows [r0, r1), whole vectors of columns. */
+    static int nn(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
+        int whole = n - n % L;
+        int r = r0;
+        for (; r + 3 < r1; r += 4) {
+            int j = 0;
+            for (; j + 2 * L <= whole; j += 2 * L) {
+                int o = r * n + j;
+                FloatVector c00 = start(c, add, o), c01 = start(c, add, o + L), c10 = start(c, add, o + n);
+                FloatVector c11 = start(c, add, o + n + L), c20 = start(c, add, o + 2 * n);
+                FloatVector c21 = start(c, add, o + 2 * n + L), c30 = start(c, add, o + 3 * n);
+                FloatVector c31 = start(c, add, o + 3 * n + L);
+                int x = r * k;
+                for (int q = 0; q < k; q++, x++) {
+                    FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
+                    FloatVector b1 = FloatVector.fromArray(F, b, q * n + j + L);
+                    FloatVector a0 = FloatVector.broadcast(F, a[x]), a1 = FloatVector.broadcast(F, a[x + k]);
+                    FloatVector a2 = FloatVector.broadcast(F, a[x + 2 * k]), a3 = FloatVector.broadcast(F, a[x + 3 * k]);
+                    c00 = a0.fma(b0, c00);
+                    c01 = a0.fma(b1, c01);
+                    c10 = a1.fma(b0, c10);
+                    c11 = a1.fma(b1, c11);
+                    c20 = a2.fma(b0, c20);
+                    c21 = a2.fma(b1, c21);
+                    c30 = a3.fma(b0, c30);
+                    c31 = a3.fma(b1, c31);
+                }
+                store(c00, bias, j, c, o);
+                store(c01, bias, j + L, c, o + L);
+                store(c10, bias, j, c, o + n);
+                store(c11, bias, j + L, c, o + n + L);
+                store(c20, bias, j, c, o + 2 * n);
+                store(c21, bias, j + L, c, o + 2 * n + L);
+                store(c30, bias, j, c, o + 3 * n);
+                store(c31, bias, j + L, c, o + 3 * n + L);
+            }
+            for (; j < whole; j += L) {
+                int o = r * n + j;
+                FloatVector c0 = start(c, add, o), c1 = start(c, add, o + n), c2 = start(c, add, o + 2 * n);
+                FloatVector c3 = start(c, add, o + 3 * n);
+                int x = r * k;
+                for (int q = 0; q < k; q++, x++) {
+                    FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
+                    c0 = FloatVector.broadcast(F, a[x]).fma(b0, c0);
+                    c1 = FloatVector.broadcast(F, a[x + k]).fma(b0, c1);
+                    c2 = FloatVector.broadcast(F, a[x + 2 * k]).fma(b0, c2);
+                    c3 = FloatVector.broadcast(F, a[x + 3 * k]).fma(b0, c3);
+                }
+                store(c0, bias, j, c, o);
+                store(c1, bias, j, c, o + n);
+                store(c2, bias, j, c, o + 2 * n);
+                store(c3, bias, j, c, o + 3 * n);
+            }
+        }
+        for (; r < r1; r++) {
+            for (int j = 0; j < whole; j += L) {
+                FloatVector c0 = start(c, add, r * n + j);
+                for (int q = 0; q < k; q++) {
+                    c0 = FloatVector.broadcast(F, a[r * k + q]).fma(FloatVector.fromArray(F, b, q * n + j), c0);
+                }
+                store(c0, bias, j, c, r * n + j);
+            }
+        }
+        return whole;
+    }
+
+    private static FloatVector start(float[] c, boolean add, int o) {
+        return add ? FloatVector.fromArray(F, c, o) : FloatVector.zero(F);
+    }
+
+    private static void store(FloatVector s, float[] bias, int j, float[] c, int o) {
+        (bias == null ? s : s.add(FloatVector.fromArray(F, bias, j))).intoArray(c, o);
+    }
+
+    /** {@link GemmFloat#tnAdd} on output rows [i0, i1), whole vectors of columns. */
+    static int tnAdd(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
+        int whole = n - n % L;
+        for (int r0 = 0; r0 < m; r0 += CHUNK) {
+            int r1 = Math.min(m, r0 + CHUNK);
+            int i = i0;
+            for (; i + 3 < i1; i += 4) {
+                int j = 0;
+                for (; j + 2 * L <= whole; j += 2 * L) {
+                    int o = i * n + j;
+                    FloatVector c00 = FloatVector.fromArray(F, c, o), c01 = FloatVector.fromArray(F, c, o + L);
+                    FloatVector c10 = FloatVector.fromArray(F, c, o + n), c11 = FloatVector.fromArray(F, c, o + n + L);
+                    FloatVector c20 = FloatVector.fromArray(F, c, o + 2 * n);
+                    FloatVector c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
+                    FloatVector c30 = FloatVector.fromArray(F, c, o + 3 * n);
+                    FloatVector c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
+                    for (int r = r0; r < r1; r++) {
+                        FloatVector b0 = FloatVector.fromArray(F, b, r * n + j);
+                        FloatVector b1 = FloatVector.fromArray(F, b, r * n + j + L);
+                        int x = r * k + i;
+                        FloatVector a0 = FloatVector.broadcast(F, a[x]), a1 = FloatVector.broadcast(F, a[x + 1]);
+                        FloatVector a2 = FloatVector.broadcast(F, a[x + 2]), a3 = FloatVector.broadcast(F, a[x + 3]);
+                        c00 = a0.fma(b0, c00);
+                        c01 = a0.fma(b1, c01);
+                        c10 = a1.fma(b0, c10);
+                        c11 = a1.fma(b1, c11);
+                        c20 = a2.fma(b0, c20);
+                        c21 = a2.fma(b1, c21);
+                        c30 = a3.fma(b0, c30);
+                        c31 = a3.fma(b1, c31);
+                    }
+                    c00.intoArray(c, o);
+                    c01.intoArray(c, o + L);
+                    c10.intoArray(c, o + n);
+                    c11.intoArray(c, o + n + L);
+                    c20.intoArray(c, o + 2 * n);
+                    c21.intoArray(c, o + 2 * n + L);
+                    c30.intoArray(c, o + 3 * n);
+                    c31.intoArray(c, o + 3 * n + L);
+                }
+                for (; j < whole; j += L) {
+                    for (int ii = i; ii < i + 4; ii++) {
+                        rowTn(a, b, c, k, n, ii, j, r0, r1);
+                    }
+                }
+            }
+            for (; i < i1; i++) {
+                for (int j = 0; j < whole; j += L) {
+                    rowTn(a, b, c, k, n, i, j, r0, r1);
+                }
+            }
+        }
+        return whole;
+    }
+
+    /** One output row's vector of columns j over rows [r0, r1). */
+    private static void rowTn(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1) {
+        FloatVector s = FloatVector.fromArray(F, c, i * n + j);
+        for (int r = r0; r < r1; r++) {
+            s = FloatVector.broadcast(F, a[r * k + i]).fma(FloatVector.fromArray(F, b, r * n + j), s);
+        }
+        s.intoArray(c, i * n + j);
+    }
+}

@@ -1,0 +1,104 @@
+package org.selectivbench.models.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The float matmuls against plain double loops beside them, on random float inputs: within 1e-5 of the
+ * output's largest entry (float rounding over sums of up to 300 terms). Row counts that leave a part
+ * block of four, column counts of whole vectors (16, 32, 48: 4, 8 and 16 lanes) and with a tail the
+ * scalar form takes (19, 40 with 16 lanes); with and without the vector form, on one thread and three,
+ * the same bits.
+ */
+class GemmFloatTest {
+    @ParameterizedTest
+    @CsvSource({"1, 1, 16", "7, 3, 16", "13, 16, 32", "37, 33, 48", "300, 32, 64", "9, 5, 19", "22, 40, 40"})
+    void matchesPlainLoops(int m, int k, int n) {
+        Parallel.setThreads(2);
+        Random r = new Random(m * 131L + k * 7L + n);
+        float[] a = Ops.floats(Ops.rand(r, m * k, 1)), b = Ops.floats(Ops.rand(r, k * n, 1));
+        float[] bias = Ops.floats(Ops.rand(r, n, 1));
+        float[] dy = Ops.floats(Ops.rand(r, m * n, 1)), g0 = Ops.floats(Ops.rand(r, k * n, 1));
+        // nn with a bias: x W + b
+        Ops.assertCloseScaled(plainNn(a, b, bias, null, m, k, n), Ops.doubles(GemmFloat.nn(a, b, bias, m, k, n)), 1e-5,
+                "nn");
+        // nt into a new array and added into one: dy W^T with W [k, n] read as [n, k]^T, rows [m, n] -> [m, k]
+        float[] wt = Loops.transposed(b, k, n);
+        Ops.assertCloseScaled(plainNn(dy, wt, null, null, m, n, k), Ops.doubles(GemmFloat.nt(dy, b, null, m, n, k)), 1e-5,
+                "nt");
+        float[] acc = Ops.floats(Ops.rand(r, m * k, 1));
+        double[] want = plainNn(dy, wt, null, acc, m, n, k);
+        Ops.assertCloseScaled(want, Ops.doubles(GemmFloat.nt(dy, b, acc.clone(), m, n, k)), 1e-5, "nt added");
+        // tnAdd: g += a^T dy
+        float[] g = g0.clone();
+        GemmFloat.tnAdd(a, dy, g, m, k, n);
+        Ops.assertCloseScaled(plainTn(a, dy, g0, m, k, n), Ops.doubles(g), 1e-5, "tnAdd");
+    }
+
+    @Test
+    void vectorFormAndThreadsGiveTheSameBits() {
+        int m = 23, k = 11, n = 40;
+        Random r = new Random(3);
+        float[] a = Ops.floats(Ops.rand(r, m * k, 1)), b = Ops.floats(Ops.rand(r, k * n, 1));
+        float[] bias = Ops.floats(Ops.rand(r, n, 1)), dy = Ops.floats(Ops.rand(r, m * n, 1));
+        float[] g0 = Ops.floats(Ops.rand(r, k * n, 1)), acc = Ops.floats(Ops.rand(r, m * k, 1));
+        java.util.function.Supplier<double[][]> run = () -> {
+            float[] g = g0.clone();
+            GemmFloat.tnAdd(a, dy, g, m, k, n);
+            return new double[][] {Ops.doubles(GemmFloat.nn(a, b, bias, m, k, n)),
+                Ops.doubles(GemmFloat.nt(dy, b, acc.clone(), m, n, k)), Ops.doubles(g)};
+        };
+        Parallel.setThreads(1);
+        double[][] one = run.get();
+        Parallel.setThreads(3);
+        double[][] three = run.get();
+        for (int i = 0; i < one.length; i++) {
+            assertArrayEquals(one[i], three[i], "array " + i + " on 1 and 3 threads");
+        }
+        Ops.assertVectorFormIsScalarForm(run);
+    }
+
+    @Test
+    void paysForWidthsOfWholeVectorsOnly() {
+        assertTrue(GemmFloat.pays(32, 64));
+        assertTrue(GemmFloat.pays(16, 16));
+        assertFalse(GemmFloat.pays(41, 32)); // a vocabulary
+        assertFalse(GemmFloat.pays(32, 8));
+    }
+
+    /** a [m, k] b [k, n] (+ bias) (+ c), in double. */
+    static double[] plainNn(float[] a, float[] b, float[] bias, float[] c, int m, int k, int n) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = c == null ? 0 : c[i * n + j];
+                for (int q = 0; q < k; q++) {
+                    s += (double) a[i * k + q] * b[q * n + j];
+                }
+                out[i * n + j] = bias == null ? s : s + bias[j];
+            }
+        }
+        return out;
+    }
+
+    /** g + a^T b for a [m, k], b [m, n], in double. */
+    static double[] plainTn(float[] a, float[] b, float[] g, int m, int k, int n) {
+        double[] out = new double[k * n];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = g[i * n + j];
+                for (int r = 0; r < m; r++) {
+                    s += (double) a[r * k + i] * b[r * n + j];
+                }
+                out[i * n + j] = s;
+            }
+        }
+        return out;
+    }
+}
