@@ -16,6 +16,7 @@ import org.selectivbench.data.EncodedBatch;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.graph.GraphModel;
 import org.selectivbench.models.modules.DropoutMasks;
+import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.Parallel;
 
@@ -107,6 +108,29 @@ class FusedModelTest {
     void s4dConvolutionMatchesReference() {
         ModelConfig c = new ModelConfig("s4d", 2, 16, 2, 16, 2, 4, 1, false, 0, 0, 0.2, 4);
         compare(c, TestData.batch(12, 9, 37, VOCAB, CLASSES), DataType.FLOAT, true, 1e-4);
+    }
+
+    /** The models whose float32 Java path makes its projections with {@code GemmFloat} at widths of 16. */
+    static String[] javaMatmulModels() {
+        return new String[] {"s4d", "gla", "delta_net", "gated_delta_net", "gated_delta_product", "linear_attention"};
+    }
+
+    /**
+     * Float32 at width 16, where those projections run the float path's own matmul loops instead of
+     * BLAS (widths of whole vectors: {@code GemmFloat.pays}); the step must have listed such matmuls, or
+     * it tested BLAS again.
+     */
+    @ParameterizedTest
+    @MethodSource("javaMatmulModels")
+    void float32JavaMatmulsMatchReference(String name) {
+        Random r = new Random(name.hashCode() + 13);
+        ModelConfig c = new ModelConfig(name, 2, 16, 2, 4, 2, 2 + r.nextInt(3), 2, false, 0, 0, 0.2, 4);
+        EncodedBatch b = TestData.batch(r.nextLong(), 9, 5 + r.nextInt(30), VOCAB, CLASSES);
+        compare(c, b, DataType.FLOAT, true, 1e-4);
+        FusedModel m = new FusedModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
+        java.util.List<Nd.Gemm> gemms = Nd.recordGemms(() -> m.lossAndGradients(b, true));
+        assertTrue(gemms.stream().filter(Nd.Gemm::java).count() >= 3 * c.layers(),
+                name + ": matmuls of the float path's loops " + gemms.stream().filter(Nd.Gemm::java).count());
     }
 
     /** The optional MLP block after the mixer (model.mlp-expansion), in float64 with dropout. */

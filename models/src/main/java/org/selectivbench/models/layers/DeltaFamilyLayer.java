@@ -111,51 +111,53 @@ final class DeltaFamilyLayer implements Mixer {
         DeltaRuleRecurrent.Dims dims = new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
         INDArray start = p.carried(name + ".state");
-        INDArray n;
         if (floats) {
-            float[] qf = qNorm.forwardFloats(p, qConv.forwardFloats(p, q.forward(p, x)), kd);
-            float[] kf = kNorm.forwardFloats(p, kConv.forwardFloats(p, k.forward(p, x)), kd);
-            float[] vf = vConv.forwardFloats(p, v.forward(p, x));
-            float[] bt = PointwiseFloat.sigmoid(Host.readFloats(b.forward(p, x)));
-            float[] logDecay = gated ? decay.forwardFloats(p, Host.readFloats(a.forward(p, x))).logDecay() : null;
+            int rows = (int) p.rows();
+            float[] xf = Host.readFloats(x);
+            float[] qf = qNorm.forwardFloats(p, qConv.forwardFloats(p, q.forwardFloats(p, xf, rows)), kd);
+            float[] kf = kNorm.forwardFloats(p, kConv.forwardFloats(p, k.forwardFloats(p, xf, rows)), kd);
+            float[] vf = vConv.forwardFloats(p, v.forwardFloats(p, xf, rows));
+            float[] bt = PointwiseFloat.sigmoid(b.forwardFloats(p, xf, rows));
+            float[] logDecay = gated ? decay.forwardFloats(p, a.forwardFloats(p, xf, rows)).logDecay() : null;
             betaF = p.keep() ? bt : null;
             float[] of = rule.forwardFloats(dims, qf, kf, vf, negative ? PointwiseFloat.scaled(bt, 2) : bt, logDecay,
                     start, end, p.keep());
-            n = norm.forwardFloats(p, of, vd, gated ? g.forward(p, x).reshape(-1, vd) : null);
-        } else {
-            INDArray qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
-            INDArray kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) nh * heads * kd);
-            INDArray vv = vConv.forward(p, v.forward(p, x));
-            INDArray bt = Nd.sigmoid(b.forward(p, x));
-            INDArray logDecay = gated ? decay.forward(p, a.forward(p, x)).logDecay() : null;
-            beta = p.keep() ? bt : null;
-            INDArray out = rule.forward(dims, chunk, qq, kk, vv, negative ? bt.mul(2.0) : bt, logDecay, start, end,
-                    p.keep());
-            n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
+            float[] nf = norm.forwardFloats(p, of, vd, gated ? g.forwardFloats(p, xf, rows) : null);
+            States.carry(p, name + ".state", end);
+            return Host.array(o.forwardFloats(p, nf, rows), rows, x.size(1));
         }
+        INDArray qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
+        INDArray kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) nh * heads * kd);
+        INDArray vv = vConv.forward(p, v.forward(p, x));
+        INDArray bt = Nd.sigmoid(b.forward(p, x));
+        INDArray logDecay = gated ? decay.forward(p, a.forward(p, x)).logDecay() : null;
+        beta = p.keep() ? bt : null;
+        INDArray out = rule.forward(dims, chunk, qq, kk, vv, negative ? bt.mul(2.0) : bt, logDecay, start, end,
+                p.keep());
+        INDArray n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
         States.carry(p, name + ".state", end);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dy) {
-        INDArray dn = o.backward(dy, null).reshape(-1, vd);
         if (floats) {
-            long rows = (long) p.batch() * p.steps();
-            RmsNorm.FloatGrads dr = norm.backwardFloats(dn);
-            INDArray dx = gated ? g.backward(dr.dgate().reshape(-1, (long) heads * vd), null) : null;
+            int rows = (int) p.rows();
+            RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(Host.readFloats(dy), rows, null), vd);
+            float[] dx = gated ? g.backwardFloats(dr.dgate(), rows, null) : null;
             DeltaRule.FloatGrads s = rule.backwardFloats(dr.dx());
             if (gated) {
-                dx = a.backward(Host.array(decay.backwardFloats(s.da(), null), rows, heads), dx);
+                dx = a.backwardFloats(decay.backwardFloats(s.da(), null), rows, dx);
             }
             float[] dbeta = PointwiseFloat.sigmoidBackward(betaF, negative ? PointwiseFloat.scaled(s.dbeta(), 2) : s.dbeta());
-            dx = b.backward(Host.array(dbeta, rows, (long) nh * heads), dx);
-            q.backward(qConv.backwardFloats(p, qNorm.backwardFloats(s.dq(), kd)), dx);
-            k.backward(kConv.backwardFloats(p, kNorm.backwardFloats(s.dk(), kd)), dx);
-            v.backward(vConv.backwardFloats(p, s.dv()), dx);
+            dx = b.backwardFloats(dbeta, rows, dx);
+            q.backwardFloats(qConv.backwardFloats(p, qNorm.backwardFloats(s.dq(), kd)), rows, dx);
+            k.backwardFloats(kConv.backwardFloats(p, kNorm.backwardFloats(s.dk(), kd)), rows, dx);
+            v.backwardFloats(vConv.backwardFloats(p, s.dv()), rows, dx);
             betaF = null;
-            return dx;
+            return Host.array(dx, rows, dy.size(1));
         }
+        INDArray dn = o.backward(dy, null).reshape(-1, vd);
         INDArray[] dnx = norm.backward(dn);
         INDArray dx = gated ? g.backward(dnx[1].reshape(-1, (long) heads * vd), null) : null;
         DeltaRule.Grads s = rule.backward(dnx[0].reshape(-1, (long) heads * vd));

@@ -90,46 +90,48 @@ final class GlaLayer implements Mixer {
     @Override
     public INDArray forward(Pass p, INDArray x) {
         // on the float32 Java path q, k, v, the decay and the scan's output go from kernel to kernel as Java
-        // arrays, as in the delta family
+        // arrays, as in the delta family, and the projections are the float path's own matmuls
         floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd,
                 DecayScanRecurrent.Decay.CHANNEL, false);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
         INDArray start = p.carried(name + ".state");
-        INDArray n;
         if (floats) {
-            float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forward(p, x)), (float) qScale);
-            float[] kf = kConv.forwardFloats(p, k.forward(p, x));
-            float[] vf = vConv.forwardFloats(p, v.forward(p, x));
-            float[] gt = Host.readFloats(gk2.forward(p, gk1.forward(p, x)));
+            int rows = (int) p.rows();
+            float[] xf = Host.readFloats(x);
+            float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forwardFloats(p, xf, rows)), (float) qScale);
+            float[] kf = kConv.forwardFloats(p, k.forwardFloats(p, xf, rows));
+            float[] vf = vConv.forwardFloats(p, v.forwardFloats(p, xf, rows));
+            float[] gt = gk2.forwardFloats(p, gk1.forwardFloats(p, xf, rows), rows);
             float[] a = PointwiseFloat.scaled(PointwiseFloat.softplus(PointwiseFloat.scaled(gt, -1)),
                     (float) (-1 / GATE_TEMPERATURE)); // logsigmoid / 16
             kept = p.keep() ? new float[][] {gt, a} : null;
             float[] of = scan.forwardFloats(dims, qf, kf, vf, ForgetFloor.floor(a, floor), start, end, p.keep());
-            n = norm.forwardFloats(p, of, vd, g.forward(p, x).reshape(-1, vd));
-        } else {
-            INDArray qq = qConv.forward(p, q.forward(p, x)).muli(qScale);
-            INDArray kk = kConv.forward(p, k.forward(p, x));
-            INDArray vv = vConv.forward(p, v.forward(p, x));
-            INDArray gt = gk2.forward(p, gk1.forward(p, x));
-            INDArray a = Nd.softplus(gt.neg()).divi(-GATE_TEMPERATURE); // logsigmoid / 16
-            INDArray out = scan.forward(dims, chunk, qq, kk, vv, ForgetFloor.floor(a, floor), start, end, p.keep());
-            if (p.keep()) {
-                gate = gt;
-                aRaw = a;
-            }
-            n = norm.forward(p, out.reshape(-1, vd), g.forward(p, x).reshape(-1, vd));
+            float[] nf = norm.forwardFloats(p, of, vd, g.forwardFloats(p, xf, rows));
+            States.carry(p, name + ".state", end);
+            return Host.array(o.forwardFloats(p, nf, rows), rows, x.size(1));
         }
+        INDArray qq = qConv.forward(p, q.forward(p, x)).muli(qScale);
+        INDArray kk = kConv.forward(p, k.forward(p, x));
+        INDArray vv = vConv.forward(p, v.forward(p, x));
+        INDArray gt = gk2.forward(p, gk1.forward(p, x));
+        INDArray a = Nd.softplus(gt.neg()).divi(-GATE_TEMPERATURE); // logsigmoid / 16
+        INDArray out = scan.forward(dims, chunk, qq, kk, vv, ForgetFloor.floor(a, floor), start, end, p.keep());
+        if (p.keep()) {
+            gate = gt;
+            aRaw = a;
+        }
+        INDArray n = norm.forward(p, out.reshape(-1, vd), g.forward(p, x).reshape(-1, vd));
         States.carry(p, name + ".state", end);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dy) {
-        INDArray dn = o.backward(dy, null).reshape(-1, vd);
         if (floats) {
-            RmsNorm.FloatGrads dr = norm.backwardFloats(dn);
-            INDArray dx = g.backward(dr.dgate().reshape(-1, (long) heads * vd), null);
+            int rows = (int) p.rows();
+            RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(Host.readFloats(dy), rows, null), vd);
+            float[] dx = g.backwardFloats(dr.dgate(), rows, null);
             DecayScan.FloatGrads s = scan.backwardFloats(dr.dx());
             // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
             float[] sig = PointwiseFloat.sigmoid(PointwiseFloat.scaled(kept[0], -1));
@@ -137,13 +139,14 @@ final class GlaLayer implements Mixer {
             for (int i = 0; i < dgate.length; i++) {
                 dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
             }
-            gk1.backward(gk2.backward(Host.array(dgate, (long) p.batch() * p.steps(), (long) heads * kd), null), dx);
-            q.backward(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), (float) qScale)), dx);
-            k.backward(kConv.backwardFloats(p, s.dk()), dx);
-            v.backward(vConv.backwardFloats(p, s.dv()), dx);
+            gk1.backwardFloats(gk2.backwardFloats(dgate, rows, null), rows, dx);
+            q.backwardFloats(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), (float) qScale)), rows, dx);
+            k.backwardFloats(kConv.backwardFloats(p, s.dk()), rows, dx);
+            v.backwardFloats(vConv.backwardFloats(p, s.dv()), rows, dx);
             kept = null;
-            return dx;
+            return Host.array(dx, rows, dy.size(1));
         }
+        INDArray dn = o.backward(dy, null).reshape(-1, vd);
         INDArray[] dnx = norm.backward(dn);
         INDArray dx = g.backward(dnx[1].reshape(-1, (long) heads * vd), null);
         DecayScan.Grads s = scan.backward(dnx[0].reshape(-1, (long) heads * vd));

@@ -1,5 +1,6 @@
 package org.selectivbench.models.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.modules.Linear;
@@ -8,6 +9,9 @@ import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.ops.DecayScan;
 import org.selectivbench.models.ops.DecayScanRecurrent;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.PointwiseFloat;
 
 /**
  * Ungated linear attention (SPEC 6 baseline): S = S + k v^T per head, o = S^T q, q scaled by K^-1/2,
@@ -24,6 +28,8 @@ final class LinearAttentionLayer implements Mixer {
     private final RmsNorm norm;
     private final Linear o;
     private final DecayScan scan = new DecayScan();
+    /** Whether the last forward pass took the float32 Java path (Java arrays from kernel to kernel). */
+    private boolean floats;
 
     LinearAttentionLayer(ModelConfig c, ParamStore ps, String p) {
         int d = c.width();
@@ -48,11 +54,21 @@ final class LinearAttentionLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        INDArray qq = q.forward(p, x).muli(Math.pow(kd, -0.5));
-        INDArray kk = k.forward(p, x), vv = v.forward(p, x);
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, kd,
                 DecayScanRecurrent.Decay.NONE, false);
         INDArray end = States.end(p, x.dataType(), heads, kd, kd);
+        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
+        if (floats) { // the projections, scan and norm from kernel to kernel as Java arrays
+            int rows = (int) p.rows();
+            float[] xf = Host.readFloats(x);
+            float[] qf = PointwiseFloat.scaled(q.forwardFloats(p, xf, rows), (float) Math.pow(kd, -0.5));
+            float[] of = scan.forwardFloats(dims, qf, k.forwardFloats(p, xf, rows), v.forwardFloats(p, xf, rows), null,
+                    p.carried(name + ".state"), end, p.keep());
+            States.carry(p, name + ".state", end);
+            return Host.array(o.forwardFloats(p, norm.forwardFloats(p, of, kd, null), rows), rows, x.size(1));
+        }
+        INDArray qq = q.forward(p, x).muli(Math.pow(kd, -0.5));
+        INDArray kk = k.forward(p, x), vv = v.forward(p, x);
         INDArray out = scan.forward(dims, chunk, qq, kk, vv, null, p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         return o.forward(p, norm.forward(p, out.reshape(-1, kd)).reshape(-1, (long) heads * kd));
@@ -60,6 +76,15 @@ final class LinearAttentionLayer implements Mixer {
 
     @Override
     public INDArray backward(Pass p, INDArray dy) {
+        if (floats) {
+            int rows = (int) p.rows();
+            RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(Host.readFloats(dy), rows, null), kd);
+            DecayScan.FloatGrads g = scan.backwardFloats(dr.dx());
+            float[] dx = q.backwardFloats(PointwiseFloat.scaled(g.dq(), (float) Math.pow(kd, -0.5)), rows, null);
+            k.backwardFloats(g.dk(), rows, dx);
+            v.backwardFloats(g.dv(), rows, dx);
+            return Host.array(dx, rows, dy.size(1));
+        }
         INDArray dn = o.backward(dy, null).reshape(-1, kd);
         DecayScan.Grads g = scan.backward(norm.backward(dn)[0].reshape(-1, (long) heads * kd));
         INDArray dx = q.backward(g.dq().muli(Math.pow(kd, -0.5)), null);

@@ -81,7 +81,7 @@ final class S4dLayer implements Mixer {
                 }
             }
             float[] c = PointwiseFloat.erfcOfMinus(yf);
-            float[] z = Host.readFloats(out.forward(p, Host.array(PointwiseFloat.gelu(yf, c), p.rows(), h)));
+            float[] z = out.forwardFloats(p, PointwiseFloat.gelu(yf, c), (int) p.rows());
             float[] s = PointwiseFloat.gates(z, h);
             if (p.keep()) { // with the GELU's erfc and the GLU's gates, which backward then need not recompute
                 kept = new float[][] {uf, yf, c, z, s};
@@ -110,9 +110,8 @@ final class S4dLayer implements Mixer {
             float[] uF = kept[0], yF = kept[1], c = kept[2], z = kept[3], s = kept[4];
             kept = null;
             float[] dz = PointwiseFloat.gluBackward(z, s, Host.readFloats(dOut), h);
-            INDArray dg = out.backward(Host.array(dz, p.rows(), 2L * h), RowNormsFloat.columnSums(dz, (int) p.rows(), 2 * h),
-                    null);
-            float[] dy = PointwiseFloat.geluBackward(yF, c, Host.readFloats(dg));
+            float[] dg = out.backwardFloats(dz, (int) p.rows(), null);
+            float[] dy = PointwiseFloat.geluBackward(yF, c, dg);
             float[] dyu = new float[dy.length];
             for (int i = 0; i < dy.length; i++) {
                 dyu[i] = dy[i] * uF[i];

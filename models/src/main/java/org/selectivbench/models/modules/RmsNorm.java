@@ -40,7 +40,8 @@ public final class RmsNorm {
         if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
             int rows = (int) x.size(0), n = (int) x.size(1);
             if (x.dataType() == DataType.FLOAT) {
-                return forwardFloats(p, Host.readFloats(x), n, gate);
+                return Host.array(forwardFloats(p, Host.readFloats(x), n, gate == null ? null : Host.readFloats(gate)),
+                        rows, n);
             }
             double[] y = new double[rows * n], xh = new double[rows * n], ri = new double[rows];
             double[] gt = gate == null ? null : Host.read(gate), sig = gate == null ? null : new double[rows * n];
@@ -60,23 +61,23 @@ public final class RmsNorm {
         return gate == null ? y : y.muli(Nd.silu(gate));
     }
 
-    /** The float form on x as a Java array (rows of n, from a float kernel), gate [rows, n] or null. */
-    public INDArray forwardFloats(Pass p, float[] x, int n, INDArray gate) {
+    /** The float form on Java arrays (rows of n, from and to float kernels), gate [rows, n] or null. */
+    public float[] forwardFloats(Pass p, float[] x, int n, float[] gate) {
         int rows = x.length / n;
         float[] y = new float[rows * n], xh = new float[rows * n], ri = new float[rows];
-        float[] gt = gate == null ? null : Host.readFloats(gate);
         float[] sig = gate == null ? null : new float[rows * n];
-        RowNormsFloat.rmsNorm(rows, n, x, Host.readFloats(w.value()), gt, EPS, y, xh, ri, sig);
-        kept = p.keep() ? new float[][] {xh, ri, gt, sig} : null;
-        return Host.array(y, rows, n);
+        RowNormsFloat.rmsNorm(rows, n, x, Host.readFloats(w.value()), gate, EPS, y, xh, ri, sig);
+        kept = p.keep() ? new float[][] {xh, ri, gate, sig} : null;
+        return y;
     }
 
     /** The gradient of x; with a gate also of the gate, as {x, gate}. */
     public INDArray[] backward(INDArray dy) {
         if (kept != null) {
             int n = (int) dy.size(1);
-            FloatGrads g = backwardFloats(dy);
-            return new INDArray[] {Host.array(g.dx(), dy.size(0), n), g.dgate()};
+            FloatGrads g = backwardFloats(Host.readFloats(dy), n);
+            return new INDArray[] {Host.array(g.dx(), dy.size(0), n),
+                g.dgate() == null ? null : Host.array(g.dgate(), dy.size(0), n)};
         }
         if (java != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);
@@ -106,19 +107,19 @@ public final class RmsNorm {
         return new INDArray[] {dx, dgate};
     }
 
-    /** The float form's gradients: dx as a Java array (for a float kernel), dgate as an ND4J array or null. */
-    public record FloatGrads(float[] dx, INDArray dgate) {
+    /** The float form's gradients as Java arrays: x's and the gate's (null without a gate). */
+    public record FloatGrads(float[] dx, float[] dgate) {
     }
 
-    /** The backward pass of the float form, dx as a Java array. */
-    public FloatGrads backwardFloats(INDArray dy) {
-        int rows = (int) dy.size(0), n = (int) dy.size(1);
+    /** The backward pass of the float form from dy rows of n as a Java array. */
+    public FloatGrads backwardFloats(float[] dy, int n) {
+        int rows = dy.length / n;
         float[] dx = new float[rows * n], dg = kept[2] == null ? null : new float[rows * n];
         double[] dw = new double[n];
-        RowNormsFloat.rmsNormBackward(rows, n, Host.readFloats(dy), Host.readFloats(w.value()), kept[2], kept[0],
-                kept[1], kept[3], dx, dg, dw);
-        w.grad().addi(Host.array(dw, dy.dataType(), n));
+        RowNormsFloat.rmsNormBackward(rows, n, dy, Host.readFloats(w.value()), kept[2], kept[0], kept[1], kept[3], dx,
+                dg, dw);
+        w.grad().addi(Host.array(dw, w.grad().dataType(), n));
         kept = null;
-        return new FloatGrads(dx, dg == null ? null : Host.array(dg, rows, n));
+        return new FloatGrads(dx, dg);
     }
 }

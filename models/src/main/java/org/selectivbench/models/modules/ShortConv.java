@@ -109,8 +109,12 @@ public final class ShortConv {
 
     /** The float32 Java path's forward, y as a Java array (for a float kernel that reads it next). */
     public float[] forwardFloats(Pass p, INDArray x) {
+        return forwardFloats(p, Host.readFloats(x));
+    }
+
+    /** {@link #forwardFloats(Pass, INDArray)} from x as a Java array, rows [B*T, C]. */
+    public float[] forwardFloats(Pass p, float[] in) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
-        float[] in = Host.readFloats(x);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
         float[] z = new float[in.length];
@@ -132,7 +136,7 @@ public final class ShortConv {
     /** The gradient of x, rows [B*T, C]; adds the weight (and bias) gradients. */
     public INDArray backward(Pass p, INDArray dy) {
         if (kept != null) {
-            return backwardFloats(p, Host.readFloats(dy));
+            return Host.array(backwardFloats(p, Host.readFloats(dy)), dy.size(0), channels);
         }
         if (xs != null) {
             return backwardJava(p, dy);
@@ -178,7 +182,7 @@ public final class ShortConv {
     }
 
     /** The float32 Java path's backward from dy as a Java array (after {@link #forwardFloats}). */
-    public INDArray backwardFloats(Pass p, float[] dy) {
+    public float[] backwardFloats(Pass p, float[] dy) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
         kept = null;
@@ -193,7 +197,7 @@ public final class ShortConv {
         if (b != null) {
             b.grad().addi(Host.array(db, channels));
         }
-        return Host.array(dx, dy.length / channels, channels);
+        return dx;
     }
 
     /** Steps [j, j + t) of the padded sequence: the inputs tap j sees. */
