@@ -66,11 +66,11 @@ public final class Linear {
 
     /**
      * {@link #forward} for the float32 Java path, from and to Java arrays (rows [rows, in] and [rows,
-     * out]): {@link GemmFloat}'s loops where they {@link GemmFloat#pays} for these widths, else BLAS.
+     * out]): {@link GemmFloat}'s loops where they {@link GemmFloat#covers} the output, else BLAS.
      */
     public float[] forwardFloats(Pass p, float[] x, int rows) {
         int in = (int) w.value().size(0), out = (int) w.value().size(1);
-        if (!GemmFloat.pays(in, out)) {
+        if (!GemmFloat.covers(out)) {
             return Host.readFloats(forward(p, Host.array(x, rows, in)));
         }
         xFloats = p.keep() ? x : null;
@@ -84,8 +84,8 @@ public final class Linear {
      */
     public float[] backwardFloats(float[] dy, int rows, float[] dx) {
         int in = (int) w.value().size(0), out = (int) w.value().size(1);
-        float[] sums = b == null ? null : RowNormsFloat.columnSums(dy, rows, out);
         if (xFloats == null) { // BLAS took the forward pass
+            float[] sums = b == null ? null : RowNormsFloat.columnSums(dy, rows, out);
             INDArray d = backward(Host.array(dy, rows, out), sums, dx == null ? null : Host.array(dx, rows, in));
             if (dx == null) {
                 return Host.readFloats(d);
@@ -94,20 +94,39 @@ public final class Linear {
             System.arraycopy(r, 0, dx, 0, r.length);
             return dx;
         }
+        paramGradsFloats(dy, rows, in, out);
+        if (!GemmFloat.covers(in)) {
+            float[] r = Host.readFloats(Nd.mm(Host.array(dy, rows, out), w.value(), false, true));
+            if (dx == null) {
+                return r;
+            }
+            for (int i = 0; i < r.length; i++) {
+                dx[i] += r[i];
+            }
+            return dx;
+        }
+        Nd.recordJava(rows, in, out, false, true, dx != null);
+        return GemmFloat.nt(dy, Host.readFloats(w.value()), dx, rows, out, in);
+    }
+
+    /** The weight (x^T dy) and bias gradients after {@link #forwardFloats} ran its own loops. */
+    private void paramGradsFloats(float[] dy, int rows, int in, int out) {
         float[] g = Host.readFloats(w.grad());
         GemmFloat.tnAdd(xFloats, dy, g, rows, in, out);
         Nd.recordJava(in, out, rows, true, false, true);
         Host.write(g, w.grad());
         if (b != null) {
-            b.grad().addi(Host.array(sums, out));
+            b.grad().addi(Host.array(RowNormsFloat.columnSums(dy, rows, out), out));
         }
         xFloats = null;
-        Nd.recordJava(rows, in, out, false, true, dx != null);
-        return GemmFloat.nt(dy, Host.readFloats(w.value()), dx, rows, out, in);
     }
 
     /** Adds the parameter gradients only (the input needs none: the model's input layer). */
     public void backwardParams(INDArray dy) {
+        if (xFloats != null) {
+            paramGradsFloats(Host.readFloats(dy), (int) dy.size(0), (int) w.value().size(0), (int) w.value().size(1));
+            return;
+        }
         Nd.mmAdd(x, dy, w.grad(), true, false);
         if (b != null) {
             b.grad().addi(Nd.sumRows(dy));

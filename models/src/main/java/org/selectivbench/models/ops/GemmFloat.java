@@ -20,12 +20,12 @@ public final class GemmFloat {
     }
 
     /**
-     * Whether a float32 linear layer of these widths takes these loops instead of BLAS: both multiples of
-     * 16, so that vectors of 4, 8 and 16 lanes cover every column, and the choice is the same on any
-     * machine.
+     * Whether these loops take a product with this many output columns instead of BLAS: a multiple of
+     * 16, so that vectors of 4, 8 and 16 lanes cover every column (a scalar tail would be slower than
+     * BLAS), and the choice is the same on any machine.
      */
-    public static boolean pays(int in, int out) {
-        return in > 0 && out > 0 && in % 16 == 0 && out % 16 == 0;
+    public static boolean covers(int columns) {
+        return columns > 0 && columns % 16 == 0;
     }
 
     /** a b (+ bias) as a new [m, n] array. */

@@ -65,11 +65,12 @@ class GemmFloatTest {
     }
 
     @Test
-    void paysForWidthsOfWholeVectorsOnly() {
-        assertTrue(GemmFloat.pays(32, 64));
-        assertTrue(GemmFloat.pays(16, 16));
-        assertFalse(GemmFloat.pays(41, 32)); // a vocabulary
-        assertFalse(GemmFloat.pays(32, 8));
+    void coversWidthsOfWholeVectorsOnly() {
+        assertTrue(GemmFloat.covers(64));
+        assertTrue(GemmFloat.covers(16));
+        assertFalse(GemmFloat.covers(41)); // 41 classes
+        assertFalse(GemmFloat.covers(8));
+        assertFalse(GemmFloat.covers(0));
     }
 
     /** a [m, k] b [k, n] (+ bias) (+ c), in double. */
