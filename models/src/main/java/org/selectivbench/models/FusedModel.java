@@ -23,7 +23,6 @@ import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.PostNorm;
 import org.selectivbench.models.ops.Host;
-import org.selectivbench.models.ops.Kernels;
 
 /**
  * The SPEC 6 wrapper with explicit forward and backward passes: x = Linear(V -> d)(input); L times
@@ -125,11 +124,9 @@ public final class FusedModel implements SequenceModel {
         return blocks.get(0).mixer().carriesState();
     }
 
-    /** Logits [B*T, classes] of the feed's inputs [B*T, V]. */
-    private INDArray forward(Pass p, Feed f) {
-        int rows = f.targets().length;
-        INDArray x = f.floats() != null ? Host.array(enc.forwardFloats(p, f.floats(), rows), rows, config.width())
-                : enc.forward(p, f.input());
+    /** Logits [B*T, classes] of inputs [B*T, V]. */
+    private INDArray forward(Pass p, INDArray input) {
+        INDArray x = enc.forward(p, input);
         for (Block b : blocks) {
             x = b.norm().forward(p, x, b.mixer().forward(p, x));
             if (b.mlp() != null) {
@@ -162,7 +159,7 @@ public final class FusedModel implements SequenceModel {
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
                 Feed f = feed(part, 0, part.steps(), real);
                 Pass p = Pass.withBackward(part.batch(), part.steps(), train ? masks : null);
-                CrossEntropy.Training ce = CrossEntropy.training(forward(p, f), f.targets(), f.weights());
+                CrossEntropy.Training ce = CrossEntropy.training(forward(p, f.input()), f.targets(), f.weights());
                 loss += ce.loss();
                 backward(p, ce);
             }
@@ -170,11 +167,8 @@ public final class FusedModel implements SequenceModel {
         return new StepResult(loss, params.grads());
     }
 
-    /**
-     * A batch's steps [from, from + steps): inputs [B*steps, V] as an ND4J array or, on the float32 Java
-     * path, as a Java array for the input layer's own loops; targets and loss weights [B*steps].
-     */
-    private record Feed(INDArray input, float[] floats, int[] targets, double[] weights) {
+    /** A batch's steps [from, from + steps): inputs [B*steps, V], targets and loss weights [B*steps]. */
+    private record Feed(INDArray input, int[] targets, double[] weights) {
     }
 
     private Feed feed(EncodedBatch b, int from, int steps, double real) {
@@ -193,14 +187,11 @@ public final class FusedModel implements SequenceModel {
             }
         }
         DataType dt = params.dtype();
-        if (dt == DataType.FLOAT && Kernels.current() == Kernels.JAVA) {
-            return new Feed(null, in, targets, weights);
-        }
         INDArray input = Host.array(in, rows, vocab); // Nd4j.create(float[]) took 0.6 ms for 56K floats
         if (dt != DataType.FLOAT) {
             input = input.castTo(dt);
         }
-        return new Feed(input, null, targets, weights);
+        return new Feed(input, targets, weights);
     }
 
     @Override
@@ -277,7 +268,7 @@ public final class FusedModel implements SequenceModel {
                 try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
                     Feed f = feed(part, step, steps, real);
                     Pass p = segments ? Pass.segment(part.batch(), steps, state) : Pass.evaluation(part.batch(), steps);
-                        sink.accept(part.batch(), row, step, steps, forward(p, f), f);
+                        sink.accept(part.batch(), row, step, steps, forward(p, f.input()), f);
                     state = p.handedOn();
                 }
             }

@@ -123,10 +123,6 @@ public final class Linear {
 
     /** Adds the parameter gradients only (the input needs none: the model's input layer). */
     public void backwardParams(INDArray dy) {
-        if (xFloats != null) {
-            paramGradsFloats(Host.readFloats(dy), (int) dy.size(0), (int) w.value().size(0), (int) w.value().size(1));
-            return;
-        }
         Nd.mmAdd(x, dy, w.grad(), true, false);
         if (b != null) {
             b.grad().addi(Nd.sumRows(dy));

@@ -31,29 +31,34 @@ public final class GemmFloat {
     /** a b (+ bias) as a new [m, n] array. */
     public static float[] nn(float[] a, float[] b, float[] bias, int m, int k, int n) {
         float[] c = new float[Math.multiplyExact(m, n)];
-        nn(a, b, bias, c, false, m, k, n);
+        nn(a, b, bias, c, m, k, n);
         return c;
     }
 
     /** a b^T for b [n, k] (a layer's input gradient dy W^T), as a new [m, n] array or added into {@code c}. */
     public static float[] nt(float[] a, float[] b, float[] c, int m, int k, int n) {
         float[] out = c != null ? c : new float[Math.multiplyExact(m, n)];
-        nn(a, Loops.transposed(b, n, k), null, out, c != null, m, k, n);
+        nn(a, Loops.transposed(b, n, k), null, out, m, k, n);
         return out;
     }
 
-    /** c = a b (+ bias), or c += a b when {@code add} (each sum then starts from c's entry). */
-    static void nn(float[] a, float[] b, float[] bias, float[] c, boolean add, int m, int k, int n) {
+    /** c += a b (+ bias): each sum starts from c's entry (zeros for a new product). */
+    static void nn(float[] a, float[] b, float[] bias, float[] c, int m, int k, int n) {
         Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> {
             int r0 = from * ROWS, r1 = Math.min(m, to * ROWS);
-            int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, add, r0, r1, k, n) : 0;
+            int j0 = Simd.on() ? GemmFloatVector.nn(a, b, c, r0, r1, k, n) : 0;
             for (int r = r0; r < r1; r++) {
                 for (int j = j0; j < n; j++) {
-                    float s = add ? c[r * n + j] : 0;
+                    float s = c[r * n + j];
                     for (int q = 0; q < k; q++) {
                         s = Math.fma(a[r * k + q], b[q * n + j], s);
                     }
-                    c[r * n + j] = bias == null ? s : s + bias[j];
+                    c[r * n + j] = s;
+                }
+                if (bias != null) { // a plain loop: a Vector API add here led C2 astray elsewhere (docs/models.md)
+                    for (int j = 0; j < n; j++) {
+                        c[r * n + j] += bias[j];
+                    }
                 }
             }
         });

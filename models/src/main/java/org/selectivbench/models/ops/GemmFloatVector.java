@@ -19,17 +19,19 @@ final class GemmFloatVector {
     }
 
     /** {@link GemmFloat#nn} on rows [r0, r1), whole vectors of columns. */
-    static int nn(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
+    static int nn(float[] a, float[] b, float[] c, int r0, int r1, int k, int n) {
         int whole = n - n % L;
         int r = r0;
         for (; r + 3 < r1; r += 4) {
             int j = 0;
             for (; j + 2 * L <= whole; j += 2 * L) {
                 int o = r * n + j;
-                FloatVector c00 = start(c, add, o), c01 = start(c, add, o + L), c10 = start(c, add, o + n);
-                FloatVector c11 = start(c, add, o + n + L), c20 = start(c, add, o + 2 * n);
-                FloatVector c21 = start(c, add, o + 2 * n + L), c30 = start(c, add, o + 3 * n);
-                FloatVector c31 = start(c, add, o + 3 * n + L);
+                FloatVector c00 = FloatVector.fromArray(F, c, o), c01 = FloatVector.fromArray(F, c, o + L);
+                FloatVector c10 = FloatVector.fromArray(F, c, o + n), c11 = FloatVector.fromArray(F, c, o + n + L);
+                FloatVector c20 = FloatVector.fromArray(F, c, o + 2 * n);
+                FloatVector c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
+                FloatVector c30 = FloatVector.fromArray(F, c, o + 3 * n);
+                FloatVector c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
                 int x = r * k;
                 for (int q = 0; q < k; q++, x++) {
                     FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
@@ -45,19 +47,19 @@ final class GemmFloatVector {
                     c30 = a3.fma(b0, c30);
                     c31 = a3.fma(b1, c31);
                 }
-                store(c00, bias, j, c, o);
-                store(c01, bias, j + L, c, o + L);
-                store(c10, bias, j, c, o + n);
-                store(c11, bias, j + L, c, o + n + L);
-                store(c20, bias, j, c, o + 2 * n);
-                store(c21, bias, j + L, c, o + 2 * n + L);
-                store(c30, bias, j, c, o + 3 * n);
-                store(c31, bias, j + L, c, o + 3 * n + L);
+                c00.intoArray(c, o);
+                c01.intoArray(c, o + L);
+                c10.intoArray(c, o + n);
+                c11.intoArray(c, o + n + L);
+                c20.intoArray(c, o + 2 * n);
+                c21.intoArray(c, o + 2 * n + L);
+                c30.intoArray(c, o + 3 * n);
+                c31.intoArray(c, o + 3 * n + L);
             }
             for (; j < whole; j += L) {
                 int o = r * n + j;
-                FloatVector c0 = start(c, add, o), c1 = start(c, add, o + n), c2 = start(c, add, o + 2 * n);
-                FloatVector c3 = start(c, add, o + 3 * n);
+                FloatVector c0 = FloatVector.fromArray(F, c, o), c1 = FloatVector.fromArray(F, c, o + n);
+                FloatVector c2 = FloatVector.fromArray(F, c, o + 2 * n), c3 = FloatVector.fromArray(F, c, o + 3 * n);
                 int x = r * k;
                 for (int q = 0; q < k; q++, x++) {
                     FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
@@ -66,30 +68,22 @@ final class GemmFloatVector {
                     c2 = FloatVector.broadcast(F, a[x + 2 * k]).fma(b0, c2);
                     c3 = FloatVector.broadcast(F, a[x + 3 * k]).fma(b0, c3);
                 }
-                store(c0, bias, j, c, o);
-                store(c1, bias, j, c, o + n);
-                store(c2, bias, j, c, o + 2 * n);
-                store(c3, bias, j, c, o + 3 * n);
+                c0.intoArray(c, o);
+                c1.intoArray(c, o + n);
+                c2.intoArray(c, o + 2 * n);
+                c3.intoArray(c, o + 3 * n);
             }
         }
         for (; r < r1; r++) {
             for (int j = 0; j < whole; j += L) {
-                FloatVector c0 = start(c, add, r * n + j);
+                FloatVector c0 = FloatVector.fromArray(F, c, r * n + j);
                 for (int q = 0; q < k; q++) {
                     c0 = FloatVector.broadcast(F, a[r * k + q]).fma(FloatVector.fromArray(F, b, q * n + j), c0);
                 }
-                store(c0, bias, j, c, r * n + j);
+                c0.intoArray(c, r * n + j);
             }
         }
         return whole;
-    }
-
-    private static FloatVector start(float[] c, boolean add, int o) {
-        return add ? FloatVector.fromArray(F, c, o) : FloatVector.zero(F);
-    }
-
-    private static void store(FloatVector s, float[] bias, int j, float[] c, int o) {
-        (bias == null ? s : s.add(FloatVector.fromArray(F, bias, j))).intoArray(c, o);
     }
 
     /** {@link GemmFloat#tnAdd} on output rows [i0, i1), whole vectors of columns. */
