@@ -15,17 +15,20 @@ package org.selectivbench.models.ops;
 public final class GemmFloat {
     /** Rows per block of the vector form, and so per unit of a thread's range. */
     static final int ROWS = 4;
+    /** Rows of a weight gradient's scalar sums per pass over its outputs. */
+    private static final int TAIL_ROWS = 256;
 
     private GemmFloat() {
     }
 
     /**
-     * Whether these loops take a product with this many output columns instead of BLAS: a multiple of
-     * 16, so that vectors of 4, 8 and 16 lanes cover every column (a scalar tail would be slower than
-     * BLAS), and the choice is the same on any machine.
+     * Whether these loops take a product with this many output columns instead of BLAS: at least 16, a
+     * whole vector of the widest lanes, so that columns past whole vectors are a tail (their scalar chains,
+     * four side by side, cost about what a vector of them would); narrower products (a delta layer's 4
+     * betas) stay with BLAS. The choice depends on the width alone, the same on any machine.
      */
     public static boolean covers(int columns) {
-        return columns > 0 && columns % 16 == 0;
+        return columns >= 16;
     }
 
     /** a b (+ bias) as a new [m, n] array. */
@@ -47,7 +50,25 @@ public final class GemmFloat {
         Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> {
             int r0 = from * ROWS, r1 = Math.min(m, to * ROWS);
             int j0 = Simd.on() ? GemmFloatVector.nn(a, b, c, r0, r1, k, n) : 0;
-            for (int r = r0; r < r1; r++) {
+            int r = r0;
+            for (; r + 3 < r1; r += 4) { // four rows' chains side by side: each waits on its last FMA
+                for (int j = j0; j < n; j++) {
+                    int o = r * n + j, x = r * k;
+                    float s0 = c[o], s1 = c[o + n], s2 = c[o + 2 * n], s3 = c[o + 3 * n];
+                    for (int q = 0; q < k; q++, x++) {
+                        float bq = b[q * n + j];
+                        s0 = Math.fma(a[x], bq, s0);
+                        s1 = Math.fma(a[x + k], bq, s1);
+                        s2 = Math.fma(a[x + 2 * k], bq, s2);
+                        s3 = Math.fma(a[x + 3 * k], bq, s3);
+                    }
+                    c[o] = s0;
+                    c[o + n] = s1;
+                    c[o + 2 * n] = s2;
+                    c[o + 3 * n] = s3;
+                }
+            }
+            for (; r < r1; r++) {
                 for (int j = j0; j < n; j++) {
                     float s = c[r * n + j];
                     for (int q = 0; q < k; q++) {
@@ -55,27 +76,53 @@ public final class GemmFloat {
                     }
                     c[r * n + j] = s;
                 }
-                if (bias != null) { // a plain loop: a Vector API add here led C2 astray elsewhere (docs/models.md)
+            }
+            if (bias != null) { // a plain loop: a Vector API add here led C2 astray elsewhere (docs/models.md)
+                for (int i = r0; i < r1; i++) {
                     for (int j = 0; j < n; j++) {
-                        c[r * n + j] += bias[j];
+                        c[i * n + j] += bias[j];
                     }
                 }
             }
         });
     }
 
-    /** c [k, n] += a^T b for a [m, k], b [m, n] (a layer's weight gradient), each sum over m in order. */
+    /**
+     * c [k, n] += a^T b for a [m, k], b [m, n] (a layer's weight gradient), each sum over m in order: the
+     * columns past whole vectors over blocks of rows that stay in cache, four outputs' chains side by side.
+     */
     public static void tnAdd(float[] a, float[] b, float[] c, int m, int k, int n) {
         Parallel.forRange((k + ROWS - 1) / ROWS, (from, to) -> {
             int i0 = from * ROWS, i1 = Math.min(k, to * ROWS);
             int j0 = Simd.on() ? GemmFloatVector.tnAdd(a, b, c, m, k, n, i0, i1) : 0;
-            for (int i = i0; i < i1; i++) {
-                for (int j = j0; j < n; j++) {
-                    float s = c[i * n + j];
-                    for (int r = 0; r < m; r++) {
-                        s = Math.fma(a[r * k + i], b[r * n + j], s);
+            for (int rs = 0; rs < m; rs += TAIL_ROWS) {
+                int re = Math.min(m, rs + TAIL_ROWS), i = i0;
+                for (; i + 3 < i1; i += 4) {
+                    for (int j = j0; j < n; j++) {
+                        int o = i * n + j;
+                        float s0 = c[o], s1 = c[o + n], s2 = c[o + 2 * n], s3 = c[o + 3 * n];
+                        for (int r = rs; r < re; r++) {
+                            float br = b[r * n + j];
+                            int x = r * k + i;
+                            s0 = Math.fma(a[x], br, s0);
+                            s1 = Math.fma(a[x + 1], br, s1);
+                            s2 = Math.fma(a[x + 2], br, s2);
+                            s3 = Math.fma(a[x + 3], br, s3);
+                        }
+                        c[o] = s0;
+                        c[o + n] = s1;
+                        c[o + 2 * n] = s2;
+                        c[o + 3 * n] = s3;
                     }
-                    c[i * n + j] = s;
+                }
+                for (; i < i1; i++) {
+                    for (int j = j0; j < n; j++) {
+                        float s = c[i * n + j];
+                        for (int r = rs; r < re; r++) {
+                            s = Math.fma(a[r * k + i], b[r * n + j], s);
+                        }
+                        c[i * n + j] = s;
+                    }
                 }
             }
         });
