@@ -1,9 +1,11 @@
 package org.selectivbench.models.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Cols;
 import org.selectivbench.models.modules.DecayGate;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
@@ -13,6 +15,9 @@ import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.modules.ShortConv;
 import org.selectivbench.models.ops.DecayScan;
 import org.selectivbench.models.ops.DecayScanRecurrent;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.PointwiseFloat;
 
 /**
  * Mamba2 (SPEC 6): per head S = exp(dt A) S + dt x B^T (scalar decay per head, B and C shared by the
@@ -38,6 +43,10 @@ final class Mamba2Layer implements Mixer {
     private INDArray x;
     private INDArray dt;
     private INDArray y;
+    /** The float path's z, silu(z), x, dt and y (before the gate); null on the ND4J-array path. */
+    private float[][] kept;
+    /** Whether the last forward pass took the float32 Java path. */
+    private boolean floats;
 
     Mamba2Layer(ModelConfig c, ParamStore ps, String p) {
         int d = c.width();
@@ -69,6 +78,12 @@ final class Mamba2Layer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray u) {
+        // on the float32 Java path the projection's columns, the conv, the gate, the scan and the norm pass
+        // Java arrays from kernel to kernel, as in GLA and the delta family
+        floats = Kernels.current() == Kernels.JAVA && u.dataType() == DataType.FLOAT;
+        if (floats) {
+            return forwardFloats(p, u);
+        }
         INDArray proj = in.forward(p, u);
         INDArray zz = Nd.cols(proj, 0, di);
         INDArray xbc = conv.forward(p, Nd.cols(proj, di, 2L * di + 2L * n));
@@ -93,8 +108,86 @@ final class Mamba2Layer implements Mixer {
         return out.forward(p, norm.forward(p, yy.mul(Nd.silu(zz))));
     }
 
+    private INDArray forwardFloats(Pass p, INDArray u) {
+        int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh, xw = di + 2 * n;
+        float[] proj = in.forwardFloats(p, Host.readFloats(u), rows);
+        float[] zz = Cols.of(proj, pw, 0, di);
+        float[] xbc = conv.forwardFloats(p, Cols.of(proj, pw, di, di + xw));
+        DecayGate.Floats gate = decay.forwardFloats(p, Cols.of(proj, pw, di + xw, pw));
+        float[] xs = Cols.of(xbc, xw, 0, di);
+        DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
+                DecayScanRecurrent.Decay.HEAD, true);
+        INDArray end = States.end(p, u.dataType(), nh, n, pd);
+        float[] yy = scan.forwardFloats(dims, Cols.of(xbc, xw, di + n, xw), Cols.of(xbc, xw, di, di + n),
+                perHeadFloats(xs, gate.dt()), gate.logDecay(), p.carried(name + ".state"), end, p.keep());
+        States.carry(p, name + ".state", end);
+        float[] dd = Host.readFloats(dSkip.value());
+        float[] sz = PointwiseFloat.silu(zz), g = new float[yy.length];
+        for (int i = 0; i < yy.length; ) { // index i: row, head, head entry
+            for (int h = 0; h < nh; h++) {
+                for (int j = 0; j < pd; j++, i++) {
+                    yy[i] += xs[i] * dd[h];
+                    g[i] = yy[i] * sz[i];
+                }
+            }
+        }
+        kept = p.keep() ? new float[][] {zz, sz, xs, gate.dt(), yy} : null;
+        return Host.array(out.forwardFloats(p, norm.forwardFloats(p, g, di, null), rows), rows, u.size(1));
+    }
+
+    private INDArray backwardFloats(Pass p, INDArray dOut) {
+        int rows = (int) p.rows();
+        float[] zz = kept[0], sz = kept[1], xs = kept[2], step = kept[3], yy = kept[4];
+        kept = null;
+        float[] dg = norm.backwardFloats(out.backwardFloats(Host.readFloats(dOut), rows, null), di).dx();
+        float[] dd = Host.readFloats(dSkip.value()), dgy = new float[dg.length], dy = new float[dg.length];
+        for (int i = 0; i < dg.length; i++) {
+            dgy[i] = dg[i] * yy[i];
+            dy[i] = dg[i] * sz[i];
+        }
+        float[] dz = PointwiseFloat.siluBackward(zz, dgy);
+        // skip D x: dD = sum over rows and head dims, dx = dy D
+        double[] dD = new double[nh];
+        float[] dx = new float[dy.length];
+        for (int i = 0; i < dy.length; ) {
+            for (int h = 0; h < nh; h++) {
+                for (int j = 0; j < pd; j++, i++) {
+                    dD[h] += dy[i] * xs[i];
+                    dx[i] = dy[i] * dd[h];
+                }
+            }
+        }
+        dSkip.grad().addi(Host.array(dD, dSkip.grad().dataType(), nh, 1));
+        DecayScan.FloatGrads g = scan.backwardFloats(dy);
+        // v = x dt per head
+        float[] ddt = new float[rows * nh], dv = g.dv();
+        for (int i = 0, rh = 0; i < dv.length; rh++) { // rh: row and head
+            for (int j = 0; j < pd; j++, i++) {
+                dx[i] += dv[i] * step[rh];
+                ddt[rh] += dv[i] * xs[i];
+            }
+        }
+        float[] dpre = decay.backwardFloats(g.da(), ddt);
+        float[] dxbc = conv.backwardFloats(p, Cols.concat(rows, dx, g.dk(), g.dq()));
+        return Host.array(in.backwardFloats(Cols.concat(rows, dz, dxbc, dpre), rows, null), rows, dOut.size(1));
+    }
+
+    /** x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries. */
+    private float[] perHeadFloats(float[] xs, float[] f) {
+        float[] o = new float[xs.length];
+        for (int i = 0, rh = 0; i < xs.length; rh++) {
+            for (int j = 0; j < pd; j++, i++) {
+                o[i] = xs[i] * f[rh];
+            }
+        }
+        return o;
+    }
+
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
+        if (floats) {
+            return backwardFloats(p, dOut);
+        }
         INDArray dg = norm.backward(out.backward(dOut, null))[0];
         INDArray dz = Nd.siluBackward(z, dg.mul(y));
         INDArray dy = dg.muli(Nd.silu(z));

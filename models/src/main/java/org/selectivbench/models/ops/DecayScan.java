@@ -40,17 +40,7 @@ public final class DecayScan {
             }
             return r.o();
         }
-        if (dtype == DataType.FLOAT && d.sharedKeys() && d.decay() != DecayScanRecurrent.Decay.CHANNEL) {
-            float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
-            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
-            single = DecayScanSharedFloat.forward(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
-                    a == null ? null : Host.readFloats(a), start == null ? null : Host.readFloats(start), o, e, keep);
-            if (end != null) {
-                Host.write(e, end);
-            }
-            return Host.array(o, (long) d.batch() * d.steps(), (long) d.heads() * d.v());
-        }
-        if (dtype == DataType.FLOAT && !d.sharedKeys()) {
+        if (dtype == DataType.FLOAT && !(d.sharedKeys() && d.decay() == DecayScanRecurrent.Decay.CHANNEL)) {
             return Host.array(forwardFloats(d, Host.readFloats(q), Host.readFloats(k), Host.readFloats(v),
                     a == null ? null : Host.readFloats(a), start, end, keep),
                     (long) d.batch() * d.steps(), (long) d.heads() * d.v());
@@ -66,22 +56,25 @@ public final class DecayScan {
     }
 
     /**
-     * The float kernel for keys per head on q, k, v and the log decays as Java arrays (rows as
-     * {@link #forward}'s, from the float kernels that made them), o as a Java array: no trip through ND4J
-     * arrays between kernels.
+     * The float kernels on q, k, v and the log decays as Java arrays (rows as {@link #forward}'s, from the
+     * float kernels that made them), o as a Java array: no trip through ND4J arrays between kernels. Keys
+     * per head, or Mamba2's shared keys with a decay per head or none.
      */
     public float[] forwardFloats(DecayScanRecurrent.Dims d, float[] q, float[] k, float[] v, float[] a,
                                  INDArray start, INDArray end, boolean keep) {
-        if (d.sharedKeys()) {
-            throw new IllegalArgumentException("forwardFloats takes keys per head, not Mamba2's shared keys");
-        }
         dtype = DataType.FLOAT;
         saved = null;
         chunked = null;
         single = null;
+        perHead = null;
         float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
         float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
-        perHead = DecayScanFloat.forward(d, q, k, v, a, start == null ? null : Host.readFloats(start), o, e, keep);
+        float[] s0 = start == null ? null : Host.readFloats(start);
+        if (d.sharedKeys()) {
+            single = DecayScanSharedFloat.forward(d, q, k, v, a, s0, o, e, keep);
+        } else {
+            perHead = DecayScanFloat.forward(d, q, k, v, a, s0, o, e, keep);
+        }
         if (end != null) {
             Host.write(e, end);
         }
@@ -92,8 +85,16 @@ public final class DecayScan {
     public record FloatGrads(float[] dq, float[] dk, float[] dv, float[] da) {
     }
 
-    /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} with keys per head). */
+    /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} on the Java kernels). */
     public FloatGrads backwardFloats(float[] dO) {
+        if (single != null) {
+            DecayScanSharedFloat.Saved s = single;
+            float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
+            float[] da = s.alpha() == null ? null : new float[s.alpha().length];
+            DecayScanSharedFloat.backward(s, dO, null, dq, dk, dv, da, null);
+            single = null;
+            return new FloatGrads(dq, dk, dv, da);
+        }
         DecayScanFloat.Saved s = perHead;
         float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
         float[] da = s.alpha() == null ? null : new float[s.alpha().length];
@@ -128,15 +129,11 @@ public final class DecayScan {
     }
 
     private Grads backwardFloat(INDArray dO) {
-        DecayScanSharedFloat.Saved s = single;
-        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
-        float[] da = s.alpha() == null ? null : new float[s.alpha().length];
-        DecayScanSharedFloat.backward(s, Host.readFloats(dO), null, dq, dk, dv, da, null);
-        DecayScanRecurrent.Dims d = s.dims();
+        DecayScanRecurrent.Dims d = single.dims();
         long rows = (long) d.batch() * d.steps();
-        single = null;
-        return new Grads(Host.array(dq, rows, d.k()), Host.array(dk, rows, d.k()),
-                Host.array(dv, rows, (long) d.heads() * d.v()), da == null ? null : Host.array(da, rows, d.heads()));
+        FloatGrads g = backwardFloats(Host.readFloats(dO));
+        return new Grads(Host.array(g.dq(), rows, d.k()), Host.array(g.dk(), rows, d.k()),
+                Host.array(g.dv(), rows, (long) d.heads() * d.v()), g.da() == null ? null : Host.array(g.da(), rows, d.heads()));
     }
 
     private Grads backwardPerHead(INDArray dO) {
