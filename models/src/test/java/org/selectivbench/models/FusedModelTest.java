@@ -112,13 +112,12 @@ class FusedModelTest {
 
     /** The models whose float32 Java path makes its projections with {@code GemmFloat} at widths of 16. */
     static String[] javaMatmulModels() {
-        return new String[] {"s4d", "gla", "delta_net", "gated_delta_net", "gated_delta_product", "linear_attention",
-            "mamba2"};
+        return new String[] {"s4d", "gla", "delta_net", "gated_delta_net", "gated_delta_product", "linear_attention"};
     }
 
     /**
      * Float32 at width 16, where those projections run the float path's own matmul loops instead of
-     * BLAS (widths of whole vectors: {@code GemmFloat.pays}); the step must have listed such matmuls, or
+     * BLAS (widths of 16 columns or more: {@code GemmFloat.covers}); the step must have listed such matmuls, or
      * it tested BLAS again.
      */
     @ParameterizedTest

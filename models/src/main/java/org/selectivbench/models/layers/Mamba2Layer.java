@@ -79,7 +79,9 @@ final class Mamba2Layer implements Mixer {
     @Override
     public INDArray forward(Pass p, INDArray u) {
         // on the float32 Java path the projection's columns, the conv, the gate, the scan and the norm pass
-        // Java arrays from kernel to kernel, as in GLA and the delta family
+        // Java arrays from kernel to kernel, as in GLA and the delta family; the two projections stay on
+        // BLAS: on the float path's own matmuls C2 compiled the scan's backward kernel with its stores in
+        // the Vector API's lane-by-lane Java form in about half the JVMs (docs/models.md)
         floats = Kernels.current() == Kernels.JAVA && u.dataType() == DataType.FLOAT;
         if (floats) {
             return forwardFloats(p, u);
@@ -110,7 +112,7 @@ final class Mamba2Layer implements Mixer {
 
     private INDArray forwardFloats(Pass p, INDArray u) {
         int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh, xw = di + 2 * n;
-        float[] proj = in.forwardFloats(p, Host.readFloats(u), rows);
+        float[] proj = Host.readFloats(in.forward(p, u));
         float[] zz = Cols.of(proj, pw, 0, di);
         float[] xbc = conv.forwardFloats(p, Cols.of(proj, pw, di, di + xw));
         DecayGate.Floats gate = decay.forwardFloats(p, Cols.of(proj, pw, di + xw, pw));
@@ -132,14 +134,14 @@ final class Mamba2Layer implements Mixer {
             }
         }
         kept = p.keep() ? new float[][] {zz, sz, xs, gate.dt(), yy} : null;
-        return Host.array(out.forwardFloats(p, norm.forwardFloats(p, g, di, null), rows), rows, u.size(1));
+        return out.forward(p, Host.array(norm.forwardFloats(p, g, di, null), rows, di));
     }
 
     private INDArray backwardFloats(Pass p, INDArray dOut) {
-        int rows = (int) p.rows();
+        int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh;
         float[] zz = kept[0], sz = kept[1], xs = kept[2], step = kept[3], yy = kept[4];
         kept = null;
-        float[] dg = norm.backwardFloats(out.backwardFloats(Host.readFloats(dOut), rows, null), di).dx();
+        float[] dg = norm.backwardFloats(Host.readFloats(out.backward(dOut, null)), di).dx();
         float[] dd = Host.readFloats(dSkip.value()), dgy = new float[dg.length], dy = new float[dg.length];
         for (int i = 0; i < dg.length; i++) {
             dgy[i] = dg[i] * yy[i];
@@ -169,7 +171,7 @@ final class Mamba2Layer implements Mixer {
         }
         float[] dpre = decay.backwardFloats(g.da(), ddt);
         float[] dxbc = conv.backwardFloats(p, Cols.concat(rows, dx, g.dk(), g.dq()));
-        return Host.array(in.backwardFloats(Cols.concat(rows, dz, dxbc, dpre), rows, null), rows, dOut.size(1));
+        return in.backward(Host.array(Cols.concat(rows, dz, dxbc, dpre), rows, pw), null);
     }
 
     /** x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries. */
