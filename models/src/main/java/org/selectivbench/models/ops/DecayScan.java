@@ -109,11 +109,8 @@ public final class DecayScan {
             chunked = null;
             return new Grads(g.dq(), g.dk(), g.dv(), g.da());
         }
-        if (single != null) {
-            return backwardFloat(dO);
-        }
-        if (perHead != null) {
-            return backwardPerHead(dO);
+        if (single != null || perHead != null) {
+            return backwardFloat(single != null ? single.dims() : perHead.dims(), dO);
         }
         DecayScanRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];
@@ -128,21 +125,13 @@ public final class DecayScan {
                 da == null ? null : Host.array(da, dtype, rows, da.length / rows));
     }
 
-    private Grads backwardFloat(INDArray dO) {
-        DecayScanRecurrent.Dims d = single.dims();
+    /** {@link #backwardFloats} for ND4J arrays: dO read in, the gradients written out in their layouts. */
+    private Grads backwardFloat(DecayScanRecurrent.Dims d, INDArray dO) {
         long rows = (long) d.batch() * d.steps();
+        long keys = d.sharedKeys() ? d.k() : (long) d.heads() * d.k();
         FloatGrads g = backwardFloats(Host.readFloats(dO));
-        return new Grads(Host.array(g.dq(), rows, d.k()), Host.array(g.dk(), rows, d.k()),
-                Host.array(g.dv(), rows, (long) d.heads() * d.v()), g.da() == null ? null : Host.array(g.da(), rows, d.heads()));
-    }
-
-    private Grads backwardPerHead(INDArray dO) {
-        DecayScanRecurrent.Dims d = perHead.dims();
-        long rows = (long) d.batch() * d.steps();
-        long keys = (long) d.heads() * d.k();
-        FloatGrads g = backwardFloats(Host.readFloats(dO));
-        INDArray dalpha = g.da() == null ? null : Host.array(g.da(), rows, g.da().length / rows);
         return new Grads(Host.array(g.dq(), rows, keys), Host.array(g.dk(), rows, keys),
-                Host.array(g.dv(), rows, (long) d.heads() * d.v()), dalpha);
+                Host.array(g.dv(), rows, (long) d.heads() * d.v()),
+                g.da() == null ? null : Host.array(g.da(), rows, g.da().length / rows));
     }
 }
