@@ -91,12 +91,23 @@ class FusedModelTest {
     /**
      * An odd head size (the paper grid's widths 648 and 1,296 give 81): RoPE rotates the first 2 floor(hd/2)
      * dimensions and passes the last one, in the engine and the reference alike (M2.1's reference graph
-     * failed to build before).
+     * failed to build before), in float64 and float32 (the float kernels' column tails).
      */
     @org.junit.jupiter.api.Test
     void oddHeadSizeMatchesReference() {
         ModelConfig c = new ModelConfig("transformer", 1, 18, 2, 4, 2, 4, 1, false, 0, 0, 0.1, 4);
         compare(c, TestData.batch(6, 2, 11, VOCAB, CLASSES), DataType.DOUBLE, true, 1e-9);
+        compare(c, TestData.batch(7, 3, 13, VOCAB, CLASSES), DataType.FLOAT, true, 1e-4);
+    }
+
+    /**
+     * Heads of 16 or more (here 17: whole vectors and a column tail, and an odd entry RoPE passes) take the
+     * float attention kernels; the shapes above, narrower heads, take the double ones on widened copies.
+     */
+    @org.junit.jupiter.api.Test
+    void wideHeadsMatchReferenceInFloat32() {
+        ModelConfig c = new ModelConfig("transformer", 2, 34, 2, 4, 2, 4, 1, false, 0, 0, 0.1, 4);
+        compare(c, TestData.batch(8, 3, 21, VOCAB, CLASSES), DataType.FLOAT, true, 1e-4);
     }
 
     /**

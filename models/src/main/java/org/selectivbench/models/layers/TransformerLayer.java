@@ -14,9 +14,11 @@ import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.ops.Attention;
 import org.selectivbench.models.ops.AttentionRows;
+import org.selectivbench.models.ops.AttentionRowsFloat;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.QkRope;
+import org.selectivbench.models.ops.QkRopeFloat;
 import org.selectivbench.models.ops.SwiGlu;
 
 /**
@@ -25,7 +27,9 @@ import org.selectivbench.models.ops.SwiGlu;
  * branch RMSNorm, then a SwiGLU FFN of width 4d with a trainable swish beta and dropout. As in the
  * reference the layer's output already contains its residual (x + attn, then + ffn); the wrapper adds
  * x again. RoPE rotates the first 2 floor(hd / 2) dimensions of a head in halves; an odd last one
- * passes unrotated.
+ * passes unrotated. On the CPU path the attention's inputs, the attention and the SwiGLU run as Java
+ * kernels, on float arrays for a float32 model (heads narrower than 16 take the double attention
+ * kernels, see {@link AttentionRowsFloat}) and on double arrays otherwise.
  */
 final class TransformerLayer implements Mixer {
     private static final double ROPE_BASE = 1000.0;
@@ -44,11 +48,14 @@ final class TransformerLayer implements Mixer {
     private Attention.Saved att;
     private AttentionRows.Saved attJava;
     private QkRope.Saved rope;
+    private AttentionRowsFloat.Saved attFloats;
+    private QkRopeFloat.Saved ropeFloats;
     private INDArray[] qNorm;
     private INDArray[] kNorm;
     private INDArray hid;
     private INDArray sig;
     private double[][] hidJava;
+    private float[][] hidFloats;
 
     TransformerLayer(ModelConfig c, ParamStore ps, String p) {
         this.d = c.width();
@@ -101,6 +108,12 @@ final class TransformerLayer implements Mixer {
     /** The same in one Java pass ({@link SwiGlu}): the column views cost ND4J strided loops. */
     private INDArray swiGluJava(Pass p, INDArray h) {
         int rows = (int) h.size(0);
+        if (h.dataType() == DataType.FLOAT) {
+            float[] hv = Host.readFloats(h), s = new float[rows * 4 * d];
+            float[] f = SwiGlu.forward(rows, 4 * d, hv, beta.value().getFloat(0), s);
+            hidFloats = p.keep() ? new float[][] {hv, s} : null;
+            return Host.array(f, rows, 4L * d);
+        }
         double[] hv = Host.read(h), s = new double[rows * 4 * d];
         double[] f = SwiGlu.forward(rows, 4 * d, hv, beta.value().getDouble(0), s);
         if (p.keep()) {
@@ -127,6 +140,9 @@ final class TransformerLayer implements Mixer {
 
     /** The same in two Java passes over the rows (the CPU path): {@link QkRope}, then {@link AttentionRows}. */
     private INDArray attendJava(Pass p, INDArray all) {
+        if (all.dataType() == DataType.FLOAT) {
+            return attendFloats(p, all);
+        }
         QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
         QkRope.Result in = QkRope.forward(dims, Host.read(all), Host.read(qn.value()), Host.read(kn.value()),
                 QkRope.Tables.of(p.steps(), hd, ROPE_BASE), p.keep());
@@ -140,12 +156,36 @@ final class TransformerLayer implements Mixer {
         return Host.array(QkRope.toRows(dims, out), all.dataType(), (long) p.batch() * p.steps(), d);
     }
 
+    /** The same on float arrays (float32 models): {@link QkRopeFloat}, then {@link AttentionRowsFloat}. */
+    private INDArray attendFloats(Pass p, INDArray all) {
+        QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
+        QkRopeFloat.Result in = QkRopeFloat.forward(dims, Host.readFloats(all), Host.readFloats(qn.value()),
+                Host.readFloats(kn.value()), QkRopeFloat.Tables.of(QkRope.Tables.of(p.steps(), hd, ROPE_BASE)),
+                p.keep());
+        float[] out = new float[in.q().length];
+        AttentionRowsFloat.Saved rows = AttentionRowsFloat.forward(
+                new AttentionRows.Dims(p.batch() * heads, p.steps(), hd), in.q(), in.k(), in.v(),
+                (float) Math.pow(hd, -0.5), out, p.keep());
+        if (p.keep()) {
+            attFloats = rows;
+            ropeFloats = in.saved();
+        }
+        return Host.array(QkRopeFloat.toRows(dims, out), (long) p.batch() * p.steps(), d);
+    }
+
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
         double b = beta.value().getDouble(0);
         INDArray df = l2.backward(ffnDrop.backward(dOut), null);
         INDArray dh;
-        if (hidJava != null) {
+        if (hidFloats != null) {
+            int rows = (int) df.size(0);
+            float[] g = new float[rows * 8 * d];
+            beta.grad().addi(SwiGlu.backward(rows, 4 * d, hidFloats[0], hidFloats[1], (float) b, Host.readFloats(df),
+                    g));
+            dh = Host.array(g, rows, 8L * d);
+            hidFloats = null;
+        } else if (hidJava != null) {
             int rows = (int) df.size(0);
             double[] g = new double[rows * 8 * d];
             beta.grad().addi(SwiGlu.backward(rows, 4 * d, hidJava[0], hidJava[1], b, Host.read(df), g));
@@ -165,7 +205,8 @@ final class TransformerLayer implements Mixer {
         }
         INDArray dy = l1.backward(dh, dOut.dup());
         INDArray da = o.backward(bn.backward(dy)[0], null);
-        INDArray dqkv = attJava != null ? attendJavaBackward(p, da) : attendBackward(p, da);
+        INDArray dqkv = attFloats != null ? attendFloatsBackward(p, da)
+                : attJava != null ? attendJavaBackward(p, da) : attendBackward(p, da);
         return qkv.backward(dqkv, dy);
     }
 
@@ -189,6 +230,18 @@ final class TransformerLayer implements Mixer {
         attJava = null;
         rope = null;
         return Host.array(r[0], dt, (long) p.batch() * p.steps(), 3L * d);
+    }
+
+    private INDArray attendFloatsBackward(Pass p, INDArray da) {
+        float[] dHeads = QkRopeFloat.toHeads(ropeFloats.dims(), Host.readFloats(da));
+        float[][] g = AttentionRowsFloat.backward(attFloats, dHeads);
+        double[] dwq = new double[hd], dwk = new double[hd];
+        float[] dRows = QkRopeFloat.backward(ropeFloats, g[0], g[1], g[2], dwq, dwk);
+        qn.grad().addi(Host.array(dwq, DataType.FLOAT, hd));
+        kn.grad().addi(Host.array(dwk, DataType.FLOAT, hd));
+        attFloats = null;
+        ropeFloats = null;
+        return Host.array(dRows, (long) p.batch() * p.steps(), 3L * d);
     }
 
     /** Rows [B*T, d] to per-head sequences [B*H, T, hd]. */

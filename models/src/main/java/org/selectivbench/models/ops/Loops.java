@@ -65,7 +65,6 @@ final class Loops {
         }
     }
 
-    /** out[oo + c * rows + r] = a[ao + r * cols + c]: a [rows, cols] block of a, transposed into out. */
     /** x widened to double, a new array. */
     static double[] doubles(float[] x) {
         double[] d = new double[x.length];
@@ -75,6 +74,16 @@ final class Loops {
         return d;
     }
 
+    /** x rounded to float, a new array. */
+    static float[] floats(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+
+    /** out[oo + c * rows + r] = a[ao + r * cols + c]: a [rows, cols] block of a, transposed into out. */
     static void transpose(double[] a, int ao, int rows, int cols, double[] out, int oo) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
@@ -84,7 +93,6 @@ final class Loops {
     }
 
     /** a [rows, cols] as a new [cols, rows] array. */
-    /** The float form of {@link #transpose(double[], int, int, int, double[], int)}. */
     static float[] transposed(float[] a, int rows, int cols) {
         float[] out = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
@@ -95,6 +103,7 @@ final class Loops {
         return out;
     }
 
+    /** a [rows, cols] as a new [cols, rows] array. */
     static double[] transposed(double[] a, int rows, int cols) {
         double[] out = new double[rows * cols];
         transpose(a, 0, rows, cols, out, 0);

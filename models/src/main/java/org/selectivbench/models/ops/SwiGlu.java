@@ -45,4 +45,43 @@ public final class SwiGlu {
         }
         return db;
     }
+
+    /** The float form of {@link #forward(int, int, double[], double, double[])} (float32 models). */
+    public static float[] forward(int rows, int n, float[] h, float beta, float[] s) {
+        float[] f = new float[rows * n];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0, ho = r * 2 * n, o = r * n; j < n; j++) {
+                s[o + j] = beta * h[ho + j];
+            }
+        }
+        Exp.sigmoids(s, s, rows * n);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0, ho = r * 2 * n, o = r * n; j < n; j++) {
+                f[o + j] = h[ho + j] * s[o + j] * h[ho + n + j];
+            }
+        }
+        return f;
+    }
+
+    /**
+     * The float form of {@link #backward(int, int, double[], double[], double, double[], double[])}: d beta's
+     * terms go into one double sum per column, in row order, then the columns in order (n chains, not
+     * one through R n adds).
+     */
+    public static double backward(int rows, int n, float[] h, float[] s, float beta, float[] df, float[] dh) {
+        double[] cols = new double[n];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0, ho = r * 2 * n, o = r * n; j < n; j++) {
+                float x1 = h[ho + j], x2 = h[ho + n + j], sj = s[o + j], ds = (1 - sj) * sj, g = df[o + j] * x2;
+                cols[j] += g * x1 * x1 * ds;
+                dh[ho + j] = (ds * x1 * beta + sj) * g;
+                dh[ho + n + j] = df[o + j] * x1 * sj;
+            }
+        }
+        double db = 0;
+        for (double c : cols) {
+            db += c;
+        }
+        return db;
+    }
 }

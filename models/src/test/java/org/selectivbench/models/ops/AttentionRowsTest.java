@@ -11,7 +11,9 @@ import org.selectivbench.models.FiniteDifferences;
  * The row-by-row attention kernel against {@link AttentionNaive} in double precision: outputs within
  * 1e-12, and the gradients of a random projection of the output with respect to q, k and v within 1e-6
  * relative of central differences; head widths and lengths with and without whole vectors, two
- * threads. And its vector form against its scalar form, bit for bit.
+ * threads. And its vector form against its scalar form, bit for bit. The float form
+ * ({@link AttentionRowsFloat}) against the double form on the same float-rounded inputs (within 2e-6
+ * after scaling by the largest entry), and its vector form against its scalar form, bit for bit.
  */
 class AttentionRowsTest {
     @ParameterizedTest
@@ -46,6 +48,49 @@ class AttentionRowsTest {
         int n = sequences * steps * width;
         double[] q = Ops.rand(r, n, 2), k = Ops.rand(r, n, 2), v = Ops.rand(r, n, 1), dO = Ops.rand(r, n, 1);
         Ops.assertVectorFormIsScalarForm(() -> run(d, q, k, v, dO));
+    }
+
+    /**
+     * Head widths that take the double kernels (under {@link AttentionRowsFloat#MIN_WIDTH}) and the float
+     * ones, with and without a column tail; lengths past and short of whole blocks of queries.
+     */
+    @ParameterizedTest
+    @CsvSource({"2, 5, 3", "3, 37, 8", "2, 40, 16", "2, 23, 17", "1, 21, 36"})
+    void floatFormMatchesDoubleForm(int sequences, int steps, int width) {
+        Parallel.setThreads(2);
+        try {
+            AttentionRows.Dims d = new AttentionRows.Dims(sequences, steps, width);
+            Random r = new Random(steps * 7L + width);
+            int n = sequences * steps * width;
+            double[] q = Ops.roundedToFloat(Ops.rand(r, n, 2)), k = Ops.roundedToFloat(Ops.rand(r, n, 2));
+            double[] v = Ops.roundedToFloat(Ops.rand(r, n, 1)), dO = Ops.roundedToFloat(Ops.rand(r, n, 1));
+            double[][] want = run(d, q, k, v, dO);
+            double[][] got = runFloats(d, q, k, v, dO);
+            String[] names = {"o", "dq", "dk", "dv"};
+            for (int i = 0; i < names.length; i++) {
+                Ops.assertCloseScaled(want[i], got[i], 2e-6, names[i]);
+            }
+        } finally {
+            Parallel.setThreads(1);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3, 29, 19", "2, 36, 8", "2, 33, 16", "1, 38, 40"})
+    void floatVectorFormIsTheScalarForm(int sequences, int steps, int width) {
+        AttentionRows.Dims d = new AttentionRows.Dims(sequences, steps, width);
+        Random r = new Random(22);
+        int n = sequences * steps * width;
+        double[] q = Ops.rand(r, n, 2), k = Ops.rand(r, n, 2), v = Ops.rand(r, n, 1), dO = Ops.rand(r, n, 1);
+        Ops.assertVectorFormIsScalarForm(() -> runFloats(d, q, k, v, dO));
+    }
+
+    private static double[][] runFloats(AttentionRows.Dims d, double[] q, double[] k, double[] v, double[] dO) {
+        float[] o = new float[q.length];
+        AttentionRowsFloat.Saved sv = AttentionRowsFloat.forward(d, Ops.floats(q), Ops.floats(k), Ops.floats(v), 0.3f,
+                o, true);
+        float[][] g = AttentionRowsFloat.backward(sv, Ops.floats(dO));
+        return new double[][] {Ops.doubles(o), Ops.doubles(g[0]), Ops.doubles(g[1]), Ops.doubles(g[2])};
     }
 
     private static double[][] run(AttentionRows.Dims d, double[] q, double[] k, double[] v, double[] dO) {

@@ -11,7 +11,9 @@ import org.selectivbench.models.FiniteDifferences;
  * The Transformer's attention inputs against {@link QkRopeNaive} in double precision (within 1e-12),
  * and the gradients of a random projection of q, k and v with respect to the rows and both norm
  * weights within 1e-6 relative of central differences; even and odd head widths (1 has nothing to
- * rotate), one and two threads.
+ * rotate), one and two threads. The float form ({@link QkRopeFloat}) against the double form on the same
+ * float-rounded inputs: q, k and the rows' gradient within 1e-5 of 1 + |value|, v exactly, the norm
+ * weights' gradients (sums over every row and head) within 1e-5 after scaling by the largest.
  */
 class QkRopeTest {
     @ParameterizedTest
@@ -42,6 +44,40 @@ class QkRopeTest {
                 double[][] o = QkRopeNaive.run(d, rows, wq, wk, base);
                 return Ops.dot(o[0], proj[0]) + Ops.dot(o[1], proj[1]) + Ops.dot(o[2], proj[2]);
             });
+        } finally {
+            Parallel.setThreads(1);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2, 5, 2, 4, 1", "1, 7, 3, 5, 2", "3, 4, 1, 1, 2", "4, 16, 4, 8, 2"})
+    void floatFormMatchesDoubleForm(int batch, int steps, int heads, int hd, int threads) {
+        Parallel.setThreads(threads);
+        try {
+            QkRope.Dims d = new QkRope.Dims(batch, steps, heads, hd);
+            Random r = new Random(batch * 1000L + steps * 100 + heads * 10 + hd + 1);
+            int n = batch * steps * heads * hd;
+            double[] rows = Ops.roundedToFloat(Ops.rand(r, 3 * n, 1));
+            double[] wq = Ops.roundedToFloat(Ops.rand(r, hd, 1)), wk = Ops.roundedToFloat(Ops.rand(r, hd, 1));
+            double[][] proj = {Ops.roundedToFloat(Ops.rand(r, n, 1)), Ops.roundedToFloat(Ops.rand(r, n, 1)),
+                Ops.roundedToFloat(Ops.rand(r, n, 1))};
+            QkRope.Tables tables = QkRope.Tables.of(steps, hd, 1000);
+            QkRope.Result want = QkRope.forward(d, rows, wq, wk, tables, true);
+            QkRopeFloat.Result got = QkRopeFloat.forward(d, Ops.floats(rows), Ops.floats(wq), Ops.floats(wk),
+                    QkRopeFloat.Tables.of(tables), true);
+            Ops.assertClose(want.q(), Ops.doubles(got.q()), 1e-5, "q");
+            Ops.assertClose(want.k(), Ops.doubles(got.k()), 1e-5, "k");
+            Ops.assertClose(want.v(), Ops.doubles(got.v()), 0, "v");
+            double[][] g = QkRope.backward(want.saved(), proj[0], proj[1], proj[2]);
+            double[] dwq = new double[hd], dwk = new double[hd];
+            float[] dRows = QkRopeFloat.backward(got.saved(), Ops.floats(proj[0]), Ops.floats(proj[1]),
+                    Ops.floats(proj[2]), dwq, dwk);
+            Ops.assertClose(g[0], Ops.doubles(dRows), 1e-5, "rows' gradient");
+            Ops.assertCloseScaled(g[1], dwq, 1e-5, "wq's gradient");
+            Ops.assertCloseScaled(g[2], dwk, 1e-5, "wk's gradient");
+            Ops.assertClose(QkRope.toRows(d, want.q()), Ops.doubles(QkRopeFloat.toRows(d, got.q())), 1e-5, "to rows");
+            Ops.assertClose(QkRope.toHeads(d, proj[0]), Ops.doubles(QkRopeFloat.toHeads(d, Ops.floats(proj[0]))), 0,
+                    "to heads");
         } finally {
             Parallel.setThreads(1);
         }

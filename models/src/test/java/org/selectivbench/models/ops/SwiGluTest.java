@@ -3,6 +3,7 @@ package org.selectivbench.models.ops;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.selectivbench.models.FiniteDifferences;
@@ -10,7 +11,9 @@ import org.selectivbench.models.FiniteDifferences;
 /**
  * SwiGLU against the formula written per entry with Math.exp (within 1e-14: Exp is within 2 ulp), and
  * the gradients of a random projection of f with respect to h and beta within 1e-6 relative of central
- * differences; widths with and without whole vectors.
+ * differences; widths with and without whole vectors. The float form against the double one on the same
+ * (float-rounded) inputs: within 1e-5 of 1 + |value| (a few float ulps; d beta, a sum over every
+ * entry, within 1e-5 of the sum of its terms' sizes).
  */
 class SwiGluTest {
     @ParameterizedTest
@@ -29,6 +32,30 @@ class SwiGluTest {
         in.put("beta", beta);
         grads.put("beta", db);
         FiniteDifferences.checkArrays(in, grads, () -> Ops.dot(naive(rows, n, h, beta[0]), proj));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3, 4, 1.0", "41, 37, 0.7", "9, 128, -1.3"})
+    void floatFormMatchesDoubleForm(int rows, int n, double beta0) {
+        Random r = new Random(rows * 100L + n);
+        double[] h = Ops.roundedToFloat(Ops.rand(r, rows * 2 * n, 3));
+        double[] df = Ops.roundedToFloat(Ops.rand(r, rows * n, 1));
+        double beta = (float) beta0;
+        double[] s = new double[rows * n], dh = new double[h.length];
+        double[] f = SwiGlu.forward(rows, n, h, beta, s);
+        double db = SwiGlu.backward(rows, n, h, s, beta, df, dh);
+        float[] sf = new float[rows * n], dhf = new float[h.length];
+        float[] ff = SwiGlu.forward(rows, n, Ops.floats(h), (float) beta, sf);
+        double dbf = SwiGlu.backward(rows, n, Ops.floats(h), sf, (float) beta, Ops.floats(df), dhf);
+        Ops.assertClose(f, Ops.doubles(ff), 1e-5, "f");
+        Ops.assertClose(s, Ops.doubles(sf), 1e-5, "sigmoids");
+        Ops.assertClose(dh, Ops.doubles(dhf), 1e-5, "dh");
+        double size = 0;
+        for (int i = 0; i < rows * n; i++) {
+            double x1 = h[i / n * 2 * n + i % n];
+            size += Math.abs(df[i] * h[i / n * 2 * n + n + i % n] * x1 * x1 * s[i] * (1 - s[i]));
+        }
+        Assertions.assertTrue(Math.abs(db - dbf) <= 1e-5 * (1 + size), "d beta " + dbf + ", want " + db);
     }
 
     private static double[] naive(int rows, int n, double[] h, double beta) {
