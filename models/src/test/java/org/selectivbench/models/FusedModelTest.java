@@ -101,8 +101,8 @@ class FusedModelTest {
     }
 
     /**
-     * Heads of 16 or more (here 17: whole vectors and a column tail, and an odd entry RoPE passes) take the
-     * float attention kernels; the shapes above, narrower heads, take the double ones on widened copies.
+     * Wider heads than the shapes above (17: an odd entry RoPE passes) and two blocks of queries and
+     * keys in the float attention kernels.
      */
     @org.junit.jupiter.api.Test
     void wideHeadsMatchReferenceInFloat32() {

@@ -14,7 +14,7 @@ import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.ops.Attention;
 import org.selectivbench.models.ops.AttentionRows;
-import org.selectivbench.models.ops.AttentionRowsFloat;
+import org.selectivbench.models.ops.AttentionFloat;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.QkRope;
@@ -28,8 +28,7 @@ import org.selectivbench.models.ops.SwiGlu;
  * reference the layer's output already contains its residual (x + attn, then + ffn); the wrapper adds
  * x again. RoPE rotates the first 2 floor(hd / 2) dimensions of a head in halves; an odd last one
  * passes unrotated. On the CPU path the attention's inputs, the attention and the SwiGLU run as Java
- * kernels, on float arrays for a float32 model (heads narrower than 16 take the double attention
- * kernels, see {@link AttentionRowsFloat}) and on double arrays otherwise.
+ * kernels, on float arrays for a float32 model and on double arrays otherwise.
  */
 final class TransformerLayer implements Mixer {
     private static final double ROPE_BASE = 1000.0;
@@ -48,7 +47,7 @@ final class TransformerLayer implements Mixer {
     private Attention.Saved att;
     private AttentionRows.Saved attJava;
     private QkRope.Saved rope;
-    private AttentionRowsFloat.Saved attFloats;
+    private AttentionFloat.Saved attFloats;
     private QkRopeFloat.Saved ropeFloats;
     private INDArray[] qNorm;
     private INDArray[] kNorm;
@@ -156,18 +155,18 @@ final class TransformerLayer implements Mixer {
         return Host.array(QkRope.toRows(dims, out), all.dataType(), (long) p.batch() * p.steps(), d);
     }
 
-    /** The same on float arrays (float32 models): {@link QkRopeFloat}, then {@link AttentionRowsFloat}. */
+    /** The same on float arrays (float32 models): {@link QkRopeFloat}, then {@link AttentionFloat}. */
     private INDArray attendFloats(Pass p, INDArray all) {
         QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
         QkRopeFloat.Result in = QkRopeFloat.forward(dims, Host.readFloats(all), Host.readFloats(qn.value()),
                 Host.readFloats(kn.value()), QkRopeFloat.Tables.of(QkRope.Tables.of(p.steps(), hd, ROPE_BASE)),
                 p.keep());
         float[] out = new float[in.q().length];
-        AttentionRowsFloat.Saved rows = AttentionRowsFloat.forward(
+        AttentionFloat.Saved blocks = AttentionFloat.forward(
                 new AttentionRows.Dims(p.batch() * heads, p.steps(), hd), in.q(), in.k(), in.v(),
                 (float) Math.pow(hd, -0.5), out, p.keep());
         if (p.keep()) {
-            attFloats = rows;
+            attFloats = blocks;
             ropeFloats = in.saved();
         }
         return Host.array(QkRopeFloat.toRows(dims, out), (long) p.batch() * p.steps(), d);
@@ -234,7 +233,7 @@ final class TransformerLayer implements Mixer {
 
     private INDArray attendFloatsBackward(Pass p, INDArray da) {
         float[] dHeads = QkRopeFloat.toHeads(ropeFloats.dims(), Host.readFloats(da));
-        float[][] g = AttentionRowsFloat.backward(attFloats, dHeads);
+        float[][] g = AttentionFloat.backward(attFloats, dHeads);
         double[] dwq = new double[hd], dwk = new double[hd];
         float[] dRows = QkRopeFloat.backward(ropeFloats, g[0], g[1], g[2], dwq, dwk);
         qn.grad().addi(Host.array(dwq, DataType.FLOAT, hd));

@@ -12,7 +12,7 @@ import org.selectivbench.models.FiniteDifferences;
  * 1e-12, and the gradients of a random projection of the output with respect to q, k and v within 1e-6
  * relative of central differences; head widths and lengths with and without whole vectors, two
  * threads. And its vector form against its scalar form, bit for bit. The float form
- * ({@link AttentionRowsFloat}) against the double form on the same float-rounded inputs (within 2e-6
+ * ({@link AttentionFloat}) against the double form on the same float-rounded inputs (within 2e-6
  * after scaling by the largest entry), and its vector form against its scalar form, bit for bit.
  */
 class AttentionRowsTest {
@@ -51,11 +51,11 @@ class AttentionRowsTest {
     }
 
     /**
-     * Head widths that take the double kernels (under {@link AttentionRowsFloat#MIN_WIDTH}) and the float
-     * ones, with and without a column tail; lengths past and short of whole blocks of queries.
+     * Head widths from 3 to 36; lengths past and short of whole blocks of queries and keys (16), one
+     * block and several.
      */
     @ParameterizedTest
-    @CsvSource({"2, 5, 3", "3, 37, 8", "2, 40, 16", "2, 23, 17", "1, 21, 36"})
+    @CsvSource({"2, 5, 3", "3, 37, 8", "2, 40, 16", "2, 23, 17", "1, 21, 36", "2, 16, 8", "1, 1, 4"})
     void floatFormMatchesDoubleForm(int sequences, int steps, int width) {
         Parallel.setThreads(2);
         try {
@@ -76,7 +76,7 @@ class AttentionRowsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3, 29, 19", "2, 36, 8", "2, 33, 16", "1, 38, 40"})
+    @CsvSource({"3, 29, 19", "2, 36, 8", "2, 33, 16", "1, 38, 40", "1, 7, 5"})
     void floatVectorFormIsTheScalarForm(int sequences, int steps, int width) {
         AttentionRows.Dims d = new AttentionRows.Dims(sequences, steps, width);
         Random r = new Random(22);
@@ -87,9 +87,9 @@ class AttentionRowsTest {
 
     private static double[][] runFloats(AttentionRows.Dims d, double[] q, double[] k, double[] v, double[] dO) {
         float[] o = new float[q.length];
-        AttentionRowsFloat.Saved sv = AttentionRowsFloat.forward(d, Ops.floats(q), Ops.floats(k), Ops.floats(v), 0.3f,
+        AttentionFloat.Saved sv = AttentionFloat.forward(d, Ops.floats(q), Ops.floats(k), Ops.floats(v), 0.3f,
                 o, true);
-        float[][] g = AttentionRowsFloat.backward(sv, Ops.floats(dO));
+        float[][] g = AttentionFloat.backward(sv, Ops.floats(dO));
         return new double[][] {Ops.doubles(o), Ops.doubles(g[0]), Ops.doubles(g[1]), Ops.doubles(g[2])};
     }
 

@@ -1,0 +1,313 @@
+package org.selectivbench.models.ops;
+
+/**
+ * Causal softmax attention on float arrays (float32 models on the CPU path), o = softmax(q k^T scale +
+ * causal mask) v per sequence g (a batch row times a head), with {@link #LANES} queries or keys side by
+ * side, one per lane, so that no sum runs across lanes:
+ * <ul>
+ *   <li>forward, per block of 16 queries i: s_ij = q_i . k_j (over the head's columns in order) for the
+ *       keys up to the block's end, max_i, e_ij = expf(s_ij - max_i), p_ij = e_ij r_i with
+ *       r_i = 1 / sum_j e_ij (keys in order), o_i = sum_j p_ij v_j (keys in order); keys past a query
+ *       get p = 0 (their terms add exact zeros);</li>
+ *   <li>backward recomputes p from the saved max_i and r_i, the same operations, the same bits; per block
+ *       of 16 queries dS_ij = p_ij (dO_i . v_j - dO_i . o_i) and dq_i = scale sum_j dS_ij k_j, then per
+ *       block of 16 keys j, over the queries i from the block's first key in order, dk_j = sum_i dS_ij q_i
+ *       and dv_j = sum_i p_ij dO_i.</li>
+ * </ul>
+ * Each lane's numbers depend only on the block layout, not on how many lanes a vector has: the scalar
+ * form here and {@link AttentionFloatVector} (4, 8 or 16 lanes) give the same bits. Checked against the
+ * double kernels ({@link AttentionRows}) in AttentionRowsTest, and in the whole model against the
+ * SameDiff graph in float32.
+ *
+ * <p>Layouts: q, k, v, o [G, T, hd]; row statistics [G, T, 2] (max, r). Block buffers put a lane's
+ * entries LANES apart: s [rows, LANES], a transposed head [hd, LANES].
+ */
+public final class AttentionFloat {
+    /** Queries (or keys) per block, one per lane; 16, 8 and 4 lane vectors all divide it. */
+    static final int LANES = 16;
+
+    private AttentionFloat() {
+    }
+
+    /** q scaled; what backward needs. */
+    public record Saved(AttentionRows.Dims dims, float[] q, float[] k, float[] v, float[] stats, float[] o,
+                        float scale) {
+    }
+
+    /** o [G, T, hd] from q (unscaled), k, v. */
+    public static Saved forward(AttentionRows.Dims d, float[] q, float[] k, float[] v, float scale, float[] o,
+                                boolean keep) {
+        int t = d.steps(), hd = d.width();
+        float[] qs = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            qs[i] = q[i] * scale;
+        }
+        float[] stats = keep ? new float[d.sequences() * t * 2] : null;
+        BlockOps ops = BlockOps.of();
+        Parallel.forRange(d.sequences(), (from, to) -> {
+            float[] s = new float[t * LANES], qT = new float[hd * LANES], oT = new float[hd * LANES];
+            float[] max = new float[LANES], r = new float[LANES];
+            for (int g = from; g < to; g++) {
+                int base = g * t * hd;
+                for (int i0 = 0; i0 < t; i0 += LANES) {
+                    int nb = Math.min(LANES, t - i0), n = i0 + nb;
+                    transposeIn(qs, base + i0 * hd, nb, hd, qT);
+                    ops.scores(qT, k, base, hd, n, s);
+                    mask(s, i0, nb, Float.NEGATIVE_INFINITY);
+                    ops.max(s, n, max);
+                    ops.shift(s, n, max);
+                    probabilities(s, i0, nb, n);
+                    ops.sum(s, n, r);
+                    for (int l = 0; l < LANES; l++) {
+                        r[l] = 1 / r[l];
+                    }
+                    ops.scale(s, n, r);
+                    ops.mix(s, n, v, base, hd, oT);
+                    transposeOut(oT, nb, hd, 1, o, base + i0 * hd);
+                    if (stats != null) {
+                        for (int l = 0; l < nb; l++) {
+                            stats[(g * t + i0 + l) * 2] = max[l];
+                            stats[(g * t + i0 + l) * 2 + 1] = r[l];
+                        }
+                    }
+                }
+            }
+        });
+        return keep ? new Saved(d, qs, k, v, stats, o, scale) : null;
+    }
+
+    /** {dq, dk, dv} from dO [G, T, hd]. */
+    public static float[][] backward(Saved sv, float[] dO) {
+        AttentionRows.Dims d = sv.dims();
+        int t = d.steps(), hd = d.width();
+        float[] dq = new float[dO.length], dk = new float[dO.length], dv = new float[dO.length];
+        float[] rowDot = new float[d.sequences() * t];
+        for (int i = 0; i < rowDot.length; i++) {
+            float acc = 0;
+            for (int c = 0; c < hd; c++) {
+                acc += dO[i * hd + c] * sv.o()[i * hd + c];
+            }
+            rowDot[i] = acc;
+        }
+        float[] st = sv.stats();
+        BlockOps ops = BlockOps.of();
+        Parallel.forRange(d.sequences(), (from, to) -> {
+            float[] p = new float[t * LANES], ds = new float[t * LANES];
+            float[] aT = new float[hd * LANES], bT = new float[hd * LANES], outT = new float[hd * LANES];
+            float[] outT2 = new float[hd * LANES], lane = new float[LANES], lane2 = new float[LANES];
+            float[] rowMax = new float[t], rowR = new float[t], rowD = new float[t];
+            for (int g = from; g < to; g++) {
+                int base = g * t * hd;
+                for (int i = 0; i < t; i++) {
+                    rowMax[i] = st[(g * t + i) * 2];
+                    rowR[i] = st[(g * t + i) * 2 + 1];
+                    rowD[i] = rowDot[g * t + i];
+                }
+                // queries by blocks: dq
+                for (int i0 = 0; i0 < t; i0 += LANES) {
+                    int nb = Math.min(LANES, t - i0), n = i0 + nb;
+                    transposeIn(sv.q(), base + i0 * hd, nb, hd, aT);
+                    transposeIn(dO, base + i0 * hd, nb, hd, bT);
+                    ops.scores(aT, sv.k(), base, hd, n, p);
+                    lanes(rowMax, i0, nb, lane);
+                    ops.shift(p, n, lane);
+                    probabilities(p, i0, nb, n);
+                    lanes(rowR, i0, nb, lane);
+                    ops.scale(p, n, lane);
+                    ops.scores(bT, sv.v(), base, hd, n, ds);
+                    lanes(rowD, i0, nb, lane2);
+                    ops.scoreGrads(ds, p, n, lane2);
+                    ops.mix(ds, n, sv.k(), base, hd, outT);
+                    transposeOut(outT, nb, hd, sv.scale(), dq, base + i0 * hd);
+                }
+                // keys by blocks: dk, dv over the queries from the block's first key
+                for (int j0 = 0; j0 < t; j0 += LANES) {
+                    int nk = Math.min(LANES, t - j0), rows = t - j0;
+                    transposeIn(sv.k(), base + j0 * hd, nk, hd, aT);
+                    transposeIn(sv.v(), base + j0 * hd, nk, hd, bT);
+                    ops.scores(aT, sv.q(), base + j0 * hd, hd, rows, p);
+                    ops.shiftRows(p, rows, rowMax, j0);
+                    keyProbabilities(p, rows);
+                    ops.scaleRows(p, rows, rowR, j0);
+                    ops.scores(bT, dO, base + j0 * hd, hd, rows, ds);
+                    ops.scoreGradsRows(ds, p, rows, rowD, j0);
+                    ops.mix(ds, rows, sv.q(), base + j0 * hd, hd, outT);
+                    ops.mix(p, rows, dO, base + j0 * hd, hd, outT2);
+                    transposeOut(outT, nk, hd, 1, dk, base + j0 * hd);
+                    transposeOut(outT2, nk, hd, 1, dv, base + j0 * hd);
+                }
+            }
+        });
+        return new float[][] {dq, dk, dv};
+    }
+
+    /**
+     * Shifted scores of a block of queries [n, LANES] to e = expf(.), with the keys past each query (the
+     * block's diagonal) 0 before and after the exponential: its vector form wants finite arguments.
+     */
+    private static void probabilities(float[] s, int i0, int nb, int n) {
+        mask(s, i0, nb, 0);
+        Exp.expInPlace(s, 0, n * LANES);
+        mask(s, i0, nb, 0);
+    }
+
+    /** The same for a block of keys [rows, LANES] against the queries from its first key. */
+    private static void keyProbabilities(float[] s, int rows) {
+        maskKeys(s, Math.min(rows, LANES), 0);
+        Exp.expInPlace(s, 0, rows * LANES);
+        maskKeys(s, Math.min(rows, LANES), 0);
+    }
+
+    /** s[j][l] = value for the keys j in [i0, i0 + nb) past query i0 + l of the block. */
+    private static void mask(float[] s, int i0, int nb, float value) {
+        for (int j = i0 + 1; j < i0 + nb; j++) {
+            for (int l = 0; l < j - i0; l++) {
+                s[j * LANES + l] = value;
+            }
+        }
+    }
+
+    /** s[i][l] = value for key j0 + l past query j0 + i, over the first {@code rows} queries. */
+    private static void maskKeys(float[] s, int rows, float value) {
+        for (int i = 0; i < rows; i++) {
+            for (int l = i + 1; l < LANES; l++) {
+                s[i * LANES + l] = value;
+            }
+        }
+    }
+
+    /** out[l] = x[from + l] for the block's lanes, 0 past them. */
+    private static void lanes(float[] x, int from, int nb, float[] out) {
+        java.util.Arrays.fill(out, 0);
+        System.arraycopy(x, from, out, 0, nb);
+    }
+
+    /** outT[c][l] = x[xo + l hd + c] for l < nb, 0 past them. */
+    private static void transposeIn(float[] x, int xo, int nb, int hd, float[] outT) {
+        java.util.Arrays.fill(outT, 0);
+        for (int l = 0; l < nb; l++) {
+            for (int c = 0; c < hd; c++) {
+                outT[c * LANES + l] = x[xo + l * hd + c];
+            }
+        }
+    }
+
+    /** out[oo + l hd + c] = xT[c][l] scale for l < nb. */
+    private static void transposeOut(float[] xT, int nb, int hd, float scale, float[] out, int oo) {
+        for (int l = 0; l < nb; l++) {
+            for (int c = 0; c < hd; c++) {
+                out[oo + l * hd + c] = scale == 1 ? xT[c * LANES + l] : xT[c * LANES + l] * scale;
+            }
+        }
+    }
+
+    /**
+     * The block operations, per lane: the scalar form here, the Vector API form in
+     * {@link AttentionFloatVector}. Every lane's arithmetic is the same in both.
+     */
+    static class BlockOps {
+        static BlockOps of() {
+            return Simd.on() && LANES % AttentionFloatVector.lanes() == 0 ? new AttentionFloatVector() : new BlockOps();
+        }
+
+        /** out[r][l] = sum_c aT[c][l] a[ao + r hd + c] for r < rows (the head's columns in order). */
+        void scores(float[] aT, float[] a, int ao, int hd, int rows, float[] out) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < LANES; l++) {
+                    float acc = 0;
+                    for (int c = 0; c < hd; c++) {
+                        acc += aT[c * LANES + l] * a[ao + r * hd + c];
+                    }
+                    out[r * LANES + l] = acc;
+                }
+            }
+        }
+
+        /** outT[c][l] = sum_r w[r][l] a[ao + r hd + c] (rows in order). */
+        void mix(float[] w, int rows, float[] a, int ao, int hd, float[] outT) {
+            for (int c = 0; c < hd; c++) {
+                for (int l = 0; l < LANES; l++) {
+                    float acc = 0;
+                    for (int r = 0; r < rows; r++) {
+                        acc += w[r * LANES + l] * a[ao + r * hd + c];
+                    }
+                    outT[c * LANES + l] = acc;
+                }
+            }
+        }
+
+        void max(float[] s, int rows, float[] out) {
+            for (int l = 0; l < LANES; l++) {
+                float m = Float.NEGATIVE_INFINITY;
+                for (int r = 0; r < rows; r++) {
+                    m = Math.max(m, s[r * LANES + l]);
+                }
+                out[l] = m;
+            }
+        }
+
+        void sum(float[] s, int rows, float[] out) {
+            for (int l = 0; l < LANES; l++) {
+                float acc = 0;
+                for (int r = 0; r < rows; r++) {
+                    acc += s[r * LANES + l];
+                }
+                out[l] = acc;
+            }
+        }
+
+        /** s[r][l] -= by[l]. */
+        void shift(float[] s, int rows, float[] by) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < LANES; l++) {
+                    s[r * LANES + l] -= by[l];
+                }
+            }
+        }
+
+        /** s[r][l] *= by[l]. */
+        void scale(float[] s, int rows, float[] by) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < LANES; l++) {
+                    s[r * LANES + l] *= by[l];
+                }
+            }
+        }
+
+        /** ds[r][l] = p[r][l] (ds[r][l] - dot[l]). */
+        void scoreGrads(float[] ds, float[] p, int rows, float[] dot) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < LANES; l++) {
+                    ds[r * LANES + l] = p[r * LANES + l] * (ds[r * LANES + l] - dot[l]);
+                }
+            }
+        }
+
+        /** s[r][l] -= by[from + r]. */
+        void shiftRows(float[] s, int rows, float[] by, int from) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < LANES; l++) {
+                    s[r * LANES + l] -= by[from + r];
+                }
+            }
+        }
+
+        /** s[r][l] *= by[from + r]. */
+        void scaleRows(float[] s, int rows, float[] by, int from) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < LANES; l++) {
+                    s[r * LANES + l] *= by[from + r];
+                }
+            }
+        }
+
+        /** ds[r][l] = p[r][l] (ds[r][l] - dot[from + r]). */
+        void scoreGradsRows(float[] ds, float[] p, int rows, float[] dot, int from) {
+            for (int r = 0; r < rows; r++) {
+                for (int l = 0; l < LANES; l++) {
+                    ds[r * LANES + l] = p[r * LANES + l] * (ds[r * LANES + l] - dot[from + r]);
+                }
+            }
+        }
+    }
+}
