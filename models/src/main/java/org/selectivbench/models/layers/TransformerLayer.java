@@ -55,6 +55,7 @@ final class TransformerLayer implements Mixer {
     private INDArray sig;
     private double[][] hidJava;
     private float[][] hidFloats;
+    private boolean floats;
 
     TransformerLayer(ModelConfig c, ParamStore ps, String p) {
         this.d = c.width();
@@ -85,6 +86,10 @@ final class TransformerLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
+        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
+        if (floats) {
+            return forwardFloats(p, x);
+        }
         INDArray all = qkv.forward(p, x);
         INDArray a = Kernels.current() == Kernels.JAVA ? attendJava(p, all) : attend(p, all);
         INDArray y = x.add(bn.forward(p, o.forward(p, a)));
@@ -107,12 +112,6 @@ final class TransformerLayer implements Mixer {
     /** The same in one Java pass ({@link SwiGlu}): the column views cost ND4J strided loops. */
     private INDArray swiGluJava(Pass p, INDArray h) {
         int rows = (int) h.size(0);
-        if (h.dataType() == DataType.FLOAT) {
-            float[] hv = Host.readFloats(h), s = new float[rows * 4 * d];
-            float[] f = SwiGlu.forward(rows, 4 * d, hv, beta.value().getFloat(0), s);
-            hidFloats = p.keep() ? new float[][] {hv, s} : null;
-            return Host.array(f, rows, 4L * d);
-        }
         double[] hv = Host.read(h), s = new double[rows * 4 * d];
         double[] f = SwiGlu.forward(rows, 4 * d, hv, beta.value().getDouble(0), s);
         if (p.keep()) {
@@ -137,11 +136,8 @@ final class TransformerLayer implements Mixer {
         return fromHeads(r.out(), p);
     }
 
-    /** The same in two Java passes over the rows (the CPU path): {@link QkRope}, then {@link AttentionRows}. */
+    /** The same in two Java passes over the rows (CPU path, float64): {@link QkRope}, then {@link AttentionRows}. */
     private INDArray attendJava(Pass p, INDArray all) {
-        if (all.dataType() == DataType.FLOAT) {
-            return attendFloats(p, all);
-        }
         QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
         QkRope.Result in = QkRope.forward(dims, Host.read(all), Host.read(qn.value()), Host.read(kn.value()),
                 QkRope.Tables.of(p.steps(), hd, ROPE_BASE), p.keep());
@@ -155,36 +151,49 @@ final class TransformerLayer implements Mixer {
         return Host.array(QkRope.toRows(dims, out), all.dataType(), (long) p.batch() * p.steps(), d);
     }
 
-    /** The same on float arrays (float32 models): {@link QkRopeFloat}, then {@link AttentionFloat}. */
-    private INDArray attendFloats(Pass p, INDArray all) {
+    /**
+     * The layer on Java float arrays (float32 models on the CPU path): the projections in
+     * {@link Linear#forwardFloats}' loops, {@link QkRopeFloat}, {@link AttentionFloat}, the branch norm
+     * and SwiGLU, with no copies between them.
+     */
+    private INDArray forwardFloats(Pass p, INDArray x) {
+        int rows = (int) p.rows();
+        float[] xf = Host.readFloats(x), all = qkv.forwardFloats(p, xf, rows);
         QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
-        QkRopeFloat.Result in = QkRopeFloat.forward(dims, Host.readFloats(all), Host.readFloats(qn.value()),
+        QkRopeFloat.Result in = QkRopeFloat.forward(dims, all, Host.readFloats(qn.value()),
                 Host.readFloats(kn.value()), QkRopeFloat.Tables.of(QkRope.Tables.of(p.steps(), hd, ROPE_BASE)),
                 p.keep());
-        float[] out = new float[in.q().length];
+        float[] att = new float[in.q().length];
         AttentionFloat.Saved blocks = AttentionFloat.forward(
                 new AttentionRows.Dims(p.batch() * heads, p.steps(), hd), in.q(), in.k(), in.v(),
-                (float) Math.pow(hd, -0.5), out, p.keep());
+                (float) Math.pow(hd, -0.5), att, p.keep());
+        float[] y = bn.forwardFloats(p, o.forwardFloats(p, QkRopeFloat.toRows(dims, att), rows), d, null);
+        for (int i = 0; i < y.length; i++) {
+            y[i] += xf[i];
+        }
+        float[] h = l1.forwardFloats(p, y, rows), s = new float[rows * 4 * d];
+        float[] f = SwiGlu.forward(rows, 4 * d, h, beta.value().getFloat(0), s);
+        float[] ffn = l2.forwardFloats(p, f, rows), m = ffnDrop.drawFloats(p, d);
+        for (int i = 0; i < ffn.length; i++) {
+            ffn[i] = y[i] + (m == null ? ffn[i] : ffn[i] * m[i]);
+        }
         if (p.keep()) {
             attFloats = blocks;
             ropeFloats = in.saved();
+            hidFloats = new float[][] {h, s};
         }
-        return Host.array(QkRopeFloat.toRows(dims, out), (long) p.batch() * p.steps(), d);
+        return Host.array(ffn, rows, d);
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
+        if (floats) {
+            return backwardFloats(p, dOut);
+        }
         double b = beta.value().getDouble(0);
         INDArray df = l2.backward(ffnDrop.backward(dOut), null);
         INDArray dh;
-        if (hidFloats != null) {
-            int rows = (int) df.size(0);
-            float[] g = new float[rows * 8 * d];
-            beta.grad().addi(SwiGlu.backward(rows, 4 * d, hidFloats[0], hidFloats[1], (float) b, Host.readFloats(df),
-                    g));
-            dh = Host.array(g, rows, 8L * d);
-            hidFloats = null;
-        } else if (hidJava != null) {
+        if (hidJava != null) {
             int rows = (int) df.size(0);
             double[] g = new double[rows * 8 * d];
             beta.grad().addi(SwiGlu.backward(rows, 4 * d, hidJava[0], hidJava[1], b, Host.read(df), g));
@@ -204,8 +213,7 @@ final class TransformerLayer implements Mixer {
         }
         INDArray dy = l1.backward(dh, dOut.dup());
         INDArray da = o.backward(bn.backward(dy)[0], null);
-        INDArray dqkv = attFloats != null ? attendFloatsBackward(p, da)
-                : attJava != null ? attendJavaBackward(p, da) : attendBackward(p, da);
+        INDArray dqkv = attJava != null ? attendJavaBackward(p, da) : attendBackward(p, da);
         return qkv.backward(dqkv, dy);
     }
 
@@ -231,8 +239,23 @@ final class TransformerLayer implements Mixer {
         return Host.array(r[0], dt, (long) p.batch() * p.steps(), 3L * d);
     }
 
-    private INDArray attendFloatsBackward(Pass p, INDArray da) {
-        float[] dHeads = QkRopeFloat.toHeads(ropeFloats.dims(), Host.readFloats(da));
+    /** The backward pass of {@link #forwardFloats}, in the same arrays. */
+    private INDArray backwardFloats(Pass p, INDArray dOut) {
+        int rows = (int) p.rows();
+        float[] dy = Host.readFloats(dOut), m = ffnDrop.takenFloats(), dffn = dy;
+        if (m != null) {
+            dffn = new float[dy.length];
+            for (int i = 0; i < dy.length; i++) {
+                dffn[i] = dy[i] * m[i];
+            }
+        }
+        float[] dh = new float[rows * 8 * d];
+        beta.grad().addi(SwiGlu.backward(rows, 4 * d, hidFloats[0], hidFloats[1], beta.value().getFloat(0),
+                l2.backwardFloats(dffn, rows, null), dh));
+        hidFloats = null;
+        l1.backwardFloats(dh, rows, dy); // dy: the residual's and the FFN's
+        float[] da = o.backwardFloats(bn.backwardFloats(dy, d).dx(), rows, null);
+        float[] dHeads = QkRopeFloat.toHeads(ropeFloats.dims(), da);
         float[][] g = AttentionFloat.backward(attFloats, dHeads);
         double[] dwq = new double[hd], dwk = new double[hd];
         float[] dRows = QkRopeFloat.backward(ropeFloats, g[0], g[1], g[2], dwq, dwk);
@@ -240,7 +263,7 @@ final class TransformerLayer implements Mixer {
         kn.grad().addi(Host.array(dwk, DataType.FLOAT, hd));
         attFloats = null;
         ropeFloats = null;
-        return Host.array(dRows, (long) p.batch() * p.steps(), 3L * d);
+        return Host.array(qkv.backwardFloats(dRows, rows, dy), rows, d);
     }
 
     /** Rows [B*T, d] to per-head sequences [B*H, T, hd]. */

@@ -49,7 +49,7 @@ public final class Dropout {
     }
 
     /** {@link #draw} for a float32 Java path: the mask as a Java array. */
-    float[] drawFloats(Pass pass, int width) {
+    public float[] drawFloats(Pass pass, int width) {
         floats = p == 0 || pass.dropoutMasks() == null ? null
                 : pass.dropoutMasks().floats(site, pass.batch(), pass.steps(), width, p);
         float[] m = floats;
@@ -60,7 +60,7 @@ public final class Dropout {
     }
 
     /** {@link #taken} of {@link #drawFloats}. */
-    float[] takenFloats() {
+    public float[] takenFloats() {
         float[] m = floats;
         floats = null;
         return m;
