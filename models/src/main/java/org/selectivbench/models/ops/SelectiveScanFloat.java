@@ -147,15 +147,18 @@ public final class SelectiveScanFloat {
         }
     }
 
-    /** out[oo + i] = the combined stripes i of p [count, 16], pairwise, each zeroed for the next batch row. */
+    /**
+     * out[oo + i] = the combined stripes i of p [count, 16], pairwise; then p zeroed for the next batch row
+     * (in one fill: a fill per entry was 8% of a Mamba step).
+     */
     private static void combineStripes(float[] p, int count, float[] out, int oo) {
         for (int i = 0, o = 0; i < count; i++, o += STRIPES) {
             float lo = ((p[o] + p[o + 1]) + (p[o + 2] + p[o + 3])) + ((p[o + 4] + p[o + 5]) + (p[o + 6] + p[o + 7]));
             float hi = ((p[o + 8] + p[o + 9]) + (p[o + 10] + p[o + 11]))
                     + ((p[o + 12] + p[o + 13]) + (p[o + 14] + p[o + 15]));
             out[oo + i] = lo + hi;
-            java.util.Arrays.fill(p, o, o + STRIPES, 0);
         }
+        java.util.Arrays.fill(p, 0, count * STRIPES, 0);
     }
 
     /** y[yo + i] = expf(s * a[ao + i]) for i in [0, n). */

@@ -162,11 +162,11 @@ public final class SelectiveScanRecurrent {
         }
     }
 
-    /** out[oo + i] = the combined stripes i of p [count, STRIPES], each zeroed for the next batch row. */
+    /** out[oo + i] = the combined stripes i of p [count, STRIPES]; then p zeroed for the next batch row. */
     private static void combineStripes(double[] p, int count, double[] out, int oo) {
         for (int i = 0, o = 0; i < count; i++, o += STRIPES) {
             out[oo + i] = ((p[o] + p[o + 1]) + (p[o + 2] + p[o + 3])) + ((p[o + 4] + p[o + 5]) + (p[o + 6] + p[o + 7]));
-            java.util.Arrays.fill(p, o, o + STRIPES, 0);
         }
+        java.util.Arrays.fill(p, 0, count * STRIPES, 0);
     }
 }
