@@ -32,6 +32,7 @@ public final class GatedRnnFloat {
         float[] hPrev = keep ? new float[rows * hd] : null;
         float[] cell0 = keep && c0 != null ? c0.clone() : null;
         float[] tanhs = keep && d.cell() == GatedRnnRecurrent.Cell.LSTM ? new float[rows * hd] : null;
+        boolean simd = Simd.on();
         Parallel.forRange(d.batch(), (from, to) -> {
             float[] hs = new float[hd], cs = new float[hd], z = new float[w], e = new float[w];
             for (int b = from; b < to; b++) {
@@ -47,13 +48,17 @@ public final class GatedRnnFloat {
                     matvec(hs, wh, hd, w, z);
                     if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
                         // the step's exponentials in two vector passes: the gates', then tanh(c)'s
-                        for (int k = 0; k < w; k++) {
+                        int k0 = simd ? GatedRnnFloatVector.lstmArguments(hd, z, xg, o, e) : 0;
+                        for (int k = k0; k < w; k++) {
                             z[k] += xg[o + k];
                             e[k] = -z[k];
                         }
-                        tanhArguments(z, 2 * hd, e, 2 * hd, hd);
+                        if (k0 < w) {
+                            tanhArguments(z, 2 * hd, e, 2 * hd, hd);
+                        }
                         Exp.expInPlace(e, w);
-                        for (int j = 0; j < hd; j++) {
+                        int j0 = simd ? GatedRnnFloatVector.lstmCells(hd, o, row * hd, z, e, cs, acts, cells) : 0;
+                        for (int j = j0; j < hd; j++) {
                             float ig = 1 / (1 + e[j]), fg = 1 / (1 + e[hd + j]);
                             float gg = tanhOf(z[2 * hd + j], e[2 * hd + j]), og = 1 / (1 + e[3 * hd + j]);
                             cs[j] = fg * cs[j] + ig * gg;
@@ -65,7 +70,8 @@ public final class GatedRnnFloat {
                         }
                         tanhArguments(cs, 0, e, 0, hd);
                         Exp.expInPlace(e, hd);
-                        for (int j = 0; j < hd; j++) {
+                        j0 = simd ? GatedRnnFloatVector.lstmOutputs(hd, o, row * hd, cs, e, acts, hs, tanhs) : 0;
+                        for (int j = j0; j < hd; j++) {
                             float tc = tanhOf(cs[j], e[j]);
                             hs[j] = acts[o + 3 * hd + j] * tc;
                             if (tanhs != null) {
@@ -77,7 +83,8 @@ public final class GatedRnnFloat {
                             e[k] = -(xg[o + k] + z[k]);
                         }
                         Exp.expInPlace(e, 2 * hd);
-                        for (int j = 0; j < hd; j++) {
+                        int j0 = simd ? GatedRnnFloatVector.gruGates(hd, o, row * hd, xg, z, e, bn, acts, cells) : 0;
+                        for (int j = j0; j < hd; j++) {
                             float r = 1 / (1 + e[j]), an = z[2 * hd + j] + bn[j];
                             acts[o + j] = r;
                             acts[o + hd + j] = 1 / (1 + e[hd + j]);
@@ -86,7 +93,8 @@ public final class GatedRnnFloat {
                         }
                         tanhArguments(z, 2 * hd, e, 0, hd);
                         Exp.expInPlace(e, hd);
-                        for (int j = 0; j < hd; j++) {
+                        j0 = simd ? GatedRnnFloatVector.gruOutputs(hd, o, z, e, acts, hs) : 0;
+                        for (int j = j0; j < hd; j++) {
                             float n = tanhOf(z[2 * hd + j], e[j]), u = acts[o + hd + j];
                             hs[j] = n + u * (hs[j] - n);
                             acts[o + 2 * hd + j] = n;

@@ -1,16 +1,102 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API form of {@link GatedRnnFloat}'s backward rows, loaded only when {@link Simd#on}: the
- * same expressions one hidden unit per lane; the units past the last whole vector run in the scalar form.
+ * The Vector API form of {@link GatedRnnFloat}'s forward and backward rows, loaded only when
+ * {@link Simd#on}: the same expressions one hidden unit per lane; the units past the last whole vector
+ * run in the scalar form (whole rows of the gates only: the LSTM forward's first pass does all or none).
  */
 final class GatedRnnFloatVector {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private GatedRnnFloatVector() {
+    }
+
+    /**
+     * The LSTM step's gate arguments: z += the input projection's row at o, e = -z, and e = -2 |z| for the
+     * cell candidate (tanh); all 4 hd entries or none (returns 0 when hd is not whole vectors).
+     */
+    static int lstmArguments(int hd, float[] z, float[] xg, int o, float[] e) {
+        if (hd % S.length() != 0) {
+            return 0;
+        }
+        for (int k = 0; k < 4 * hd; k += S.length()) {
+            FloatVector zv = FloatVector.fromArray(S, z, k).add(FloatVector.fromArray(S, xg, o + k));
+            zv.intoArray(z, k);
+            (k >= 2 * hd && k < 3 * hd ? zv.abs().mul(-2) : zv.neg()).intoArray(e, k);
+        }
+        return 4 * hd;
+    }
+
+    /** The LSTM step's gates and new cell from e = the exponentials; returns where the scalar form goes on. */
+    static int lstmCells(int hd, int o, int co, float[] z, float[] e, float[] cs, float[] acts, float[] cells) {
+        int whole = hd - hd % S.length();
+        FloatVector one = FloatVector.broadcast(S, 1);
+        for (int j = 0; j < whole; j += S.length()) {
+            FloatVector ig = one.div(one.add(FloatVector.fromArray(S, e, j)));
+            FloatVector fg = one.div(one.add(FloatVector.fromArray(S, e, hd + j)));
+            FloatVector gg = tanhOf(FloatVector.fromArray(S, z, 2 * hd + j), FloatVector.fromArray(S, e, 2 * hd + j));
+            FloatVector og = one.div(one.add(FloatVector.fromArray(S, e, 3 * hd + j)));
+            FloatVector c = fg.mul(FloatVector.fromArray(S, cs, j)).add(ig.mul(gg));
+            c.intoArray(cs, j);
+            ig.intoArray(acts, o + j);
+            fg.intoArray(acts, o + hd + j);
+            gg.intoArray(acts, o + 2 * hd + j);
+            og.intoArray(acts, o + 3 * hd + j);
+            c.intoArray(cells, co + j);
+        }
+        return whole;
+    }
+
+    /** h = o tanh(c) from e = exp(-2 |c|), tanh(c) kept when {@code tanhs} is given. */
+    static int lstmOutputs(int hd, int o, int co, float[] cs, float[] e, float[] acts, float[] hs, float[] tanhs) {
+        int whole = hd - hd % S.length();
+        for (int j = 0; j < whole; j += S.length()) {
+            FloatVector tc = tanhOf(FloatVector.fromArray(S, cs, j), FloatVector.fromArray(S, e, j));
+            FloatVector.fromArray(S, acts, o + 3 * hd + j).mul(tc).intoArray(hs, j);
+            if (tanhs != null) {
+                tc.intoArray(tanhs, co + j);
+            }
+        }
+        return whole;
+    }
+
+    /** The GRU step's r and u gates and the candidate's argument x_n + r (W_hn h + b_hn), into z's last third. */
+    static int gruGates(int hd, int o, int co, float[] xg, float[] z, float[] e, float[] bn, float[] acts,
+                        float[] cells) {
+        int whole = hd - hd % S.length();
+        FloatVector one = FloatVector.broadcast(S, 1);
+        for (int j = 0; j < whole; j += S.length()) {
+            FloatVector r = one.div(one.add(FloatVector.fromArray(S, e, j)));
+            FloatVector an = FloatVector.fromArray(S, z, 2 * hd + j).add(FloatVector.fromArray(S, bn, j));
+            r.intoArray(acts, o + j);
+            one.div(one.add(FloatVector.fromArray(S, e, hd + j))).intoArray(acts, o + hd + j);
+            an.intoArray(cells, co + j);
+            FloatVector.fromArray(S, xg, o + 2 * hd + j).add(r.mul(an)).intoArray(z, 2 * hd + j);
+        }
+        return whole;
+    }
+
+    /** The GRU step's candidate n = tanh(.) from e = exp(-2 |.|) and h = n + u (h - n). */
+    static int gruOutputs(int hd, int o, float[] z, float[] e, float[] acts, float[] hs) {
+        int whole = hd - hd % S.length();
+        for (int j = 0; j < whole; j += S.length()) {
+            FloatVector n = tanhOf(FloatVector.fromArray(S, z, 2 * hd + j), FloatVector.fromArray(S, e, j));
+            FloatVector u = FloatVector.fromArray(S, acts, o + hd + j);
+            n.add(u.mul(FloatVector.fromArray(S, hs, j).sub(n))).intoArray(hs, j);
+            n.intoArray(acts, o + 2 * hd + j);
+        }
+        return whole;
+    }
+
+    /** {@link GatedRnnFloat}'s tanhOf: (1 - e) / (1 + e) with x's sign, e = exp(-2 |x|). */
+    private static FloatVector tanhOf(FloatVector x, FloatVector e) {
+        FloatVector one = FloatVector.broadcast(S, 1);
+        FloatVector t = one.sub(e).div(one.add(e));
+        return t.blend(t.neg(), x.compare(VectorOperators.LT, 0));
     }
 
     /** {@link GatedRnnFloat#lstmBackRow} over the whole vectors, returning where the scalar form goes on. */

@@ -109,10 +109,11 @@ class GatedRnnTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"LSTM", "GRU"})
-    void floatVectorFormIsTheScalarForm(Cell cell) {
-        // 37 hidden units: two whole vectors and a tail on 16 float lanes, four and a tail on 8
-        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 2, 7, 37);
+    @CsvSource({"LSTM, 37", "GRU, 37", "LSTM, 32", "GRU, 16"})
+    void floatVectorFormIsTheScalarForm(Cell cell, int hd) {
+        // 37 hidden units: two whole vectors and a tail on 16 float lanes, four and a tail on 8; 32 and 16:
+        // whole vectors only, so the LSTM forward's gate arguments take their vector form too
+        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 2, 7, hd);
         double[][] in = floatInputs(d, new Random(6));
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
     }
