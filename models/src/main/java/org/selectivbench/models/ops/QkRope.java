@@ -162,25 +162,26 @@ public final class QkRope {
 
     /** Per-head sequences [B*H, T, hd] to rows [B*T, H*hd]. */
     public static double[] toRows(Dims d, double[] heads) {
-        double[] rows = new double[heads.length];
-        int hd = d.headDim();
-        for (int r = 0; r < d.rows(); r++) {
-            for (int h = 0; h < d.heads(); h++) {
-                System.arraycopy(heads, d.headOffset(r, h), rows, (r * d.heads() + h) * hd, hd);
-            }
-        }
-        return rows;
+        return relayout(d, heads, new double[heads.length], true);
     }
 
     /** Rows [B*T, H*hd] to per-head sequences [B*H, T, hd]. */
     public static double[] toHeads(Dims d, double[] rows) {
-        double[] heads = new double[rows.length];
+        return relayout(d, rows, new double[rows.length], false);
+    }
+
+    /**
+     * Copies every (row, head) vector of {@code from} into {@code to}, from the per-head layout to the rows'
+     * ({@code toRows}) or back; double[] or float[] alike (System.arraycopy takes either).
+     */
+    static <A> A relayout(Dims d, A from, A to, boolean toRows) {
         int hd = d.headDim();
         for (int r = 0; r < d.rows(); r++) {
             for (int h = 0; h < d.heads(); h++) {
-                System.arraycopy(rows, (r * d.heads() + h) * hd, heads, d.headOffset(r, h), hd);
+                int rowAt = (r * d.heads() + h) * hd, headAt = d.headOffset(r, h);
+                System.arraycopy(from, toRows ? headAt : rowAt, to, toRows ? rowAt : headAt, hd);
             }
         }
-        return heads;
+        return to;
     }
 }

@@ -131,25 +131,11 @@ public final class QkRopeFloat {
 
     /** Per-head sequences [B*H, T, hd] to rows [B*T, H*hd]. */
     public static float[] toRows(QkRope.Dims d, float[] heads) {
-        float[] rows = new float[heads.length];
-        int hd = d.headDim();
-        for (int r = 0; r < d.rows(); r++) {
-            for (int h = 0; h < d.heads(); h++) {
-                System.arraycopy(heads, d.headOffset(r, h), rows, (r * d.heads() + h) * hd, hd);
-            }
-        }
-        return rows;
+        return QkRope.relayout(d, heads, new float[heads.length], true);
     }
 
     /** Rows [B*T, H*hd] to per-head sequences [B*H, T, hd]. */
     public static float[] toHeads(QkRope.Dims d, float[] rows) {
-        float[] heads = new float[rows.length];
-        int hd = d.headDim();
-        for (int r = 0; r < d.rows(); r++) {
-            for (int h = 0; h < d.heads(); h++) {
-                System.arraycopy(rows, (r * d.heads() + h) * hd, heads, d.headOffset(r, h), hd);
-            }
-        }
-        return heads;
+        return QkRope.relayout(d, rows, new float[rows.length], false);
     }
 }
