@@ -6,8 +6,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link GemmFloat}'s loops with a column per lane: four rows by two vectors of columns at a time
  * (eight independent FMA chains, what two FMA units of four cycles' latency keep busy), then a vector,
- * then rows one at a time; every output still one chain over the inner index in order. Loaded only when
- * {@link Simd#on}; each method returns the first column it did not do.
+ * then rows one at a time; every output still one chain over the inner index in order. Columns past
+ * the whole vectors, when there are at least a vector's worth of columns, are the last vector's lanes:
+ * that vector overlaps the whole ones, its overlapping lanes run the same chains as theirs, and only
+ * its own columns are kept (the output layer's 41 classes: 9 columns that scalar chains took four
+ * times as long as the 32 before them). Loaded only when {@link Simd#on}; each method returns the
+ * first column it did not do.
  */
 final class GemmFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -20,9 +24,14 @@ final class GemmFloatVector {
 
     /** {@link GemmFloat#nn} on rows [r0, r1), whole vectors of columns. */
     static int nn(float[] a, float[] b, float[] c, int r0, int r1, int k, int n) {
-        int whole = n - n % L;
+        int whole = n - n % L, last = n - L;
+        // the last vector's chains start from c's entries before the whole vectors overwrite the overlap
+        float[] tail = whole < n && last >= 0 ? new float[4 * L] : null;
         int r = r0;
         for (; r + 3 < r1; r += 4) {
+            if (tail != null) {
+                nn4(a, b, c, r, k, n, last, tail, 0, L);
+            }
             int j = 0;
             for (; j + 2 * L <= whole; j += 2 * L) {
                 int o = r * n + j;
@@ -57,42 +66,74 @@ final class GemmFloatVector {
                 c31.intoArray(c, o + 3 * n + L);
             }
             for (; j < whole; j += L) {
-                int o = r * n + j;
-                FloatVector c0 = FloatVector.fromArray(F, c, o), c1 = FloatVector.fromArray(F, c, o + n);
-                FloatVector c2 = FloatVector.fromArray(F, c, o + 2 * n), c3 = FloatVector.fromArray(F, c, o + 3 * n);
-                int x = r * k;
-                for (int q = 0; q < k; q++, x++) {
-                    FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
-                    c0 = FloatVector.broadcast(F, a[x]).fma(b0, c0);
-                    c1 = FloatVector.broadcast(F, a[x + k]).fma(b0, c1);
-                    c2 = FloatVector.broadcast(F, a[x + 2 * k]).fma(b0, c2);
-                    c3 = FloatVector.broadcast(F, a[x + 3 * k]).fma(b0, c3);
-                }
-                c0.intoArray(c, o);
-                c1.intoArray(c, o + n);
-                c2.intoArray(c, o + 2 * n);
-                c3.intoArray(c, o + 3 * n);
+                nn4(a, b, c, r, k, n, j, c, r * n + j, n);
+            }
+            if (tail != null) {
+                keepTail(tail, c, r, 4, n, whole);
             }
         }
         for (; r < r1; r++) {
+            if (tail != null) {
+                nn1(a, b, c, r, k, n, last, tail, 0);
+            }
             for (int j = 0; j < whole; j += L) {
-                FloatVector c0 = FloatVector.fromArray(F, c, r * n + j);
-                for (int q = 0; q < k; q++) {
-                    c0 = FloatVector.broadcast(F, a[r * k + q]).fma(FloatVector.fromArray(F, b, q * n + j), c0);
-                }
-                c0.intoArray(c, r * n + j);
+                nn1(a, b, c, r, k, n, j, c, r * n + j);
+            }
+            if (tail != null) {
+                keepTail(tail, c, r, 1, n, whole);
             }
         }
-        return whole;
+        return tail != null ? n : whole;
+    }
+
+    /** Rows r..r+3 of c's columns [j, j + L) plus a b, into {@code out} at {@code o} + i * {@code stride}. */
+    private static void nn4(float[] a, float[] b, float[] c, int r, int k, int n, int j, float[] out, int o,
+                            int stride) {
+        int oc = r * n + j;
+        FloatVector c0 = FloatVector.fromArray(F, c, oc), c1 = FloatVector.fromArray(F, c, oc + n);
+        FloatVector c2 = FloatVector.fromArray(F, c, oc + 2 * n), c3 = FloatVector.fromArray(F, c, oc + 3 * n);
+        int x = r * k;
+        for (int q = 0; q < k; q++, x++) {
+            FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
+            c0 = FloatVector.broadcast(F, a[x]).fma(b0, c0);
+            c1 = FloatVector.broadcast(F, a[x + k]).fma(b0, c1);
+            c2 = FloatVector.broadcast(F, a[x + 2 * k]).fma(b0, c2);
+            c3 = FloatVector.broadcast(F, a[x + 3 * k]).fma(b0, c3);
+        }
+        c0.intoArray(out, o);
+        c1.intoArray(out, o + stride);
+        c2.intoArray(out, o + 2 * stride);
+        c3.intoArray(out, o + 3 * stride);
+    }
+
+    /** Row r of c's columns [j, j + L) plus a b, into {@code out} at {@code o}. */
+    private static void nn1(float[] a, float[] b, float[] c, int r, int k, int n, int j, float[] out, int o) {
+        FloatVector c0 = FloatVector.fromArray(F, c, r * n + j);
+        for (int q = 0; q < k; q++) {
+            c0 = FloatVector.broadcast(F, a[r * k + q]).fma(FloatVector.fromArray(F, b, q * n + j), c0);
+        }
+        c0.intoArray(out, o);
+    }
+
+    /** Columns [whole, n) of {@code rows} rows from r of the last vector's results (row i at i * L). */
+    private static void keepTail(float[] tail, float[] c, int r, int rows, int n, int whole) {
+        int skip = whole - (n - L);
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(tail, i * L + skip, c, (r + i) * n + whole, n - whole);
+        }
     }
 
     /** {@link GemmFloat#tnAdd} on output rows [i0, i1), whole vectors of columns. */
     static int tnAdd(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
-        int whole = n - n % L;
+        int whole = n - n % L, last = n - L;
+        float[] tail = whole < n && last >= 0 ? new float[4 * L] : null;
         for (int r0 = 0; r0 < m; r0 += CHUNK) {
             int r1 = Math.min(m, r0 + CHUNK);
             int i = i0;
             for (; i + 3 < i1; i += 4) {
+                if (tail != null) {
+                    tn4(a, b, c, k, n, i, last, r0, r1, tail);
+                }
                 int j = 0;
                 for (; j + 2 * L <= whole; j += 2 * L) {
                     int o = i * n + j;
@@ -128,25 +169,55 @@ final class GemmFloatVector {
                 }
                 for (; j < whole; j += L) {
                     for (int ii = i; ii < i + 4; ii++) {
-                        rowTn(a, b, c, k, n, ii, j, r0, r1);
+                        rowTn(a, b, c, k, n, ii, j, r0, r1, c, ii * n + j);
                     }
+                }
+                if (tail != null) {
+                    keepTail(tail, c, i, 4, n, whole);
                 }
             }
             for (; i < i1; i++) {
+                if (tail != null) {
+                    rowTn(a, b, c, k, n, i, last, r0, r1, tail, 0);
+                }
                 for (int j = 0; j < whole; j += L) {
-                    rowTn(a, b, c, k, n, i, j, r0, r1);
+                    rowTn(a, b, c, k, n, i, j, r0, r1, c, i * n + j);
+                }
+                if (tail != null) {
+                    keepTail(tail, c, i, 1, n, whole);
                 }
             }
         }
-        return whole;
+        return tail != null ? n : whole;
     }
 
-    /** One output row's vector of columns j over rows [r0, r1). */
-    private static void rowTn(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1) {
+    /** One output row's vector of columns j over rows [r0, r1), from c's entries, into out at o. */
+    private static void rowTn(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1,
+                              float[] out, int o) {
         FloatVector s = FloatVector.fromArray(F, c, i * n + j);
         for (int r = r0; r < r1; r++) {
             s = FloatVector.broadcast(F, a[r * k + i]).fma(FloatVector.fromArray(F, b, r * n + j), s);
         }
-        s.intoArray(c, i * n + j);
+        s.intoArray(out, o);
+    }
+
+    /** Output rows i..i+3's vector of columns j over rows [r0, r1), four chains side by side, into out. */
+    private static void tn4(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1,
+                            float[] out) {
+        int o = i * n + j;
+        FloatVector s0 = FloatVector.fromArray(F, c, o), s1 = FloatVector.fromArray(F, c, o + n);
+        FloatVector s2 = FloatVector.fromArray(F, c, o + 2 * n), s3 = FloatVector.fromArray(F, c, o + 3 * n);
+        for (int r = r0; r < r1; r++) {
+            FloatVector b0 = FloatVector.fromArray(F, b, r * n + j);
+            int x = r * k + i;
+            s0 = FloatVector.broadcast(F, a[x]).fma(b0, s0);
+            s1 = FloatVector.broadcast(F, a[x + 1]).fma(b0, s1);
+            s2 = FloatVector.broadcast(F, a[x + 2]).fma(b0, s2);
+            s3 = FloatVector.broadcast(F, a[x + 3]).fma(b0, s3);
+        }
+        s0.intoArray(out, 0);
+        s1.intoArray(out, L);
+        s2.intoArray(out, 2 * L);
+        s3.intoArray(out, 3 * L);
     }
 }
