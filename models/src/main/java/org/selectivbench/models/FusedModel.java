@@ -23,6 +23,7 @@ import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.PostNorm;
 import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
 
 /**
  * The SPEC 6 wrapper with explicit forward and backward passes: x = Linear(V -> d)(input); L times
@@ -124,20 +125,65 @@ public final class FusedModel implements SequenceModel {
         return blocks.get(0).mixer().carriesState();
     }
 
-    /** Logits [B*T, classes] of inputs [B*T, V]. */
-    private INDArray forward(Pass p, INDArray input) {
-        INDArray x = enc.forward(p, input);
+    /** Logits [B*T, classes] of a feed's inputs [B*T, V]. */
+    private INDArray forward(Pass p, Feed f) {
+        if (floats()) {
+            return Host.array(dec.logitsFloats(hiddenFloats(p, f), f.rows()), f.rows(), classes);
+        }
+        return dec.forward(p, hidden(p, f));
+    }
+
+    /** The rows [B*T, d] that enter the output layer. */
+    private INDArray hidden(Pass p, Feed f) {
+        INDArray x = enc.forward(p, f.input());
         for (Block b : blocks) {
             x = b.norm().forward(p, x, b.mixer().forward(p, x));
             if (b.mlp() != null) {
                 x = b.mlpNorm().forward(p, x, b.mlp().forward(p, x));
             }
         }
-        return dec.forward(p, x);
+        return x;
     }
 
-    private void backward(Pass p, CrossEntropy.Training loss) {
-        INDArray dx = dec.backward(loss.gradient(), loss.columnSums(), null);
+    /**
+     * {@link #hidden} on the float32 Java path: the rows as Java arrays from layer to layer (a layer that
+     * computes in ND4J arrays copies them in and out, {@link Mixer#forwardFloats}).
+     */
+    private float[] hiddenFloats(Pass p, Feed f) {
+        int rows = f.rows(), d = config.width();
+        float[] x = enc.forwardFloats(p, f.floats(), rows);
+        for (Block b : blocks) {
+            x = b.norm().forwardFloats(p, x, b.mixer().forwardFloats(p, x), d);
+            if (b.mlp() != null) {
+                x = b.mlpNorm().forwardFloats(p, x, Host.readFloats(b.mlp().forward(p, Host.array(x, rows, d))), d);
+            }
+        }
+        return x;
+    }
+
+    /**
+     * Whether the input and output layers take the float32 Java path: {@code GemmFloat}'s loops, and in
+     * training the output layer and the loss in one pass ({@link CrossEntropy#trainingFloats}).
+     */
+    private boolean floats() {
+        return Kernels.current() == Kernels.JAVA && params.dtype() == DataType.FLOAT;
+    }
+
+    /** The loss of one piece of a batch; adds its gradients. */
+    private double lossAndGradients(Pass p, Feed f) {
+        if (floats()) {
+            float[] dx = new float[f.rows() * config.width()];
+            double loss = CrossEntropy.trainingFloats(dec, hiddenFloats(p, f), f.rows(), f.targets(), f.weights(), dx);
+            enc.backwardParamsFloats(backwardFloats(p, dx), f.rows());
+            return loss;
+        }
+        CrossEntropy.Training ce = CrossEntropy.training(forward(p, f), f.targets(), f.weights());
+        enc.backwardParams(backward(p, dec.backward(ce.gradient(), null)));
+        return ce.loss();
+    }
+
+    /** From d loss / d (the output layer's input) to d loss / d (the first block's input). */
+    private INDArray backward(Pass p, INDArray dx) {
         for (int i = blocks.size() - 1; i >= 0; i--) {
             Block b = blocks.get(i);
             if (b.mlp() != null) {
@@ -147,7 +193,26 @@ public final class FusedModel implements SequenceModel {
             PostNorm.Grads g = b.norm().backward(dx);
             dx = g.dx().addi(b.mixer().backward(p, g.dBranch()));
         }
-        enc.backwardParams(dx);
+        return dx;
+    }
+
+    /** {@link #backward} on the float32 Java path's arrays. */
+    private float[] backwardFloats(Pass p, float[] dx) {
+        int rows = Math.toIntExact(p.rows()), d = config.width();
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            Block b = blocks.get(i);
+            if (b.mlp() != null) {
+                PostNorm.FloatGrads g = b.mlpNorm().backwardFloats(dx, d);
+                dx = Host.readFloats(b.mlp().backward(Host.array(g.dBranch(), rows, d), Host.array(g.dx(), rows, d)));
+            }
+            PostNorm.FloatGrads g = b.norm().backwardFloats(dx, d);
+            float[] dm = b.mixer().backwardFloats(p, g.dBranch()), sum = g.dx(); // the mixer leaves dBranch as it was
+            for (int j = 0; j < sum.length; j++) {
+                sum[j] += dm[j];
+            }
+            dx = sum;
+        }
+        return dx;
     }
 
     @Override
@@ -159,16 +224,20 @@ public final class FusedModel implements SequenceModel {
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
                 Feed f = feed(part, 0, part.steps(), real);
                 Pass p = Pass.withBackward(part.batch(), part.steps(), train ? masks : null);
-                CrossEntropy.Training ce = CrossEntropy.training(forward(p, f.input()), f.targets(), f.weights());
-                loss += ce.loss();
-                backward(p, ce);
+                loss += lossAndGradients(p, f);
             }
         }
         return new StepResult(loss, params.grads());
     }
 
-    /** A batch's steps [from, from + steps): inputs [B*steps, V], targets and loss weights [B*steps]. */
-    private record Feed(INDArray input, int[] targets, double[] weights) {
+    /**
+     * A batch's steps [from, from + steps): inputs [B*steps, V] (as a Java array on the float32 Java
+     * path, else as an array of the model's type), targets and loss weights [B*steps].
+     */
+    private record Feed(INDArray input, float[] floats, int[] targets, double[] weights) {
+        int rows() {
+            return targets.length;
+        }
     }
 
     private Feed feed(EncodedBatch b, int from, int steps, double real) {
@@ -186,12 +255,14 @@ public final class FusedModel implements SequenceModel {
                 weights[dst] = single ? (float) w : w; // the weights are of the model's type
             }
         }
-        DataType dt = params.dtype();
-        INDArray input = Host.array(in, rows, vocab); // Nd4j.create(float[]) took 0.6 ms for 56K floats
-        if (dt != DataType.FLOAT) {
-            input = input.castTo(dt);
+        if (floats()) {
+            return new Feed(null, in, targets, weights);
         }
-        return new Feed(input, targets, weights);
+        INDArray input = Host.array(in, rows, vocab); // Nd4j.create(float[]) took 0.6 ms for 56K floats
+        if (params.dtype() != DataType.FLOAT) {
+            input = input.castTo(params.dtype());
+        }
+        return new Feed(input, null, targets, weights);
     }
 
     @Override
@@ -268,7 +339,7 @@ public final class FusedModel implements SequenceModel {
                 try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
                     Feed f = feed(part, step, steps, real);
                     Pass p = segments ? Pass.segment(part.batch(), steps, state) : Pass.evaluation(part.batch(), steps);
-                        sink.accept(part.batch(), row, step, steps, forward(p, f.input()), f);
+                        sink.accept(part.batch(), row, step, steps, forward(p, f), f);
                     state = p.handedOn();
                 }
             }

@@ -130,7 +130,8 @@ class FusedModelTest {
     /**
      * Float32 at width 16, where those projections run the float path's own matmul loops instead of
      * BLAS (widths of 16 columns or more: {@code GemmFloat.covers}); the step must have listed such matmuls, or
-     * it tested BLAS again.
+     * it tested BLAS again. With and without dropout: without it the residual's and the branch's gradients
+     * are one array, which a layer's backward pass must leave as it was.
      */
     @ParameterizedTest
     @MethodSource("javaMatmulModels")
@@ -139,6 +140,7 @@ class FusedModelTest {
         ModelConfig c = new ModelConfig(name, 2, 16, 2, 4, 2, 2 + r.nextInt(3), 2, false, 0, 0, 0.2, 4);
         EncodedBatch b = TestData.batch(r.nextLong(), 9, 5 + r.nextInt(30), VOCAB, CLASSES);
         compare(c, b, DataType.FLOAT, true, 1e-4);
+        compare(c, b, DataType.FLOAT, false, 1e-4);
         FusedModel m = new FusedModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
         java.util.List<Nd.Gemm> gemms = Nd.recordGemms(() -> m.lossAndGradients(b, true));
         assertTrue(gemms.stream().filter(Nd.Gemm::java).count() >= 3 * c.layers(),

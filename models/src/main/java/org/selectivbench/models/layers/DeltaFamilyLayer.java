@@ -105,57 +105,55 @@ final class DeltaFamilyLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        // on the float32 Java path q, k, v, beta, the decay and the rule's output go from kernel to kernel as
-        // Java arrays: no ND4J op stands between them, and a trip through ND4J arrays is two copies
-        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
-        DeltaRuleRecurrent.Dims dims = new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
+        if (Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT) {
+            return Host.array(forwardFloats(p, Host.readFloats(x)), p.rows(), x.size(1));
+        }
+        floats = false;
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
         INDArray start = p.carried(name + ".state");
-        if (floats) {
-            int rows = (int) p.rows();
-            float[] xf = Host.readFloats(x);
-            float[] qf = qNorm.forwardFloats(p, qConv.forwardFloats(p, q.forwardFloats(p, xf, rows)), kd);
-            float[] kf = kNorm.forwardFloats(p, kConv.forwardFloats(p, k.forwardFloats(p, xf, rows)), kd);
-            float[] vf = vConv.forwardFloats(p, v.forwardFloats(p, xf, rows));
-            float[] bt = PointwiseFloat.sigmoid(b.forwardFloats(p, xf, rows));
-            float[] logDecay = gated ? decay.forwardFloats(p, a.forwardFloats(p, xf, rows)).logDecay() : null;
-            betaF = p.keep() ? bt : null;
-            float[] of = rule.forwardFloats(dims, qf, kf, vf, negative ? PointwiseFloat.scaled(bt, 2) : bt, logDecay,
-                    start, end, p.keep());
-            float[] nf = norm.forwardFloats(p, of, vd, gated ? g.forwardFloats(p, xf, rows) : null);
-            States.carry(p, name + ".state", end);
-            return Host.array(o.forwardFloats(p, nf, rows), rows, x.size(1));
-        }
         INDArray qq = qNorm.forward(p, qConv.forward(p, q.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) heads * kd);
         INDArray kk = kNorm.forward(p, kConv.forward(p, k.forward(p, x)).reshape(-1, kd)).reshape(-1, (long) nh * heads * kd);
         INDArray vv = vConv.forward(p, v.forward(p, x));
         INDArray bt = Nd.sigmoid(b.forward(p, x));
         INDArray logDecay = gated ? decay.forward(p, a.forward(p, x)).logDecay() : null;
         beta = p.keep() ? bt : null;
-        INDArray out = rule.forward(dims, chunk, qq, kk, vv, negative ? bt.mul(2.0) : bt, logDecay, start, end,
+        INDArray out = rule.forward(dims(p), chunk, qq, kk, vv, negative ? bt.mul(2.0) : bt, logDecay, start, end,
                 p.keep());
         INDArray n = norm.forward(p, out.reshape(-1, vd), gated ? g.forward(p, x).reshape(-1, vd) : null);
         States.carry(p, name + ".state", end);
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
+    /**
+     * q, k, v, beta, the decay and the rule's output from kernel to kernel as Java arrays: no ND4J op
+     * stands between them, and a trip through ND4J arrays is two copies.
+     */
+    @Override
+    public float[] forwardFloats(Pass p, float[] xf) {
+        floats = true;
+        INDArray end = States.end(p, DataType.FLOAT, heads, kd, vd);
+        int rows = (int) p.rows();
+        float[] qf = qNorm.forwardFloats(p, qConv.forwardFloats(p, q.forwardFloats(p, xf, rows)), kd);
+        float[] kf = kNorm.forwardFloats(p, kConv.forwardFloats(p, k.forwardFloats(p, xf, rows)), kd);
+        float[] vf = vConv.forwardFloats(p, v.forwardFloats(p, xf, rows));
+        float[] bt = PointwiseFloat.sigmoid(b.forwardFloats(p, xf, rows));
+        float[] logDecay = gated ? decay.forwardFloats(p, a.forwardFloats(p, xf, rows)).logDecay() : null;
+        betaF = p.keep() ? bt : null;
+        float[] of = rule.forwardFloats(dims(p), qf, kf, vf, negative ? PointwiseFloat.scaled(bt, 2) : bt, logDecay,
+                p.carried(name + ".state"), end, p.keep());
+        float[] nf = norm.forwardFloats(p, of, vd, gated ? g.forwardFloats(p, xf, rows) : null);
+        States.carry(p, name + ".state", end);
+        return o.forwardFloats(p, nf, rows);
+    }
+
+    private DeltaRuleRecurrent.Dims dims(Pass p) {
+        return new DeltaRuleRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, nh);
+    }
+
     @Override
     public INDArray backward(Pass p, INDArray dy) {
         if (floats) {
-            int rows = (int) p.rows();
-            RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(Host.readFloats(dy), rows, null), vd);
-            float[] dx = gated ? g.backwardFloats(dr.dgate(), rows, null) : null;
-            DeltaRule.FloatGrads s = rule.backwardFloats(dr.dx());
-            if (gated) {
-                dx = a.backwardFloats(decay.backwardFloats(s.da(), null), rows, dx);
-            }
-            float[] dbeta = PointwiseFloat.sigmoidBackward(betaF, negative ? PointwiseFloat.scaled(s.dbeta(), 2) : s.dbeta());
-            dx = b.backwardFloats(dbeta, rows, dx);
-            q.backwardFloats(qConv.backwardFloats(p, qNorm.backwardFloats(s.dq(), kd)), rows, dx);
-            k.backwardFloats(kConv.backwardFloats(p, kNorm.backwardFloats(s.dk(), kd)), rows, dx);
-            v.backwardFloats(vConv.backwardFloats(p, s.dv()), rows, dx);
-            betaF = null;
-            return Host.array(dx, rows, dy.size(1));
+            return Host.array(backwardFloats(p, Host.readFloats(dy)), p.rows(), dy.size(1));
         }
         INDArray dn = o.backward(dy, null).reshape(-1, vd);
         INDArray[] dnx = norm.backward(dn);
@@ -169,6 +167,24 @@ final class DeltaFamilyLayer implements Mixer {
         k.backward(kConv.backward(p, kNorm.backward(s.dk().reshape(-1, kd)).reshape(-1, (long) nh * heads * kd)), dx);
         v.backward(vConv.backward(p, s.dv()), dx);
         beta = null;
+        return dx;
+    }
+
+    @Override
+    public float[] backwardFloats(Pass p, float[] dy) {
+        int rows = (int) p.rows();
+        RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(dy, rows, null), vd);
+        float[] dx = gated ? g.backwardFloats(dr.dgate(), rows, null) : null;
+        DeltaRule.FloatGrads s = rule.backwardFloats(dr.dx());
+        if (gated) {
+            dx = a.backwardFloats(decay.backwardFloats(s.da(), null), rows, dx);
+        }
+        float[] dbeta = PointwiseFloat.sigmoidBackward(betaF, negative ? PointwiseFloat.scaled(s.dbeta(), 2) : s.dbeta());
+        dx = b.backwardFloats(dbeta, rows, dx);
+        q.backwardFloats(qConv.backwardFloats(p, qNorm.backwardFloats(s.dq(), kd)), rows, dx);
+        k.backwardFloats(kConv.backwardFloats(p, kNorm.backwardFloats(s.dk(), kd)), rows, dx);
+        v.backwardFloats(vConv.backwardFloats(p, s.dv()), rows, dx);
+        betaF = null;
         return dx;
     }
 

@@ -89,28 +89,13 @@ final class GlaLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        // on the float32 Java path q, k, v, the decay and the scan's output go from kernel to kernel as Java
-        // arrays, as in the delta family, and the projections are the float path's own matmuls
-        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
-        DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd,
-                DecayScanRecurrent.Decay.CHANNEL, false);
+        if (Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT) {
+            return Host.array(forwardFloats(p, Host.readFloats(x)), p.rows(), x.size(1));
+        }
+        floats = false;
+        DecayScanRecurrent.Dims dims = dims(p);
         INDArray end = States.end(p, x.dataType(), heads, kd, vd);
         INDArray start = p.carried(name + ".state");
-        if (floats) {
-            int rows = (int) p.rows();
-            float[] xf = Host.readFloats(x);
-            float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forwardFloats(p, xf, rows)), (float) qScale);
-            float[] kf = kConv.forwardFloats(p, k.forwardFloats(p, xf, rows));
-            float[] vf = vConv.forwardFloats(p, v.forwardFloats(p, xf, rows));
-            float[] gt = gk2.forwardFloats(p, gk1.forwardFloats(p, xf, rows), rows);
-            float[] a = PointwiseFloat.scaled(PointwiseFloat.softplus(PointwiseFloat.scaled(gt, -1)),
-                    (float) (-1 / GATE_TEMPERATURE)); // logsigmoid / 16
-            kept = p.keep() ? new float[][] {gt, a} : null;
-            float[] of = scan.forwardFloats(dims, qf, kf, vf, ForgetFloor.floor(a, floor), start, end, p.keep());
-            float[] nf = norm.forwardFloats(p, of, vd, g.forwardFloats(p, xf, rows));
-            States.carry(p, name + ".state", end);
-            return Host.array(o.forwardFloats(p, nf, rows), rows, x.size(1));
-        }
         INDArray qq = qConv.forward(p, q.forward(p, x)).muli(qScale);
         INDArray kk = kConv.forward(p, k.forward(p, x));
         INDArray vv = vConv.forward(p, v.forward(p, x));
@@ -126,25 +111,39 @@ final class GlaLayer implements Mixer {
         return o.forward(p, n.reshape(-1, (long) heads * vd));
     }
 
+    /**
+     * q, k, v, the decay and the scan's output from kernel to kernel as Java arrays, as in the delta
+     * family, and the projections on the float path's own matmuls.
+     */
+    @Override
+    public float[] forwardFloats(Pass p, float[] xf) {
+        floats = true;
+        DecayScanRecurrent.Dims dims = dims(p);
+        INDArray end = States.end(p, DataType.FLOAT, heads, kd, vd);
+        INDArray start = p.carried(name + ".state");
+        int rows = (int) p.rows();
+        float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forwardFloats(p, xf, rows)), (float) qScale);
+        float[] kf = kConv.forwardFloats(p, k.forwardFloats(p, xf, rows));
+        float[] vf = vConv.forwardFloats(p, v.forwardFloats(p, xf, rows));
+        float[] gt = gk2.forwardFloats(p, gk1.forwardFloats(p, xf, rows), rows);
+        float[] a = PointwiseFloat.scaled(PointwiseFloat.softplus(PointwiseFloat.scaled(gt, -1)),
+                (float) (-1 / GATE_TEMPERATURE)); // logsigmoid / 16
+        kept = p.keep() ? new float[][] {gt, a} : null;
+        float[] of = scan.forwardFloats(dims, qf, kf, vf, ForgetFloor.floor(a, floor), start, end, p.keep());
+        float[] nf = norm.forwardFloats(p, of, vd, g.forwardFloats(p, xf, rows));
+        States.carry(p, name + ".state", end);
+        return o.forwardFloats(p, nf, rows);
+    }
+
+    private DecayScanRecurrent.Dims dims(Pass p) {
+        return new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, vd, DecayScanRecurrent.Decay.CHANNEL,
+                false);
+    }
+
     @Override
     public INDArray backward(Pass p, INDArray dy) {
         if (floats) {
-            int rows = (int) p.rows();
-            RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(Host.readFloats(dy), rows, null), vd);
-            float[] dx = g.backwardFloats(dr.dgate(), rows, null);
-            DecayScan.FloatGrads s = scan.backwardFloats(dr.dx());
-            // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
-            float[] sig = PointwiseFloat.sigmoid(PointwiseFloat.scaled(kept[0], -1));
-            float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = new float[da.length];
-            for (int i = 0; i < dgate.length; i++) {
-                dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
-            }
-            gk1.backwardFloats(gk2.backwardFloats(dgate, rows, null), rows, dx);
-            q.backwardFloats(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), (float) qScale)), rows, dx);
-            k.backwardFloats(kConv.backwardFloats(p, s.dk()), rows, dx);
-            v.backwardFloats(vConv.backwardFloats(p, s.dv()), rows, dx);
-            kept = null;
-            return Host.array(dx, rows, dy.size(1));
+            return Host.array(backwardFloats(p, Host.readFloats(dy)), p.rows(), dy.size(1));
         }
         INDArray dn = o.backward(dy, null).reshape(-1, vd);
         INDArray[] dnx = norm.backward(dn);
@@ -158,6 +157,26 @@ final class GlaLayer implements Mixer {
         v.backward(vConv.backward(p, s.dv()), dx);
         gate = null;
         aRaw = null;
+        return dx;
+    }
+
+    @Override
+    public float[] backwardFloats(Pass p, float[] dy) {
+        int rows = (int) p.rows();
+        RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(dy, rows, null), vd);
+        float[] dx = g.backwardFloats(dr.dgate(), rows, null);
+        DecayScan.FloatGrads s = scan.backwardFloats(dr.dx());
+        // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
+        float[] sig = PointwiseFloat.sigmoid(PointwiseFloat.scaled(kept[0], -1));
+        float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = new float[da.length];
+        for (int i = 0; i < dgate.length; i++) {
+            dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
+        }
+        gk1.backwardFloats(gk2.backwardFloats(dgate, rows, null), rows, dx);
+        q.backwardFloats(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), (float) qScale)), rows, dx);
+        k.backwardFloats(kConv.backwardFloats(p, s.dk()), rows, dx);
+        v.backwardFloats(vConv.backwardFloats(p, s.dv()), rows, dx);
+        kept = null;
         return dx;
     }
 

@@ -54,42 +54,56 @@ final class LinearAttentionLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, kd,
-                DecayScanRecurrent.Decay.NONE, false);
-        INDArray end = States.end(p, x.dataType(), heads, kd, kd);
-        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
-        if (floats) { // the projections, scan and norm from kernel to kernel as Java arrays
-            int rows = (int) p.rows();
-            float[] xf = Host.readFloats(x);
-            float[] qf = PointwiseFloat.scaled(q.forwardFloats(p, xf, rows), (float) Math.pow(kd, -0.5));
-            float[] of = scan.forwardFloats(dims, qf, k.forwardFloats(p, xf, rows), v.forwardFloats(p, xf, rows), null,
-                    p.carried(name + ".state"), end, p.keep());
-            States.carry(p, name + ".state", end);
-            return Host.array(o.forwardFloats(p, norm.forwardFloats(p, of, kd, null), rows), rows, x.size(1));
+        if (Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT) {
+            return Host.array(forwardFloats(p, Host.readFloats(x)), p.rows(), x.size(1));
         }
+        floats = false;
+        INDArray end = States.end(p, x.dataType(), heads, kd, kd);
         INDArray qq = q.forward(p, x).muli(Math.pow(kd, -0.5));
         INDArray kk = k.forward(p, x), vv = v.forward(p, x);
-        INDArray out = scan.forward(dims, chunk, qq, kk, vv, null, p.carried(name + ".state"), end, p.keep());
+        INDArray out = scan.forward(dims(p), chunk, qq, kk, vv, null, p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         return o.forward(p, norm.forward(p, out.reshape(-1, kd)).reshape(-1, (long) heads * kd));
+    }
+
+    /** The projections, scan and norm from kernel to kernel as Java arrays. */
+    @Override
+    public float[] forwardFloats(Pass p, float[] x) {
+        floats = true;
+        int rows = (int) p.rows();
+        INDArray end = States.end(p, DataType.FLOAT, heads, kd, kd);
+        float[] qf = PointwiseFloat.scaled(q.forwardFloats(p, x, rows), (float) Math.pow(kd, -0.5));
+        float[] of = scan.forwardFloats(dims(p), qf, k.forwardFloats(p, x, rows), v.forwardFloats(p, x, rows), null,
+                p.carried(name + ".state"), end, p.keep());
+        States.carry(p, name + ".state", end);
+        return o.forwardFloats(p, norm.forwardFloats(p, of, kd, null), rows);
+    }
+
+    private DecayScanRecurrent.Dims dims(Pass p) {
+        return new DecayScanRecurrent.Dims(p.batch(), p.steps(), heads, kd, kd, DecayScanRecurrent.Decay.NONE, false);
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dy) {
         if (floats) {
-            int rows = (int) p.rows();
-            RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(Host.readFloats(dy), rows, null), kd);
-            DecayScan.FloatGrads g = scan.backwardFloats(dr.dx());
-            float[] dx = q.backwardFloats(PointwiseFloat.scaled(g.dq(), (float) Math.pow(kd, -0.5)), rows, null);
-            k.backwardFloats(g.dk(), rows, dx);
-            v.backwardFloats(g.dv(), rows, dx);
-            return Host.array(dx, rows, dy.size(1));
+            return Host.array(backwardFloats(p, Host.readFloats(dy)), p.rows(), dy.size(1));
         }
         INDArray dn = o.backward(dy, null).reshape(-1, kd);
         DecayScan.Grads g = scan.backward(norm.backward(dn)[0].reshape(-1, (long) heads * kd));
         INDArray dx = q.backward(g.dq().muli(Math.pow(kd, -0.5)), null);
         k.backward(g.dk(), dx);
         return v.backward(g.dv(), dx);
+    }
+
+    @Override
+    public float[] backwardFloats(Pass p, float[] dy) {
+        int rows = (int) p.rows();
+        RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(dy, rows, null), kd);
+        DecayScan.FloatGrads g = scan.backwardFloats(dr.dx());
+        float[] dx = q.backwardFloats(PointwiseFloat.scaled(g.dq(), (float) Math.pow(kd, -0.5)), rows, null);
+        k.backwardFloats(g.dk(), rows, dx);
+        v.backwardFloats(g.dv(), rows, dx);
+        return dx;
     }
 
     @Override

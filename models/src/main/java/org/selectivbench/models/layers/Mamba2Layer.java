@@ -82,10 +82,10 @@ final class Mamba2Layer implements Mixer {
         // Java arrays from kernel to kernel, as in GLA and the delta family; the two projections stay on
         // BLAS: on the float path's own matmuls C2 compiled the scan's backward kernel with its stores in
         // the Vector API's lane-by-lane Java form in about half the JVMs (docs/models.md)
-        floats = Kernels.current() == Kernels.JAVA && u.dataType() == DataType.FLOAT;
-        if (floats) {
-            return forwardFloats(p, u);
+        if (Kernels.current() == Kernels.JAVA && u.dataType() == DataType.FLOAT) {
+            return Host.array(forwardFloats(p, Host.readFloats(u)), p.rows(), u.size(1));
         }
+        floats = false;
         INDArray proj = in.forward(p, u);
         INDArray zz = Nd.cols(proj, 0, di);
         INDArray xbc = conv.forward(p, Nd.cols(proj, di, 2L * di + 2L * n));
@@ -110,16 +110,18 @@ final class Mamba2Layer implements Mixer {
         return out.forward(p, norm.forward(p, yy.mul(Nd.silu(zz))));
     }
 
-    private INDArray forwardFloats(Pass p, INDArray u) {
+    @Override
+    public float[] forwardFloats(Pass p, float[] u) {
+        floats = true;
         int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh, xw = di + 2 * n;
-        float[] proj = Host.readFloats(in.forward(p, u));
+        float[] proj = Host.readFloats(in.forward(p, Host.array(u, rows, u.length / rows)));
         float[] zz = Cols.of(proj, pw, 0, di);
         float[] xbc = conv.forwardFloats(p, Cols.of(proj, pw, di, di + xw));
         DecayGate.Floats gate = decay.forwardFloats(p, Cols.of(proj, pw, di + xw, pw));
         float[] xs = Cols.of(xbc, xw, 0, di);
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
                 DecayScanRecurrent.Decay.HEAD, true);
-        INDArray end = States.end(p, u.dataType(), nh, n, pd);
+        INDArray end = States.end(p, DataType.FLOAT, nh, n, pd);
         float[] yy = scan.forwardFloats(dims, Cols.of(xbc, xw, di + n, xw), Cols.of(xbc, xw, di, di + n),
                 perHeadFloats(xs, gate.dt()), gate.logDecay(), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
@@ -134,14 +136,16 @@ final class Mamba2Layer implements Mixer {
             }
         }
         kept = p.keep() ? new float[][] {zz, sz, xs, gate.dt(), yy} : null;
-        return out.forward(p, Host.array(norm.forwardFloats(p, g, di, null), rows, di));
+        return Host.readFloats(out.forward(p, Host.array(norm.forwardFloats(p, g, di, null), rows, di)));
     }
 
-    private INDArray backwardFloats(Pass p, INDArray dOut) {
+    @Override
+    public float[] backwardFloats(Pass p, float[] dOut) {
         int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh;
         float[] zz = kept[0], sz = kept[1], xs = kept[2], step = kept[3], yy = kept[4];
         kept = null;
-        float[] dg = norm.backwardFloats(Host.readFloats(out.backward(dOut, null)), di).dx();
+        INDArray d = Host.array(dOut, rows, dOut.length / rows);
+        float[] dg = norm.backwardFloats(Host.readFloats(out.backward(d, null)), di).dx();
         float[] dd = Host.readFloats(dSkip.value()), dgy = new float[dg.length], dy = new float[dg.length];
         for (int i = 0; i < dg.length; i++) {
             dgy[i] = dg[i] * yy[i];
@@ -171,7 +175,7 @@ final class Mamba2Layer implements Mixer {
         }
         float[] dpre = decay.backwardFloats(g.da(), ddt);
         float[] dxbc = conv.backwardFloats(p, Cols.concat(rows, dx, g.dk(), g.dq()));
-        return in.backward(Host.array(Cols.concat(rows, dz, dxbc, dpre), rows, pw), null);
+        return Host.readFloats(in.backward(Host.array(Cols.concat(rows, dz, dxbc, dpre), rows, pw), null));
     }
 
     /** x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries. */
@@ -188,7 +192,7 @@ final class Mamba2Layer implements Mixer {
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
         if (floats) {
-            return backwardFloats(p, dOut);
+            return Host.array(backwardFloats(p, Host.readFloats(dOut)), p.rows(), dOut.size(1));
         }
         INDArray dg = norm.backward(out.backward(dOut, null))[0];
         INDArray dz = Nd.siluBackward(z, dg.mul(y));

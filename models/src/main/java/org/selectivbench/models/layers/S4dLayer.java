@@ -67,27 +67,13 @@ final class S4dLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
+        if (x.dataType() == DataType.FLOAT && javaFloats(p)) {
+            return Host.array(forwardFloats(p, Host.readFloats(x)), p.rows(), h);
+        }
+        floats = false;
         Discrete k = discretize();
         discretized = p.keep() ? k : null;
         ModalScanRecurrent.Dims dims = new ModalScanRecurrent.Dims(p.batch(), p.steps(), h, m);
-        floats = x.dataType() == DataType.FLOAT && Kernels.current() == Kernels.JAVA && !p.segmented()
-                && p.carried(name + ".state") == null;
-        if (floats) { // the scan's output, the skip and GELU in Java arrays, from kernel to kernel
-            float[] uf = Host.readFloats(x), yf = scan.forwardFloats(dims, uf, k.er, k.ei, k.cr, k.ci, p.keep());
-            float[] d = Host.readFloats(dSkip.value());
-            for (int r = 0, o = 0; r < p.rows(); r++) {
-                for (int j = 0; j < h; j++, o++) {
-                    yf[o] += uf[o] * d[j];
-                }
-            }
-            float[] c = PointwiseFloat.erfcOfMinus(yf);
-            float[] z = out.forwardFloats(p, PointwiseFloat.gelu(yf, c), (int) p.rows());
-            float[] s = PointwiseFloat.gates(z, h);
-            if (p.keep()) { // with the GELU's erfc and the GLU's gates, which backward then need not recompute
-                kept = new float[][] {uf, yf, c, z, s};
-            }
-            return Host.array(PointwiseFloat.glu(z, s, h), p.rows(), h);
-        }
         INDArray end = States.end(p, x.dataType(), 2, h, m);
         INDArray shape = logAr.value();
         INDArray ssm = scan.forward(dims, chunk, x, arr(k.er, shape), arr(k.ei, shape), arr(k.cr, shape),
@@ -104,29 +90,41 @@ final class S4dLayer implements Mixer {
         return Nd.glu(z, h);
     }
 
+    /** Whether a float32 pass takes the Java arrays' path: on the CPU, from a zero state, not in segments. */
+    private boolean javaFloats(Pass p) {
+        return Kernels.current() == Kernels.JAVA && !p.segmented() && p.carried(name + ".state") == null;
+    }
+
+    /** The scan's output, the skip and GELU in Java arrays, from kernel to kernel. */
+    @Override
+    public float[] forwardFloats(Pass p, float[] uf) {
+        if (!javaFloats(p)) {
+            return Mixer.super.forwardFloats(p, uf);
+        }
+        floats = true;
+        Discrete k = discretize();
+        discretized = p.keep() ? k : null;
+        ModalScanRecurrent.Dims dims = new ModalScanRecurrent.Dims(p.batch(), p.steps(), h, m);
+        float[] yf = scan.forwardFloats(dims, uf, k.er, k.ei, k.cr, k.ci, p.keep());
+        float[] d = Host.readFloats(dSkip.value());
+        for (int r = 0, o = 0; r < p.rows(); r++) {
+            for (int j = 0; j < h; j++, o++) {
+                yf[o] += uf[o] * d[j];
+            }
+        }
+        float[] c = PointwiseFloat.erfcOfMinus(yf);
+        float[] z = out.forwardFloats(p, PointwiseFloat.gelu(yf, c), (int) p.rows());
+        float[] s = PointwiseFloat.gates(z, h);
+        if (p.keep()) { // with the GELU's erfc and the GLU's gates, which backward then need not recompute
+            kept = new float[][] {uf, yf, c, z, s};
+        }
+        return PointwiseFloat.glu(z, s, h);
+    }
+
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
         if (floats) {
-            float[] uF = kept[0], yF = kept[1], c = kept[2], z = kept[3], s = kept[4];
-            kept = null;
-            float[] dz = PointwiseFloat.gluBackward(z, s, Host.readFloats(dOut), h);
-            float[] dg = out.backwardFloats(dz, (int) p.rows(), null);
-            float[] dy = PointwiseFloat.geluBackward(yF, c, dg);
-            float[] dyu = new float[dy.length];
-            for (int i = 0; i < dy.length; i++) {
-                dyu[i] = dy[i] * uF[i];
-            }
-            int rows = dy.length / h;
-            dSkip.grad().addi(Host.array(RowNormsFloat.columnSums(dyu, rows, h), h));
-            ModalScan.FloatGrads g = scan.backwardFloats(dy);
-            float[] d = Host.readFloats(dSkip.value()), du = g.du();
-            for (int r = 0, o = 0; r < rows; r++) {
-                for (int j = 0; j < h; j++, o++) {
-                    du[o] += dy[o] * d[j];
-                }
-            }
-            parameterGrads(g.der(), g.dei(), g.dcr(), g.dci());
-            return Host.array(du, rows, h);
+            return Host.array(backwardFloats(p, Host.readFloats(dOut)), p.rows(), h);
         }
         INDArray dy = Nd.geluBackward(y, out.backward(Nd.gluBackward(zz, dOut, h), null));
         dSkip.grad().addi(Nd.sumRows(dy.mul(u)));
@@ -136,6 +134,33 @@ final class S4dLayer implements Mixer {
         u = null;
         y = null;
         zz = null;
+        return du;
+    }
+
+    @Override
+    public float[] backwardFloats(Pass p, float[] dOut) {
+        if (!floats) {
+            return Mixer.super.backwardFloats(p, dOut);
+        }
+        float[] uF = kept[0], yF = kept[1], c = kept[2], z = kept[3], s = kept[4];
+        kept = null;
+        float[] dz = PointwiseFloat.gluBackward(z, s, dOut, h);
+        float[] dg = out.backwardFloats(dz, (int) p.rows(), null);
+        float[] dy = PointwiseFloat.geluBackward(yF, c, dg);
+        float[] dyu = new float[dy.length];
+        for (int i = 0; i < dy.length; i++) {
+            dyu[i] = dy[i] * uF[i];
+        }
+        int rows = dy.length / h;
+        dSkip.grad().addi(Host.array(RowNormsFloat.columnSums(dyu, rows, h), h));
+        ModalScan.FloatGrads g = scan.backwardFloats(dy);
+        float[] d = Host.readFloats(dSkip.value()), du = g.du();
+        for (int r = 0, o = 0; r < rows; r++) {
+            for (int j = 0; j < h; j++, o++) {
+                du[o] += dy[o] * d[j];
+            }
+        }
+        parameterGrads(g.der(), g.dei(), g.dcr(), g.dci());
         return du;
     }
 

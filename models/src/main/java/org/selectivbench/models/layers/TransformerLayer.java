@@ -86,10 +86,10 @@ final class TransformerLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray x) {
-        floats = Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT;
-        if (floats) {
-            return forwardFloats(p, x);
+        if (Kernels.current() == Kernels.JAVA && x.dataType() == DataType.FLOAT) {
+            return Host.array(forwardFloats(p, Host.readFloats(x)), p.rows(), d);
         }
+        floats = false;
         INDArray all = qkv.forward(p, x);
         INDArray a = Kernels.current() == Kernels.JAVA ? attendJava(p, all) : attend(p, all);
         INDArray y = x.add(bn.forward(p, o.forward(p, a)));
@@ -156,9 +156,11 @@ final class TransformerLayer implements Mixer {
      * {@link Linear#forwardFloats}' loops, {@link QkRopeFloat}, {@link AttentionFloat}, the branch norm
      * and SwiGLU, with no copies between them.
      */
-    private INDArray forwardFloats(Pass p, INDArray x) {
+    @Override
+    public float[] forwardFloats(Pass p, float[] xf) {
+        floats = true;
         int rows = (int) p.rows();
-        float[] xf = Host.readFloats(x), all = qkv.forwardFloats(p, xf, rows);
+        float[] all = qkv.forwardFloats(p, xf, rows);
         QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
         QkRopeFloat.Result in = QkRopeFloat.forward(dims, all, Host.readFloats(qn.value()),
                 Host.readFloats(kn.value()), QkRopeFloat.Tables.of(QkRope.Tables.of(p.steps(), hd, ROPE_BASE)),
@@ -182,13 +184,13 @@ final class TransformerLayer implements Mixer {
             ropeFloats = in.saved();
             hidFloats = new float[][] {h, s};
         }
-        return Host.array(ffn, rows, d);
+        return ffn;
     }
 
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
         if (floats) {
-            return backwardFloats(p, dOut);
+            return Host.array(backwardFloats(p, Host.readFloats(dOut)), p.rows(), d);
         }
         double b = beta.value().getDouble(0);
         INDArray df = l2.backward(ffnDrop.backward(dOut), null);
@@ -240,9 +242,10 @@ final class TransformerLayer implements Mixer {
     }
 
     /** The backward pass of {@link #forwardFloats}, in the same arrays. */
-    private INDArray backwardFloats(Pass p, INDArray dOut) {
+    @Override
+    public float[] backwardFloats(Pass p, float[] dOut) {
         int rows = (int) p.rows();
-        float[] dy = Host.readFloats(dOut), m = ffnDrop.takenFloats(), dffn = dy;
+        float[] dy = dOut.clone(), m = ffnDrop.takenFloats(), dffn = dy; // dy takes the FFN's input gradient
         if (m != null) {
             dffn = new float[dy.length];
             for (int i = 0; i < dy.length; i++) {
@@ -263,7 +266,7 @@ final class TransformerLayer implements Mixer {
         kn.grad().addi(Host.array(dwk, DataType.FLOAT, hd));
         attFloats = null;
         ropeFloats = null;
-        return Host.array(qkv.backwardFloats(dRows, rows, dy), rows, d);
+        return qkv.backwardFloats(dRows, rows, dy);
     }
 
     /** Rows [B*T, d] to per-head sequences [B*H, T, hd]. */

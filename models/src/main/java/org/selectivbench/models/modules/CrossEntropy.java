@@ -10,6 +10,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.LinearCrossEntropyFloat;
 import org.selectivbench.models.ops.RowNormsFloat;
 import org.selectivbench.models.ops.SoftmaxRows;
 
@@ -21,7 +22,8 @@ import org.selectivbench.models.ops.SoftmaxRows;
  * which never underflows (max p >= 1/classes), so a confident wrong answer costs a large finite loss.
  * On the CPU the Java kernel {@link SoftmaxRows} does both passes over blocks of rows instead (ND4J's
  * half dozen calls cost more than their arithmetic at the embedded default's shapes), in float for
- * float32 logits.
+ * float32 logits; a float32 training step there takes the output layer and the loss together, a block
+ * of rows at a time ({@link #trainingFloats}).
  */
 public final class CrossEntropy {
     private CrossEntropy() {
@@ -31,12 +33,8 @@ public final class CrossEntropy {
     public record Result(double loss, INDArray probs) {
     }
 
-    /**
-     * A training step's loss and d loss / d logits [R, classes]; on the float32 Java path also the
-     * gradient's column sums (the output layer's bias gradient, {@code RowNormsFloat.columnSums}'
-     * numbers), else null.
-     */
-    public record Training(double loss, INDArray gradient, float[] columnSums) {
+    /** A training step's loss and d loss / d logits [R, classes]. */
+    public record Training(double loss, INDArray gradient) {
     }
 
     /**
@@ -46,7 +44,7 @@ public final class CrossEntropy {
     public static Result forward(INDArray logits, int[] targets, double[] weights) {
         if (Kernels.current() == Kernels.JAVA) {
             INDArray probs = logits.ulike();
-            return new Result(javaPass(logits, probs, targets, weights, false, null), probs);
+            return new Result(javaPass(logits, probs, targets, weights, false), probs);
         }
         INDArray probs = Nd4j.exec(new SoftMax(logits, logits.ulike(), 1))[0];
         INDArray lse = logits.max(1).subi(Transforms.log(probs.max(1), false));
@@ -94,20 +92,38 @@ public final class CrossEntropy {
      */
     public static Training training(INDArray logits, int[] targets, double[] weights) {
         if (Kernels.current() == Kernels.JAVA) {
-            double[] sums = logits.dataType() == DataType.FLOAT ? new double[(int) logits.size(1)] : null;
-            double loss = javaPass(logits, logits, targets, weights, true, sums);
-            return new Training(loss, logits, sums == null ? null : RowNormsFloat.rounded(sums));
+            return new Training(javaPass(logits, logits, targets, weights, true), logits);
         }
         Result ce = forward(logits, targets, weights);
-        return new Training(ce.loss(), backward(ce.probs(), targets, weights), null);
+        return new Training(ce.loss(), backward(ce.probs(), targets, weights));
     }
 
     /**
-     * The Java form over blocks of rows: probabilities (or, with {@code gradient}, the gradient) into
-     * {@code out}; float32 gradients' column sums added into {@code sums} when given, rows in order.
+     * A float32 Java-path training step's output layer and loss together, from the rows x [rows, d] that
+     * enter the output layer {@code out}: {@link LinearCrossEntropyFloat}, one pass over blocks of rows
+     * with no logits kept. Adds the output layer's parameter gradients, writes d loss / dx into dx
+     * [rows, d] and returns the loss.
      */
-    private static double javaPass(INDArray logits, INDArray out, int[] t, double[] w, boolean gradient,
-                                   double[] sums) {
+    public static double trainingFloats(Linear out, float[] x, int rows, int[] targets, double[] weights,
+                                        float[] dx) {
+        ParamStore.Param w = out.weightParam(), b = out.biasParam();
+        int d = (int) w.value().size(0), classes = (int) w.value().size(1);
+        float[] dw = Host.readFloats(w.grad());
+        double[] db = new double[classes];
+        double loss = LinearCrossEntropyFloat.run(x, rows, d, Host.readFloats(w.value()),
+                b == null ? null : Host.readFloats(b.value()), classes, targets, weights, dw, db, dx);
+        Host.write(dw, w.grad());
+        if (b != null) {
+            b.grad().addi(Host.array(RowNormsFloat.rounded(db), classes));
+        }
+        Nd.recordJava(rows, classes, d, false, false, false); // the logits, the weight and input gradients
+        Nd.recordJava(d, classes, rows, true, false, true);
+        Nd.recordJava(rows, d, classes, false, true, false);
+        return loss;
+    }
+
+    /** The Java form over blocks of rows: probabilities (or, with {@code gradient}, the gradient) into {@code out}. */
+    private static double javaPass(INDArray logits, INDArray out, int[] t, double[] w, boolean gradient) {
         int classes = (int) logits.size(1);
         int block = blockRows(logits);
         double loss = 0;
@@ -118,9 +134,6 @@ public final class CrossEntropy {
                 loss += SoftmaxRows.forward(r1 - r0, classes, z, t, w, r0);
                 if (gradient) {
                     SoftmaxRows.backward(r1 - r0, classes, z, t, w, r0);
-                    if (sums != null) {
-                        RowNormsFloat.addColumnSums(z, r1 - r0, classes, sums);
-                    }
                 }
                 Host.write(z, rows(out, r0, r1));
             }

@@ -37,7 +37,7 @@ public final class LayerNorm {
         if (Kernels.current() == Kernels.JAVA) { // one pass per row instead of a dozen array calls
             int rows = (int) x.size(0), n = (int) x.size(1);
             if (x.dataType() == DataType.FLOAT) {
-                return forward(p, Host.readFloats(x), rows, n);
+                return Host.array(forwardFloats(p, Host.readFloats(x), rows, n), rows, n);
             }
             double[] y = new double[rows * n], xh = new double[rows * n], rs = new double[rows];
             RowNorms.layerNorm(rows, n, Host.read(x), Host.read(g.value()), Host.read(b.value()), EPS, y, xh, rs);
@@ -60,25 +60,23 @@ public final class LayerNorm {
     }
 
     /** The float form on rows x [rows, n] given as a Java array (the Java path, float32 models). */
-    public INDArray forward(Pass p, float[] x, int rows, int n) {
+    public float[] forwardFloats(Pass p, float[] x, int rows, int n) {
         float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows];
         RowNormsFloat.layerNorm(rows, n, x, Host.readFloats(g.value()), Host.readFloats(b.value()), EPS, y, xh, rs);
         kept = p.keep() ? new float[][] {xh, rs} : null;
-        return Host.array(y, rows, n);
+        return y;
     }
 
-    /** The backward pass of {@link #forward(Pass, float[], int, int)}: dx as a Java array. */
-    public float[] backwardFloats(INDArray dy) {
+    /** The backward pass of {@link #forwardFloats}, from and to Java arrays [rows, n]. */
+    public float[] backwardFloats(float[] dy, int rows, int n) {
         if (kept == null) {
             throw new IllegalStateException("LayerNorm's float backward pass without its float forward pass");
         }
-        int rows = (int) dy.size(0), n = (int) dy.size(1);
         float[] dx = new float[rows * n];
         double[] dg = new double[n], db = new double[n];
-        RowNormsFloat.layerNormBackward(rows, n, Host.readFloats(dy), Host.readFloats(g.value()), kept[0], kept[1],
-                dx, dg, db);
-        g.grad().addi(Host.array(dg, dy.dataType(), n));
-        b.grad().addi(Host.array(db, dy.dataType(), n));
+        RowNormsFloat.layerNormBackward(rows, n, dy, Host.readFloats(g.value()), kept[0], kept[1], dx, dg, db);
+        g.grad().addi(Host.array(dg, DataType.FLOAT, n));
+        b.grad().addi(Host.array(db, DataType.FLOAT, n));
         kept = null;
         return dx;
     }
@@ -86,7 +84,8 @@ public final class LayerNorm {
     /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g. */
     public INDArray backward(INDArray dy) {
         if (kept != null) {
-            return Host.array(backwardFloats(dy), dy.size(0), dy.size(1));
+            int rows = (int) dy.size(0), n = (int) dy.size(1);
+            return Host.array(backwardFloats(Host.readFloats(dy), rows, n), rows, n);
         }
         if (xhatJ != null) {
             int rows = (int) dy.size(0), n = (int) dy.size(1);

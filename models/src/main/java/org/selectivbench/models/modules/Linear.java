@@ -79,6 +79,16 @@ public final class Linear {
     }
 
     /**
+     * The model's logits on the float32 Java path, an evaluation's: {@link GemmFloat}'s loops whatever the
+     * width, so they are the numbers of the training pass ({@link CrossEntropy#trainingFloats}).
+     */
+    public float[] logitsFloats(float[] x, int rows) {
+        int in = (int) w.value().size(0), out = (int) w.value().size(1);
+        Nd.recordJava(rows, out, in, false, false, false);
+        return GemmFloat.nn(x, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), rows, in, out);
+    }
+
+    /**
      * The backward pass after {@link #forwardFloats}: adds the parameter gradients and returns dy W^T
      * [rows, in], or adds it into {@code dx} when given (then returns it).
      */
@@ -119,6 +129,25 @@ public final class Linear {
             b.grad().addi(Host.array(RowNormsFloat.columnSums(dy, rows, out), out));
         }
         xFloats = null;
+    }
+
+    /** {@link #backwardParams} after {@link #forwardFloats}, on dy [rows, out] as a Java array. */
+    public void backwardParamsFloats(float[] dy, int rows) {
+        if (xFloats == null) { // BLAS took the forward pass
+            backwardParams(Host.array(dy, rows, w.value().size(1)));
+            return;
+        }
+        paramGradsFloats(dy, rows, (int) w.value().size(0), (int) w.value().size(1));
+    }
+
+    /** The weight [in, out], for the fused output layer and loss ({@link CrossEntropy#trainingFloats}). */
+    ParamStore.Param weightParam() {
+        return w;
+    }
+
+    /** The bias [out], or null. */
+    ParamStore.Param biasParam() {
+        return b;
     }
 
     /** Adds the parameter gradients only (the input needs none: the model's input layer). */

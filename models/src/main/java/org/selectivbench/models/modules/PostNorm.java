@@ -34,42 +34,57 @@ public final class PostNorm {
     public record Grads(INDArray dx, INDArray dBranch) {
     }
 
+    /** {@link Grads} as Java arrays; the same array twice when no dropout mask was drawn. */
+    public record FloatGrads(float[] dx, float[] dBranch) {
+    }
+
     public INDArray forward(Pass pass, INDArray x, INDArray branch) {
-        int n = (int) x.size(1);
+        int rows = (int) x.size(0), n = (int) x.size(1);
         if (fused(x)) {
-            float[] m = drop.drawFloats(pass, n);
-            float[] s = Host.readFloats(x), b = Host.readFloats(branch);
-            if (m == null) {
-                for (int i = 0; i < s.length; i++) {
-                    s[i] += b[i];
-                }
-            } else {
-                for (int i = 0; i < s.length; i++) {
-                    s[i] += b[i] * m[i];
-                }
-            }
-            return ln.forward(pass, s, (int) x.size(0), n);
+            return Host.array(forwardFloats(pass, Host.readFloats(x), Host.readFloats(branch), n), rows, n);
         }
         INDArray m = drop.draw(pass, n, x.dataType());
         return ln.forward(pass, (m == null ? branch : branch.mul(m)).add(x));
     }
 
+    /** The join on Java arrays [rows, n] (float32 models on the Java path); x is left unchanged. */
+    public float[] forwardFloats(Pass pass, float[] x, float[] branch, int n) {
+        float[] m = drop.drawFloats(pass, n), s = new float[x.length];
+        if (m == null) {
+            for (int i = 0; i < s.length; i++) {
+                s[i] = x[i] + branch[i];
+            }
+        } else {
+            for (int i = 0; i < s.length; i++) {
+                s[i] = x[i] + branch[i] * m[i];
+            }
+        }
+        return ln.forwardFloats(pass, s, x.length / n, n);
+    }
+
     public Grads backward(INDArray dy) {
+        int rows = (int) dy.size(0), n = (int) dy.size(1);
         if (fused(dy)) {
-            float[] m = drop.takenFloats(), ds = ln.backwardFloats(dy);
-            int rows = (int) dy.size(0), n = (int) dy.size(1);
-            INDArray dx = Host.array(ds, rows, n);
-            if (m == null) {
-                return new Grads(dx, dx);
-            }
-            for (int i = 0; i < ds.length; i++) {
-                ds[i] *= m[i];
-            }
-            return new Grads(dx, Host.array(ds, rows, n));
+            FloatGrads g = backwardFloats(Host.readFloats(dy), n);
+            INDArray dx = Host.array(g.dx(), rows, n);
+            return new Grads(dx, g.dBranch() == g.dx() ? dx : Host.array(g.dBranch(), rows, n));
         }
         INDArray m = drop.taken();
         INDArray ds = ln.backward(dy);
         return new Grads(ds, m == null ? ds : ds.mul(m));
+    }
+
+    /** The backward pass of {@link #forwardFloats} on Java arrays [rows, n]. */
+    public FloatGrads backwardFloats(float[] dy, int n) {
+        float[] m = drop.takenFloats(), ds = ln.backwardFloats(dy, dy.length / n, n);
+        if (m == null) {
+            return new FloatGrads(ds, ds);
+        }
+        float[] db = new float[ds.length];
+        for (int i = 0; i < ds.length; i++) {
+            db[i] = ds[i] * m[i];
+        }
+        return new FloatGrads(ds, db);
     }
 
     private static boolean fused(INDArray a) {

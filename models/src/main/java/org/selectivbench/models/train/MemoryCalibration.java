@@ -29,6 +29,12 @@ public final class MemoryCalibration {
     private MemoryCalibration() {
     }
 
+    /**
+     * Floats every estimate allows beyond its fitted terms (64 KB), so that the smallest workspaces, a
+     * few irregular temporaries on the float32 Java path, do not set the margin of the others.
+     */
+    static final double ALLOWANCE = 16 * 1024;
+
     /** Headroom over the largest measured ratio, for shapes the calibration did not draw. */
     static final double MARGIN = 1.15;
 
@@ -81,18 +87,24 @@ public final class MemoryCalibration {
                 a[i][j] = terms[j].size(samples.get(i)) / y[i]; // relative error
             }
         }
+        int fixed = Term.FIXED.ordinal();
+        for (double[] row : a) { // not fitted: the allowance below
+            row[fixed] = 0;
+        }
         double[] ones = new double[y.length];
         java.util.Arrays.fill(ones, 1);
         double[] w = Nnls.solve(a, ones);
         double lo = Double.MAX_VALUE, hi = 0;
-        for (double[] row : a) {
+        for (int i = 0; i < y.length; i++) {
             double predicted = 0;
             for (int j = 0; j < w.length; j++) {
-                predicted += w[j] * row[j];
+                predicted += w[j] * a[i][j];
             }
-            lo = Math.min(lo, 1 / predicted);
-            hi = Math.max(hi, 1 / predicted);
+            double ratio = y[i] / (predicted * y[i] + ALLOWANCE);
+            lo = Math.min(lo, ratio);
+            hi = Math.max(hi, ratio);
         }
+        w[fixed] = ALLOWANCE;
         for (int j = 0; j < w.length; j++) {
             w[j] *= hi * MARGIN;
         }

@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * below the others (a confident wrong answer: a large finite loss where the plain formula overflows).
  * The float form against the double form on the same float logits: loss within 1e-6 relative,
  * probabilities and gradient within 1e-6 (they lie in [-1, 1]; a row of 1,601 classes sums in float);
- * and the same confident wrong answer in float.
+ * the float training pass in one ({@code lossAndGradient}) the float form's loss bit for bit and the
+ * double form's gradient within 1e-6; and the same confident wrong answer in float.
  */
 class SoftmaxRowsTest {
     @ParameterizedTest
@@ -78,6 +79,11 @@ class SoftmaxRowsTest {
         SoftmaxRows.backward(rows, classes, p, targets, w, 0);
         SoftmaxRows.backward(rows, classes, pf, targets, w, 0);
         Ops.assertClose(p, Ops.doubles(pf), 1e-6, "gradient");
+        // a training step's pass in one, from the same logits
+        float[] g = Ops.floats(z);
+        double loss = SoftmaxRows.lossAndGradient(rows, classes, g, targets, w, 0);
+        assertEquals(got, loss, 0.0, "the one pass's loss");
+        Ops.assertClose(p, Ops.doubles(g), 1e-6, "the one pass's gradient");
     }
 
     @ParameterizedTest

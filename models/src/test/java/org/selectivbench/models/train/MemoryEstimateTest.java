@@ -18,9 +18,13 @@ import org.selectivbench.models.train.MemoryEstimate.Sizes;
 /**
  * The estimate against the workspace real steps use, at shapes the calibration did not draw (another
  * seed): it must bound every one, and by not much (the Java kernels, which CPU runs use) or within a
- * factor of five (the chunked ND4J forms, whose temporaries the terms fit less well; docs/models.md).
+ * factor of five (the chunked ND4J forms, whose temporaries the terms fit less well; docs/models.md),
+ * give or take the calibration's allowance of 64 KB.
  */
 class MemoryEstimateTest {
+    /** Bytes an estimate may exceed its slack by: the calibration's allowance with its margin, 64 KB x 1.15. */
+    private static final double SMALL = 4 * MemoryCalibration.ALLOWANCE * 1.15 * 1.25;
+
     private static void check(Kernels form, Phase phase, Sizes s, double slack) {
         long measured = MemoryCalibration.measure(form, phase, s);
         double estimated = 4 * MemoryEstimate.workspaceFloats(form, phase, s);
@@ -28,7 +32,7 @@ class MemoryEstimateTest {
                 + " vocab " + s.vocab() + " classes " + s.classes() + ": measured " + measured + " B, estimated "
                 + Math.round(estimated) + " B (rerun the memory calibration after changing what a step allocates)";
         assertTrue(estimated >= measured, what);
-        assertTrue(estimated <= slack * measured, what);
+        assertTrue(estimated <= slack * measured + SMALL, what);
     }
 
     @Test
