@@ -124,7 +124,7 @@ class FusedModelTest {
     /** The models whose float32 Java path makes its projections with {@code GemmFloat} at widths of 16. */
     static String[] javaMatmulModels() {
         return new String[] {"s4d", "gla", "delta_net", "gated_delta_net", "gated_delta_product", "linear_attention",
-            "transformer"};
+            "transformer", "lstm", "gru"};
     }
 
     /**

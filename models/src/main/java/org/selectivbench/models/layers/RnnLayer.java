@@ -1,5 +1,6 @@
 package org.selectivbench.models.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.selectivbench.models.config.ModelConfig;
@@ -7,6 +8,9 @@ import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.ops.GatedRnn;
+import org.selectivbench.models.ops.GemmFloat;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.RowNormsFloat;
 import org.selectivbench.models.ops.GatedRnnRecurrent;
 import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
 
@@ -27,6 +31,8 @@ final class RnnLayer implements Mixer {
     private final ParamStore.Param bh;
     private final GatedRnn rnn = new GatedRnn();
     private INDArray x;
+    /** The float32 Java path's input rows, kept for the weight gradients; null on the ND4J-array path. */
+    private float[] xFloats;
 
     RnnLayer(ModelConfig c, ParamStore ps, String p, Cell cell) {
         this.name = p;
@@ -55,6 +61,7 @@ final class RnnLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray in) {
+        xFloats = null;
         INDArray xg = Nd.mm(in, wx.value()).addiRowVector(b.value());
         INDArray bn = null;
         if (cell == Cell.GRU) { // b_hr, b_hz join the input projection; b_hn stays inside r (...)
@@ -69,6 +76,67 @@ final class RnnLayer implements Mixer {
         States.carry(p, name + ".c", cEnd);
         x = p.keep() ? in : null;
         return h;
+    }
+
+    /**
+     * The float32 Java path: the input projection on {@link GemmFloat}'s loops and the recurrence on Java
+     * arrays, no copies to or from ND4J between them.
+     */
+    @Override
+    public float[] forwardFloats(Pass p, float[] in) {
+        int rows = (int) p.rows(), w = (int) wx.value().size(1);
+        Nd.recordJava(rows, w, d, false, false, false);
+        float[] xg = GemmFloat.nn(in, Host.readFloats(wx.value()), Host.readFloats(b.value()), rows, d, w);
+        float[] bn = null;
+        if (cell == Cell.GRU) { // b_hr, b_hz join the input projection; b_hn stays inside r (...)
+            float[] bhv = Host.readFloats(bh.value());
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < 2 * d; j++) {
+                    xg[r * w + j] += bhv[j];
+                }
+            }
+            bn = java.util.Arrays.copyOfRange(bhv, 2 * d, 3 * d);
+        }
+        boolean lstm = cell == Cell.LSTM;
+        INDArray hEnd = States.end(p, DataType.FLOAT, d), cEnd = lstm ? States.end(p, DataType.FLOAT, d) : null;
+        float[] h = rnn.forwardFloats(new GatedRnnRecurrent.Dims(cell, p.batch(), p.steps(), d), xg,
+                Host.readFloats(wh.value()), bn, p.carried(name + ".h"), lstm ? p.carried(name + ".c") : null, hEnd,
+                cEnd, p.keep());
+        States.carry(p, name + ".h", hEnd);
+        States.carry(p, name + ".c", cEnd);
+        xFloats = p.keep() ? in : null;
+        x = null;
+        return h;
+    }
+
+    @Override
+    public float[] backwardFloats(Pass p, float[] dh) {
+        if (xFloats == null) { // the forward pass took ND4J arrays
+            return Mixer.super.backwardFloats(p, dh);
+        }
+        int rows = (int) p.rows(), w = (int) wx.value().size(1);
+        GatedRnn.FloatGrads g = rnn.backwardFloats(dh);
+        addGrad(wx, xFloats, g.dX(), rows, d, w);
+        float[] dxSum = RowNormsFloat.columnSums(g.dX(), rows, w);
+        b.grad().addi(Host.array(dxSum, w));
+        addGrad(wh, g.hPrev(), g.dA(), rows, d, w);
+        if (cell == Cell.GRU) { // b_hr, b_hz joined the input projection, b_hn the recurrent one (forward)
+            float[] daSum = RowNormsFloat.columnSums(g.dA(), rows, w), bg = new float[w];
+            System.arraycopy(dxSum, 0, bg, 0, 2 * d);
+            System.arraycopy(daSum, 2 * d, bg, 2 * d, d);
+            bh.grad().addi(Host.array(bg, w));
+        }
+        xFloats = null;
+        Nd.recordJava(rows, d, w, false, true, false);
+        return GemmFloat.nt(g.dX(), Host.readFloats(wx.value()), null, rows, w, d);
+    }
+
+    /** grad(param [k, n]) += a^T b for a [rows, k], b [rows, n], on {@link GemmFloat}'s loops. */
+    private static void addGrad(ParamStore.Param param, float[] a, float[] b, int rows, int k, int n) {
+        float[] g = Host.readFloats(param.grad());
+        GemmFloat.tnAdd(a, b, g, rows, k, n);
+        Nd.recordJava(k, n, rows, true, false, true);
+        Host.write(g, param.grad());
     }
 
     @Override

@@ -21,6 +21,10 @@ public final class GatedRnn {
     public record Grads(INDArray dX, INDArray dA, INDArray hPrev) {
     }
 
+    /** {@link Grads} as Java arrays (float32 Java path); dA is dX for the LSTM. */
+    public record FloatGrads(float[] dX, float[] dA, float[] hPrev) {
+    }
+
     /**
      * h [B*T, d]; the last h (and c) into hEnd (cEnd) [B, d] when not null.
      *
@@ -38,20 +42,9 @@ public final class GatedRnn {
         steps = null;
         single = null;
         if (dtype == DataType.FLOAT) {
-            saved = null;
-            float[] h = new float[d.batch() * d.steps() * d.hidden()];
-            float[] he = hEnd == null ? null : new float[d.batch() * d.hidden()];
-            float[] ce = cEnd == null ? null : new float[d.batch() * d.hidden()];
-            single = GatedRnnFloat.forward(d, Host.readFloats(xg), Host.readFloats(wh),
-                    bn == null ? null : Host.readFloats(bn), h0 == null ? null : Host.readFloats(h0),
-                    c0 == null ? null : Host.readFloats(c0), h, he, ce, keep);
-            if (hEnd != null) {
-                Host.write(he, hEnd);
-            }
-            if (cEnd != null) {
-                Host.write(ce, cEnd);
-            }
-            return Host.array(h, (long) d.batch() * d.steps(), d.hidden());
+            return Host.array(forwardFloats(d, Host.readFloats(xg), Host.readFloats(wh),
+                    bn == null ? null : Host.readFloats(bn), h0, c0, hEnd, cEnd, keep),
+                    (long) d.batch() * d.steps(), d.hidden());
         }
         double[] h = new double[d.batch() * d.steps() * d.hidden()];
         double[] he = hEnd == null ? null : new double[d.batch() * d.hidden()];
@@ -65,6 +58,38 @@ public final class GatedRnn {
             Host.write(ce, cEnd);
         }
         return Host.array(h, dtype, (long) d.batch() * d.steps(), d.hidden());
+    }
+
+    /** The float32 Java path's form of {@link #forward}: the projections and h as Java arrays. */
+    public float[] forwardFloats(GatedRnnRecurrent.Dims d, float[] xg, float[] wh, float[] bn, INDArray h0,
+                                 INDArray c0, INDArray hEnd, INDArray cEnd, boolean keep) {
+        dtype = DataType.FLOAT;
+        steps = null;
+        saved = null;
+        float[] h = new float[d.batch() * d.steps() * d.hidden()];
+        float[] he = hEnd == null ? null : new float[d.batch() * d.hidden()];
+        float[] ce = cEnd == null ? null : new float[d.batch() * d.hidden()];
+        single = GatedRnnFloat.forward(d, xg, wh, bn, h0 == null ? null : Host.readFloats(h0),
+                c0 == null ? null : Host.readFloats(c0), h, he, ce, keep);
+        if (hEnd != null) {
+            Host.write(he, hEnd);
+        }
+        if (cEnd != null) {
+            Host.write(ce, cEnd);
+        }
+        return h;
+    }
+
+    /** The backward pass of {@link #forwardFloats}. */
+    public FloatGrads backwardFloats(float[] dH) {
+        GatedRnnFloat.Saved s = single;
+        GatedRnnRecurrent.Dims d = s.dims();
+        int rows = d.batch() * d.steps();
+        float[] dX = new float[rows * d.width()];
+        float[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? new float[dX.length] : null;
+        GatedRnnFloat.backward(s, dH, null, null, dX, dA, null, null);
+        single = null;
+        return new FloatGrads(dX, dA == null ? dX : dA, s.hPrev());
     }
 
     public Grads backward(INDArray dH) {
@@ -89,14 +114,11 @@ public final class GatedRnn {
     }
 
     private Grads backwardFloat(INDArray dH) {
-        GatedRnnFloat.Saved s = single;
-        GatedRnnRecurrent.Dims d = s.dims();
+        GatedRnnRecurrent.Dims d = single.dims();
         long rows = (long) d.batch() * d.steps();
-        float[] dX = new float[Math.toIntExact(rows * d.width())];
-        float[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? new float[dX.length] : null;
-        GatedRnnFloat.backward(s, Host.readFloats(dH), null, null, dX, dA, null, null);
-        single = null;
-        INDArray x = Host.array(dX, rows, d.width());
-        return new Grads(x, dA == null ? x : Host.array(dA, rows, d.width()), Host.array(s.hPrev(), rows, d.hidden()));
+        FloatGrads g = backwardFloats(Host.readFloats(dH));
+        INDArray x = Host.array(g.dX(), rows, d.width());
+        return new Grads(x, g.dA() == g.dX() ? x : Host.array(g.dA(), rows, d.width()),
+                Host.array(g.hPrev(), rows, d.hidden()));
     }
 }
