@@ -267,6 +267,36 @@ final class VectorLoops {
         }
     }
 
+    /**
+     * {@link DropoutBits#draw}'s pairs [0, pairs) over whole vectors: a long lane per pair, its two fields
+     * packed into the low and high halves of the lane, which the int lanes then read in that order (as
+     * memory holds them), so entry 2i and 2i + 1 land side by side. Returns the first pair not done.
+     */
+    static int maskPairs(long start, int below, float value, float[] m, int pairs) {
+        int n = BITS.length();
+        long[] offsets = new long[n];
+        for (int l = 0; l < n; l++) {
+            offsets[l] = start + l * DropoutBits.GAMMA;
+        }
+        LongVector z = LongVector.fromArray(BITS, offsets, 0);
+        long step = n * DropoutBits.GAMMA;
+        IntVector bound = IntVector.broadcast(FBITS, below);
+        FloatVector kept = FloatVector.broadcast(F, value);
+        int i = 0;
+        for (; i + n <= pairs; i += n) {
+            LongVector x = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(DropoutBits.MIX1);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 27)).mul(DropoutBits.MIX2);
+            x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.LSHR, 31));
+            LongVector fields = x.lanewise(VectorOperators.LSHR, 40)
+                    .or(x.lanewise(VectorOperators.LSHR, 16).and(0xFFFFFFL).lanewise(VectorOperators.LSHL, 32));
+            IntVector bit = ((IntVector) fields.reinterpretShape(FBITS, 0)).sub(bound)
+                    .lanewise(VectorOperators.LSHR, 31);
+            ((FloatVector) bit.convertShape(VectorOperators.I2F, F, 0)).mul(kept).intoArray(m, 2 * i);
+            z = z.add(step);
+        }
+        return i;
+    }
+
     /** The float form of {@link #expRows}, through {@link Exp#expf} on F's lanes. */
     static void expRows(float[] y, int yo, float[] scale, int so, float[] a, int ao, int stride, int rows,
                         float aBound) {
