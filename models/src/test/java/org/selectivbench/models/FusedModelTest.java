@@ -124,13 +124,12 @@ class FusedModelTest {
     /** The models whose float32 Java path makes its projections with {@code GemmFloat} at widths of 16. */
     static String[] javaMatmulModels() {
         return new String[] {"s4d", "gla", "delta_net", "gated_delta_net", "gated_delta_product", "linear_attention",
-            "transformer", "lstm", "gru"};
+            "transformer", "lstm", "gru", "mamba"};
     }
 
     /**
      * Float32 at width 16, where those projections run the float path's own matmul loops instead of
-     * BLAS (widths of 16 columns or more: {@code GemmFloat.covers}); the step must have listed such matmuls, or
-     * it tested BLAS again. With and without dropout: without it the residual's and the branch's gradients
+     * BLAS; the step must have listed such matmuls, or it tested BLAS again. With and without dropout: without it the residual's and the branch's gradients
      * are one array, which a layer's backward pass must leave as it was.
      */
     @ParameterizedTest

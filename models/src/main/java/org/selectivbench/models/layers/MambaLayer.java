@@ -1,12 +1,17 @@
 package org.selectivbench.models.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
+import org.selectivbench.models.modules.Cols;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.ShortConv;
+import org.selectivbench.models.ops.Host;
+import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.PointwiseFloat;
 import org.selectivbench.models.ops.SelectiveScan;
 import org.selectivbench.models.ops.SelectiveScanRecurrent;
 
@@ -37,6 +42,8 @@ final class MambaLayer implements Mixer {
     private INDArray dtPre;
     private INDArray dt;
     private INDArray y;
+    /** The float path's z, silu(z), x, dt's pre-activation, dt and y (before the gate); null otherwise. */
+    private float[][] kept;
 
     MambaLayer(ModelConfig c, ParamStore ps, String p) {
         int d = c.width();
@@ -70,6 +77,10 @@ final class MambaLayer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray u) {
+        if (Kernels.current() == Kernels.JAVA && u.dataType() == DataType.FLOAT) {
+            return Host.array(forwardFloats(p, Host.readFloats(u)), p.rows(), u.size(1));
+        }
+        kept = null;
         INDArray proj = in.forward(p, u);
         INDArray xs = conv.forward(p, Nd.cols(proj, 0, di));
         INDArray zz = Nd.cols(proj, di, 2L * di);
@@ -93,8 +104,78 @@ final class MambaLayer implements Mixer {
         return out.forward(p, yy.mul(Nd.silu(zz)));
     }
 
+    /** The projections, conv, gates, scan and skip from kernel to kernel as Java arrays. */
+    @Override
+    public float[] forwardFloats(Pass p, float[] u) {
+        int rows = (int) p.rows(), xw = rank + 2 * n;
+        float[] proj = in.forwardFloats(p, u, rows);
+        float[] xs = conv.forwardFloats(p, Cols.of(proj, 2 * di, 0, di)), zz = Cols.of(proj, 2 * di, di, 2 * di);
+        float[] xp = xProj.forwardFloats(p, xs, rows);
+        float[] pre = dtProj.forwardFloats(p, Cols.of(xp, xw, 0, rank), rows), step = PointwiseFloat.softplus(pre);
+        float[] dtx = new float[xs.length];
+        for (int i = 0; i < dtx.length; i++) {
+            dtx[i] = step[i] * xs[i];
+        }
+        SelectiveScanRecurrent.Dims dims = new SelectiveScanRecurrent.Dims(p.batch(), p.steps(), di, n, floor);
+        INDArray end = States.end(p, DataType.FLOAT, di, n);
+        float[] yy = scan.forwardFloats(dims, step, Host.readFloats(Nd.exp(aLog.value()).negi()), dtx,
+                Cols.of(xp, xw, rank, rank + n), Cols.of(xp, xw, rank + n, xw), p.carried(name + ".ssm"), end,
+                p.keep());
+        States.carry(p, name + ".ssm", end);
+        float[] dd = Host.readFloats(dSkip.value()), sz = PointwiseFloat.silu(zz), g = new float[yy.length];
+        for (int i = 0; i < yy.length; ) { // index i: row, channel
+            for (int c = 0; c < di; c++, i++) {
+                yy[i] += xs[i] * dd[c];
+                g[i] = yy[i] * sz[i];
+            }
+        }
+        kept = p.keep() ? new float[][] {zz, sz, xs, pre, step, yy} : null;
+        return out.forwardFloats(p, g, rows);
+    }
+
+    @Override
+    public float[] backwardFloats(Pass p, float[] dOut) {
+        if (kept == null) { // the forward pass took ND4J arrays
+            return Mixer.super.backwardFloats(p, dOut);
+        }
+        int rows = (int) p.rows();
+        float[] zz = kept[0], sz = kept[1], xs = kept[2], pre = kept[3], step = kept[4], yy = kept[5];
+        kept = null;
+        float[] dg = out.backwardFloats(dOut, rows, null), dgy = new float[dg.length], dy = new float[dg.length];
+        for (int i = 0; i < dg.length; i++) {
+            dgy[i] = dg[i] * yy[i];
+            dy[i] = dg[i] * sz[i];
+        }
+        float[] dz = PointwiseFloat.siluBackward(zz, dgy);
+        // skip D x: dD = sum over rows, dx = dy D
+        double[] dD = new double[di];
+        float[] dd = Host.readFloats(dSkip.value()), dx = new float[dy.length];
+        for (int i = 0; i < dy.length; ) {
+            for (int c = 0; c < di; c++, i++) {
+                dD[c] += dy[i] * xs[i];
+                dx[i] = dy[i] * dd[c];
+            }
+        }
+        dSkip.grad().addi(Host.array(dD, DataType.FLOAT, di));
+        SelectiveScan.FloatGrads g = scan.backwardFloats(dy);
+        // u = dt x
+        float[] du = g.du(), ddt = g.ddt(), sig = PointwiseFloat.sigmoid(pre);
+        for (int i = 0; i < dx.length; i++) {
+            dx[i] += du[i] * step[i];
+            ddt[i] = (ddt[i] + du[i] * xs[i]) * sig[i]; // d/d pre: softplus' = sigmoid
+        }
+        // A = -exp(A_log): dA_log = dA * A
+        aLog.grad().addi(Host.array(g.dA(), di, n).muli(Nd.exp(aLog.value()).negi()));
+        float[] dxp = Cols.concat(rows, dtProj.backwardFloats(ddt, rows, null), g.dB(), g.dC());
+        xProj.backwardFloats(dxp, rows, dx);
+        return in.backwardFloats(Cols.concat(rows, conv.backwardFloats(p, dx), dz), rows, null);
+    }
+
     @Override
     public INDArray backward(Pass p, INDArray dOut) {
+        if (kept != null) {
+            return Host.array(backwardFloats(p, Host.readFloats(dOut)), p.rows(), dOut.size(1));
+        }
         INDArray dg = out.backward(dOut, null);
         INDArray dz = Nd.siluBackward(z, dg.mul(y));
         INDArray dy = dg.muli(Nd.silu(z));

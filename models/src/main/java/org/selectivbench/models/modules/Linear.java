@@ -44,17 +44,9 @@ public final class Linear {
 
     /** Adds the parameter gradients; returns dy W^T, or adds it into {@code dx} when given (then returns it). */
     public INDArray backward(INDArray dy, INDArray dx) {
-        return backward(dy, null, dx);
-    }
-
-    /**
-     * {@link #backward(INDArray, INDArray)} for a caller that holds dy's column sums already (float32 Java
-     * path: {@code RowNormsFloat.columnSums} of dy, the bias gradient), so that dy is not read back.
-     */
-    public INDArray backward(INDArray dy, float[] dySums, INDArray dx) {
         Nd.mmAdd(x, dy, w.grad(), true, false);
         if (b != null) {
-            b.grad().addi(dySums != null ? Host.array(dySums, dySums.length) : Nd.sumRows(dy));
+            b.grad().addi(Nd.sumRows(dy));
         }
         x = null;
         if (dx == null) {
@@ -66,13 +58,12 @@ public final class Linear {
 
     /**
      * {@link #forward} for the float32 Java path, from and to Java arrays (rows [rows, in] and [rows,
-     * out]): {@link GemmFloat}'s loops where they {@link GemmFloat#covers} the output, else BLAS.
+     * out]), on {@link GemmFloat}'s loops at any width: a narrow product (a delta layer's betas, Mamba's
+     * dt rank) takes their scalar chains, which cost about what the copies to and from ND4J for BLAS do,
+     * and the path then holds no ND4J arrays of rows (its memory is the Java heap's).
      */
     public float[] forwardFloats(Pass p, float[] x, int rows) {
         int in = (int) w.value().size(0), out = (int) w.value().size(1);
-        if (!GemmFloat.covers(out)) {
-            return Host.readFloats(forward(p, Host.array(x, rows, in)));
-        }
         xFloats = p.keep() ? x : null;
         Nd.recordJava(rows, out, in, false, false, false);
         return GemmFloat.nn(x, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), rows, in, out);
@@ -94,33 +85,16 @@ public final class Linear {
      */
     public float[] backwardFloats(float[] dy, int rows, float[] dx) {
         int in = (int) w.value().size(0), out = (int) w.value().size(1);
-        if (xFloats == null) { // BLAS took the forward pass
-            float[] sums = b == null ? null : RowNormsFloat.columnSums(dy, rows, out);
-            INDArray d = backward(Host.array(dy, rows, out), sums, dx == null ? null : Host.array(dx, rows, in));
-            if (dx == null) {
-                return Host.readFloats(d);
-            }
-            float[] r = Host.readFloats(d);
-            System.arraycopy(r, 0, dx, 0, r.length);
-            return dx;
-        }
         paramGradsFloats(dy, rows, in, out);
-        if (!GemmFloat.covers(in)) {
-            float[] r = Host.readFloats(Nd.mm(Host.array(dy, rows, out), w.value(), false, true));
-            if (dx == null) {
-                return r;
-            }
-            for (int i = 0; i < r.length; i++) {
-                dx[i] += r[i];
-            }
-            return dx;
-        }
         Nd.recordJava(rows, in, out, false, true, dx != null);
         return GemmFloat.nt(dy, Host.readFloats(w.value()), dx, rows, out, in);
     }
 
-    /** The weight (x^T dy) and bias gradients after {@link #forwardFloats} ran its own loops. */
+    /** The weight (x^T dy) and bias gradients after {@link #forwardFloats}. */
     private void paramGradsFloats(float[] dy, int rows, int in, int out) {
+        if (xFloats == null) {
+            throw new IllegalStateException("a float backward pass without a kept float forward pass");
+        }
         float[] g = Host.readFloats(w.grad());
         GemmFloat.tnAdd(xFloats, dy, g, rows, in, out);
         Nd.recordJava(in, out, rows, true, false, true);
@@ -133,10 +107,6 @@ public final class Linear {
 
     /** {@link #backwardParams} after {@link #forwardFloats}, on dy [rows, out] as a Java array. */
     public void backwardParamsFloats(float[] dy, int rows) {
-        if (xFloats == null) { // BLAS took the forward pass
-            backwardParams(Host.array(dy, rows, w.value().size(1)));
-            return;
-        }
         paramGradsFloats(dy, rows, (int) w.value().size(0), (int) w.value().size(1));
     }
 

@@ -21,16 +21,6 @@ public final class GemmFloat {
     private GemmFloat() {
     }
 
-    /**
-     * Whether these loops take a product with this many output columns instead of BLAS: at least 16, a
-     * whole vector of the widest lanes, so that columns past whole vectors are a tail (their scalar chains,
-     * four side by side, cost about what a vector of them would); narrower products (a delta layer's 4
-     * betas) stay with BLAS. The choice depends on the width alone, the same on any machine.
-     */
-    public static boolean covers(int columns) {
-        return columns >= 16;
-    }
-
     /** a b (+ bias) as a new [m, n] array. */
     public static float[] nn(float[] a, float[] b, float[] bias, int m, int k, int n) {
         float[] c = new float[Math.multiplyExact(m, n)];

@@ -17,6 +17,10 @@ public final class SelectiveScan {
     public record Grads(INDArray ddt, INDArray dA, INDArray du, INDArray dB, INDArray dC) {
     }
 
+    /** {@link Grads} as Java arrays (float32 Java path). */
+    public record FloatGrads(float[] ddt, float[] dA, float[] du, float[] dB, float[] dC) {
+    }
+
     /**
      * y [B*T, di]; the end state into {@code end} [B, di, N] when not null.
      *
@@ -33,15 +37,9 @@ public final class SelectiveScan {
         }
         chunked = null;
         if (dtype == DataType.FLOAT) {
-            saved = null;
-            float[] y = new float[d.batch() * d.steps() * d.channels()];
-            float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
-            single = SelectiveScanFloat.forward(d, Host.readFloats(dt), Host.readFloats(a), Host.readFloats(u),
-                    Host.readFloats(bm), Host.readFloats(cm), start == null ? null : Host.readFloats(start), y, e, keep);
-            if (end != null) {
-                Host.write(e, end);
-            }
-            return Host.array(y, (long) d.batch() * d.steps(), d.channels());
+            return Host.array(forwardFloats(d, Host.readFloats(dt), Host.readFloats(a), Host.readFloats(u),
+                    Host.readFloats(bm), Host.readFloats(cm), start, end, keep), (long) d.batch() * d.steps(),
+                    d.channels());
         }
         single = null;
         double[] y = new double[d.batch() * d.steps() * d.channels()];
@@ -52,6 +50,32 @@ public final class SelectiveScan {
             Host.write(e, end);
         }
         return Host.array(y, dtype, (long) d.batch() * d.steps(), d.channels());
+    }
+
+    /** The float32 Java path's form of {@link #forward}, on Java arrays: y [B*T, di]. */
+    public float[] forwardFloats(SelectiveScanRecurrent.Dims d, float[] dt, float[] a, float[] u, float[] bm,
+                                 float[] cm, INDArray start, INDArray end, boolean keep) {
+        dtype = DataType.FLOAT;
+        chunked = null;
+        saved = null;
+        float[] y = new float[d.batch() * d.steps() * d.channels()];
+        float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+        single = SelectiveScanFloat.forward(d, dt, a, u, bm, cm, start == null ? null : Host.readFloats(start), y, e,
+                keep);
+        if (end != null) {
+            Host.write(e, end);
+        }
+        return y;
+    }
+
+    /** The backward pass of {@link #forwardFloats}. */
+    public FloatGrads backwardFloats(float[] dY) {
+        SelectiveScanFloat.Saved s = single;
+        float[] ddt = new float[s.dt().length], da = new float[s.a().length], du = new float[s.u().length];
+        float[] db = new float[s.bm().length], dc = new float[s.cm().length];
+        SelectiveScanFloat.backward(s, dY, null, ddt, da, du, db, dc, null);
+        single = null;
+        return new FloatGrads(ddt, da, du, db, dc);
     }
 
     public Grads backward(INDArray dY) {
@@ -76,14 +100,11 @@ public final class SelectiveScan {
     }
 
     private Grads backwardFloat(INDArray dY) {
-        SelectiveScanFloat.Saved s = single;
-        SelectiveScanRecurrent.Dims d = s.dims();
-        float[] ddt = new float[s.dt().length], da = new float[s.a().length], du = new float[s.u().length];
-        float[] db = new float[s.bm().length], dc = new float[s.cm().length];
-        SelectiveScanFloat.backward(s, Host.readFloats(dY), null, ddt, da, du, db, dc, null);
+        SelectiveScanRecurrent.Dims d = single.dims();
         long rows = (long) d.batch() * d.steps();
-        single = null;
-        return new Grads(Host.array(ddt, rows, d.channels()), Host.array(da, d.channels(), d.states()),
-                Host.array(du, rows, d.channels()), Host.array(db, rows, d.states()), Host.array(dc, rows, d.states()));
+        FloatGrads g = backwardFloats(Host.readFloats(dY));
+        return new Grads(Host.array(g.ddt(), rows, d.channels()), Host.array(g.dA(), d.channels(), d.states()),
+                Host.array(g.du(), rows, d.channels()), Host.array(g.dB(), rows, d.states()),
+                Host.array(g.dC(), rows, d.states()));
     }
 }

@@ -1,8 +1,6 @@
 package org.selectivbench.models.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -63,16 +61,6 @@ class GemmFloatTest {
             assertArrayEquals(one[i], three[i], "array " + i + " on 1 and 3 threads");
         }
         Ops.assertVectorFormIsScalarForm(run);
-    }
-
-    @Test
-    void coversWidthsOfAVectorOrMore() {
-        assertTrue(GemmFloat.covers(64));
-        assertTrue(GemmFloat.covers(16));
-        assertTrue(GemmFloat.covers(392)); // Mamba2's input projection at the embedded default's shape
-        assertFalse(GemmFloat.covers(8));
-        assertFalse(GemmFloat.covers(4)); // a delta layer's betas
-        assertFalse(GemmFloat.covers(0));
     }
 
     /** a [m, k] b [k, n] (+ bias) (+ c), in double. */
