@@ -46,6 +46,8 @@ public final class FusedModel implements SequenceModel {
     private final List<Block> blocks = new ArrayList<>();
     private final Linear dec;
     private DropoutMasks masks;
+    /** Whether every layer allows the float32 Java path end to end ({@link Mixer#javaArrays}). */
+    private final boolean javaArrays;
     private final WorkspaceConfiguration workspace = WorkspaceConfiguration.builder()
             .initialSize(0)
             .policyLearning(LearningPolicy.FIRST_LOOP)
@@ -79,6 +81,7 @@ public final class FusedModel implements SequenceModel {
         this.dec = new Linear(params.param("dec.w", ParamStore.Init.uniform(bound), d, classes),
                 params.param("dec.b", ParamStore.Init.uniform(bound), classes));
         this.masks = DropoutMasks.seeded(seed ^ 0x5DEECE66DL);
+        this.javaArrays = blocks.stream().allMatch(b -> b.mixer().javaArrays());
         params.pack();
     }
 
@@ -163,10 +166,11 @@ public final class FusedModel implements SequenceModel {
 
     /**
      * Whether the input and output layers take the float32 Java path: {@code GemmFloat}'s loops, and in
-     * training the output layer and the loss in one pass ({@link CrossEntropy#trainingFloats}).
+     * training the output layer and the loss in one pass ({@link CrossEntropy#trainingFloats}); not for
+     * a layer that keeps BLAS ({@link Mixer#javaArrays}).
      */
     private boolean floats() {
-        return Kernels.current() == Kernels.JAVA && params.dtype() == DataType.FLOAT;
+        return Kernels.current() == Kernels.JAVA && params.dtype() == DataType.FLOAT && javaArrays;
     }
 
     /** The loss of one piece of a batch; adds its gradients. */

@@ -66,6 +66,11 @@ final class Mamba2Layer implements Mixer {
         this.out = new Linear(ps, p + ".out", di, d, false);
     }
 
+    @Override
+    public boolean javaArrays() {
+        return false;
+    }
+
     /** The scalars the constructor creates. */
     static long parameters(ModelConfig c) {
         int d = c.width(), n = c.dState(), pd = c.headDim(), di = c.expand() * d, nh = di / pd;

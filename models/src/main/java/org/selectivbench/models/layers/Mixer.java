@@ -25,6 +25,16 @@ public interface Mixer {
         return Host.readFloats(forward(p, Host.array(x, rows, x.length / rows)));
     }
 
+    /**
+     * Whether the model around this layer may take the float32 Java path end to end (its input and
+     * output layers on {@code GemmFloat}'s loops, rows as Java arrays between layers). Mamba2's may not:
+     * with those loops in its JVM, C2 compiled its scan's backward kernel with the Vector API's
+     * lane-by-lane stores in about half the JVMs (docs/models.md, the C2 trap).
+     */
+    default boolean javaArrays() {
+        return true;
+    }
+
     /** The backward pass after {@link #forwardFloats}; it does not write into dy. */
     default float[] backwardFloats(Pass p, float[] dy) {
         long rows = p.rows();
