@@ -29,9 +29,11 @@ import org.selectivbench.models.ops.Kernels;
  * The SPEC 6 wrapper with explicit forward and backward passes: x = Linear(V -> d)(input); L times
  * x = LayerNorm(x + Dropout(mixer(x))) (post-norm; with mlp-expansion > 0 also
  * x = LayerNorm(x + Dropout(MLP(x)))); then Linear(d -> classes) per step and the loss of
- * {@link CrossEntropy}. A step is a fixed sequence of large array operations; every array it makes
- * comes from one ND4J workspace that is sized by the first steps and then reused, so a steady-state
- * step maps no new memory.
+ * {@link CrossEntropy}. A step is a fixed sequence of large array operations; every ND4J array it
+ * makes comes from one workspace that is sized by the first steps and then reused, so a steady-state
+ * step maps no new native memory. A float32 model on the CPU path (Mamba2 aside,
+ * {@link Mixer#javaArrays}) passes Java arrays from layer to layer instead, the output layer and the
+ * loss fused ({@code ops.LinearCrossEntropyFloat}).
  *
  * <p>Parameters are created in the order, with the names and the inits of the SameDiff reference graph
  * ({@code graph.GraphModel}), so the same seed gives the same model in both, and checkpoints of one

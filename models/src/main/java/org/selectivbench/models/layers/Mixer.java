@@ -25,6 +25,12 @@ public interface Mixer {
         return Host.readFloats(forward(p, Host.array(x, rows, x.length / rows)));
     }
 
+    /** The backward pass after {@link #forwardFloats}; it does not write into dy. */
+    default float[] backwardFloats(Pass p, float[] dy) {
+        long rows = p.rows();
+        return Host.readFloats(backward(p, Host.array(dy, rows, dy.length / rows)));
+    }
+
     /**
      * Whether the model around this layer may take the float32 Java path end to end (its input and
      * output layers on {@code GemmFloat}'s loops, rows as Java arrays between layers). Mamba2's may not:
@@ -33,12 +39,6 @@ public interface Mixer {
      */
     default boolean javaArrays() {
         return true;
-    }
-
-    /** The backward pass after {@link #forwardFloats}; it does not write into dy. */
-    default float[] backwardFloats(Pass p, float[] dy) {
-        long rows = p.rows();
-        return Host.readFloats(backward(p, Host.array(dy, rows, dy.length / rows)));
     }
 
     /**

@@ -31,7 +31,7 @@ public final class MemoryCalibration {
 
     /**
      * Floats every estimate allows beyond its fitted terms (64 KB), so that the smallest workspaces, a
-     * few irregular temporaries on the float32 Java path, do not set the margin of the others.
+     * few irregular temporaries, do not set the margin of the others.
      */
     static final double ALLOWANCE = 16 * 1024;
 
@@ -51,11 +51,16 @@ public final class MemoryCalibration {
         return new Sizes(c, 1 + r.nextInt(6), 16 + r.nextInt(200), 5 + r.nextInt(60), 5 + r.nextInt(400));
     }
 
-    /** Bytes of the step workspace of one training step or one evaluation run at {@code s}. */
+    /**
+     * Bytes of the step workspace of one training step or one evaluation run at {@code s}, in float32.
+     * The Java kernels' float32 path keeps its arrays on the Java heap, out of the workspace's sight, so
+     * their steps are measured in float64, whose path holds the same arrays in the workspace, and halved.
+     */
     static long measure(Kernels form, Phase phase, Sizes s) {
         Kernels before = Kernels.current();
         Kernels.use(form);
-        FusedModel m = new FusedModel(s.model(), s.vocab(), s.classes(), 1, DataType.FLOAT);
+        boolean java = form == Kernels.JAVA;
+        FusedModel m = new FusedModel(s.model(), s.vocab(), s.classes(), 1, java ? DataType.DOUBLE : DataType.FLOAT);
         try {
             EncodedBatch b = ModelBench.randomBatch(new ModelBench.Shape(s.batch(), s.steps(), s.model().width(),
                     s.model().layers(), s.vocab(), s.classes(), 0, 0, 1, 0, false, Map.of(), List.of("fused")));
@@ -66,7 +71,7 @@ public final class MemoryCalibration {
                     m.probabilities(b, 0);
                 }
             }
-            return m.workspaceBytes();
+            return java ? m.workspaceBytes() / 2 : m.workspaceBytes();
         } finally {
             m.releaseArrays();
             Kernels.use(before);

@@ -42,7 +42,7 @@ public final class MemoryEstimate {
         // an allowance whatever the shape (MemoryCalibration.ALLOWANCE, not fitted)
         FIXED(s -> 1),
         // gradients of a layer's vectors (biases, norm weights) and of the output layer's bias, handed to
-        // ND4J one by one: most of a workspace on the float32 Java path, whose arrays are on the Java heap
+        // ND4J one by one
         VECTORS(s -> (double) s.width() * s.layers()),
         CLASSES(s -> s.classes()),
         INPUT(s -> s.rows() * s.vocab()),
