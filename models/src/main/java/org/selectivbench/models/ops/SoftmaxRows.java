@@ -45,31 +45,15 @@ public final class SoftmaxRows {
 
     /**
      * The float form of {@link #forward(int, int, double[], int[], double[], int)} (float32 models): the
-     * probabilities in float through {@link Exp#expf}, the loss summed in double. The exponentials go
-     * through one call per vector-width of rows, whole vectors (a row at a time, 41 classes left the
-     * vector loop a scalar tail each row), and a group with a value out of the vector form's range takes
-     * the scalar form alone.
+     * probabilities in float through {@link Exp#expf}, the loss summed in double.
      */
     public static double forward(int rows, int classes, float[] z, int[] targets, double[] w, int from) {
-        float[] max = rowMaxima(rows, classes, z), picked = new float[rows];
-        for (int r = 0; r < rows; r++) {
-            int o = r * classes;
-            float m = max[r];
-            picked[r] = z[o + targets[from + r]];
-            for (int j = 0; j < classes; j++) {
-                z[o + j] -= m;
-            }
-        }
-        int group = (Simd.on() ? VectorLoops.FLOAT_LANES : 16) * classes; // VectorLoops needs the module
-        for (int o = 0; o < rows * classes; o += group) {
-            Exp.expInPlace(z, o, Math.min(group, rows * classes - o));
-        }
-        float[] sums = rowSums(rows, classes, z);
+        Shifted e = exponentials(rows, classes, z, targets, from);
         double loss = 0;
         for (int r = 0; r < rows; r++) {
             int o = r * classes;
-            float sum = sums[r];
-            loss += w[from + r] * ((double) max[r] + Math.log(sum) - picked[r]);
+            float sum = e.sums()[r];
+            loss += e.loss(r, w[from + r]);
             for (int j = 0; j < classes; j++) {
                 z[o + j] /= sum;
             }
@@ -85,6 +69,34 @@ public final class SoftmaxRows {
      * loss; the gradient within a rounding or two of theirs.
      */
     public static double lossAndGradient(int rows, int classes, float[] z, int[] targets, double[] w, int from) {
+        Shifted e = exponentials(rows, classes, z, targets, from);
+        double loss = 0;
+        for (int r = 0; r < rows; r++) {
+            int o = r * classes;
+            float wr = (float) w[from + r], scale = wr / e.sums()[r];
+            loss += e.loss(r, w[from + r]);
+            for (int j = 0; j < classes; j++) {
+                z[o + j] *= scale;
+            }
+            z[o + targets[from + r]] -= wr;
+        }
+        return loss;
+    }
+
+    /** Each row's maximum, target logit and sum of e = exp(z - max), which replaces z. */
+    private record Shifted(float[] max, float[] picked, float[] sums) {
+        /** Row r's loss term w (max + log s - z[target]), in double. */
+        double loss(int r, double w) {
+            return w * ((double) max[r] + Math.log(sums[r]) - picked[r]);
+        }
+    }
+
+    /**
+     * The shared first passes: maxima, target logits, z - max, then the exponentials in one call per
+     * vector-width of rows, whole vectors (a row at a time, 41 classes left the vector loop a scalar tail
+     * each row); a group with a value out of the vector form's range takes the scalar form alone.
+     */
+    private static Shifted exponentials(int rows, int classes, float[] z, int[] targets, int from) {
         float[] max = rowMaxima(rows, classes, z), picked = new float[rows];
         for (int r = 0; r < rows; r++) {
             int o = r * classes;
@@ -94,22 +106,11 @@ public final class SoftmaxRows {
                 z[o + j] -= m;
             }
         }
-        int group = (Simd.on() ? VectorLoops.FLOAT_LANES : 16) * classes;
+        int group = (Simd.on() ? VectorLoops.FLOAT_LANES : 16) * classes; // VectorLoops needs the module
         for (int o = 0; o < rows * classes; o += group) {
             Exp.expInPlace(z, o, Math.min(group, rows * classes - o));
         }
-        float[] sums = rowSums(rows, classes, z);
-        double loss = 0;
-        for (int r = 0; r < rows; r++) {
-            int o = r * classes;
-            float wr = (float) w[from + r], scale = wr / sums[r];
-            loss += w[from + r] * ((double) max[r] + Math.log(sums[r]) - picked[r]);
-            for (int j = 0; j < classes; j++) {
-                z[o + j] *= scale;
-            }
-            z[o + targets[from + r]] -= wr;
-        }
-        return loss;
+        return new Shifted(max, picked, rowSums(rows, classes, z));
     }
 
     /**
