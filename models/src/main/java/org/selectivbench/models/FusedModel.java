@@ -133,7 +133,8 @@ public final class FusedModel implements SequenceModel {
     /** Logits [B*T, classes] of a feed's inputs [B*T, V]. */
     private INDArray forward(Pass p, Feed f) {
         if (floats()) {
-            return Host.array(dec.logitsFloats(hiddenFloats(p, f), f.rows()), f.rows(), classes);
+            // GemmFloat's loops, as the fused training pass's logits
+            return Host.array(dec.forwardFloats(p, hiddenFloats(p, f), f.rows()), f.rows(), classes);
         }
         return dec.forward(p, hidden(p, f));
     }

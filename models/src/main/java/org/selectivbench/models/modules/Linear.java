@@ -70,16 +70,6 @@ public final class Linear {
     }
 
     /**
-     * The model's logits on the float32 Java path, an evaluation's: {@link GemmFloat}'s loops whatever the
-     * width, so they are the numbers of the training pass ({@link CrossEntropy#trainingFloats}).
-     */
-    public float[] logitsFloats(float[] x, int rows) {
-        int in = (int) w.value().size(0), out = (int) w.value().size(1);
-        Nd.recordJava(rows, out, in, false, false, false);
-        return GemmFloat.nn(x, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), rows, in, out);
-    }
-
-    /**
      * The backward pass after {@link #forwardFloats}: adds the parameter gradients and returns dy W^T
      * [rows, in], or adds it into {@code dx} when given (then returns it).
      */

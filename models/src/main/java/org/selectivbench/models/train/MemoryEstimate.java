@@ -41,16 +41,10 @@ public final class MemoryEstimate {
     public enum Term {
         // an allowance whatever the shape (MemoryCalibration.ALLOWANCE, not fitted)
         FIXED(s -> 1),
-        // gradients of a layer's vectors (biases, norm weights) and of the output layer's bias, handed to
-        // ND4J one by one
-        VECTORS(s -> (double) s.width() * s.layers()),
-        CLASSES(s -> s.classes()),
         INPUT(s -> s.rows() * s.vocab()),
         LOGITS(s -> s.rows() * s.classes()),
         WRAPPER(s -> s.rows() * s.width()),
         MLP(s -> s.rows() * s.mlpWidth() * s.layers()),
-        // the float32 Java path's copies of a block's rows into and out of an MLP's ND4J arrays
-        MLP_ROWS(s -> s.mlpWidth() > 0 ? s.rows() * s.width() * s.layers() : 0),
         PARAMETERS(s -> s.parameters()),
         LAYER(s -> s.rows() * s.width() * s.layers()),
         INNER(s -> s.rows() * s.innerWidth() * s.subSteps() * s.layers()),
