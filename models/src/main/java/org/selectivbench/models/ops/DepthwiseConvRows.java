@@ -58,20 +58,14 @@ final class DepthwiseConvRows {
                         .add(w1.mul(FloatVector.fromArray(F, dpre, r + 2 * ch)))
                         .add(w0.mul(FloatVector.fromArray(F, dpre, r + 3 * ch))).intoArray(dx, r);
             }
-            FloatVector a0 = FloatVector.fromArray(F, parts, po + c), a1 = FloatVector.fromArray(F, parts, po + ch + c);
-            FloatVector a2 = FloatVector.fromArray(F, parts, po + 2 * ch + c);
-            FloatVector a3 = FloatVector.fromArray(F, parts, po + 3 * ch + c);
+            // the sums through parts, not in vectors carried round the loop (Simd: receivers in loops)
             for (int s = 3, r = o + 3 * ch + c; s < t; s++, r += ch) {
                 FloatVector g = FloatVector.fromArray(F, dpre, r);
-                a0 = a0.add(FloatVector.fromArray(F, x, r - 3 * ch).mul(g));
-                a1 = a1.add(FloatVector.fromArray(F, x, r - 2 * ch).mul(g));
-                a2 = a2.add(FloatVector.fromArray(F, x, r - ch).mul(g));
-                a3 = a3.add(FloatVector.fromArray(F, x, r).mul(g));
+                for (int j = 0, p = po + c; j < 4; j++, p += ch) {
+                    FloatVector.fromArray(F, x, r - (3 - j) * ch).mul(g).add(FloatVector.fromArray(F, parts, p))
+                            .intoArray(parts, p);
+                }
             }
-            a0.intoArray(parts, po + c);
-            a1.intoArray(parts, po + ch + c);
-            a2.intoArray(parts, po + 2 * ch + c);
-            a3.intoArray(parts, po + 3 * ch + c);
         }
     }
 }

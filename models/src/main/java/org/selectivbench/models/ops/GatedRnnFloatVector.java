@@ -34,8 +34,8 @@ final class GatedRnnFloatVector {
     /** The LSTM step's gates and new cell from e = the exponentials; returns where the scalar form goes on. */
     static int lstmCells(int hd, int o, int co, float[] z, float[] e, float[] cs, float[] acts, float[] cells) {
         int whole = hd - hd % S.length();
-        FloatVector one = FloatVector.broadcast(S, 1);
         for (int j = 0; j < whole; j += S.length()) {
+            FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
             FloatVector ig = one.div(one.add(FloatVector.fromArray(S, e, j)));
             FloatVector fg = one.div(one.add(FloatVector.fromArray(S, e, hd + j)));
             FloatVector gg = tanhOf(FloatVector.fromArray(S, z, 2 * hd + j), FloatVector.fromArray(S, e, 2 * hd + j));
@@ -68,8 +68,8 @@ final class GatedRnnFloatVector {
     static int gruGates(int hd, int o, int co, float[] xg, float[] z, float[] e, float[] bn, float[] acts,
                         float[] cells) {
         int whole = hd - hd % S.length();
-        FloatVector one = FloatVector.broadcast(S, 1);
         for (int j = 0; j < whole; j += S.length()) {
+            FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
             FloatVector r = one.div(one.add(FloatVector.fromArray(S, e, j)));
             FloatVector an = FloatVector.fromArray(S, z, 2 * hd + j).add(FloatVector.fromArray(S, bn, j));
             r.intoArray(acts, o + j);
@@ -103,8 +103,8 @@ final class GatedRnnFloatVector {
     static int lstmBackRow(int hd, int o, int co, float[] acts, float[] tanhs, float[] cPrev, int po, float[] dh,
                            float[] dc, float[] dz) {
         int whole = hd - hd % S.length();
-        FloatVector one = FloatVector.broadcast(S, 1);
         for (int j = 0; j < whole; j += S.length()) {
+            FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
             FloatVector ig = FloatVector.fromArray(S, acts, o + j), fg = FloatVector.fromArray(S, acts, o + hd + j);
             FloatVector gg = FloatVector.fromArray(S, acts, o + 2 * hd + j);
             FloatVector og = FloatVector.fromArray(S, acts, o + 3 * hd + j);
@@ -124,8 +124,8 @@ final class GatedRnnFloatVector {
     static int gruBackRow(int hd, int o, int co, float[] acts, float[] cells, float[] hPrev, float[] dh,
                           float[] dz, float[] dX) {
         int whole = hd - hd % S.length();
-        FloatVector one = FloatVector.broadcast(S, 1);
         for (int j = 0; j < whole; j += S.length()) {
+            FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
             FloatVector r = FloatVector.fromArray(S, acts, o + j), u = FloatVector.fromArray(S, acts, o + hd + j);
             FloatVector n = FloatVector.fromArray(S, acts, o + 2 * hd + j);
             FloatVector an = FloatVector.fromArray(S, cells, co + j), hp = FloatVector.fromArray(S, hPrev, co + j);

@@ -116,14 +116,14 @@ final class VectorLoops {
     static float maxAbs(float[] x, int from, int n) {
         int l = F.length(), whole = from + n - n % l, quad = whole - (n - n % l) % (4 * l);
         FloatVector m = FloatVector.zero(F), m1 = m, m2 = m, m3 = m; // four chains: max waits on max
-        for (int i = from; i < quad; i += 4 * l) {
-            m = m.max(FloatVector.fromArray(F, x, i).abs());
-            m1 = m1.max(FloatVector.fromArray(F, x, i + l).abs());
-            m2 = m2.max(FloatVector.fromArray(F, x, i + 2 * l).abs());
-            m3 = m3.max(FloatVector.fromArray(F, x, i + 3 * l).abs());
+        for (int i = from; i < quad; i += 4 * l) { // the carried maxima as arguments (Simd: receivers in loops)
+            m = FloatVector.fromArray(F, x, i).abs().max(m);
+            m1 = FloatVector.fromArray(F, x, i + l).abs().max(m1);
+            m2 = FloatVector.fromArray(F, x, i + 2 * l).abs().max(m2);
+            m3 = FloatVector.fromArray(F, x, i + 3 * l).abs().max(m3);
         }
         for (int i = quad; i < whole; i += l) {
-            m = m.max(FloatVector.fromArray(F, x, i).abs());
+            m = FloatVector.fromArray(F, x, i).abs().max(m);
         }
         float bound = m.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (int i = whole; i < from + n; i++) {
