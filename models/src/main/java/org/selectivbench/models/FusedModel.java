@@ -22,6 +22,7 @@ import org.selectivbench.models.modules.Mlp;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.PostNorm;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 
@@ -58,6 +59,8 @@ public final class FusedModel implements SequenceModel {
             .policySpill(SpillPolicy.REALLOCATE)
             .build();
     private final String workspaceId = "selectivbench-step-" + System.identityHashCode(this);
+    /** The float32 Java path's arrays, reused from pass to pass as the workspace's. */
+    private Arena arena = new Arena();
 
     /** One post-norm residual block: the mixer, and optionally an MLP, each joined by a {@link PostNorm}. */
     private record Block(Mixer mixer, PostNorm norm, Mlp mlp, PostNorm mlpNorm) {
@@ -179,7 +182,7 @@ public final class FusedModel implements SequenceModel {
     /** The loss of one piece of a batch; adds its gradients. */
     private double lossAndGradients(Pass p, Feed f) {
         if (floats()) {
-            float[] dx = new float[f.rows() * config.width()];
+            float[] dx = Arena.floats(f.rows() * config.width());
             double loss = CrossEntropy.trainingFloats(dec, hiddenFloats(p, f), f.rows(), f.targets(), f.weights(), dx);
             enc.backwardParamsFloats(backwardFloats(p, dx), f.rows());
             return loss;
@@ -228,7 +231,8 @@ public final class FusedModel implements SequenceModel {
         double real = b.realSteps();
         double loss = 0;
         for (EncodedBatch part : SequenceModel.pieces(b, microBatch)) {
-            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId);
+                 Arena.Pass pass = arena.open()) {
                 Feed f = feed(part, 0, part.steps(), real);
                 Pass p = Pass.withBackward(part.batch(), part.steps(), train ? masks : null);
                 loss += lossAndGradients(p, f);
@@ -249,7 +253,7 @@ public final class FusedModel implements SequenceModel {
 
     private Feed feed(EncodedBatch b, int from, int steps, double real) {
         int rows = b.batch() * steps;
-        float[] in = new float[rows * vocab];
+        float[] in = Arena.floats(rows * vocab);
         int[] targets = new int[rows];
         double[] weights = new double[rows];
         boolean single = params.dtype() == DataType.FLOAT;
@@ -343,7 +347,8 @@ public final class FusedModel implements SequenceModel {
             for (int step = 0; step < b.steps(); step += plan.segment()) {
                 int steps = Math.min(plan.segment(), b.steps() - step);
                 boolean segments = plan.segment() < b.steps();
-                try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
+                try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId);
+                     Arena.Pass pass = arena.open()) {
                     Feed f = feed(part, step, steps, real);
                     Pass p = segments ? Pass.segment(part.batch(), steps, state) : Pass.evaluation(part.batch(), steps);
                         sink.accept(part.batch(), row, step, steps, forward(p, f), f);
@@ -352,6 +357,17 @@ public final class FusedModel implements SequenceModel {
             }
             row += part.batch();
         }
+    }
+
+    /** Tests: another arena (one that poisons its arrays after each pass). */
+    void arena(Arena a) {
+        arena.release();
+        arena = a;
+    }
+
+    /** Bytes the float32 Java path's arena holds now: what the largest pass so far needed. */
+    public long arenaBytes() {
+        return arena.bytes();
     }
 
     /** Bytes the step workspace holds now: what the largest step so far needed (memory calibration). */
@@ -363,5 +379,6 @@ public final class FusedModel implements SequenceModel {
     public void releaseArrays() {
         Nd4j.getWorkspaceManager().destroyWorkspace(
                 Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspace, workspaceId));
+        arena.release();
     }
 }

@@ -146,6 +146,36 @@ class FusedModelTest {
                 name + ": matmuls of the float path's loops " + gemms.stream().filter(Nd.Gemm::java).count());
     }
 
+    /**
+     * The arena's arrays serve one pass only: a model whose arena poisons every array when its pass ends
+     * (and takes arrays of any length) gives the same bits as one with the default arena, over training
+     * steps with dropout, whole evaluations and evaluations in segments that carry the state, in turn.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void arenaArraysServeOnePass(String name) {
+        Random r = new Random(name.hashCode() + 29);
+        ModelConfig c = new ModelConfig(name, 2, 16, 2, 4, 2, 2 + r.nextInt(3), 2, false, 0, 0, 0.2, 4);
+        EncodedBatch b = TestData.batch(r.nextLong(), 9, 12 + r.nextInt(20), VOCAB, CLASSES);
+        FusedModel plain = new FusedModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
+        FusedModel poisoned = new FusedModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
+        poisoned.arena(org.selectivbench.models.ops.Arena.poisoned());
+        plain.dropoutMasks(hashedMasks(5));
+        poisoned.dropoutMasks(hashedMasks(5));
+        long rows = 2L * Math.max(1, b.steps() / 3);
+        for (int round = 0; round < 2; round++) {
+            SequenceModel.StepResult want = plain.lossAndGradients(b, true);
+            SequenceModel.StepResult got = poisoned.lossAndGradients(b, true);
+            assertEquals(want.loss(), got.loss(), 0, name + ": loss in round " + round);
+            for (Map.Entry<String, INDArray> e : want.gradients().entrySet()) {
+                assertEquals(e.getValue(), got.gradients().get(e.getKey()), name + ": gradient of " + e.getKey());
+            }
+            assertArrayEquals(plain.logits(b), poisoned.logits(b), name + ": logits in round " + round);
+            assertArrayEquals(plain.logits(b, rows), poisoned.logits(b, rows), name + ": logits in segments");
+        }
+        assertTrue(poisoned.arenaBytes() > 0, name + ": nothing was taken from the arena");
+    }
+
     /** The optional MLP block after the mixer (model.mlp-expansion), in float64 with dropout. */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"gated_delta_net", "transformer"})

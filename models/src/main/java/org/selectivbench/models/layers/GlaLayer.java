@@ -10,6 +10,7 @@ import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.modules.ShortConv;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.DecayScan;
 import org.selectivbench.models.ops.DecayScanRecurrent;
 import org.selectivbench.models.ops.Host;
@@ -168,7 +169,7 @@ final class GlaLayer implements Mixer {
         DecayScan.FloatGrads s = scan.backwardFloats(dr.dx());
         // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
         float[] sig = PointwiseFloat.sigmoid(PointwiseFloat.scaled(kept[0], -1));
-        float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = new float[da.length];
+        float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = Arena.floats(da.length);
         for (int i = 0; i < dgate.length; i++) {
             dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
         }

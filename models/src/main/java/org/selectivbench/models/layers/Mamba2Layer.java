@@ -13,6 +13,7 @@ import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.modules.ShortConv;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.DecayScan;
 import org.selectivbench.models.ops.DecayScanRecurrent;
 import org.selectivbench.models.ops.Host;
@@ -131,7 +132,7 @@ final class Mamba2Layer implements Mixer {
                 perHeadFloats(xs, gate.dt()), gate.logDecay(), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         float[] dd = Host.readFloats(dSkip.value());
-        float[] sz = PointwiseFloat.silu(zz), g = new float[yy.length];
+        float[] sz = PointwiseFloat.silu(zz), g = Arena.floats(yy.length);
         for (int i = 0; i < yy.length; ) { // index i: row, head, head entry
             for (int h = 0; h < nh; h++) {
                 for (int j = 0; j < pd; j++, i++) {
@@ -151,7 +152,7 @@ final class Mamba2Layer implements Mixer {
         kept = null;
         INDArray d = Host.array(dOut, rows, dOut.length / rows);
         float[] dg = norm.backwardFloats(Host.readFloats(out.backward(d, null)), di).dx();
-        float[] dd = Host.readFloats(dSkip.value()), dgy = new float[dg.length], dy = new float[dg.length];
+        float[] dd = Host.readFloats(dSkip.value()), dgy = Arena.floats(dg.length), dy = Arena.floats(dg.length);
         for (int i = 0; i < dg.length; i++) {
             dgy[i] = dg[i] * yy[i];
             dy[i] = dg[i] * sz[i];
@@ -159,7 +160,7 @@ final class Mamba2Layer implements Mixer {
         float[] dz = PointwiseFloat.siluBackward(zz, dgy);
         // skip D x: dD = sum over rows and head dims, dx = dy D
         double[] dD = new double[nh];
-        float[] dx = new float[dy.length];
+        float[] dx = Arena.floats(dy.length);
         for (int i = 0; i < dy.length; ) {
             for (int h = 0; h < nh; h++) {
                 for (int j = 0; j < pd; j++, i++) {
@@ -171,7 +172,7 @@ final class Mamba2Layer implements Mixer {
         dSkip.grad().addi(Host.array(dD, dSkip.grad().dataType(), nh, 1));
         DecayScan.FloatGrads g = scan.backwardFloats(dy);
         // v = x dt per head
-        float[] ddt = new float[rows * nh], dv = g.dv();
+        float[] ddt = Arena.floats(rows * nh), dv = g.dv();
         for (int i = 0, rh = 0; i < dv.length; rh++) { // rh: row and head
             for (int j = 0; j < pd; j++, i++) {
                 dx[i] += dv[i] * step[rh];
@@ -185,7 +186,7 @@ final class Mamba2Layer implements Mixer {
 
     /** x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries. */
     private float[] perHeadFloats(float[] xs, float[] f) {
-        float[] o = new float[xs.length];
+        float[] o = Arena.floats(xs.length);
         for (int i = 0, rh = 0; i < xs.length; rh++) {
             for (int j = 0; j < pd; j++, i++) {
                 o[i] = xs[i] * f[rh];

@@ -9,6 +9,7 @@ import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.ShortConv;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.PointwiseFloat;
@@ -112,7 +113,7 @@ final class MambaLayer implements Mixer {
         float[] xs = conv.forwardFloats(p, Cols.of(proj, 2 * di, 0, di)), zz = Cols.of(proj, 2 * di, di, 2 * di);
         float[] xp = xProj.forwardFloats(p, xs, rows);
         float[] pre = dtProj.forwardFloats(p, Cols.of(xp, xw, 0, rank), rows), step = PointwiseFloat.softplus(pre);
-        float[] dtx = new float[xs.length];
+        float[] dtx = Arena.floats(xs.length);
         for (int i = 0; i < dtx.length; i++) {
             dtx[i] = step[i] * xs[i];
         }
@@ -122,7 +123,7 @@ final class MambaLayer implements Mixer {
                 Cols.of(xp, xw, rank, rank + n), Cols.of(xp, xw, rank + n, xw), p.carried(name + ".ssm"), end,
                 p.keep());
         States.carry(p, name + ".ssm", end);
-        float[] dd = Host.readFloats(dSkip.value()), sz = PointwiseFloat.silu(zz), g = new float[yy.length];
+        float[] dd = Host.readFloats(dSkip.value()), sz = PointwiseFloat.silu(zz), g = Arena.floats(yy.length);
         for (int i = 0; i < yy.length; ) { // index i: row, channel
             for (int c = 0; c < di; c++, i++) {
                 yy[i] += xs[i] * dd[c];
@@ -141,7 +142,7 @@ final class MambaLayer implements Mixer {
         int rows = (int) p.rows();
         float[] zz = kept[0], sz = kept[1], xs = kept[2], pre = kept[3], step = kept[4], yy = kept[5];
         kept = null;
-        float[] dg = out.backwardFloats(dOut, rows, null), dgy = new float[dg.length], dy = new float[dg.length];
+        float[] dg = out.backwardFloats(dOut, rows, null), dgy = Arena.floats(dg.length), dy = Arena.floats(dg.length);
         for (int i = 0; i < dg.length; i++) {
             dgy[i] = dg[i] * yy[i];
             dy[i] = dg[i] * sz[i];
@@ -149,7 +150,7 @@ final class MambaLayer implements Mixer {
         float[] dz = PointwiseFloat.siluBackward(zz, dgy);
         // skip D x: dD = sum over rows, dx = dy D
         double[] dD = new double[di];
-        float[] dd = Host.readFloats(dSkip.value()), dx = new float[dy.length];
+        float[] dd = Host.readFloats(dSkip.value()), dx = Arena.floats(dy.length);
         for (int i = 0; i < dy.length; ) {
             for (int c = 0; c < di; c++, i++) {
                 dD[c] += dy[i] * xs[i];

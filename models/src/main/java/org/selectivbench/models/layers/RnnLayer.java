@@ -7,6 +7,7 @@ import org.selectivbench.models.config.ModelConfig;
 import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.GatedRnn;
 import org.selectivbench.models.ops.GemmFloat;
 import org.selectivbench.models.ops.Host;
@@ -121,7 +122,7 @@ final class RnnLayer implements Mixer {
         b.grad().addi(Host.array(dxSum, w));
         addGrad(wh, g.hPrev(), g.dA(), rows, d, w);
         if (cell == Cell.GRU) { // b_hr, b_hz joined the input projection, b_hn the recurrent one (forward)
-            float[] daSum = RowNormsFloat.columnSums(g.dA(), rows, w), bg = new float[w];
+            float[] daSum = RowNormsFloat.columnSums(g.dA(), rows, w), bg = Arena.floats(w);
             System.arraycopy(dxSum, 0, bg, 0, 2 * d);
             System.arraycopy(daSum, 2 * d, bg, 2 * d, d);
             bh.grad().addi(Host.array(bg, w));

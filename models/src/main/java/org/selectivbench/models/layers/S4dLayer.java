@@ -7,6 +7,7 @@ import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.PointwiseFloat;
@@ -147,7 +148,7 @@ final class S4dLayer implements Mixer {
         float[] dz = PointwiseFloat.gluBackward(z, s, dOut, h);
         float[] dg = out.backwardFloats(dz, (int) p.rows(), null);
         float[] dy = PointwiseFloat.geluBackward(yF, c, dg);
-        float[] dyu = new float[dy.length];
+        float[] dyu = Arena.floats(dy.length);
         for (int i = 0; i < dy.length; i++) {
             dyu[i] = dy[i] * uF[i];
         }

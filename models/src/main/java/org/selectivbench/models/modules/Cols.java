@@ -1,5 +1,6 @@
 package org.selectivbench.models.modules;
 
+import org.selectivbench.models.ops.Arena;
 /**
  * Column blocks of row-major float arrays, the float path's {@link Nd#cols} and {@link Nd#concatCols}: a
  * layer whose one projection makes several inputs (Mamba2's z, x, B, C and dt) splits its rows with
@@ -12,7 +13,7 @@ public final class Cols {
     /** Columns [from, to) of x's rows of {@code width} as a new array of rows of to - from. */
     public static float[] of(float[] x, int width, int from, int to) {
         int rows = x.length / width, n = to - from;
-        float[] y = new float[rows * n];
+        float[] y = Arena.floats(rows * n);
         for (int r = 0; r < rows; r++) {
             System.arraycopy(x, r * width + from, y, r * n, n);
         }
@@ -25,7 +26,7 @@ public final class Cols {
         for (float[] part : parts) {
             width += part.length / rows;
         }
-        float[] y = new float[rows * width];
+        float[] y = Arena.floats(rows * width);
         int at = 0;
         for (float[] part : parts) {
             int n = part.length / rows;

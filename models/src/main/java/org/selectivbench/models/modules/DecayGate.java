@@ -1,6 +1,7 @@
 package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.PointwiseFloat;
 
@@ -67,12 +68,12 @@ public final class DecayGate {
     public Floats forwardFloats(Pass p, float[] z) {
         float[] bias = Host.readFloats(dtBias.value()), aPos = aPos();
         int heads = bias.length;
-        float[] zb = new float[z.length];
+        float[] zb = Arena.floats(z.length);
         for (int i = 0; i < z.length; i++) {
             zb[i] = z[i] + bias[i % heads];
         }
         float[] step = PointwiseFloat.softplus(zb);
-        float[] a = new float[z.length];
+        float[] a = Arena.floats(z.length);
         for (int i = 0; i < z.length; i++) {
             a[i] = -(step[i] * aPos[i % heads]);
         }
@@ -85,7 +86,7 @@ public final class DecayGate {
         float[] zb = kept[0], step = kept[1], aPos = aPos();
         int heads = aPos.length;
         float[] d = ForgetFloor.floorBackward(kept[2], floor, da), sig = PointwiseFloat.sigmoid(zb);
-        float[] dpre = new float[d.length];
+        float[] dpre = Arena.floats(d.length);
         double[] dA = new double[heads], dBias = new double[heads];
         for (int i = 0; i < d.length; i++) {
             int h = i % heads;

@@ -1,6 +1,7 @@
 package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Arena;
 
 /**
  * The forget floor of the gated models: a transition exp(a) kept at or above f as f + (1 - f) exp(a),
@@ -29,7 +30,7 @@ public final class ForgetFloor {
         if (f == 0) {
             return a;
         }
-        float[] y = new float[a.length];
+        float[] y = Arena.floats(a.length);
         for (int i = 0; i < a.length; i++) {
             y[i] = (float) Math.log(f + (1 - f) * Math.exp(a[i]));
         }
@@ -41,7 +42,7 @@ public final class ForgetFloor {
         if (f == 0) {
             return d;
         }
-        float[] y = new float[a.length];
+        float[] y = Arena.floats(a.length);
         for (int i = 0; i < a.length; i++) {
             double e = (1 - f) * Math.exp(a[i]);
             y[i] = (float) (e / (e + f) * d[i]);

@@ -2,6 +2,7 @@ package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.RowNorms;
@@ -61,7 +62,7 @@ public final class LayerNorm {
 
     /** The float form on rows x [rows, n] given as a Java array (the Java path, float32 models). */
     public float[] forwardFloats(Pass p, float[] x, int rows, int n) {
-        float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows];
+        float[] y = Arena.floats(rows * n), xh = Arena.floats(rows * n), rs = Arena.floats(rows);
         RowNormsFloat.layerNorm(rows, n, x, Host.readFloats(g.value()), Host.readFloats(b.value()), EPS, y, xh, rs);
         kept = p.keep() ? new float[][] {xh, rs} : null;
         return y;
@@ -72,7 +73,7 @@ public final class LayerNorm {
         if (kept == null) {
             throw new IllegalStateException("LayerNorm's float backward pass without its float forward pass");
         }
-        float[] dx = new float[rows * n];
+        float[] dx = Arena.floats(rows * n);
         double[] dg = new double[n], db = new double[n];
         RowNormsFloat.layerNormBackward(rows, n, dy, Host.readFloats(g.value()), kept[0], kept[1], dx, dg, db);
         g.grad().addi(Host.array(dg, DataType.FLOAT, n));

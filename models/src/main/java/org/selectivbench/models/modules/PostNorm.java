@@ -2,6 +2,7 @@ package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 
@@ -49,7 +50,7 @@ public final class PostNorm {
 
     /** The join on Java arrays [rows, n] (float32 models on the Java path); x is left unchanged. */
     public float[] forwardFloats(Pass pass, float[] x, float[] branch, int n) {
-        float[] m = drop.drawFloats(pass, n), s = new float[x.length];
+        float[] m = drop.drawFloats(pass, n), s = Arena.floats(x.length);
         if (m == null) {
             for (int i = 0; i < s.length; i++) {
                 s[i] = x[i] + branch[i];
@@ -80,7 +81,7 @@ public final class PostNorm {
         if (m == null) {
             return new FloatGrads(ds, ds);
         }
-        float[] db = new float[ds.length];
+        float[] db = Arena.floats(ds.length);
         for (int i = 0; i < ds.length; i++) {
             db[i] = ds[i] * m[i];
         }

@@ -2,6 +2,7 @@ package org.selectivbench.models.modules;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.RowNorms;
@@ -64,8 +65,8 @@ public final class RmsNorm {
     /** The float form on Java arrays (rows of n, from and to float kernels), gate [rows, n] or null. */
     public float[] forwardFloats(Pass p, float[] x, int n, float[] gate) {
         int rows = x.length / n;
-        float[] y = new float[rows * n], xh = new float[rows * n], ri = new float[rows];
-        float[] sig = gate == null ? null : new float[rows * n];
+        float[] y = Arena.floats(rows * n), xh = Arena.floats(rows * n), ri = Arena.floats(rows);
+        float[] sig = gate == null ? null : Arena.floats(rows * n);
         RowNormsFloat.rmsNorm(rows, n, x, Host.readFloats(w.value()), gate, EPS, y, xh, ri, sig);
         kept = p.keep() ? new float[][] {xh, ri, gate, sig} : null;
         return y;
@@ -114,7 +115,7 @@ public final class RmsNorm {
     /** The backward pass of the float form from dy rows of n as a Java array. */
     public FloatGrads backwardFloats(float[] dy, int n) {
         int rows = dy.length / n;
-        float[] dx = new float[rows * n], dg = kept[2] == null ? null : new float[rows * n];
+        float[] dx = Arena.floats(rows * n), dg = kept[2] == null ? null : Arena.floats(rows * n);
         double[] dw = new double[n];
         RowNormsFloat.rmsNormBackward(rows, n, dy, Host.readFloats(w.value()), kept[2], kept[0], kept[1], kept[3], dx,
                 dg, dw);

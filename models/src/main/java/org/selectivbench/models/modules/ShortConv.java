@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.DepthwiseConv;
 import org.selectivbench.models.ops.Exp;
 import org.selectivbench.models.ops.Host;
@@ -117,12 +118,12 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
-        float[] z = new float[in.length];
+        float[] z = Arena.floats(in.length);
         DepthwiseConv.forward(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), z);
         if (kernel > 1 && p.segmented()) {
             p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), p.batch(), kernel - 1, channels));
         }
-        float[] s = new float[z.length], y = new float[z.length];
+        float[] s = Arena.floats(z.length), y = Arena.floats(z.length);
         Exp.sigmoids(z, s, z.length);
         for (int i = 0; i < z.length; i++) {
             y[i] = z[i] * s[i];
@@ -186,12 +187,12 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
         kept = null;
-        float[] dpre = new float[dy.length];
+        float[] dpre = Arena.floats(dy.length);
         for (int i = 0; i < dpre.length; i++) {
             dpre[i] = dy[i] * (s[i] * (1 + z[i] * (1 - s[i])));
         }
-        float[] dx = new float[dpre.length], dw = new float[kernel * channels];
-        float[] db = b == null ? null : new float[channels];
+        float[] dx = Arena.floats(dpre.length), dw = Arena.floats(kernel * channels);
+        float[] db = b == null ? null : Arena.floats(channels);
         DepthwiseConv.backward(d, in, tl, Host.readFloats(w.value()), dpre, dx, dw, db);
         w.grad().addi(Host.array(dw, kernel, channels));
         if (b != null) {

@@ -38,15 +38,15 @@ public final class AttentionFloat {
     public static Saved forward(AttentionRows.Dims d, float[] q, float[] k, float[] v, float scale, float[] o,
                                 boolean keep) {
         int t = d.steps(), hd = d.width();
-        float[] qs = new float[q.length];
+        float[] qs = Arena.floats(q.length);
         for (int i = 0; i < q.length; i++) {
             qs[i] = q[i] * scale;
         }
-        float[] stats = keep ? new float[d.sequences() * t * 2] : null;
+        float[] stats = keep ? Arena.floats(d.sequences() * t * 2) : null;
         BlockOps ops = BlockOps.of();
         Parallel.forRange(d.sequences(), (from, to) -> {
-            float[] s = new float[t * LANES], qT = new float[hd * LANES], oT = new float[hd * LANES];
-            float[] max = new float[LANES], r = new float[LANES];
+            float[] s = Arena.floats(t * LANES), qT = Arena.floats(hd * LANES), oT = Arena.floats(hd * LANES);
+            float[] max = Arena.floats(LANES), r = Arena.floats(LANES);
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
                 for (int i0 = 0; i0 < t; i0 += LANES) {
@@ -80,8 +80,8 @@ public final class AttentionFloat {
     public static float[][] backward(Saved sv, float[] dO) {
         AttentionRows.Dims d = sv.dims();
         int t = d.steps(), hd = d.width();
-        float[] dq = new float[dO.length], dk = new float[dO.length], dv = new float[dO.length];
-        float[] rowDot = new float[d.sequences() * t];
+        float[] dq = Arena.floats(dO.length), dk = Arena.floats(dO.length), dv = Arena.floats(dO.length);
+        float[] rowDot = Arena.floats(d.sequences() * t);
         for (int i = 0; i < rowDot.length; i++) {
             float acc = 0;
             for (int c = 0; c < hd; c++) {
@@ -92,10 +92,10 @@ public final class AttentionFloat {
         float[] st = sv.stats();
         BlockOps ops = BlockOps.of();
         Parallel.forRange(d.sequences(), (from, to) -> {
-            float[] p = new float[t * LANES], ds = new float[t * LANES];
-            float[] aT = new float[hd * LANES], bT = new float[hd * LANES], outT = new float[hd * LANES];
-            float[] outT2 = new float[hd * LANES], lane = new float[LANES], lane2 = new float[LANES];
-            float[] rowMax = new float[t], rowR = new float[t], rowD = new float[t];
+            float[] p = Arena.floats(t * LANES), ds = Arena.floats(t * LANES);
+            float[] aT = Arena.floats(hd * LANES), bT = Arena.floats(hd * LANES), outT = Arena.floats(hd * LANES);
+            float[] outT2 = Arena.floats(hd * LANES), lane = Arena.floats(LANES), lane2 = Arena.floats(LANES);
+            float[] rowMax = Arena.floats(t), rowR = Arena.floats(t), rowD = Arena.floats(t);
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
                 for (int i = 0; i < t; i++) {

@@ -67,8 +67,8 @@ public final class DecayScan {
         chunked = null;
         single = null;
         perHead = null;
-        float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
-        float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+        float[] o = Arena.floats(d.batch() * d.steps() * d.heads() * d.v());
+        float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         float[] s0 = start == null ? null : Host.readFloats(start);
         if (d.sharedKeys()) {
             single = DecayScanSharedFloat.forward(d, q, k, v, a, s0, o, e, keep);
@@ -89,15 +89,15 @@ public final class DecayScan {
     public FloatGrads backwardFloats(float[] dO) {
         if (single != null) {
             DecayScanSharedFloat.Saved s = single;
-            float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
-            float[] da = s.alpha() == null ? null : new float[s.alpha().length];
+            float[] dq = Arena.floats(s.q().length), dk = Arena.floats(s.k().length), dv = Arena.floats(s.v().length);
+            float[] da = s.alpha() == null ? null : Arena.floats(s.alpha().length);
             DecayScanSharedFloat.backward(s, dO, null, dq, dk, dv, da, null);
             single = null;
             return new FloatGrads(dq, dk, dv, da);
         }
         DecayScanFloat.Saved s = perHead;
-        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
-        float[] da = s.alpha() == null ? null : new float[s.alpha().length];
+        float[] dq = Arena.floats(s.q().length), dk = Arena.floats(s.k().length), dv = Arena.floats(s.v().length);
+        float[] da = s.alpha() == null ? null : Arena.floats(s.alpha().length);
         DecayScanFloat.backward(s, dO, null, dq, dk, dv, da, null);
         perHead = null;
         return new FloatGrads(dq, dk, dv, da);

@@ -32,7 +32,7 @@ public final class DecayScanFloat {
         float[] alpha = a == null ? null : exps(a);
         // backward takes the lanes either way (its sums over a value row would run across lanes)
         int kv = d.state(), seqs = d.batch() * d.heads(), grouped = byColumns(d) ? 0 : lanes(d);
-        float[] ckpt = keep ? new float[seqs * d.chunks() * kv] : null;
+        float[] ckpt = keep ? Arena.floats(seqs * d.chunks() * kv) : null;
         if (grouped > 0) {
             Parallel.forRange(grouped / DecayScanLanesFloat.LANES, (from, to) -> {
                 DecayScanLanesFloat.Work w = new DecayScanLanesFloat.Work(d, false);
@@ -43,7 +43,7 @@ public final class DecayScanFloat {
             });
         }
         Parallel.forRange(seqs - grouped, (lo, hi) -> {
-            float[] s = new float[kv], ax = new float[d.k()];
+            float[] s = Arena.floats(kv), ax = Arena.floats(d.k());
             for (int g = grouped + lo; g < grouped + hi; g++) {
                 int b = g / d.heads(), h = g % d.heads();
                 if (start != null) {
@@ -143,7 +143,7 @@ public final class DecayScanFloat {
         }
         Parallel.forRange(d.batch() * heads - grouped, (lo, hi) -> {
             float[][] states = new float[CHUNK + 1][kv];
-            float[] ds = new float[kv], ax = new float[d.k()];
+            float[] ds = Arena.floats(kv), ax = Arena.floats(d.k());
             for (int g = grouped + lo; g < grouped + hi; g++) {
                 int b = g / heads, h = g % heads;
                 if (dEnd != null) {

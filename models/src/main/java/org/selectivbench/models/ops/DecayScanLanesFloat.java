@@ -44,24 +44,24 @@ final class DecayScanLanesFloat {
 
         Work(DecayScanRecurrent.Dims d, boolean backward) {
             int kd = d.k(), vd = d.v(), kv = d.state(), b = backward ? 1 : 0;
-            s = new float[kv * LANES];
-            q = new float[kd * LANES];
-            k = new float[kd * LANES];
-            v = new float[vd * LANES];
-            ax = new float[kd * LANES];
+            s = Arena.floats(kv * LANES);
+            q = Arena.floats(kd * LANES);
+            k = Arena.floats(kd * LANES);
+            v = Arena.floats(vd * LANES);
+            ax = Arena.floats(kd * LANES);
             java.util.Arrays.fill(ax, 1); // no decay: 1 x s = s exactly, as in the scalar form
-            o = new float[vd * LANES];
-            dO = new float[b * vd * LANES];
-            ds = new float[b * kv * LANES];
-            dq = new float[b * kd * LANES];
-            dk = new float[b * kd * LANES];
-            dv = new float[b * vd * LANES];
-            dax = new float[b * kd * LANES];
+            o = Arena.floats(vd * LANES);
+            dO = Arena.floats(b * vd * LANES);
+            ds = Arena.floats(b * kv * LANES);
+            dq = Arena.floats(b * kd * LANES);
+            dk = Arena.floats(b * kd * LANES);
+            dv = Arena.floats(b * vd * LANES);
+            dax = Arena.floats(b * kd * LANES);
             states = new float[b * (CHUNK + 1)][kv * LANES];
             tokens = new float[b * CHUNK][][];
             for (int i = 0; i < tokens.length; i++) {
-                tokens[i] = new float[][] {new float[kd * LANES], new float[kd * LANES], new float[vd * LANES],
-                    new float[kd * LANES]};
+                tokens[i] = new float[][] {Arena.floats(kd * LANES), Arena.floats(kd * LANES), Arena.floats(vd * LANES),
+                    Arena.floats(kd * LANES)};
                 java.util.Arrays.fill(tokens[i][3], 1);
             }
         }

@@ -94,10 +94,10 @@ final class DecayScanSharedFloat {
     private static Saved run(Dims d, float[] q, float[] k, float[] v, float[] alpha, float[] start, float[] o,
                          float[] end, boolean keep) {
         int st = d.heads() * d.state(), w = d.heads() * d.v();
-        float[] ckpt = keep ? new float[d.batch() * d.chunks() * st] : null;
+        float[] ckpt = keep ? Arena.floats(d.batch() * d.chunks() * st) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
-            float[] s = new float[st];
-            float[] alv = new float[w], alv1 = new float[w];
+            float[] s = Arena.floats(st);
+            float[] alv = Arena.floats(w), alv1 = Arena.floats(w);
             java.util.Arrays.fill(alv, 1);
             java.util.Arrays.fill(alv1, 1);
             for (int b = from; b < to; b++) {
@@ -141,12 +141,12 @@ final class DecayScanSharedFloat {
         Parallel.forRange(d.batch(), (from, to) -> {
             float[][] states = new float[CHUNK + 1][st];
             float[][] alvs = new float[CHUNK][w];
-            float[] ds = new float[st];
-            float[] gs = Simd.on() ? new float[st] : null; // the vector forms' scratch: dS, or stripes [K, 32]
-            float[] dav = new float[w];
-            float[] gRow = new float[w];
-            float[] stripes = new float[16];
-            float[] ones = new float[w];
+            float[] ds = Arena.floats(st);
+            float[] gs = Simd.on() ? Arena.floats(st) : null; // the vector forms' scratch: dS, or stripes [K, 32]
+            float[] dav = Arena.floats(w);
+            float[] gRow = Arena.floats(w);
+            float[] stripes = Arena.floats(16);
+            float[] ones = Arena.floats(w);
             java.util.Arrays.fill(ones, 1);
             for (int b = from; b < to; b++) {
                 if (dEnd != null) {

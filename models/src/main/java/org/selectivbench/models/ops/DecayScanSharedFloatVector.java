@@ -132,7 +132,7 @@ final class DecayScanSharedFloatVector {
         // with 16 lanes, two vectors with 8 (other lane counts take the scalar form); one loop per case,
         // as a branch inside a vector loop can make C2 keep the vectors as objects
         int w16 = w - w % 16;
-        float[] p = new float[16], r = new float[16];
+        float[] p = Arena.floats(16), r = Arena.floats(16);
         if (S.length() == 16) {
             for (int x = 0; x < kd; x++) {
                 int so = x * w;

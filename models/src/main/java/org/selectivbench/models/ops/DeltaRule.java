@@ -64,8 +64,8 @@ public final class DeltaRule {
         dtype = DataType.FLOAT;
         saved = null;
         chunked = null;
-        float[] o = new float[d.batch() * d.steps() * d.heads() * d.v()];
-        float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+        float[] o = Arena.floats(d.batch() * d.steps() * d.heads() * d.v());
+        float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         single = DeltaRuleFloat.forward(d, q, k, v, beta, a, start == null ? null : Host.readFloats(start), o, e, keep);
         if (end != null) {
             Host.write(e, end);
@@ -112,8 +112,8 @@ public final class DeltaRule {
     /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} on the Java kernels). */
     public FloatGrads backwardFloats(float[] dO) {
         DeltaRuleFloat.Saved s = single;
-        float[] dq = new float[s.q().length], dk = new float[s.k().length], dv = new float[s.v().length];
-        float[] dbeta = new float[s.beta().length], da = s.alpha() == null ? null : new float[s.alpha().length];
+        float[] dq = Arena.floats(s.q().length), dk = Arena.floats(s.k().length), dv = Arena.floats(s.v().length);
+        float[] dbeta = Arena.floats(s.beta().length), da = s.alpha() == null ? null : Arena.floats(s.alpha().length);
         DeltaRuleFloat.backward(s, dO, null, dq, dk, dv, dbeta, da, null);
         single = null;
         return new FloatGrads(dq, dk, dv, dbeta, da);

@@ -30,7 +30,7 @@ public final class DeltaRuleFloat {
     public static Saved forward(DeltaRuleRecurrent.Dims d, float[] q, float[] k, float[] v, float[] beta, float[] a,
                                 float[] start, float[] o, float[] end, boolean keep) {
         int kv = d.state();
-        float[] ckpt = keep ? new float[d.sequences() * d.chunks() * kv] : null;
+        float[] ckpt = keep ? Arena.floats(d.sequences() * d.chunks() * kv) : null;
         float[] alpha = alphas(a);
         int grouped = lanes(d);
         if (grouped > 0) {
@@ -44,8 +44,8 @@ public final class DeltaRuleFloat {
         }
         Parallel.forRange(d.sequences() - grouped, (lo, hi) -> {
             int from = grouped + lo, to = grouped + hi;
-            float[] s = new float[kv];
-            float[] r = new float[d.v()];
+            float[] s = Arena.floats(kv);
+            float[] r = Arena.floats(d.v());
             for (int g = from; g < to; g++) {
                 int b = g / d.heads(), h = g % d.heads();
                 if (start != null) {
@@ -170,11 +170,11 @@ public final class DeltaRuleFloat {
             int from = grouped + lo, to = grouped + hi;
             float[][][] sub = new float[CHUNK][nh][kv];
             float[][][] rs = new float[CHUNK][nh][vd];
-            float[] s = new float[kv];
-            float[] r = new float[vd];
-            float[] ds = new float[kv];
-            float[] dr = new float[vd];
-            float[] gk = new float[vd];
+            float[] s = Arena.floats(kv);
+            float[] r = Arena.floats(vd);
+            float[] ds = Arena.floats(kv);
+            float[] dr = Arena.floats(vd);
+            float[] gk = Arena.floats(vd);
             for (int g = from; g < to; g++) {
                 int b = g / heads, h = g % heads;
                 if (dEnd != null) {

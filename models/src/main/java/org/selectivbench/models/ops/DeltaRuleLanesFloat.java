@@ -35,31 +35,31 @@ final class DeltaRuleLanesFloat {
 
         Work(DeltaRuleRecurrent.Dims d, boolean backward) {
             int kd = d.k(), vd = d.v(), nh = d.subSteps(), kv = d.state();
-            s = new float[kv * LANES];
-            r = new float[vd * LANES];
-            q = new float[kd * LANES];
-            k = new float[nh * kd * LANES];
-            v = new float[nh * vd * LANES];
-            beta = new float[nh * LANES];
-            alpha = new float[LANES];
-            o = new float[vd * LANES];
+            s = Arena.floats(kv * LANES);
+            r = Arena.floats(vd * LANES);
+            q = Arena.floats(kd * LANES);
+            k = Arena.floats(nh * kd * LANES);
+            v = Arena.floats(nh * vd * LANES);
+            beta = Arena.floats(nh * LANES);
+            alpha = Arena.floats(LANES);
+            o = Arena.floats(vd * LANES);
             int b = backward ? 1 : 0;
-            dO = new float[b * vd * LANES];
-            ds = new float[b * kv * LANES];
-            gk = new float[b * vd * LANES];
-            dr = new float[b * vd * LANES];
-            dq = new float[b * kd * LANES];
-            dk = new float[b * nh * kd * LANES];
-            dv = new float[b * nh * vd * LANES];
-            dbeta = new float[b * nh * LANES];
-            da = new float[b * LANES];
-            rdo = new float[b * LANES];
+            dO = Arena.floats(b * vd * LANES);
+            ds = Arena.floats(b * kv * LANES);
+            gk = Arena.floats(b * vd * LANES);
+            dr = Arena.floats(b * vd * LANES);
+            dq = Arena.floats(b * kd * LANES);
+            dk = Arena.floats(b * nh * kd * LANES);
+            dv = Arena.floats(b * nh * vd * LANES);
+            dbeta = Arena.floats(b * nh * LANES);
+            da = Arena.floats(b * LANES);
+            rdo = Arena.floats(b * LANES);
             sub = new float[b * CHUNK][nh][kv * LANES];
             rs = new float[b * CHUNK][nh][vd * LANES];
             tokens = new float[b * CHUNK][][];
             for (int i = 0; i < tokens.length; i++) {
-                tokens[i] = new float[][] {new float[kd * LANES], new float[nh * kd * LANES],
-                    new float[nh * vd * LANES], new float[nh * LANES], new float[LANES]};
+                tokens[i] = new float[][] {Arena.floats(kd * LANES), Arena.floats(nh * kd * LANES),
+                    Arena.floats(nh * vd * LANES), Arena.floats(nh * LANES), Arena.floats(LANES)};
             }
         }
 

@@ -160,7 +160,7 @@ public final class DepthwiseConv {
     /** The float form of the double method of the same name. */
     public static float[] lastInputs(Dims d, float[] x, float[] tail) {
         int ch = d.channels(), k1 = d.kernel() - 1;
-        float[] out = new float[d.batch() * k1 * ch];
+        float[] out = Arena.floats(d.batch() * k1 * ch);
         for (int b = 0; b < d.batch(); b++) {
             for (int i = 0; i < k1; i++) {
                 for (int c = 0; c < ch; c++) {
@@ -179,7 +179,7 @@ public final class DepthwiseConv {
     public static void backward(Dims d, float[] x, float[] tail, float[] w, float[] dpre, float[] dx, float[] dw,
                                 float[] dbias) {
         int ch = d.channels(), k = d.kernel(), t = d.steps();
-        float[] parts = new float[d.batch() * (k + 1) * ch]; // per row: dw, then dbias
+        float[] parts = Arena.floats(d.batch() * (k + 1) * ch); // per row: dw, then dbias
         boolean rows = Simd.on() && DepthwiseConvRows.takes(d);
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
@@ -225,7 +225,7 @@ public final class DepthwiseConv {
     /** The float forward with {@link DepthwiseConvRows} on what it takes, plain loops on the rest. */
     private static void forwardRows(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre) {
         int ch = d.channels(), t = d.steps(), c0 = DepthwiseConvRows.channels(ch);
-        float[] init = bias != null ? bias : new float[ch];
+        float[] init = bias != null ? bias : Arena.floats(ch);
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
                 int o = b * t * ch;

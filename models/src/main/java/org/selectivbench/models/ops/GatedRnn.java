@@ -66,9 +66,9 @@ public final class GatedRnn {
         dtype = DataType.FLOAT;
         steps = null;
         saved = null;
-        float[] h = new float[d.batch() * d.steps() * d.hidden()];
-        float[] he = hEnd == null ? null : new float[d.batch() * d.hidden()];
-        float[] ce = cEnd == null ? null : new float[d.batch() * d.hidden()];
+        float[] h = Arena.floats(d.batch() * d.steps() * d.hidden());
+        float[] he = hEnd == null ? null : Arena.floats(d.batch() * d.hidden());
+        float[] ce = cEnd == null ? null : Arena.floats(d.batch() * d.hidden());
         single = GatedRnnFloat.forward(d, xg, wh, bn, h0 == null ? null : Host.readFloats(h0),
                 c0 == null ? null : Host.readFloats(c0), h, he, ce, keep);
         if (hEnd != null) {
@@ -85,8 +85,8 @@ public final class GatedRnn {
         GatedRnnFloat.Saved s = single;
         GatedRnnRecurrent.Dims d = s.dims();
         int rows = d.batch() * d.steps();
-        float[] dX = new float[rows * d.width()];
-        float[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? new float[dX.length] : null;
+        float[] dX = Arena.floats(rows * d.width());
+        float[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? Arena.floats(dX.length) : null;
         GatedRnnFloat.backward(s, dH, null, null, dX, dA, null, null);
         single = null;
         return new FloatGrads(dX, dA == null ? dX : dA, s.hPrev());

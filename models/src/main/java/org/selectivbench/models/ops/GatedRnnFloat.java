@@ -27,14 +27,14 @@ public final class GatedRnnFloat {
                                 float[] h, float[] hEnd, float[] cEnd, boolean keep) {
         int hd = d.hidden(), w = d.width(), t = d.steps();
         int rows = d.batch() * t;
-        float[] acts = new float[rows * w];
-        float[] cells = new float[rows * hd];
-        float[] hPrev = keep ? new float[rows * hd] : null;
+        float[] acts = Arena.floats(rows * w);
+        float[] cells = Arena.floats(rows * hd);
+        float[] hPrev = keep ? Arena.floats(rows * hd) : null;
         float[] cell0 = keep && c0 != null ? c0.clone() : null;
-        float[] tanhs = keep && d.cell() == GatedRnnRecurrent.Cell.LSTM ? new float[rows * hd] : null;
+        float[] tanhs = keep && d.cell() == GatedRnnRecurrent.Cell.LSTM ? Arena.floats(rows * hd) : null;
         boolean simd = Simd.on();
         Parallel.forRange(d.batch(), (from, to) -> {
-            float[] hs = new float[hd], cs = new float[hd], z = new float[w], e = new float[w];
+            float[] hs = Arena.floats(hd), cs = Arena.floats(hd), z = Arena.floats(w), e = Arena.floats(w);
             for (int b = from; b < to; b++) {
                 for (int j = 0; j < hd; j++) {
                     hs[j] = h0 == null ? 0 : h0[b * hd + j];
@@ -124,7 +124,7 @@ public final class GatedRnnFloat {
         int hd = d.hidden(), w = d.width(), t = d.steps();
         float[] wt = Loops.transposed(sv.wh(), hd, w);
         Parallel.forRange(d.batch(), (from, to) -> {
-            float[] dh = new float[hd], dc = new float[hd], dz = new float[w], back = new float[hd];
+            float[] dh = Arena.floats(hd), dc = Arena.floats(hd), dz = Arena.floats(w), back = Arena.floats(hd);
             for (int b = from; b < to; b++) {
                 for (int j = 0; j < hd; j++) {
                     dh[j] = dhEnd == null ? 0 : dhEnd[b * hd + j];

@@ -23,14 +23,14 @@ public final class GemmFloat {
 
     /** a b (+ bias) as a new [m, n] array. */
     public static float[] nn(float[] a, float[] b, float[] bias, int m, int k, int n) {
-        float[] c = new float[Math.multiplyExact(m, n)];
+        float[] c = Arena.floats(Math.multiplyExact(m, n));
         nn(a, b, bias, c, m, k, n);
         return c;
     }
 
     /** a b^T for b [n, k] (a layer's input gradient dy W^T), as a new [m, n] array or added into {@code c}. */
     public static float[] nt(float[] a, float[] b, float[] c, int m, int k, int n) {
-        float[] out = c != null ? c : new float[Math.multiplyExact(m, n)];
+        float[] out = c != null ? c : Arena.floats(Math.multiplyExact(m, n));
         nn(a, Loops.transposed(b, n, k), null, out, m, k, n);
         return out;
     }

@@ -26,7 +26,7 @@ final class GemmFloatVector {
     static int nn(float[] a, float[] b, float[] c, int r0, int r1, int k, int n) {
         int whole = n - n % L, last = n - L;
         // the last vector's chains start from c's entries before the whole vectors overwrite the overlap
-        float[] tail = whole < n && last >= 0 ? new float[4 * L] : null;
+        float[] tail = whole < n && last >= 0 ? Arena.floats(4 * L) : null;
         int r = r0;
         for (; r + 3 < r1; r += 4) {
             if (tail != null) {
@@ -126,7 +126,7 @@ final class GemmFloatVector {
     /** {@link GemmFloat#tnAdd} on output rows [i0, i1), whole vectors of columns. */
     static int tnAdd(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
         int whole = n - n % L, last = n - L;
-        float[] tail = whole < n && last >= 0 ? new float[4 * L] : null;
+        float[] tail = whole < n && last >= 0 ? Arena.floats(4 * L) : null;
         for (int r0 = 0; r0 < m; r0 += CHUNK) {
             int r1 = Math.min(m, r0 + CHUNK);
             int i = i0;

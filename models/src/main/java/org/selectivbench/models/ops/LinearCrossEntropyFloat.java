@@ -31,8 +31,8 @@ public final class LinearCrossEntropyFloat {
     static double run(float[] x, int m, int d, float[] w, float[] b, int c, int[] targets, double[] weights,
                       float[] dw, double[] db, float[] dx, int blockRows) {
         int rows = Math.min(m, blockRows);
-        float[] wt = Loops.transposed(w, d, c), xb = new float[rows * d], z = new float[rows * c];
-        float[] dxb = new float[rows * d];
+        float[] wt = Loops.transposed(w, d, c), xb = Arena.floats(rows * d), z = Arena.floats(rows * c);
+        float[] dxb = Arena.floats(rows * d);
         double loss = 0;
         for (int r0 = 0; r0 < m; r0 += rows) {
             int n = Math.min(rows, m - r0);

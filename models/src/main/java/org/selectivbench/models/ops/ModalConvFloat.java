@@ -55,7 +55,7 @@ public final class ModalConvFloat {
                                 double[] dci) {
         ModalScanRecurrent.Dims d = s.dims();
         int hh = d.channels(), n = d.steps(), rows = n * hh;
-        float[] parts = new float[d.batch() * rows]; // dK per batch row
+        float[] parts = Arena.floats(d.batch() * rows); // dK per batch row
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
                 correlate(s.taps(), 0, dY, b * rows, du, b * rows, n, hh);
@@ -79,7 +79,7 @@ public final class ModalConvFloat {
         int hh = d.channels(), mm = d.modes(), n = d.steps();
         double[][] e = {Loops.transposed(er, hh, mm), Loops.transposed(ei, hh, mm), Loops.transposed(cr, hh, mm),
             Loops.transposed(ci, hh, mm)};
-        float[] k = new float[n * hh];
+        float[] k = Arena.floats(n * hh);
         int h0 = Simd.on() ? ModalConvFloatVector.taps(e, k, n, hh, mm) : 0;
         double[] pr = new double[mm], pi = new double[mm];
         for (int h = h0; h < hh; h++) {

@@ -61,7 +61,7 @@ public final class ModalScan {
                                  double[] ci, boolean keep) {
         dtype = DataType.FLOAT;
         chunked = null;
-        float[] y = new float[d.batch() * d.steps() * d.channels()];
+        float[] y = Arena.floats(d.batch() * d.steps() * d.channels());
         if (ModalConvFloat.pays(d, keep)) {
             saved = null;
             conv = ModalConvFloat.forward(d, u, er, ei, cr, ci, y, keep);
@@ -83,7 +83,7 @@ public final class ModalScan {
     public FloatGrads backwardFloats(float[] dY) {
         ModalScanRecurrent.Dims d = conv != null ? conv.dims() : saved.dims();
         int hm = d.channels() * d.modes();
-        FloatGrads g = new FloatGrads(new float[dY.length], new double[hm], new double[hm], new double[hm],
+        FloatGrads g = new FloatGrads(Arena.floats(dY.length), new double[hm], new double[hm], new double[hm],
                 new double[hm]);
         if (conv != null) {
             ModalConvFloat.backward(conv, dY, g.du(), g.der(), g.dei(), g.dcr(), g.dci());

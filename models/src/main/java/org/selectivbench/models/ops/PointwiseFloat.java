@@ -20,7 +20,7 @@ public final class PointwiseFloat {
 
     /** 1 / (1 + exp(-x)) ({@link Exp#sigmoids}). */
     public static float[] sigmoid(float[] x) {
-        float[] s = new float[x.length];
+        float[] s = Arena.floats(x.length);
         Exp.sigmoids(x, s, x.length);
         return s;
     }
@@ -32,7 +32,7 @@ public final class PointwiseFloat {
      */
     public static float[] softplus(float[] x) {
         int n = x.length;
-        float[] y = new float[n];
+        float[] y = Arena.floats(n);
         for (int i = 0; i < n; i++) {
             y[i] = Math.max(-BOUND, -Math.abs(x[i]));
         }
@@ -48,7 +48,7 @@ public final class PointwiseFloat {
 
     /** dy sigmoid'(.) from the sigmoid's output s: (1 - s) s dy. */
     public static float[] sigmoidBackward(float[] s, float[] dy) {
-        float[] d = new float[s.length];
+        float[] d = Arena.floats(s.length);
         for (int i = 0; i < d.length; i++) {
             d[i] = (1 - s[i]) * s[i] * dy[i];
         }
@@ -62,7 +62,7 @@ public final class PointwiseFloat {
 
     /** GLU given s = {@link #gates}(z), which a caller may keep for the backward pass. */
     public static float[] glu(float[] z, float[] s, int h) {
-        float[] y = new float[s.length];
+        float[] y = Arena.floats(s.length);
         for (int r = 0, rows = s.length / h; r < rows; r++) { // rows, not i / h: a division per entry cost more than the rest
             for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
                 y[i + j] = s[i + j] * z[o + j];
@@ -78,7 +78,7 @@ public final class PointwiseFloat {
 
     /** {@link #gluBackward(float[], float[], int)} given s = {@link #gates}(z). */
     public static float[] gluBackward(float[] z, float[] s, float[] dy, int h) {
-        float[] dz = new float[z.length];
+        float[] dz = Arena.floats(z.length);
         for (int r = 0, rows = s.length / h; r < rows; r++) {
             for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
                 float si = s[i + j], di = dy[i + j];
@@ -92,7 +92,7 @@ public final class PointwiseFloat {
     /** sigmoid(z2) [R, h] of rows [R, 2h], gathered first so that the exponentials run in vector form. */
     public static float[] gates(float[] z, int h) {
         int rows = z.length / (2 * h);
-        float[] z2 = new float[rows * h];
+        float[] z2 = Arena.floats(rows * h);
         for (int r = 0; r < rows; r++) {
             System.arraycopy(z, (2 * r + 1) * h, z2, r * h, h);
         }
@@ -102,7 +102,7 @@ public final class PointwiseFloat {
 
     /** x c, a new array. */
     public static float[] scaled(float[] x, float c) {
-        float[] y = new float[x.length];
+        float[] y = Arena.floats(x.length);
         for (int i = 0; i < y.length; i++) {
             y[i] = x[i] * c;
         }
@@ -135,7 +135,7 @@ public final class PointwiseFloat {
 
     /** GELU from c = {@link #erfcOfMinus}(y), which a caller may keep for {@link #geluBackward(float[], float[], float[])}. */
     public static float[] gelu(float[] y, float[] c) {
-        float[] g = new float[y.length];
+        float[] g = Arena.floats(y.length);
         for (int i = 0; i < y.length; i++) {
             g[i] = 0.5f * y[i] * c[i];
         }
@@ -149,7 +149,7 @@ public final class PointwiseFloat {
 
     /** {@link #geluBackward(float[], float[])} given c = erfcOfMinus(y) (overwritten with the result). */
     public static float[] geluBackward(float[] y, float[] c, float[] d) {
-        float[] pdf = new float[y.length];
+        float[] pdf = Arena.floats(y.length);
         for (int i = 0; i < y.length; i++) {
             pdf[i] = Math.max(-BOUND, -0.5f * y[i] * y[i]);
         }
@@ -163,7 +163,7 @@ public final class PointwiseFloat {
     /** erfc(-y / sqrt 2) per entry: erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), for z = |y| / sqrt 2. */
     public static float[] erfcOfMinus(float[] y) {
         int n = y.length;
-        float[] t = new float[n], e = new float[n];
+        float[] t = Arena.floats(n), e = Arena.floats(n);
         int i = Simd.on() ? PointwiseFloatVector.erfcArguments(y, t, e, n) : 0;
         for (; i < n; i++) {
             float z = Math.abs(y[i]) * RSQRT2, ti = 1 / (1 + 0.5f * z);

@@ -141,7 +141,7 @@ public final class RowNormsFloat {
 
     /** The sums rounded to float once. */
     public static float[] rounded(double[] acc) {
-        float[] out = new float[acc.length];
+        float[] out = Arena.floats(acc.length);
         for (int j = 0; j < acc.length; j++) {
             out[j] = (float) acc[j];
         }

@@ -58,8 +58,8 @@ public final class SelectiveScan {
         dtype = DataType.FLOAT;
         chunked = null;
         saved = null;
-        float[] y = new float[d.batch() * d.steps() * d.channels()];
-        float[] e = end == null ? null : new float[Math.toIntExact(end.length())];
+        float[] y = Arena.floats(d.batch() * d.steps() * d.channels());
+        float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         single = SelectiveScanFloat.forward(d, dt, a, u, bm, cm, start == null ? null : Host.readFloats(start), y, e,
                 keep);
         if (end != null) {
@@ -71,8 +71,8 @@ public final class SelectiveScan {
     /** The backward pass of {@link #forwardFloats}. */
     public FloatGrads backwardFloats(float[] dY) {
         SelectiveScanFloat.Saved s = single;
-        float[] ddt = new float[s.dt().length], da = new float[s.a().length], du = new float[s.u().length];
-        float[] db = new float[s.bm().length], dc = new float[s.cm().length];
+        float[] ddt = Arena.floats(s.dt().length), da = Arena.floats(s.a().length), du = Arena.floats(s.u().length);
+        float[] db = Arena.floats(s.bm().length), dc = Arena.floats(s.cm().length);
         SelectiveScanFloat.backward(s, dY, null, ddt, da, du, db, dc, null);
         single = null;
         return new FloatGrads(ddt, da, du, db, dc);

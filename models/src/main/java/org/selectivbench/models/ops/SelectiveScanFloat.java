@@ -24,12 +24,12 @@ public final class SelectiveScanFloat {
                                 float[] start, float[] y, float[] end, boolean keep) {
         int n = d.states(), di = d.channels(), chunks = d.chunks();
         float f = (float) d.floor();
-        float[] ckpt = keep ? new float[d.batch() * di * chunks * n] : null;
+        float[] ckpt = keep ? Arena.floats(d.batch() * di * chunks * n) : null;
         boolean simd = Simd.on();
         int c0 = simd ? SelectiveScanFloatVector.whole(di) : 0;
         SelectiveScanFloatVector.Decays at = simd ? SelectiveScanFloatVector.Decays.of(a, di, n) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
-            float[] h = new float[n], x = new float[n];
+            float[] h = Arena.floats(n), x = Arena.floats(n);
             SelectiveScanFloatVector.Scratch scratch = simd ? new SelectiveScanFloatVector.Scratch(n, false) : null;
             for (int b = from; b < to; b++) {
                 for (int c = 0; c < c0; c += SelectiveScanFloatVector.LANES) {
@@ -75,16 +75,16 @@ public final class SelectiveScanFloat {
         SelectiveScanRecurrent.Dims d = sv.dims();
         int n = d.states(), di = d.channels(), chunks = d.chunks(), t = d.steps();
         float f = (float) d.floor();
-        float[] dAparts = new float[d.batch() * di * n];
+        float[] dAparts = Arena.floats(d.batch() * di * n);
         boolean simd = Simd.on();
         int c0 = simd ? SelectiveScanFloatVector.whole(di) : 0;
         SelectiveScanFloatVector.Decays at = simd ? SelectiveScanFloatVector.Decays.of(sv.a(), di, n) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             float[][] hs = new float[CHUNK + 1][n];
             float[][] xs = new float[CHUNK][n];
-            float[] dh = new float[n];
+            float[] dh = Arena.floats(n);
             // one batch row's dB and dC stripes [T, N, STRIPES], zeroed again as they are combined
-            float[] sb = new float[t * n * STRIPES], scm = new float[t * n * STRIPES];
+            float[] sb = Arena.floats(t * n * STRIPES), scm = Arena.floats(t * n * STRIPES);
             SelectiveScanFloatVector.Scratch scratch = simd ? new SelectiveScanFloatVector.Scratch(n, true) : null;
             for (int b = from; b < to; b++) {
                 for (int c = 0; c < c0; c += SelectiveScanFloatVector.LANES) {

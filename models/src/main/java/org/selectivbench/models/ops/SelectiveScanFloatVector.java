@@ -23,7 +23,7 @@ final class SelectiveScanFloatVector {
     record Decays(float[] at, float bound) {
         static Decays of(float[] a, int di, int n) {
             float bound = 0;
-            float[] at = new float[a.length];
+            float[] at = Arena.floats(a.length);
             for (int c = 0; c < di; c++) {
                 for (int s = 0; s < n; s++) {
                     bound = Math.max(bound, Math.abs(a[c * n + s]));
@@ -45,8 +45,8 @@ final class SelectiveScanFloatVector {
             int w = n * LANES, steps = backward ? SelectiveScanFloat.CHUNK : 1;
             hs = new float[backward ? steps + 1 : 1][w]; // forward keeps one state in place
             xs = new float[steps][w];
-            dh = new float[backward ? w : 0];
-            dA = new float[backward ? w : 0];
+            dh = Arena.floats(backward ? w : 0);
+            dA = Arena.floats(backward ? w : 0);
         }
     }
 

@@ -97,7 +97,7 @@ public final class SoftmaxRows {
      * each row); a group with a value out of the vector form's range takes the scalar form alone.
      */
     private static Shifted exponentials(int rows, int classes, float[] z, int[] targets, int from) {
-        float[] max = rowMaxima(rows, classes, z), picked = new float[rows];
+        float[] max = rowMaxima(rows, classes, z), picked = Arena.floats(rows);
         for (int r = 0; r < rows; r++) {
             int o = r * classes;
             float m = max[r];
@@ -120,7 +120,7 @@ public final class SoftmaxRows {
      * logit still makes its row's loss NaN through its exponential, and -0 and +0 shift alike.
      */
     static float[] rowMaxima(int rows, int n, float[] z) {
-        float[] out = new float[rows];
+        float[] out = Arena.floats(rows);
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
             int o = r * n;
@@ -150,7 +150,7 @@ public final class SoftmaxRows {
 
     /** See {@link #rowMaxima}. */
     static float[] rowSums(int rows, int n, float[] z) {
-        float[] out = new float[rows];
+        float[] out = Arena.floats(rows);
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
             int o = r * n;
