@@ -160,8 +160,8 @@ class FusedModelTest {
         FusedModel plain = new FusedModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
         FusedModel poisoned = new FusedModel(c, VOCAB, CLASSES, 3, DataType.FLOAT);
         poisoned.arena(org.selectivbench.models.ops.Arena.poisoned());
-        plain.dropoutMasks(hashedMasks(5));
-        poisoned.dropoutMasks(hashedMasks(5));
+        plain.dropoutMasks(DropoutMasks.seeded(5)); // the runs' masks, drawn into the arena
+        poisoned.dropoutMasks(DropoutMasks.seeded(5));
         long rows = 2L * Math.max(1, b.steps() / 3);
         for (int round = 0; round < 2; round++) {
             SequenceModel.StepResult want = plain.lossAndGradients(b, true);
