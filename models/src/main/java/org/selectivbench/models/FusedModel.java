@@ -365,7 +365,7 @@ public final class FusedModel implements SequenceModel {
         arena = a;
     }
 
-    /** Bytes the float32 Java path's arena holds now: what the largest pass so far needed. */
+    /** Bytes the float32 Java path's arena holds now ({@link Arena#bytes}). */
     public long arenaBytes() {
         return arena.bytes();
     }

@@ -102,7 +102,7 @@ public final class Arena {
         }
     }
 
-    /** The bytes this arena holds: what the largest passes so far needed (memory calibration). */
+    /** The bytes this arena holds: the arrays of the lengths its last two passes took. */
     public long bytes() {
         long b = 0;
         for (Pool p : pools.values()) {
