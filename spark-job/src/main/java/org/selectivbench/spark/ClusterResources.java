@@ -8,10 +8,11 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
+import org.selectivbench.models.ops.Simd;
 
 /**
  * What a sweep asks of the cluster: the cores (and GPU) of one run, the executor's GPU selection,
- * and warnings about executor settings a long sweep needs.
+ * the executors' C2 trap limit, and warnings about executor settings a long sweep needs.
  *
  * <p>Only runs hold GPUs: they are submitted with a stage-level task resource profile of
  * {@code sweep.cores-per-run} CPUs and one GPU (when executors have GPUs), while dataset generation
@@ -19,6 +20,8 @@ import org.apache.spark.resource.TaskResourceRequests;
  * scheduling; there {@code spark.task.cpus} is the run's cores.
  */
 final class ClusterResources {
+    static final String TRAP_LIMIT_OPTION = "-XX:PerMethodTrapLimit";
+
     private ClusterResources() {
     }
 
@@ -34,6 +37,13 @@ final class ClusterResources {
     static void prepare(SparkConf conf, Config sb) {
         if (local(conf.get("spark.master"))) {
             conf.setIfMissing("spark.task.cpus", String.valueOf(sb.getInt("sweep.cores-per-run")));
+        } else {
+            // Without it some executors compile kernels that keep their vectors as objects (Simd's doc).
+            String options = conf.get("spark.executor.extraJavaOptions", "");
+            if (!options.contains(TRAP_LIMIT_OPTION)) {
+                conf.set("spark.executor.extraJavaOptions",
+                        (options.isBlank() ? "" : options + " ") + TRAP_LIMIT_OPTION + "=" + Simd.TRAP_LIMIT);
+            }
         }
         if (executorGpus(conf)) {
             String plugins = conf.get("spark.plugins", "");
@@ -76,6 +86,12 @@ final class ClusterResources {
         List<String> out = new ArrayList<>();
         String master = conf.get("spark.master", "local[*]");
         if (master.startsWith("local")) {
+            long limit = Simd.trapLimit();
+            if (Simd.on() && limit >= 0 && limit < Simd.TRAP_LIMIT) {
+                out.add("this JVM runs with " + TRAP_LIMIT_OPTION + "=" + limit + ": kernels compiled late may keep"
+                        + " their vectors as objects, 2-3 times slower; start it with " + TRAP_LIMIT_OPTION + "="
+                        + Simd.TRAP_LIMIT + " (bin/selectivbench does)");
+            }
             return out;
         }
         String javaOptions = conf.get("spark.executor.extraJavaOptions", "");

@@ -8,21 +8,56 @@ package org.selectivbench.models.ops;
  * 4 lanes and the scalar form all keep), so results are the same bit for bit with or without it, and on
  * any machine (CI runs the comparisons with 8 lanes and with 4).
  *
- * <p>Receivers in loops. A vector op is compiled to one instruction only when C2 knows its receiver's
- * exact class (Float512Vector, say) as it parses the call. A vector carried around a loop, or made before
- * a loop and used in it, reaches the loop's calls as a merge of only the declared type, and C2 then goes
- * by the call's type profile, shared by every caller; now and then that left a kernel's vectors as
- * objects, millions allocated a step (JFR's allocation samples showed them in the timed steps of
- * Mamba, DeltaNet, GLA, the LSTM and the GRU: intermittent, and a GLA step 1.5 times slower). So in the
- * kernels a vector carried round a loop is an argument ({@code x.max(m)}, not {@code m.max(x)}), or
- * goes through memory, and constants are made inside the loop body (C2 hoists them).
- */
+ * <p>Vectors as objects. A vector op is compiled to one instruction only when C2 knows its receiver's exact
+ * class (Float512Vector, say) as it parses the call; where it does not, it guards the call with the class
+ * the call's type profile saw and an uncommon trap. C2 stops placing such traps in a compilation once the
+ * class-check traps recorded by the methods it has inlined add up to {@code -XX:PerMethodTrapLimit}
+ * (default 100), and makes real calls instead, on vectors as heap objects: millions allocated a step, a
+ * step 2-3 times slower. The JDK's {@code VectorOperators.ImplCache.find} is inlined once per vector op,
+ * dozens of times into one kernel, and in some JVMs had recorded 4 such traps from its first calls (timing
+ * decides), so kernels compiled after that point kept their vectors as objects: Mamba2's backward block in
+ * about half of fresh JVMs, the LSTM's gates in every one. Two defences: the launchers, the tests and the
+ * executors run with {@link #TRAP_LIMIT} ({@link #trapLimit} reads it; {@code bench} prints it), and in the
+ * kernels a vector carried round a loop is an argument ({@code x.max(m)}, not {@code m.max(x)}) or goes
+ * through memory, and constants are made inside the loop body (C2 hoists them), so that receivers have
+ * exact classes and need no guard.
+  */
 public final class Simd {
     private static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     /** -Dorg.selectivbench.simd=false turns the vector forms off, to time the two side by side. */
     private static volatile boolean enabled = PRESENT && !"false".equals(System.getProperty("org.selectivbench.simd"));
 
+    /**
+     * The {@code -XX:PerMethodTrapLimit} the kernels want (bin/selectivbench, the tests and the executors
+     * set it): far above what the vector ops' inlined JDK methods add up to in one compilation.
+     */
+    public static final long TRAP_LIMIT = 100_000;
+
     private Simd() {
+    }
+
+    /** This JVM's {@code -XX:PerMethodTrapLimit}, or -1 where it cannot be read (not HotSpot). */
+    public static long trapLimit() {
+        try {
+            return Long.parseLong(java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+                    .getVMOption("PerMethodTrapLimit").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return -1;
+        }
+    }
+
+    /** The vector forms' state for a log line: off, or on with the trap limit, and a warning when it is low. */
+    public static String describe() {
+        return describe(on(), trapLimit());
+    }
+
+    static String describe(boolean on, long limit) {
+        if (!on) {
+            return "off";
+        }
+        return limit < 0 ? "on" : "on, -XX:PerMethodTrapLimit=" + limit + (limit >= TRAP_LIMIT ? ""
+                : " (below " + TRAP_LIMIT + ": kernels compiled late may keep their vectors as objects, 2-3 times slower)");
     }
 
     public static boolean on() {

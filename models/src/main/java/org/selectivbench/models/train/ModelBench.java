@@ -22,16 +22,16 @@ import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.ops.Threads;
 
 /**
- * Times training steps (forward, backward, clip, Adam) and evaluation steps (softmax outputs, dropout off)
- * per model and engine at one shape, on a random batch: the engine with explicit backward passes
- * ("fused", what runs) and the SameDiff reference graph ("graph"), side by side in one process. Reports
- * the median step time, the process's CPU time per step (all threads: with one thread it hardly depends
- * on what else the machine runs), the share of it spent in the kernel (system time: page faults of fresh
- * memory), resident memory after the first timed step and after the last (flat when a step
- * allocates nothing new), and the thread settings. For the engine also the step's matmuls alone (all of
- * its dense arithmetic: projections, output layer, their gradients), replayed on random arrays of the
- * same shapes ({@link MatmulFloor}): no step can be faster than that at these threads. Defaults: batch 64, 400 steps, width 64, 2 layers,
- * vocab 41, 1,601 classes.
+ * Times training steps (forward, backward, clip, Adam) and evaluation steps (softmax outputs, dropout off) per
+ * model and engine at one shape, on a random batch: the engine with explicit backward passes ("fused", what runs)
+ * and the SameDiff reference graph ("graph"), side by side in one process. Reports the median step time, the
+ * process's CPU time per step (all threads: with one thread it hardly depends on what else the machine runs), the
+ * share of it spent in the kernel (system time: page faults of fresh memory), resident memory after the first
+ * timed step and after the last (flat when a step allocates nothing new), the heap taken per timed training step
+ * (all threads), and the thread settings. For the engine also the step's matmuls alone (all of its dense
+ * arithmetic: projections, output layer, their gradients), replayed on random arrays of the same shapes ({@link
+ * MatmulFloor}): no step can be faster than that at these threads. Defaults: batch 64, 400 steps, width 64, 2
+ * layers, vocab 41, 1,601 classes.
  */
 public final class ModelBench {
     private ModelBench() {
@@ -57,23 +57,23 @@ public final class ModelBench {
     /** Figures of one model on one engine; resident memory of the whole process (JVM heap included). */
     public record Figures(String model, String engine, long parameters, double trainStepMs, double trainCpuMs,
                           double evalStepMs, double systemShare, double residentFirstGb, double residentLastGb,
-                          double matmulMs, double matmulGflop, String error) {
+                          double matmulMs, double matmulGflop, double heapMbPerStep, String error) {
         static Figures failed(String model, String engine, String error) {
             return new Figures(model, engine, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, error);
+                    Double.NaN, Double.NaN, Double.NaN, error);
         }
 
         String line() {
             return error != null ? String.format(Locale.ROOT, "%-20s %-6s %s", model, engine, error)
-                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f %8.1f %7.3f",
+                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f %8.1f %7.3f %8.1f",
                     model, engine, trainStepMs, trainCpuMs, evalStepMs, 100 * systemShare, parameters,
-                    residentFirstGb, residentLastGb, matmulMs, matmulGflop);
+                    residentFirstGb, residentLastGb, matmulMs, matmulGflop, heapMbPerStep);
         }
     }
 
-    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %10s %7s %10s %7s %7s %8s %7s",
+    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %10s %7s %10s %7s %7s %8s %7s %8s",
             "model", "engine", "train ms", "train cpu", "eval ms", "sys", "params", "rss1 GB", "rssN GB", "mm ms",
-            "mm GF");
+            "mm GF", "heap MB");
 
     /** Benchmarks each model on each engine and writes the lines to {@code out} (after every model). */
     public static List<Figures> run(List<String> models, ModelConfig base, Shape s, Path out) throws IOException {
@@ -109,7 +109,7 @@ public final class ModelBench {
                 base.expand(), base.convSize(), base.householderSteps(), base.chunkSize(), base.dropout(),
                 Nd4j.getBackend().getClass().getSimpleName(),
                 org.selectivbench.models.ops.Kernels.current().name().toLowerCase(Locale.ROOT),
-                org.selectivbench.models.ops.Simd.on() ? "on" : "off", Threads.describe());
+                org.selectivbench.models.ops.Simd.describe(), Threads.describe());
     }
 
     private static void write(List<Figures> all, ModelConfig base, Shape s, Path out) throws IOException {
@@ -160,6 +160,7 @@ public final class ModelBench {
         double first = Double.NaN;
         // the first steps build graphs, size workspaces and let the JIT compile the kernels: not counted
         warmUp(s.evalOnly() ? evalStep : trainStep, s);
+        long heap0 = heapAllocated();
         for (int r = 0; r < train.length; r++) {
             long[] c0 = cpuTicks();
             long t0 = System.nanoTime();
@@ -172,6 +173,7 @@ public final class ModelBench {
                 first = Pointer.physicalBytes() / 1e9;
             }
         }
+        double heapMb = heap0 >= 0 && train.length > 0 ? (heapAllocated() - heap0) / 1e6 / train.length : Double.NaN;
         if (!s.evalOnly()) {
             for (int r = 0; r < s.warmup(); r++) {
                 evalStep.run();
@@ -194,7 +196,7 @@ public final class ModelBench {
             mm = new double[] {MatmulFloor.replayMs(gemms, s.warmup(), s.reps()), MatmulFloor.gflop(gemms)};
         }
         return new Figures(model.config().name(), engine, model.parameterCount(), median(train), cpuMs,
-                median(eval), share, first, rssLast, mm[0], mm[1], null);
+                median(eval), share, first, rssLast, mm[0], mm[1], heapMb, null);
     }
 
     /** The untimed steps: at least {@link Shape#warmup} of them, and for at least {@link Shape#warmupSeconds}. */
@@ -203,6 +205,23 @@ public final class ModelBench {
         for (int r = 0; r < s.warmup() || System.nanoTime() < until; r++) {
             step.run();
         }
+    }
+
+    /**
+     * Bytes the JVM's threads have taken from the heap so far (all live threads: the kernels' pool
+     * too), or -1 where the JVM does not count them. Over the timed training steps it shows what the arena
+     * leaves to the heap and vectors kept as objects (docs/models.md: gigabytes a step when C2 boxes them).
+     */
+    static long heapAllocated() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!(threads instanceof com.sun.management.ThreadMXBean t) || !t.isThreadAllocatedMemoryEnabled()) {
+            return -1;
+        }
+        long sum = 0;
+        for (long bytes : t.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            sum += Math.max(0, bytes);
+        }
+        return sum;
     }
 
     /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
