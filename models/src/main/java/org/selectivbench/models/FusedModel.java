@@ -32,9 +32,8 @@ import org.selectivbench.models.ops.Kernels;
  * x = LayerNorm(x + Dropout(MLP(x)))); then Linear(d -> classes) per step and the loss of
  * {@link CrossEntropy}. A step is a fixed sequence of large array operations; every ND4J array it
  * makes comes from one workspace that is sized by the first steps and then reused, so a steady-state
- * step maps no new native memory. A float32 model on the CPU path (Mamba2 aside,
- * {@link Mixer#javaArrays}) passes Java arrays from layer to layer instead, the output layer and the
- * loss fused ({@code ops.LinearCrossEntropyFloat}).
+ * step maps no new native memory. A float32 model on the CPU path passes Java arrays from layer to layer
+ * instead, the output layer and the loss fused ({@code ops.LinearCrossEntropyFloat}).
  *
  * <p>Parameters are created in the order, with the names and the inits of the SameDiff reference graph
  * ({@code graph.GraphModel}), so the same seed gives the same model in both, and checkpoints of one
@@ -49,8 +48,6 @@ public final class FusedModel implements SequenceModel {
     private final List<Block> blocks = new ArrayList<>();
     private final Linear dec;
     private DropoutMasks masks;
-    /** Whether every layer allows the float32 Java path end to end ({@link Mixer#javaArrays}). */
-    private final boolean javaArrays;
     private final WorkspaceConfiguration workspace = WorkspaceConfiguration.builder()
             .initialSize(0)
             .policyLearning(LearningPolicy.FIRST_LOOP)
@@ -86,7 +83,6 @@ public final class FusedModel implements SequenceModel {
         this.dec = new Linear(params.param("dec.w", ParamStore.Init.uniform(bound), d, classes),
                 params.param("dec.b", ParamStore.Init.uniform(bound), classes));
         this.masks = DropoutMasks.seeded(seed ^ 0x5DEECE66DL);
-        this.javaArrays = blocks.stream().allMatch(b -> b.mixer().javaArrays());
         params.pack();
     }
 
@@ -172,11 +168,10 @@ public final class FusedModel implements SequenceModel {
 
     /**
      * Whether the input and output layers take the float32 Java path: {@code GemmFloat}'s loops, and in
-     * training the output layer and the loss in one pass ({@link CrossEntropy#trainingFloats}); not for
-     * a layer that keeps BLAS ({@link Mixer#javaArrays}).
+     * training the output layer and the loss in one pass ({@link CrossEntropy#trainingFloats}).
      */
     private boolean floats() {
-        return Kernels.current() == Kernels.JAVA && params.dtype() == DataType.FLOAT && javaArrays;
+        return Kernels.current() == Kernels.JAVA && params.dtype() == DataType.FLOAT;
     }
 
     /** The loss of one piece of a batch; adds its gradients. */

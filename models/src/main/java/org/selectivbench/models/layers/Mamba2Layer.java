@@ -67,11 +67,6 @@ final class Mamba2Layer implements Mixer {
         this.out = new Linear(ps, p + ".out", di, d, false);
     }
 
-    @Override
-    public boolean javaArrays() {
-        return false;
-    }
-
     /** The scalars the constructor creates. */
     static long parameters(ModelConfig c) {
         int d = c.width(), n = c.dState(), pd = c.headDim(), di = c.expand() * d, nh = di / pd;
@@ -84,10 +79,8 @@ final class Mamba2Layer implements Mixer {
 
     @Override
     public INDArray forward(Pass p, INDArray u) {
-        // on the float32 Java path the projection's columns, the conv, the gate, the scan and the norm pass
-        // Java arrays from kernel to kernel, as in GLA and the delta family; the two projections stay on
-        // BLAS: on the float path's own matmuls C2 compiled the scan's backward kernel with its stores in
-        // the Vector API's lane-by-lane Java form in about half the JVMs (docs/models.md)
+        // on the float32 Java path the projections, the conv, the gate, the scan and the norm pass Java arrays
+        // from kernel to kernel, as in GLA and the delta family
         if (Kernels.current() == Kernels.JAVA && u.dataType() == DataType.FLOAT) {
             return Host.array(forwardFloats(p, Host.readFloats(u)), p.rows(), u.size(1));
         }
@@ -120,7 +113,7 @@ final class Mamba2Layer implements Mixer {
     public float[] forwardFloats(Pass p, float[] u) {
         floats = true;
         int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh, xw = di + 2 * n;
-        float[] proj = Host.readFloats(in.forward(p, Host.array(u, rows, u.length / rows)));
+        float[] proj = in.forwardFloats(p, u, rows);
         float[] zz = Cols.of(proj, pw, 0, di);
         float[] xbc = conv.forwardFloats(p, Cols.of(proj, pw, di, di + xw));
         DecayGate.Floats gate = decay.forwardFloats(p, Cols.of(proj, pw, di + xw, pw));
@@ -142,7 +135,7 @@ final class Mamba2Layer implements Mixer {
             }
         }
         kept = p.keep() ? new float[][] {zz, sz, xs, gate.dt(), yy} : null;
-        return Host.readFloats(out.forward(p, Host.array(norm.forwardFloats(p, g, di, null), rows, di)));
+        return out.forwardFloats(p, norm.forwardFloats(p, g, di, null), rows);
     }
 
     @Override
@@ -150,8 +143,7 @@ final class Mamba2Layer implements Mixer {
         int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh;
         float[] zz = kept[0], sz = kept[1], xs = kept[2], step = kept[3], yy = kept[4];
         kept = null;
-        INDArray d = Host.array(dOut, rows, dOut.length / rows);
-        float[] dg = norm.backwardFloats(Host.readFloats(out.backward(d, null)), di).dx();
+        float[] dg = norm.backwardFloats(out.backwardFloats(dOut, rows, null), di).dx();
         float[] dd = Host.readFloats(dSkip.value()), dgy = Arena.floats(dg.length), dy = Arena.floats(dg.length);
         for (int i = 0; i < dg.length; i++) {
             dgy[i] = dg[i] * yy[i];
@@ -181,7 +173,7 @@ final class Mamba2Layer implements Mixer {
         }
         float[] dpre = decay.backwardFloats(g.da(), ddt);
         float[] dxbc = conv.backwardFloats(p, Cols.concat(rows, dx, g.dk(), g.dq()));
-        return Host.readFloats(in.backward(Host.array(Cols.concat(rows, dz, dxbc, dpre), rows, pw), null));
+        return in.backwardFloats(Cols.concat(rows, dz, dxbc, dpre), rows, null);
     }
 
     /** x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries. */

@@ -32,16 +32,6 @@ public interface Mixer {
     }
 
     /**
-     * Whether the model around this layer may take the float32 Java path end to end (its input and
-     * output layers on {@code GemmFloat}'s loops, rows as Java arrays between layers). Mamba2's may not:
-     * with those loops in its JVM, C2 compiled its scan's backward kernel with the Vector API's
-     * lane-by-lane stores in about half the JVMs (docs/models.md, the C2 trap).
-     */
-    default boolean javaArrays() {
-        return true;
-    }
-
-    /**
      * Whether the layer hands its recurrent state from one segment of a long evaluation to the next
      * ({@link Pass#carried}, {@link Pass#carry}); the others evaluate whole sequences.
      */
