@@ -21,7 +21,7 @@ package org.selectivbench.models.ops;
  * kernels a vector carried round a loop is an argument ({@code x.max(m)}, not {@code m.max(x)}) or goes
  * through memory, and constants are made inside the loop body (C2 hoists them), so that receivers have
  * exact classes and need no guard.
-  */
+ */
 public final class Simd {
     private static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     /** -Dorg.selectivbench.simd=false turns the vector forms off, to time the two side by side. */
