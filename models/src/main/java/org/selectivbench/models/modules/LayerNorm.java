@@ -62,7 +62,7 @@ public final class LayerNorm {
 
     /** The float form on rows x [rows, n] given as a Java array (the Java path, float32 models). */
     public float[] forwardFloats(Pass p, float[] x, int rows, int n) {
-        float[] y = Arena.floats(rows * n), xh = Arena.floats(rows * n), rs = Arena.floats(rows);
+        float[] y = Arena.uninitialized(rows * n), xh = Arena.uninitialized(rows * n), rs = Arena.uninitialized(rows);
         RowNormsFloat.layerNorm(rows, n, x, Host.readFloats(g.value()), Host.readFloats(b.value()), EPS, y, xh, rs);
         kept = p.keep() ? new float[][] {xh, rs} : null;
         return y;

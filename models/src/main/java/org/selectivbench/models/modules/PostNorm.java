@@ -50,7 +50,7 @@ public final class PostNorm {
 
     /** The join on Java arrays [rows, n] (float32 models on the Java path); x is left unchanged. */
     public float[] forwardFloats(Pass pass, float[] x, float[] branch, int n) {
-        float[] m = drop.drawFloats(pass, n), s = Arena.floats(x.length);
+        float[] m = drop.drawFloats(pass, n), s = Arena.uninitialized(x.length);
         if (m == null) {
             for (int i = 0; i < s.length; i++) {
                 s[i] = x[i] + branch[i];

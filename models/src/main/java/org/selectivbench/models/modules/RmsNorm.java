@@ -65,8 +65,8 @@ public final class RmsNorm {
     /** The float form on Java arrays (rows of n, from and to float kernels), gate [rows, n] or null. */
     public float[] forwardFloats(Pass p, float[] x, int n, float[] gate) {
         int rows = x.length / n;
-        float[] y = Arena.floats(rows * n), xh = Arena.floats(rows * n), ri = Arena.floats(rows);
-        float[] sig = gate == null ? null : Arena.floats(rows * n);
+        float[] y = Arena.uninitialized(rows * n), xh = Arena.uninitialized(rows * n), ri = Arena.uninitialized(rows);
+        float[] sig = gate == null ? null : Arena.uninitialized(rows * n);
         RowNormsFloat.rmsNorm(rows, n, x, Host.readFloats(w.value()), gate, EPS, y, xh, ri, sig);
         kept = p.keep() ? new float[][] {xh, ri, gate, sig} : null;
         return y;
@@ -115,7 +115,7 @@ public final class RmsNorm {
     /** The backward pass of the float form from dy rows of n as a Java array. */
     public FloatGrads backwardFloats(float[] dy, int n) {
         int rows = dy.length / n;
-        float[] dx = Arena.floats(rows * n), dg = kept[2] == null ? null : Arena.floats(rows * n);
+        float[] dx = Arena.uninitialized(rows * n), dg = kept[2] == null ? null : Arena.uninitialized(rows * n);
         double[] dw = new double[n];
         RowNormsFloat.rmsNormBackward(rows, n, dy, Host.readFloats(w.value()), kept[2], kept[0], kept[1], kept[3], dx,
                 dg, dw);

@@ -118,12 +118,12 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
-        float[] z = Arena.floats(in.length);
+        float[] z = Arena.uninitialized(in.length);
         DepthwiseConv.forward(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), z);
         if (kernel > 1 && p.segmented()) {
             p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), p.batch(), kernel - 1, channels));
         }
-        float[] s = Arena.floats(z.length), y = Arena.floats(z.length);
+        float[] s = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
         Exp.sigmoids(z, s, z.length);
         for (int i = 0; i < z.length; i++) {
             y[i] = z[i] * s[i];

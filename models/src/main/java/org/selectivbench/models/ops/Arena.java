@@ -60,18 +60,34 @@ public final class Arena {
     /** A zero-filled array of n floats: this thread's open arena's, else a new one. */
     public static float[] floats(int n) {
         Arena a = OPEN.get();
-        return a == null || n < a.small ? new float[n] : a.take(n);
+        return a == null || n < a.small ? new float[n] : a.take(n, true);
     }
 
-    private float[] take(int n) {
+    /**
+     * An array of n floats holding whatever its last pass left, for a caller that writes every entry
+     * before it reads any (a row kernel's outputs): the zero fill of {@link #floats} was a sixth of a GLA
+     * step's samples. The poisoned arena hands these out full of NaN, so a caller that skips an entry shows.
+     */
+    public static float[] uninitialized(int n) {
+        Arena a = OPEN.get();
+        return a == null || n < a.small ? new float[n] : a.take(n, false);
+    }
+
+    private float[] take(int n, boolean zero) {
         Pool p = pools.computeIfAbsent(n, k -> new Pool());
         p.used = passes;
         if (p.next == p.arrays.size()) {
-            p.arrays.add(new float[n]);
+            float[] f = new float[n];
+            if (poison && !zero) {
+                Arrays.fill(f, Float.NaN);
+            }
+            p.arrays.add(f);
             return p.arrays.get(p.next++);
         }
         float[] f = p.arrays.get(p.next++);
-        Arrays.fill(f, 0f);
+        if (zero) {
+            Arrays.fill(f, 0f);
+        }
         return f;
     }
 

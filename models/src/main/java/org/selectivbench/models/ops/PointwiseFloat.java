@@ -102,7 +102,7 @@ public final class PointwiseFloat {
 
     /** x c, a new array. */
     public static float[] scaled(float[] x, float c) {
-        float[] y = Arena.floats(x.length);
+        float[] y = Arena.uninitialized(x.length);
         for (int i = 0; i < y.length; i++) {
             y[i] = x[i] * c;
         }

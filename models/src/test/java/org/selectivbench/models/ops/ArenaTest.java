@@ -33,6 +33,30 @@ class ArenaTest {
     }
 
     @Test
+    void uninitializedArraysKeepTheirLastPassAndArePoisonedFromTheStart() {
+        Arena a = new Arena();
+        float[] f;
+        try (Arena.Pass p = a.open()) {
+            f = Arena.uninitialized(N);
+            f[3] = 7;
+        }
+        try (Arena.Pass p = a.open()) {
+            assertSame(f, Arena.uninitialized(N));
+            assertEquals(7, f[3], "not zero-filled: its caller writes every entry");
+        }
+        Arena poisoned = Arena.poisoned();
+        try (Arena.Pass p = poisoned.open()) {
+            assertTrue(Float.isNaN(Arena.uninitialized(2)[1]), "NaN even when new, so that a skipped entry shows");
+            assertEquals(0, Arena.floats(2)[1], "zero-filled ones stay zero");
+        }
+        try (Arena.Pass p = poisoned.open()) {
+            assertTrue(Float.isNaN(Arena.uninitialized(2)[0]));
+            assertEquals(0, Arena.floats(2)[0]);
+        }
+        assertEquals(0, Arena.uninitialized(N)[0], "outside a pass an array is new");
+    }
+
+    @Test
     void outsidePassesAndBelowTheThresholdArraysAreNew() {
         Arena a = new Arena();
         float[] outside = Arena.floats(N);
