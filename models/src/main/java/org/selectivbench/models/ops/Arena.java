@@ -82,7 +82,8 @@ public final class Arena {
                 Arrays.fill(f, Float.NaN);
             }
             p.arrays.add(f);
-            return p.arrays.get(p.next++);
+            p.next++;
+            return f;
         }
         float[] f = p.arrays.get(p.next++);
         if (zero) {
