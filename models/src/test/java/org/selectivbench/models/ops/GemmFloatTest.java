@@ -3,14 +3,13 @@ package org.selectivbench.models.ops;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.Random;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The float matmuls against plain double loops beside them, on random float inputs: within 1e-5 of the
  * output's largest entry (float rounding over sums of up to 601 terms). Row counts that leave a part
- * block of four, column counts of whole vectors (16, 32, 48: 4, 8 and 16 lanes) and with a tail (19,
+ * block of eight or four, column counts of whole vectors (16, 32, 48: 4, 8 and 16 lanes) and with a tail (19,
  * 24, 40, 41 with 16 lanes: the last vector's lanes, overlapping the whole ones; 601 rows: the weight
  * gradient's tail in blocks of 256 rows); with and without the vector form, on one thread and three,
  * the same bits.
@@ -40,9 +39,11 @@ class GemmFloatTest {
         Ops.assertCloseScaled(plainTn(a, dy, g0, m, k, n), Ops.doubles(g), 1e-5, "tnAdd");
     }
 
-    @Test
-    void vectorFormAndThreadsGiveTheSameBits() {
-        int m = 263, k = 11, n = 41; // a tail past whole vectors of 4, 8 and 16 lanes
+    @ParameterizedTest
+    // 41: a tail past whole vectors of 4, 8 and 16 lanes; 57 with 19 inner: blocks of eight rows (and of
+    // eight weight-gradient rows) with two vectors, one vector and a tail beside them
+    @CsvSource({"263, 11, 41", "263, 19, 57"})
+    void vectorFormAndThreadsGiveTheSameBits(int m, int k, int n) {
         Random r = new Random(3);
         float[] a = Ops.floats(Ops.rand(r, m * k, 1)), b = Ops.floats(Ops.rand(r, k * n, 1));
         float[] bias = Ops.floats(Ops.rand(r, n, 1)), dy = Ops.floats(Ops.rand(r, m * n, 1));
