@@ -35,11 +35,14 @@ public final class GemmFloat {
         return out;
     }
 
-    /** c += a b (+ bias): each sum starts from c's entry (zeros for a new product). */
+    /**
+     * c += a b (+ bias): each sum starts from c's entry (zeros for a new product), the bias added to its
+     * result.
+     */
     static void nn(float[] a, float[] b, float[] bias, float[] c, int m, int k, int n) {
         Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> {
             int r0 = from * ROWS, r1 = Math.min(m, to * ROWS);
-            int j0 = Simd.on() ? GemmFloatVector.nn(a, b, c, r0, r1, k, n) : 0;
+            int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, r0, r1, k, n) : 0;
             int r = r0;
             for (; r + 3 < r1; r += 4) { // four rows' chains side by side: each waits on its last FMA
                 for (int j = j0; j < n; j++) {
@@ -52,10 +55,11 @@ public final class GemmFloat {
                         s2 = Math.fma(a[x + 2 * k], bq, s2);
                         s3 = Math.fma(a[x + 3 * k], bq, s3);
                     }
-                    c[o] = s0;
-                    c[o + n] = s1;
-                    c[o + 2 * n] = s2;
-                    c[o + 3 * n] = s3;
+                    float add = bias != null ? bias[j] : 0;
+                    c[o] = bias != null ? s0 + add : s0;
+                    c[o + n] = bias != null ? s1 + add : s1;
+                    c[o + 2 * n] = bias != null ? s2 + add : s2;
+                    c[o + 3 * n] = bias != null ? s3 + add : s3;
                 }
             }
             for (; r < r1; r++) {
@@ -64,14 +68,7 @@ public final class GemmFloat {
                     for (int q = 0; q < k; q++) {
                         s = Math.fma(a[r * k + q], b[q * n + j], s);
                     }
-                    c[r * n + j] = s;
-                }
-            }
-            if (bias != null) { // a plain loop: a Vector API add here led C2 astray elsewhere (docs/models.md)
-                for (int i = r0; i < r1; i++) {
-                    for (int j = 0; j < n; j++) {
-                        c[i * n + j] += bias[j];
-                    }
+                    c[r * n + j] = bias != null ? s + bias[j] : s;
                 }
             }
         });

@@ -24,24 +24,27 @@ final class GemmFloatVector {
     private GemmFloatVector() {
     }
 
-    /** {@link GemmFloat#nn} on rows [r0, r1), whole vectors of columns. */
-    static int nn(float[] a, float[] b, float[] c, int r0, int r1, int k, int n) {
+    /**
+     * {@link GemmFloat#nn} on rows [r0, r1), whole vectors of columns, the bias (if any) added to each
+     * chain's result as it is stored (a pass of its own over the output cost as much as the product).
+     */
+    static int nn(float[] a, float[] b, float[] bias, float[] c, int r0, int r1, int k, int n) {
         int whole = n - n % L, last = n - L;
         // the last vector's chains start from c's entries before the whole vectors overwrite the overlap
         float[] tail = whole < n && last >= 0 ? Arena.floats(8 * L) : null;
         int r = r0;
         for (; r + 7 < r1; r += 8) {
             if (tail != null) {
-                nn4(a, b, c, r, k, n, last, tail, 0, L);
-                nn4(a, b, c, r + 4, k, n, last, tail, 4 * L, L);
+                nn4(a, b, bias, c, r, k, n, last, tail, 0, L);
+                nn4(a, b, bias, c, r + 4, k, n, last, tail, 4 * L, L);
             }
             int j = 0;
             for (; j + 2 * L <= whole; j += 2 * L) {
-                nn8(a, b, c, r, k, n, j);
+                nn8(a, b, bias, c, r, k, n, j);
             }
             for (; j < whole; j += L) {
-                nn4(a, b, c, r, k, n, j, c, r * n + j, n);
-                nn4(a, b, c, r + 4, k, n, j, c, (r + 4) * n + j, n);
+                nn4(a, b, bias, c, r, k, n, j, c, r * n + j, n);
+                nn4(a, b, bias, c, r + 4, k, n, j, c, (r + 4) * n + j, n);
             }
             if (tail != null) {
                 keepTail(tail, c, r, 8, n, whole);
@@ -49,43 +52,10 @@ final class GemmFloatVector {
         }
         for (; r + 3 < r1; r += 4) {
             if (tail != null) {
-                nn4(a, b, c, r, k, n, last, tail, 0, L);
+                nn4(a, b, bias, c, r, k, n, last, tail, 0, L);
             }
-            int j = 0;
-            for (; j + 2 * L <= whole; j += 2 * L) {
-                int o = r * n + j;
-                FloatVector c00 = FloatVector.fromArray(F, c, o), c01 = FloatVector.fromArray(F, c, o + L);
-                FloatVector c10 = FloatVector.fromArray(F, c, o + n), c11 = FloatVector.fromArray(F, c, o + n + L);
-                FloatVector c20 = FloatVector.fromArray(F, c, o + 2 * n);
-                FloatVector c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
-                FloatVector c30 = FloatVector.fromArray(F, c, o + 3 * n);
-                FloatVector c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
-                int x = r * k;
-                for (int q = 0; q < k; q++, x++) {
-                    FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
-                    FloatVector b1 = FloatVector.fromArray(F, b, q * n + j + L);
-                    FloatVector a0 = FloatVector.broadcast(F, a[x]), a1 = FloatVector.broadcast(F, a[x + k]);
-                    FloatVector a2 = FloatVector.broadcast(F, a[x + 2 * k]), a3 = FloatVector.broadcast(F, a[x + 3 * k]);
-                    c00 = a0.fma(b0, c00);
-                    c01 = a0.fma(b1, c01);
-                    c10 = a1.fma(b0, c10);
-                    c11 = a1.fma(b1, c11);
-                    c20 = a2.fma(b0, c20);
-                    c21 = a2.fma(b1, c21);
-                    c30 = a3.fma(b0, c30);
-                    c31 = a3.fma(b1, c31);
-                }
-                c00.intoArray(c, o);
-                c01.intoArray(c, o + L);
-                c10.intoArray(c, o + n);
-                c11.intoArray(c, o + n + L);
-                c20.intoArray(c, o + 2 * n);
-                c21.intoArray(c, o + 2 * n + L);
-                c30.intoArray(c, o + 3 * n);
-                c31.intoArray(c, o + 3 * n + L);
-            }
-            for (; j < whole; j += L) {
-                nn4(a, b, c, r, k, n, j, c, r * n + j, n);
+            for (int j = 0; j < whole; j += L) {
+                nn4(a, b, bias, c, r, k, n, j, c, r * n + j, n);
             }
             if (tail != null) {
                 keepTail(tail, c, r, 4, n, whole);
@@ -93,10 +63,10 @@ final class GemmFloatVector {
         }
         for (; r < r1; r++) {
             if (tail != null) {
-                nn1(a, b, c, r, k, n, last, tail, 0);
+                nn1(a, b, bias, c, r, k, n, last, tail, 0);
             }
             for (int j = 0; j < whole; j += L) {
-                nn1(a, b, c, r, k, n, j, c, r * n + j);
+                nn1(a, b, bias, c, r, k, n, j, c, r * n + j);
             }
             if (tail != null) {
                 keepTail(tail, c, r, 1, n, whole);
@@ -105,8 +75,8 @@ final class GemmFloatVector {
         return tail != null ? n : whole;
     }
 
-    /** Rows r..r+7 of c's columns [j, j + 2L) plus a b, in place: sixteen chains side by side. */
-    private static void nn8(float[] a, float[] b, float[] c, int r, int k, int n, int j) {
+    /** Rows r..r+7 of c's columns [j, j + 2L) plus a b (+ bias), in place: sixteen chains side by side. */
+    private static void nn8(float[] a, float[] b, float[] bias, float[] c, int r, int k, int n, int j) {
         int o = r * n + j;
         FloatVector c00 = FloatVector.fromArray(F, c, o), c01 = FloatVector.fromArray(F, c, o + L);
         FloatVector c10 = FloatVector.fromArray(F, c, o + n), c11 = FloatVector.fromArray(F, c, o + n + L);
@@ -144,14 +114,26 @@ final class GemmFloatVector {
             c70 = a7.fma(b0, c70);
             c71 = a7.fma(b1, c71);
         }
-        store8(c, o, n, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
-    }
-
-    /** Eight rows of two vectors into c at o, rows {@code n} apart. */
-    private static void store8(float[] c, int o, int n, FloatVector c00, FloatVector c01, FloatVector c10,
-                               FloatVector c11, FloatVector c20, FloatVector c21, FloatVector c30, FloatVector c31,
-                               FloatVector c40, FloatVector c41, FloatVector c50, FloatVector c51, FloatVector c60,
-                               FloatVector c61, FloatVector c70, FloatVector c71) {
+        if (bias != null) {
+            FloatVector v0 = FloatVector.fromArray(F, bias, j), v1 = FloatVector.fromArray(F, bias, j + L);
+            c00 = c00.add(v0);
+            c01 = c01.add(v1);
+            c10 = c10.add(v0);
+            c11 = c11.add(v1);
+            c20 = c20.add(v0);
+            c21 = c21.add(v1);
+            c30 = c30.add(v0);
+            c31 = c31.add(v1);
+            c40 = c40.add(v0);
+            c41 = c41.add(v1);
+            c50 = c50.add(v0);
+            c51 = c51.add(v1);
+            c60 = c60.add(v0);
+            c61 = c61.add(v1);
+            c70 = c70.add(v0);
+            c71 = c71.add(v1);
+        }
+        // stored here, not in a helper: sixteen vectors passed to a call C2 does not inline are boxed
         c00.intoArray(c, o);
         c01.intoArray(c, o + L);
         c10.intoArray(c, o + n);
@@ -170,9 +152,9 @@ final class GemmFloatVector {
         c71.intoArray(c, o + 7 * n + L);
     }
 
-    /** Rows r..r+3 of c's columns [j, j + L) plus a b, into {@code out} at {@code o} + i * {@code stride}. */
-    private static void nn4(float[] a, float[] b, float[] c, int r, int k, int n, int j, float[] out, int o,
-                            int stride) {
+    /** Rows r..r+3 of c's columns [j, j + L) plus a b (+ bias), into {@code out} at {@code o} + i * {@code stride}. */
+    private static void nn4(float[] a, float[] b, float[] bias, float[] c, int r, int k, int n, int j, float[] out,
+                            int o, int stride) {
         int oc = r * n + j;
         FloatVector c0 = FloatVector.fromArray(F, c, oc), c1 = FloatVector.fromArray(F, c, oc + n);
         FloatVector c2 = FloatVector.fromArray(F, c, oc + 2 * n), c3 = FloatVector.fromArray(F, c, oc + 3 * n);
@@ -184,17 +166,28 @@ final class GemmFloatVector {
             c2 = FloatVector.broadcast(F, a[x + 2 * k]).fma(b0, c2);
             c3 = FloatVector.broadcast(F, a[x + 3 * k]).fma(b0, c3);
         }
+        if (bias != null) {
+            FloatVector v = FloatVector.fromArray(F, bias, j);
+            c0 = c0.add(v);
+            c1 = c1.add(v);
+            c2 = c2.add(v);
+            c3 = c3.add(v);
+        }
         c0.intoArray(out, o);
         c1.intoArray(out, o + stride);
         c2.intoArray(out, o + 2 * stride);
         c3.intoArray(out, o + 3 * stride);
     }
 
-    /** Row r of c's columns [j, j + L) plus a b, into {@code out} at {@code o}. */
-    private static void nn1(float[] a, float[] b, float[] c, int r, int k, int n, int j, float[] out, int o) {
+    /** Row r of c's columns [j, j + L) plus a b (+ bias), into {@code out} at {@code o}. */
+    private static void nn1(float[] a, float[] b, float[] bias, float[] c, int r, int k, int n, int j, float[] out,
+                            int o) {
         FloatVector c0 = FloatVector.fromArray(F, c, r * n + j);
         for (int q = 0; q < k; q++) {
             c0 = FloatVector.broadcast(F, a[r * k + q]).fma(FloatVector.fromArray(F, b, q * n + j), c0);
+        }
+        if (bias != null) {
+            c0 = c0.add(FloatVector.fromArray(F, bias, j));
         }
         c0.intoArray(out, o);
     }
@@ -345,7 +338,23 @@ final class GemmFloatVector {
             c70 = a7.fma(b0, c70);
             c71 = a7.fma(b1, c71);
         }
-        store8(c, o, n, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+        // stored here, not in a helper: sixteen vectors passed to a call C2 does not inline are boxed
+        c00.intoArray(c, o);
+        c01.intoArray(c, o + L);
+        c10.intoArray(c, o + n);
+        c11.intoArray(c, o + n + L);
+        c20.intoArray(c, o + 2 * n);
+        c21.intoArray(c, o + 2 * n + L);
+        c30.intoArray(c, o + 3 * n);
+        c31.intoArray(c, o + 3 * n + L);
+        c40.intoArray(c, o + 4 * n);
+        c41.intoArray(c, o + 4 * n + L);
+        c50.intoArray(c, o + 5 * n);
+        c51.intoArray(c, o + 5 * n + L);
+        c60.intoArray(c, o + 6 * n);
+        c61.intoArray(c, o + 6 * n + L);
+        c70.intoArray(c, o + 7 * n);
+        c71.intoArray(c, o + 7 * n + L);
     }
 
     /** Output rows i..i+3's vector of columns j over rows [r0, r1), four chains side by side, into out at o. */
