@@ -6,6 +6,9 @@ package org.selectivbench.models.ops;
  * double form, which stays the tight reference.
  */
 public final class GatedRnnFloat {
+    /** Sequences stepped together: four rows of h (dz) against one load of W_h (W_h^T), docs/models.md. */
+    static final int GROUP = 4;
+
     private GatedRnnFloat() {
     }
 
@@ -33,80 +36,98 @@ public final class GatedRnnFloat {
         float[] cell0 = keep && c0 != null ? c0.clone() : null;
         float[] tanhs = keep && d.cell() == GatedRnnRecurrent.Cell.LSTM ? Arena.floats(rows * hd) : null;
         boolean simd = Simd.on();
+        // sequences in groups of GROUP at each step: the group's h W_h loads W_h once for all of them
         Parallel.forRange(d.batch(), (from, to) -> {
-            float[] hs = Arena.floats(hd), cs = Arena.floats(hd), z = Arena.floats(w), e = Arena.floats(w);
-            for (int b = from; b < to; b++) {
-                for (int j = 0; j < hd; j++) {
-                    hs[j] = h0 == null ? 0 : h0[b * hd + j];
-                    cs[j] = c0 == null ? 0 : c0[b * hd + j];
+            float[][] hsG = new float[GROUP][], csG = new float[GROUP][], zG = new float[GROUP][];
+            float[][] eG = new float[GROUP][];
+            for (int i = 0; i < GROUP; i++) {
+                hsG[i] = Arena.floats(hd);
+                csG[i] = Arena.floats(hd);
+                zG[i] = Arena.floats(w);
+                eG[i] = Arena.floats(w);
+            }
+            for (int b0 = from; b0 < to; b0 += GROUP) {
+                int g = Math.min(GROUP, to - b0);
+                for (int i = 0; i < g; i++) {
+                    for (int j = 0; j < hd; j++) {
+                        hsG[i][j] = h0 == null ? 0 : h0[(b0 + i) * hd + j];
+                        csG[i][j] = c0 == null ? 0 : c0[(b0 + i) * hd + j];
+                    }
                 }
                 for (int s = 0; s < t; s++) {
-                    int row = b * t + s, o = row * w;
-                    if (hPrev != null) {
-                        System.arraycopy(hs, 0, hPrev, row * hd, hd);
+                    for (int i = 0; i < g; i++) {
+                        if (hPrev != null) {
+                            System.arraycopy(hsG[i], 0, hPrev, ((b0 + i) * t + s) * hd, hd);
+                        }
                     }
-                    matvec(hs, wh, hd, w, z);
-                    if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
-                        // the step's exponentials in two vector passes: the gates', then tanh(c)'s
-                        int k0 = simd ? GatedRnnFloatVector.lstmArguments(hd, z, xg, o, e) : 0;
-                        for (int k = k0; k < w; k++) {
-                            z[k] += xg[o + k];
-                            e[k] = -z[k];
-                        }
-                        if (k0 < w) {
-                            tanhArguments(z, 2 * hd, e, 2 * hd, hd);
-                        }
-                        Exp.expInPlace(e, w);
-                        int j0 = simd ? GatedRnnFloatVector.lstmCells(hd, o, row * hd, z, e, cs, acts, cells) : 0;
-                        for (int j = j0; j < hd; j++) {
-                            float ig = 1 / (1 + e[j]), fg = 1 / (1 + e[hd + j]);
-                            float gg = tanhOf(z[2 * hd + j], e[2 * hd + j]), og = 1 / (1 + e[3 * hd + j]);
-                            cs[j] = fg * cs[j] + ig * gg;
-                            acts[o + j] = ig;
-                            acts[o + hd + j] = fg;
-                            acts[o + 2 * hd + j] = gg;
-                            acts[o + 3 * hd + j] = og;
-                            cells[row * hd + j] = cs[j];
-                        }
-                        tanhArguments(cs, 0, e, 0, hd);
-                        Exp.expInPlace(e, hd);
-                        j0 = simd ? GatedRnnFloatVector.lstmOutputs(hd, o, row * hd, cs, e, acts, hs, tanhs) : 0;
-                        for (int j = j0; j < hd; j++) {
-                            float tc = tanhOf(cs[j], e[j]);
-                            hs[j] = acts[o + 3 * hd + j] * tc;
-                            if (tanhs != null) {
-                                tanhs[row * hd + j] = tc;
+                    Loops.rowCombinations(hsG, wh, hd, w, zG, g); // z = h W_h
+                    for (int i = 0; i < g; i++) {
+                        float[] hs = hsG[i], cs = csG[i], z = zG[i], e = eG[i];
+                        int row = (b0 + i) * t + s, o = row * w;
+                        if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
+                            // the step's exponentials in two vector passes: the gates', then tanh(c)'s
+                            int k0 = simd ? GatedRnnFloatVector.lstmArguments(hd, z, xg, o, e) : 0;
+                            for (int k = k0; k < w; k++) {
+                                z[k] += xg[o + k];
+                                e[k] = -z[k];
+                            }
+                            if (k0 < w) {
+                                tanhArguments(z, 2 * hd, e, 2 * hd, hd);
+                            }
+                            Exp.expInPlace(e, w);
+                            int j0 = simd ? GatedRnnFloatVector.lstmCells(hd, o, row * hd, z, e, cs, acts, cells) : 0;
+                            for (int j = j0; j < hd; j++) {
+                                float ig = 1 / (1 + e[j]), fg = 1 / (1 + e[hd + j]);
+                                float gg = tanhOf(z[2 * hd + j], e[2 * hd + j]), og = 1 / (1 + e[3 * hd + j]);
+                                cs[j] = fg * cs[j] + ig * gg;
+                                acts[o + j] = ig;
+                                acts[o + hd + j] = fg;
+                                acts[o + 2 * hd + j] = gg;
+                                acts[o + 3 * hd + j] = og;
+                                cells[row * hd + j] = cs[j];
+                            }
+                            tanhArguments(cs, 0, e, 0, hd);
+                            Exp.expInPlace(e, hd);
+                            j0 = simd ? GatedRnnFloatVector.lstmOutputs(hd, o, row * hd, cs, e, acts, hs, tanhs) : 0;
+                            for (int j = j0; j < hd; j++) {
+                                float tc = tanhOf(cs[j], e[j]);
+                                hs[j] = acts[o + 3 * hd + j] * tc;
+                                if (tanhs != null) {
+                                    tanhs[row * hd + j] = tc;
+                                }
+                            }
+                        } else {
+                            for (int k = 0; k < 2 * hd; k++) {
+                                e[k] = -(xg[o + k] + z[k]);
+                            }
+                            Exp.expInPlace(e, 2 * hd);
+                            int j0 = simd ? GatedRnnFloatVector.gruGates(hd, o, row * hd, xg, z, e, bn, acts, cells) : 0;
+                            for (int j = j0; j < hd; j++) {
+                                float r = 1 / (1 + e[j]), an = z[2 * hd + j] + bn[j];
+                                acts[o + j] = r;
+                                acts[o + hd + j] = 1 / (1 + e[hd + j]);
+                                cells[row * hd + j] = an;
+                                z[2 * hd + j] = xg[o + 2 * hd + j] + r * an;
+                            }
+                            tanhArguments(z, 2 * hd, e, 0, hd);
+                            Exp.expInPlace(e, hd);
+                            j0 = simd ? GatedRnnFloatVector.gruOutputs(hd, o, z, e, acts, hs) : 0;
+                            for (int j = j0; j < hd; j++) {
+                                float n = tanhOf(z[2 * hd + j], e[j]), u = acts[o + hd + j];
+                                hs[j] = n + u * (hs[j] - n);
+                                acts[o + 2 * hd + j] = n;
                             }
                         }
-                    } else {
-                        for (int k = 0; k < 2 * hd; k++) {
-                            e[k] = -(xg[o + k] + z[k]);
-                        }
-                        Exp.expInPlace(e, 2 * hd);
-                        int j0 = simd ? GatedRnnFloatVector.gruGates(hd, o, row * hd, xg, z, e, bn, acts, cells) : 0;
-                        for (int j = j0; j < hd; j++) {
-                            float r = 1 / (1 + e[j]), an = z[2 * hd + j] + bn[j];
-                            acts[o + j] = r;
-                            acts[o + hd + j] = 1 / (1 + e[hd + j]);
-                            cells[row * hd + j] = an;
-                            z[2 * hd + j] = xg[o + 2 * hd + j] + r * an;
-                        }
-                        tanhArguments(z, 2 * hd, e, 0, hd);
-                        Exp.expInPlace(e, hd);
-                        j0 = simd ? GatedRnnFloatVector.gruOutputs(hd, o, z, e, acts, hs) : 0;
-                        for (int j = j0; j < hd; j++) {
-                            float n = tanhOf(z[2 * hd + j], e[j]), u = acts[o + hd + j];
-                            hs[j] = n + u * (hs[j] - n);
-                            acts[o + 2 * hd + j] = n;
-                        }
+                        System.arraycopy(hs, 0, h, row * hd, hd);
                     }
-                    System.arraycopy(hs, 0, h, row * hd, hd);
                 }
-                if (hEnd != null) {
-                    System.arraycopy(hs, 0, hEnd, b * hd, hd);
-                }
-                if (cEnd != null) {
-                    System.arraycopy(cs, 0, cEnd, b * hd, hd);
+                for (int i = 0; i < g; i++) {
+                    if (hEnd != null) {
+                        System.arraycopy(hsG[i], 0, hEnd, (b0 + i) * hd, hd);
+                    }
+                    if (cEnd != null) {
+                        System.arraycopy(csG[i], 0, cEnd, (b0 + i) * hd, hd);
+                    }
                 }
             }
         });
@@ -123,53 +144,57 @@ public final class GatedRnnFloat {
         GatedRnnRecurrent.Dims d = sv.dims();
         int hd = d.hidden(), w = d.width(), t = d.steps();
         float[] wt = Loops.transposed(sv.wh(), hd, w);
+        // sequences in groups of GROUP at each step: the group's dz W_h^T loads W_h^T once for all of them
         Parallel.forRange(d.batch(), (from, to) -> {
-            float[] dh = Arena.floats(hd), dc = Arena.floats(hd), dz = Arena.floats(w), back = Arena.floats(hd);
-            for (int b = from; b < to; b++) {
-                for (int j = 0; j < hd; j++) {
-                    dh[j] = dhEnd == null ? 0 : dhEnd[b * hd + j];
-                    dc[j] = dcEnd == null ? 0 : dcEnd[b * hd + j];
+            float[][] dh = new float[GROUP][], dc = new float[GROUP][], dz = new float[GROUP][];
+            float[][] back = new float[GROUP][];
+            for (int i = 0; i < GROUP; i++) {
+                dh[i] = Arena.floats(hd);
+                dc[i] = Arena.floats(hd);
+                dz[i] = Arena.floats(w);
+                back[i] = Arena.floats(hd);
+            }
+            for (int b0 = from; b0 < to; b0 += GROUP) {
+                int g = Math.min(GROUP, to - b0);
+                for (int i = 0; i < g; i++) {
+                    for (int j = 0; j < hd; j++) {
+                        dh[i][j] = dhEnd == null ? 0 : dhEnd[(b0 + i) * hd + j];
+                        dc[i][j] = dcEnd == null ? 0 : dcEnd[(b0 + i) * hd + j];
+                    }
                 }
                 for (int s = t - 1; s >= 0; s--) {
-                    int row = b * t + s, o = row * w;
-                    for (int j = 0; j < hd; j++) {
-                        dh[j] += dH[row * hd + j];
+                    for (int i = 0; i < g; i++) {
+                        int b = b0 + i, row = b * t + s, o = row * w;
+                        for (int j = 0; j < hd; j++) {
+                            dh[i][j] += dH[row * hd + j];
+                        }
+                        if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
+                            lstmBackRow(hd, o, row * hd, sv.acts(), sv.tanhs(), s > 0 ? sv.cells() : sv.cell0(),
+                                    s > 0 ? (row - 1) * hd : b * hd, dh[i], dc[i], dz[i]);
+                            System.arraycopy(dz[i], 0, dX, o, w);
+                        } else {
+                            gruBackRow(hd, o, row * hd, sv.acts(), sv.cells(), sv.hPrev(), dh[i], dz[i], dX);
+                            System.arraycopy(dz[i], 0, dA, o, w);
+                        }
                     }
-                    if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
-                        lstmBackRow(hd, o, row * hd, sv.acts(), sv.tanhs(), s > 0 ? sv.cells() : sv.cell0(),
-                                s > 0 ? (row - 1) * hd : b * hd, dh, dc, dz);
-                        System.arraycopy(dz, 0, dX, o, w);
-                    } else {
-                        gruBackRow(hd, o, row * hd, sv.acts(), sv.cells(), sv.hPrev(), dh, dz, dX);
-                        System.arraycopy(dz, 0, dA, o, w);
-                    }
-                    // dh_{t-1} += dz W_h^T
-                    matvecT(dz, wt, hd, w, back);
-                    for (int j = 0; j < hd; j++) {
-                        dh[j] = (d.cell() == GatedRnnRecurrent.Cell.LSTM ? 0 : dh[j]) + back[j];
+                    // dh_{t-1} += dz W_h^T, from W^T [G*d, d]: each output sums dz[j] W[i, j] in order of j
+                    Loops.rowCombinations(dz, wt, w, hd, back, g);
+                    for (int i = 0; i < g; i++) {
+                        for (int j = 0; j < hd; j++) {
+                            dh[i][j] = (d.cell() == GatedRnnRecurrent.Cell.LSTM ? 0 : dh[i][j]) + back[i][j];
+                        }
                     }
                 }
-                if (dh0 != null) {
-                    System.arraycopy(dh, 0, dh0, b * hd, hd);
-                }
-                if (dc0 != null) {
-                    System.arraycopy(dc, 0, dc0, b * hd, hd);
+                for (int i = 0; i < g; i++) {
+                    if (dh0 != null) {
+                        System.arraycopy(dh[i], 0, dh0, (b0 + i) * hd, hd);
+                    }
+                    if (dc0 != null) {
+                        System.arraycopy(dc[i], 0, dc0, (b0 + i) * hd, hd);
+                    }
                 }
             }
         });
-    }
-
-    /** z = h W, W [d, w] row-major. */
-    private static void matvec(float[] h, float[] wm, int d, int w, float[] z) {
-        Loops.rowCombination(h, wm, d, w, z);
-    }
-
-    /**
-     * out = dz W^T from W^T [G*d, d]: out[i] sums dz[j] W[i, j] in order of j, as a row-by-row dot
-     * product would, but one output per lane.
-     */
-    private static void matvecT(float[] dz, float[] wt, int d, int w, float[] out) {
-        Loops.rowCombination(dz, wt, w, d, out);
     }
 
     /**

@@ -168,4 +168,21 @@ final class Loops {
             }
         }
     }
+
+    /**
+     * {@link #rowCombination(float[], float[], int, int, float[])} of {@code count} vectors x[i] into
+     * out[i] against the same m, each output's operations as for one: four at a time share the vector
+     * form's loads of m.
+     */
+    static void rowCombinations(float[][] x, float[] m, int rows, int cols, float[][] out, int count) {
+        int i = 0;
+        if (Simd.on()) {
+            for (; i + 3 < count; i += 4) {
+                VectorLoops.rowCombination4(x, i, m, rows, cols, out);
+            }
+        }
+        for (; i < count; i++) {
+            rowCombination(x[i], m, rows, cols, out[i]);
+        }
+    }
 }

@@ -224,6 +224,64 @@ final class VectorLoops {
     }
 
     /**
+     * {@link #rowCombination(float[], float[], int, int, float[])} of x[i..i+3] into out[i..i+3]: two
+     * vectors of outputs of four rows at a time (eight chains, where one row's two waited on each add),
+     * then one, then the rest; each output's operations as for one row.
+     */
+    static void rowCombination4(float[][] x, int i, float[] m, int rows, int cols, float[][] out) {
+        float[] x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+        float[] o0 = out[i], o1 = out[i + 1], o2 = out[i + 2], o3 = out[i + 3];
+        int n = F.length(), c = 0;
+        for (; c <= cols - 2 * n; c += 2 * n) {
+            FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+            FloatVector a30 = a00, a31 = a00;
+            for (int r = 0; r < rows; r++) {
+                int o = r * cols + c;
+                FloatVector m0 = FloatVector.fromArray(F, m, o), m1 = FloatVector.fromArray(F, m, o + n);
+                a00 = a00.add(m0.mul(x0[r]));
+                a01 = a01.add(m1.mul(x0[r]));
+                a10 = a10.add(m0.mul(x1[r]));
+                a11 = a11.add(m1.mul(x1[r]));
+                a20 = a20.add(m0.mul(x2[r]));
+                a21 = a21.add(m1.mul(x2[r]));
+                a30 = a30.add(m0.mul(x3[r]));
+                a31 = a31.add(m1.mul(x3[r]));
+            }
+            a00.intoArray(o0, c);
+            a01.intoArray(o0, c + n);
+            a10.intoArray(o1, c);
+            a11.intoArray(o1, c + n);
+            a20.intoArray(o2, c);
+            a21.intoArray(o2, c + n);
+            a30.intoArray(o3, c);
+            a31.intoArray(o3, c + n);
+        }
+        for (; c <= cols - n; c += n) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int r = 0; r < rows; r++) {
+                FloatVector m0 = FloatVector.fromArray(F, m, r * cols + c);
+                a0 = a0.add(m0.mul(x0[r]));
+                a1 = a1.add(m0.mul(x1[r]));
+                a2 = a2.add(m0.mul(x2[r]));
+                a3 = a3.add(m0.mul(x3[r]));
+            }
+            a0.intoArray(o0, c);
+            a1.intoArray(o1, c);
+            a2.intoArray(o2, c);
+            a3.intoArray(o3, c);
+        }
+        for (; c < cols; c++) {
+            for (int k = 0; k < 4; k++) {
+                float a = 0;
+                for (int r = 0; r < rows; r++) {
+                    a += x[i + k][r] * m[r * cols + c];
+                }
+                out[i + k][c] = a;
+            }
+        }
+    }
+
+    /**
      * y[r * lanes + l] = {@link Exp#exp}(scale[so + l] * a[ao + r * stride + l]) for rows r in [0, rows) and
      * lanes l, the scalar form's operations lane by lane. {@code aBound} bounds |a| over those rows: when
      * the products are then within the exponential's range the loop runs with no test per row, else

@@ -99,7 +99,8 @@ class GatedRnnTest {
     @CsvSource({"LSTM, 13", "GRU, 13", "LSTM, 37", "GRU, 37"})
     void floatKernelIsTheDoubleKernelInFloat(Cell cell, int hd) {
         Parallel.setThreads(2);
-        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 3, 40, hd);
+        // nine sequences on two threads: five and four, so backward steps groups of four and a single one
+        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 9, 40, hd);
         double[][] in = floatInputs(d, new Random(hd * 3L + cell.ordinal()));
         double[][] want = runWithEnds(d, in), got = runFloat(d, in);
         String[] names = {"h", "dX", "dA", "dh0", "dc0", "hEnd", "cEnd"};
@@ -112,8 +113,9 @@ class GatedRnnTest {
     @CsvSource({"LSTM, 37", "GRU, 37", "LSTM, 32", "GRU, 16"})
     void floatVectorFormIsTheScalarForm(Cell cell, int hd) {
         // 37 hidden units: two whole vectors and a tail on 16 float lanes, four and a tail on 8; 32 and 16:
-        // whole vectors only, so the LSTM forward's gate arguments take their vector form too
-        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 2, 7, hd);
+        // whole vectors only, so the LSTM forward's gate arguments take their vector form too; nine
+        // sequences: two groups of four and one alone in backward
+        GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 9, 7, hd);
         double[][] in = floatInputs(d, new Random(6));
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
     }
