@@ -187,7 +187,7 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
         kept = null;
-        float[] dpre = Arena.floats(dy.length);
+        float[] dpre = Arena.uninitialized(dy.length);
         for (int i = 0; i < dpre.length; i++) {
             dpre[i] = dy[i] * (s[i] * (1 + z[i] * (1 - s[i])));
         }

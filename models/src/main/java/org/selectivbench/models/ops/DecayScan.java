@@ -67,7 +67,7 @@ public final class DecayScan {
         chunked = null;
         single = null;
         perHead = null;
-        float[] o = Arena.floats(d.batch() * d.steps() * d.heads() * d.v());
+        float[] o = Arena.uninitialized(d.batch() * d.steps() * d.heads() * d.v()); // every token read out
         float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         float[] s0 = start == null ? null : Host.readFloats(start);
         if (d.sharedKeys()) {

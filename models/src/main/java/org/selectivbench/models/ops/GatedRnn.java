@@ -85,8 +85,8 @@ public final class GatedRnn {
         GatedRnnFloat.Saved s = single;
         GatedRnnRecurrent.Dims d = s.dims();
         int rows = d.batch() * d.steps();
-        float[] dX = Arena.floats(rows * d.width());
-        float[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? Arena.floats(dX.length) : null;
+        float[] dX = Arena.uninitialized(rows * d.width()); // every row written at its step
+        float[] dA = d.cell() == GatedRnnRecurrent.Cell.GRU ? Arena.uninitialized(dX.length) : null;
         GatedRnnFloat.backward(s, dH, null, null, dX, dA, null, null);
         single = null;
         return new FloatGrads(dX, dA == null ? dX : dA, s.hPrev());

@@ -30,11 +30,12 @@ public final class GatedRnnFloat {
                                 float[] h, float[] hEnd, float[] cEnd, boolean keep) {
         int hd = d.hidden(), w = d.width(), t = d.steps();
         int rows = d.batch() * t;
-        float[] acts = Arena.floats(rows * w);
-        float[] cells = Arena.floats(rows * hd);
-        float[] hPrev = keep ? Arena.floats(rows * hd) : null;
+        // every row of these is written at its step
+        float[] acts = Arena.uninitialized(rows * w);
+        float[] cells = Arena.uninitialized(rows * hd);
+        float[] hPrev = keep ? Arena.uninitialized(rows * hd) : null;
         float[] cell0 = keep && c0 != null ? c0.clone() : null;
-        float[] tanhs = keep && d.cell() == GatedRnnRecurrent.Cell.LSTM ? Arena.floats(rows * hd) : null;
+        float[] tanhs = keep && d.cell() == GatedRnnRecurrent.Cell.LSTM ? Arena.uninitialized(rows * hd) : null;
         boolean simd = Simd.on();
         // sequences in groups of GROUP at each step: the group's h W_h loads W_h once for all of them
         Parallel.forRange(d.batch(), (from, to) -> {

@@ -20,7 +20,7 @@ public final class PointwiseFloat {
 
     /** 1 / (1 + exp(-x)) ({@link Exp#sigmoids}). */
     public static float[] sigmoid(float[] x) {
-        float[] s = Arena.floats(x.length);
+        float[] s = Arena.uninitialized(x.length);
         Exp.sigmoids(x, s, x.length);
         return s;
     }
@@ -32,7 +32,7 @@ public final class PointwiseFloat {
      */
     public static float[] softplus(float[] x) {
         int n = x.length;
-        float[] y = Arena.floats(n);
+        float[] y = Arena.uninitialized(n);
         for (int i = 0; i < n; i++) {
             y[i] = Math.max(-BOUND, -Math.abs(x[i]));
         }
