@@ -102,14 +102,30 @@ public final class ModelBench {
         return String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d;"
                         + " median of %d timed steps after %d untimed%s%s%s; evaluation runs of at most %s rows%n"
                         + "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d, dropout %.2f%n"
-                        + "# backend %s, sequence ops in their %s form (vector forms %s); threads: %s", s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
+                        + "# backend %s, sequence ops in their %s form (vector forms %s); heap pre-touched: %s; threads: %s",
+                s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
                 s.classes(), s.reps(), s.warmup(), s.warmupSeconds() > 0 ? " (and " + s.warmupSeconds() + " s at least)" : "",
                 s.evalOnly() ? ", evaluation only" : "",
                 s.microBatch() > 0 ? ", micro-batches of " + s.microBatch() : "", s.evalRows(), base.dState(),
                 base.expand(), base.convSize(), base.householderSteps(), base.chunkSize(), base.dropout(),
                 Nd4j.getBackend().getClass().getSimpleName(),
                 org.selectivbench.models.ops.Kernels.current().name().toLowerCase(Locale.ROOT),
-                org.selectivbench.models.ops.Simd.describe(), Threads.describe());
+                org.selectivbench.models.ops.Simd.describe(), preTouched(), Threads.describe());
+    }
+
+    /**
+     * Whether this JVM touches its heap's pages as it commits them (-XX:+AlwaysPreTouch, which the launcher
+     * gives bench): else a fresh JVM's first pass through a large young generation faults its pages in
+     * during the timed steps (3-26% system time in a GLA run, docs/models.md).
+     */
+    static String preTouched() {
+        try {
+            return "true".equals(java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+                    .getVMOption("AlwaysPreTouch").getValue()) ? "yes" : "no (-XX:+AlwaysPreTouch)";
+        } catch (RuntimeException | LinkageError e) {
+            return "unknown";
+        }
     }
 
     private static void write(List<Figures> all, ModelConfig base, Shape s, Path out) throws IOException {
