@@ -20,8 +20,6 @@ import org.selectivbench.models.ops.Simd;
  * scheduling; there {@code spark.task.cpus} is the run's cores.
  */
 final class ClusterResources {
-    static final String TRAP_LIMIT_OPTION = "-XX:PerMethodTrapLimit";
-
     private ClusterResources() {
     }
 
@@ -38,11 +36,13 @@ final class ClusterResources {
         if (local(conf.get("spark.master"))) {
             conf.setIfMissing("spark.task.cpus", String.valueOf(sb.getInt("sweep.cores-per-run")));
         } else {
-            // Without it some executors compile kernels that keep their vectors as objects (Simd's doc).
-            String options = conf.get("spark.executor.extraJavaOptions", "");
-            if (!options.contains(TRAP_LIMIT_OPTION)) {
-                conf.set("spark.executor.extraJavaOptions",
-                        (options.isBlank() ? "" : options + " ") + TRAP_LIMIT_OPTION + "=" + Simd.TRAP_LIMIT);
+            // Without them some executors compile kernels that keep their vectors as objects (Simd's doc).
+            for (String option : Simd.OPTIONS) {
+                String options = conf.get("spark.executor.extraJavaOptions", "");
+                String name = option.substring(0, option.indexOf('='));
+                if (!options.contains(name + "=")) {
+                    conf.set("spark.executor.extraJavaOptions", (options.isBlank() ? "" : options + " ") + option);
+                }
             }
         }
         if (executorGpus(conf)) {
@@ -86,11 +86,11 @@ final class ClusterResources {
         List<String> out = new ArrayList<>();
         String master = conf.get("spark.master", "local[*]");
         if (master.startsWith("local")) {
-            long limit = Simd.trapLimit();
-            if (Simd.on() && limit >= 0 && limit < Simd.TRAP_LIMIT) {
-                out.add("this JVM runs with " + TRAP_LIMIT_OPTION + "=" + limit + ": kernels compiled late may keep"
-                        + " their vectors as objects, 2-3 times slower; start it with " + TRAP_LIMIT_OPTION + "="
-                        + Simd.TRAP_LIMIT + " (bin/selectivbench does)");
+            long limit = Simd.trapLimit(), cutoff = Simd.recompilationCutoff();
+            if (Simd.on() && limit >= 0 && (limit < Simd.TRAP_LIMIT || cutoff < Simd.RECOMPILATION_CUTOFF)) {
+                out.add("this JVM runs with -XX:PerMethodTrapLimit=" + limit + " -XX:PerMethodRecompilationCutoff="
+                        + cutoff + ": kernels compiled late may keep their vectors as objects, 2-3 times slower; start"
+                        + " it with " + String.join(" ", Simd.OPTIONS) + " (bin/selectivbench does)");
             }
             return out;
         }

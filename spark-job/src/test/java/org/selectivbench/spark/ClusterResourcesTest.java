@@ -55,14 +55,16 @@ class ClusterResourcesTest {
     void executorsGetTheKernelsTrapLimit() {
         SparkConf bare = conf("spark://m:7077");
         ClusterResources.prepare(bare, sb());
-        assertEquals("-XX:PerMethodTrapLimit=100000", bare.get("spark.executor.extraJavaOptions"));
+        assertEquals("-XX:PerMethodTrapLimit=100000 -XX:PerMethodRecompilationCutoff=100000",
+                bare.get("spark.executor.extraJavaOptions"));
         SparkConf some = conf("yarn", "spark.executor.extraJavaOptions", "-Dx=y -XX:MaxHeapFreeRatio=100");
         ClusterResources.prepare(some, sb());
-        assertEquals("-Dx=y -XX:MaxHeapFreeRatio=100 -XX:PerMethodTrapLimit=100000",
+        assertEquals("-Dx=y -XX:MaxHeapFreeRatio=100 -XX:PerMethodTrapLimit=100000 -XX:PerMethodRecompilationCutoff=100000",
                 some.get("spark.executor.extraJavaOptions"), "added to the user's options");
         SparkConf own = conf("k8s://https://api:6443", "spark.executor.extraJavaOptions", "-XX:PerMethodTrapLimit=5000");
         ClusterResources.prepare(own, sb());
-        assertEquals("-XX:PerMethodTrapLimit=5000", own.get("spark.executor.extraJavaOptions"), "the user's own stays");
+        assertEquals("-XX:PerMethodTrapLimit=5000 -XX:PerMethodRecompilationCutoff=100000",
+                own.get("spark.executor.extraJavaOptions"), "the user's own stays");
         SparkConf local = conf("local[*]");
         ClusterResources.prepare(local, sb());
         assertFalse(local.contains("spark.executor.extraJavaOptions"), "local runs are this JVM, started with it");

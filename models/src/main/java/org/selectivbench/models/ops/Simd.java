@@ -16,8 +16,13 @@ package org.selectivbench.models.ops;
  * step 2-3 times slower. The JDK's {@code VectorOperators.ImplCache.find} is inlined once per vector op,
  * dozens of times into one kernel, and in some JVMs had recorded 4 such traps from its first calls (timing
  * decides), so kernels compiled after that point kept their vectors as objects: Mamba2's backward block in
- * about half of fresh JVMs, the LSTM's gates in every one. Two defences: the launchers, the tests and the
- * executors run with {@link #TRAP_LIMIT} ({@link #trapLimit} reads it; {@code bench} prints it), and in the
+ * about half of fresh JVMs, the LSTM's gates in every one. The same happens once the methods it inlines
+ * have been deoptimized more than half of {@code -XX:PerMethodRecompilationCutoff} (default 400) times
+ * in the JVM's life: that count of the same JDK methods grows with every kernel compiled and recompiled,
+ * and passed 201 during the warm-up of two of three bench-shape Mamba2 JVMs (its backward block then
+ * 2.4-2.9 s a step against 1.2-1.6). Two defences: the launchers, the tests and the executors run with
+ * {@link #OPTIONS} ({@link #trapLimit} and {@link #recompilationCutoff} read them; {@code bench} prints
+ * them), and in the
  * kernels a vector carried round a loop is an argument ({@code x.max(m)}, not {@code m.max(x)}) or goes
  * through memory, and constants are made inside the loop body (C2 hoists them), so that receivers have
  * exact classes and need no guard.
@@ -32,32 +37,49 @@ public final class Simd {
      * set it): far above what the vector ops' inlined JDK methods add up to in one compilation.
      */
     public static final long TRAP_LIMIT = 100_000;
+    /** The {@code -XX:PerMethodRecompilationCutoff} the kernels want, likewise. */
+    public static final long RECOMPILATION_CUTOFF = 100_000;
+    /** Both, as JVM options. */
+    public static final java.util.List<String> OPTIONS = java.util.List.of("-XX:PerMethodTrapLimit=" + TRAP_LIMIT,
+            "-XX:PerMethodRecompilationCutoff=" + RECOMPILATION_CUTOFF);
 
     private Simd() {
     }
 
     /** This JVM's {@code -XX:PerMethodTrapLimit}, or -1 where it cannot be read (not HotSpot). */
     public static long trapLimit() {
+        return vmOption("PerMethodTrapLimit");
+    }
+
+    /** This JVM's {@code -XX:PerMethodRecompilationCutoff}, or -1 where it cannot be read. */
+    public static long recompilationCutoff() {
+        return vmOption("PerMethodRecompilationCutoff");
+    }
+
+    private static long vmOption(String name) {
         try {
             return Long.parseLong(java.lang.management.ManagementFactory
-                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
-                    .getVMOption("PerMethodTrapLimit").getValue());
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption(name).getValue());
         } catch (RuntimeException | LinkageError e) {
             return -1;
         }
     }
 
-    /** The vector forms' state for a log line: off, or on with the trap limit, and a warning when it is low. */
+    /** The vector forms' state for a log line: off, or on with the two options, and a warning when one is low. */
     public static String describe() {
-        return describe(on(), trapLimit());
+        return describe(on(), trapLimit(), recompilationCutoff());
     }
 
-    static String describe(boolean on, long limit) {
+    static String describe(boolean on, long limit, long cutoff) {
         if (!on) {
             return "off";
         }
-        return limit < 0 ? "on" : "on, -XX:PerMethodTrapLimit=" + limit + (limit >= TRAP_LIMIT ? ""
-                : " (below " + TRAP_LIMIT + ": kernels compiled late may keep their vectors as objects, 2-3 times slower)");
+        if (limit < 0 || cutoff < 0) {
+            return "on";
+        }
+        String low = limit < TRAP_LIMIT || cutoff < RECOMPILATION_CUTOFF ? " (below " + String.join(" ", OPTIONS)
+                + ": kernels compiled late may keep their vectors as objects, 2-3 times slower)" : "";
+        return "on, -XX:PerMethodTrapLimit=" + limit + " -XX:PerMethodRecompilationCutoff=" + cutoff + low;
     }
 
     public static boolean on() {

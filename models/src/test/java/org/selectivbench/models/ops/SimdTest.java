@@ -12,14 +12,18 @@ class SimdTest {
         // way, but a kernel tested with its vectors as objects is not the kernel users run
         assertTrue(Simd.on(), "the tests run with the Vector API module");
         assertTrue(Simd.trapLimit() >= Simd.TRAP_LIMIT, "-XX:PerMethodTrapLimit=" + Simd.trapLimit());
-        assertEquals("on, -XX:PerMethodTrapLimit=" + Simd.trapLimit(), Simd.describe());
+        assertTrue(Simd.recompilationCutoff() >= Simd.RECOMPILATION_CUTOFF,
+                "-XX:PerMethodRecompilationCutoff=" + Simd.recompilationCutoff());
+        assertEquals("on, " + String.join(" ", Simd.OPTIONS), Simd.describe());
     }
 
     @Test
     void aLowTrapLimitIsNamed() {
-        assertEquals("off", Simd.describe(false, 100));
-        String low = Simd.describe(true, 100);
-        assertTrue(low.startsWith("on, -XX:PerMethodTrapLimit=100 (below 100000:"), low);
-        assertEquals("on", Simd.describe(true, -1), "not HotSpot: nothing to say");
+        assertEquals("off", Simd.describe(false, 100, 400));
+        String low = Simd.describe(true, 100, 100_000);
+        assertTrue(low.startsWith("on, -XX:PerMethodTrapLimit=100 -XX:PerMethodRecompilationCutoff=100000 (below"),
+                low);
+        assertTrue(Simd.describe(true, 100_000, 400).contains("(below"), "the JVM's default cutoff is named too");
+        assertEquals("on", Simd.describe(true, -1, -1), "not HotSpot: nothing to say");
     }
 }
