@@ -55,11 +55,17 @@ public final class GemmFloat {
                         s2 = Math.fma(a[x + 2 * k], bq, s2);
                         s3 = Math.fma(a[x + 3 * k], bq, s3);
                     }
-                    float add = bias != null ? bias[j] : 0;
-                    c[o] = bias != null ? s0 + add : s0;
-                    c[o + n] = bias != null ? s1 + add : s1;
-                    c[o + 2 * n] = bias != null ? s2 + add : s2;
-                    c[o + 3 * n] = bias != null ? s3 + add : s3;
+                    if (bias != null) {
+                        float add = bias[j];
+                        s0 += add;
+                        s1 += add;
+                        s2 += add;
+                        s3 += add;
+                    }
+                    c[o] = s0;
+                    c[o + n] = s1;
+                    c[o + 2 * n] = s2;
+                    c[o + 3 * n] = s3;
                 }
             }
             for (; r < r1; r++) {
