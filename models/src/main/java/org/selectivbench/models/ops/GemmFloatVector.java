@@ -209,17 +209,16 @@ final class GemmFloatVector {
             int i = i0;
             for (; i + 7 < i1; i += 8) {
                 if (tail != null) {
-                    tn4(a, b, c, k, n, i, last, r0, r1, tail, 0);
-                    tn4(a, b, c, k, n, i + 4, last, r0, r1, tail, 4 * L);
+                    tn4(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
+                    tn4(a, b, c, k, n, i + 4, last, r0, r1, tail, 4 * L, L);
                 }
                 int j = 0;
                 for (; j + 2 * L <= whole; j += 2 * L) {
                     tn8(a, b, c, k, n, i, j, r0, r1);
                 }
                 for (; j < whole; j += L) {
-                    for (int ii = i; ii < i + 8; ii++) {
-                        rowTn(a, b, c, k, n, ii, j, r0, r1, c, ii * n + j);
-                    }
+                    tn4(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
+                    tn4(a, b, c, k, n, i + 4, j, r0, r1, c, (i + 4) * n + j, n);
                 }
                 if (tail != null) {
                     keepTail(tail, c, i, 8, n, whole);
@@ -227,45 +226,10 @@ final class GemmFloatVector {
             }
             for (; i + 3 < i1; i += 4) {
                 if (tail != null) {
-                    tn4(a, b, c, k, n, i, last, r0, r1, tail, 0);
+                    tn4(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
                 }
-                int j = 0;
-                for (; j + 2 * L <= whole; j += 2 * L) {
-                    int o = i * n + j;
-                    FloatVector c00 = FloatVector.fromArray(F, c, o), c01 = FloatVector.fromArray(F, c, o + L);
-                    FloatVector c10 = FloatVector.fromArray(F, c, o + n), c11 = FloatVector.fromArray(F, c, o + n + L);
-                    FloatVector c20 = FloatVector.fromArray(F, c, o + 2 * n);
-                    FloatVector c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
-                    FloatVector c30 = FloatVector.fromArray(F, c, o + 3 * n);
-                    FloatVector c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
-                    for (int r = r0; r < r1; r++) {
-                        FloatVector b0 = FloatVector.fromArray(F, b, r * n + j);
-                        FloatVector b1 = FloatVector.fromArray(F, b, r * n + j + L);
-                        int x = r * k + i;
-                        FloatVector a0 = FloatVector.broadcast(F, a[x]), a1 = FloatVector.broadcast(F, a[x + 1]);
-                        FloatVector a2 = FloatVector.broadcast(F, a[x + 2]), a3 = FloatVector.broadcast(F, a[x + 3]);
-                        c00 = a0.fma(b0, c00);
-                        c01 = a0.fma(b1, c01);
-                        c10 = a1.fma(b0, c10);
-                        c11 = a1.fma(b1, c11);
-                        c20 = a2.fma(b0, c20);
-                        c21 = a2.fma(b1, c21);
-                        c30 = a3.fma(b0, c30);
-                        c31 = a3.fma(b1, c31);
-                    }
-                    c00.intoArray(c, o);
-                    c01.intoArray(c, o + L);
-                    c10.intoArray(c, o + n);
-                    c11.intoArray(c, o + n + L);
-                    c20.intoArray(c, o + 2 * n);
-                    c21.intoArray(c, o + 2 * n + L);
-                    c30.intoArray(c, o + 3 * n);
-                    c31.intoArray(c, o + 3 * n + L);
-                }
-                for (; j < whole; j += L) {
-                    for (int ii = i; ii < i + 4; ii++) {
-                        rowTn(a, b, c, k, n, ii, j, r0, r1, c, ii * n + j);
-                    }
+                for (int j = 0; j < whole; j += L) {
+                    tn4(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
                 }
                 if (tail != null) {
                     keepTail(tail, c, i, 4, n, whole);
@@ -357,9 +321,12 @@ final class GemmFloatVector {
         c71.intoArray(c, o + 7 * n + L);
     }
 
-    /** Output rows i..i+3's vector of columns j over rows [r0, r1), four chains side by side, into out at o. */
+    /**
+     * Output rows i..i+3's vector of columns j over rows [r0, r1), four chains side by side, into out at
+     * o0 + row * stride (c itself, or the tail's scratch).
+     */
     private static void tn4(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1,
-                            float[] out, int o0) {
+                            float[] out, int o0, int stride) {
         int o = i * n + j;
         FloatVector s0 = FloatVector.fromArray(F, c, o), s1 = FloatVector.fromArray(F, c, o + n);
         FloatVector s2 = FloatVector.fromArray(F, c, o + 2 * n), s3 = FloatVector.fromArray(F, c, o + 3 * n);
@@ -372,8 +339,8 @@ final class GemmFloatVector {
             s3 = FloatVector.broadcast(F, a[x + 3]).fma(b0, s3);
         }
         s0.intoArray(out, o0);
-        s1.intoArray(out, o0 + L);
-        s2.intoArray(out, o0 + 2 * L);
-        s3.intoArray(out, o0 + 3 * L);
+        s1.intoArray(out, o0 + stride);
+        s2.intoArray(out, o0 + 2 * stride);
+        s3.intoArray(out, o0 + 3 * stride);
     }
 }

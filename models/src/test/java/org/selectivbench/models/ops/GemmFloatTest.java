@@ -11,12 +11,13 @@ import org.junit.jupiter.params.provider.CsvSource;
  * output's largest entry (float rounding over sums of up to 601 terms). Row counts that leave a part
  * block of eight or four, column counts of whole vectors (16, 32, 48: 4, 8 and 16 lanes) and with a tail (19,
  * 24, 40, 41 with 16 lanes: the last vector's lanes, overlapping the whole ones; 601 rows: the weight
- * gradient's tail in blocks of 256 rows); with and without the vector form, on one thread and three,
+ * gradient's tail in blocks of 256 rows; 12 inner: a block of eight weight-gradient rows and one of
+ * four); with and without the vector form, on one thread and three,
  * the same bits.
  */
 class GemmFloatTest {
     @ParameterizedTest
-    @CsvSource({"1, 1, 16", "7, 3, 16", "13, 16, 32", "37, 33, 48", "300, 32, 64", "9, 5, 19", "22, 40, 40", "601, 32, 24", "43, 32, 41", "5, 41, 17"})
+    @CsvSource({"1, 1, 16", "7, 3, 16", "13, 16, 32", "37, 33, 48", "300, 32, 64", "9, 5, 19", "22, 40, 40", "601, 32, 24", "43, 32, 41", "5, 41, 17", "41, 12, 40"})
     void matchesPlainLoops(int m, int k, int n) {
         Parallel.setThreads(2);
         Random r = new Random(m * 131L + k * 7L + n);
