@@ -121,6 +121,16 @@ class FusedModelTest {
         compare(c, TestData.batch(12, 9, 37, VOCAB, CLASSES), DataType.FLOAT, true, 1e-4);
     }
 
+    /**
+     * Mamba2 in float32 with a state of 64 keys, where its scan takes the chunked form (a chunk of 32 steps
+     * and one of 13 in training); the shapes above have 2-4 keys and take the step-by-step form.
+     */
+    @org.junit.jupiter.api.Test
+    void mamba2ChunkedScanMatchesReference() {
+        ModelConfig c = new ModelConfig("mamba2", 2, 16, 2, 64, 2, 4, 1, false, 0, 0, 0.2, 4);
+        compare(c, TestData.batch(14, 5, 45, VOCAB, CLASSES), DataType.FLOAT, true, 1e-4);
+    }
+
     /** The models whose float32 Java path makes its projections with {@code GemmFloat} at widths of 16. */
     static String[] javaMatmulModels() {
         return new String[] {"s4d", "gla", "delta_net", "gated_delta_net", "gated_delta_product", "linear_attention",

@@ -13,7 +13,7 @@ public final class Cols {
     /** Columns [from, to) of x's rows of {@code width} as a new array of rows of to - from. */
     public static float[] of(float[] x, int width, int from, int to) {
         int rows = x.length / width, n = to - from;
-        float[] y = Arena.floats(rows * n);
+        float[] y = Arena.uninitialized(rows * n); // every entry copied in
         for (int r = 0; r < rows; r++) {
             System.arraycopy(x, r * width + from, y, r * n, n);
         }
@@ -26,7 +26,7 @@ public final class Cols {
         for (float[] part : parts) {
             width += part.length / rows;
         }
-        float[] y = Arena.floats(rows * width);
+        float[] y = Arena.uninitialized(rows * width);
         int at = 0;
         for (float[] part : parts) {
             int n = part.length / rows;

@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class DecayScan {
     private DecayScanRecurrent.Saved saved;
     private DecayScanSharedFloat.Saved single;
+    private DecayScanSharedFloatChunked.Saved sharedChunks;
     private DecayScanFloat.Saved perHead;
     private DecayScanChunked.Saved chunked;
     private DataType dtype;
@@ -31,6 +32,7 @@ public final class DecayScan {
         saved = null;
         chunked = null;
         single = null;
+        sharedChunks = null;
         perHead = null;
         if (Kernels.current() == Kernels.ND4J) {
             DecayScanChunked.Result r = DecayScanChunked.forward(d, chunk, q, k, v, a, start, keep);
@@ -66,11 +68,14 @@ public final class DecayScan {
         saved = null;
         chunked = null;
         single = null;
+        sharedChunks = null;
         perHead = null;
         float[] o = Arena.uninitialized(d.batch() * d.steps() * d.heads() * d.v()); // every token read out
         float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         float[] s0 = start == null ? null : Host.readFloats(start);
-        if (d.sharedKeys()) {
+        if (d.sharedKeys() && DecayScanSharedFloatChunked.pays(d)) {
+            sharedChunks = DecayScanSharedFloatChunked.forward(d, q, k, v, a, s0, o, e, keep);
+        } else if (d.sharedKeys()) {
             single = DecayScanSharedFloat.forward(d, q, k, v, a, s0, o, e, keep);
         } else {
             perHead = DecayScanFloat.forward(d, q, k, v, a, s0, o, e, keep);
@@ -87,6 +92,15 @@ public final class DecayScan {
 
     /** The backward pass of {@link #forwardFloats} (or of a float32 {@link #forward} on the Java kernels). */
     public FloatGrads backwardFloats(float[] dO) {
+        if (sharedChunks != null) {
+            DecayScanSharedFloatChunked.Saved s = sharedChunks;
+            float[] dq = Arena.uninitialized(s.q().length), dk = Arena.uninitialized(s.k().length);
+            float[] dv = Arena.uninitialized(s.v().length);
+            float[] da = s.alpha() == null ? null : Arena.uninitialized(s.alpha().length);
+            DecayScanSharedFloatChunked.backward(s, dO, null, dq, dk, dv, da, null);
+            sharedChunks = null;
+            return new FloatGrads(dq, dk, dv, da);
+        }
         if (single != null) {
             DecayScanSharedFloat.Saved s = single;
             float[] dq = Arena.floats(s.q().length), dk = Arena.floats(s.k().length), dv = Arena.floats(s.v().length);
@@ -109,8 +123,9 @@ public final class DecayScan {
             chunked = null;
             return new Grads(g.dq(), g.dk(), g.dv(), g.da());
         }
-        if (single != null || perHead != null) {
-            return backwardFloat(single != null ? single.dims() : perHead.dims(), dO);
+        if (sharedChunks != null || single != null || perHead != null) {
+            return backwardFloat(sharedChunks != null ? sharedChunks.dims() : single != null ? single.dims()
+                    : perHead.dims(), dO);
         }
         DecayScanRecurrent.Saved s = saved;
         double[] dq = new double[s.q().length], dk = new double[s.k().length], dv = new double[s.v().length];

@@ -40,44 +40,47 @@ public final class GemmFloat {
      * result.
      */
     static void nn(float[] a, float[] b, float[] bias, float[] c, int m, int k, int n) {
-        Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> {
-            int r0 = from * ROWS, r1 = Math.min(m, to * ROWS);
-            int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, r0, r1, k, n) : 0;
-            int r = r0;
-            for (; r + 3 < r1; r += 4) { // four rows' chains side by side: each waits on its last FMA
-                for (int j = j0; j < n; j++) {
-                    int o = r * n + j, x = r * k;
-                    float s0 = c[o], s1 = c[o + n], s2 = c[o + 2 * n], s3 = c[o + 3 * n];
-                    for (int q = 0; q < k; q++, x++) {
-                        float bq = b[q * n + j];
-                        s0 = Math.fma(a[x], bq, s0);
-                        s1 = Math.fma(a[x + k], bq, s1);
-                        s2 = Math.fma(a[x + 2 * k], bq, s2);
-                        s3 = Math.fma(a[x + 3 * k], bq, s3);
-                    }
-                    if (bias != null) {
-                        float add = bias[j];
-                        s0 += add;
-                        s1 += add;
-                        s2 += add;
-                        s3 += add;
-                    }
-                    c[o] = s0;
-                    c[o + n] = s1;
-                    c[o + 2 * n] = s2;
-                    c[o + 3 * n] = s3;
+        Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> nnRows(a, b, bias, c, from * ROWS,
+                Math.min(m, to * ROWS), k, n));
+    }
+
+    /** {@link #nn} on rows [r0, r1), on the calling thread (a kernel that splits its own work calls it). */
+    static void nnRows(float[] a, float[] b, float[] bias, float[] c, int r0, int r1, int k, int n) {
+        int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, r0, r1, k, n) : 0;
+        int r = r0;
+        for (; r + 3 < r1; r += 4) { // four rows' chains side by side: each waits on its last FMA
+            for (int j = j0; j < n; j++) {
+                int o = r * n + j, x = r * k;
+                float s0 = c[o], s1 = c[o + n], s2 = c[o + 2 * n], s3 = c[o + 3 * n];
+                for (int q = 0; q < k; q++, x++) {
+                    float bq = b[q * n + j];
+                    s0 = Math.fma(a[x], bq, s0);
+                    s1 = Math.fma(a[x + k], bq, s1);
+                    s2 = Math.fma(a[x + 2 * k], bq, s2);
+                    s3 = Math.fma(a[x + 3 * k], bq, s3);
                 }
-            }
-            for (; r < r1; r++) {
-                for (int j = j0; j < n; j++) {
-                    float s = c[r * n + j];
-                    for (int q = 0; q < k; q++) {
-                        s = Math.fma(a[r * k + q], b[q * n + j], s);
-                    }
-                    c[r * n + j] = bias != null ? s + bias[j] : s;
+                if (bias != null) {
+                    float add = bias[j];
+                    s0 += add;
+                    s1 += add;
+                    s2 += add;
+                    s3 += add;
                 }
+                c[o] = s0;
+                c[o + n] = s1;
+                c[o + 2 * n] = s2;
+                c[o + 3 * n] = s3;
             }
-        });
+        }
+        for (; r < r1; r++) {
+            for (int j = j0; j < n; j++) {
+                float s = c[r * n + j];
+                for (int q = 0; q < k; q++) {
+                    s = Math.fma(a[r * k + q], b[q * n + j], s);
+                }
+                c[r * n + j] = bias != null ? s + bias[j] : s;
+            }
+        }
     }
 
     /**
@@ -85,39 +88,42 @@ public final class GemmFloat {
      * columns past whole vectors over blocks of rows that stay in cache, four outputs' chains side by side.
      */
     public static void tnAdd(float[] a, float[] b, float[] c, int m, int k, int n) {
-        Parallel.forRange((k + ROWS - 1) / ROWS, (from, to) -> {
-            int i0 = from * ROWS, i1 = Math.min(k, to * ROWS);
-            int j0 = Simd.on() ? GemmFloatVector.tnAdd(a, b, c, m, k, n, i0, i1) : 0;
-            for (int rs = 0; rs < m; rs += TAIL_ROWS) {
-                int re = Math.min(m, rs + TAIL_ROWS), i = i0;
-                for (; i + 3 < i1; i += 4) {
-                    for (int j = j0; j < n; j++) {
-                        int o = i * n + j;
-                        float s0 = c[o], s1 = c[o + n], s2 = c[o + 2 * n], s3 = c[o + 3 * n];
-                        for (int r = rs; r < re; r++) {
-                            float br = b[r * n + j];
-                            int x = r * k + i;
-                            s0 = Math.fma(a[x], br, s0);
-                            s1 = Math.fma(a[x + 1], br, s1);
-                            s2 = Math.fma(a[x + 2], br, s2);
-                            s3 = Math.fma(a[x + 3], br, s3);
-                        }
-                        c[o] = s0;
-                        c[o + n] = s1;
-                        c[o + 2 * n] = s2;
-                        c[o + 3 * n] = s3;
+        Parallel.forRange((k + ROWS - 1) / ROWS, (from, to) -> tnAddRows(a, b, c, m, k, n, from * ROWS,
+                Math.min(k, to * ROWS)));
+    }
+
+    /** {@link #tnAdd} on output rows [i0, i1), on the calling thread. */
+    static void tnAddRows(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
+        int j0 = Simd.on() ? GemmFloatVector.tnAdd(a, b, c, m, k, n, i0, i1) : 0;
+        for (int rs = 0; rs < m; rs += TAIL_ROWS) {
+            int re = Math.min(m, rs + TAIL_ROWS), i = i0;
+            for (; i + 3 < i1; i += 4) {
+                for (int j = j0; j < n; j++) {
+                    int o = i * n + j;
+                    float s0 = c[o], s1 = c[o + n], s2 = c[o + 2 * n], s3 = c[o + 3 * n];
+                    for (int r = rs; r < re; r++) {
+                        float br = b[r * n + j];
+                        int x = r * k + i;
+                        s0 = Math.fma(a[x], br, s0);
+                        s1 = Math.fma(a[x + 1], br, s1);
+                        s2 = Math.fma(a[x + 2], br, s2);
+                        s3 = Math.fma(a[x + 3], br, s3);
                     }
-                }
-                for (; i < i1; i++) {
-                    for (int j = j0; j < n; j++) {
-                        float s = c[i * n + j];
-                        for (int r = rs; r < re; r++) {
-                            s = Math.fma(a[r * k + i], b[r * n + j], s);
-                        }
-                        c[i * n + j] = s;
-                    }
+                    c[o] = s0;
+                    c[o + n] = s1;
+                    c[o + 2 * n] = s2;
+                    c[o + 3 * n] = s3;
                 }
             }
-        });
+            for (; i < i1; i++) {
+                for (int j = j0; j < n; j++) {
+                    float s = c[i * n + j];
+                    for (int r = rs; r < re; r++) {
+                        s = Math.fma(a[r * k + i], b[r * n + j], s);
+                    }
+                    c[i * n + j] = s;
+                }
+            }
+        }
     }
 }

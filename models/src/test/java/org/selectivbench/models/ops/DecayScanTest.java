@@ -137,6 +137,46 @@ class DecayScanTest {
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
     }
 
+    @ParameterizedTest
+    @CsvSource({"2, 45, 2, 5, 19, HEAD, true", "1, 70, 8, 128, 8, HEAD, true", "3, 9, 3, 4, 3, NONE, true",
+            "2, 32, 2, 16, 8, HEAD, false", "3, 33, 1, 7, 16, NONE, false", "2, 64, 4, 33, 5, HEAD, true",
+            "1, 31, 2, 17, 40, HEAD, false"})
+    void chunkedFloatKernelIsTheDoubleKernelInFloat(int batch, int steps, int heads, int kd, int vd, Decay decay,
+                                                    boolean fromState) {
+        // lengths below, at and past one chunk (32 steps) and a last chunk shorter than the rest; Mamba2's
+        // bench shape's 8 heads of 8 over 128 keys
+        Parallel.setThreads(2);
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, steps, heads, kd, vd, decay, true);
+        double[][] in = floatInputs(d, new Random(steps * 13L + kd), fromState);
+        double[][] want = runDouble(d, in), got = runChunked(d, in);
+        String[] names = {"o", "end", "dq", "dk", "dv", "da", "dStart"};
+        for (int i = 0; i < want.length; i++) {
+            Ops.assertCloseScaled(want[i], got[i], 2e-5, "chunked float kernel, " + names[i]);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2, 8, 128, 8, HEAD", "1, 2, 9, 19, HEAD", "2, 3, 20, 16, NONE", "1, 4, 16, 32, HEAD"})
+    void chunkedFloatVectorFormIsTheScalarForm(int batch, int heads, int kd, int vd, Decay decay) {
+        // value rows of 64 (bench shape), 38 and 48 (whole vectors and tails on 16 and 8 lanes), 128 columns;
+        // 45 steps: a whole chunk and a short one
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, true);
+        double[][] in = floatInputs(d, new Random(7), true);
+        Ops.assertVectorFormIsScalarForm(() -> runChunked(d, in));
+    }
+
+    private static double[][] runChunked(DecayScanRecurrent.Dims d, double[][] in) {
+        float[] o = new float[in[2].length], end = new float[in[6].length];
+        float[] a = in[3] == null ? null : Ops.floats(in[3]), start = in[4] == null ? null : Ops.floats(in[4]);
+        float[] dq = new float[in[0].length], dk = new float[in[1].length], dv = new float[in[2].length];
+        float[] da = in[3] == null ? null : new float[in[3].length], dStart = new float[end.length];
+        DecayScanSharedFloatChunked.Saved sv = DecayScanSharedFloatChunked.forward(d, Ops.floats(in[0]),
+                Ops.floats(in[1]), Ops.floats(in[2]), a, start, o, end, true);
+        DecayScanSharedFloatChunked.backward(sv, Ops.floats(in[5]), Ops.floats(in[6]), dq, dk, dv, da, dStart);
+        return new double[][] {Ops.doubles(o), Ops.doubles(end), Ops.doubles(dq), Ops.doubles(dk), Ops.doubles(dv),
+            da == null ? new double[0] : Ops.doubles(da), Ops.doubles(dStart)};
+    }
+
     /** q, k, v, a (or null), start (or null), dO, dEnd, rounded to float. */
     private static double[][] floatInputs(DecayScanRecurrent.Dims d, Random r, boolean fromState) {
         int rows = d.batch() * d.steps(), outs = rows * d.heads() * d.v(), ends = d.batch() * d.heads() * d.k() * d.v();

@@ -1,0 +1,427 @@
+package org.selectivbench.models.ops;
+
+import java.util.Arrays;
+import org.selectivbench.models.ops.DecayScanRecurrent.Dims;
+
+/**
+ * Mamba2's shared-key scan ({@link DecayScanSharedFloat}'s recurrence: q and k shared by the heads, one
+ * decay per head or none) in float32 in its chunked form, {@link DecayScanChunked}'s equations on Java
+ * arrays: per sequence and chunk of {@link #CHUNK} steps the state's work is matmuls through
+ * {@link GemmFloat} ([W, K] x [K, C] and [W, C] x [C, K] for W = H*V value columns), where the step-by-step
+ * form streams the [K, W] state through memory twice a step, load and store bound at a fraction of the
+ * matmuls' rate. The pairwise decays are products of the steps' exp(a), never exp(gam_i) / exp(gam_j), so
+ * nothing overflows however fast a chunk decays.
+ *
+ * <p>Per chunk, entering state S [K, W] (head h in columns [hV, hV + V)), g_i the decay from the chunk's
+ * start through step i, D_ij the decay from step j to i (j &lt;= i), e_j = D_{C-1, j}, per head:
+ * <pre>
+ *   o_i = g_i (q_i S) + sum_{j &lt;= i} (q_i . k_j) D_ij v_j          S' = g_{C-1} S + sum_j e_j k_j v_j^T
+ * </pre>
+ * Backward is {@link DecayScanChunked}'s (see there). The state is held transposed, [W, K], and a chunk's
+ * values and outputs as [W, C], so that every product has rows of the long axis and each head's own pairs
+ * are a [V, C] x [C, C] product on its rows. Every sum runs in an order that does not depend on the lane
+ * count (the matmuls' own, or loops whose lanes are independent outputs), so results are bit-identical with
+ * and without the vector module and on any thread count.
+ */
+final class DecayScanSharedFloatChunked {
+    /** Steps per chunk: the scores and pairwise decays grow with it, the state's passes shrink. */
+    static final int CHUNK = 32;
+
+    private DecayScanSharedFloatChunked() {
+    }
+
+    /**
+     * What backward needs: the inputs, exp(a) (null without decay), the state entering each chunk [W, K], and
+     * (q S)^T per chunk ([W, len] at the chunk's first row times W).
+     */
+    record Saved(Dims dims, float[] q, float[] k, float[] v, float[] alpha, float[] states, float[] qs) {
+    }
+
+    /**
+     * Whether this form beats the step-by-step one: with 128 keys (the default state size) a small-shape
+     * Mamba2 step took 58-61 ms against 89-105; with 16 (conf/local.conf) 32.9 against 27.3, the state
+     * small enough to stay in cache (docs/models.md).
+     */
+    static boolean pays(Dims d) {
+        return d.k() >= MIN_KEYS;
+    }
+
+    /** The fewest keys (state size) for which {@link #pays}. */
+    static final int MIN_KEYS = 64;
+
+    static int chunks(int steps) {
+        return (steps + CHUNK - 1) / CHUNK;
+    }
+
+    /**
+     * o [B*T, W]; start and end states [B, H, K, V] (null for zero / not wanted); a [B*T, H] log decays or
+     * null. Returns what backward needs when {@code keep}.
+     */
+    static Saved forward(Dims d, float[] q, float[] k, float[] v, float[] a, float[] start, float[] o, float[] end,
+                         boolean keep) {
+        if (!d.sharedKeys() || d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
+            throw new IllegalArgumentException("the chunked float kernel takes shared keys with a decay per head or none");
+        }
+        float[] alpha = null;
+        if (a != null) {
+            alpha = Arena.uninitialized(a.length);
+            System.arraycopy(a, 0, alpha, 0, a.length);
+            Exp.expInPlace(alpha, alpha.length);
+        }
+        float[] al = alpha;
+        int st = d.k() * d.heads() * d.v(), nc = chunks(d.steps());
+        float[] states = keep ? Arena.uninitialized(d.batch() * nc * st) : null;
+        float[] qs = keep ? Arena.uninitialized(d.batch() * d.steps() * d.heads() * d.v()) : null;
+        Parallel.forRange(d.batch(), (from, to) -> {
+            Scratch x = new Scratch(d);
+            for (int b = from; b < to; b++) {
+                if (start != null) {
+                    toState(start, b * st, x.s, d);
+                } else {
+                    Arrays.fill(x.s, 0);
+                }
+                for (int c = 0; c < nc; c++) {
+                    if (states != null) {
+                        System.arraycopy(x.s, 0, states, (b * nc + c) * st, st);
+                    }
+                    chunkForward(d, b * d.steps() + c * CHUNK, Math.min(CHUNK, d.steps() - c * CHUNK), q, k, v,
+                            al, o, qs, x);
+                }
+                if (end != null) {
+                    fromState(x.s, end, b * st, d);
+                }
+            }
+        });
+        return keep ? new Saved(d, q, k, v, alpha, states, qs) : null;
+    }
+
+    /** The chunk of rows [r0, r0 + len): its outputs into o (and (q S)^T into qs), the state x.s carried past it. */
+    private static void chunkForward(Dims d, int r0, int len, float[] q, float[] k, float[] v, float[] alpha,
+                                     float[] o, float[] qs, Scratch x) {
+        int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
+        x.load(d, r0, len, q, k, v, alpha);
+        transpose(x.q, 0, len, kd, x.qt);
+        Arrays.fill(x.scores, 0, len * len, 0); // [j][i] = k_j . q_i
+        GemmFloat.nnRows(x.k, x.qt, null, x.scores, 0, len, kd, len);
+        // (q S)^T = S^T q^T, each head's rows by g, then the chunk's own pairs
+        Arrays.fill(x.ot, 0, w * len, 0);
+        GemmFloat.nnRows(x.s, x.qt, null, x.ot, 0, w, kd, len);
+        if (qs != null) {
+            System.arraycopy(x.ot, 0, qs, r0 * w, w * len);
+        }
+        scaleAlong(x.ot, x.g, len, d);
+        for (int h = 0; h < hh; h++) {
+            x.pairs(h, len, true);
+            GemmFloat.nnRows(x.vt, x.m, null, x.ot, h * vd, (h + 1) * vd, len, len);
+        }
+        transpose(x.ot, 0, w, len, o, r0 * w);
+        // S' = g_last S + (e v)^T k
+        for (int h = 0; h < hh; h++) {
+            float f = x.total[h];
+            for (int i = h * vd * kd; i < (h + 1) * vd * kd; i++) {
+                x.s[i] *= f;
+            }
+        }
+        scaleAlong(x.vt, x.toEnd, len, d);
+        GemmFloat.nnRows(x.vt, x.k, null, x.s, 0, w, len, kd);
+    }
+
+    static void backward(Saved sv, float[] dO, float[] dEnd, float[] dq, float[] dk, float[] dv, float[] da,
+                         float[] dStart) {
+        Dims d = sv.dims();
+        int st = d.k() * d.heads() * d.v(), nc = chunks(d.steps());
+        Parallel.forRange(d.batch(), (from, to) -> {
+            Scratch x = new Scratch(d);
+            for (int b = from; b < to; b++) {
+                if (dEnd != null) {
+                    toState(dEnd, b * st, x.ds, d);
+                } else {
+                    Arrays.fill(x.ds, 0);
+                }
+                for (int c = nc - 1; c >= 0; c--) {
+                    System.arraycopy(sv.states(), (b * nc + c) * st, x.s, 0, st);
+                    chunkBackward(sv, b * d.steps() + c * CHUNK, Math.min(CHUNK, d.steps() - c * CHUNK), dO, dq, dk,
+                            dv, da, x);
+                }
+                if (dStart != null) {
+                    fromState(x.ds, dStart, b * st, d);
+                }
+            }
+        });
+    }
+
+    /**
+     * The chunk of rows [r0, r0 + len) in reverse, x.s its entering state: its gradients written, x.ds (the
+     * gradient of the state leaving it) carried to the state entering it.
+     */
+    private static void chunkBackward(Saved sv, int r0, int len, float[] dO, float[] dq, float[] dk, float[] dv,
+                                      float[] da, Scratch x) {
+        Dims d = sv.dims();
+        int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
+        x.load(d, r0, len, sv.q(), sv.k(), sv.v(), sv.alpha());
+        transpose(x.k, 0, len, kd, x.qt); // k^T here
+        Arrays.fill(x.scores, 0, len * len, 0); // [i][j] = q_i . k_j
+        GemmFloat.nnRows(x.q, x.qt, null, x.scores, 0, len, kd, len);
+        transpose(dO, r0 * w, len, w, x.ot); // dO^T
+        float[] dog = x.rows;
+        System.arraycopy(dO, r0 * w, dog, 0, len * w);
+        scaleRows(dog, x.g, len, d);
+        // the decay's gradient through the entering state's readout: g_i sum_y dO_iy (q S)_iy
+        Arrays.fill(x.dgam, 0, hh * len, 0);
+        float[] qs = sv.qs();
+        for (int h = 0; h < hh; h++) {
+            int go = h * len;
+            for (int y = h * vd; y < (h + 1) * vd; y++) {
+                for (int i = 0; i < len; i++) {
+                    x.dgam[go + i] += x.ot[y * len + i] * qs[r0 * w + y * len + i];
+                }
+            }
+            for (int i = 0; i < len; i++) {
+                x.dgam[go + i] *= x.g[go + i];
+            }
+        }
+        // dq = (dO g) S^T, dk = (e v) dS'^T, dv^T = e (dS'^T k^T)
+        Arrays.fill(x.dq, 0, len * kd, 0);
+        GemmFloat.nnRows(dog, x.s, null, x.dq, 0, len, w, kd);
+        float[] ve = x.ve;
+        transpose(x.vt, 0, w, len, ve, 0);
+        scaleRows(ve, x.toEnd, len, d);
+        Arrays.fill(x.dk, 0, len * kd, 0);
+        GemmFloat.nnRows(ve, x.ds, null, x.dk, 0, len, w, kd);
+        Arrays.fill(x.dvt, 0, w * len, 0);
+        GemmFloat.nnRows(x.ds, x.qt, null, x.dvt, 0, w, kd, len);
+        // r_j = e_j sum_y (dS'^T k^T)_yj v_jy leaves step j's gradient and joins the chunk's last, with the
+        // carried state's share g_last <dS', S>
+        for (int h = 0; h < hh; h++) {
+            int go = h * len;
+            Arrays.fill(x.acc, 0, len, 0);
+            for (int y = h * vd; y < (h + 1) * vd; y++) {
+                for (int j = 0; j < len; j++) {
+                    x.acc[j] += x.dvt[y * len + j] * x.vt[y * len + j];
+                }
+            }
+            float sumR = 0, carried = 0;
+            for (int j = 0; j < len; j++) {
+                float r = x.acc[j] * x.toEnd[go + j];
+                x.dgam[go + j] -= r;
+                sumR += r;
+            }
+            for (int i = h * vd * kd; i < (h + 1) * vd * kd; i++) {
+                carried += x.ds[i] * x.s[i];
+            }
+            x.last[h] = sumR + carried * x.total[h];
+        }
+        scaleAlong(x.dvt, x.toEnd, len, d);
+        // the state entering the chunk: dS^T = g_last dS'^T + (dO g)^T q
+        for (int h = 0; h < hh; h++) {
+            float f = x.total[h];
+            for (int i = h * vd * kd; i < (h + 1) * vd * kd; i++) {
+                x.ds[i] *= f;
+            }
+        }
+        GemmFloat.tnAddRows(dog, x.q, x.ds, len, w, kd, 0, w);
+        // the chunk's own pairs, per head: dP = dO v^T, M = (q k^T) D
+        Arrays.fill(x.dScores, 0, len * len, 0);
+        for (int h = 0; h < hh; h++) {
+            System.arraycopy(x.ot, h * vd * len, x.headA, 0, vd * len);
+            System.arraycopy(x.vt, h * vd * len, x.headB, 0, vd * len);
+            Arrays.fill(x.dp, 0, len * len, 0);
+            GemmFloat.tnAddRows(x.headA, x.headB, x.dp, vd, len, len, 0, len);
+            x.pairs(h, len, false);
+            GemmFloat.nnRows(x.ot, x.m, null, x.dvt, h * vd, (h + 1) * vd, len, len);
+            int go = h * len;
+            for (int i = 0; i < len; i++) {
+                float row = 0;
+                for (int j = 0; j <= i; j++) {
+                    int p = i * len + j;
+                    float dp = x.dp[p], gm = dp * x.m[p];
+                    x.dScores[p] += dp * x.dec[p];
+                    row += gm;
+                }
+                x.dgam[go + i] += row;
+            }
+            for (int j = 0; j < len; j++) {
+                float col = 0;
+                for (int i = j; i < len; i++) {
+                    col += x.dp[i * len + j] * x.m[i * len + j];
+                }
+                x.dgam[go + j] -= col;
+            }
+        }
+        GemmFloat.nnRows(x.dScores, x.k, null, x.dq, 0, len, len, kd);
+        GemmFloat.tnAddRows(x.dScores, x.q, x.dk, len, len, kd, 0, len);
+        System.arraycopy(x.dq, 0, dq, r0 * kd, len * kd);
+        System.arraycopy(x.dk, 0, dk, r0 * kd, len * kd);
+        transpose(x.dvt, 0, w, len, dv, r0 * w);
+        if (da != null) {
+            for (int h = 0; h < hh; h++) {
+                int go = h * len;
+                x.dgam[go + len - 1] += x.last[h];
+                float acc = 0;
+                for (int i = len - 1; i >= 0; i--) {
+                    acc += x.dgam[go + i];
+                    da[(r0 + i) * hh + h] = acc;
+                }
+            }
+        }
+    }
+
+    /** x [rows, W] times f [H][rows], each head's columns by its own factor. */
+    private static void scaleRows(float[] x, float[] f, int rows, Dims d) {
+        int hh = d.heads(), vd = d.v(), w = hh * vd;
+        for (int i = 0; i < rows; i++) {
+            for (int h = 0; h < hh; h++) {
+                float s = f[h * rows + i];
+                int o = i * w + h * vd;
+                for (int y = 0; y < vd; y++) {
+                    x[o + y] *= s;
+                }
+            }
+        }
+    }
+
+    /** x [W, len] times f [H][len] along each row: row hy by head h's factors. */
+    private static void scaleAlong(float[] x, float[] f, int len, Dims d) {
+        int hh = d.heads(), vd = d.v();
+        for (int h = 0; h < hh; h++) {
+            for (int y = h * vd; y < (h + 1) * vd; y++) {
+                for (int i = 0; i < len; i++) {
+                    x[y * len + i] *= f[h * len + i];
+                }
+            }
+        }
+    }
+
+    /** a [rows, cols] from offset ao into out [cols, rows]. */
+    private static void transpose(float[] a, int ao, int rows, int cols, float[] out) {
+        transpose(a, ao, rows, cols, out, 0);
+    }
+
+    /** a [rows, cols] from offset ao into out [cols, rows] from offset oo. */
+    private static void transpose(float[] a, int ao, int rows, int cols, float[] out, int oo) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out[oo + c * rows + r] = a[ao + r * cols + c];
+            }
+        }
+    }
+
+    /** Sequence b's state [H, K, V] (start and end states' layout) as [W, K], or back. */
+    private static void toState(float[] hkv, int base, float[] s, Dims d) {
+        int hh = d.heads(), kd = d.k(), vd = d.v();
+        for (int h = 0; h < hh; h++) {
+            for (int x = 0; x < kd; x++) {
+                for (int y = 0; y < vd; y++) {
+                    s[(h * vd + y) * kd + x] = hkv[base + (h * kd + x) * vd + y];
+                }
+            }
+        }
+    }
+
+    private static void fromState(float[] s, float[] hkv, int base, Dims d) {
+        int hh = d.heads(), kd = d.k(), vd = d.v();
+        for (int h = 0; h < hh; h++) {
+            for (int x = 0; x < kd; x++) {
+                for (int y = 0; y < vd; y++) {
+                    hkv[base + (h * kd + x) * vd + y] = s[(h * vd + y) * kd + x];
+                }
+            }
+        }
+    }
+
+    /** One thread's chunk arrays: a chunk's inputs, its decays and scores, and the products' outputs. */
+    private static final class Scratch {
+        final float[] q, k, qt, vt, ot, rows, ve, dq, dk, dvt, s, ds, scores, dScores, dp, m, dec, headA, headB, g,
+                toEnd, total, dgam, last, acc, alphas;
+
+        Scratch(Dims d) {
+            int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
+            q = Arena.uninitialized(CHUNK * kd);
+            k = Arena.uninitialized(CHUNK * kd);
+            qt = Arena.uninitialized(CHUNK * kd);
+            dq = Arena.uninitialized(CHUNK * kd);
+            dk = Arena.uninitialized(CHUNK * kd);
+            vt = Arena.uninitialized(CHUNK * w);
+            ot = Arena.uninitialized(CHUNK * w);
+            rows = Arena.uninitialized(CHUNK * w);
+            ve = Arena.uninitialized(CHUNK * w);
+            dvt = Arena.uninitialized(CHUNK * w);
+            s = Arena.uninitialized(kd * w);
+            ds = Arena.uninitialized(kd * w);
+            scores = Arena.uninitialized(CHUNK * CHUNK);
+            dScores = Arena.uninitialized(CHUNK * CHUNK);
+            dp = Arena.uninitialized(CHUNK * CHUNK);
+            m = Arena.uninitialized(CHUNK * CHUNK);
+            dec = Arena.uninitialized(CHUNK * CHUNK);
+            headA = Arena.uninitialized(CHUNK * vd);
+            headB = Arena.uninitialized(CHUNK * vd);
+            g = Arena.uninitialized(CHUNK * hh);
+            toEnd = Arena.uninitialized(CHUNK * hh);
+            dgam = Arena.uninitialized(CHUNK * hh);
+            alphas = Arena.uninitialized(CHUNK * hh);
+            acc = new float[CHUNK];
+            total = new float[hh];
+            last = new float[hh];
+        }
+
+        /**
+         * Rows [r0, r0 + len) of q and k, v^T [W, len], and per head [H][len] the steps' decays, g (the decay
+         * from the chunk's start through each step), e (from each step to the chunk's end) and the total.
+         */
+        void load(Dims d, int r0, int len, float[] qa, float[] ka, float[] va, float[] alpha) {
+            int kd = d.k(), hh = d.heads(), w = hh * d.v();
+            System.arraycopy(qa, r0 * kd, q, 0, len * kd);
+            System.arraycopy(ka, r0 * kd, k, 0, len * kd);
+            transpose(va, r0 * w, len, w, vt, 0);
+            for (int h = 0; h < hh; h++) {
+                int go = h * len;
+                float run = 1;
+                for (int i = 0; i < len; i++) {
+                    float al = alpha == null ? 1f : alpha[(r0 + i) * hh + h];
+                    alphas[go + i] = al;
+                    run *= al;
+                    g[go + i] = run;
+                }
+                total[h] = run;
+                float e = 1;
+                for (int j = len - 1; j >= 0; j--) {
+                    toEnd[go + j] = e;
+                    e *= alphas[go + j];
+                }
+            }
+        }
+
+        /**
+         * Head h's pairwise decays D_ij (j &lt;= i, else 0) into dec and the masked scores M = scores D into m,
+         * both [i][j], or both [j][i] when {@code transposed} (and scores then [j][i] too). Each row runs
+         * along its own index, so that its writes are contiguous: D_ij = D_i,j+1 exp(a_{j+1}) by rows i,
+         * D_ij = D_i-1,j exp(a_i) by rows j.
+         */
+        void pairs(int h, int len, boolean transposed) {
+            int go = h * len;
+            for (int r = 0; r < len; r++) {
+                int o = r * len;
+                float run = 1;
+                if (transposed) { // row j: i from j up
+                    Arrays.fill(dec, o, o + r, 0);
+                    Arrays.fill(m, o, o + r, 0);
+                    for (int i = r; i < len; i++) {
+                        if (i > r) {
+                            run *= alphas[go + i];
+                        }
+                        dec[o + i] = run;
+                        m[o + i] = scores[o + i] * run;
+                    }
+                } else { // row i: j from i down
+                    for (int j = r; j >= 0; j--) {
+                        dec[o + j] = run;
+                        m[o + j] = scores[o + j] * run;
+                        run *= alphas[go + j];
+                    }
+                    Arrays.fill(dec, o + r + 1, o + len, 0);
+                    Arrays.fill(m, o + r + 1, o + len, 0);
+                }
+            }
+        }
+    }
+}
