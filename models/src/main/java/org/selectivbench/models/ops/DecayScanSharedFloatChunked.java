@@ -116,12 +116,7 @@ final class DecayScanSharedFloatChunked {
         }
         transpose(x.ot, 0, w, len, o, r0 * w);
         // S' = g_last S + (e v)^T k
-        for (int h = 0; h < hh; h++) {
-            float f = x.total[h];
-            for (int i = h * vd * kd; i < (h + 1) * vd * kd; i++) {
-                x.s[i] *= f;
-            }
-        }
+        scaleHeads(x.s, x.total, d);
         scaleAlong(x.vt, x.toEnd, len, d);
         GemmFloat.nnRows(x.vt, x.k, null, x.s, 0, w, len, kd);
     }
@@ -213,12 +208,7 @@ final class DecayScanSharedFloatChunked {
         }
         scaleAlong(x.dvt, x.toEnd, len, d);
         // the state entering the chunk: dS^T = g_last dS'^T + (dO g)^T q
-        for (int h = 0; h < hh; h++) {
-            float f = x.total[h];
-            for (int i = h * vd * kd; i < (h + 1) * vd * kd; i++) {
-                x.ds[i] *= f;
-            }
-        }
+        scaleHeads(x.ds, x.total, d);
         GemmFloat.tnAddRows(dog, x.q, x.ds, len, w, kd, 0, w);
         // the chunk's own pairs, per head: dP = dO v^T, M = (q k^T) D
         Arrays.fill(x.dScores, 0, len * len, 0);
@@ -262,6 +252,16 @@ final class DecayScanSharedFloatChunked {
                     acc += x.dgam[go + i];
                     da[(r0 + i) * hh + h] = acc;
                 }
+            }
+        }
+    }
+
+    /** A state [W, K] times f [H]: head h's V rows by f[h]. */
+    private static void scaleHeads(float[] s, float[] f, Dims d) {
+        int block = d.v() * d.k();
+        for (int h = 0; h < d.heads(); h++) {
+            for (int i = h * block; i < (h + 1) * block; i++) {
+                s[i] *= f[h];
             }
         }
     }
