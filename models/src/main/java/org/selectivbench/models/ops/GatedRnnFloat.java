@@ -45,7 +45,7 @@ public final class GatedRnnFloat {
                 hsG[i] = Arena.floats(hd);
                 csG[i] = Arena.floats(hd);
                 zG[i] = Arena.floats(w);
-                eG[i] = Arena.floats(w);
+                eG[i] = Arena.floats(Math.max(w, 5 * 64)); // or the LSTM's five vectors of up to 64 lanes
             }
             for (int b0 = from; b0 < to; b0 += GROUP) {
                 int g = Math.min(GROUP, to - b0);
@@ -66,37 +66,9 @@ public final class GatedRnnFloat {
                         float[] hs = hsG[i], cs = csG[i], z = zG[i], e = eG[i];
                         int row = (b0 + i) * t + s, o = row * w;
                         if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
-                            // the step's exponentials in two vector passes: the gates', then tanh(c)'s
-                            int k0 = simd ? GatedRnnFloatVector.lstmArguments(hd, z, xg, o, e) : 0;
-                            for (int k = k0; k < w; k++) {
-                                z[k] += xg[o + k];
-                                e[k] = -z[k];
-                            }
-                            if (k0 < w) {
-                                tanhArguments(z, 2 * hd, e, 2 * hd, hd);
-                            }
-                            Exp.expInPlace(e, w);
-                            int j0 = simd ? GatedRnnFloatVector.lstmCells(hd, o, row * hd, z, e, cs, acts, cells) : 0;
-                            for (int j = j0; j < hd; j++) {
-                                float ig = 1 / (1 + e[j]), fg = 1 / (1 + e[hd + j]);
-                                float gg = tanhOf(z[2 * hd + j], e[2 * hd + j]), og = 1 / (1 + e[3 * hd + j]);
-                                cs[j] = fg * cs[j] + ig * gg;
-                                acts[o + j] = ig;
-                                acts[o + hd + j] = fg;
-                                acts[o + 2 * hd + j] = gg;
-                                acts[o + 3 * hd + j] = og;
-                                cells[row * hd + j] = cs[j];
-                            }
-                            tanhArguments(cs, 0, e, 0, hd);
-                            Exp.expInPlace(e, hd);
-                            j0 = simd ? GatedRnnFloatVector.lstmOutputs(hd, o, row * hd, cs, e, acts, hs, tanhs) : 0;
-                            for (int j = j0; j < hd; j++) {
-                                float tc = tanhOf(cs[j], e[j]);
-                                hs[j] = acts[o + 3 * hd + j] * tc;
-                                if (tanhs != null) {
-                                    tanhs[row * hd + j] = tc;
-                                }
-                            }
+                            int j0 = simd ? GatedRnnFloatVector.lstmStep(hd, o, row * hd, z, xg, e, cs, acts, cells,
+                                    hs, tanhs) : 0;
+                            lstmUnits(hd, j0, o, row * hd, z, xg, cs, acts, cells, hs, tanhs);
                         } else {
                             for (int k = 0; k < 2 * hd; k++) {
                                 e[k] = -(xg[o + k] + z[k]);
@@ -196,6 +168,34 @@ public final class GatedRnnFloat {
                 }
             }
         });
+    }
+
+    /**
+     * One LSTM step of one sequence for hidden units [j0, hd): from z = h_{t-1} W_h (not changed) and the
+     * input projection's row at o, the gates into acts at o, c_t into cs and cells at co, h_t into hs and
+     * tanh(c_t) into tanhs at co (when not null).
+     */
+    static void lstmUnits(int hd, int j0, int o, int co, float[] z, float[] xg, float[] cs, float[] acts,
+                          float[] cells, float[] hs, float[] tanhs) {
+        for (int j = j0; j < hd; j++) {
+            float zg = z[2 * hd + j] + xg[o + 2 * hd + j];
+            float ig = 1 / (1 + Exp.expf(-(z[j] + xg[o + j])));
+            float fg = 1 / (1 + Exp.expf(-(z[hd + j] + xg[o + hd + j])));
+            float gg = tanhOf(zg, Exp.expf(-2 * Math.abs(zg)));
+            float og = 1 / (1 + Exp.expf(-(z[3 * hd + j] + xg[o + 3 * hd + j])));
+            float c = fg * cs[j] + ig * gg;
+            float tc = tanhOf(c, Exp.expf(-2 * Math.abs(c)));
+            cs[j] = c;
+            acts[o + j] = ig;
+            acts[o + hd + j] = fg;
+            acts[o + 2 * hd + j] = gg;
+            acts[o + 3 * hd + j] = og;
+            cells[co + j] = c;
+            hs[j] = og * tc;
+            if (tanhs != null) {
+                tanhs[co + j] = tc;
+            }
+        }
     }
 
     /**

@@ -16,47 +16,57 @@ final class GatedRnnFloatVector {
     }
 
     /**
-     * The LSTM step's gate arguments: z += the input projection's row at o, e = -z, and e = -2 |z| for the
-     * cell candidate (tanh); all 4 hd entries or none (returns 0 when hd is not whole vectors).
+     * {@link GatedRnnFloat#lstmUnits} for the hidden units of whole vectors, in one pass: the gates, the
+     * new cell and h from z = h W_h (not changed) and the input projection's row at o, the exponentials
+     * five vectors at a time through {@link VectorLoops#expRowsInRange}, so the scalar form's bits. A vector whose exponentials' arguments leave [-87, 87] (or hold a NaN) stops it before it
+     * stores anything; returns the first unit not done, from which the scalar form goes on.
      */
-    static int lstmArguments(int hd, float[] z, float[] xg, int o, float[] e) {
-        if (hd % S.length() != 0) {
-            return 0;
-        }
-        for (int k = 0; k < 4 * hd; k += S.length()) {
-            FloatVector zv = FloatVector.fromArray(S, z, k).add(FloatVector.fromArray(S, xg, o + k));
-            zv.intoArray(z, k);
-            (k >= 2 * hd && k < 3 * hd ? zv.abs().mul(-2) : zv.neg()).intoArray(e, k);
-        }
-        return 4 * hd;
-    }
-
-    /** The LSTM step's gates and new cell from e = the exponentials; returns where the scalar form goes on. */
-    static int lstmCells(int hd, int o, int co, float[] z, float[] e, float[] cs, float[] acts, float[] cells) {
+    static int lstmStep(int hd, int o, int co, float[] z, float[] xg, float[] e, float[] cs, float[] acts,
+                        float[] cells, float[] hs, float[] tanhs) {
         int whole = hd - hd % S.length();
         for (int j = 0; j < whole; j += S.length()) {
             FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
-            FloatVector ig = one.div(one.add(FloatVector.fromArray(S, e, j)));
-            FloatVector fg = one.div(one.add(FloatVector.fromArray(S, e, hd + j)));
-            FloatVector gg = tanhOf(FloatVector.fromArray(S, z, 2 * hd + j), FloatVector.fromArray(S, e, 2 * hd + j));
-            FloatVector og = one.div(one.add(FloatVector.fromArray(S, e, 3 * hd + j)));
+            FloatVector zi = FloatVector.fromArray(S, z, j).add(FloatVector.fromArray(S, xg, o + j));
+            FloatVector zf = FloatVector.fromArray(S, z, hd + j).add(FloatVector.fromArray(S, xg, o + hd + j));
+            FloatVector zg = FloatVector.fromArray(S, z, 2 * hd + j)
+                    .add(FloatVector.fromArray(S, xg, o + 2 * hd + j));
+            FloatVector zo = FloatVector.fromArray(S, z, 3 * hd + j)
+                    .add(FloatVector.fromArray(S, xg, o + 3 * hd + j));
+            // the sigmoids' exp(-z), tanh's exp(-2 |z|): all within the exponential's range, or stop here
+            FloatVector g2 = zg.abs().mul(2);
+            float bound = zi.abs().max(zf.abs()).max(g2).max(zo.abs()).reduceLanes(VectorOperators.MAX);
+            if (!(bound <= -Exp.F_LO)) {
+                return j;
+            }
+            zi.neg().intoArray(e, 0);
+            zf.neg().intoArray(e, S.length());
+            g2.neg().intoArray(e, 2 * S.length());
+            zo.neg().intoArray(e, 3 * S.length());
+            VectorLoops.expRowsInRange(e, 0, VectorLoops.FLOAT_ONES, 0, e, 0, S.length(), 4);
+            FloatVector ig = one.div(one.add(FloatVector.fromArray(S, e, 0)));
+            FloatVector fg = one.div(one.add(FloatVector.fromArray(S, e, S.length())));
+            // tanh written out, not tanhOf: C2 compiles that alone and will not inline it into a method this big
+            FloatVector eg = FloatVector.fromArray(S, e, 2 * S.length());
+            FloatVector tg = one.sub(eg).div(one.add(eg));
+            FloatVector gg = tg.blend(tg.neg(), zg.compare(VectorOperators.LT, 0));
+            FloatVector og = one.div(one.add(FloatVector.fromArray(S, e, 3 * S.length())));
             FloatVector c = fg.mul(FloatVector.fromArray(S, cs, j)).add(ig.mul(gg));
+            FloatVector cArg = c.abs().mul(-2);
+            if (!(cArg.reduceLanes(VectorOperators.MIN) >= Exp.F_LO)) {
+                return j;
+            }
+            cArg.intoArray(e, 4 * S.length());
+            VectorLoops.expRowsInRange(e, 4 * S.length(), VectorLoops.FLOAT_ONES, 0, e, 4 * S.length(), S.length(), 1);
+            FloatVector ec = FloatVector.fromArray(S, e, 4 * S.length());
+            FloatVector tcAbs = one.sub(ec).div(one.add(ec));
+            FloatVector tc = tcAbs.blend(tcAbs.neg(), c.compare(VectorOperators.LT, 0));
             c.intoArray(cs, j);
             ig.intoArray(acts, o + j);
             fg.intoArray(acts, o + hd + j);
             gg.intoArray(acts, o + 2 * hd + j);
             og.intoArray(acts, o + 3 * hd + j);
             c.intoArray(cells, co + j);
-        }
-        return whole;
-    }
-
-    /** h = o tanh(c) from e = exp(-2 |c|), tanh(c) kept when {@code tanhs} is given. */
-    static int lstmOutputs(int hd, int o, int co, float[] cs, float[] e, float[] acts, float[] hs, float[] tanhs) {
-        int whole = hd - hd % S.length();
-        for (int j = 0; j < whole; j += S.length()) {
-            FloatVector tc = tanhOf(FloatVector.fromArray(S, cs, j), FloatVector.fromArray(S, e, j));
-            FloatVector.fromArray(S, acts, o + 3 * hd + j).mul(tc).intoArray(hs, j);
+            og.mul(tc).intoArray(hs, j);
             if (tanhs != null) {
                 tc.intoArray(tanhs, co + j);
             }

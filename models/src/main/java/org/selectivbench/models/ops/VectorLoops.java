@@ -370,6 +370,11 @@ final class VectorLoops {
             }
             return;
         }
+        expRowsInRange(y, yo, scale, so, a, ao, stride, rows);
+    }
+
+    /** {@link #expRows}' vector loop, for products known to lie within [-87, 87]. */
+    static void expRowsInRange(float[] y, int yo, float[] scale, int so, float[] a, int ao, int stride, int rows) {
         FloatVector sv = FloatVector.fromArray(F, scale, so);
         FloatVector t5 = FloatVector.broadcast(F, Exp.F5), t4 = FloatVector.broadcast(F, Exp.F4);
         FloatVector t3 = FloatVector.broadcast(F, Exp.F3), t2 = FloatVector.broadcast(F, Exp.F2);

@@ -110,13 +110,19 @@ class GatedRnnTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"LSTM, 37", "GRU, 37", "LSTM, 32", "GRU, 16"})
-    void floatVectorFormIsTheScalarForm(Cell cell, int hd) {
+    @CsvSource({"LSTM, 37, 1", "GRU, 37, 1", "LSTM, 32, 1", "GRU, 16, 1", "LSTM, 32, 20", "LSTM, 16, 40"})
+    void floatVectorFormIsTheScalarForm(Cell cell, int hd, double scale) {
         // 37 hidden units: two whole vectors and a tail on 16 float lanes, four and a tail on 8; 32 and 16:
-        // whole vectors only, so the LSTM forward's gate arguments take their vector form too; nine
-        // sequences: two groups of four and one alone in backward
+        // whole vectors only, so the LSTM's step takes its vector form for every unit; nine sequences: two
+        // groups of four and one alone in backward. Inputs and start cells 20 or 40 times larger send a
+        // share of the LSTM's vectors (cell candidates past |z| = 43.5, cells past 43.5) to the scalar form.
         GatedRnnRecurrent.Dims d = new GatedRnnRecurrent.Dims(cell, 9, 7, hd);
         double[][] in = floatInputs(d, new Random(6));
+        for (int i : new int[] {0, 4}) {
+            for (int k = 0; in[i] != null && k < in[i].length; k++) {
+                in[i][k] = (float) (in[i][k] * scale);
+            }
+        }
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
     }
 
