@@ -18,8 +18,9 @@ final class GatedRnnFloatVector {
     /**
      * {@link GatedRnnFloat#lstmUnits} for the hidden units of whole vectors, in one pass: the gates, the
      * new cell and h from z = h W_h (not changed) and the input projection's row at o, the exponentials
-     * five vectors at a time through {@link VectorLoops#expRowsInRange}, so the scalar form's bits. A vector whose exponentials' arguments leave [-87, 87] (or hold a NaN) stops it before it
-     * stores anything; returns the first unit not done, from which the scalar form goes on.
+     * through {@link VectorLoops#expRowsInRange}, so the scalar form's bits. A vector whose exponentials'
+     * arguments leave [-87, 87] (or hold a NaN) stops it before it stores anything; returns the first
+     * unit not done, from which the scalar form goes on.
      */
     static int lstmStep(int hd, int o, int co, float[] z, float[] xg, float[] e, float[] cs, float[] acts,
                         float[] cells, float[] hs, float[] tanhs) {
