@@ -27,7 +27,7 @@ import org.selectivbench.models.ops.Threads;
  * and the SameDiff reference graph ("graph"), side by side in one process. Reports the median step time, the
  * process's CPU time per step (all threads: with one thread it hardly depends on what else the machine runs), the
  * share of it spent in the kernel (system time: page faults of fresh memory), resident memory after the first
- * timed step and after the last (flat when a step allocates nothing new), the heap taken per timed training step
+ * timed step and after the last, before any evaluation (flat when a step allocates nothing new), the heap taken per timed training step
  * (all threads), and the thread settings. For the engine also the step's matmuls alone (all of its dense
  * arithmetic: projections, output layer, their gradients), replayed on random arrays of the same shapes ({@link
  * MatmulFloor}): no step can be faster than that at these threads. Defaults: batch 64, 400 steps, width 64, 2
@@ -189,6 +189,8 @@ public final class ModelBench {
                 first = Pointer.physicalBytes() / 1e9;
             }
         }
+        // after the training steps: evaluation's own buffers are not the training step's growth
+        double last = Pointer.physicalBytes() / 1e9;
         double heapMb = heap0 >= 0 && train.length > 0 ? (heapAllocated() - heap0) / 1e6 / train.length : Double.NaN;
         if (!s.evalOnly()) {
             for (int r = 0; r < s.warmup(); r++) {
@@ -205,7 +207,7 @@ public final class ModelBench {
         }
         double share = cpu[0] + cpu[1] > 0 ? (double) cpu[1] / (cpu[0] + cpu[1]) : Double.NaN;
         double cpuMs = train.length > 0 ? (cpu[0] + cpu[1]) * 1000.0 / TICKS_PER_SECOND / s.reps() : Double.NaN;
-        double rssLast = Pointer.physicalBytes() / 1e9;
+        double rssLast = s.evalOnly() ? Pointer.physicalBytes() / 1e9 : last;
         double[] mm = {Double.NaN, Double.NaN};
         if (model instanceof FusedModel && train.length > 0) {
             List<Nd.Gemm> gemms = Nd.recordGemms(() -> model.lossAndGradients(batch, true, s.microBatch()));
