@@ -73,7 +73,9 @@ public final class DecayScan {
         float[] o = Arena.uninitialized(d.batch() * d.steps() * d.heads() * d.v()); // every token read out
         float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         float[] s0 = start == null ? null : Host.readFloats(start);
-        if (d.sharedKeys() && DecayScanSharedFloatChunked.pays(d)) {
+        // chunks for training; an evaluation keeps nothing for backward, where the step-by-step form
+        // was a tenth faster (docs/models.md), and it carries its state across segments as that form does
+        if (d.sharedKeys() && keep && DecayScanSharedFloatChunked.pays(d)) {
             sharedChunks = DecayScanSharedFloatChunked.forward(d, q, k, v, a, s0, o, e, keep);
         } else if (d.sharedKeys()) {
             single = DecayScanSharedFloat.forward(d, q, k, v, a, s0, o, e, keep);
