@@ -73,8 +73,8 @@ public final class DecayScan {
         float[] o = Arena.uninitialized(d.batch() * d.steps() * d.heads() * d.v()); // every token read out
         float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         float[] s0 = start == null ? null : Host.readFloats(start);
-        // chunks for training; an evaluation keeps nothing for backward, where the step-by-step form
-        // was a tenth faster (docs/models.md), and it carries its state across segments as that form does
+        // chunks for training; an evaluation keeps nothing for backward, and there the step-by-step form
+        // was faster (docs/models.md)
         if (d.sharedKeys() && keep && DecayScanSharedFloatChunked.pays(d)) {
             sharedChunks = DecayScanSharedFloatChunked.forward(d, q, k, v, a, s0, o, e, keep);
         } else if (d.sharedKeys()) {
