@@ -27,8 +27,8 @@ import org.selectivbench.models.ops.Threads;
  * and the SameDiff reference graph ("graph"), side by side in one process. Reports the median step time, the
  * process's CPU time per step (all threads: with one thread it hardly depends on what else the machine runs), the
  * share of it spent in the kernel (system time: page faults of fresh memory), resident memory after the first
- * timed step and after the last, before any evaluation (flat when a step allocates nothing new), the heap taken per timed training step
- * (all threads), and the thread settings. For the engine also the step's matmuls alone (all of its dense
+ * timed training step and after the last, before any evaluation (flat when a step allocates nothing new), the
+ * heap taken per timed training step (all threads), and the thread settings. For the engine also the step's matmuls alone (all of its dense
  * arithmetic: projections, output layer, their gradients), replayed on random arrays of the same shapes ({@link
  * MatmulFloor}): no step can be faster than that at these threads. Defaults: batch 64, 400 steps, width 64, 2
  * layers, vocab 41, 1,601 classes.
