@@ -101,11 +101,9 @@ final class DecayScanSharedFloatChunked {
         int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
         x.load(d, r0, len, q, k, v, alpha);
         transpose(x.q, 0, len, kd, x.qt);
-        Arrays.fill(x.scores, 0, len * len, 0); // [j][i] = k_j . q_i
-        GemmFloat.nnRows(x.k, x.qt, null, x.scores, 0, len, kd, len);
+        GemmFloat.nnRows(x.k, x.qt, null, x.scores, false, 0, len, kd, len); // [j][i] = k_j . q_i
         // (q S)^T = S^T q^T, each head's rows by g, then the chunk's own pairs
-        Arrays.fill(x.ot, 0, w * len, 0);
-        GemmFloat.nnRows(x.s, x.qt, null, x.ot, 0, w, kd, len);
+        GemmFloat.nnRows(x.s, x.qt, null, x.ot, false, 0, w, kd, len);
         if (qs != null) {
             System.arraycopy(x.ot, 0, qs, r0 * w, w * len);
         }
@@ -155,8 +153,7 @@ final class DecayScanSharedFloatChunked {
         int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
         x.load(d, r0, len, sv.q(), sv.k(), sv.v(), sv.alpha());
         transpose(x.k, 0, len, kd, x.qt); // k^T here
-        Arrays.fill(x.scores, 0, len * len, 0); // [i][j] = q_i . k_j
-        GemmFloat.nnRows(x.q, x.qt, null, x.scores, 0, len, kd, len);
+        GemmFloat.nnRows(x.q, x.qt, null, x.scores, false, 0, len, kd, len); // [i][j] = q_i . k_j
         transpose(dO, r0 * w, len, w, x.ot); // dO^T
         float[] dog = x.rows;
         System.arraycopy(dO, r0 * w, dog, 0, len * w);
@@ -176,15 +173,12 @@ final class DecayScanSharedFloatChunked {
             }
         }
         // dq = (dO g) S^T, dk = (e v) dS'^T, dv^T = e (dS'^T k^T)
-        Arrays.fill(x.dq, 0, len * kd, 0);
-        GemmFloat.nnRows(dog, x.s, null, x.dq, 0, len, w, kd);
+        GemmFloat.nnRows(dog, x.s, null, x.dq, false, 0, len, w, kd);
         float[] ve = x.ve;
         transpose(x.vt, 0, w, len, ve, 0);
         scaleRows(ve, x.toEnd, len, d);
-        Arrays.fill(x.dk, 0, len * kd, 0);
-        GemmFloat.nnRows(ve, x.ds, null, x.dk, 0, len, w, kd);
-        Arrays.fill(x.dvt, 0, w * len, 0);
-        GemmFloat.nnRows(x.ds, x.qt, null, x.dvt, 0, w, kd, len);
+        GemmFloat.nnRows(ve, x.ds, null, x.dk, false, 0, len, w, kd);
+        GemmFloat.nnRows(x.ds, x.qt, null, x.dvt, false, 0, w, kd, len);
         // r_j = e_j sum_y (dS'^T k^T)_yj v_jy leaves step j's gradient and joins the chunk's last, with the
         // carried state's share g_last <dS', S>
         for (int h = 0; h < hh; h++) {

@@ -21,37 +21,51 @@ public final class GemmFloat {
     private GemmFloat() {
     }
 
-    /** a b (+ bias) as a new [m, n] array. */
+    /**
+     * a b (+ bias) as a new [m, n] array. It is not zero-filled first: every sum starts from zero (the
+     * fill cost as much as a fifth of a small product).
+     */
     public static float[] nn(float[] a, float[] b, float[] bias, int m, int k, int n) {
-        float[] c = Arena.floats(Math.multiplyExact(m, n));
-        nn(a, b, bias, c, m, k, n);
+        float[] c = Arena.uninitialized(Math.multiplyExact(m, n));
+        nn(a, b, bias, c, false, m, k, n);
         return c;
     }
 
     /** a b^T for b [n, k] (a layer's input gradient dy W^T), as a new [m, n] array or added into {@code c}. */
     public static float[] nt(float[] a, float[] b, float[] c, int m, int k, int n) {
-        float[] out = c != null ? c : Arena.floats(Math.multiplyExact(m, n));
-        nn(a, Loops.transposed(b, n, k), null, out, m, k, n);
+        float[] out = c != null ? c : Arena.uninitialized(Math.multiplyExact(m, n));
+        nn(a, Loops.transposed(b, n, k), null, out, c != null, m, k, n);
         return out;
     }
 
     /**
-     * c += a b (+ bias): each sum starts from c's entry (zeros for a new product), the bias added to its
-     * result.
+     * c = a b (+ bias), or c += a b (+ bias) when {@code add}: each sum starts from zero or from c's entry,
+     * the bias added to its result.
      */
-    static void nn(float[] a, float[] b, float[] bias, float[] c, int m, int k, int n) {
-        Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> nnRows(a, b, bias, c, from * ROWS,
+    static void nn(float[] a, float[] b, float[] bias, float[] c, boolean add, int m, int k, int n) {
+        Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> nnRows(a, b, bias, c, add, from * ROWS,
                 Math.min(m, to * ROWS), k, n));
     }
 
-    /** {@link #nn} on rows [r0, r1), on the calling thread (a kernel that splits its own work calls it). */
+    /** c += a b (+ bias) on rows [r0, r1), on the calling thread (a kernel that splits its own work calls it). */
     static void nnRows(float[] a, float[] b, float[] bias, float[] c, int r0, int r1, int k, int n) {
-        int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, r0, r1, k, n) : 0;
+        nnRows(a, b, bias, c, true, r0, r1, k, n);
+    }
+
+    /** {@link #nn} on rows [r0, r1), on the calling thread. */
+    static void nnRows(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
+        int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, add, r0, r1, k, n) : 0;
         int r = r0;
         for (; r + 3 < r1; r += 4) { // four rows' chains side by side: each waits on its last FMA
             for (int j = j0; j < n; j++) {
                 int o = r * n + j, x = r * k;
-                float s0 = c[o], s1 = c[o + n], s2 = c[o + 2 * n], s3 = c[o + 3 * n];
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                if (add) {
+                    s0 = c[o];
+                    s1 = c[o + n];
+                    s2 = c[o + 2 * n];
+                    s3 = c[o + 3 * n];
+                }
                 for (int q = 0; q < k; q++, x++) {
                     float bq = b[q * n + j];
                     s0 = Math.fma(a[x], bq, s0);
@@ -60,11 +74,11 @@ public final class GemmFloat {
                     s3 = Math.fma(a[x + 3 * k], bq, s3);
                 }
                 if (bias != null) {
-                    float add = bias[j];
-                    s0 += add;
-                    s1 += add;
-                    s2 += add;
-                    s3 += add;
+                    float bj = bias[j];
+                    s0 += bj;
+                    s1 += bj;
+                    s2 += bj;
+                    s3 += bj;
                 }
                 c[o] = s0;
                 c[o + n] = s1;
@@ -74,7 +88,7 @@ public final class GemmFloat {
         }
         for (; r < r1; r++) {
             for (int j = j0; j < n; j++) {
-                float s = c[r * n + j];
+                float s = add ? c[r * n + j] : 0;
                 for (int q = 0; q < k; q++) {
                     s = Math.fma(a[r * k + q], b[q * n + j], s);
                 }

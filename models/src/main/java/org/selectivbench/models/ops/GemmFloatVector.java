@@ -26,25 +26,26 @@ final class GemmFloatVector {
 
     /**
      * {@link GemmFloat#nn} on rows [r0, r1), whole vectors of columns, the bias (if any) added to each
-     * chain's result as it is stored (a pass of its own over the output cost as much as the product).
+     * chain's result as it is stored (a pass of its own over the output cost as much as the product);
+     * the chains start from c's entries when {@code add}, else from zero (c's entries are not read).
      */
-    static int nn(float[] a, float[] b, float[] bias, float[] c, int r0, int r1, int k, int n) {
+    static int nn(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
         int whole = n - n % L, last = n - L;
         // the last vector's chains start from c's entries before the whole vectors overwrite the overlap
         float[] tail = whole < n && last >= 0 ? Arena.floats(8 * L) : null;
         int r = r0;
         for (; r + 7 < r1; r += 8) {
             if (tail != null) {
-                nn4(a, b, bias, c, r, k, n, last, tail, 0, L);
-                nn4(a, b, bias, c, r + 4, k, n, last, tail, 4 * L, L);
+                nn4(a, b, bias, c, add, r, k, n, last, tail, 0, L);
+                nn4(a, b, bias, c, add, r + 4, k, n, last, tail, 4 * L, L);
             }
             int j = 0;
             for (; j + 2 * L <= whole; j += 2 * L) {
-                nn8(a, b, bias, c, r, k, n, j);
+                nn8(a, b, bias, c, add, r, k, n, j);
             }
             for (; j < whole; j += L) {
-                nn4(a, b, bias, c, r, k, n, j, c, r * n + j, n);
-                nn4(a, b, bias, c, r + 4, k, n, j, c, (r + 4) * n + j, n);
+                nn4(a, b, bias, c, add, r, k, n, j, c, r * n + j, n);
+                nn4(a, b, bias, c, add, r + 4, k, n, j, c, (r + 4) * n + j, n);
             }
             if (tail != null) {
                 keepTail(tail, c, r, 8, n, whole);
@@ -52,10 +53,10 @@ final class GemmFloatVector {
         }
         for (; r + 3 < r1; r += 4) {
             if (tail != null) {
-                nn4(a, b, bias, c, r, k, n, last, tail, 0, L);
+                nn4(a, b, bias, c, add, r, k, n, last, tail, 0, L);
             }
             for (int j = 0; j < whole; j += L) {
-                nn4(a, b, bias, c, r, k, n, j, c, r * n + j, n);
+                nn4(a, b, bias, c, add, r, k, n, j, c, r * n + j, n);
             }
             if (tail != null) {
                 keepTail(tail, c, r, 4, n, whole);
@@ -63,10 +64,10 @@ final class GemmFloatVector {
         }
         for (; r < r1; r++) {
             if (tail != null) {
-                nn1(a, b, bias, c, r, k, n, last, tail, 0);
+                nn1(a, b, bias, c, add, r, k, n, last, tail, 0);
             }
             for (int j = 0; j < whole; j += L) {
-                nn1(a, b, bias, c, r, k, n, j, c, r * n + j);
+                nn1(a, b, bias, c, add, r, k, n, j, c, r * n + j);
             }
             if (tail != null) {
                 keepTail(tail, c, r, 1, n, whole);
@@ -75,17 +76,29 @@ final class GemmFloatVector {
         return tail != null ? n : whole;
     }
 
-    /** Rows r..r+7 of c's columns [j, j + 2L) plus a b (+ bias), in place: sixteen chains side by side. */
-    private static void nn8(float[] a, float[] b, float[] bias, float[] c, int r, int k, int n, int j) {
+    /** Rows r..r+7 of c's columns [j, j + 2L) (or zeros) plus a b (+ bias), in place: sixteen chains side by side. */
+    private static void nn8(float[] a, float[] b, float[] bias, float[] c, boolean add, int r, int k, int n, int j) {
         int o = r * n + j;
-        FloatVector c00 = FloatVector.fromArray(F, c, o), c01 = FloatVector.fromArray(F, c, o + L);
-        FloatVector c10 = FloatVector.fromArray(F, c, o + n), c11 = FloatVector.fromArray(F, c, o + n + L);
-        FloatVector c20 = FloatVector.fromArray(F, c, o + 2 * n), c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
-        FloatVector c30 = FloatVector.fromArray(F, c, o + 3 * n), c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
-        FloatVector c40 = FloatVector.fromArray(F, c, o + 4 * n), c41 = FloatVector.fromArray(F, c, o + 4 * n + L);
-        FloatVector c50 = FloatVector.fromArray(F, c, o + 5 * n), c51 = FloatVector.fromArray(F, c, o + 5 * n + L);
-        FloatVector c60 = FloatVector.fromArray(F, c, o + 6 * n), c61 = FloatVector.fromArray(F, c, o + 6 * n + L);
-        FloatVector c70 = FloatVector.fromArray(F, c, o + 7 * n), c71 = FloatVector.fromArray(F, c, o + 7 * n + L);
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00;
+        FloatVector c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        if (add) {
+            c00 = FloatVector.fromArray(F, c, o);
+            c01 = FloatVector.fromArray(F, c, o + L);
+            c10 = FloatVector.fromArray(F, c, o + n);
+            c11 = FloatVector.fromArray(F, c, o + n + L);
+            c20 = FloatVector.fromArray(F, c, o + 2 * n);
+            c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
+            c30 = FloatVector.fromArray(F, c, o + 3 * n);
+            c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
+            c40 = FloatVector.fromArray(F, c, o + 4 * n);
+            c41 = FloatVector.fromArray(F, c, o + 4 * n + L);
+            c50 = FloatVector.fromArray(F, c, o + 5 * n);
+            c51 = FloatVector.fromArray(F, c, o + 5 * n + L);
+            c60 = FloatVector.fromArray(F, c, o + 6 * n);
+            c61 = FloatVector.fromArray(F, c, o + 6 * n + L);
+            c70 = FloatVector.fromArray(F, c, o + 7 * n);
+            c71 = FloatVector.fromArray(F, c, o + 7 * n + L);
+        }
         int x = r * k;
         for (int q = 0; q < k; q++, x++) {
             FloatVector b0 = FloatVector.fromArray(F, b, q * n + j), b1 = FloatVector.fromArray(F, b, q * n + j + L);
@@ -153,11 +166,17 @@ final class GemmFloatVector {
     }
 
     /** Rows r..r+3 of c's columns [j, j + L) plus a b (+ bias), into {@code out} at {@code o} + i * {@code stride}. */
-    private static void nn4(float[] a, float[] b, float[] bias, float[] c, int r, int k, int n, int j, float[] out,
+    private static void nn4(float[] a, float[] b, float[] bias, float[] c, boolean add, int r, int k, int n, int j,
+                            float[] out,
                             int o, int stride) {
         int oc = r * n + j;
-        FloatVector c0 = FloatVector.fromArray(F, c, oc), c1 = FloatVector.fromArray(F, c, oc + n);
-        FloatVector c2 = FloatVector.fromArray(F, c, oc + 2 * n), c3 = FloatVector.fromArray(F, c, oc + 3 * n);
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        if (add) {
+            c0 = FloatVector.fromArray(F, c, oc);
+            c1 = FloatVector.fromArray(F, c, oc + n);
+            c2 = FloatVector.fromArray(F, c, oc + 2 * n);
+            c3 = FloatVector.fromArray(F, c, oc + 3 * n);
+        }
         int x = r * k;
         for (int q = 0; q < k; q++, x++) {
             FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
@@ -180,9 +199,10 @@ final class GemmFloatVector {
     }
 
     /** Row r of c's columns [j, j + L) plus a b (+ bias), into {@code out} at {@code o}. */
-    private static void nn1(float[] a, float[] b, float[] bias, float[] c, int r, int k, int n, int j, float[] out,
+    private static void nn1(float[] a, float[] b, float[] bias, float[] c, boolean add, int r, int k, int n, int j,
+                            float[] out,
                             int o) {
-        FloatVector c0 = FloatVector.fromArray(F, c, r * n + j);
+        FloatVector c0 = add ? FloatVector.fromArray(F, c, r * n + j) : FloatVector.zero(F);
         for (int q = 0; q < k; q++) {
             c0 = FloatVector.broadcast(F, a[r * k + q]).fma(FloatVector.fromArray(F, b, q * n + j), c0);
         }

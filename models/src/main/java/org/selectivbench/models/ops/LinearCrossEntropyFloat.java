@@ -1,6 +1,5 @@
 package org.selectivbench.models.ops;
 
-import java.util.Arrays;
 
 /**
  * A float32 training step's output layer and loss in one pass over blocks of rows, as Liger's and
@@ -31,19 +30,17 @@ public final class LinearCrossEntropyFloat {
     static double run(float[] x, int m, int d, float[] w, float[] b, int c, int[] targets, double[] weights,
                       float[] dw, double[] db, float[] dx, int blockRows) {
         int rows = Math.min(m, blockRows);
-        float[] wt = Loops.transposed(w, d, c), xb = Arena.floats(rows * d), z = Arena.floats(rows * c);
-        float[] dxb = Arena.floats(rows * d);
+        float[] wt = Loops.transposed(w, d, c), xb = Arena.uninitialized(rows * d);
+        float[] z = Arena.uninitialized(rows * c), dxb = Arena.uninitialized(rows * d);
         double loss = 0;
         for (int r0 = 0; r0 < m; r0 += rows) {
             int n = Math.min(rows, m - r0);
             System.arraycopy(x, r0 * d, xb, 0, n * d);
-            Arrays.fill(z, 0, n * c, 0f);
-            GemmFloat.nn(xb, w, b, z, n, d, c);
+            GemmFloat.nn(xb, w, b, z, false, n, d, c);
             loss += SoftmaxRows.lossAndGradient(n, c, z, targets, weights, r0);
             RowNormsFloat.addColumnSums(z, n, c, db);
             GemmFloat.tnAdd(xb, z, dw, n, d, c);
-            Arrays.fill(dxb, 0, n * d, 0f);
-            GemmFloat.nn(z, wt, null, dxb, n, c, d);
+            GemmFloat.nn(z, wt, null, dxb, false, n, c, d);
             System.arraycopy(dxb, 0, dx, r0 * d, n * d);
         }
         return loss;

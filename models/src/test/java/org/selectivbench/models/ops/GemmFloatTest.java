@@ -65,6 +65,29 @@ class GemmFloatTest {
         Ops.assertVectorFormIsScalarForm(run);
     }
 
+    /**
+     * A new product's array is not zero-filled: inside a poisoned arena's pass it comes full of NaN, so a
+     * kernel that read it before writing (a sum started from c's entry) would show.
+     */
+    @ParameterizedTest
+    @CsvSource({"263, 11, 41", "64, 32, 64", "9, 5, 19"})
+    void newProductsDoNotReadTheirArray(int m, int k, int n) {
+        Parallel.setThreads(1);
+        Random r = new Random(11);
+        float[] a = Ops.floats(Ops.rand(r, m * k, 1)), b = Ops.floats(Ops.rand(r, k * n, 1));
+        float[] bias = Ops.floats(Ops.rand(r, n, 1)), dy = Ops.floats(Ops.rand(r, m * n, 1));
+        java.util.function.Supplier<double[][]> run = () -> {
+            try (Arena.Pass pass = Arena.poisoned().open()) {
+                return new double[][] {Ops.doubles(GemmFloat.nn(a, b, bias, m, k, n)),
+                    Ops.doubles(GemmFloat.nt(dy, b, null, m, n, k))};
+            }
+        };
+        double[][] got = run.get();
+        Ops.assertCloseScaled(plainNn(a, b, bias, null, m, k, n), got[0], 1e-5, "nn");
+        Ops.assertCloseScaled(plainNn(dy, Loops.transposed(b, k, n), null, null, m, n, k), got[1], 1e-5, "nt");
+        Ops.assertVectorFormIsScalarForm(run);
+    }
+
     /** a [m, k] b [k, n] (+ bias) (+ c), in double. */
     static double[] plainNn(float[] a, float[] b, float[] bias, float[] c, int m, int k, int n) {
         double[] out = new double[m * n];
