@@ -118,15 +118,17 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
-        float[] z = Arena.uninitialized(in.length);
-        DepthwiseConv.forward(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), z);
+        float[] z = Arena.uninitialized(in.length), s = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
+        // SiLU on each sequence as soon as it is convolved, while its rows are in cache
+        DepthwiseConv.forward(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), z,
+                (from, n) -> {
+                    Exp.sigmoids(z, s, from, n);
+                    for (int i = from; i < from + n; i++) {
+                        y[i] = z[i] * s[i];
+                    }
+                });
         if (kernel > 1 && p.segmented()) {
             p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), p.batch(), kernel - 1, channels));
-        }
-        float[] s = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
-        Exp.sigmoids(z, s, z.length);
-        for (int i = 0; i < z.length; i++) {
-            y[i] = z[i] * s[i];
         }
         if (p.keep()) {
             kept = new float[][] {in, tl, z, s};
@@ -187,13 +189,14 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
         kept = null;
-        float[] dpre = Arena.uninitialized(dy.length);
-        for (int i = 0; i < dpre.length; i++) {
-            dpre[i] = dy[i] * (s[i] * (1 + z[i] * (1 - s[i])));
-        }
-        float[] dx = Arena.floats(dpre.length), dw = Arena.floats(kernel * channels);
-        float[] db = b == null ? null : Arena.floats(channels);
-        DepthwiseConv.backward(d, in, tl, Host.readFloats(w.value()), dpre, dx, dw, db);
+        // the conv writes every entry of dx; each sequence's dpre just before the conv reads it
+        float[] dpre = Arena.uninitialized(dy.length), dx = Arena.uninitialized(dpre.length);
+        float[] dw = Arena.floats(kernel * channels), db = b == null ? null : Arena.floats(channels);
+        DepthwiseConv.backward(d, in, tl, Host.readFloats(w.value()), dpre, dx, dw, db, (from, n) -> {
+            for (int i = from; i < from + n; i++) {
+                dpre[i] = dy[i] * (s[i] * (1 + z[i] * (1 - s[i])));
+            }
+        });
         w.grad().addi(Host.array(dw, kernel, channels));
         if (b != null) {
             b.grad().addi(Host.array(db, channels));

@@ -131,8 +131,24 @@ public final class DepthwiseConv {
      * calls cost more than their arithmetic): the same terms in the same order per output.
      */
     public static void forward(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre) {
+        forward(d, x, tail, w, bias, pre, null);
+    }
+
+    /**
+     * Work on one sequence's rows [from, from + n) of the [B*T, C] arrays, done by the thread that
+     * convolves that sequence, right after (or before) it, while its rows are in cache: a pass of its own
+     * over the whole arrays (Mamba2's 5120 x 320) came from memory and cost as much as the convolution.
+     */
+    @FunctionalInterface
+    public interface SequenceRows {
+        void run(int from, int n);
+    }
+
+    /** {@link #forward(Dims, float[], float[], float[], float[], float[])}, then {@code after} on each sequence. */
+    public static void forward(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre,
+                               SequenceRows after) {
         if (Simd.on() && DepthwiseConvRows.takes(d)) {
-            forwardRows(d, x, tail, w, bias, pre);
+            forwardRows(d, x, tail, w, bias, pre, after);
             return;
         }
         int ch = d.channels(), k = d.kernel(), t = d.steps();
@@ -152,6 +168,9 @@ public final class DepthwiseConv {
                         Loops.addScaledRows(pre, o, w, j * ch, tail, tailAt(d, b, -(k - 1 - j)), s0, ch);
                     }
                     Loops.addScaledRows(pre, o + s0 * ch, w, j * ch, x, o, t - s0, ch);
+                }
+                if (after != null) {
+                    after.run(o, t * ch);
                 }
             }
         });
@@ -178,11 +197,23 @@ public final class DepthwiseConv {
      */
     public static void backward(Dims d, float[] x, float[] tail, float[] w, float[] dpre, float[] dx, float[] dw,
                                 float[] dbias) {
+        backward(d, x, tail, w, dpre, dx, dw, dbias, null);
+    }
+
+    /**
+     * {@link #backward(Dims, float[], float[], float[], float[], float[], float[], float[])} with
+     * {@code before} run on each sequence's rows first (it may write that sequence's dpre).
+     */
+    public static void backward(Dims d, float[] x, float[] tail, float[] w, float[] dpre, float[] dx, float[] dw,
+                                float[] dbias, SequenceRows before) {
         int ch = d.channels(), k = d.kernel(), t = d.steps();
         float[] parts = Arena.floats(d.batch() * (k + 1) * ch); // per row: dw, then dbias
         boolean rows = Simd.on() && DepthwiseConvRows.takes(d);
         Parallel.forRange(d.batch(), (from, to) -> {
             for (int b = from; b < to; b++) {
+                if (before != null) {
+                    before.run(b * t * ch, t * ch);
+                }
                 if (rows) {
                     backwardRows(d, b, x, tail, w, dpre, dx, parts, dbias != null);
                     continue;
@@ -223,7 +254,8 @@ public final class DepthwiseConv {
     }
 
     /** The float forward with {@link DepthwiseConvRows} on what it takes, plain loops on the rest. */
-    private static void forwardRows(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre) {
+    private static void forwardRows(Dims d, float[] x, float[] tail, float[] w, float[] bias, float[] pre,
+                                    SequenceRows after) {
         int ch = d.channels(), t = d.steps(), c0 = DepthwiseConvRows.channels(ch);
         float[] init = bias != null ? bias : Arena.floats(ch);
         Parallel.forRange(d.batch(), (from, to) -> {
@@ -243,6 +275,9 @@ public final class DepthwiseConv {
                         }
                         pre[o + s * ch + c] = acc;
                     }
+                }
+                if (after != null) {
+                    after.run(o, t * ch);
                 }
             }
         });

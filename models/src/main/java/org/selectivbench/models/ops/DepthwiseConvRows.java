@@ -58,14 +58,20 @@ final class DepthwiseConvRows {
                         .add(w1.mul(FloatVector.fromArray(F, dpre, r + 2 * ch)))
                         .add(w0.mul(FloatVector.fromArray(F, dpre, r + 3 * ch))).intoArray(dx, r);
             }
-            // the sums through parts, not in vectors carried round the loop (Simd: receivers in loops)
+            int p = po + c;
+            FloatVector a0 = FloatVector.fromArray(F, parts, p), a1 = FloatVector.fromArray(F, parts, p + ch);
+            FloatVector a2 = FloatVector.fromArray(F, parts, p + 2 * ch), a3 = FloatVector.fromArray(F, parts, p + 3 * ch);
             for (int s = 3, r = o + 3 * ch + c; s < t; s++, r += ch) {
                 FloatVector g = FloatVector.fromArray(F, dpre, r);
-                for (int j = 0, p = po + c; j < 4; j++, p += ch) {
-                    FloatVector.fromArray(F, x, r - (3 - j) * ch).mul(g).add(FloatVector.fromArray(F, parts, p))
-                            .intoArray(parts, p);
-                }
+                a0 = FloatVector.fromArray(F, x, r - 3 * ch).mul(g).add(a0);
+                a1 = FloatVector.fromArray(F, x, r - 2 * ch).mul(g).add(a1);
+                a2 = FloatVector.fromArray(F, x, r - ch).mul(g).add(a2);
+                a3 = FloatVector.fromArray(F, x, r).mul(g).add(a3);
             }
+            a0.intoArray(parts, p);
+            a1.intoArray(parts, p + ch);
+            a2.intoArray(parts, p + 2 * ch);
+            a3.intoArray(parts, p + 3 * ch);
         }
     }
 }

@@ -128,7 +128,12 @@ public final class Exp {
      * (1 / (1 + e^87) is 1.6e-38, not 0); whole vectors in one pass ({@link VectorLoops#sigmoids}).
      */
     public static void sigmoids(float[] z, float[] s, int n) {
-        for (int i = Simd.on() ? VectorLoops.sigmoids(z, s, n) : 0; i < n; i++) {
+        sigmoids(z, s, 0, n);
+    }
+
+    /** {@link #sigmoids(float[], float[], int)} on [from, from + n). */
+    public static void sigmoids(float[] z, float[] s, int from, int n) {
+        for (int i = Simd.on() ? VectorLoops.sigmoids(z, s, from, n) : from; i < from + n; i++) {
             s[i] = 1 / (1 + expf(Math.max(F_LO, Math.min(-F_LO, -z[i]))));
         }
     }

@@ -400,12 +400,17 @@ final class VectorLoops {
      * inline it (docs/models.md, C2 pitfalls).
      */
     static int sigmoids(float[] z, float[] s, int n) {
-        int whole = n - n % F.length();
+        return sigmoids(z, s, 0, n);
+    }
+
+    /** {@link #sigmoids(float[], float[], int)} on [from, from + n); returns the first index not done. */
+    static int sigmoids(float[] z, float[] s, int from, int n) {
+        int whole = from + n - n % F.length();
         FloatVector one = FloatVector.broadcast(F, 1f);
         FloatVector t5 = FloatVector.broadcast(F, Exp.F5), t4 = FloatVector.broadcast(F, Exp.F4);
         FloatVector t3 = FloatVector.broadcast(F, Exp.F3), t2 = FloatVector.broadcast(F, Exp.F2);
         FloatVector t1 = FloatVector.broadcast(F, Exp.F1), t0 = FloatVector.broadcast(F, Exp.F0);
-        for (int i = 0; i < whole; i += F.length()) {
+        for (int i = from; i < whole; i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, z, i).neg().min(-Exp.F_LO).max(Exp.F_LO);
             if (x.test(VectorOperators.IS_NAN).anyTrue()) {
                 return i;

@@ -160,5 +160,14 @@ class ExpTest {
             Exp.sigmoids(nan, sn, nan.length);
             return new double[][] {Ops.doubles(sn)};
         });
+        // a range [from, from + n) at an offset that is no multiple of a vector: the whole array's numbers
+        // there, and nothing written outside it
+        int from = 13, n = 16 * 4 + 3;
+        float[] part = new float[z.length];
+        java.util.Arrays.fill(part, -7f);
+        Exp.sigmoids(z, part, from, n);
+        for (int i = 0; i < z.length; i++) {
+            assertEquals(i >= from && i < from + n ? s[i] : -7f, part[i], 0, "sigmoid range at " + i);
+        }
     }
 }
