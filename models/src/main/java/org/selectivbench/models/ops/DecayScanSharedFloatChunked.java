@@ -189,15 +189,13 @@ final class DecayScanSharedFloatChunked {
                     x.acc[j] += x.dvt[y * len + j] * x.vt[y * len + j];
                 }
             }
-            float sumR = 0, carried = 0;
+            float sumR = 0, carried;
             for (int j = 0; j < len; j++) {
                 float r = x.acc[j] * x.toEnd[go + j];
                 x.dgam[go + j] -= r;
                 sumR += r;
             }
-            for (int i = h * vd * kd; i < (h + 1) * vd * kd; i++) {
-                carried += x.ds[i] * x.s[i];
-            }
+            carried = Loops.stripedDot(x.ds, h * vd * kd, x.s, h * vd * kd, vd * kd); // eight chains, not one
             x.last[h] = sumR + carried * x.total[h];
         }
         scaleAlong(x.dvt, x.toEnd, len, d);
@@ -214,22 +212,21 @@ final class DecayScanSharedFloatChunked {
             x.pairs(h, len, false);
             GemmFloat.nnRows(x.ot, x.m, null, x.dvt, h * vd, (h + 1) * vd, len, len);
             int go = h * len;
+            // each column's sum over i in order is gathered in the same pass as the rows' sums
+            Arrays.fill(x.cols, 0, len, 0);
             for (int i = 0; i < len; i++) {
                 float row = 0;
                 for (int j = 0; j <= i; j++) {
                     int p = i * len + j;
                     float dp = x.dp[p], gm = dp * x.m[p];
                     x.dScores[p] += dp * x.dec[p];
+                    x.cols[j] += gm;
                     row += gm;
                 }
                 x.dgam[go + i] += row;
             }
             for (int j = 0; j < len; j++) {
-                float col = 0;
-                for (int i = j; i < len; i++) {
-                    col += x.dp[i * len + j] * x.m[i * len + j];
-                }
-                x.dgam[go + j] -= col;
+                x.dgam[go + j] -= x.cols[j];
             }
         }
         GemmFloat.nnRows(x.dScores, x.k, null, x.dq, 0, len, len, kd);
@@ -291,9 +288,27 @@ final class DecayScanSharedFloatChunked {
         transpose(a, ao, rows, cols, out, 0);
     }
 
-    /** a [rows, cols] from offset ao into out [cols, rows] from offset oo. */
+    /**
+     * a [rows, cols] from offset ao into out [cols, rows] from offset oo, eight rows of a at a time: each
+     * column's eight entries land side by side in out (0.37-0.41 ns an entry at these shapes against
+     * 0.57-0.61 a row at a time).
+     */
     private static void transpose(float[] a, int ao, int rows, int cols, float[] out, int oo) {
-        for (int r = 0; r < rows; r++) {
+        int r = 0;
+        for (; r + 7 < rows; r += 8) {
+            int x = ao + r * cols;
+            for (int c = 0, o = oo + r; c < cols; c++, o += rows) {
+                out[o] = a[x + c];
+                out[o + 1] = a[x + cols + c];
+                out[o + 2] = a[x + 2 * cols + c];
+                out[o + 3] = a[x + 3 * cols + c];
+                out[o + 4] = a[x + 4 * cols + c];
+                out[o + 5] = a[x + 5 * cols + c];
+                out[o + 6] = a[x + 6 * cols + c];
+                out[o + 7] = a[x + 7 * cols + c];
+            }
+        }
+        for (; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 out[oo + c * rows + r] = a[ao + r * cols + c];
             }
@@ -326,7 +341,7 @@ final class DecayScanSharedFloatChunked {
     /** One thread's chunk arrays: a chunk's inputs, its decays and scores, and the products' outputs. */
     private static final class Scratch {
         final float[] q, k, qt, vt, ot, rows, ve, dq, dk, dvt, s, ds, scores, dScores, dp, m, dec, headA, headB, g,
-                toEnd, total, dgam, last, acc, alphas;
+                toEnd, total, dgam, last, acc, cols, alphas;
 
         Scratch(Dims d) {
             int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
@@ -354,6 +369,7 @@ final class DecayScanSharedFloatChunked {
             dgam = Arena.uninitialized(CHUNK * hh);
             alphas = Arena.uninitialized(CHUNK * hh);
             acc = new float[CHUNK];
+            cols = new float[CHUNK];
             total = new float[hh];
             last = new float[hh];
         }
@@ -387,35 +403,110 @@ final class DecayScanSharedFloatChunked {
 
         /**
          * Head h's pairwise decays D_ij (j &lt;= i, else 0) into dec and the masked scores M = scores D into m,
-         * both [i][j], or both [j][i] when {@code transposed} (and scores then [j][i] too). Each row runs
-         * along its own index, so that its writes are contiguous: D_ij = D_i,j+1 exp(a_{j+1}) by rows i,
-         * D_ij = D_i-1,j exp(a_i) by rows j.
+         * both [i][j], or only M, [j][i], when {@code transposed} (and scores then [j][i] too; the forward
+         * needs no D). Each row runs along its own index, so that its writes are contiguous: D_ij =
+         * D_i,j+1 exp(a_{j+1}) by rows i, D_ij = D_i-1,j exp(a_i) by rows j. Four rows go side by side,
+         * each its own chain of products (a row alone waited on each multiply), the same products in the
+         * same order per entry.
          */
         void pairs(int h, int len, boolean transposed) {
-            int go = h * len;
-            for (int r = 0; r < len; r++) {
+            int go = h * len, r = 0;
+            for (; r + 3 < len; r += 4) {
+                if (transposed) {
+                    pairRowsUp(go, r, len);
+                } else {
+                    pairRowsDown(go, r, len);
+                }
+            }
+            for (; r < len; r++) {
                 int o = r * len;
                 float run = 1;
                 if (transposed) { // row j: i from j up
-                    Arrays.fill(dec, o, o + r, 0);
                     Arrays.fill(m, o, o + r, 0);
                     for (int i = r; i < len; i++) {
                         if (i > r) {
                             run *= alphas[go + i];
                         }
-                        dec[o + i] = run;
                         m[o + i] = scores[o + i] * run;
                     }
                 } else { // row i: j from i down
-                    for (int j = r; j >= 0; j--) {
-                        dec[o + j] = run;
-                        m[o + j] = scores[o + j] * run;
-                        run *= alphas[go + j];
+                    for (int c = r; c >= 0; c--) {
+                        dec[o + c] = run;
+                        m[o + c] = scores[o + c] * run;
+                        run *= alphas[go + c];
                     }
                     Arrays.fill(dec, o + r + 1, o + len, 0);
                     Arrays.fill(m, o + r + 1, o + len, 0);
                 }
             }
+        }
+
+        /** Rows j = r..r+3 of the transposed M: each from its diagonal up, together from column r + 4. */
+        private void pairRowsUp(int go, int r, int len) {
+            float u0 = rowUp(go, r, 0, len), u1 = rowUp(go, r, 1, len), u2 = rowUp(go, r, 2, len);
+            float u3 = rowUp(go, r, 3, len);
+            int o0 = r * len, o1 = o0 + len, o2 = o1 + len, o3 = o2 + len;
+            for (int i = r + 4; i < len; i++) {
+                float a = alphas[go + i];
+                u0 *= a;
+                u1 *= a;
+                u2 *= a;
+                u3 *= a;
+                m[o0 + i] = scores[o0 + i] * u0;
+                m[o1 + i] = scores[o1 + i] * u1;
+                m[o2 + i] = scores[o2 + i] * u2;
+                m[o3 + i] = scores[o3 + i] * u3;
+            }
+        }
+
+        /** Rows i = r..r+3 of D and M: each from its diagonal down, together from column r. */
+        private void pairRowsDown(int go, int r, int len) {
+            float u0 = rowDown(go, r, 0, len), u1 = rowDown(go, r, 1, len), u2 = rowDown(go, r, 2, len);
+            float u3 = rowDown(go, r, 3, len);
+            int o0 = r * len, o1 = o0 + len, o2 = o1 + len, o3 = o2 + len;
+            for (int c = r; c >= 0; c--) {
+                float a = alphas[go + c];
+                dec[o0 + c] = u0;
+                dec[o1 + c] = u1;
+                dec[o2 + c] = u2;
+                dec[o3 + c] = u3;
+                m[o0 + c] = scores[o0 + c] * u0;
+                m[o1 + c] = scores[o1 + c] * u1;
+                m[o2 + c] = scores[o2 + c] * u2;
+                m[o3 + c] = scores[o3 + c] * u3;
+                u0 *= a;
+                u1 *= a;
+                u2 *= a;
+                u3 *= a;
+            }
+        }
+
+        /** Row j = r + k of the transposed M up to column r + 3 (zeros before its diagonal); its running product. */
+        private float rowUp(int go, int r, int k, int len) {
+            int o = (r + k) * len;
+            Arrays.fill(m, o, o + r + k, 0);
+            float run = 1;
+            for (int i = r + k; i < r + 4; i++) {
+                if (i > r + k) {
+                    run *= alphas[go + i];
+                }
+                m[o + i] = scores[o + i] * run;
+            }
+            return run;
+        }
+
+        /** Row i = r + k of D and M down to column r + 1 (zeros past its diagonal); its running product. */
+        private float rowDown(int go, int r, int k, int len) {
+            int o = (r + k) * len;
+            float run = 1;
+            for (int c = r + k; c > r; c--) {
+                dec[o + c] = run;
+                m[o + c] = scores[o + c] * run;
+                run *= alphas[go + c];
+            }
+            Arrays.fill(dec, o + r + k + 1, o + len, 0);
+            Arrays.fill(m, o + r + k + 1, o + len, 0);
+            return run;
         }
     }
 }

@@ -135,6 +135,27 @@ final class Loops {
         return sum;
     }
 
+    /** The float form of {@link #stripedDot(double[], int, double[], int, int)}: eight chains, the same order. */
+    static float stripedDot(float[] a, int ao, float[] b, int bo, int n) {
+        int n8 = n - n % 8;
+        float p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
+        for (int i = 0; i < n8; i += 8) {
+            p0 += a[ao + i] * b[bo + i];
+            p1 += a[ao + i + 1] * b[bo + i + 1];
+            p2 += a[ao + i + 2] * b[bo + i + 2];
+            p3 += a[ao + i + 3] * b[bo + i + 3];
+            p4 += a[ao + i + 4] * b[bo + i + 4];
+            p5 += a[ao + i + 5] * b[bo + i + 5];
+            p6 += a[ao + i + 6] * b[bo + i + 6];
+            p7 += a[ao + i + 7] * b[bo + i + 7];
+        }
+        float sum = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+        for (int i = n8; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
     /**
      * out[c] = the sum over r of x[r] m[r * cols + c], in order of r from 0, for c in [0, cols): the
      * vector form holds blocks of outputs in registers while r runs, instead of adding a scaled row of m
