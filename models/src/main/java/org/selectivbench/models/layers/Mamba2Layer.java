@@ -125,37 +125,37 @@ final class Mamba2Layer implements Mixer {
                 perHeadFloats(xs, gate.dt()), gate.logDecay(), p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         float[] dd = Host.readFloats(dSkip.value());
-        float[] sz = PointwiseFloat.silu(zz), g = Arena.floats(yy.length);
+        // the gate's sigmoid is kept, so that backward needs no exponentials for SiLU'(z)
+        float[] sig = PointwiseFloat.sigmoid(zz), g = Arena.uninitialized(yy.length);
         for (int i = 0; i < yy.length; ) { // index i: row, head, head entry
             for (int h = 0; h < nh; h++) {
                 for (int j = 0; j < pd; j++, i++) {
                     yy[i] += xs[i] * dd[h];
-                    g[i] = yy[i] * sz[i];
+                    g[i] = yy[i] * (zz[i] * sig[i]);
                 }
             }
         }
-        kept = p.keep() ? new float[][] {zz, sz, xs, gate.dt(), yy} : null;
+        kept = p.keep() ? new float[][] {zz, sig, xs, gate.dt(), yy} : null;
         return out.forwardFloats(p, norm.forwardFloats(p, g, di, null), rows);
     }
 
     @Override
     public float[] backwardFloats(Pass p, float[] dOut) {
         int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh;
-        float[] zz = kept[0], sz = kept[1], xs = kept[2], step = kept[3], yy = kept[4];
+        float[] zz = kept[0], sig = kept[1], xs = kept[2], step = kept[3], yy = kept[4];
         kept = null;
         float[] dg = norm.backwardFloats(out.backwardFloats(dOut, rows, null), di).dx();
-        float[] dd = Host.readFloats(dSkip.value()), dgy = Arena.floats(dg.length), dy = Arena.floats(dg.length);
-        for (int i = 0; i < dg.length; i++) {
-            dgy[i] = dg[i] * yy[i];
-            dy[i] = dg[i] * sz[i];
-        }
-        float[] dz = PointwiseFloat.siluBackward(zz, dgy);
-        // skip D x: dD = sum over rows and head dims, dx = dy D
+        float[] dd = Host.readFloats(dSkip.value()), dz = Arena.uninitialized(dg.length);
+        float[] dy = Arena.uninitialized(dg.length), dx = Arena.uninitialized(dg.length);
+        // in one pass: the gate's gradient (SiLU'(z) = s (1 + z (1 - s))), the scan's dy, and the skip
+        // D x's: dD = sum over rows and head dims, dx = dy D
         double[] dD = new double[nh];
-        float[] dx = Arena.floats(dy.length);
-        for (int i = 0; i < dy.length; ) {
+        for (int i = 0; i < dg.length; ) {
             for (int h = 0; h < nh; h++) {
                 for (int j = 0; j < pd; j++, i++) {
+                    float s = sig[i];
+                    dz[i] = s * (1 + zz[i] * (1 - s)) * (dg[i] * yy[i]);
+                    dy[i] = dg[i] * (zz[i] * s);
                     dD[h] += dy[i] * xs[i];
                     dx[i] = dy[i] * dd[h];
                 }
@@ -178,7 +178,7 @@ final class Mamba2Layer implements Mixer {
 
     /** x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries. */
     private float[] perHeadFloats(float[] xs, float[] f) {
-        float[] o = Arena.floats(xs.length);
+        float[] o = Arena.uninitialized(xs.length);
         for (int i = 0, rh = 0; i < xs.length; rh++) {
             for (int j = 0; j < pd; j++, i++) {
                 o[i] = xs[i] * f[rh];
