@@ -20,6 +20,8 @@ final class GemmFloatVector {
     private static final int L = F.length();
     /** Rows of a weight gradient's sums per pass over its outputs, so that they stay in cache. */
     private static final int CHUNK = 256;
+    /** Where a new product's sums load their start from: two vectors of zeros. */
+    private static final float[] ZEROS = new float[2 * L];
 
     private GemmFloatVector() {
     }
@@ -79,26 +81,24 @@ final class GemmFloatVector {
     /** Rows r..r+7 of c's columns [j, j + 2L) (or zeros) plus a b (+ bias), in place: sixteen chains side by side. */
     private static void nn8(float[] a, float[] b, float[] bias, float[] c, boolean add, int r, int k, int n, int j) {
         int o = r * n + j;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00;
-        FloatVector c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-        if (add) {
-            c00 = FloatVector.fromArray(F, c, o);
-            c01 = FloatVector.fromArray(F, c, o + L);
-            c10 = FloatVector.fromArray(F, c, o + n);
-            c11 = FloatVector.fromArray(F, c, o + n + L);
-            c20 = FloatVector.fromArray(F, c, o + 2 * n);
-            c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
-            c30 = FloatVector.fromArray(F, c, o + 3 * n);
-            c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
-            c40 = FloatVector.fromArray(F, c, o + 4 * n);
-            c41 = FloatVector.fromArray(F, c, o + 4 * n + L);
-            c50 = FloatVector.fromArray(F, c, o + 5 * n);
-            c51 = FloatVector.fromArray(F, c, o + 5 * n + L);
-            c60 = FloatVector.fromArray(F, c, o + 6 * n);
-            c61 = FloatVector.fromArray(F, c, o + 6 * n + L);
-            c70 = FloatVector.fromArray(F, c, o + 7 * n);
-            c71 = FloatVector.fromArray(F, c, o + 7 * n + L);
-        }
+        // the sums start from c's entries or from zeros, loaded either way: vectors merged from two branches
+        // can stay heap objects (docs/models.md, C2 pitfalls)
+        float[] src = add ? c : ZEROS;
+        int so = add ? o : 0, sn = add ? n : 0;
+        FloatVector c00 = FloatVector.fromArray(F, src, so), c01 = FloatVector.fromArray(F, src, so + L);
+        FloatVector c10 = FloatVector.fromArray(F, src, so + sn), c11 = FloatVector.fromArray(F, src, so + sn + L);
+        FloatVector c20 = FloatVector.fromArray(F, src, so + 2 * sn);
+        FloatVector c21 = FloatVector.fromArray(F, src, so + 2 * sn + L);
+        FloatVector c30 = FloatVector.fromArray(F, src, so + 3 * sn);
+        FloatVector c31 = FloatVector.fromArray(F, src, so + 3 * sn + L);
+        FloatVector c40 = FloatVector.fromArray(F, src, so + 4 * sn);
+        FloatVector c41 = FloatVector.fromArray(F, src, so + 4 * sn + L);
+        FloatVector c50 = FloatVector.fromArray(F, src, so + 5 * sn);
+        FloatVector c51 = FloatVector.fromArray(F, src, so + 5 * sn + L);
+        FloatVector c60 = FloatVector.fromArray(F, src, so + 6 * sn);
+        FloatVector c61 = FloatVector.fromArray(F, src, so + 6 * sn + L);
+        FloatVector c70 = FloatVector.fromArray(F, src, so + 7 * sn);
+        FloatVector c71 = FloatVector.fromArray(F, src, so + 7 * sn + L);
         int x = r * k;
         for (int q = 0; q < k; q++, x++) {
             FloatVector b0 = FloatVector.fromArray(F, b, q * n + j), b1 = FloatVector.fromArray(F, b, q * n + j + L);
@@ -170,13 +170,10 @@ final class GemmFloatVector {
                             float[] out,
                             int o, int stride) {
         int oc = r * n + j;
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-        if (add) {
-            c0 = FloatVector.fromArray(F, c, oc);
-            c1 = FloatVector.fromArray(F, c, oc + n);
-            c2 = FloatVector.fromArray(F, c, oc + 2 * n);
-            c3 = FloatVector.fromArray(F, c, oc + 3 * n);
-        }
+        float[] src = add ? c : ZEROS;
+        int so = add ? oc : 0, sn = add ? n : 0;
+        FloatVector c0 = FloatVector.fromArray(F, src, so), c1 = FloatVector.fromArray(F, src, so + sn);
+        FloatVector c2 = FloatVector.fromArray(F, src, so + 2 * sn), c3 = FloatVector.fromArray(F, src, so + 3 * sn);
         int x = r * k;
         for (int q = 0; q < k; q++, x++) {
             FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
@@ -202,7 +199,7 @@ final class GemmFloatVector {
     private static void nn1(float[] a, float[] b, float[] bias, float[] c, boolean add, int r, int k, int n, int j,
                             float[] out,
                             int o) {
-        FloatVector c0 = add ? FloatVector.fromArray(F, c, r * n + j) : FloatVector.zero(F);
+        FloatVector c0 = FloatVector.fromArray(F, add ? c : ZEROS, add ? r * n + j : 0);
         for (int q = 0; q < k; q++) {
             c0 = FloatVector.broadcast(F, a[r * k + q]).fma(FloatVector.fromArray(F, b, q * n + j), c0);
         }
