@@ -88,4 +88,48 @@ class DepthwiseConvTest {
         }
         Ops.assertVectorFormIsScalarForm(floats);
     }
+
+    /**
+     * The per-sequence hooks: forward's runs on each sequence once, after its outputs are written (it
+     * copies them, and the copy is the whole output); backward's runs before each sequence is read (it
+     * writes that sequence's dpre into an array of NaN, and dx and dw are those of the whole dpre), on
+     * one thread and three, with and without the vector form (37 channels: the vector rows and the
+     * scalar rest).
+     */
+    @ParameterizedTest
+    @CsvSource({"1", "3"})
+    void sequenceHooksSeeEachSequenceAtTheirTurn(int threads) {
+        Parallel.setThreads(threads);
+        try {
+            DepthwiseConv.Dims d = new DepthwiseConv.Dims(5, 9, 37, 4);
+            Random r = new Random(8);
+            int ch = d.channels(), n = d.steps() * ch;
+            float[] x = Ops.floats(Ops.rand(r, d.batch() * n, 1)), w = Ops.floats(Ops.rand(r, 4 * ch, 1));
+            float[] dpre = Ops.floats(Ops.rand(r, x.length, 1));
+            java.util.function.Supplier<double[][]> run = () -> {
+                float[] pre = new float[x.length], seen = new float[x.length];
+                int[] calls = new int[d.batch()];
+                DepthwiseConv.forward(d, x, null, w, null, pre, (from, len) -> {
+                    assertEquals(n, len, "rows of a sequence");
+                    calls[from / n]++;
+                    System.arraycopy(pre, from, seen, from, len);
+                });
+                float[] late = new float[x.length], dx = new float[x.length], dw = new float[w.length];
+                java.util.Arrays.fill(late, Float.NaN);
+                DepthwiseConv.backward(d, x, null, w, late, dx, dw, null,
+                        (from, len) -> System.arraycopy(dpre, from, late, from, len));
+                float[] dxWant = new float[x.length], dwWant = new float[w.length];
+                DepthwiseConv.backward(d, x, null, w, dpre, dxWant, dwWant, null);
+                assertArrayEquals(pre, seen, "forward's hook saw the outputs");
+                assertArrayEquals(new int[] {1, 1, 1, 1, 1}, calls, "forward's hook calls per sequence");
+                assertArrayEquals(dxWant, dx, "dx with dpre written by the hook");
+                assertArrayEquals(dwWant, dw, "dw with dpre written by the hook");
+                return new double[][] {Ops.doubles(pre), Ops.doubles(dx), Ops.doubles(dw)};
+            };
+            run.get();
+            Ops.assertVectorFormIsScalarForm(run);
+        } finally {
+            Parallel.setThreads(1);
+        }
+    }
 }
