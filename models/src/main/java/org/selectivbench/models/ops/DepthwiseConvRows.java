@@ -58,6 +58,8 @@ final class DepthwiseConvRows {
                         .add(w1.mul(FloatVector.fromArray(F, dpre, r + 2 * ch)))
                         .add(w0.mul(FloatVector.fromArray(F, dpre, r + 3 * ch))).intoArray(dx, r);
             }
+            // the four tap sums in registers through the sequence, not through parts each step (one store
+            // and reload per step); C2 keeps these four as registers (the step's heap stayed 1.6 MB)
             int p = po + c;
             FloatVector a0 = FloatVector.fromArray(F, parts, p), a1 = FloatVector.fromArray(F, parts, p + ch);
             FloatVector a2 = FloatVector.fromArray(F, parts, p + 2 * ch), a3 = FloatVector.fromArray(F, parts, p + 3 * ch);

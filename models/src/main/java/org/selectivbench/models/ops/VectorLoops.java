@@ -397,13 +397,8 @@ final class VectorLoops {
      * operations in its order, so its numbers. Returns the first index not done: a vector holding a NaN
      * stops it, and the scalar form takes it from there. The exponential is {@link #expRows}' written out
      * again: as a method of its own, taking and returning vectors, C2 may compile it alone and then not
-     * inline it (docs/models.md, C2 pitfalls).
+     * inline it (docs/models.md, C2 pitfalls). On [from, from + n).
      */
-    static int sigmoids(float[] z, float[] s, int n) {
-        return sigmoids(z, s, 0, n);
-    }
-
-    /** {@link #sigmoids(float[], float[], int)} on [from, from + n); returns the first index not done. */
     static int sigmoids(float[] z, float[] s, int from, int n) {
         int whole = from + n - n % F.length();
         FloatVector one = FloatVector.broadcast(F, 1f);
