@@ -4,7 +4,8 @@ package org.selectivbench.models.ops;
  * {@link DecayScanRecurrent}'s form for keys of their own per head (GLA, linear attention) in float, for
  * float32 models: the same recurrence, layouts, checkpoints and order of operations on float arrays, with
  * exp(a) from {@link Exp#expf}. Tested against the double form, which stays the tight reference. Whole
- * groups of sequences run one per lane ({@link DecayScanLanesFloat}), the rest one by one; forward, a value
+ * groups of sequences run one per lane ({@link DecayScanLanesFloat}), the rest one by one; heads of half a
+ * vector of keys and values two to a vector ({@link DecayScanPairsFloat}); forward, a value
  * row of a vector or more takes a lane per column instead ({@link DecayScanFloatVector}).
  */
 public final class DecayScanFloat {
@@ -33,6 +34,15 @@ public final class DecayScanFloat {
         // backward takes the lanes either way (its sums over a value row would run across lanes)
         int kv = d.state(), seqs = d.batch() * d.heads(), grouped = byColumns(d) ? 0 : lanes(d);
         float[] ckpt = keep ? Arena.floats(seqs * d.chunks() * kv) : null;
+        if (pairs(d)) {
+            Parallel.forRange(seqs / 2, (from, to) -> {
+                DecayScanPairsFloat.Work w = new DecayScanPairsFloat.Work();
+                for (int p = from; p < to; p++) {
+                    DecayScanPairsFloat.forward(d, p, q, k, v, alpha, start, o, end, ckpt, w);
+                }
+            });
+            return keep ? new Saved(d, q, k, v, alpha, ckpt) : null;
+        }
         if (grouped > 0) {
             Parallel.forRange(grouped / DecayScanLanesFloat.LANES, (from, to) -> {
                 DecayScanLanesFloat.Work w = new DecayScanLanesFloat.Work(d, false);
@@ -75,6 +85,11 @@ public final class DecayScanFloat {
     /** Sequences taken a group of lanes at a time ({@link DecayScanLanesFloat}); the rest one by one. */
     private static int lanes(DecayScanRecurrent.Dims d) {
         return Simd.on() ? DecayScanLanesFloat.groups(d.batch() * d.heads()) * DecayScanLanesFloat.LANES : 0;
+    }
+
+    /** Whether two heads share a vector ({@link DecayScanPairsFloat}). */
+    private static boolean pairs(DecayScanRecurrent.Dims d) {
+        return Simd.on() && DecayScanPairsFloat.takes(d);
     }
 
     /** Whether a step takes a lane per value column ({@link DecayScanFloatVector}). */
@@ -131,6 +146,15 @@ public final class DecayScanFloat {
     public static void backward(Saved sv, float[] dO, float[] dEnd, float[] dq, float[] dk, float[] dv,
                                 float[] da, float[] dStart) {
         DecayScanRecurrent.Dims d = sv.dims();
+        if (pairs(d)) {
+            Parallel.forRange(d.batch() * d.heads() / 2, (from, to) -> {
+                DecayScanPairsFloat.Work w = new DecayScanPairsFloat.Work();
+                for (int p = from; p < to; p++) {
+                    DecayScanPairsFloat.backward(sv, p, dO, dEnd, dq, dk, dv, da, dStart, w);
+                }
+            });
+            return;
+        }
         int kv = d.state(), heads = d.heads(), grouped = lanes(d);
         if (grouped > 0) {
             Parallel.forRange(grouped / DecayScanLanesFloat.LANES, (from, to) -> {

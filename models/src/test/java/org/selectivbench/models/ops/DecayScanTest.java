@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.selectivbench.models.FiniteDifferences;
 import org.selectivbench.models.ops.DecayScanRecurrent.Decay;
 
@@ -107,7 +108,8 @@ class DecayScanTest {
     @CsvSource({"2, 45, 2, 5, 19, HEAD, true, true", "1, 70, 1, 7, 40, HEAD, false, true",
             "3, 9, 3, 4, 3, NONE, true, true", "2, 33, 2, 16, 8, HEAD, true, true",
             "9, 45, 2, 5, 19, CHANNEL, true, false", "17, 33, 1, 8, 16, NONE, false, false",
-            "3, 9, 3, 4, 3, HEAD, true, false", "2, 45, 4, 6, 16, HEAD, true, true"})
+            "3, 9, 3, 4, 3, HEAD, true, false", "2, 45, 4, 6, 16, HEAD, true, true",
+            "3, 45, 4, 8, 8, CHANNEL, true, false"})
     void floatKernelIsTheDoubleKernelInFloat(int batch, int steps, int heads, int kd, int vd, Decay decay,
                                              boolean fromState, boolean shared) {
         Parallel.setThreads(2);
@@ -134,6 +136,18 @@ class DecayScanTest {
         // lane per column (whole vectors and a tail on 16, 8 and 4 lanes)
         DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(batch, 45, heads, kd, vd, decay, shared);
         double[][] in = floatInputs(d, new Random(6), true);
+        Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Decay.class)
+    void pairedHeadsAreTheScalarForm(Decay decay) {
+        // heads of half a vector of keys and values, two to a vector, from a carried state and with its
+        // gradient; 45 steps: a whole chunk and a short one; 3 x 4 heads: six pairs
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(3, 45, 4, DecayScanPairsFloat.HALF,
+                DecayScanPairsFloat.HALF, decay, false);
+        org.junit.jupiter.api.Assertions.assertTrue(DecayScanPairsFloat.takes(d), "the pairs take " + d);
+        double[][] in = floatInputs(d, new Random(8), true);
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
     }
 
