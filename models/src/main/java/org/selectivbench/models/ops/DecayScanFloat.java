@@ -5,7 +5,7 @@ package org.selectivbench.models.ops;
  * float32 models: the same recurrence, layouts, checkpoints and order of operations on float arrays, with
  * exp(a) from {@link Exp#expf}. Tested against the double form, which stays the tight reference. Whole
  * groups of sequences run one per lane ({@link DecayScanLanesFloat}), the rest one by one; heads of half a
- * vector of keys and values two to a vector ({@link DecayScanPairsFloat}); forward, a value
+ * vector of keys two at a time ({@link DecayScanPairsFloat}); forward, a value
  * row of a vector or more takes a lane per column instead ({@link DecayScanFloatVector}).
  */
 public final class DecayScanFloat {
@@ -34,9 +34,9 @@ public final class DecayScanFloat {
         // backward takes the lanes either way (its sums over a value row would run across lanes)
         int kv = d.state(), seqs = d.batch() * d.heads(), grouped = byColumns(d) ? 0 : lanes(d);
         float[] ckpt = keep ? Arena.floats(seqs * d.chunks() * kv) : null;
-        if (pairs(d)) {
+        if (pairs(d) && !byColumns(d)) { // at whole vectors of values, a head per vector runs as fast forward
             Parallel.forRange(seqs / 2, (from, to) -> {
-                DecayScanPairsFloat.Work w = new DecayScanPairsFloat.Work();
+                DecayScanPairsFloat.Work w = new DecayScanPairsFloat.Work(d);
                 for (int p = from; p < to; p++) {
                     DecayScanPairsFloat.forward(d, p, q, k, v, alpha, start, o, end, ckpt, w);
                 }
@@ -148,7 +148,7 @@ public final class DecayScanFloat {
         DecayScanRecurrent.Dims d = sv.dims();
         if (pairs(d)) {
             Parallel.forRange(d.batch() * d.heads() / 2, (from, to) -> {
-                DecayScanPairsFloat.Work w = new DecayScanPairsFloat.Work();
+                DecayScanPairsFloat.Work w = new DecayScanPairsFloat.Work(d);
                 for (int p = from; p < to; p++) {
                     DecayScanPairsFloat.backward(sv, p, dO, dEnd, dq, dk, dv, da, dStart, w);
                 }

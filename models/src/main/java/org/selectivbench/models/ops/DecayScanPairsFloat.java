@@ -5,39 +5,49 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link DecayScanFloat} for heads of K = V = half a vector (8 on a 512-bit machine: the embedded default's
- * width 32 over 4 heads), two heads side by side in one vector. Their q, k, v and o rows are adjacent, so
- * they load and store whole, where the lane-per-sequence form ({@link DecayScanLanesFloat}) gathers them
- * one float at a time (at these heads, moving the inputs cost more than the state's arithmetic); what is
- * per key or value row (k_x, q_x, dO_y, v_y) is broadcast to each half. Every entry sees the scalar
- * form's operations in its order, so the numbers are the same. Loaded only when {@link Simd#on}.
+ * {@link DecayScanFloat} for heads of half a vector of keys (8 on a 512-bit machine: the embedded
+ * default's width 32 over 4 heads) and half a vector of values or whole vectors of them (linear
+ * attention's 8, GLA's 16), two heads at a time. Their q, k, v and o rows are adjacent, so they load and
+ * store whole, where the lane-per-sequence form ({@link DecayScanLanesFloat}) gathers them one float at a
+ * time (at these heads, moving the inputs cost more than the state's arithmetic); what is per key or
+ * value row (k_x, q_x, dO_y, v_y) is broadcast to each head's lanes. Every entry sees the scalar form's
+ * operations in its order, so the numbers are the same. Loaded only when {@link Simd#on}.
  *
- * <p>Forward keeps the pair's state as [K, 2V] (row x: head h's values, then head h + 1's). Backward sums
- * dv over keys on that layout and dq, dk and the decays' gradients over values on the transposed one,
- * [V, 2K]; dL/dS is kept in both, each updated from its own g, so they stay each other's transpose.
+ * <p>Forward keeps the pair's state as [K, 2V] (row x: head h's values, then head h + 1's; a vector holds
+ * both heads at V = half a vector, one otherwise). Backward sums dv over keys on that layout and dq, dk
+ * and the decays' gradients over values on the transposed one, [V, 2K], a vector per row; dL/dS is kept
+ * in both, each updated from its own g, so they stay each other's transpose.
  * (A half-width species would do one head per vector, but a second float shape in the JVM made C2 keep
  * the matmul kernels' vectors as heap objects: 1.2 GB a step.)
  */
 final class DecayScanPairsFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int HALF = S.length() / 2;
-    /** Lanes of the second head. */
+    /** The upper half's lanes: the second head's at V = half a vector. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, ((1L << S.length()) - 1) >>> HALF << HALF);
     private static final int CHUNK = DecayScanRecurrent.CHUNK;
 
     private DecayScanPairsFloat() {
     }
 
-    /** Whether these heads pair up: K = V = half a vector, an even number of them. */
+    /** Whether these heads pair up: K half a vector, V half a vector or whole ones, an even number of heads. */
     static boolean takes(DecayScanRecurrent.Dims d) {
-        return HALF >= 2 && d.k() == HALF && d.v() == HALF && d.heads() % 2 == 0 && !d.sharedKeys();
+        return HALF >= 2 && d.k() == HALF && (d.v() == HALF || d.v() % S.length() == 0) && d.heads() % 2 == 0
+                && !d.sharedKeys();
     }
 
-    /** One thread's arrays, each [HALF, 2 HALF]. */
+    /** One thread's arrays: the pair's state and dL/dS in both layouts, the chunk's states transposed. */
     static final class Work {
-        final float[] s = Arena.floats(2 * HALF * HALF), dsRows = Arena.floats(2 * HALF * HALF);
-        final float[] dsCols = Arena.floats(2 * HALF * HALF), sums = Arena.floats(2 * HALF);
-        final float[][] states = new float[CHUNK + 1][2 * HALF * HALF];
+        final float[] s, dsRows, dsCols, sums = Arena.floats(2 * HALF);
+        final float[][] states;
+
+        Work(DecayScanRecurrent.Dims d) {
+            int pair = 2 * d.state();
+            s = Arena.floats(pair);
+            dsRows = Arena.floats(pair);
+            dsCols = Arena.floats(pair);
+            states = new float[CHUNK + 1][pair];
+        }
     }
 
     /** (a at i, b at j) broadcast to the first and second head's lanes. */
@@ -45,16 +55,18 @@ final class DecayScanPairsFloat {
         return FloatVector.broadcast(S, a[i]).blend(a[j], SECOND);
     }
 
-    /** The pair's decays per key row x: one vector per pair of entries, or null without a decay. */
-    private static FloatVector decay(DecayScanRecurrent.Dims d, float[] alpha, int row, int h, int x) {
+    /** Key row x's decays for a vector whose lanes are heads h + ha to h + hb; null without a decay. */
+    private static FloatVector decay(DecayScanRecurrent.Dims d, float[] alpha, int row, int h, int ha, int hb,
+                                     int x) {
+        int r = row * d.heads() + h;
         return switch (d.decay()) {
-            case CHANNEL -> two(alpha, (row * d.heads() + h) * HALF + x, (row * d.heads() + h + 1) * HALF + x);
-            case HEAD -> two(alpha, row * d.heads() + h, row * d.heads() + h + 1);
+            case CHANNEL -> two(alpha, (r + ha) * HALF + x, (r + hb) * HALF + x);
+            case HEAD -> two(alpha, r + ha, r + hb);
             case NONE -> null; // 1 x s = s exactly
         };
     }
 
-    /** The decays of the pair's keys, whole: [a_h, a_h+1] per channel, or per head broadcast; null for none. */
+    /** The decays of the pair's keys, a lane per (head, key): whole per channel; null without a decay. */
     private static FloatVector decays(DecayScanRecurrent.Dims d, float[] alpha, int row, int h) {
         return switch (d.decay()) {
             case CHANNEL -> FloatVector.fromArray(S, alpha, (row * d.heads() + h) * HALF);
@@ -66,53 +78,66 @@ final class DecayScanPairsFloat {
     /** Forward for pair p: heads (2p mod H, +1) of batch 2p / H. */
     static void forward(DecayScanRecurrent.Dims d, int p, float[] q, float[] k, float[] v, float[] alpha,
                         float[] start, float[] o, float[] end, float[] ckpt, Work w) {
-        int n = HALF, heads = d.heads(), g = 2 * p, b = g / heads, h = g % heads, kv = n * n;
+        int kd = HALF, vd = d.v(), lanes = S.length(), heads = d.heads(), g = 2 * p, b = g / heads, h = g % heads;
         float[] s = w.s;
-        for (int x = 0; x < n; x++) {
-            for (int y = 0; y < 2 * n; y++) {
-                s[x * 2 * n + y] = start == null ? 0 : start[(g + y / n) * kv + x * n + y % n];
-            }
-        }
+        fromHeads(start, g, vd, s);
         for (int t = 0; t < d.steps(); t++) {
             if (ckpt != null && t % CHUNK == 0) {
-                toHeads(s, ckpt, g, d.chunks(), t / CHUNK);
+                toHeads(s, vd, ckpt, g, d.chunks(), t / CHUNK);
             }
-            int row = b * d.steps() + t, a0 = (row * heads + h) * n, a1 = a0 + n; // the two heads' rows
-            FloatVector vv = FloatVector.fromArray(S, v, a0), acc = FloatVector.zero(S);
-            for (int x = 0; x < n; x++) {
-                FloatVector sv = FloatVector.fromArray(S, s, x * 2 * n);
-                FloatVector ax = decay(d, alpha, row, h, x);
-                if (ax != null) {
-                    sv = sv.mul(ax);
+            int row = b * d.steps() + t, k0 = (row * heads + h) * kd, v0 = (row * heads + h) * vd;
+            for (int c = 0; c < 2 * vd; c += lanes) { // a vector of the pair's value row: heads h + ha to h + hb
+                int ha = c / vd, hb = (c + lanes - 1) / vd;
+                FloatVector vv = FloatVector.fromArray(S, v, v0 + c), acc = FloatVector.zero(S);
+                for (int x = 0; x < kd; x++) {
+                    int so = x * 2 * vd + c;
+                    FloatVector sv = FloatVector.fromArray(S, s, so), ax = decay(d, alpha, row, h, ha, hb, x);
+                    if (ax != null) {
+                        sv = sv.mul(ax);
+                    }
+                    sv = sv.add(vv.mul(two(k, k0 + ha * kd + x, k0 + hb * kd + x)));
+                    sv.intoArray(s, so);
+                    acc = acc.add(sv.mul(two(q, k0 + ha * kd + x, k0 + hb * kd + x)));
                 }
-                sv = sv.add(vv.mul(two(k, a0 + x, a1 + x)));
-                sv.intoArray(s, x * 2 * n);
-                acc = acc.add(sv.mul(two(q, a0 + x, a1 + x)));
+                acc.intoArray(o, v0 + c);
             }
-            acc.intoArray(o, a0);
         }
         if (end != null) {
-            toHeads(s, end, g, 1, 0);
+            toHeads(s, vd, end, g, 1, 0);
         }
     }
 
-    /** The pair's state [K, 2V] into slot {@code at} of each head's [slots, K, V] in {@code out}. */
-    private static void toHeads(float[] s, float[] out, int g, int slots, int at) {
-        int n = HALF, kv = n * n;
+    /** Each head's [K, V] state of the pair into its [K, 2V] (zeros for null). */
+    private static void fromHeads(float[] in, int g, int vd, float[] s) {
+        int kv = HALF * vd;
         for (int j = 0; j < 2; j++) {
-            for (int x = 0; x < n; x++) {
-                System.arraycopy(s, x * 2 * n + j * n, out, ((g + j) * slots + at) * kv + x * n, n);
+            for (int x = 0; x < HALF; x++) {
+                if (in == null) {
+                    java.util.Arrays.fill(s, x * 2 * vd + j * vd, x * 2 * vd + (j + 1) * vd, 0);
+                } else {
+                    System.arraycopy(in, (g + j) * kv + x * vd, s, x * 2 * vd + j * vd, vd);
+                }
+            }
+        }
+    }
+
+    /** The pair's [K, 2V] into slot {@code at} of each head's [slots, K, V] in {@code out}. */
+    private static void toHeads(float[] s, int vd, float[] out, int g, int slots, int at) {
+        int kv = HALF * vd;
+        for (int j = 0; j < 2; j++) {
+            for (int x = 0; x < HALF; x++) {
+                System.arraycopy(s, x * 2 * vd + j * vd, out, ((g + j) * slots + at) * kv + x * vd, vd);
             }
         }
     }
 
     /** Slot {@code at} of each head's [slots, K, V] transposed into the pair's [V, 2K] (zeros for null). */
-    private static void fromHeadsTransposed(float[] in, int g, int slots, int at, float[] out) {
-        int n = HALF, kv = n * n;
+    private static void fromHeadsTransposed(float[] in, int g, int vd, int slots, int at, float[] out) {
+        int kd = HALF, kv = kd * vd;
         for (int j = 0; j < 2; j++) {
-            for (int x = 0; x < n; x++) {
-                for (int y = 0; y < n; y++) {
-                    out[y * 2 * n + j * n + x] = in == null ? 0 : in[((g + j) * slots + at) * kv + x * n + y];
+            for (int x = 0; x < kd; x++) {
+                for (int y = 0; y < vd; y++) {
+                    out[y * 2 * kd + j * kd + x] = in == null ? 0 : in[((g + j) * slots + at) * kv + x * vd + y];
                 }
             }
         }
@@ -121,16 +146,12 @@ final class DecayScanPairsFloat {
     static void backward(DecayScanFloat.Saved sv, int p, float[] dO, float[] dEnd, float[] dq, float[] dk,
                          float[] dv, float[] da, float[] dStart, Work w) {
         DecayScanRecurrent.Dims d = sv.dims();
-        int n = HALF, heads = d.heads(), g = 2 * p, b = g / heads, h = g % heads, kv = n * n;
-        for (int x = 0; x < n; x++) {
-            for (int y = 0; y < 2 * n; y++) {
-                w.dsRows[x * 2 * n + y] = dEnd == null ? 0 : dEnd[(g + y / n) * kv + x * n + y % n];
-            }
-        }
-        fromHeadsTransposed(dEnd, g, 1, 0, w.dsCols);
+        int vd = d.v(), heads = d.heads(), g = 2 * p, b = g / heads, h = g % heads;
+        fromHeads(dEnd, g, vd, w.dsRows);
+        fromHeadsTransposed(dEnd, g, vd, 1, 0, w.dsCols);
         for (int c = d.chunks() - 1; c >= 0; c--) {
             int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
-            fromHeadsTransposed(sv.checkpoints(), g, d.chunks(), c, w.states[0]);
+            fromHeadsTransposed(sv.checkpoints(), g, vd, d.chunks(), c, w.states[0]);
             for (int t = t0; t < t1; t++) {
                 recompute(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1]);
             }
@@ -139,64 +160,68 @@ final class DecayScanPairsFloat {
             }
         }
         if (dStart != null) {
-            toHeads(w.dsRows, dStart, g, 1, 0);
+            toHeads(w.dsRows, vd, dStart, g, 1, 0);
         }
     }
 
     /** now = diag(a) prev + k v^T on the transposed state [V, 2K] (backward's recomputation). */
     private static void recompute(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int row, int h, float[] prev,
                                   float[] now) {
-        int n = HALF, a0 = (row * d.heads() + h) * n, a1 = a0 + n;
-        FloatVector kk = FloatVector.fromArray(S, sv.k(), a0), a = decays(d, sv.alpha(), row, h);
-        for (int y = 0; y < n; y++) {
-            FloatVector s = FloatVector.fromArray(S, prev, y * 2 * n);
+        int kd = HALF, vd = d.v(), v0 = (row * d.heads() + h) * vd;
+        FloatVector kk = FloatVector.fromArray(S, sv.k(), (row * d.heads() + h) * kd), a = decays(d, sv.alpha(), row, h);
+        for (int y = 0; y < vd; y++) {
+            FloatVector s = FloatVector.fromArray(S, prev, y * 2 * kd);
             if (a != null) {
                 s = a.mul(s);
             }
-            s.add(kk.mul(two(sv.v(), a0 + y, a1 + y))).intoArray(now, y * 2 * n);
+            s.add(kk.mul(two(sv.v(), v0 + y, v0 + vd + y))).intoArray(now, y * 2 * kd);
         }
     }
 
     /** One step back: {@link DecayScanFloat}'s scalar back, two heads at a time. */
     private static void back(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int row, int h, float[] prev,
                              float[] now, float[] dO, float[] dq, float[] dk, float[] dv, float[] da, Work w) {
-        int n = HALF, heads = d.heads(), a0 = (row * heads + h) * n, a1 = a0 + n;
+        int kd = HALF, vd = d.v(), lanes = S.length(), heads = d.heads();
+        int k0 = (row * heads + h) * kd, v0 = (row * heads + h) * vd;
         float[] q = sv.q(), k = sv.k(), v = sv.v(), rows = w.dsRows, cols = w.dsCols;
-        // dv sums over keys: on [K, 2V], a lane per value
-        FloatVector dOv = FloatVector.fromArray(S, dO, a0), dvv = FloatVector.zero(S);
-        for (int x = 0; x < n; x++) {
-            int so = x * 2 * n;
-            FloatVector gv = FloatVector.fromArray(S, rows, so).add(dOv.mul(two(q, a0 + x, a1 + x)));
-            dvv = dvv.add(gv.mul(two(k, a0 + x, a1 + x)));
-            FloatVector ax = decay(d, sv.alpha(), row, h, x);
-            (ax == null ? gv : gv.mul(ax)).intoArray(rows, so);
+        for (int c = 0; c < 2 * vd; c += lanes) { // dv sums over keys: on [K, 2V], a lane per value
+            int ha = c / vd, hb = (c + lanes - 1) / vd;
+            FloatVector dOv = FloatVector.fromArray(S, dO, v0 + c), dvv = FloatVector.zero(S);
+            for (int x = 0; x < kd; x++) {
+                int so = x * 2 * vd + c;
+                FloatVector gv = FloatVector.fromArray(S, rows, so)
+                        .add(dOv.mul(two(q, k0 + ha * kd + x, k0 + hb * kd + x)));
+                dvv = dvv.add(gv.mul(two(k, k0 + ha * kd + x, k0 + hb * kd + x)));
+                FloatVector ax = decay(d, sv.alpha(), row, h, ha, hb, x);
+                (ax == null ? gv : gv.mul(ax)).intoArray(rows, so);
+            }
+            dvv.intoArray(dv, v0 + c);
         }
-        dvv.intoArray(dv, a0);
         // dq, dk and the decays' sums over values: on [V, 2K], a lane per key
-        FloatVector qk = FloatVector.fromArray(S, q, a0), a = decays(d, sv.alpha(), row, h);
+        FloatVector qk = FloatVector.fromArray(S, q, k0), a = decays(d, sv.alpha(), row, h);
         FloatVector dqk = FloatVector.zero(S), dkk = dqk, dak = dqk;
-        for (int y = 0; y < n; y++) {
-            int so = y * 2 * n;
-            FloatVector dOy = two(dO, a0 + y, a1 + y);
+        for (int y = 0; y < vd; y++) {
+            int so = y * 2 * kd;
+            FloatVector dOy = two(dO, v0 + y, v0 + vd + y);
             dqk = dqk.add(FloatVector.fromArray(S, now, so).mul(dOy));
             FloatVector gk = FloatVector.fromArray(S, cols, so).add(qk.mul(dOy));
-            dkk = dkk.add(gk.mul(two(v, a0 + y, a1 + y)));
+            dkk = dkk.add(gk.mul(two(v, v0 + y, v0 + vd + y)));
             if (a != null) {
                 dak = dak.add(gk.mul(FloatVector.fromArray(S, prev, so)));
                 gk = gk.mul(a);
             }
             gk.intoArray(cols, so);
         }
-        dqk.intoArray(dq, a0);
-        dkk.intoArray(dk, a0);
+        dqk.intoArray(dq, k0);
+        dkk.intoArray(dk, k0);
         if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
-            dak.mul(a).intoArray(da, a0);
+            dak.mul(a).intoArray(da, k0);
         } else if (d.decay() == DecayScanRecurrent.Decay.HEAD) {
             dak.intoArray(w.sums, 0);
             for (int j = 0; j < 2; j++) {
                 float sum = 0;
-                for (int x = 0; x < n; x++) {
-                    sum += w.sums[j * n + x];
+                for (int x = 0; x < kd; x++) {
+                    sum += w.sums[j * kd + x];
                 }
                 da[row * heads + h + j] = sum * sv.alpha()[row * heads + h + j];
             }

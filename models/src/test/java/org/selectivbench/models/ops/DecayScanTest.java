@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.selectivbench.models.FiniteDifferences;
 import org.selectivbench.models.ops.DecayScanRecurrent.Decay;
 
@@ -140,12 +139,13 @@ class DecayScanTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Decay.class)
-    void pairedHeadsAreTheScalarForm(Decay decay) {
-        // heads of half a vector of keys and values, two to a vector, from a carried state and with its
-        // gradient; 45 steps: a whole chunk and a short one; 3 x 4 heads: six pairs
-        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(3, 45, 4, DecayScanPairsFloat.HALF,
-                DecayScanPairsFloat.HALF, decay, false);
+    @CsvSource({"NONE, 1", "HEAD, 1", "CHANNEL, 1", "NONE, 2", "HEAD, 2", "CHANNEL, 2"})
+    void pairedHeadsAreTheScalarForm(Decay decay, int halves) {
+        // heads of half a vector of keys, two at a time, with half a vector of values (both heads in one
+        // vector) or a whole one (a head each; backward only, forward takes a lane per column), from a
+        // carried state and with its gradient; 45 steps: a whole chunk and a short one; six pairs
+        int n = DecayScanPairsFloat.HALF;
+        DecayScanRecurrent.Dims d = new DecayScanRecurrent.Dims(3, 45, 4, n, halves * n, decay, false);
         org.junit.jupiter.api.Assertions.assertTrue(DecayScanPairsFloat.takes(d), "the pairs take " + d);
         double[][] in = floatInputs(d, new Random(8), true);
         Ops.assertVectorFormIsScalarForm(() -> runFloat(d, in));
