@@ -157,14 +157,17 @@ public final class RowNormsFloat {
         if (gate != null) {
             Exp.sigmoids(gate, sig, rows * n); // all at once, so that the exponentials run in vector form
         }
+        float[] w2 = pairs(n) ? twice(w) : null;
         Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
+            int r = from;
+            for (; w2 != null && r + 2 <= to; r += 2) {
+                rinv[r] = rmsInverse(x, r * n, n, eps);
+                rinv[r + 1] = rmsInverse(x, (r + 1) * n, n, eps);
+                RowNormsFloatVector.rmsNormPair(x, r * n, rinv[r], rinv[r + 1], w2, gate, sig, xhat, y);
+            }
+            for (; r < to; r++) {
                 int o = r * n;
-                float ms = 0;
-                for (int j = 0; j < n; j++) {
-                    ms += x[o + j] * x[o + j];
-                }
-                float ri = (float) (1 / Math.sqrt(ms / n + eps));
+                float ri = rmsInverse(x, o, n, eps);
                 rinv[r] = ri;
                 int j0 = Simd.on() ? RowNormsFloatVector.rmsNorm(x, o, ri, w, gate, sig, xhat, y, n) : 0;
                 for (int j = j0; j < n; j++) {
@@ -187,15 +190,18 @@ public final class RowNormsFloat {
      */
     public static void rmsNormBackward(int rows, int n, float[] dy, float[] w, float[] gate, float[] xhat,
                                        float[] rinv, float[] sig, float[] dx, float[] dgate, double[] dw) {
+        float[] w2 = pairs(n) ? twice(w) : null;
         Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
+            int r = from;
+            for (; w2 != null && r + 2 <= to; r += 2) {
+                float m0 = gradMean(dy, w, gate, sig, xhat, r * n, n);
+                float m1 = gradMean(dy, w, gate, sig, xhat, (r + 1) * n, n);
+                RowNormsFloatVector.rmsNormBackwardPair(dy, r * n, w2, gate, sig, xhat, m0, m1, rinv[r], rinv[r + 1], dx,
+                        dgate);
+            }
+            for (; r < to; r++) {
                 int o = r * n;
-                float m = 0;
-                for (int j = 0; j < n; j++) {
-                    float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
-                    m += dn * w[j] * xhat[o + j];
-                }
-                m /= n;
+                float m = gradMean(dy, w, gate, sig, xhat, o, n);
                 int j0 = Simd.on()
                         ? RowNormsFloatVector.rmsNormBackward(dy, o, w, gate, sig, xhat, m, rinv[r], dx, dgate, n) : 0;
                 for (int j = j0; j < n; j++) {
@@ -215,6 +221,36 @@ public final class RowNormsFloat {
                 dw[j] += dn * xhat[o + j];
             }
         }
+    }
+
+    /** Whether rows of n go two to a vector ({@link RowNormsFloatVector#rmsNormPair}): n is half a vector. */
+    private static boolean pairs(int n) {
+        return Simd.on() && n == RowNormsFloatVector.HALF && n > 1;
+    }
+
+    private static float[] twice(float[] w) {
+        float[] w2 = java.util.Arrays.copyOf(w, 2 * w.length);
+        System.arraycopy(w, 0, w2, w.length, w.length);
+        return w2;
+    }
+
+    /** 1 / sqrt(mean square + eps) of the row at o. */
+    private static float rmsInverse(float[] x, int o, int n, double eps) {
+        float ms = 0;
+        for (int j = 0; j < n; j++) {
+            ms += x[o + j] * x[o + j];
+        }
+        return (float) (1 / Math.sqrt(ms / n + eps));
+    }
+
+    /** mean(dn w xhat) of the row at o, dn = dy silu(gate) (dy without a gate). */
+    private static float gradMean(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n) {
+        float m = 0;
+        for (int j = 0; j < n; j++) {
+            float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+            m += dn * w[j] * xhat[o + j];
+        }
+        return m / n;
     }
 
     /** y = x scale / sqrt(sum x^2 + eps) per row; keeps y and scale / norm for backward. */

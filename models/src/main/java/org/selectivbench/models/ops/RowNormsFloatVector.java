@@ -1,6 +1,7 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,6 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class RowNormsFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Half a vector: rows this long go two to a vector. */
+    static final int HALF = F.length() / 2;
+    private static final VectorMask<Float> SECOND = VectorMask.fromLong(F, ((1L << F.length()) - 1) >>> HALF << HALF);
 
     private RowNormsFloatVector() {
     }
@@ -48,15 +52,26 @@ final class RowNormsFloatVector {
                        int n) {
         int end = whole(n);
         for (int j = 0; j < end; j += F.length()) {
-            FloatVector h = FloatVector.fromArray(F, x, o + j).mul(ri);
-            h.intoArray(xhat, o + j);
-            FloatVector out = h.mul(FloatVector.fromArray(F, w, j));
-            if (gate != null) {
-                out = out.mul(FloatVector.fromArray(F, gate, o + j).mul(FloatVector.fromArray(F, sig, o + j)));
-            }
-            out.intoArray(y, o + j);
+            rmsNorm(x, o + j, FloatVector.broadcast(F, ri), w, j, gate, sig, xhat, y);
         }
         return end;
+    }
+
+    /** {@link #rmsNorm} on two rows of half a vector at o, ri0 the first's and ri1 the second's; w2 is w twice. */
+    static void rmsNormPair(float[] x, int o, float ri0, float ri1, float[] w2, float[] gate, float[] sig,
+                            float[] xhat, float[] y) {
+        rmsNorm(x, o, two(ri0, ri1), w2, 0, gate, sig, xhat, y);
+    }
+
+    private static void rmsNorm(float[] x, int at, FloatVector ri, float[] w, int wAt, float[] gate, float[] sig,
+                                float[] xhat, float[] y) {
+        FloatVector h = FloatVector.fromArray(F, x, at).mul(ri);
+        h.intoArray(xhat, at);
+        FloatVector out = h.mul(FloatVector.fromArray(F, w, wAt));
+        if (gate != null) {
+            out = out.mul(FloatVector.fromArray(F, gate, at).mul(FloatVector.fromArray(F, sig, at)));
+        }
+        out.intoArray(y, at);
     }
 
     /** RMSNorm's dx = ri (dn w - xhat m), dn = dy gate sig (dy without a gate); dgate = dy xhat w s (1 + z (1 - s)). */
@@ -64,18 +79,35 @@ final class RowNormsFloatVector {
                                float[] dx, float[] dgate, int n) {
         int end = whole(n);
         for (int j = 0; j < end; j += F.length()) {
-            FloatVector dyv = FloatVector.fromArray(F, dy, o + j), wv = FloatVector.fromArray(F, w, j);
-            FloatVector xh = FloatVector.fromArray(F, xhat, o + j);
-            if (gate == null) {
-                dyv.mul(wv).sub(xh.mul(m)).mul(ri).intoArray(dx, o + j);
-                continue;
-            }
-            FloatVector z = FloatVector.fromArray(F, gate, o + j), s = FloatVector.fromArray(F, sig, o + j);
-            dyv.mul(z).mul(s).mul(wv).sub(xh.mul(m)).mul(ri).intoArray(dx, o + j);
-            FloatVector one = FloatVector.broadcast(F, 1f);
-            dyv.mul(xh).mul(wv).mul(s).mul(one.add(z.mul(one.sub(s)))).intoArray(dgate, o + j);
+            rmsNormBackward(dy, o + j, w, j, gate, sig, xhat, FloatVector.broadcast(F, m), FloatVector.broadcast(F, ri),
+                    dx, dgate);
         }
         return end;
+    }
+
+    /** {@link #rmsNormBackward} on two rows of half a vector at o, each with its m and ri; w2 is w twice. */
+    static void rmsNormBackwardPair(float[] dy, int o, float[] w2, float[] gate, float[] sig, float[] xhat, float m0,
+                                    float m1, float ri0, float ri1, float[] dx, float[] dgate) {
+        rmsNormBackward(dy, o, w2, 0, gate, sig, xhat, two(m0, m1), two(ri0, ri1), dx, dgate);
+    }
+
+    private static void rmsNormBackward(float[] dy, int at, float[] w, int wAt, float[] gate, float[] sig,
+                                        float[] xhat, FloatVector m, FloatVector ri, float[] dx, float[] dgate) {
+        FloatVector dyv = FloatVector.fromArray(F, dy, at), wv = FloatVector.fromArray(F, w, wAt);
+        FloatVector xh = FloatVector.fromArray(F, xhat, at);
+        if (gate == null) {
+            dyv.mul(wv).sub(xh.mul(m)).mul(ri).intoArray(dx, at);
+            return;
+        }
+        FloatVector z = FloatVector.fromArray(F, gate, at), s = FloatVector.fromArray(F, sig, at);
+        dyv.mul(z).mul(s).mul(wv).sub(xh.mul(m)).mul(ri).intoArray(dx, at);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        dyv.mul(xh).mul(wv).mul(s).mul(one.add(z.mul(one.sub(s)))).intoArray(dgate, at);
+    }
+
+    /** (a, b) broadcast to a vector's lower and upper half: a value per row of a pair of half-vector rows. */
+    private static FloatVector two(float a, float b) {
+        return FloatVector.broadcast(F, a).blend(b, SECOND);
     }
 
     /** y = x f. */
