@@ -223,7 +223,7 @@ public final class RowNormsFloat {
         }
     }
 
-    /** Whether rows of n go two to a vector ({@link RowNormsFloatVector#rmsNormPair}): n is half a vector. */
+    /** Whether rows of n go two to a vector (RMSNorm's and the L2 norm's pairs): n is half a vector. */
     private static boolean pairs(int n) {
         return Simd.on() && n == RowNormsFloatVector.HALF && n > 1;
     }
@@ -255,14 +255,17 @@ public final class RowNormsFloat {
 
     /** y = x scale / sqrt(sum x^2 + eps) per row; keeps y and scale / norm for backward. */
     public static void l2Norm(int rows, int n, float[] x, double scale, double eps, float[] y, float[] rn) {
+        boolean pairs = pairs(n);
         Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
+            int r = from;
+            for (; pairs && r + 2 <= to; r += 2) {
+                rn[r] = l2Factor(x, r * n, n, scale, eps);
+                rn[r + 1] = l2Factor(x, (r + 1) * n, n, scale, eps);
+                RowNormsFloatVector.scalePair(x, r * n, rn[r], rn[r + 1], y);
+            }
+            for (; r < to; r++) {
                 int o = r * n;
-                float ss = 0;
-                for (int j = 0; j < n; j++) {
-                    ss += x[o + j] * x[o + j];
-                }
-                float f = (float) (scale / Math.sqrt(ss + eps));
+                float f = l2Factor(x, o, n, scale, eps);
                 rn[r] = f;
                 for (int j = Simd.on() ? RowNormsFloatVector.scale(x, o, f, y, n) : 0; j < n; j++) {
                     y[o + j] = x[o + j] * f;
@@ -271,23 +274,43 @@ public final class RowNormsFloat {
         });
     }
 
+    /** scale / sqrt(sum x^2 + eps) of the row at o. */
+    private static float l2Factor(float[] x, int o, int n, double scale, double eps) {
+        float ss = 0;
+        for (int j = 0; j < n; j++) {
+            ss += x[o + j] * x[o + j];
+        }
+        return (float) (scale / Math.sqrt(ss + eps));
+    }
+
     /** dx = (dy - y (y . dy) / scale^2) scale / norm. */
     public static void l2NormBackward(int rows, int n, float[] dy, float[] y, float[] rn, double scale,
                                       float[] dx) {
         float s2 = (float) (scale * scale);
+        boolean pairs = pairs(n);
         Parallel.forRange(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
+            int r = from;
+            for (; pairs && r + 2 <= to; r += 2) {
+                RowNormsFloatVector.l2NormBackwardPair(dy, y, r * n, scaledDot(y, dy, r * n, n, s2),
+                        scaledDot(y, dy, (r + 1) * n, n, s2), rn[r], rn[r + 1], dx);
+            }
+            for (; r < to; r++) {
                 int o = r * n;
-                float dot = 0;
-                for (int j = 0; j < n; j++) {
-                    dot += y[o + j] * dy[o + j];
-                }
-                dot /= s2;
+                float dot = scaledDot(y, dy, o, n, s2);
                 int j0 = Simd.on() ? RowNormsFloatVector.l2NormBackward(dy, y, o, dot, rn[r], dx, n) : 0;
                 for (int j = j0; j < n; j++) {
                     dx[o + j] = (dy[o + j] - y[o + j] * dot) * rn[r];
                 }
             }
         });
+    }
+
+    /** (y . dy) / s2 over the row at o. */
+    private static float scaledDot(float[] y, float[] dy, int o, int n, float s2) {
+        float dot = 0;
+        for (int j = 0; j < n; j++) {
+            dot += y[o + j] * dy[o + j];
+        }
+        return dot / s2;
     }
 }

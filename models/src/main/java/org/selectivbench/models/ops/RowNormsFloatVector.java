@@ -119,13 +119,27 @@ final class RowNormsFloatVector {
         return end;
     }
 
+    /** {@link #scale} on two rows of half a vector at o, by f0 and f1. */
+    static void scalePair(float[] x, int o, float f0, float f1, float[] y) {
+        FloatVector.fromArray(F, x, o).mul(two(f0, f1)).intoArray(y, o);
+    }
+
     /** The L2 norm's dx = (dy - y dot) rn. */
     static int l2NormBackward(float[] dy, float[] y, int o, float dot, float rn, float[] dx, int n) {
         int end = whole(n);
         for (int j = 0; j < end; j += F.length()) {
-            FloatVector.fromArray(F, dy, o + j).sub(FloatVector.fromArray(F, y, o + j).mul(dot)).mul(rn)
-                    .intoArray(dx, o + j);
+            l2NormBackward(dy, y, o + j, FloatVector.broadcast(F, dot), FloatVector.broadcast(F, rn), dx);
         }
         return end;
+    }
+
+    /** {@link #l2NormBackward} on two rows of half a vector at o, each with its dot and rn. */
+    static void l2NormBackwardPair(float[] dy, float[] y, int o, float dot0, float dot1, float rn0, float rn1,
+                                   float[] dx) {
+        l2NormBackward(dy, y, o, two(dot0, dot1), two(rn0, rn1), dx);
+    }
+
+    private static void l2NormBackward(float[] dy, float[] y, int at, FloatVector dot, FloatVector rn, float[] dx) {
+        FloatVector.fromArray(F, dy, at).sub(FloatVector.fromArray(F, y, at).mul(dot)).mul(rn).intoArray(dx, at);
     }
 }
