@@ -31,7 +31,7 @@ public final class DecayScanFloat {
                     + " takes shared ones)");
         }
         float[] alpha = a == null ? null : exps(a);
-        // backward takes the lanes either way (its sums over a value row would run across lanes)
+        // backward takes the lanes (or the pairs) either way: its sums over a value row would run across lanes
         int kv = d.state(), seqs = d.batch() * d.heads(), grouped = byColumns(d) ? 0 : lanes(d);
         float[] ckpt = keep ? Arena.floats(seqs * d.chunks() * kv) : null;
         if (pairs(d) && !byColumns(d)) { // at whole vectors of values, a head per vector runs as fast forward

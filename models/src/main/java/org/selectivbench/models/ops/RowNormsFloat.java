@@ -236,11 +236,15 @@ public final class RowNormsFloat {
 
     /** 1 / sqrt(mean square + eps) of the row at o. */
     private static float rmsInverse(float[] x, int o, int n, double eps) {
-        float ms = 0;
+        return (float) (1 / Math.sqrt(sumOfSquares(x, o, n) / n + eps));
+    }
+
+    private static float sumOfSquares(float[] x, int o, int n) {
+        float ss = 0;
         for (int j = 0; j < n; j++) {
-            ms += x[o + j] * x[o + j];
+            ss += x[o + j] * x[o + j];
         }
-        return (float) (1 / Math.sqrt(ms / n + eps));
+        return ss;
     }
 
     /** mean(dn w xhat) of the row at o, dn = dy silu(gate) (dy without a gate). */
@@ -276,11 +280,7 @@ public final class RowNormsFloat {
 
     /** scale / sqrt(sum x^2 + eps) of the row at o. */
     private static float l2Factor(float[] x, int o, int n, double scale, double eps) {
-        float ss = 0;
-        for (int j = 0; j < n; j++) {
-            ss += x[o + j] * x[o + j];
-        }
-        return (float) (scale / Math.sqrt(ss + eps));
+        return (float) (scale / Math.sqrt(sumOfSquares(x, o, n) + eps));
     }
 
     /** dx = (dy - y (y . dy) / scale^2) scale / norm. */
