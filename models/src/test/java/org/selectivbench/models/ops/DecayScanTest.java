@@ -140,7 +140,7 @@ class DecayScanTest {
 
     @ParameterizedTest
     @CsvSource({"NONE, 1", "HEAD, 1", "CHANNEL, 1", "NONE, 2", "HEAD, 2", "CHANNEL, 2"})
-    void pairedHeadsAreTheScalarForm(Decay decay, int halves) {
+    void vectorFormOfPairedHeadsIsTheScalarForm(Decay decay, int halves) {
         // heads of half a vector of keys, two at a time, with half a vector of values (both heads in one
         // vector) or a whole one (a head each; backward only, forward takes a lane per column), from a
         // carried state and with its gradient; 45 steps: a whole chunk and a short one; six pairs
