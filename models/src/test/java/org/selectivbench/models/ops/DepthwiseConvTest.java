@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * carried tail); its float form against the double form on the same inputs (within 1e-6 of each array's
  * largest entry) and its vector form against its scalar form, with channels for whole float vectors and
  * a tail (37), with and without a tail and a bias, for fewer steps than the kernel's and for the fewest
- * the row form of four taps takes (4). modules.ShortConvTest checks gradients against finite
+ * the row form of four taps takes (4), and for 37 steps (the row form's blocks of steps, the last one
+ * partial). modules.ShortConvTest checks gradients against finite
  * differences and the float form against the double one.
  */
 class DepthwiseConvTest {
@@ -63,7 +64,7 @@ class DepthwiseConvTest {
 
     @ParameterizedTest
     @CsvSource({"11, true, true", "11, false, true", "2, true, true", "4, true, false", "5, false, false",
-            "3, true, true"})
+            "3, true, true", "37, true, true", "37, false, false"})
     void floatFormIsTheDoubleFormAndItsVectorFormItsScalarForm(int steps, boolean withTail, boolean withBias) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(2, steps, 37, 4);
         Random r = new Random(5);
