@@ -169,7 +169,7 @@ final class GlaLayer implements Mixer {
         DecayScan.FloatGrads s = scan.backwardFloats(dr.dx());
         // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
         float[] sig = PointwiseFloat.sigmoid(PointwiseFloat.scaled(kept[0], -1));
-        float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = Arena.floats(da.length);
+        float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = Arena.uninitialized(da.length);
         for (int i = 0; i < dgate.length; i++) {
             dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
         }

@@ -113,7 +113,7 @@ final class MambaLayer implements Mixer {
         float[] xs = conv.forwardFloats(p, Cols.of(proj, 2 * di, 0, di)), zz = Cols.of(proj, 2 * di, di, 2 * di);
         float[] xp = xProj.forwardFloats(p, xs, rows);
         float[] pre = dtProj.forwardFloats(p, Cols.of(xp, xw, 0, rank), rows), step = PointwiseFloat.softplus(pre);
-        float[] dtx = Arena.floats(xs.length);
+        float[] dtx = Arena.uninitialized(xs.length);
         for (int i = 0; i < dtx.length; i++) {
             dtx[i] = step[i] * xs[i];
         }
@@ -123,7 +123,7 @@ final class MambaLayer implements Mixer {
                 Cols.of(xp, xw, rank, rank + n), Cols.of(xp, xw, rank + n, xw), p.carried(name + ".ssm"), end,
                 p.keep());
         States.carry(p, name + ".ssm", end);
-        float[] dd = Host.readFloats(dSkip.value()), sz = PointwiseFloat.silu(zz), g = Arena.floats(yy.length);
+        float[] dd = Host.readFloats(dSkip.value()), sz = PointwiseFloat.silu(zz), g = Arena.uninitialized(yy.length);
         for (int i = 0; i < yy.length; ) { // index i: row, channel
             for (int c = 0; c < di; c++, i++) {
                 yy[i] += xs[i] * dd[c];
@@ -142,7 +142,7 @@ final class MambaLayer implements Mixer {
         int rows = (int) p.rows();
         float[] zz = kept[0], sz = kept[1], xs = kept[2], pre = kept[3], step = kept[4], yy = kept[5];
         kept = null;
-        float[] dg = out.backwardFloats(dOut, rows, null), dgy = Arena.floats(dg.length), dy = Arena.floats(dg.length);
+        float[] dg = out.backwardFloats(dOut, rows, null), dgy = Arena.uninitialized(dg.length), dy = Arena.uninitialized(dg.length);
         for (int i = 0; i < dg.length; i++) {
             dgy[i] = dg[i] * yy[i];
             dy[i] = dg[i] * sz[i];
@@ -150,7 +150,7 @@ final class MambaLayer implements Mixer {
         float[] dz = PointwiseFloat.siluBackward(zz, dgy);
         // skip D x: dD = sum over rows, dx = dy D
         double[] dD = new double[di];
-        float[] dd = Host.readFloats(dSkip.value()), dx = Arena.floats(dy.length);
+        float[] dd = Host.readFloats(dSkip.value()), dx = Arena.uninitialized(dy.length);
         for (int i = 0; i < dy.length; ) {
             for (int c = 0; c < di; c++, i++) {
                 dD[c] += dy[i] * xs[i];

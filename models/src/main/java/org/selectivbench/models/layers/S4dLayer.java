@@ -148,7 +148,7 @@ final class S4dLayer implements Mixer {
         float[] dz = PointwiseFloat.gluBackward(z, s, dOut, h);
         float[] dg = out.backwardFloats(dz, (int) p.rows(), null);
         float[] dy = PointwiseFloat.geluBackward(yF, c, dg);
-        float[] dyu = Arena.floats(dy.length);
+        float[] dyu = Arena.uninitialized(dy.length);
         for (int i = 0; i < dy.length; i++) {
             dyu[i] = dy[i] * uF[i];
         }

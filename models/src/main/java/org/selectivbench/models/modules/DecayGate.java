@@ -68,12 +68,12 @@ public final class DecayGate {
     public Floats forwardFloats(Pass p, float[] z) {
         float[] bias = Host.readFloats(dtBias.value()), aPos = aPos();
         int heads = bias.length;
-        float[] zb = Arena.floats(z.length);
+        float[] zb = Arena.uninitialized(z.length);
         for (int i = 0; i < z.length; i++) {
             zb[i] = z[i] + bias[i % heads];
         }
         float[] step = PointwiseFloat.softplus(zb);
-        float[] a = Arena.floats(z.length);
+        float[] a = Arena.uninitialized(z.length);
         for (int i = 0; i < z.length; i++) {
             a[i] = -(step[i] * aPos[i % heads]);
         }
@@ -86,7 +86,7 @@ public final class DecayGate {
         float[] zb = kept[0], step = kept[1], aPos = aPos();
         int heads = aPos.length;
         float[] d = ForgetFloor.floorBackward(kept[2], floor, da), sig = PointwiseFloat.sigmoid(zb);
-        float[] dpre = Arena.floats(d.length);
+        float[] dpre = Arena.uninitialized(d.length);
         double[] dA = new double[heads], dBias = new double[heads];
         for (int i = 0; i < d.length; i++) {
             int h = i % heads;

@@ -30,7 +30,7 @@ public final class ForgetFloor {
         if (f == 0) {
             return a;
         }
-        float[] y = Arena.floats(a.length);
+        float[] y = Arena.uninitialized(a.length);
         for (int i = 0; i < a.length; i++) {
             y[i] = (float) Math.log(f + (1 - f) * Math.exp(a[i]));
         }
@@ -42,7 +42,7 @@ public final class ForgetFloor {
         if (f == 0) {
             return d;
         }
-        float[] y = Arena.floats(a.length);
+        float[] y = Arena.uninitialized(a.length);
         for (int i = 0; i < a.length; i++) {
             double e = (1 - f) * Math.exp(a[i]);
             y[i] = (float) (e / (e + f) * d[i]);

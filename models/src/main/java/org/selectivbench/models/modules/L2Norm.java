@@ -49,7 +49,7 @@ public final class L2Norm {
     /** The float form on Java arrays: rows of n, one after another. */
     public float[] forwardFloats(Pass p, float[] x, int n) {
         int rows = x.length / n;
-        float[] out = Arena.floats(rows * n), f = Arena.floats(rows);
+        float[] out = Arena.uninitialized(rows * n), f = Arena.uninitialized(rows);
         RowNormsFloat.l2Norm(rows, n, x, scale, EPS, out, f);
         kept = p.keep() ? new float[][] {out, f} : null;
         return out;
@@ -78,7 +78,7 @@ public final class L2Norm {
     /** The float form's backward on Java arrays (after {@link #forwardFloats}). */
     public float[] backwardFloats(float[] dy, int n) {
         int rows = dy.length / n;
-        float[] dx = Arena.floats(rows * n);
+        float[] dx = Arena.uninitialized(rows * n);
         RowNormsFloat.l2NormBackward(rows, n, dy, kept[0], kept[1], scale, dx);
         kept = null;
         return dx;

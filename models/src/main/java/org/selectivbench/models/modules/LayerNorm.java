@@ -73,7 +73,7 @@ public final class LayerNorm {
         if (kept == null) {
             throw new IllegalStateException("LayerNorm's float backward pass without its float forward pass");
         }
-        float[] dx = Arena.floats(rows * n);
+        float[] dx = Arena.uninitialized(rows * n);
         double[] dg = new double[n], db = new double[n];
         RowNormsFloat.layerNormBackward(rows, n, dy, Host.readFloats(g.value()), kept[0], kept[1], dx, dg, db);
         g.grad().addi(Host.array(dg, DataType.FLOAT, n));

@@ -81,7 +81,7 @@ public final class PostNorm {
         if (m == null) {
             return new FloatGrads(ds, ds);
         }
-        float[] db = Arena.floats(ds.length);
+        float[] db = Arena.uninitialized(ds.length);
         for (int i = 0; i < ds.length; i++) {
             db[i] = ds[i] * m[i];
         }

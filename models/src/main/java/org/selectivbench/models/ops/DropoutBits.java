@@ -20,7 +20,7 @@ public final class DropoutBits {
     /** n entries from {@code start}: {@code value} where kept (with probability 1 - p) and 0 elsewhere. */
     public static float[] draw(long start, int n, double p, float value) {
         int below = (int) Math.ceil((1 - p) * (1 << 24)); // k / 2^24 < 1 - p iff k < below
-        float[] m = Arena.floats(n); // a pass's mask: its arena's
+        float[] m = Arena.uninitialized(n); // a pass's mask: its arena's, every entry written below
         int i = Simd.on() ? VectorLoops.maskPairs(start, below, value, m, n / 2) : 0;
         for (; i < n / 2; i++) {
             long z = mix(start + i * GAMMA);

@@ -76,7 +76,7 @@ final class Loops {
 
     /** x rounded to float, a new array. */
     static float[] floats(double[] x) {
-        float[] f = Arena.floats(x.length);
+        float[] f = Arena.uninitialized(x.length);
         for (int i = 0; i < x.length; i++) {
             f[i] = (float) x[i];
         }
@@ -94,7 +94,7 @@ final class Loops {
 
     /** a [rows, cols] as a new [cols, rows] array. */
     static float[] transposed(float[] a, int rows, int cols) {
-        float[] out = Arena.floats(rows * cols);
+        float[] out = Arena.uninitialized(rows * cols);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 out[c * rows + r] = a[r * cols + c];

@@ -48,7 +48,7 @@ public final class PointwiseFloat {
 
     /** dy sigmoid'(.) from the sigmoid's output s: (1 - s) s dy. */
     public static float[] sigmoidBackward(float[] s, float[] dy) {
-        float[] d = Arena.floats(s.length);
+        float[] d = Arena.uninitialized(s.length);
         for (int i = 0; i < d.length; i++) {
             d[i] = (1 - s[i]) * s[i] * dy[i];
         }
@@ -62,7 +62,7 @@ public final class PointwiseFloat {
 
     /** GLU given s = {@link #gates}(z), which a caller may keep for the backward pass. */
     public static float[] glu(float[] z, float[] s, int h) {
-        float[] y = Arena.floats(s.length);
+        float[] y = Arena.uninitialized(s.length);
         for (int r = 0, rows = s.length / h; r < rows; r++) { // rows, not i / h: a division per entry cost more than the rest
             for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
                 y[i + j] = s[i + j] * z[o + j];
@@ -78,7 +78,7 @@ public final class PointwiseFloat {
 
     /** {@link #gluBackward(float[], float[], int)} given s = {@link #gates}(z). */
     public static float[] gluBackward(float[] z, float[] s, float[] dy, int h) {
-        float[] dz = Arena.floats(z.length);
+        float[] dz = Arena.uninitialized(z.length);
         for (int r = 0, rows = s.length / h; r < rows; r++) {
             for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
                 float si = s[i + j], di = dy[i + j];
@@ -92,7 +92,7 @@ public final class PointwiseFloat {
     /** sigmoid(z2) [R, h] of rows [R, 2h], gathered first so that the exponentials run in vector form. */
     public static float[] gates(float[] z, int h) {
         int rows = z.length / (2 * h);
-        float[] z2 = Arena.floats(rows * h);
+        float[] z2 = Arena.uninitialized(rows * h);
         for (int r = 0; r < rows; r++) {
             System.arraycopy(z, (2 * r + 1) * h, z2, r * h, h);
         }
@@ -135,7 +135,7 @@ public final class PointwiseFloat {
 
     /** GELU from c = {@link #erfcOfMinus}(y), which a caller may keep for {@link #geluBackward(float[], float[], float[])}. */
     public static float[] gelu(float[] y, float[] c) {
-        float[] g = Arena.floats(y.length);
+        float[] g = Arena.uninitialized(y.length);
         for (int i = 0; i < y.length; i++) {
             g[i] = 0.5f * y[i] * c[i];
         }
@@ -149,7 +149,7 @@ public final class PointwiseFloat {
 
     /** {@link #geluBackward(float[], float[])} given c = erfcOfMinus(y) (overwritten with the result). */
     public static float[] geluBackward(float[] y, float[] c, float[] d) {
-        float[] pdf = Arena.floats(y.length);
+        float[] pdf = Arena.uninitialized(y.length);
         for (int i = 0; i < y.length; i++) {
             pdf[i] = Math.max(-BOUND, -0.5f * y[i] * y[i]);
         }
@@ -163,7 +163,7 @@ public final class PointwiseFloat {
     /** erfc(-y / sqrt 2) per entry: erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), for z = |y| / sqrt 2. */
     public static float[] erfcOfMinus(float[] y) {
         int n = y.length;
-        float[] t = Arena.floats(n), e = Arena.floats(n);
+        float[] t = Arena.uninitialized(n), e = Arena.uninitialized(n);
         int i = Simd.on() ? PointwiseFloatVector.erfcArguments(y, t, e, n) : 0;
         for (; i < n; i++) {
             float z = Math.abs(y[i]) * RSQRT2, ti = 1 / (1 + 0.5f * z);
