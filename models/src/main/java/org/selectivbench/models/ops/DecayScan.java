@@ -112,11 +112,17 @@ public final class DecayScan {
             return new FloatGrads(dq, dk, dv, da);
         }
         DecayScanFloat.Saved s = perHead;
-        float[] dq = Arena.floats(s.q().length), dk = Arena.floats(s.k().length), dv = Arena.floats(s.v().length);
-        float[] da = s.alpha() == null ? null : Arena.floats(s.alpha().length);
+        // the paired heads' backward stores every gradient entry whole; the other forms' zeros stay
+        boolean all = DecayScanFloat.pairs(s.dims());
+        float[] dq = grads(all, s.q().length), dk = grads(all, s.k().length), dv = grads(all, s.v().length);
+        float[] da = s.alpha() == null ? null : grads(all, s.alpha().length);
         DecayScanFloat.backward(s, dO, null, dq, dk, dv, da, null);
         perHead = null;
         return new FloatGrads(dq, dk, dv, da);
+    }
+
+    private static float[] grads(boolean written, int n) {
+        return written ? Arena.uninitialized(n) : Arena.floats(n);
     }
 
     public Grads backward(INDArray dO) {

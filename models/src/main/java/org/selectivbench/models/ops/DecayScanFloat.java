@@ -88,7 +88,7 @@ public final class DecayScanFloat {
     }
 
     /** Whether two heads share a vector ({@link DecayScanPairsFloat}). */
-    private static boolean pairs(DecayScanRecurrent.Dims d) {
+    static boolean pairs(DecayScanRecurrent.Dims d) {
         return Simd.on() && DecayScanPairsFloat.takes(d);
     }
 
