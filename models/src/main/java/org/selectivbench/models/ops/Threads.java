@@ -1,5 +1,9 @@
 package org.selectivbench.models.ops;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -30,10 +34,34 @@ public final class Threads {
     public static String describe() {
         // ND4J's ops share their work among its master threads (maxThreads does not move in M2.1)
         return String.format(Locale.ROOT, "ND4J ops %d, BLAS %d, Java kernels %d; OMP_NUM_THREADS=%s,"
-                        + " OMP_WAIT_POLICY=%s; %d cores visible",
+                        + " OMP_WAIT_POLICY=%s; %d cores visible (%s)",
                 Nd4j.getEnvironment().maxMasterThreads(),
                 Nd4j.factory().blas().getMaxThreads(), Parallel.threads(), env("OMP_NUM_THREADS"),
-                env("OMP_WAIT_POLICY"), Runtime.getRuntime().availableProcessors());
+                env("OMP_WAIT_POLICY"), Runtime.getRuntime().availableProcessors(), processor());
+    }
+
+    /**
+     * The processor's model name from /proc/cpuinfo, else the JVM's architecture: the same build's ratios
+     * moved by up to 1.7 times between an AMD EPYC and an Intel Xeon host (docs/models.md), so figures
+     * name the machine they came from.
+     */
+    static String processor() {
+        try {
+            return modelName(Files.readAllLines(Path.of("/proc/cpuinfo")));
+        } catch (IOException | RuntimeException e) {
+            return modelName(List.of());
+        }
+    }
+
+    /** The first "model name" of cpuinfo lines, or the JVM's architecture when there is none. */
+    static String modelName(List<String> cpuinfo) {
+        for (String line : cpuinfo) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equals("model name")) {
+                return line.substring(colon + 1).trim();
+            }
+        }
+        return System.getProperty("os.arch") + " processor";
     }
 
     private static String env(String name) {
