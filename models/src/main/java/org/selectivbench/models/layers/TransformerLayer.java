@@ -166,7 +166,7 @@ final class TransformerLayer implements Mixer {
         QkRopeFloat.Result in = QkRopeFloat.forward(dims, all, Host.readFloats(qn.value()),
                 Host.readFloats(kn.value()), QkRopeFloat.Tables.of(QkRope.Tables.of(p.steps(), hd, ROPE_BASE)),
                 p.keep());
-        float[] att = Arena.floats(in.q().length);
+        float[] att = Arena.uninitialized(in.q().length);
         AttentionFloat.Saved blocks = AttentionFloat.forward(
                 new AttentionRows.Dims(p.batch() * heads, p.steps(), hd), in.q(), in.k(), in.v(),
                 (float) Math.pow(hd, -0.5), att, p.keep());
@@ -174,7 +174,7 @@ final class TransformerLayer implements Mixer {
         for (int i = 0; i < y.length; i++) {
             y[i] += xf[i];
         }
-        float[] h = l1.forwardFloats(p, y, rows), s = Arena.floats(rows * 4 * d);
+        float[] h = l1.forwardFloats(p, y, rows), s = Arena.uninitialized(rows * 4 * d);
         float[] f = SwiGlu.forward(rows, 4 * d, h, beta.value().getFloat(0), s);
         float[] ffn = l2.forwardFloats(p, f, rows), m = ffnDrop.drawFloats(p, d);
         for (int i = 0; i < ffn.length; i++) {
@@ -248,12 +248,12 @@ final class TransformerLayer implements Mixer {
         int rows = (int) p.rows();
         float[] dy = dOut.clone(), m = ffnDrop.takenFloats(), dffn = dy; // dy takes the FFN's input gradient
         if (m != null) {
-            dffn = Arena.floats(dy.length);
+            dffn = Arena.uninitialized(dy.length);
             for (int i = 0; i < dy.length; i++) {
                 dffn[i] = dy[i] * m[i];
             }
         }
-        float[] dh = Arena.floats(rows * 8 * d);
+        float[] dh = Arena.uninitialized(rows * 8 * d);
         beta.grad().addi(SwiGlu.backward(rows, 4 * d, hidFloats[0], hidFloats[1], beta.value().getFloat(0),
                 l2.backwardFloats(dffn, rows, null), dh));
         hidFloats = null;

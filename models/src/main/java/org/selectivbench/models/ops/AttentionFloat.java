@@ -38,11 +38,11 @@ public final class AttentionFloat {
     public static Saved forward(AttentionRows.Dims d, float[] q, float[] k, float[] v, float scale, float[] o,
                                 boolean keep) {
         int t = d.steps(), hd = d.width();
-        float[] qs = Arena.floats(q.length);
+        float[] qs = Arena.uninitialized(q.length);
         for (int i = 0; i < q.length; i++) {
             qs[i] = q[i] * scale;
         }
-        float[] stats = keep ? Arena.floats(d.sequences() * t * 2) : null;
+        float[] stats = keep ? Arena.uninitialized(d.sequences() * t * 2) : null;
         BlockOps ops = BlockOps.of();
         Parallel.forRange(d.sequences(), (from, to) -> {
             float[] s = Arena.floats(t * LANES), qT = Arena.floats(hd * LANES), oT = Arena.floats(hd * LANES);
@@ -80,8 +80,10 @@ public final class AttentionFloat {
     public static float[][] backward(Saved sv, float[] dO) {
         AttentionRows.Dims d = sv.dims();
         int t = d.steps(), hd = d.width();
-        float[] dq = Arena.floats(dO.length), dk = Arena.floats(dO.length), dv = Arena.floats(dO.length);
-        float[] rowDot = Arena.floats(d.sequences() * t);
+        // every entry of dq, dk and dv is a block's transposeOut, so none needs a zero first
+        float[] dq = Arena.uninitialized(dO.length), dk = Arena.uninitialized(dO.length);
+        float[] dv = Arena.uninitialized(dO.length);
+        float[] rowDot = Arena.uninitialized(d.sequences() * t);
         for (int i = 0; i < rowDot.length; i++) {
             float acc = 0;
             for (int c = 0; c < hd; c++) {

@@ -28,8 +28,9 @@ public final class QkRopeFloat {
 
     public static Result forward(QkRope.Dims d, float[] rows, float[] wq, float[] wk, Tables rope, boolean keep) {
         int hd = d.headDim(), w = d.width(), n = d.rows() * d.heads();
-        float[] q = Arena.floats(d.rows() * w), k = Arena.floats(q.length), v = Arena.floats(q.length);
-        float[] rms = Arena.floats(2 * n), inv = Arena.floats(2 * n);
+        float[] q = Arena.uninitialized(d.rows() * w), k = Arena.uninitialized(q.length);
+        float[] v = Arena.uninitialized(q.length);
+        float[] rms = Arena.uninitialized(2 * n), inv = Arena.uninitialized(2 * n);
         Parallel.forRange(d.rows(), (from, to) -> {
             for (int r = from; r < to; r++) {
                 int t = r % d.steps();
@@ -69,7 +70,7 @@ public final class QkRopeFloat {
     public static float[] backward(Saved sv, float[] dq, float[] dk, float[] dv, double[] dwq, double[] dwk) {
         QkRope.Dims d = sv.dims();
         int hd = d.headDim(), w = d.width();
-        float[] dRows = Arena.floats(d.rows() * 3 * w);
+        float[] dRows = Arena.uninitialized(d.rows() * 3 * w);
         Parallel.forRange(d.rows(), (from, to) -> {
             float[] dn = Arena.floats(hd);
             for (int r = from; r < to; r++) {
@@ -131,11 +132,11 @@ public final class QkRopeFloat {
 
     /** Per-head sequences [B*H, T, hd] to rows [B*T, H*hd]. */
     public static float[] toRows(QkRope.Dims d, float[] heads) {
-        return QkRope.relayout(d, heads, Arena.floats(heads.length), true);
+        return QkRope.relayout(d, heads, Arena.uninitialized(heads.length), true);
     }
 
     /** Rows [B*T, H*hd] to per-head sequences [B*H, T, hd]. */
     public static float[] toHeads(QkRope.Dims d, float[] rows) {
-        return QkRope.relayout(d, rows, Arena.floats(rows.length), false);
+        return QkRope.relayout(d, rows, Arena.uninitialized(rows.length), false);
     }
 }

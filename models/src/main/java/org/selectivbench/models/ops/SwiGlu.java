@@ -48,7 +48,7 @@ public final class SwiGlu {
 
     /** The float form of {@link #forward(int, int, double[], double, double[])} (float32 models). */
     public static float[] forward(int rows, int n, float[] h, float beta, float[] s) {
-        float[] f = Arena.floats(rows * n);
+        float[] f = Arena.uninitialized(rows * n);
         for (int r = 0; r < rows; r++) {
             for (int j = 0, ho = r * 2 * n, o = r * n; j < n; j++) {
                 s[o + j] = beta * h[ho + j];
