@@ -142,7 +142,8 @@ final class MambaLayer implements Mixer {
         int rows = (int) p.rows();
         float[] zz = kept[0], sz = kept[1], xs = kept[2], pre = kept[3], step = kept[4], yy = kept[5];
         kept = null;
-        float[] dg = out.backwardFloats(dOut, rows, null), dgy = Arena.uninitialized(dg.length), dy = Arena.uninitialized(dg.length);
+        float[] dg = out.backwardFloats(dOut, rows, null);
+        float[] dgy = Arena.uninitialized(dg.length), dy = Arena.uninitialized(dg.length);
         for (int i = 0; i < dg.length; i++) {
             dgy[i] = dg[i] * yy[i];
             dy[i] = dg[i] * sz[i];

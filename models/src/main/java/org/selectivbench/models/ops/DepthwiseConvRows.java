@@ -44,9 +44,10 @@ final class DepthwiseConvRows {
                 FloatVector w2 = FloatVector.fromArray(F, w, 2 * ch + c), w3 = FloatVector.fromArray(F, w, 3 * ch + c);
                 FloatVector b = FloatVector.fromArray(F, init, c);
                 for (int s = s0, r = o + s0 * ch + c; s < s1; s++, r += ch) {
-                    b.add(w0.mul(FloatVector.fromArray(F, x, r - 3 * ch))).add(w1.mul(FloatVector.fromArray(F, x, r - 2 * ch)))
-                            .add(w2.mul(FloatVector.fromArray(F, x, r - ch))).add(w3.mul(FloatVector.fromArray(F, x, r)))
-                            .intoArray(pre, r);
+                    b.add(w0.mul(FloatVector.fromArray(F, x, r - 3 * ch)))
+                            .add(w1.mul(FloatVector.fromArray(F, x, r - 2 * ch)))
+                            .add(w2.mul(FloatVector.fromArray(F, x, r - ch)))
+                            .add(w3.mul(FloatVector.fromArray(F, x, r))).intoArray(pre, r);
                 }
             }
         }
@@ -65,7 +66,8 @@ final class DepthwiseConvRows {
                 FloatVector w2 = FloatVector.fromArray(F, w, 2 * ch + c), w3 = FloatVector.fromArray(F, w, 3 * ch + c);
                 FloatVector zero = FloatVector.zero(F);
                 for (int s = s0, r = o + s0 * ch + c; s < Math.min(s1, t - 3); s++, r += ch) {
-                    zero.add(w3.mul(FloatVector.fromArray(F, dpre, r))).add(w2.mul(FloatVector.fromArray(F, dpre, r + ch)))
+                    zero.add(w3.mul(FloatVector.fromArray(F, dpre, r)))
+                            .add(w2.mul(FloatVector.fromArray(F, dpre, r + ch)))
                             .add(w1.mul(FloatVector.fromArray(F, dpre, r + 2 * ch)))
                             .add(w0.mul(FloatVector.fromArray(F, dpre, r + 3 * ch))).intoArray(dx, r);
                 }
