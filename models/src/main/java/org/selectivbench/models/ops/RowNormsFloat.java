@@ -104,13 +104,8 @@ public final class RowNormsFloat {
                 layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m1 / n, m2 / n);
             }
         });
-        for (int r = 0; r < rows; r++) {
-            int o = r * n;
-            for (int j = 0; j < n; j++) {
-                dg[j] += dy[o + j] * xhat[o + j];
-                db[j] += dy[o + j];
-            }
-        }
+        addColumnSums(rows, n, dy, xhat, dg);
+        addColumnSums(rows, n, dy, null, db);
     }
 
     private static void layerNormRowBackward(int r, int n, float[] dy, float[] g, float[] xhat, float[] rstd,
@@ -131,10 +126,16 @@ public final class RowNormsFloat {
 
     /** Adds the column sums of x [rows, n] into acc, rows in order (a block at a time, as one call). */
     public static void addColumnSums(float[] x, int rows, int n, double[] acc) {
-        for (int r = 0; r < rows; r++) {
+        addColumnSums(rows, n, x, null, acc);
+    }
+
+    /** Adds the column sums of a b [rows, n] (of a when b is null) into acc, rows in order, each term widened. */
+    static void addColumnSums(int rows, int n, float[] a, float[] b, double[] acc) {
+        int j0 = Simd.on() ? ColumnSumsFloatVector.add(rows, n, a, b, acc) : 0;
+        for (int r = 0; j0 < n && r < rows; r++) {
             int o = r * n;
-            for (int j = 0; j < n; j++) {
-                acc[j] += x[o + j];
+            for (int j = j0; j < n; j++) {
+                acc[j] += b == null ? a[o + j] : a[o + j] * b[o + j];
             }
         }
     }
@@ -214,13 +215,14 @@ public final class RowNormsFloat {
                 }
             }
         });
-        for (int r = 0; r < rows; r++) {
-            int o = r * n;
-            for (int j = 0; j < n; j++) {
-                float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
-                dw[j] += dn * xhat[o + j];
+        float[] dn = dy;
+        if (gate != null) { // dn first: with four factors in its loop C2 kept the sums' vectors as heap objects
+            dn = Arena.uninitialized(rows * n);
+            for (int i = 0; i < dn.length; i++) {
+                dn[i] = dy[i] * gate[i] * sig[i];
             }
         }
+        addColumnSums(rows, n, dn, xhat, dw);
     }
 
     /** Whether rows of n go two to a vector (RMSNorm's and the L2 norm's pairs): n is half a vector. */

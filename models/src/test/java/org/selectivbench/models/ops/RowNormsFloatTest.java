@@ -80,8 +80,9 @@ class RowNormsFloatTest {
 
     @ParameterizedTest
     // a vector's worth or less, whole vectors, and a tail, on 8 or 16 lanes; rows of half a vector (4 on
-    // 8 lanes, 8 on 16) go two to a vector, the 23rd alone
-    @CsvSource({"4", "8", "16", "37"})
+    // 8 lanes, 8 on 16) go two to a vector, the 23rd alone, in the norms and in the column sums, whose
+    // passes take two float vectors of columns (72 is two passes and a vector on 16 lanes)
+    @CsvSource({"4", "8", "16", "37", "72"})
     void vectorFormsAreTheScalarForms(int n) {
         int rows = 23;
         Random r = new Random(n);
@@ -106,8 +107,10 @@ class RowNormsFloatTest {
             float[] y4 = new float[rows * n], rn = new float[rows], dx4 = new float[rows * n];
             RowNormsFloat.l2Norm(rows, n, x, 0.35, 1e-6, y4, rn);
             RowNormsFloat.l2NormBackward(rows, n, dy, y4, rn, 0.35, dx4);
+            double[] sums = new double[n];
+            RowNormsFloat.addColumnSums(x, rows, n, sums);
             return new double[][] {Ops.doubles(y), Ops.doubles(dx), dg, db, Ops.doubles(y2), Ops.doubles(dx2),
-                Ops.doubles(dz), dw, Ops.doubles(y3), Ops.doubles(dx3), dw3, Ops.doubles(y4), Ops.doubles(dx4)};
+                Ops.doubles(dz), dw, Ops.doubles(y3), Ops.doubles(dx3), dw3, Ops.doubles(y4), Ops.doubles(dx4), sums};
         });
     }
 
