@@ -11,13 +11,29 @@ public final class RowNormsFloat {
 
     /**
      * LayerNorm: y = (x - mean) rstd g + b, rstd = 1 / sqrt(var + eps). Keeps xhat and rstd for backward.
-     * A row's sums are chains of dependent adds (32 of them at width 32, each waiting for the last); four
-     * rows at a time run four chains side by side, each in its row's order, so the numbers are the same.
+     * A row's sums are chains of dependent adds (32 of them at width 32, each waiting for the last). With
+     * the vector forms a vector's worth of rows run theirs side by side, a row to a lane
+     * ({@link RowSumsFloatVector}); without them, four rows at a time. Each chain keeps its row's order, so
+     * the numbers are the same. The other norms' statistics go the same way.
      */
     public static void layerNorm(int rows, int n, float[] x, float[] g, float[] b, double eps, float[] y,
                                  float[] xhat, float[] rstd) {
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
+            if (Simd.on()) { // a vector's worth of rows at a time, a row to a lane
+                int[] map = RowSumsFloatVector.map(n);
+                float[] mean = new float[RowSumsFloatVector.ROWS], var = new float[mean.length];
+                for (; r + mean.length <= to; r += mean.length) {
+                    RowSumsFloatVector.sums(x, r, n, map, mean);
+                    for (int l = 0; l < mean.length; l++) {
+                        mean[l] /= n;
+                    }
+                    RowSumsFloatVector.centeredSquares(x, r, n, map, mean, var);
+                    for (int l = 0; l < mean.length; l++) {
+                        normalize(r + l, n, x, g, b, eps, y, xhat, rstd, mean[l], var[l]);
+                    }
+                }
+            }
             for (; r + 4 <= to; r += 4) {
                 int o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
                 float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
@@ -80,6 +96,16 @@ public final class RowNormsFloat {
                                          float[] dx, double[] dg, double[] db) {
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
+            if (Simd.on()) {
+                int[] map = RowSumsFloatVector.map(n);
+                float[] m1 = new float[RowSumsFloatVector.ROWS], m2 = new float[m1.length];
+                for (; r + m1.length <= to; r += m1.length) {
+                    RowSumsFloatVector.weightedSums(dy, g, xhat, r, n, map, m1, m2);
+                    for (int l = 0; l < m1.length; l++) {
+                        layerNormRowBackward(r + l, n, dy, g, xhat, rstd, dx, m1[l] / n, m2[l] / n);
+                    }
+                }
+            }
             for (; r + 2 <= to; r += 2) { // two rows' chains side by side, as the forward pass's four
                 int o = r * n, p = o + n;
                 float m1 = 0, m2 = 0, q1 = 0, q2 = 0;
@@ -161,28 +187,46 @@ public final class RowNormsFloat {
         float[] w2 = pairs(n) ? twice(w) : null;
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
-            for (; w2 != null && r + 2 <= to; r += 2) {
-                rinv[r] = rmsInverse(x, r * n, n, eps);
-                rinv[r + 1] = rmsInverse(x, (r + 1) * n, n, eps);
-                RowNormsFloatVector.rmsNormPair(x, r * n, rinv[r], rinv[r + 1], w2, gate, sig, xhat, y);
-            }
-            for (; r < to; r++) {
-                int o = r * n;
-                float ri = rmsInverse(x, o, n, eps);
-                rinv[r] = ri;
-                int j0 = Simd.on() ? RowNormsFloatVector.rmsNorm(x, o, ri, w, gate, sig, xhat, y, n) : 0;
-                for (int j = j0; j < n; j++) {
-                    float h = x[o + j] * ri;
-                    xhat[o + j] = h;
-                    y[o + j] = h * w[j];
-                }
-                if (gate != null) {
-                    for (int j = j0; j < n; j++) {
-                        y[o + j] *= gate[o + j] * sig[o + j];
+            if (Simd.on()) {
+                int[] map = RowSumsFloatVector.map(n);
+                float[] ss = new float[RowSumsFloatVector.ROWS];
+                for (; r + ss.length <= to; r += ss.length) {
+                    RowSumsFloatVector.dots(x, x, r, n, map, ss);
+                    for (int l = 0; l < ss.length; l++) {
+                        rinv[r + l] = rmsInverse(ss[l], n, eps);
                     }
+                    rmsNormRows(r, r + ss.length, n, x, w, w2, gate, sig, xhat, y, rinv);
                 }
             }
+            for (int l = r; l < to; l++) {
+                rinv[l] = rmsInverse(sumOfSquares(x, l * n, n), n, eps);
+            }
+            rmsNormRows(r, to, n, x, w, w2, gate, sig, xhat, y, rinv);
         });
+    }
+
+    /** Rows [r0, r1) of {@link #rmsNorm} from their rinv; pairs of rows when w2 is w twice. */
+    private static void rmsNormRows(int r0, int r1, int n, float[] x, float[] w, float[] w2, float[] gate, float[] sig,
+                                    float[] xhat, float[] y, float[] rinv) {
+        int r = r0;
+        for (; w2 != null && r + 2 <= r1; r += 2) {
+            RowNormsFloatVector.rmsNormPair(x, r * n, rinv[r], rinv[r + 1], w2, gate, sig, xhat, y);
+        }
+        for (; r < r1; r++) {
+            int o = r * n;
+            float ri = rinv[r];
+            int j0 = Simd.on() ? RowNormsFloatVector.rmsNorm(x, o, ri, w, gate, sig, xhat, y, n) : 0;
+            for (int j = j0; j < n; j++) {
+                float h = x[o + j] * ri;
+                xhat[o + j] = h;
+                y[o + j] = h * w[j];
+            }
+            if (gate != null) {
+                for (int j = j0; j < n; j++) {
+                    y[o + j] *= gate[o + j] * sig[o + j];
+                }
+            }
+        }
     }
 
     /**
@@ -193,26 +237,22 @@ public final class RowNormsFloat {
                                        float[] rinv, float[] sig, float[] dx, float[] dgate, double[] dw) {
         float[] w2 = pairs(n) ? twice(w) : null;
         Parallel.forRange(rows, (from, to) -> {
-            int r = from;
-            for (; w2 != null && r + 2 <= to; r += 2) {
-                float m0 = gradMean(dy, w, gate, sig, xhat, r * n, n);
-                float m1 = gradMean(dy, w, gate, sig, xhat, (r + 1) * n, n);
-                RowNormsFloatVector.rmsNormBackwardPair(dy, r * n, w2, gate, sig, xhat, m0, m1, rinv[r], rinv[r + 1], dx,
-                        dgate);
-            }
-            for (; r < to; r++) {
-                int o = r * n;
-                float m = gradMean(dy, w, gate, sig, xhat, o, n);
-                int j0 = Simd.on()
-                        ? RowNormsFloatVector.rmsNormBackward(dy, o, w, gate, sig, xhat, m, rinv[r], dx, dgate, n) : 0;
-                for (int j = j0; j < n; j++) {
-                    float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
-                    dx[o + j] = rinv[r] * (dn * w[j] - xhat[o + j] * m);
-                    if (gate != null) {
-                        float s = sig[o + j], z = gate[o + j];
-                        dgate[o + j] = dy[o + j] * xhat[o + j] * w[j] * s * (1 + z * (1 - s));
+            boolean lanes = Simd.on();
+            float[] m = new float[lanes ? RowSumsFloatVector.ROWS : 16];
+            int[] map = lanes ? RowSumsFloatVector.map(n) : null;
+            for (int r = from; r < to; r += m.length) {
+                int end = Math.min(r + m.length, to);
+                if (lanes && end - r == m.length) {
+                    RowSumsFloatVector.gradSums(dy, w, gate, sig, xhat, r, n, map, m);
+                    for (int l = 0; l < m.length; l++) {
+                        m[l] /= n;
+                    }
+                } else {
+                    for (int l = r; l < end; l++) {
+                        m[l - r] = gradMean(dy, w, gate, sig, xhat, l * n, n);
                     }
                 }
+                rmsNormBackwardRows(r, end, n, dy, w, w2, gate, sig, xhat, rinv, m, dx, dgate);
             }
         });
         float[] dn = dy;
@@ -223,6 +263,31 @@ public final class RowNormsFloat {
             }
         }
         addColumnSums(rows, n, dn, xhat, dw);
+    }
+
+    /** Rows [r0, r1) of {@link #rmsNormBackward}, m[r - r0] row r's mean(dn w xhat); pairs when w2 is w twice. */
+    private static void rmsNormBackwardRows(int r0, int r1, int n, float[] dy, float[] w, float[] w2, float[] gate,
+                                            float[] sig, float[] xhat, float[] rinv, float[] m, float[] dx,
+                                            float[] dgate) {
+        int r = r0;
+        for (; w2 != null && r + 2 <= r1; r += 2) {
+            RowNormsFloatVector.rmsNormBackwardPair(dy, r * n, w2, gate, sig, xhat, m[r - r0], m[r + 1 - r0], rinv[r],
+                    rinv[r + 1], dx, dgate);
+        }
+        for (; r < r1; r++) {
+            int o = r * n;
+            float mr = m[r - r0];
+            int j0 = Simd.on() ? RowNormsFloatVector.rmsNormBackward(dy, o, w, gate, sig, xhat, mr, rinv[r], dx, dgate, n)
+                    : 0;
+            for (int j = j0; j < n; j++) {
+                float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                dx[o + j] = rinv[r] * (dn * w[j] - xhat[o + j] * mr);
+                if (gate != null) {
+                    float s = sig[o + j], z = gate[o + j];
+                    dgate[o + j] = dy[o + j] * xhat[o + j] * w[j] * s * (1 + z * (1 - s));
+                }
+            }
+        }
     }
 
     /** Whether rows of n go two to a vector (RMSNorm's and the L2 norm's pairs): n is half a vector. */
@@ -236,9 +301,9 @@ public final class RowNormsFloat {
         return w2;
     }
 
-    /** 1 / sqrt(mean square + eps) of the row at o. */
-    private static float rmsInverse(float[] x, int o, int n, double eps) {
-        return (float) (1 / Math.sqrt(sumOfSquares(x, o, n) / n + eps));
+    /** 1 / sqrt(mean square + eps) of a row of n from its sum of squares. */
+    private static float rmsInverse(float ss, int n, double eps) {
+        return (float) (1 / Math.sqrt(ss / n + eps));
     }
 
     private static float sumOfSquares(float[] x, int o, int n) {
@@ -264,25 +329,41 @@ public final class RowNormsFloat {
         boolean pairs = pairs(n);
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
-            for (; pairs && r + 2 <= to; r += 2) {
-                rn[r] = l2Factor(x, r * n, n, scale, eps);
-                rn[r + 1] = l2Factor(x, (r + 1) * n, n, scale, eps);
-                RowNormsFloatVector.scalePair(x, r * n, rn[r], rn[r + 1], y);
-            }
-            for (; r < to; r++) {
-                int o = r * n;
-                float f = l2Factor(x, o, n, scale, eps);
-                rn[r] = f;
-                for (int j = Simd.on() ? RowNormsFloatVector.scale(x, o, f, y, n) : 0; j < n; j++) {
-                    y[o + j] = x[o + j] * f;
+            if (Simd.on()) {
+                int[] map = RowSumsFloatVector.map(n);
+                float[] ss = new float[RowSumsFloatVector.ROWS];
+                for (; r + ss.length <= to; r += ss.length) {
+                    RowSumsFloatVector.dots(x, x, r, n, map, ss);
+                    for (int l = 0; l < ss.length; l++) {
+                        rn[r + l] = l2Factor(ss[l], scale, eps);
+                    }
+                    l2NormRows(r, r + ss.length, n, x, pairs, rn, y);
                 }
             }
+            for (int l = r; l < to; l++) {
+                rn[l] = l2Factor(sumOfSquares(x, l * n, n), scale, eps);
+            }
+            l2NormRows(r, to, n, x, pairs, rn, y);
         });
     }
 
-    /** scale / sqrt(sum x^2 + eps) of the row at o. */
-    private static float l2Factor(float[] x, int o, int n, double scale, double eps) {
-        return (float) (scale / Math.sqrt(sumOfSquares(x, o, n) + eps));
+    /** Rows [r0, r1) of {@link #l2Norm} from their factors. */
+    private static void l2NormRows(int r0, int r1, int n, float[] x, boolean pairs, float[] rn, float[] y) {
+        int r = r0;
+        for (; pairs && r + 2 <= r1; r += 2) {
+            RowNormsFloatVector.scalePair(x, r * n, rn[r], rn[r + 1], y);
+        }
+        for (; r < r1; r++) {
+            int o = r * n;
+            for (int j = Simd.on() ? RowNormsFloatVector.scale(x, o, rn[r], y, n) : 0; j < n; j++) {
+                y[o + j] = x[o + j] * rn[r];
+            }
+        }
+    }
+
+    /** scale / sqrt(sum x^2 + eps) from the row's sum of squares. */
+    private static float l2Factor(float ss, double scale, double eps) {
+        return (float) (scale / Math.sqrt(ss + eps));
     }
 
     /** dx = (dy - y (y . dy) / scale^2) scale / norm. */
@@ -291,20 +372,41 @@ public final class RowNormsFloat {
         float s2 = (float) (scale * scale);
         boolean pairs = pairs(n);
         Parallel.forRange(rows, (from, to) -> {
-            int r = from;
-            for (; pairs && r + 2 <= to; r += 2) {
-                RowNormsFloatVector.l2NormBackwardPair(dy, y, r * n, scaledDot(y, dy, r * n, n, s2),
-                        scaledDot(y, dy, (r + 1) * n, n, s2), rn[r], rn[r + 1], dx);
-            }
-            for (; r < to; r++) {
-                int o = r * n;
-                float dot = scaledDot(y, dy, o, n, s2);
-                int j0 = Simd.on() ? RowNormsFloatVector.l2NormBackward(dy, y, o, dot, rn[r], dx, n) : 0;
-                for (int j = j0; j < n; j++) {
-                    dx[o + j] = (dy[o + j] - y[o + j] * dot) * rn[r];
+            boolean lanes = Simd.on();
+            float[] dot = new float[lanes ? RowSumsFloatVector.ROWS : 16];
+            int[] map = lanes ? RowSumsFloatVector.map(n) : null;
+            for (int r = from; r < to; r += dot.length) {
+                int end = Math.min(r + dot.length, to);
+                if (lanes && end - r == dot.length) {
+                    RowSumsFloatVector.dots(y, dy, r, n, map, dot);
+                    for (int l = 0; l < dot.length; l++) {
+                        dot[l] /= s2;
+                    }
+                } else {
+                    for (int l = r; l < end; l++) {
+                        dot[l - r] = scaledDot(y, dy, l * n, n, s2);
+                    }
                 }
+                l2NormBackwardRows(r, end, n, dy, y, pairs, rn, dot, dx);
             }
         });
+    }
+
+    /** Rows [r0, r1) of {@link #l2NormBackward}, dot[r - r0] row r's (y . dy) / scale^2. */
+    private static void l2NormBackwardRows(int r0, int r1, int n, float[] dy, float[] y, boolean pairs, float[] rn,
+                                           float[] dot, float[] dx) {
+        int r = r0;
+        for (; pairs && r + 2 <= r1; r += 2) {
+            RowNormsFloatVector.l2NormBackwardPair(dy, y, r * n, dot[r - r0], dot[r + 1 - r0], rn[r], rn[r + 1], dx);
+        }
+        for (; r < r1; r++) {
+            int o = r * n;
+            float d = dot[r - r0];
+            int j0 = Simd.on() ? RowNormsFloatVector.l2NormBackward(dy, y, o, d, rn[r], dx, n) : 0;
+            for (int j = j0; j < n; j++) {
+                dx[o + j] = (dy[o + j] - y[o + j] * d) * rn[r];
+            }
+        }
     }
 
     /** (y . dy) / s2 over the row at o. */
