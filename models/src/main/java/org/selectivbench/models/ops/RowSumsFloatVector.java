@@ -1,10 +1,11 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link RowNormsFloat}'s row statistics a row to a lane: a vector's worth of rows at once, gathered a
+ * Row statistics of {@link RowNormsFloat} and {@link SoftmaxRows} a row to a lane: a vector's worth of rows at once, gathered a
  * column at a time. The scalar form sums a row in one chain of dependent adds (32 of them, each waiting
  * on the last, at width 32); here each lane runs its row's chain in the same order with the same float
  * operations, so the numbers are the same, and a vector of rows shares each add's latency. Alone, the
@@ -39,6 +40,16 @@ final class RowSumsFloatVector {
             s = column(x, r, n, j, map).add(s);
         }
         s.intoArray(out, 0);
+    }
+
+    /** out[l] = the maximum of row r + l by {@code p > a ? p : a} from -infinity, as SoftmaxRows's scalar form. */
+    static void maxima(float[] x, int r, int n, int[] map, float[] out) {
+        FloatVector a = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < n; j++) {
+            FloatVector p = column(x, r, n, j, map);
+            a = a.blend(p, p.compare(VectorOperators.GT, a));
+        }
+        a.intoArray(out, 0);
     }
 
     /** out[l] = the sum of (x - mean[l])^2 over row r + l. */

@@ -114,14 +114,23 @@ public final class SoftmaxRows {
     }
 
     /**
-     * Each row's maximum and sum of [rows, n]: a row's is a chain of n dependent operations, so four rows
-     * run side by side, each summed in its own order (the numbers of a row at a time). The maximum is a
+     * Each row's maximum and sum of [rows, n]: a row's is a chain of n dependent operations, so a vector's
+     * worth of rows run side by side a row to a lane ({@link RowSumsFloatVector}), or four rows without the
+     * vector forms, each in its own order (the numbers of a row at a time). The maximum is a
      * comparison, not Math.max (whose NaN and signed-zero rules cost three times as much here): a NaN
      * logit still makes its row's loss NaN through its exponential, and -0 and +0 shift alike.
      */
     static float[] rowMaxima(int rows, int n, float[] z) {
         float[] out = Arena.floats(rows);
         int r = 0;
+        if (Simd.on()) {
+            int[] map = RowSumsFloatVector.map(n);
+            float[] lanes = new float[RowSumsFloatVector.ROWS];
+            for (; r + lanes.length <= rows; r += lanes.length) {
+                RowSumsFloatVector.maxima(z, r, n, map, lanes);
+                System.arraycopy(lanes, 0, out, r, lanes.length);
+            }
+        }
         for (; r + 4 <= rows; r += 4) {
             int o = r * n;
             float a = Float.NEGATIVE_INFINITY, b = a, c = a, d = a;
@@ -152,6 +161,14 @@ public final class SoftmaxRows {
     static float[] rowSums(int rows, int n, float[] z) {
         float[] out = Arena.floats(rows);
         int r = 0;
+        if (Simd.on()) {
+            int[] map = RowSumsFloatVector.map(n);
+            float[] lanes = new float[RowSumsFloatVector.ROWS];
+            for (; r + lanes.length <= rows; r += lanes.length) {
+                RowSumsFloatVector.sums(z, r, n, map, lanes);
+                System.arraycopy(lanes, 0, out, r, lanes.length);
+            }
+        }
         for (; r + 4 <= rows; r += 4) {
             int o = r * n;
             float a = 0, b = 0, c = 0, d = 0;

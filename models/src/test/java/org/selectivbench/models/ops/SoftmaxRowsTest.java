@@ -86,6 +86,24 @@ class SoftmaxRowsTest {
         Ops.assertClose(p, Ops.doubles(g), 1e-6, "the one pass's gradient");
     }
 
+    /**
+     * Row maxima and sums a row to a lane, a vector's worth of rows at a time, are the scalar forms' bit for
+     * bit: whole blocks and a tail, a tie, a NaN, and a row whose maximum is a zero of either sign.
+     */
+    @ParameterizedTest
+    @CsvSource({"37, 41", "40, 7"})
+    void rowStatisticsInLanesAreTheScalarForms(int rows, int classes) {
+        Random r = new Random(rows * 19L + classes);
+        float[] z = Ops.floats(Ops.rand(r, rows * classes, 3));
+        z[2 * classes + 1] = z[2 * classes + 4];
+        z[3 * classes + 2] = Float.NaN;
+        for (int j = 0; j < classes; j++) { // row 5: -0 before +0, the rest below zero
+            z[5 * classes + j] = j == 1 ? -0f : j == 2 ? 0f : -1 - j;
+        }
+        Ops.assertVectorFormIsScalarForm(() -> new double[][] {Ops.doubles(SoftmaxRows.rowMaxima(rows, classes, z)),
+            Ops.doubles(SoftmaxRows.rowSums(rows, classes, z))});
+    }
+
     @ParameterizedTest
     @CsvSource({"5", "41"})
     void confidentWrongAnswerCostsFiniteLossInFloat(int classes) {
