@@ -123,12 +123,11 @@ final class GlaLayer implements Mixer {
         INDArray end = States.end(p, DataType.FLOAT, heads, kd, vd);
         INDArray start = p.carried(name + ".state");
         int rows = (int) p.rows();
-        float[] qf = PointwiseFloat.scaled(qConv.forwardFloats(p, q.forwardFloats(p, xf, rows)), (float) qScale);
+        float[] qf = qConv.forwardFloats(p, q.forwardFloats(p, xf, rows), (float) qScale);
         float[] kf = kConv.forwardFloats(p, k.forwardFloats(p, xf, rows));
         float[] vf = vConv.forwardFloats(p, v.forwardFloats(p, xf, rows));
         float[] gt = gk2.forwardFloats(p, gk1.forwardFloats(p, xf, rows), rows);
-        float[] a = PointwiseFloat.scaled(PointwiseFloat.softplus(PointwiseFloat.scaled(gt, -1)),
-                (float) (-1 / GATE_TEMPERATURE)); // logsigmoid / 16
+        float[] a = PointwiseFloat.softplusOfMinusScaled(gt, (float) (-1 / GATE_TEMPERATURE)); // logsigmoid / 16
         kept = p.keep() ? new float[][] {gt, a} : null;
         float[] of = scan.forwardFloats(dims, qf, kf, vf, ForgetFloor.floor(a, floor), start, end, p.keep());
         float[] nf = norm.forwardFloats(p, of, vd, g.forwardFloats(p, xf, rows));
@@ -168,13 +167,13 @@ final class GlaLayer implements Mixer {
         float[] dx = g.backwardFloats(dr.dgate(), rows, null);
         DecayScan.FloatGrads s = scan.backwardFloats(dr.dx());
         // a = -softplus(-gate) / 16: da/dgate = sigmoid(-gate) / 16
-        float[] sig = PointwiseFloat.sigmoid(PointwiseFloat.scaled(kept[0], -1));
+        float[] sig = PointwiseFloat.sigmoidOfMinus(kept[0]);
         float[] da = ForgetFloor.floorBackward(kept[1], floor, s.da()), dgate = Arena.uninitialized(da.length);
         for (int i = 0; i < dgate.length; i++) {
             dgate[i] = da[i] * sig[i] / (float) GATE_TEMPERATURE;
         }
         gk1.backwardFloats(gk2.backwardFloats(dgate, rows, null), rows, dx);
-        q.backwardFloats(qConv.backwardFloats(p, PointwiseFloat.scaled(s.dq(), (float) qScale)), rows, dx);
+        q.backwardFloats(qConv.backwardFloats(p, s.dq(), (float) qScale), rows, dx);
         k.backwardFloats(kConv.backwardFloats(p, s.dk()), rows, dx);
         v.backwardFloats(vConv.backwardFloats(p, s.dv()), rows, dx);
         kept = null;

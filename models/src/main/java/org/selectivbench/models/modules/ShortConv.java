@@ -115,6 +115,14 @@ public final class ShortConv {
 
     /** {@link #forwardFloats(Pass, INDArray)} from x as a Java array, rows [B*T, C]. */
     public float[] forwardFloats(Pass p, float[] in) {
+        return forwardFloats(p, in, 1);
+    }
+
+    /**
+     * y scale, {@code PointwiseFloat.scaled(forwardFloats(p, in), scale)} bit for bit, without the pass of its
+     * own (GLA's q); {@link #backwardFloats(Pass, float[], float)} then takes the same scale.
+     */
+    public float[] forwardFloats(Pass p, float[] in, float scale) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
@@ -124,7 +132,7 @@ public final class ShortConv {
                 (from, n) -> {
                     Exp.sigmoids(z, s, from, n);
                     for (int i = from; i < from + n; i++) {
-                        y[i] = z[i] * s[i];
+                        y[i] = z[i] * s[i] * scale;
                     }
                 });
         if (kernel > 1 && p.segmented()) {
@@ -186,6 +194,11 @@ public final class ShortConv {
 
     /** The float32 Java path's backward from dy as a Java array (after {@link #forwardFloats}). */
     public float[] backwardFloats(Pass p, float[] dy) {
+        return backwardFloats(p, dy, 1);
+    }
+
+    /** The backward pass of {@link #forwardFloats(Pass, float[], float)}: dy scaled first, as a pass of its own would. */
+    public float[] backwardFloats(Pass p, float[] dy, float scale) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
         kept = null;
@@ -194,7 +207,7 @@ public final class ShortConv {
         float[] dw = Arena.floats(kernel * channels), db = b == null ? null : Arena.floats(channels);
         DepthwiseConv.backward(d, in, tl, Host.readFloats(w.value()), dpre, dx, dw, db, (from, n) -> {
             for (int i = from; i < from + n; i++) {
-                dpre[i] = dy[i] * (s[i] * (1 + z[i] * (1 - s[i])));
+                dpre[i] = dy[i] * scale * (s[i] * (1 + z[i] * (1 - s[i])));
             }
         });
         w.grad().addi(Host.array(dw, kernel, channels));

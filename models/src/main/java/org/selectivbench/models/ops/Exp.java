@@ -133,8 +133,15 @@ public final class Exp {
 
     /** {@link #sigmoids(float[], float[], int)} on [from, from + n). */
     public static void sigmoids(float[] z, float[] s, int from, int n) {
-        for (int i = Simd.on() ? VectorLoops.sigmoids(z, s, from, n) : from; i < from + n; i++) {
+        for (int i = Simd.on() ? VectorLoops.sigmoids(z, -1, s, from, n) : from; i < from + n; i++) {
             s[i] = 1 / (1 + expf(Math.max(F_LO, Math.min(-F_LO, -z[i]))));
+        }
+    }
+
+    /** s[i] = 1 / (1 + exp(z[i])): the sigmoids of -z, those of a negated copy bit for bit, for i in [0, n). */
+    public static void sigmoidsOfMinus(float[] z, float[] s, int n) {
+        for (int i = Simd.on() ? VectorLoops.sigmoids(z, 1, s, 0, n) : 0; i < n; i++) {
+            s[i] = 1 / (1 + expf(Math.max(F_LO, Math.min(-F_LO, z[i]))));
         }
     }
 

@@ -46,6 +46,33 @@ public final class PointwiseFloat {
         return y;
     }
 
+    /**
+     * softplus(-x) c in one pass, {@code scaled(softplus(scaled(x, -1)), c)} bit for bit (negation is
+     * exact): GLA's gate, logsigmoid(x) / 16 = softplus(-x) (-1/16), without two arrays and passes.
+     */
+    public static float[] softplusOfMinusScaled(float[] x, float c) {
+        int n = x.length;
+        float[] y = Arena.uninitialized(n);
+        for (int i = 0; i < n; i++) {
+            y[i] = Math.max(-BOUND, -Math.abs(x[i]));
+        }
+        Exp.expInPlace(y, n);
+        for (int i = 0; i < n; i++) {
+            float e = y[i], s = e / (2 + e), s2 = s * s;
+            float series = 1 + s2 * (1 / 3f + s2 * (1 / 5f + s2 * (1 / 7f + s2 * (1 / 9f + s2 * (1 / 11f
+                    + s2 * (1 / 13f + s2 * (1 / 15f)))))));
+            y[i] = (Math.max(-x[i], 0) + 2 * s * series) * c;
+        }
+        return y;
+    }
+
+    /** sigmoid(-x), {@code sigmoid(scaled(x, -1))} bit for bit, in one pass. */
+    public static float[] sigmoidOfMinus(float[] x) {
+        float[] s = Arena.uninitialized(x.length);
+        Exp.sigmoidsOfMinus(x, s, x.length);
+        return s;
+    }
+
     /** dy sigmoid'(.) from the sigmoid's output s: (1 - s) s dy. */
     public static float[] sigmoidBackward(float[] s, float[] dy) {
         float[] d = Arena.uninitialized(s.length);

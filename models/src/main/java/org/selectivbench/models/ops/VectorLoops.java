@@ -397,16 +397,18 @@ final class VectorLoops {
      * operations in its order, so its numbers. Returns the first index not done: a vector holding a NaN
      * stops it, and the scalar form takes it from there. The exponential is {@link #expRows}' written out
      * again: as a method of its own, taking and returning vectors, C2 may compile it alone and then not
-     * inline it (docs/models.md, C2 pitfalls). On [from, from + n).
+     * inline it (docs/models.md, C2 pitfalls). On [from, from + n), of -z when {@code sign} is 1 (the
+     * exponent is z times sign; -1 for the sigmoids of z: a product by -1 or 1 is exact, a branch between
+     * two vectors could leave them heap objects).
      */
-    static int sigmoids(float[] z, float[] s, int from, int n) {
+    static int sigmoids(float[] z, float sign, float[] s, int from, int n) {
         int whole = from + n - n % F.length();
         FloatVector one = FloatVector.broadcast(F, 1f);
         FloatVector t5 = FloatVector.broadcast(F, Exp.F5), t4 = FloatVector.broadcast(F, Exp.F4);
         FloatVector t3 = FloatVector.broadcast(F, Exp.F3), t2 = FloatVector.broadcast(F, Exp.F2);
         FloatVector t1 = FloatVector.broadcast(F, Exp.F1), t0 = FloatVector.broadcast(F, Exp.F0);
         for (int i = from; i < whole; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, z, i).neg().min(-Exp.F_LO).max(Exp.F_LO);
+            FloatVector x = FloatVector.fromArray(F, z, i).mul(sign).min(-Exp.F_LO).max(Exp.F_LO);
             if (x.test(VectorOperators.IS_NAN).anyTrue()) {
                 return i;
             }

@@ -135,6 +135,45 @@ class ShortConvTest {
         }
     }
 
+    /**
+     * The float form with an output scale (GLA's q) is the unscaled output scaled, and its backward the
+     * backward of the scaled gradient, bit for bit: the pass it saves changes no number.
+     */
+    @org.junit.jupiter.api.Test
+    void outputScaleIsAScaledPassBitForBit() {
+        Kernels.use(Kernels.JAVA);
+        try {
+            int batch = 2, steps = 11, ch = 37, rows = batch * steps, kernel = 4;
+            Random r = new Random(3);
+            float[] x = floats(gaussian(r, rows * ch)), dy = floats(gaussian(r, rows * ch));
+            float c = 0.35355339f;
+            float[][] got = new float[2][], dxs = new float[2][], dws = new float[2][];
+            for (int f = 0; f < 2; f++) {
+                ParamStore ps = new ParamStore(1, DataType.FLOAT);
+                ShortConv conv = new ShortConv(ps, "conv", ch, kernel, true);
+                Pass train = Pass.withBackward(batch, steps, null);
+                got[f] = f == 0 ? org.selectivbench.models.ops.PointwiseFloat.scaled(conv.forwardFloats(train, x), c)
+                        : conv.forwardFloats(train, x, c).clone();
+                dxs[f] = (f == 0 ? conv.backwardFloats(train, org.selectivbench.models.ops.PointwiseFloat.scaled(dy, c))
+                        : conv.backwardFloats(train, dy, c)).clone();
+                dws[f] = ps.grad("conv.w").dup().data().asFloat();
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(got[0], got[1], "y");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(dxs[0], dxs[1], "dx");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(dws[0], dws[1], "dw");
+        } finally {
+            Kernels.use(Kernels.AUTO);
+        }
+    }
+
+    private static float[] floats(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
     private static double[] asDoubles(INDArray a) {
         return a.dup('c').castTo(DataType.DOUBLE).data().asDouble();
     }

@@ -1,6 +1,7 @@
 package org.selectivbench.models.ops;
 
 import java.util.Random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,37 @@ class PointwiseFloatTest {
             Ops.doubles(PointwiseFloat.geluBackward(x, d)), Ops.doubles(PointwiseFloat.siluBackward(x, d)),
             Ops.doubles(PointwiseFloat.softplus(x)), Ops.doubles(PointwiseFloat.glu(x, 253)),
             Ops.doubles(PointwiseFloat.gluBackward(x, d, 253))});
+    }
+
+    /**
+     * GLA's fused gate forms are the compositions they replace, bit for bit, with the vector forms and
+     * without: softplus(-x) c and sigmoid(-x), with zeros of both signs, both tails and a NaN.
+     */
+    @Test
+    void fusedGateFormsAreTheirCompositions() {
+        Random r = new Random(6);
+        float[] x = new float[1000 + 13];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (8 * r.nextGaussian());
+        }
+        x[3] = 0f;
+        x[4] = -0f;
+        x[5] = 200f;
+        x[6] = -200f;
+        x[900] = Float.NaN;
+        float c = -1 / 16f;
+        boolean was = Simd.on();
+        try {
+            for (boolean simd : was ? new boolean[] {true, false} : new boolean[] {false}) {
+                Simd.use(simd);
+                assertArrayEquals(PointwiseFloat.scaled(PointwiseFloat.softplus(PointwiseFloat.scaled(x, -1)), c),
+                        PointwiseFloat.softplusOfMinusScaled(x, c), "softplus(-x) c, vector forms " + simd);
+                assertArrayEquals(PointwiseFloat.sigmoid(PointwiseFloat.scaled(x, -1)), PointwiseFloat.sigmoidOfMinus(x),
+                        "sigmoid(-x), vector forms " + simd);
+            }
+        } finally {
+            Simd.use(was);
+        }
     }
 
     /** Phi(y) for y <= 0 by Simpson's rule over [y - 12, y] (its relative error under 1e-9 there). */
