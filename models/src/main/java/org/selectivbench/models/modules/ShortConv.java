@@ -197,7 +197,7 @@ public final class ShortConv {
         return backwardFloats(p, dy, 1);
     }
 
-    /** The backward pass of {@link #forwardFloats(Pass, float[], float)}: dy scaled first, as a pass of its own would. */
+    /** The backward pass of {@link #forwardFloats(Pass, float[], float)}: dy scaled first, as a pass would. */
     public float[] backwardFloats(Pass p, float[] dy, float scale) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];

@@ -277,8 +277,8 @@ public final class RowNormsFloat {
         for (; r < r1; r++) {
             int o = r * n;
             float mr = m[r - r0];
-            int j0 = Simd.on() ? RowNormsFloatVector.rmsNormBackward(dy, o, w, gate, sig, xhat, mr, rinv[r], dx, dgate, n)
-                    : 0;
+            int j0 = Simd.on()
+                    ? RowNormsFloatVector.rmsNormBackward(dy, o, w, gate, sig, xhat, mr, rinv[r], dx, dgate, n) : 0;
             for (int j = j0; j < n; j++) {
                 float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
                 dx[o + j] = rinv[r] * (dn * w[j] - xhat[o + j] * mr);

@@ -5,12 +5,13 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Row statistics of {@link RowNormsFloat} and {@link SoftmaxRows} a row to a lane: a vector's worth of rows at once, gathered a
- * column at a time. The scalar form sums a row in one chain of dependent adds (32 of them, each waiting
- * on the last, at width 32); here each lane runs its row's chain in the same order with the same float
- * operations, so the numbers are the same, and a vector of rows shares each add's latency. Alone, the
- * sums of squares of 5,120 rows took 53 us scalar and 33 us here at 32 columns, 25 and 8 at 8. Loaded
- * only when {@link Simd#on}; every method takes rows r to r + {@link #ROWS} of n at stride n.
+ * Row statistics of {@link RowNormsFloat} and {@link SoftmaxRows} a row to a lane: a vector's worth of
+ * rows at once, gathered a column at a time. The scalar form sums a row in one chain of dependent adds
+ * (32 of them, each waiting on the last, at width 32); here each lane runs its row's chain in the same
+ * order with the same float operations, so the numbers are the same, and a vector of rows shares each
+ * add's latency. Alone, the sums of squares of 5,120 rows took 53 us scalar and 33 us here at 32
+ * columns, 25 and 8 at 8. Loaded only when {@link Simd#on}; every method takes rows r to r +
+ * {@link #ROWS} of n at stride n.
  */
 final class RowSumsFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

@@ -128,8 +128,8 @@ class PointwiseFloatTest {
                 Simd.use(simd);
                 assertArrayEquals(PointwiseFloat.scaled(PointwiseFloat.softplus(PointwiseFloat.scaled(x, -1)), c),
                         PointwiseFloat.softplusOfMinusScaled(x, c), "softplus(-x) c, vector forms " + simd);
-                assertArrayEquals(PointwiseFloat.sigmoid(PointwiseFloat.scaled(x, -1)), PointwiseFloat.sigmoidOfMinus(x),
-                        "sigmoid(-x), vector forms " + simd);
+                assertArrayEquals(PointwiseFloat.sigmoid(PointwiseFloat.scaled(x, -1)),
+                        PointwiseFloat.sigmoidOfMinus(x), "sigmoid(-x), vector forms " + simd);
             }
         } finally {
             Simd.use(was);
