@@ -31,6 +31,11 @@ public final class PointwiseFloat {
      * the negative tail, where softplus is e, keeps its digits. Scalar Math.log took 20 ns an element here.
      */
     public static float[] softplus(float[] x) {
+        return softplus(x, 1, 1);
+    }
+
+    /** softplus(sign x) c, sign 1 or -1 (a product by either is exact), c = 1 leaving it as it is. */
+    private static float[] softplus(float[] x, float sign, float c) {
         int n = x.length;
         float[] y = Arena.uninitialized(n);
         for (int i = 0; i < n; i++) {
@@ -41,7 +46,7 @@ public final class PointwiseFloat {
             float e = y[i], s = e / (2 + e), s2 = s * s;
             float series = 1 + s2 * (1 / 3f + s2 * (1 / 5f + s2 * (1 / 7f + s2 * (1 / 9f + s2 * (1 / 11f
                     + s2 * (1 / 13f + s2 * (1 / 15f)))))));
-            y[i] = Math.max(x[i], 0) + 2 * s * series;
+            y[i] = (Math.max(sign * x[i], 0) + 2 * s * series) * c;
         }
         return y;
     }
@@ -51,19 +56,7 @@ public final class PointwiseFloat {
      * exact): GLA's gate, logsigmoid(x) / 16 = softplus(-x) (-1/16), without two arrays and passes.
      */
     public static float[] softplusOfMinusScaled(float[] x, float c) {
-        int n = x.length;
-        float[] y = Arena.uninitialized(n);
-        for (int i = 0; i < n; i++) {
-            y[i] = Math.max(-BOUND, -Math.abs(x[i]));
-        }
-        Exp.expInPlace(y, n);
-        for (int i = 0; i < n; i++) {
-            float e = y[i], s = e / (2 + e), s2 = s * s;
-            float series = 1 + s2 * (1 / 3f + s2 * (1 / 5f + s2 * (1 / 7f + s2 * (1 / 9f + s2 * (1 / 11f
-                    + s2 * (1 / 13f + s2 * (1 / 15f)))))));
-            y[i] = (Math.max(-x[i], 0) + 2 * s * series) * c;
-        }
-        return y;
+        return softplus(x, -1, c);
     }
 
     /** sigmoid(-x), {@code sigmoid(scaled(x, -1))} bit for bit, in one pass. */
