@@ -21,28 +21,37 @@ final class ColumnSumsFloatVector {
     private ColumnSumsFloatVector() {
     }
 
+    /** A row of ones, as long as any caller has needed: b's stand-in when there is no b (a x 1 is a, exactly). */
+    private static volatile float[] ones = new float[0];
+
     /**
      * acc[j] += the sum over rows of a[r n + j] (times b[r n + j] when b is not null), for the columns of
-     * whole float vectors; returns the first column not done.
+     * whole float vectors; returns the first column not done. Each load, product and widening is written
+     * out in the loop, not in a method of its own: a method taking or returning vectors that C2 happens not
+     * to inline passes them as heap objects ({@link Simd}).
      */
     static int add(int rows, int n, float[] a, float[] b, double[] acc) {
         int step = F.length(), half = D.length(), j = 0;
         if (2 * half != step) {
             return 0; // a shape where a float vector is not two double vectors: the scalar form does it all
         }
+        // without b the terms are a times a row of ones, read again for every row (a row stride of 0)
+        float[] m = b != null ? b : ones(n + step);
+        int ms = b != null ? n : 0;
         if (n == half) {
-            return pairs(rows, n, a, b, acc);
+            return pairs(rows, n, a, m, ms, acc);
         }
         for (; j + 2 * step <= n; j += 2 * step) {
             DoubleVector s0 = DoubleVector.fromArray(D, acc, j), s1 = DoubleVector.fromArray(D, acc, j + half);
             DoubleVector s2 = DoubleVector.fromArray(D, acc, j + step);
             DoubleVector s3 = DoubleVector.fromArray(D, acc, j + step + half);
-            for (int r = 0, o = j; r < rows; r++, o += n) {
-                FloatVector t = term(a, b, o), u = term(a, b, o + step);
-                s0 = widened(t, 0).add(s0);
-                s1 = widened(t, 1).add(s1);
-                s2 = widened(u, 0).add(s2);
-                s3 = widened(u, 1).add(s3);
+            for (int r = 0, o = j, mo = j; r < rows; r++, o += n, mo += ms) {
+                FloatVector t = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, m, mo));
+                FloatVector u = FloatVector.fromArray(F, a, o + step).mul(FloatVector.fromArray(F, m, mo + step));
+                s0 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s0);
+                s1 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 1)).add(s1);
+                s2 = ((DoubleVector) u.convertShape(VectorOperators.F2D, D, 0)).add(s2);
+                s3 = ((DoubleVector) u.convertShape(VectorOperators.F2D, D, 1)).add(s3);
             }
             s0.intoArray(acc, j);
             s1.intoArray(acc, j + half);
@@ -51,10 +60,10 @@ final class ColumnSumsFloatVector {
         }
         for (; j + step <= n; j += step) {
             DoubleVector s0 = DoubleVector.fromArray(D, acc, j), s1 = DoubleVector.fromArray(D, acc, j + half);
-            for (int r = 0, o = j; r < rows; r++, o += n) {
-                FloatVector t = term(a, b, o);
-                s0 = widened(t, 0).add(s0);
-                s1 = widened(t, 1).add(s1);
+            for (int r = 0, o = j, mo = j; r < rows; r++, o += n, mo += ms) {
+                FloatVector t = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, m, mo));
+                s0 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s0);
+                s1 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 1)).add(s1);
             }
             s0.intoArray(acc, j);
             s1.intoArray(acc, j + half);
@@ -62,30 +71,32 @@ final class ColumnSumsFloatVector {
         return j;
     }
 
-    /** Rows of half a float vector (RMSNorm's heads of 8 on 16 lanes): rows r and r + 1 in one vector. */
-    private static int pairs(int rows, int n, float[] a, float[] b, double[] acc) {
+    /**
+     * Rows of half a float vector (RMSNorm's heads of 8 on 16 lanes): rows r and r + 1 in one vector; m the
+     * factors with row stride ms.
+     */
+    private static int pairs(int rows, int n, float[] a, float[] m, int ms, double[] acc) {
         DoubleVector s = DoubleVector.fromArray(D, acc, 0);
         int r = 0;
         for (; r + 2 <= rows; r += 2) {
-            FloatVector t = term(a, b, r * n);
-            s = widened(t, 0).add(s);
-            s = widened(t, 1).add(s);
+            FloatVector t = FloatVector.fromArray(F, a, r * n).mul(FloatVector.fromArray(F, m, r * ms));
+            s = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s);
+            s = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 1)).add(s);
         }
         s.intoArray(acc, 0);
-        for (int j = 0, o = r * n; r < rows && j < n; j++) { // the odd row, last as in the scalar form
-            acc[j] += b == null ? a[o + j] : a[o + j] * b[o + j];
+        for (int j = 0, o = r * n, mo = r * ms; r < rows && j < n; j++) { // the odd row, last as in the scalar form
+            acc[j] += a[o + j] * m[mo + j];
         }
         return n;
     }
 
-    /** a b at o in float (a without b). */
-    private static FloatVector term(float[] a, float[] b, int o) {
-        FloatVector t = FloatVector.fromArray(F, a, o);
-        return b == null ? t : t.mul(FloatVector.fromArray(F, b, o));
-    }
-
-    /** The lower (part 0) or upper (part 1) half of t widened to double. */
-    private static DoubleVector widened(FloatVector t, int part) {
-        return (DoubleVector) t.convertShape(VectorOperators.F2D, D, part);
+    private static float[] ones(int n) {
+        float[] o = ones;
+        if (o.length < n) {
+            o = new float[n];
+            java.util.Arrays.fill(o, 1f);
+            ones = o; // racing threads each fill their own: any of them is right
+        }
+        return o;
     }
 }

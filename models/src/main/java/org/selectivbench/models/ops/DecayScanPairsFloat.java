@@ -38,7 +38,8 @@ final class DecayScanPairsFloat {
 
     /** One thread's arrays: the pair's state and dL/dS in both layouts, the chunk's states transposed. */
     static final class Work {
-        final float[] s, dsRows, dsCols, sums = Arena.floats(2 * HALF);
+        /** The step's decays of the pair ({@link #decays}). */
+        final float[] s, dsRows, dsCols, sums = Arena.floats(2 * HALF), dec = Arena.floats(2 * HALF);
         final float[][] states;
 
         Work(DecayScanRecurrent.Dims d) {
@@ -50,29 +51,25 @@ final class DecayScanPairsFloat {
         }
     }
 
-    /** (a at i, b at j) broadcast to the first and second head's lanes. */
-    private static FloatVector two(float[] a, int i, int j) {
-        return FloatVector.broadcast(S, a[i]).blend(a[j], SECOND);
-    }
-
-    /** Key row x's decays for a vector whose lanes are heads h + ha to h + hb; null without a decay. */
-    private static FloatVector decay(DecayScanRecurrent.Dims d, float[] alpha, int row, int h, int ha, int hb,
-                                     int x) {
+    /**
+     * The decays of the pair's keys at row into dec, a float per (head, key) (a head's one decay HALF times);
+     * false without a decay (1 x s = s exactly). Vectors are made where they are used, here and below: a
+     * method returning one, not inlined by C2 in some JVM, returns it as a heap object ({@link Simd}). Key x
+     * of heads h + ha (lower lanes) and h + hb (upper) is then broadcast(dec[ha HALF + x]).blend(dec[hb HALF + x]).
+     */
+    private static boolean decays(DecayScanRecurrent.Dims d, float[] alpha, int row, int h, float[] dec) {
         int r = row * d.heads() + h;
-        return switch (d.decay()) {
-            case CHANNEL -> two(alpha, (r + ha) * HALF + x, (r + hb) * HALF + x);
-            case HEAD -> two(alpha, r + ha, r + hb);
-            case NONE -> null; // 1 x s = s exactly
-        };
-    }
-
-    /** The decays of the pair's keys, a lane per (head, key): whole per channel; null without a decay. */
-    private static FloatVector decays(DecayScanRecurrent.Dims d, float[] alpha, int row, int h) {
-        return switch (d.decay()) {
-            case CHANNEL -> FloatVector.fromArray(S, alpha, (row * d.heads() + h) * HALF);
-            case HEAD -> two(alpha, row * d.heads() + h, row * d.heads() + h + 1);
-            case NONE -> null;
-        };
+        switch (d.decay()) {
+            case CHANNEL -> System.arraycopy(alpha, r * HALF, dec, 0, 2 * HALF);
+            case HEAD -> {
+                java.util.Arrays.fill(dec, 0, HALF, alpha[r]);
+                java.util.Arrays.fill(dec, HALF, 2 * HALF, alpha[r + 1]);
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Forward for pair p: heads (2p mod H, +1) of batch 2p / H. */
@@ -86,18 +83,19 @@ final class DecayScanPairsFloat {
                 toHeads(s, vd, ckpt, g, d.chunks(), t / CHUNK);
             }
             int row = b * d.steps() + t, k0 = (row * heads + h) * kd, v0 = (row * heads + h) * vd;
+            boolean decayed = decays(d, alpha, row, h, w.dec);
             for (int c = 0; c < 2 * vd; c += lanes) { // a vector of the pair's value row: heads h + ha to h + hb
                 int ha = c / vd, hb = (c + lanes - 1) / vd;
                 FloatVector vv = FloatVector.fromArray(S, v, v0 + c), acc = FloatVector.zero(S);
                 for (int x = 0; x < kd; x++) {
-                    int so = x * 2 * vd + c;
-                    FloatVector sv = FloatVector.fromArray(S, s, so), ax = decay(d, alpha, row, h, ha, hb, x);
-                    if (ax != null) {
-                        sv = sv.mul(ax);
+                    int so = x * 2 * vd + c, xa = ha * kd + x, xb = hb * kd + x;
+                    FloatVector sv = FloatVector.fromArray(S, s, so);
+                    if (decayed) {
+                        sv = sv.mul(FloatVector.broadcast(S, w.dec[xa]).blend(w.dec[xb], SECOND));
                     }
-                    sv = sv.add(vv.mul(two(k, k0 + ha * kd + x, k0 + hb * kd + x)));
+                    sv = sv.add(vv.mul(FloatVector.broadcast(S, k[k0 + xa]).blend(k[k0 + xb], SECOND)));
                     sv.intoArray(s, so);
-                    acc = acc.add(sv.mul(two(q, k0 + ha * kd + x, k0 + hb * kd + x)));
+                    acc = acc.add(sv.mul(FloatVector.broadcast(S, q[k0 + xa]).blend(q[k0 + xb], SECOND)));
                 }
                 acc.intoArray(o, v0 + c);
             }
@@ -153,7 +151,7 @@ final class DecayScanPairsFloat {
             int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
             fromHeadsTransposed(sv.checkpoints(), g, vd, d.chunks(), c, w.states[0]);
             for (int t = t0; t < t1; t++) {
-                recompute(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1]);
+                recompute(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], w.dec);
             }
             for (int t = t1 - 1; t >= t0; t--) {
                 back(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], dO, dq, dk, dv, da, w);
@@ -166,15 +164,17 @@ final class DecayScanPairsFloat {
 
     /** now = diag(a) prev + k v^T on the transposed state [V, 2K] (backward's recomputation). */
     private static void recompute(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int row, int h, float[] prev,
-                                  float[] now) {
+                                  float[] now, float[] dec) {
         int kd = HALF, vd = d.v(), v0 = (row * d.heads() + h) * vd;
-        FloatVector kk = FloatVector.fromArray(S, sv.k(), (row * d.heads() + h) * kd), a = decays(d, sv.alpha(), row, h);
+        float[] v = sv.v();
+        boolean decayed = decays(d, sv.alpha(), row, h, dec);
+        FloatVector kk = FloatVector.fromArray(S, sv.k(), (row * d.heads() + h) * kd);
         for (int y = 0; y < vd; y++) {
             FloatVector s = FloatVector.fromArray(S, prev, y * 2 * kd);
-            if (a != null) {
-                s = a.mul(s);
+            if (decayed) {
+                s = FloatVector.fromArray(S, dec, 0).mul(s);
             }
-            s.add(kk.mul(two(sv.v(), v0 + y, v0 + vd + y))).intoArray(now, y * 2 * kd);
+            s.add(kk.mul(FloatVector.broadcast(S, v[v0 + y]).blend(v[v0 + vd + y], SECOND))).intoArray(now, y * 2 * kd);
         }
     }
 
@@ -184,38 +184,40 @@ final class DecayScanPairsFloat {
         int kd = HALF, vd = d.v(), lanes = S.length(), heads = d.heads();
         int k0 = (row * heads + h) * kd, v0 = (row * heads + h) * vd;
         float[] q = sv.q(), k = sv.k(), v = sv.v(), rows = w.dsRows, cols = w.dsCols;
+        boolean decayed = decays(d, sv.alpha(), row, h, w.dec);
         for (int c = 0; c < 2 * vd; c += lanes) { // dv sums over keys: on [K, 2V], a lane per value
             int ha = c / vd, hb = (c + lanes - 1) / vd;
             FloatVector dOv = FloatVector.fromArray(S, dO, v0 + c), dvv = FloatVector.zero(S);
             for (int x = 0; x < kd; x++) {
-                int so = x * 2 * vd + c;
+                int so = x * 2 * vd + c, xa = ha * kd + x, xb = hb * kd + x;
                 FloatVector gv = FloatVector.fromArray(S, rows, so)
-                        .add(dOv.mul(two(q, k0 + ha * kd + x, k0 + hb * kd + x)));
-                dvv = dvv.add(gv.mul(two(k, k0 + ha * kd + x, k0 + hb * kd + x)));
-                FloatVector ax = decay(d, sv.alpha(), row, h, ha, hb, x);
-                (ax == null ? gv : gv.mul(ax)).intoArray(rows, so);
+                        .add(dOv.mul(FloatVector.broadcast(S, q[k0 + xa]).blend(q[k0 + xb], SECOND)));
+                dvv = dvv.add(gv.mul(FloatVector.broadcast(S, k[k0 + xa]).blend(k[k0 + xb], SECOND)));
+                if (decayed) {
+                    gv = gv.mul(FloatVector.broadcast(S, w.dec[xa]).blend(w.dec[xb], SECOND));
+                }
+                gv.intoArray(rows, so);
             }
             dvv.intoArray(dv, v0 + c);
         }
         // dq, dk and the decays' sums over values: on [V, 2K], a lane per key
-        FloatVector qk = FloatVector.fromArray(S, q, k0), a = decays(d, sv.alpha(), row, h);
-        FloatVector dqk = FloatVector.zero(S), dkk = dqk, dak = dqk;
+        FloatVector qk = FloatVector.fromArray(S, q, k0), dqk = FloatVector.zero(S), dkk = dqk, dak = dqk;
         for (int y = 0; y < vd; y++) {
             int so = y * 2 * kd;
-            FloatVector dOy = two(dO, v0 + y, v0 + vd + y);
+            FloatVector dOy = FloatVector.broadcast(S, dO[v0 + y]).blend(dO[v0 + vd + y], SECOND);
             dqk = dqk.add(FloatVector.fromArray(S, now, so).mul(dOy));
             FloatVector gk = FloatVector.fromArray(S, cols, so).add(qk.mul(dOy));
-            dkk = dkk.add(gk.mul(two(v, v0 + y, v0 + vd + y)));
-            if (a != null) {
+            dkk = dkk.add(gk.mul(FloatVector.broadcast(S, v[v0 + y]).blend(v[v0 + vd + y], SECOND)));
+            if (decayed) {
                 dak = dak.add(gk.mul(FloatVector.fromArray(S, prev, so)));
-                gk = gk.mul(a);
+                gk = gk.mul(FloatVector.fromArray(S, w.dec, 0));
             }
             gk.intoArray(cols, so);
         }
         dqk.intoArray(dq, k0);
         dkk.intoArray(dk, k0);
         if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
-            dak.mul(a).intoArray(da, k0);
+            dak.mul(FloatVector.fromArray(S, w.dec, 0)).intoArray(da, k0);
         } else if (d.decay() == DecayScanRecurrent.Decay.HEAD) {
             dak.intoArray(w.sums, 0);
             for (int j = 0; j < 2; j++) {

@@ -46,7 +46,7 @@ final class GatedRnnFloatVector {
             VectorLoops.expRowsInRange(e, 0, VectorLoops.FLOAT_ONES, 0, e, 0, S.length(), 4);
             FloatVector ig = one.div(one.add(FloatVector.fromArray(S, e, 0)));
             FloatVector fg = one.div(one.add(FloatVector.fromArray(S, e, S.length())));
-            // tanh written out, not tanhOf: C2 compiles that alone and will not inline it into a method this big
+            // tanh written out, not in a method of its own: one C2 does not inline takes vectors as objects (Simd)
             FloatVector eg = FloatVector.fromArray(S, e, 2 * S.length());
             FloatVector tg = one.sub(eg).div(one.add(eg));
             FloatVector gg = tg.blend(tg.neg(), zg.compare(VectorOperators.LT, 0));
@@ -95,19 +95,15 @@ final class GatedRnnFloatVector {
     static int gruOutputs(int hd, int o, float[] z, float[] e, float[] acts, float[] hs) {
         int whole = hd - hd % S.length();
         for (int j = 0; j < whole; j += S.length()) {
-            FloatVector n = tanhOf(FloatVector.fromArray(S, z, 2 * hd + j), FloatVector.fromArray(S, e, j));
+            // GatedRnnFloat's tanhOf: (1 - e) / (1 + e) with z's sign, e = exp(-2 |z|); written out (Simd)
+            FloatVector one = FloatVector.broadcast(S, 1), en = FloatVector.fromArray(S, e, j);
+            FloatVector t = one.sub(en).div(one.add(en));
+            FloatVector n = t.blend(t.neg(), FloatVector.fromArray(S, z, 2 * hd + j).compare(VectorOperators.LT, 0));
             FloatVector u = FloatVector.fromArray(S, acts, o + hd + j);
             n.add(u.mul(FloatVector.fromArray(S, hs, j).sub(n))).intoArray(hs, j);
             n.intoArray(acts, o + 2 * hd + j);
         }
         return whole;
-    }
-
-    /** {@link GatedRnnFloat}'s tanhOf: (1 - e) / (1 + e) with x's sign, e = exp(-2 |x|). */
-    private static FloatVector tanhOf(FloatVector x, FloatVector e) {
-        FloatVector one = FloatVector.broadcast(S, 1);
-        FloatVector t = one.sub(e).div(one.add(e));
-        return t.blend(t.neg(), x.compare(VectorOperators.LT, 0));
     }
 
     /** {@link GatedRnnFloat#lstmBackRow} over the whole vectors, returning where the scalar form goes on. */

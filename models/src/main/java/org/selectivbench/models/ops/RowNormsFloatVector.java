@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  * entries are too short for C2's loop vectorizer, which wants several unrolled vectors' worth of
  * iterations. Each lane does the scalar form's operations in its order, so the numbers are the same; the
  * row's sums stay in the scalar form's order. Loaded only when {@link Simd#on}. Each method returns the
- * first column it did not do, for the scalar form to finish.
+ * first column it did not do, for the scalar form to finish. The per-vector helpers take a row's factors as
+ * floats, not vectors: one that C2 does not inline in some JVM would take them as heap objects ({@link Simd}).
  */
 final class RowNormsFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -52,7 +53,7 @@ final class RowNormsFloatVector {
                        int n) {
         int end = whole(n);
         for (int j = 0; j < end; j += F.length()) {
-            rmsNorm(x, o + j, FloatVector.broadcast(F, ri), w, j, gate, sig, xhat, y);
+            rmsNorm(x, o + j, ri, ri, w, j, gate, sig, xhat, y);
         }
         return end;
     }
@@ -60,11 +61,13 @@ final class RowNormsFloatVector {
     /** {@link #rmsNorm} on two rows of half a vector at o, ri0 the first's and ri1 the second's; w2 is w twice. */
     static void rmsNormPair(float[] x, int o, float ri0, float ri1, float[] w2, float[] gate, float[] sig,
                             float[] xhat, float[] y) {
-        rmsNorm(x, o, two(ri0, ri1), w2, 0, gate, sig, xhat, y);
+        rmsNorm(x, o, ri0, ri1, w2, 0, gate, sig, xhat, y);
     }
 
-    private static void rmsNorm(float[] x, int at, FloatVector ri, float[] w, int wAt, float[] gate, float[] sig,
-                                float[] xhat, float[] y) {
+    /** One vector at {@code at}: its lower half's rows by ri0, its upper half's by ri1. */
+    private static void rmsNorm(float[] x, int at, float ri0, float ri1, float[] w, int wAt, float[] gate,
+                                float[] sig, float[] xhat, float[] y) {
+        FloatVector ri = FloatVector.broadcast(F, ri0).blend(ri1, SECOND);
         FloatVector h = FloatVector.fromArray(F, x, at).mul(ri);
         h.intoArray(xhat, at);
         FloatVector out = h.mul(FloatVector.fromArray(F, w, wAt));
@@ -79,8 +82,7 @@ final class RowNormsFloatVector {
                                float[] dx, float[] dgate, int n) {
         int end = whole(n);
         for (int j = 0; j < end; j += F.length()) {
-            rmsNormBackward(dy, o + j, w, j, gate, sig, xhat, FloatVector.broadcast(F, m), FloatVector.broadcast(F, ri),
-                    dx, dgate);
+            rmsNormBackward(dy, o + j, w, j, gate, sig, xhat, m, m, ri, ri, dx, dgate);
         }
         return end;
     }
@@ -88,11 +90,15 @@ final class RowNormsFloatVector {
     /** {@link #rmsNormBackward} on two rows of half a vector at o, each with its m and ri; w2 is w twice. */
     static void rmsNormBackwardPair(float[] dy, int o, float[] w2, float[] gate, float[] sig, float[] xhat, float m0,
                                     float m1, float ri0, float ri1, float[] dx, float[] dgate) {
-        rmsNormBackward(dy, o, w2, 0, gate, sig, xhat, two(m0, m1), two(ri0, ri1), dx, dgate);
+        rmsNormBackward(dy, o, w2, 0, gate, sig, xhat, m0, m1, ri0, ri1, dx, dgate);
     }
 
+    /** One vector at {@code at}: its lower half's rows with m0 and ri0, its upper half's with m1 and ri1. */
     private static void rmsNormBackward(float[] dy, int at, float[] w, int wAt, float[] gate, float[] sig,
-                                        float[] xhat, FloatVector m, FloatVector ri, float[] dx, float[] dgate) {
+                                        float[] xhat, float m0, float m1, float ri0, float ri1, float[] dx,
+                                        float[] dgate) {
+        FloatVector m = FloatVector.broadcast(F, m0).blend(m1, SECOND);
+        FloatVector ri = FloatVector.broadcast(F, ri0).blend(ri1, SECOND);
         FloatVector dyv = FloatVector.fromArray(F, dy, at), wv = FloatVector.fromArray(F, w, wAt);
         FloatVector xh = FloatVector.fromArray(F, xhat, at);
         if (gate == null) {
@@ -103,11 +109,6 @@ final class RowNormsFloatVector {
         dyv.mul(z).mul(s).mul(wv).sub(xh.mul(m)).mul(ri).intoArray(dx, at);
         FloatVector one = FloatVector.broadcast(F, 1f);
         dyv.mul(xh).mul(wv).mul(s).mul(one.add(z.mul(one.sub(s)))).intoArray(dgate, at);
-    }
-
-    /** (a, b) broadcast to a vector's lower and upper half: a value per row of a pair of half-vector rows. */
-    private static FloatVector two(float a, float b) {
-        return FloatVector.broadcast(F, a).blend(b, SECOND);
     }
 
     /** y = x f. */
@@ -121,14 +122,14 @@ final class RowNormsFloatVector {
 
     /** {@link #scale} on two rows of half a vector at o, by f0 and f1. */
     static void scalePair(float[] x, int o, float f0, float f1, float[] y) {
-        FloatVector.fromArray(F, x, o).mul(two(f0, f1)).intoArray(y, o);
+        FloatVector.fromArray(F, x, o).mul(FloatVector.broadcast(F, f0).blend(f1, SECOND)).intoArray(y, o);
     }
 
     /** The L2 norm's dx = (dy - y dot) rn. */
     static int l2NormBackward(float[] dy, float[] y, int o, float dot, float rn, float[] dx, int n) {
         int end = whole(n);
         for (int j = 0; j < end; j += F.length()) {
-            l2NormBackward(dy, y, o + j, FloatVector.broadcast(F, dot), FloatVector.broadcast(F, rn), dx);
+            l2NormBackward(dy, y, o + j, dot, dot, rn, rn, dx);
         }
         return end;
     }
@@ -136,10 +137,14 @@ final class RowNormsFloatVector {
     /** {@link #l2NormBackward} on two rows of half a vector at o, each with its dot and rn. */
     static void l2NormBackwardPair(float[] dy, float[] y, int o, float dot0, float dot1, float rn0, float rn1,
                                    float[] dx) {
-        l2NormBackward(dy, y, o, two(dot0, dot1), two(rn0, rn1), dx);
+        l2NormBackward(dy, y, o, dot0, dot1, rn0, rn1, dx);
     }
 
-    private static void l2NormBackward(float[] dy, float[] y, int at, FloatVector dot, FloatVector rn, float[] dx) {
+    /** One vector at {@code at}: its lower half's rows with dot0 and rn0, its upper half's with dot1 and rn1. */
+    private static void l2NormBackward(float[] dy, float[] y, int at, float dot0, float dot1, float rn0, float rn1,
+                                       float[] dx) {
+        FloatVector dot = FloatVector.broadcast(F, dot0).blend(dot1, SECOND);
+        FloatVector rn = FloatVector.broadcast(F, rn0).blend(rn1, SECOND);
         FloatVector.fromArray(F, dy, at).sub(FloatVector.fromArray(F, y, at).mul(dot)).mul(rn).intoArray(dx, at);
     }
 }

@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * order with the same float operations, so the numbers are the same, and a vector of rows shares each
  * add's latency. Alone, the sums of squares of 5,120 rows took 53 us scalar and 33 us here at 32
  * columns, 25 and 8 at 8. Loaded only when {@link Simd#on}; every method takes rows r to r +
- * {@link #ROWS} of n at stride n.
+ * {@link #ROWS} of n at stride n. Each column's gather is written out where it is used: a method returning
+ * the vector, not inlined by C2 in some JVM, would return it as a heap object ({@link Simd}).
  */
 final class RowSumsFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -30,15 +31,11 @@ final class RowSumsFloatVector {
         return m;
     }
 
-    private static FloatVector column(float[] x, int r, int n, int j, int[] map) {
-        return FloatVector.fromArray(F, x, r * n + j, map, 0);
-    }
-
     /** out[l] = the sum of row r + l. */
     static void sums(float[] x, int r, int n, int[] map, float[] out) {
         FloatVector s = FloatVector.zero(F);
         for (int j = 0; j < n; j++) {
-            s = column(x, r, n, j, map).add(s);
+            s = FloatVector.fromArray(F, x, r * n + j, map, 0).add(s);
         }
         s.intoArray(out, 0);
     }
@@ -47,7 +44,7 @@ final class RowSumsFloatVector {
     static void maxima(float[] x, int r, int n, int[] map, float[] out) {
         FloatVector a = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < n; j++) {
-            FloatVector p = column(x, r, n, j, map);
+            FloatVector p = FloatVector.fromArray(F, x, r * n + j, map, 0);
             a = a.blend(p, p.compare(VectorOperators.GT, a));
         }
         a.intoArray(out, 0);
@@ -57,7 +54,7 @@ final class RowSumsFloatVector {
     static void centeredSquares(float[] x, int r, int n, int[] map, float[] mean, float[] out) {
         FloatVector s = FloatVector.zero(F);
         for (int j = 0; j < n; j++) {
-            FloatVector c = column(x, r, n, j, map).sub(FloatVector.fromArray(F, mean, 0));
+            FloatVector c = FloatVector.fromArray(F, x, r * n + j, map, 0).sub(FloatVector.fromArray(F, mean, 0));
             s = c.mul(c).add(s);
         }
         s.intoArray(out, 0);
@@ -67,7 +64,8 @@ final class RowSumsFloatVector {
     static void dots(float[] a, float[] b, int r, int n, int[] map, float[] out) {
         FloatVector s = FloatVector.zero(F);
         for (int j = 0; j < n; j++) {
-            s = column(a, r, n, j, map).mul(column(b, r, n, j, map)).add(s);
+            FloatVector x = FloatVector.fromArray(F, a, r * n + j, map, 0);
+            s = x.mul(FloatVector.fromArray(F, b, r * n + j, map, 0)).add(s);
         }
         s.intoArray(out, 0);
     }
@@ -76,9 +74,9 @@ final class RowSumsFloatVector {
     static void weightedSums(float[] dy, float[] g, float[] xhat, int r, int n, int[] map, float[] m1, float[] m2) {
         FloatVector s1 = FloatVector.zero(F), s2 = FloatVector.zero(F);
         for (int j = 0; j < n; j++) {
-            FloatVector d = column(dy, r, n, j, map).mul(g[j]);
+            FloatVector d = FloatVector.fromArray(F, dy, r * n + j, map, 0).mul(g[j]);
             s1 = d.add(s1);
-            s2 = d.mul(column(xhat, r, n, j, map)).add(s2);
+            s2 = d.mul(FloatVector.fromArray(F, xhat, r * n + j, map, 0)).add(s2);
         }
         s1.intoArray(m1, 0);
         s2.intoArray(m2, 0);
@@ -89,11 +87,12 @@ final class RowSumsFloatVector {
                          float[] out) {
         FloatVector s = FloatVector.zero(F);
         for (int j = 0; j < n; j++) {
-            FloatVector dn = column(dy, r, n, j, map);
+            FloatVector dn = FloatVector.fromArray(F, dy, r * n + j, map, 0);
             if (gate != null) {
-                dn = dn.mul(column(gate, r, n, j, map)).mul(column(sig, r, n, j, map));
+                dn = dn.mul(FloatVector.fromArray(F, gate, r * n + j, map, 0))
+                        .mul(FloatVector.fromArray(F, sig, r * n + j, map, 0));
             }
-            s = dn.mul(w[j]).mul(column(xhat, r, n, j, map)).add(s);
+            s = dn.mul(w[j]).mul(FloatVector.fromArray(F, xhat, r * n + j, map, 0)).add(s);
         }
         s.intoArray(out, 0);
     }

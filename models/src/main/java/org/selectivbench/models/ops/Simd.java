@@ -26,6 +26,15 @@ package org.selectivbench.models.ops;
  * kernels a vector carried round a loop is an argument ({@code x.max(m)}, not {@code m.max(x)}) or goes
  * through memory, and constants are made inside the loop body (C2 hoists them), so that receivers have
  * exact classes and need no guard.
+ *
+ * <p>No method of this package takes or returns a vector (SimdTest checks every class). Whether C2
+ * inlines one of our methods depends on the JVM: on the order in which methods were compiled and on the
+ * size of the code a method already has of its own. A helper it does not inline takes and returns its
+ * vectors as heap objects: a GLA step 1.3-1.5 times slower with 20-70 MB of heap a step, in about one
+ * fresh JVM in ten. So a helper takes floats and arrays and makes its vectors itself, or is written out
+ * where it is used. With no method of this package inlined at all
+ * ({@code -XX:CompileCommand=dontinline,org.selectivbench.models.ops.*::*}), every model's step still
+ * allocates what it does normally (docs/models.md).
  */
 public final class Simd {
     private static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
