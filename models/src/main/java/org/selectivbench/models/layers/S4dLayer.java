@@ -107,12 +107,7 @@ final class S4dLayer implements Mixer {
         discretized = p.keep() ? k : null;
         ModalScanRecurrent.Dims dims = new ModalScanRecurrent.Dims(p.batch(), p.steps(), h, m);
         float[] yf = scan.forwardFloats(dims, uf, k.er, k.ei, k.cr, k.ci, p.keep());
-        float[] d = Host.readFloats(dSkip.value());
-        for (int r = 0, o = 0; r < p.rows(); r++) {
-            for (int j = 0; j < h; j++, o++) {
-                yf[o] += uf[o] * d[j];
-            }
-        }
+        PointwiseFloat.addScaledRows(yf, uf, Host.readFloats(dSkip.value()), h);
         float[] c = PointwiseFloat.erfcOfMinus(yf);
         float[] z = out.forwardFloats(p, PointwiseFloat.gelu(yf, c), (int) p.rows());
         float[] s = PointwiseFloat.gates(z, h);
@@ -155,12 +150,8 @@ final class S4dLayer implements Mixer {
         int rows = dy.length / h;
         dSkip.grad().addi(Host.array(RowNormsFloat.columnSums(dyu, rows, h), h));
         ModalScan.FloatGrads g = scan.backwardFloats(dy);
-        float[] d = Host.readFloats(dSkip.value()), du = g.du();
-        for (int r = 0, o = 0; r < rows; r++) {
-            for (int j = 0; j < h; j++, o++) {
-                du[o] += dy[o] * d[j];
-            }
-        }
+        float[] du = g.du();
+        PointwiseFloat.addScaledRows(du, dy, Host.readFloats(dSkip.value()), h);
         parameterGrads(g.der(), g.dei(), g.dcr(), g.dci());
         return du;
     }

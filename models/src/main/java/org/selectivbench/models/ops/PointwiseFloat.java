@@ -83,8 +83,9 @@ public final class PointwiseFloat {
     /** GLU given s = {@link #gates}(z), which a caller may keep for the backward pass. */
     public static float[] glu(float[] z, float[] s, int h) {
         float[] y = Arena.uninitialized(s.length);
-        for (int r = 0, rows = s.length / h; r < rows; r++) { // rows, not i / h: a division per entry cost more than the rest
-            for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
+        int rows = s.length / h, j0 = Simd.on() ? PointwiseFloatVector.glu(z, s, y, rows, h) : 0;
+        for (int r = 0; r < rows; r++) { // rows, not i / h: a division per entry cost more than the rest
+            for (int j = j0, i = r * h, o = 2 * r * h; j < h; j++) {
                 y[i + j] = s[i + j] * z[o + j];
             }
         }
@@ -99,8 +100,9 @@ public final class PointwiseFloat {
     /** {@link #gluBackward(float[], float[], int)} given s = {@link #gates}(z). */
     public static float[] gluBackward(float[] z, float[] s, float[] dy, int h) {
         float[] dz = Arena.uninitialized(z.length);
-        for (int r = 0, rows = s.length / h; r < rows; r++) {
-            for (int j = 0, i = r * h, o = 2 * r * h; j < h; j++) {
+        int rows = s.length / h, j0 = Simd.on() ? PointwiseFloatVector.gluBackward(z, s, dy, dz, rows, h) : 0;
+        for (int r = 0; r < rows; r++) {
+            for (int j = j0, i = r * h, o = 2 * r * h; j < h; j++) {
                 float si = s[i + j], di = dy[i + j];
                 dz[o + j] = di * si;
                 dz[o + h + j] = (1 - si) * si * (di * z[o + j]);
@@ -118,6 +120,16 @@ public final class PointwiseFloat {
         }
         Exp.sigmoids(z2, z2, z2.length);
         return z2;
+    }
+
+    /** y[r, j] += x[r, j] d[j] over rows of h (a skip connection's weight per channel), in place. */
+    public static void addScaledRows(float[] y, float[] x, float[] d, int h) {
+        int rows = y.length / h, j0 = Simd.on() ? PointwiseFloatVector.addScaledRows(y, x, d, rows, h) : 0;
+        for (int r = 0; r < rows; r++) {
+            for (int j = j0, o = r * h + j0; j < h; j++, o++) {
+                y[o] += x[o] * d[j];
+            }
+        }
     }
 
     /** x c, a new array. */

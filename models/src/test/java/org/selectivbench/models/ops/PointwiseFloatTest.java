@@ -2,6 +2,7 @@ package org.selectivbench.models.ops;
 
 import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -102,7 +103,33 @@ class PointwiseFloatTest {
         Ops.assertVectorFormIsScalarForm(() -> new double[][] {Ops.doubles(PointwiseFloat.gelu(x)),
             Ops.doubles(PointwiseFloat.geluBackward(x, d)), Ops.doubles(PointwiseFloat.siluBackward(x, d)),
             Ops.doubles(PointwiseFloat.softplus(x)), Ops.doubles(PointwiseFloat.glu(x, 253)),
-            Ops.doubles(PointwiseFloat.gluBackward(x, d, 253))});
+            Ops.doubles(PointwiseFloat.gluBackward(x, d, 253)), Ops.doubles(skipped(d, x, d, 253))});
+    }
+
+    /** A skip connection's weight per channel: y[r, j] + x[r, j] d[j], rows whose columns fill vectors and not. */
+    @Test
+    void addScaledRowsAddsEachChannelsWeightedInput() {
+        Random r = new Random(7);
+        for (int h : new int[] {19, 32, 64}) {
+            float[] y = new float[7 * h], x = new float[y.length], d = new float[h];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = (float) r.nextGaussian();
+                x[i] = (float) r.nextGaussian();
+            }
+            for (int j = 0; j < h; j++) {
+                d[j] = (float) r.nextGaussian();
+            }
+            float[] got = skipped(y, x, d, h);
+            for (int i = 0; i < y.length; i++) {
+                assertEquals(y[i] + x[i] * d[i % h], got[i], 0f, "entry " + i + " of rows of " + h);
+            }
+        }
+    }
+
+    private static float[] skipped(float[] y, float[] x, float[] d, int h) {
+        float[] out = y.clone();
+        PointwiseFloat.addScaledRows(out, x, java.util.Arrays.copyOf(d, h), h);
+        return out;
     }
 
     /**
