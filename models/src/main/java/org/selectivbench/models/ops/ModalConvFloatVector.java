@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link ModalConvFloat}'s loops with a channel per lane: the convolutions four output rows at a time
  * (the four sums are independent chains, where one chain waits on its adds, and share each load of the
- * taps, and of the input rows, which move one row per tap), the taps and their gradients (in double) a block of channels at a time through every mode.
+ * taps, and of the input rows, which move one row per tap), two vectors of channels at a time where
+ * there are two (eight chains keep both FMA units busy; four waited on their latency), the taps and their gradients (in double) a block of channels at a time through every mode.
  * Every sum still takes its terms in the scalar form's order, so the numbers are the same. Loaded only
  * when {@link Simd#on}; each method returns the first channel it did not do.
  */
@@ -20,8 +21,11 @@ final class ModalConvFloatVector {
 
     /** {@link ModalConvFloat#convolve} on whole vectors of channels. */
     static int convolve(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh) {
-        int whole = hh - hh % F.length();
-        for (int h = 0; h < whole; h += F.length()) {
+        int whole = hh - hh % F.length(), h = 0;
+        for (; h + 2 * F.length() <= whole; h += 2 * F.length()) {
+            convolveTwo(a, ao, b, bo, out, oo, n, hh, h);
+        }
+        for (; h < whole; h += F.length()) {
             int t = 0;
             for (; t + 3 < n; t += 4) {
                 FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
@@ -75,8 +79,11 @@ final class ModalConvFloatVector {
 
     /** {@link ModalConvFloat#correlate} on whole vectors of channels. */
     static int correlate(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh) {
-        int whole = hh - hh % F.length();
-        for (int h = 0; h < whole; h += F.length()) {
+        int whole = hh - hh % F.length(), h = 0;
+        for (; h + 2 * F.length() <= whole; h += 2 * F.length()) {
+            correlateTwo(a, ao, b, bo, out, oo, n, hh, h);
+        }
+        for (; h < whole; h += F.length()) {
             int s = 0;
             for (; s + 3 < n; s += 4) {
                 FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
@@ -127,6 +134,153 @@ final class ModalConvFloatVector {
             }
         }
         return whole;
+    }
+
+    /**
+     * {@link #convolve}'s four-row blocks on the channels [h, h + 2L): two vectors of channels, eight
+     * chains side by side, where one vector's four chains waited on their FMAs' latency.
+     */
+    private static void convolveTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh, int h) {
+        int g = h + F.length(), t = 0;
+        for (; t + 3 < n; t += 4) {
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0;
+            int x = bo + t * hh;
+            FloatVector c0 = FloatVector.fromArray(F, b, x + h), c1 = FloatVector.fromArray(F, b, x + hh + h);
+            FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh + h), c3 = FloatVector.fromArray(F, b, x + 3 * hh + h);
+            FloatVector d0 = FloatVector.fromArray(F, b, x + g), d1 = FloatVector.fromArray(F, b, x + hh + g);
+            FloatVector d2 = FloatVector.fromArray(F, b, x + 2 * hh + g), d3 = FloatVector.fromArray(F, b, x + 3 * hh + g);
+            for (int l = 0; l < t; l++) {
+                FloatVector k = FloatVector.fromArray(F, a, ao + l * hh + h), m = FloatVector.fromArray(F, a, ao + l * hh + g);
+                s0 = k.fma(c0, s0);
+                s1 = k.fma(c1, s1);
+                s2 = k.fma(c2, s2);
+                s3 = k.fma(c3, s3);
+                r0 = m.fma(d0, r0);
+                r1 = m.fma(d1, r1);
+                r2 = m.fma(d2, r2);
+                r3 = m.fma(d3, r3);
+                c3 = c2;
+                c2 = c1;
+                c1 = c0;
+                c0 = FloatVector.fromArray(F, b, bo + (t - l - 1) * hh + h);
+                d3 = d2;
+                d2 = d1;
+                d1 = d0;
+                d0 = FloatVector.fromArray(F, b, bo + (t - l - 1) * hh + g);
+            }
+            FloatVector kt = FloatVector.fromArray(F, a, ao + t * hh + h), mt = FloatVector.fromArray(F, a, ao + t * hh + g);
+            s0 = kt.fma(c0, s0);
+            s1 = kt.fma(c1, s1);
+            s2 = kt.fma(c2, s2);
+            s3 = kt.fma(c3, s3);
+            r0 = mt.fma(d0, r0);
+            r1 = mt.fma(d1, r1);
+            r2 = mt.fma(d2, r2);
+            r3 = mt.fma(d3, r3);
+            FloatVector k1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + h), m1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + g);
+            FloatVector k2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + h), m2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + g);
+            FloatVector k3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + h), m3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + g);
+            FloatVector b0 = FloatVector.fromArray(F, b, bo + h), b1 = FloatVector.fromArray(F, b, bo + hh + h), b2 = FloatVector.fromArray(F, b, bo + 2 * hh + h);
+            FloatVector e0 = FloatVector.fromArray(F, b, bo + g), e1 = FloatVector.fromArray(F, b, bo + hh + g), e2 = FloatVector.fromArray(F, b, bo + 2 * hh + g);
+            s1 = k1.fma(b0, s1);
+            s2 = k2.fma(b0, k1.fma(b1, s2));
+            s3 = k3.fma(b0, k2.fma(b1, k1.fma(b2, s3)));
+            r1 = m1.fma(e0, r1);
+            r2 = m2.fma(e0, m1.fma(e1, r2));
+            r3 = m3.fma(e0, m2.fma(e1, m1.fma(e2, r3)));
+            int o = oo + t * hh;
+            s0.intoArray(out, o + h);
+            s1.intoArray(out, o + hh + h);
+            s2.intoArray(out, o + 2 * hh + h);
+            s3.intoArray(out, o + 3 * hh + h);
+            r0.intoArray(out, o + g);
+            r1.intoArray(out, o + hh + g);
+            r2.intoArray(out, o + 2 * hh + g);
+            r3.intoArray(out, o + 3 * hh + g);
+        }
+        for (; t < n; t++) {
+            FloatVector sh = FloatVector.zero(F), sg = sh;
+            for (int l = 0; l <= t; l++) {
+                sh = FloatVector.fromArray(F, a, ao + l * hh + h).fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + h), sh);
+                sg = FloatVector.fromArray(F, a, ao + l * hh + g).fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + g), sg);
+            }
+            sh.intoArray(out, oo + t * hh + h);
+            sg.intoArray(out, oo + t * hh + g);
+        }
+    }
+
+    /** {@link #correlate}'s four-row blocks on the channels [h, h + 2L), eight chains side by side (as {@link #convolveTwo}). */
+    private static void correlateTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh, int h) {
+        int g = h + F.length(), s = 0;
+        for (; s + 3 < n; s += 4) {
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0;
+            int x = bo + s * hh, last = n - s - 4;
+            FloatVector c0 = FloatVector.fromArray(F, b, x + h), c1 = FloatVector.fromArray(F, b, x + hh + h);
+            FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh + h), c3 = FloatVector.fromArray(F, b, x + 3 * hh + h);
+            FloatVector d0 = FloatVector.fromArray(F, b, x + g), d1 = FloatVector.fromArray(F, b, x + hh + g);
+            FloatVector d2 = FloatVector.fromArray(F, b, x + 2 * hh + g), d3 = FloatVector.fromArray(F, b, x + 3 * hh + g);
+            for (int i = 0; i < last; i++) {
+                FloatVector k = FloatVector.fromArray(F, a, ao + i * hh + h), m = FloatVector.fromArray(F, a, ao + i * hh + g);
+                s0 = k.fma(c0, s0);
+                s1 = k.fma(c1, s1);
+                s2 = k.fma(c2, s2);
+                s3 = k.fma(c3, s3);
+                r0 = m.fma(d0, r0);
+                r1 = m.fma(d1, r1);
+                r2 = m.fma(d2, r2);
+                r3 = m.fma(d3, r3);
+                c0 = c1;
+                c1 = c2;
+                c2 = c3;
+                c3 = FloatVector.fromArray(F, b, bo + (s + i + 4) * hh + h);
+                d0 = d1;
+                d1 = d2;
+                d2 = d3;
+                d3 = FloatVector.fromArray(F, b, bo + (s + i + 4) * hh + g);
+            }
+            FloatVector kl = FloatVector.fromArray(F, a, ao + last * hh + h), ml = FloatVector.fromArray(F, a, ao + last * hh + g);
+            s0 = kl.fma(c0, s0);
+            s1 = kl.fma(c1, s1);
+            s2 = kl.fma(c2, s2);
+            s3 = kl.fma(c3, s3);
+            r0 = ml.fma(d0, r0);
+            r1 = ml.fma(d1, r1);
+            r2 = ml.fma(d2, r2);
+            r3 = ml.fma(d3, r3);
+            int i = n - s - 3;
+            FloatVector a0 = FloatVector.fromArray(F, a, ao + i * hh + h), a1 = FloatVector.fromArray(F, a, ao + (i + 1) * hh + h);
+            FloatVector a2 = FloatVector.fromArray(F, a, ao + (i + 2) * hh + h);
+            FloatVector p0 = FloatVector.fromArray(F, a, ao + i * hh + g), p1 = FloatVector.fromArray(F, a, ao + (i + 1) * hh + g);
+            FloatVector p2 = FloatVector.fromArray(F, a, ao + (i + 2) * hh + g);
+            FloatVector bl = FloatVector.fromArray(F, b, bo + (n - 1) * hh + h), bm = FloatVector.fromArray(F, b, bo + (n - 2) * hh + h);
+            FloatVector bn = FloatVector.fromArray(F, b, bo + (n - 3) * hh + h);
+            FloatVector el = FloatVector.fromArray(F, b, bo + (n - 1) * hh + g), em = FloatVector.fromArray(F, b, bo + (n - 2) * hh + g);
+            FloatVector en = FloatVector.fromArray(F, b, bo + (n - 3) * hh + g);
+            s0 = a2.fma(bl, a1.fma(bm, a0.fma(bn, s0)));
+            s1 = a1.fma(bl, a0.fma(bm, s1));
+            s2 = a0.fma(bl, s2);
+            r0 = p2.fma(el, p1.fma(em, p0.fma(en, r0)));
+            r1 = p1.fma(el, p0.fma(em, r1));
+            r2 = p0.fma(el, r2);
+            int o = oo + s * hh;
+            s0.intoArray(out, o + h);
+            s1.intoArray(out, o + hh + h);
+            s2.intoArray(out, o + 2 * hh + h);
+            s3.intoArray(out, o + 3 * hh + h);
+            r0.intoArray(out, o + g);
+            r1.intoArray(out, o + hh + g);
+            r2.intoArray(out, o + 2 * hh + g);
+            r3.intoArray(out, o + 3 * hh + g);
+        }
+        for (; s < n; s++) {
+            FloatVector ah = FloatVector.zero(F), ag = ah;
+            for (int i = 0; i < n - s; i++) {
+                ah = FloatVector.fromArray(F, a, ao + i * hh + h).fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + h), ah);
+                ag = FloatVector.fromArray(F, a, ao + i * hh + g).fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + g), ag);
+            }
+            ah.intoArray(out, oo + s * hh + h);
+            ag.intoArray(out, oo + s * hh + g);
+        }
     }
 
     /** {@link ModalConvFloat#taps} on whole vectors of channels; e = E, C' parts mode by mode [M, H]. */
