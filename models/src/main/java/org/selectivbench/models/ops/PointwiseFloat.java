@@ -124,12 +124,7 @@ public final class PointwiseFloat {
 
     /** y[r, j] += x[r, j] d[j] over rows of h (a skip connection's weight per channel), in place. */
     public static void addScaledRows(float[] y, float[] x, float[] d, int h) {
-        int rows = y.length / h, j0 = Simd.on() ? PointwiseFloatVector.addScaledRows(y, x, d, rows, h) : 0;
-        for (int r = 0; r < rows; r++) {
-            for (int j = j0, o = r * h + j0; j < h; j++, o++) {
-                y[o] += x[o] * d[j];
-            }
-        }
+        Loops.addScaledRows(y, 0, d, 0, x, 0, y.length / h, h);
     }
 
     /** x c, a new array. */

@@ -6,10 +6,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link PointwiseFloat}'s erfc passes, GLU and row-scaled skip in explicit vectors (C2 left the scalar
- * loops, with their division and select, or their two outputs and short rows, unvectorized). Each lane
- * does the scalar form's operations in its order, so the numbers are the same. Loaded only when
- * {@link Simd#on}; each method returns the first index, or for rows the first column, it did not do.
+ * {@link PointwiseFloat}'s erfc passes and GLU in explicit vectors (C2 left the scalar loops, with their
+ * division and select, or their two outputs and short rows, unvectorized). Each lane does the scalar
+ * form's operations in its order, so the numbers are the same. Loaded only when {@link Simd#on}; each
+ * method returns the first index, or for rows the first column, it did not do.
  */
 final class PointwiseFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -69,18 +69,6 @@ final class PointwiseFloatVector {
                 di.mul(si).intoArray(dz, o + j);
                 FloatVector.broadcast(F, 1f).sub(si).mul(si).mul(di.mul(FloatVector.fromArray(F, z, o + j)))
                         .intoArray(dz, o + h + j);
-            }
-        }
-        return whole;
-    }
-
-    /** y[r, j] += x[r, j] d[j], whole vectors of each row's columns. */
-    static int addScaledRows(float[] y, float[] x, float[] d, int rows, int h) {
-        int whole = h - h % F.length();
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0, o = r * h; j < whole; j += F.length()) {
-                FloatVector.fromArray(F, y, o + j).add(FloatVector.fromArray(F, x, o + j).mul(FloatVector.fromArray(F, d, j)))
-                        .intoArray(y, o + j);
             }
         }
         return whole;
