@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link ModalConvFloat}'s loops with a channel per lane: the convolutions four output rows at a time
  * (the four sums are independent chains, where one chain waits on its adds, and share each load of the
  * taps, and of the input rows, which move one row per tap), two vectors of channels at a time where
- * there are two (eight chains keep both FMA units busy; four waited on their latency), the taps and their gradients (in double) a block of channels at a time through every mode.
+ * there are two (eight chains keep both FMA units busy; four waited on their latency); the taps and
+ * their gradients (in double) a block of channels at a time through every mode.
  * Every sum still takes its terms in the scalar form's order, so the numbers are the same. Loaded only
  * when {@link Simd#on}; each method returns the first channel it did not do.
  */
@@ -140,17 +141,21 @@ final class ModalConvFloatVector {
      * {@link #convolve}'s four-row blocks on the channels [h, h + 2L): two vectors of channels, eight
      * chains side by side, where one vector's four chains waited on their FMAs' latency.
      */
-    private static void convolveTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh, int h) {
+    private static void convolveTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh,
+                                    int h) {
         int g = h + F.length(), t = 0;
         for (; t + 3 < n; t += 4) {
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0;
             int x = bo + t * hh;
             FloatVector c0 = FloatVector.fromArray(F, b, x + h), c1 = FloatVector.fromArray(F, b, x + hh + h);
-            FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh + h), c3 = FloatVector.fromArray(F, b, x + 3 * hh + h);
+            FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh + h);
+            FloatVector c3 = FloatVector.fromArray(F, b, x + 3 * hh + h);
             FloatVector d0 = FloatVector.fromArray(F, b, x + g), d1 = FloatVector.fromArray(F, b, x + hh + g);
-            FloatVector d2 = FloatVector.fromArray(F, b, x + 2 * hh + g), d3 = FloatVector.fromArray(F, b, x + 3 * hh + g);
+            FloatVector d2 = FloatVector.fromArray(F, b, x + 2 * hh + g);
+            FloatVector d3 = FloatVector.fromArray(F, b, x + 3 * hh + g);
             for (int l = 0; l < t; l++) {
-                FloatVector k = FloatVector.fromArray(F, a, ao + l * hh + h), m = FloatVector.fromArray(F, a, ao + l * hh + g);
+                FloatVector k = FloatVector.fromArray(F, a, ao + l * hh + h);
+                FloatVector m = FloatVector.fromArray(F, a, ao + l * hh + g);
                 s0 = k.fma(c0, s0);
                 s1 = k.fma(c1, s1);
                 s2 = k.fma(c2, s2);
@@ -168,7 +173,8 @@ final class ModalConvFloatVector {
                 d1 = d0;
                 d0 = FloatVector.fromArray(F, b, bo + (t - l - 1) * hh + g);
             }
-            FloatVector kt = FloatVector.fromArray(F, a, ao + t * hh + h), mt = FloatVector.fromArray(F, a, ao + t * hh + g);
+            FloatVector kt = FloatVector.fromArray(F, a, ao + t * hh + h);
+            FloatVector mt = FloatVector.fromArray(F, a, ao + t * hh + g);
             s0 = kt.fma(c0, s0);
             s1 = kt.fma(c1, s1);
             s2 = kt.fma(c2, s2);
@@ -177,11 +183,16 @@ final class ModalConvFloatVector {
             r1 = mt.fma(d1, r1);
             r2 = mt.fma(d2, r2);
             r3 = mt.fma(d3, r3);
-            FloatVector k1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + h), m1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + g);
-            FloatVector k2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + h), m2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + g);
-            FloatVector k3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + h), m3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + g);
-            FloatVector b0 = FloatVector.fromArray(F, b, bo + h), b1 = FloatVector.fromArray(F, b, bo + hh + h), b2 = FloatVector.fromArray(F, b, bo + 2 * hh + h);
-            FloatVector e0 = FloatVector.fromArray(F, b, bo + g), e1 = FloatVector.fromArray(F, b, bo + hh + g), e2 = FloatVector.fromArray(F, b, bo + 2 * hh + g);
+            FloatVector k1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + h);
+            FloatVector m1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + g);
+            FloatVector k2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + h);
+            FloatVector m2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + g);
+            FloatVector k3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + h);
+            FloatVector m3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + g);
+            FloatVector b0 = FloatVector.fromArray(F, b, bo + h), b1 = FloatVector.fromArray(F, b, bo + hh + h);
+            FloatVector b2 = FloatVector.fromArray(F, b, bo + 2 * hh + h);
+            FloatVector e0 = FloatVector.fromArray(F, b, bo + g), e1 = FloatVector.fromArray(F, b, bo + hh + g);
+            FloatVector e2 = FloatVector.fromArray(F, b, bo + 2 * hh + g);
             s1 = k1.fma(b0, s1);
             s2 = k2.fma(b0, k1.fma(b1, s2));
             s3 = k3.fma(b0, k2.fma(b1, k1.fma(b2, s3)));
@@ -201,26 +212,32 @@ final class ModalConvFloatVector {
         for (; t < n; t++) {
             FloatVector sh = FloatVector.zero(F), sg = sh;
             for (int l = 0; l <= t; l++) {
-                sh = FloatVector.fromArray(F, a, ao + l * hh + h).fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + h), sh);
-                sg = FloatVector.fromArray(F, a, ao + l * hh + g).fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + g), sg);
+                sh = FloatVector.fromArray(F, a, ao + l * hh + h)
+                        .fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + h), sh);
+                sg = FloatVector.fromArray(F, a, ao + l * hh + g)
+                        .fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + g), sg);
             }
             sh.intoArray(out, oo + t * hh + h);
             sg.intoArray(out, oo + t * hh + g);
         }
     }
 
-    /** {@link #correlate}'s four-row blocks on the channels [h, h + 2L), eight chains side by side (as {@link #convolveTwo}). */
-    private static void correlateTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh, int h) {
+    /** {@link #correlate}'s four-row blocks on the channels [h, h + 2L): eight chains, as {@link #convolveTwo}. */
+    private static void correlateTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh,
+                                     int h) {
         int g = h + F.length(), s = 0;
         for (; s + 3 < n; s += 4) {
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0;
             int x = bo + s * hh, last = n - s - 4;
             FloatVector c0 = FloatVector.fromArray(F, b, x + h), c1 = FloatVector.fromArray(F, b, x + hh + h);
-            FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh + h), c3 = FloatVector.fromArray(F, b, x + 3 * hh + h);
+            FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh + h);
+            FloatVector c3 = FloatVector.fromArray(F, b, x + 3 * hh + h);
             FloatVector d0 = FloatVector.fromArray(F, b, x + g), d1 = FloatVector.fromArray(F, b, x + hh + g);
-            FloatVector d2 = FloatVector.fromArray(F, b, x + 2 * hh + g), d3 = FloatVector.fromArray(F, b, x + 3 * hh + g);
+            FloatVector d2 = FloatVector.fromArray(F, b, x + 2 * hh + g);
+            FloatVector d3 = FloatVector.fromArray(F, b, x + 3 * hh + g);
             for (int i = 0; i < last; i++) {
-                FloatVector k = FloatVector.fromArray(F, a, ao + i * hh + h), m = FloatVector.fromArray(F, a, ao + i * hh + g);
+                FloatVector k = FloatVector.fromArray(F, a, ao + i * hh + h);
+                FloatVector m = FloatVector.fromArray(F, a, ao + i * hh + g);
                 s0 = k.fma(c0, s0);
                 s1 = k.fma(c1, s1);
                 s2 = k.fma(c2, s2);
@@ -238,7 +255,8 @@ final class ModalConvFloatVector {
                 d2 = d3;
                 d3 = FloatVector.fromArray(F, b, bo + (s + i + 4) * hh + g);
             }
-            FloatVector kl = FloatVector.fromArray(F, a, ao + last * hh + h), ml = FloatVector.fromArray(F, a, ao + last * hh + g);
+            FloatVector kl = FloatVector.fromArray(F, a, ao + last * hh + h);
+            FloatVector ml = FloatVector.fromArray(F, a, ao + last * hh + g);
             s0 = kl.fma(c0, s0);
             s1 = kl.fma(c1, s1);
             s2 = kl.fma(c2, s2);
@@ -248,13 +266,17 @@ final class ModalConvFloatVector {
             r2 = ml.fma(d2, r2);
             r3 = ml.fma(d3, r3);
             int i = n - s - 3;
-            FloatVector a0 = FloatVector.fromArray(F, a, ao + i * hh + h), a1 = FloatVector.fromArray(F, a, ao + (i + 1) * hh + h);
+            FloatVector a0 = FloatVector.fromArray(F, a, ao + i * hh + h);
+            FloatVector a1 = FloatVector.fromArray(F, a, ao + (i + 1) * hh + h);
             FloatVector a2 = FloatVector.fromArray(F, a, ao + (i + 2) * hh + h);
-            FloatVector p0 = FloatVector.fromArray(F, a, ao + i * hh + g), p1 = FloatVector.fromArray(F, a, ao + (i + 1) * hh + g);
+            FloatVector p0 = FloatVector.fromArray(F, a, ao + i * hh + g);
+            FloatVector p1 = FloatVector.fromArray(F, a, ao + (i + 1) * hh + g);
             FloatVector p2 = FloatVector.fromArray(F, a, ao + (i + 2) * hh + g);
-            FloatVector bl = FloatVector.fromArray(F, b, bo + (n - 1) * hh + h), bm = FloatVector.fromArray(F, b, bo + (n - 2) * hh + h);
+            FloatVector bl = FloatVector.fromArray(F, b, bo + (n - 1) * hh + h);
+            FloatVector bm = FloatVector.fromArray(F, b, bo + (n - 2) * hh + h);
             FloatVector bn = FloatVector.fromArray(F, b, bo + (n - 3) * hh + h);
-            FloatVector el = FloatVector.fromArray(F, b, bo + (n - 1) * hh + g), em = FloatVector.fromArray(F, b, bo + (n - 2) * hh + g);
+            FloatVector el = FloatVector.fromArray(F, b, bo + (n - 1) * hh + g);
+            FloatVector em = FloatVector.fromArray(F, b, bo + (n - 2) * hh + g);
             FloatVector en = FloatVector.fromArray(F, b, bo + (n - 3) * hh + g);
             s0 = a2.fma(bl, a1.fma(bm, a0.fma(bn, s0)));
             s1 = a1.fma(bl, a0.fma(bm, s1));
@@ -275,8 +297,10 @@ final class ModalConvFloatVector {
         for (; s < n; s++) {
             FloatVector ah = FloatVector.zero(F), ag = ah;
             for (int i = 0; i < n - s; i++) {
-                ah = FloatVector.fromArray(F, a, ao + i * hh + h).fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + h), ah);
-                ag = FloatVector.fromArray(F, a, ao + i * hh + g).fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + g), ag);
+                ah = FloatVector.fromArray(F, a, ao + i * hh + h)
+                        .fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + h), ah);
+                ag = FloatVector.fromArray(F, a, ao + i * hh + g)
+                        .fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + g), ag);
             }
             ah.intoArray(out, oo + s * hh + h);
             ag.intoArray(out, oo + s * hh + g);
