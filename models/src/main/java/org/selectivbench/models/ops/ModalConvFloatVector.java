@@ -7,9 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link ModalConvFloat}'s loops with a channel per lane: the convolutions four output rows at a time
  * (the four sums are independent chains, where one chain waits on its adds, and share each load of the
- * taps, and of the input rows, which move one row per tap), two vectors of channels at a time where
- * there are two (eight chains keep both FMA units busy; four waited on their latency); the taps and
- * their gradients (in double) a block of channels at a time through every mode.
+ * taps, and of the input rows, which move one row per tap), two vectors of channels at a time (eight
+ * chains keep both FMA units busy; four waited on their latency); the taps and their gradients (in
+ * double) a block of channels at a time through every mode.
  * Every sum still takes its terms in the scalar form's order, so the numbers are the same. Loaded only
  * when {@link Simd#on}; each method returns the first channel it did not do.
  */
@@ -22,128 +22,31 @@ final class ModalConvFloatVector {
 
     /** {@link ModalConvFloat#convolve} on whole vectors of channels. */
     static int convolve(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh) {
-        int whole = hh - hh % F.length(), h = 0;
-        for (; h + 2 * F.length() <= whole; h += 2 * F.length()) {
-            convolveTwo(a, ao, b, bo, out, oo, n, hh, h);
-        }
-        for (; h < whole; h += F.length()) {
-            int t = 0;
-            for (; t + 3 < n; t += 4) {
-                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-                // tap l meets rows t-l .. t+3-l of b; the next tap three of the same rows, so they stay
-                // in registers and one new row is loaded per tap (five loads per four FMAs before)
-                int x = bo + t * hh + h;
-                FloatVector c0 = FloatVector.fromArray(F, b, x), c1 = FloatVector.fromArray(F, b, x + hh);
-                FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh), c3 = FloatVector.fromArray(F, b, x + 3 * hh);
-                for (int l = 0; l < t; l++) {
-                    FloatVector k = FloatVector.fromArray(F, a, ao + l * hh + h);
-                    s0 = k.fma(c0, s0);
-                    s1 = k.fma(c1, s1);
-                    s2 = k.fma(c2, s2);
-                    s3 = k.fma(c3, s3);
-                    c3 = c2;
-                    c2 = c1;
-                    c1 = c0;
-                    c0 = FloatVector.fromArray(F, b, bo + (t - l - 1) * hh + h);
-                }
-                FloatVector kt = FloatVector.fromArray(F, a, ao + t * hh + h);
-                s0 = kt.fma(c0, s0);
-                s1 = kt.fma(c1, s1);
-                s2 = kt.fma(c2, s2);
-                s3 = kt.fma(c3, s3);
-                // rows t+1.. take the taps past t, still in ascending order
-                FloatVector k1 = FloatVector.fromArray(F, a, ao + (t + 1) * hh + h);
-                FloatVector k2 = FloatVector.fromArray(F, a, ao + (t + 2) * hh + h);
-                FloatVector k3 = FloatVector.fromArray(F, a, ao + (t + 3) * hh + h);
-                FloatVector b0 = FloatVector.fromArray(F, b, bo + h), b1 = FloatVector.fromArray(F, b, bo + hh + h);
-                FloatVector b2 = FloatVector.fromArray(F, b, bo + 2 * hh + h);
-                s1 = k1.fma(b0, s1);
-                s2 = k2.fma(b0, k1.fma(b1, s2));
-                s3 = k3.fma(b0, k2.fma(b1, k1.fma(b2, s3)));
-                int o = oo + t * hh + h;
-                s0.intoArray(out, o);
-                s1.intoArray(out, o + hh);
-                s2.intoArray(out, o + 2 * hh);
-                s3.intoArray(out, o + 3 * hh);
-            }
-            for (; t < n; t++) {
-                FloatVector s = FloatVector.zero(F);
-                for (int l = 0; l <= t; l++) {
-                    s = FloatVector.fromArray(F, a, ao + l * hh + h)
-                            .fma(FloatVector.fromArray(F, b, bo + (t - l) * hh + h), s);
-                }
-                s.intoArray(out, oo + t * hh + h);
-            }
+        int whole = hh - hh % F.length();
+        // two vectors of channels at a time; an odd last one runs as both, its sums stored twice
+        for (int h = 0; h < whole; h += 2 * F.length()) {
+            convolveTwo(a, ao, b, bo, out, oo, n, hh, h, Math.min(h + F.length(), whole - F.length()));
         }
         return whole;
     }
 
     /** {@link ModalConvFloat#correlate} on whole vectors of channels. */
     static int correlate(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh) {
-        int whole = hh - hh % F.length(), h = 0;
-        for (; h + 2 * F.length() <= whole; h += 2 * F.length()) {
-            correlateTwo(a, ao, b, bo, out, oo, n, hh, h);
-        }
-        for (; h < whole; h += F.length()) {
-            int s = 0;
-            for (; s + 3 < n; s += 4) {
-                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-                // term i meets rows s+i .. s+i+3 of b, the next term three of them (as convolve's taps)
-                int x = bo + s * hh + h, last = n - s - 4;
-                FloatVector c0 = FloatVector.fromArray(F, b, x), c1 = FloatVector.fromArray(F, b, x + hh);
-                FloatVector c2 = FloatVector.fromArray(F, b, x + 2 * hh), c3 = FloatVector.fromArray(F, b, x + 3 * hh);
-                for (int i = 0; i < last; i++) {
-                    FloatVector k = FloatVector.fromArray(F, a, ao + i * hh + h);
-                    s0 = k.fma(c0, s0);
-                    s1 = k.fma(c1, s1);
-                    s2 = k.fma(c2, s2);
-                    s3 = k.fma(c3, s3);
-                    c0 = c1;
-                    c1 = c2;
-                    c2 = c3;
-                    c3 = FloatVector.fromArray(F, b, bo + (s + i + 4) * hh + h);
-                }
-                FloatVector kl = FloatVector.fromArray(F, a, ao + last * hh + h);
-                s0 = kl.fma(c0, s0);
-                s1 = kl.fma(c1, s1);
-                s2 = kl.fma(c2, s2);
-                s3 = kl.fma(c3, s3);
-                // rows s..s+2 have terms past the shared ones: i = n-s-3.. with b's last rows
-                int i = n - s - 3;
-                FloatVector a0 = FloatVector.fromArray(F, a, ao + i * hh + h);
-                FloatVector a1 = FloatVector.fromArray(F, a, ao + (i + 1) * hh + h);
-                FloatVector a2 = FloatVector.fromArray(F, a, ao + (i + 2) * hh + h);
-                FloatVector bl = FloatVector.fromArray(F, b, bo + (n - 1) * hh + h);
-                FloatVector bm = FloatVector.fromArray(F, b, bo + (n - 2) * hh + h);
-                FloatVector bn = FloatVector.fromArray(F, b, bo + (n - 3) * hh + h);
-                s0 = a2.fma(bl, a1.fma(bm, a0.fma(bn, s0)));
-                s1 = a1.fma(bl, a0.fma(bm, s1));
-                s2 = a0.fma(bl, s2);
-                int o = oo + s * hh + h;
-                s0.intoArray(out, o);
-                s1.intoArray(out, o + hh);
-                s2.intoArray(out, o + 2 * hh);
-                s3.intoArray(out, o + 3 * hh);
-            }
-            for (; s < n; s++) {
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < n - s; i++) {
-                    acc = FloatVector.fromArray(F, a, ao + i * hh + h)
-                            .fma(FloatVector.fromArray(F, b, bo + (s + i) * hh + h), acc);
-                }
-                acc.intoArray(out, oo + s * hh + h);
-            }
+        int whole = hh - hh % F.length();
+        // two vectors of channels at a time; an odd last one runs as both, its sums stored twice
+        for (int h = 0; h < whole; h += 2 * F.length()) {
+            correlateTwo(a, ao, b, bo, out, oo, n, hh, h, Math.min(h + F.length(), whole - F.length()));
         }
         return whole;
     }
 
     /**
-     * {@link #convolve}'s four-row blocks on the channels [h, h + 2L): two vectors of channels, eight
-     * chains side by side, where one vector's four chains waited on their FMAs' latency.
+     * {@link #convolve} on the vectors of channels at h and g, four output rows at a time: eight chains
+     * side by side, where one vector's four waited on their FMAs' latency (g = h gives one vector).
      */
     private static void convolveTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh,
-                                    int h) {
-        int g = h + F.length(), t = 0;
+                                    int h, int g) {
+        int t = 0;
         for (; t + 3 < n; t += 4) {
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0;
             int x = bo + t * hh;
@@ -222,10 +125,10 @@ final class ModalConvFloatVector {
         }
     }
 
-    /** {@link #correlate}'s four-row blocks on the channels [h, h + 2L): eight chains, as {@link #convolveTwo}. */
+    /** {@link #correlate} on the vectors of channels at h and g, as {@link #convolveTwo}. */
     private static void correlateTwo(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, int hh,
-                                     int h) {
-        int g = h + F.length(), s = 0;
+                                     int h, int g) {
+        int s = 0;
         for (; s + 3 < n; s += 4) {
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0;
             int x = bo + s * hh, last = n - s - 4;
