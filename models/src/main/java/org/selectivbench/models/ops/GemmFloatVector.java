@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link GemmFloat}'s loops with a column per lane: eight rows by two vectors of columns at a time
  * (sixteen independent FMA chains, twice what two FMA units of four cycles' latency need, and ten loads
  * per sixteen FMAs against six per eight for four rows: 1.2-1.6 times the four-row tiles' rate,
- * docs/models.md), then four rows, then a vector, then rows one at a time; every output still one chain
- * over the inner index in order. Columns past
+ * docs/models.md), a lone vector of columns eight rows at a time, then four rows, then rows one at a
+ * time; every output still one chain over the inner index in order. Columns past
  * the whole vectors, when there are at least a vector's worth of columns, are the last vector's lanes:
  * that vector overlaps the whole ones, its overlapping lanes run the same chains as theirs, and only
  * its own columns are kept (the output layer's 41 classes: 9 columns that scalar chains took four
@@ -18,6 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class GemmFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** The embedded default's width, the inner size of most of its products, given its own loop in {@link #nn8}. */
+    private static final int WIDTH = 32;
     /** Rows of a weight gradient's sums per pass over its outputs, so that they stay in cache. */
     private static final int CHUNK = 256;
     /** Where a new product's sums load their start from: two vectors of zeros. */
@@ -38,16 +40,14 @@ final class GemmFloatVector {
         int r = r0;
         for (; r + 7 < r1; r += 8) {
             if (tail != null) {
-                nn4(a, b, bias, c, add, r, k, n, last, tail, 0, L);
-                nn4(a, b, bias, c, add, r + 4, k, n, last, tail, 4 * L, L);
+                nn8One(a, b, bias, c, add, r, k, n, last, tail, 0, L);
             }
             int j = 0;
             for (; j + 2 * L <= whole; j += 2 * L) {
                 nn8(a, b, bias, c, add, r, k, n, j);
             }
             for (; j < whole; j += L) {
-                nn4(a, b, bias, c, add, r, k, n, j, c, r * n + j, n);
-                nn4(a, b, bias, c, add, r + 4, k, n, j, c, (r + 4) * n + j, n);
+                nn8One(a, b, bias, c, add, r, k, n, j, c, r * n + j, n);
             }
             if (tail != null) {
                 keepTail(tail, c, r, 8, n, whole);
@@ -100,32 +100,67 @@ final class GemmFloatVector {
         FloatVector c70 = FloatVector.fromArray(F, src, so + 7 * sn);
         FloatVector c71 = FloatVector.fromArray(F, src, so + 7 * sn + L);
         int x = r * k;
-        for (int q = 0; q < k; q++, x++) {
-            FloatVector b0 = FloatVector.fromArray(F, b, q * n + j), b1 = FloatVector.fromArray(F, b, q * n + j + L);
-            FloatVector a0 = FloatVector.broadcast(F, a[x]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, a[x + k]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, a[x + 2 * k]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, a[x + 3 * k]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(F, a[x + 4 * k]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(F, a[x + 5 * k]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            FloatVector a6 = FloatVector.broadcast(F, a[x + 6 * k]);
-            c60 = a6.fma(b0, c60);
-            c61 = a6.fma(b1, c61);
-            FloatVector a7 = FloatVector.broadcast(F, a[x + 7 * k]);
-            c70 = a7.fma(b0, c70);
-            c71 = a7.fma(b1, c71);
+        if (k == WIDTH) {
+            // the same loop with the rows' stride a constant: C2 folds a's row offsets into the broadcasts'
+            // addresses, where a variable stride holds them in registers, spills, and adds scalar
+            // instructions that take the FMAs' ports (1.15-1.2 times as fast, docs/models.md)
+            for (int q = 0; q < WIDTH; q++, x++) {
+                FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
+                FloatVector b1 = FloatVector.fromArray(F, b, q * n + j + L);
+                FloatVector a0 = FloatVector.broadcast(F, a[x]);
+                c00 = a0.fma(b0, c00);
+                c01 = a0.fma(b1, c01);
+                FloatVector a1 = FloatVector.broadcast(F, a[x + WIDTH]);
+                c10 = a1.fma(b0, c10);
+                c11 = a1.fma(b1, c11);
+                FloatVector a2 = FloatVector.broadcast(F, a[x + 2 * WIDTH]);
+                c20 = a2.fma(b0, c20);
+                c21 = a2.fma(b1, c21);
+                FloatVector a3 = FloatVector.broadcast(F, a[x + 3 * WIDTH]);
+                c30 = a3.fma(b0, c30);
+                c31 = a3.fma(b1, c31);
+                FloatVector a4 = FloatVector.broadcast(F, a[x + 4 * WIDTH]);
+                c40 = a4.fma(b0, c40);
+                c41 = a4.fma(b1, c41);
+                FloatVector a5 = FloatVector.broadcast(F, a[x + 5 * WIDTH]);
+                c50 = a5.fma(b0, c50);
+                c51 = a5.fma(b1, c51);
+                FloatVector a6 = FloatVector.broadcast(F, a[x + 6 * WIDTH]);
+                c60 = a6.fma(b0, c60);
+                c61 = a6.fma(b1, c61);
+                FloatVector a7 = FloatVector.broadcast(F, a[x + 7 * WIDTH]);
+                c70 = a7.fma(b0, c70);
+                c71 = a7.fma(b1, c71);
+            }
+        } else {
+            for (int q = 0; q < k; q++, x++) {
+                FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
+                FloatVector b1 = FloatVector.fromArray(F, b, q * n + j + L);
+                FloatVector a0 = FloatVector.broadcast(F, a[x]);
+                c00 = a0.fma(b0, c00);
+                c01 = a0.fma(b1, c01);
+                FloatVector a1 = FloatVector.broadcast(F, a[x + k]);
+                c10 = a1.fma(b0, c10);
+                c11 = a1.fma(b1, c11);
+                FloatVector a2 = FloatVector.broadcast(F, a[x + 2 * k]);
+                c20 = a2.fma(b0, c20);
+                c21 = a2.fma(b1, c21);
+                FloatVector a3 = FloatVector.broadcast(F, a[x + 3 * k]);
+                c30 = a3.fma(b0, c30);
+                c31 = a3.fma(b1, c31);
+                FloatVector a4 = FloatVector.broadcast(F, a[x + 4 * k]);
+                c40 = a4.fma(b0, c40);
+                c41 = a4.fma(b1, c41);
+                FloatVector a5 = FloatVector.broadcast(F, a[x + 5 * k]);
+                c50 = a5.fma(b0, c50);
+                c51 = a5.fma(b1, c51);
+                FloatVector a6 = FloatVector.broadcast(F, a[x + 6 * k]);
+                c60 = a6.fma(b0, c60);
+                c61 = a6.fma(b1, c61);
+                FloatVector a7 = FloatVector.broadcast(F, a[x + 7 * k]);
+                c70 = a7.fma(b0, c70);
+                c71 = a7.fma(b1, c71);
+            }
         }
         if (bias != null) {
             FloatVector v0 = FloatVector.fromArray(F, bias, j), v1 = FloatVector.fromArray(F, bias, j + L);
@@ -163,6 +198,53 @@ final class GemmFloatVector {
         c61.intoArray(c, o + 6 * n + L);
         c70.intoArray(c, o + 7 * n);
         c71.intoArray(c, o + 7 * n + L);
+    }
+
+    /**
+     * Rows r..r+7 of c's columns [j, j + L) plus a b (+ bias), into {@code out} at {@code o} + i * {@code stride}:
+     * a lone vector of columns (a tail, an odd one) with eight chains, where two four-row tiles' four chains
+     * each waited on their FMAs' latency (the output layer's 41 classes took as long as 64).
+     */
+    private static void nn8One(float[] a, float[] b, float[] bias, float[] c, boolean add, int r, int k, int n, int j,
+                               float[] out, int o, int stride) {
+        int oc = r * n + j;
+        float[] src = add ? c : ZEROS;
+        int so = add ? oc : 0, sn = add ? n : 0;
+        FloatVector c0 = FloatVector.fromArray(F, src, so), c1 = FloatVector.fromArray(F, src, so + sn);
+        FloatVector c2 = FloatVector.fromArray(F, src, so + 2 * sn), c3 = FloatVector.fromArray(F, src, so + 3 * sn);
+        FloatVector c4 = FloatVector.fromArray(F, src, so + 4 * sn), c5 = FloatVector.fromArray(F, src, so + 5 * sn);
+        FloatVector c6 = FloatVector.fromArray(F, src, so + 6 * sn), c7 = FloatVector.fromArray(F, src, so + 7 * sn);
+        int x = r * k;
+        for (int q = 0; q < k; q++, x++) {
+            FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
+            c0 = FloatVector.broadcast(F, a[x]).fma(b0, c0);
+            c1 = FloatVector.broadcast(F, a[x + k]).fma(b0, c1);
+            c2 = FloatVector.broadcast(F, a[x + 2 * k]).fma(b0, c2);
+            c3 = FloatVector.broadcast(F, a[x + 3 * k]).fma(b0, c3);
+            c4 = FloatVector.broadcast(F, a[x + 4 * k]).fma(b0, c4);
+            c5 = FloatVector.broadcast(F, a[x + 5 * k]).fma(b0, c5);
+            c6 = FloatVector.broadcast(F, a[x + 6 * k]).fma(b0, c6);
+            c7 = FloatVector.broadcast(F, a[x + 7 * k]).fma(b0, c7);
+        }
+        if (bias != null) {
+            FloatVector v = FloatVector.fromArray(F, bias, j);
+            c0 = c0.add(v);
+            c1 = c1.add(v);
+            c2 = c2.add(v);
+            c3 = c3.add(v);
+            c4 = c4.add(v);
+            c5 = c5.add(v);
+            c6 = c6.add(v);
+            c7 = c7.add(v);
+        }
+        c0.intoArray(out, o);
+        c1.intoArray(out, o + stride);
+        c2.intoArray(out, o + 2 * stride);
+        c3.intoArray(out, o + 3 * stride);
+        c4.intoArray(out, o + 4 * stride);
+        c5.intoArray(out, o + 5 * stride);
+        c6.intoArray(out, o + 6 * stride);
+        c7.intoArray(out, o + 7 * stride);
     }
 
     /** Rows r..r+3 of c's columns [j, j + L) plus a b (+ bias), into {@code out} at {@code o} + i * {@code stride}. */
@@ -226,16 +308,14 @@ final class GemmFloatVector {
             int i = i0;
             for (; i + 7 < i1; i += 8) {
                 if (tail != null) {
-                    tn4(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
-                    tn4(a, b, c, k, n, i + 4, last, r0, r1, tail, 4 * L, L);
+                    tn8One(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
                 }
                 int j = 0;
                 for (; j + 2 * L <= whole; j += 2 * L) {
                     tn8(a, b, c, k, n, i, j, r0, r1);
                 }
                 for (; j < whole; j += L) {
-                    tn4(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
-                    tn4(a, b, c, k, n, i + 4, j, r0, r1, c, (i + 4) * n + j, n);
+                    tn8One(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
                 }
                 if (tail != null) {
                     keepTail(tail, c, i, 8, n, whole);
@@ -336,6 +416,39 @@ final class GemmFloatVector {
         c61.intoArray(c, o + 6 * n + L);
         c70.intoArray(c, o + 7 * n);
         c71.intoArray(c, o + 7 * n + L);
+    }
+
+    /**
+     * Output rows i..i+7's vector of columns from j over rows [r0, r1), from c's entries, into out at
+     * o0 + row * stride: a lone vector with eight chains, as {@link #nn8One}.
+     */
+    private static void tn8One(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1,
+                               float[] out, int o0, int stride) {
+        int o = i * n + j;
+        FloatVector s0 = FloatVector.fromArray(F, c, o), s1 = FloatVector.fromArray(F, c, o + n);
+        FloatVector s2 = FloatVector.fromArray(F, c, o + 2 * n), s3 = FloatVector.fromArray(F, c, o + 3 * n);
+        FloatVector s4 = FloatVector.fromArray(F, c, o + 4 * n), s5 = FloatVector.fromArray(F, c, o + 5 * n);
+        FloatVector s6 = FloatVector.fromArray(F, c, o + 6 * n), s7 = FloatVector.fromArray(F, c, o + 7 * n);
+        for (int r = r0; r < r1; r++) {
+            FloatVector b0 = FloatVector.fromArray(F, b, r * n + j);
+            int x = r * k + i;
+            s0 = FloatVector.broadcast(F, a[x]).fma(b0, s0);
+            s1 = FloatVector.broadcast(F, a[x + 1]).fma(b0, s1);
+            s2 = FloatVector.broadcast(F, a[x + 2]).fma(b0, s2);
+            s3 = FloatVector.broadcast(F, a[x + 3]).fma(b0, s3);
+            s4 = FloatVector.broadcast(F, a[x + 4]).fma(b0, s4);
+            s5 = FloatVector.broadcast(F, a[x + 5]).fma(b0, s5);
+            s6 = FloatVector.broadcast(F, a[x + 6]).fma(b0, s6);
+            s7 = FloatVector.broadcast(F, a[x + 7]).fma(b0, s7);
+        }
+        s0.intoArray(out, o0);
+        s1.intoArray(out, o0 + stride);
+        s2.intoArray(out, o0 + 2 * stride);
+        s3.intoArray(out, o0 + 3 * stride);
+        s4.intoArray(out, o0 + 4 * stride);
+        s5.intoArray(out, o0 + 5 * stride);
+        s6.intoArray(out, o0 + 6 * stride);
+        s7.intoArray(out, o0 + 7 * stride);
     }
 
     /**
