@@ -190,11 +190,10 @@ public final class RowNormsFloat {
             if (Simd.on()) {
                 int[] map = RowSumsFloatVector.map(n);
                 float[] ss = new float[RowSumsFloatVector.ROWS];
+                double[] wide = new double[ss.length];
                 for (; r + ss.length <= to; r += ss.length) {
                     RowSumsFloatVector.dots(x, x, r, n, map, ss);
-                    for (int l = 0; l < ss.length; l++) {
-                        rinv[r + l] = rmsInverse(ss[l], n, eps);
-                    }
+                    RowNormsFloatVector.rmsInverses(ss, n, eps, rinv, r, wide);
                     rmsNormRows(r, r + ss.length, n, x, w, w2, gate, sig, xhat, y, rinv);
                 }
             }
