@@ -87,15 +87,28 @@ final class DecayScanPairsFloat {
             for (int c = 0; c < 2 * vd; c += lanes) { // a vector of the pair's value row: heads h + ha to h + hb
                 int ha = c / vd, hb = (c + lanes - 1) / vd;
                 FloatVector vv = FloatVector.fromArray(S, v, v0 + c), acc = FloatVector.zero(S);
-                for (int x = 0; x < kd; x++) {
-                    int so = x * 2 * vd + c, xa = ha * kd + x, xb = hb * kd + x;
-                    FloatVector sv = FloatVector.fromArray(S, s, so);
-                    if (decayed) {
-                        sv = sv.mul(FloatVector.broadcast(S, w.dec[xa]).blend(w.dec[xb], SECOND));
+                if (ha == hb) { // one head's values: its keys broadcast, no blend (GLA's V = 16)
+                    for (int x = 0; x < kd; x++) {
+                        int so = x * 2 * vd + c, xa = ha * kd + x;
+                        FloatVector sv = FloatVector.fromArray(S, s, so);
+                        if (decayed) {
+                            sv = sv.mul(FloatVector.broadcast(S, w.dec[xa]));
+                        }
+                        sv = sv.add(vv.mul(FloatVector.broadcast(S, k[k0 + xa])));
+                        sv.intoArray(s, so);
+                        acc = acc.add(sv.mul(FloatVector.broadcast(S, q[k0 + xa])));
                     }
-                    sv = sv.add(vv.mul(FloatVector.broadcast(S, k[k0 + xa]).blend(k[k0 + xb], SECOND)));
-                    sv.intoArray(s, so);
-                    acc = acc.add(sv.mul(FloatVector.broadcast(S, q[k0 + xa]).blend(q[k0 + xb], SECOND)));
+                } else {
+                    for (int x = 0; x < kd; x++) {
+                        int so = x * 2 * vd + c, xa = ha * kd + x, xb = hb * kd + x;
+                        FloatVector sv = FloatVector.fromArray(S, s, so);
+                        if (decayed) {
+                            sv = sv.mul(FloatVector.broadcast(S, w.dec[xa]).blend(w.dec[xb], SECOND));
+                        }
+                        sv = sv.add(vv.mul(FloatVector.broadcast(S, k[k0 + xa]).blend(k[k0 + xb], SECOND)));
+                        sv.intoArray(s, so);
+                        acc = acc.add(sv.mul(FloatVector.broadcast(S, q[k0 + xa]).blend(q[k0 + xb], SECOND)));
+                    }
                 }
                 acc.intoArray(o, v0 + c);
             }
@@ -188,15 +201,27 @@ final class DecayScanPairsFloat {
         for (int c = 0; c < 2 * vd; c += lanes) { // dv sums over keys: on [K, 2V], a lane per value
             int ha = c / vd, hb = (c + lanes - 1) / vd;
             FloatVector dOv = FloatVector.fromArray(S, dO, v0 + c), dvv = FloatVector.zero(S);
-            for (int x = 0; x < kd; x++) {
-                int so = x * 2 * vd + c, xa = ha * kd + x, xb = hb * kd + x;
-                FloatVector gv = FloatVector.fromArray(S, rows, so)
-                        .add(dOv.mul(FloatVector.broadcast(S, q[k0 + xa]).blend(q[k0 + xb], SECOND)));
-                dvv = dvv.add(gv.mul(FloatVector.broadcast(S, k[k0 + xa]).blend(k[k0 + xb], SECOND)));
-                if (decayed) {
-                    gv = gv.mul(FloatVector.broadcast(S, w.dec[xa]).blend(w.dec[xb], SECOND));
+            if (ha == hb) { // one head's values, as in forward
+                for (int x = 0; x < kd; x++) {
+                    int so = x * 2 * vd + c, xa = ha * kd + x;
+                    FloatVector gv = FloatVector.fromArray(S, rows, so).add(dOv.mul(FloatVector.broadcast(S, q[k0 + xa])));
+                    dvv = dvv.add(gv.mul(FloatVector.broadcast(S, k[k0 + xa])));
+                    if (decayed) {
+                        gv = gv.mul(FloatVector.broadcast(S, w.dec[xa]));
+                    }
+                    gv.intoArray(rows, so);
                 }
-                gv.intoArray(rows, so);
+            } else {
+                for (int x = 0; x < kd; x++) {
+                    int so = x * 2 * vd + c, xa = ha * kd + x, xb = hb * kd + x;
+                    FloatVector gv = FloatVector.fromArray(S, rows, so)
+                            .add(dOv.mul(FloatVector.broadcast(S, q[k0 + xa]).blend(q[k0 + xb], SECOND)));
+                    dvv = dvv.add(gv.mul(FloatVector.broadcast(S, k[k0 + xa]).blend(k[k0 + xb], SECOND)));
+                    if (decayed) {
+                        gv = gv.mul(FloatVector.broadcast(S, w.dec[xa]).blend(w.dec[xb], SECOND));
+                    }
+                    gv.intoArray(rows, so);
+                }
             }
             dvv.intoArray(dv, v0 + c);
         }
