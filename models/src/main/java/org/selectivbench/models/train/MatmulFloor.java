@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.models.modules.Nd;
+import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.GemmFloat;
 
 /**
@@ -38,16 +39,11 @@ final class MatmulFloor {
             }
         }
         double[] ms = new double[Math.max(1, reps)];
+        Arena arena = new Arena(); // new outputs from an arena, as in a step: fresh arrays cost their zeroing
         for (int r = -warmup; r < ms.length; r++) {
             long t0 = System.nanoTime();
-            for (int i = 0; i < gemms.size(); i++) {
-                Nd.Gemm g = gemms.get(i);
-                if (g.java()) {
-                    replayJava(g, javaOperands[i]);
-                } else {
-                    Nd4j.gemm(operands[i][0], operands[i][1], operands[i][2], g.ta(), g.tb(), 1.0,
-                            g.accumulate() ? 1.0 : 0.0);
-                }
+            try (Arena.Pass pass = arena.open()) {
+                replay(gemms, operands, javaOperands);
             }
             if (r >= 0) {
                 ms[r] = (System.nanoTime() - t0) / 1e6;
@@ -55,6 +51,19 @@ final class MatmulFloor {
         }
         Arrays.sort(ms);
         return ms[ms.length / 2];
+    }
+
+    /** Every matmul once, on the calling thread's open arena. */
+    private static void replay(List<Nd.Gemm> gemms, INDArray[][] operands, float[][][] javaOperands) {
+        for (int i = 0; i < gemms.size(); i++) {
+            Nd.Gemm g = gemms.get(i);
+            if (g.java()) {
+                replayJava(g, javaOperands[i]);
+            } else {
+                Nd4j.gemm(operands[i][0], operands[i][1], operands[i][2], g.ta(), g.tb(), 1.0,
+                        g.accumulate() ? 1.0 : 0.0);
+            }
+        }
     }
 
     /** A matmul of the float path's loops, in the form its layer ran it (new outputs where it made them). */
