@@ -19,6 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * in both, each updated from its own g, so they stay each other's transpose.
  * (A half-width species would do one head per vector, but a second float shape in the JVM made C2 keep
  * the matmul kernels' vectors as heap objects: 1.2 GB a step.)
+ *
+ * <p>At V = half a vector the strides are constants ({@link #forwardHalf}); linear attention's 8 x 8 heads
+ * without decay keep their state in registers through a chunk ({@link DecayScanPairsEightFloat}).
  */
 final class DecayScanPairsFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -79,7 +82,16 @@ final class DecayScanPairsFloat {
         float[] s = w.s;
         fromHeads(start, g, vd, s);
         if (vd == HALF) {
-            forwardHalf(d, b, h, q, k, v, alpha, o, ckpt, s, w.dec);
+            if (DecayScanPairsEightFloat.takes(d)) {
+                for (int t0 = 0; t0 < d.steps(); t0 += CHUNK) {
+                    if (ckpt != null) {
+                        toHeads(s, vd, ckpt, g, d.chunks(), t0 / CHUNK);
+                    }
+                    DecayScanPairsEightFloat.forward(d, b, h, t0, Math.min(d.steps(), t0 + CHUNK), q, k, v, o, s);
+                }
+            } else {
+                forwardHalf(d, b, h, q, k, v, alpha, o, ckpt, s, w.dec);
+            }
             if (end != null) {
                 toHeads(s, vd, end, g, 1, 0);
             }
@@ -195,27 +207,38 @@ final class DecayScanPairsFloat {
         int vd = d.v(), heads = d.heads(), g = 2 * p, b = g / heads, h = g % heads;
         fromHeads(dEnd, g, vd, w.dsRows);
         fromHeadsTransposed(dEnd, g, vd, 1, 0, w.dsCols);
+        chunksBack(sv, b, h, dO, dq, dk, dv, da, w);
+        if (dStart != null) {
+            toHeads(w.dsRows, vd, dStart, g, 1, 0);
+        }
+    }
+
+    /** Backward's chunks, last first: each chunk's states recomputed, then its steps back, last first. */
+    private static void chunksBack(DecayScanFloat.Saved sv, int b, int h, float[] dO, float[] dq, float[] dk,
+                                   float[] dv, float[] da, Work w) {
+        DecayScanRecurrent.Dims d = sv.dims();
+        int vd = d.v(), g = b * d.heads() + h;
         for (int c = d.chunks() - 1; c >= 0; c--) {
             int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
             fromHeadsTransposed(sv.checkpoints(), g, vd, d.chunks(), c, w.states[0]);
-            if (vd == HALF) {
+            if (DecayScanPairsEightFloat.takes(d)) {
+                DecayScanPairsEightFloat.recompute(d, sv, b, h, t0, t1, w.states);
+                DecayScanPairsEightFloat.back(d, sv, b, h, t0, t1, w.states, dO, dq, dk, dv, w.dsRows, w.dsCols);
+            } else if (vd == HALF) {
                 for (int t = t0; t < t1; t++) {
                     recomputeHalf(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], w.dec);
                 }
                 for (int t = t1 - 1; t >= t0; t--) {
                     backHalf(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], dO, dq, dk, dv, da, w);
                 }
-                continue;
+            } else {
+                for (int t = t0; t < t1; t++) {
+                    recompute(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], w.dec);
+                }
+                for (int t = t1 - 1; t >= t0; t--) {
+                    back(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], dO, dq, dk, dv, da, w);
+                }
             }
-            for (int t = t0; t < t1; t++) {
-                recompute(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], w.dec);
-            }
-            for (int t = t1 - 1; t >= t0; t--) {
-                back(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], dO, dq, dk, dv, da, w);
-            }
-        }
-        if (dStart != null) {
-            toHeads(w.dsRows, vd, dStart, g, 1, 0);
         }
     }
 
