@@ -52,6 +52,7 @@ public final class DecayScanFloat {
                 }
             });
         }
+        boolean eight = byColumns(d) && DecayScanFloatVector.takesEight(d);
         Parallel.forRange(seqs - grouped, (lo, hi) -> {
             float[] s = Arena.floats(kv), ax = Arena.floats(d.k());
             for (int g = grouped + lo; g < grouped + hi; g++) {
@@ -61,11 +62,18 @@ public final class DecayScanFloat {
                 } else {
                     java.util.Arrays.fill(s, 0);
                 }
-                for (int t = 0; t < d.steps(); t++) {
-                    if (ckpt != null && t % CHUNK == 0) {
-                        System.arraycopy(s, 0, ckpt, (g * d.chunks() + t / CHUNK) * kv, kv);
+                for (int t0 = 0; t0 < d.steps(); t0 += CHUNK) {
+                    if (ckpt != null) {
+                        System.arraycopy(s, 0, ckpt, (g * d.chunks() + t0 / CHUNK) * kv, kv);
                     }
-                    step(d, b * d.steps() + t, h, k, v, alpha, s, q, o, ax);
+                    int t1 = Math.min(d.steps(), t0 + CHUNK);
+                    if (eight) { // the state in registers through the chunk
+                        DecayScanFloatVector.eightSteps(d, b, h, t0, t1, q, k, v, alpha, s, o);
+                    } else {
+                        for (int t = t0; t < t1; t++) {
+                            step(d, b * d.steps() + t, h, k, v, alpha, s, q, o, ax);
+                        }
+                    }
                 }
                 if (end != null) {
                     System.arraycopy(s, 0, end, g * kv, kv);

@@ -21,7 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the matmul kernels' vectors as heap objects: 1.2 GB a step.)
  *
  * <p>At V = half a vector the strides are constants ({@link #forwardHalf}); linear attention's 8 x 8 heads
- * without decay keep their state in registers through a chunk ({@link DecayScanPairsEightFloat}).
+ * without decay keep their state in registers through a chunk ({@link DecayScanPairsEightFloat}), and so
+ * does GLA's backward at 8 x 16 with a decay per key ({@link DecayScanPairsSixteenFloat}).
  */
 final class DecayScanPairsFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -221,7 +222,11 @@ final class DecayScanPairsFloat {
         for (int c = d.chunks() - 1; c >= 0; c--) {
             int t0 = c * CHUNK, t1 = Math.min(d.steps(), t0 + CHUNK);
             fromHeadsTransposed(sv.checkpoints(), g, vd, d.chunks(), c, w.states[0]);
-            if (DecayScanPairsEightFloat.takes(d)) {
+            if (DecayScanPairsSixteenFloat.takes(d)) {
+                DecayScanPairsSixteenFloat.recompute(d, sv, b, h, t0, t1, w.states);
+                DecayScanPairsSixteenFloat.backValues(d, sv, b, h, t0, t1, dO, dv, w.dsRows);
+                DecayScanPairsSixteenFloat.backKeys(d, sv, b, h, t0, t1, w.states, dO, dq, dk, da, w.dsCols);
+            } else if (DecayScanPairsEightFloat.takes(d)) {
                 DecayScanPairsEightFloat.recompute(d, sv, b, h, t0, t1, w.states);
                 DecayScanPairsEightFloat.back(d, sv, b, h, t0, t1, w.states, dO, dq, dk, dv, w.dsRows, w.dsCols);
             } else if (vd == HALF) {

@@ -68,7 +68,8 @@ class DecayScanTest {
     @ParameterizedTest
     @CsvSource({"2, 1, 7, 19, HEAD, true", "2, 2, 9, 19, HEAD, true", "2, 3, 4, 8, HEAD, true",
             "2, 2, 5, 19, CHANNEL, false", "2, 2, 4, 19, NONE, false", "5, 2, 5, 19, CHANNEL, false",
-            "5, 2, 3, 6, CHANNEL, false", "3, 3, 4, 11, HEAD, false", "5, 2, 4, 8, NONE, false", "5, 2, 4, 3, NONE, false"})
+            "5, 2, 3, 6, CHANNEL, false", "3, 3, 4, 11, HEAD, false", "5, 2, 4, 8, NONE, false", "5, 2, 4, 3, NONE, false",
+            "3, 2, 8, 16, CHANNEL, false", "3, 2, 8, 8, CHANNEL, false"})
     void vectorFormIsTheScalarFormBitForBit(int batch, int heads, int kd, int vd, Decay decay, boolean shared) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.on(), "the Vector API is not on the module path");
         // 19 value columns: whole vectors and a tail on any lane count up to 16; 9 and 10 sequences of
