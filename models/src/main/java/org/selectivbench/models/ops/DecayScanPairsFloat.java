@@ -234,7 +234,8 @@ final class DecayScanPairsFloat {
                     recomputeHalf(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], w.dec);
                 }
                 for (int t = t1 - 1; t >= t0; t--) {
-                    backHalf(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], dO, dq, dk, dv, da, w);
+                    backHalf(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], dO, dq, dk, dv, da,
+                            w);
                 }
             } else {
                 for (int t = t0; t < t1; t++) {
@@ -275,7 +276,8 @@ final class DecayScanPairsFloat {
             if (decayed) {
                 s = FloatVector.fromArray(S, dec, 0).mul(s);
             }
-            s.add(kk.mul(FloatVector.broadcast(S, v[k0 + y]).blend(v[k0 + HALF + y], SECOND))).intoArray(now, y * 2 * HALF);
+            s.add(kk.mul(FloatVector.broadcast(S, v[k0 + y]).blend(v[k0 + HALF + y], SECOND)))
+                    .intoArray(now, y * 2 * HALF);
         }
     }
 
@@ -340,7 +342,8 @@ final class DecayScanPairsFloat {
             if (ha == hb) { // one head's values, as in forward
                 for (int x = 0; x < kd; x++) {
                     int so = x * 2 * vd + c, xa = ha * kd + x;
-                    FloatVector gv = FloatVector.fromArray(S, rows, so).add(dOv.mul(FloatVector.broadcast(S, q[k0 + xa])));
+                    FloatVector gv = FloatVector.fromArray(S, rows, so)
+                            .add(dOv.mul(FloatVector.broadcast(S, q[k0 + xa])));
                     dvv = dvv.add(gv.mul(FloatVector.broadcast(S, k[k0 + xa])));
                     if (decayed) {
                         gv = gv.mul(FloatVector.broadcast(S, w.dec[xa]));
