@@ -225,7 +225,8 @@ final class DecayScanPairsFloat {
             if (DecayScanPairsSixteenFloat.takes(d)) {
                 DecayScanPairsSixteenFloat.recompute(d, sv, b, h, t0, t1, w.states);
                 DecayScanPairsSixteenFloat.backValues(d, sv, b, h, t0, t1, dO, dv, w.dsRows);
-                DecayScanPairsSixteenFloat.backKeys(d, sv, b, h, t0, t1, w.states, dO, dq, dk, da, w.dsCols);
+                DecayScanPairsSixteenFloat.backKeysFirst(d, sv, b, h, t0, t1, w.states, dO, dq, dk, da, w.dsCols);
+                DecayScanPairsSixteenFloat.backKeysLast(d, sv, b, h, t0, t1, w.states, dO, dq, dk, da, w.dsCols);
             } else if (DecayScanPairsEightFloat.takes(d)) {
                 DecayScanPairsEightFloat.recompute(d, sv, b, h, t0, t1, w.states);
                 DecayScanPairsEightFloat.back(d, sv, b, h, t0, t1, w.states, dO, dq, dk, dv, w.dsRows, w.dsCols);

@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link DecayScanPairsFloat}'s backward for GLA's heads on a 512-bit machine: 8 keys, 16 values (a vector
  * per head), a decay per key. Through a chunk of steps dL/dS stays in registers, each key's or value's
  * terms written out: first in the [K, 2V] layout for dv (16 vectors), then in the [V, 2K] layout for dq,
- * dk and the decays' gradients (16 vectors); the two recurrences share nothing, so each runs through the
- * chunk on its own. The recomputed states likewise. Each method calls nothing while it holds vectors (C2
+ * dk and the decays' gradients (16 vectors, in two methods of 8: {@link #backKeysFirst}); the two
+ * recurrences share nothing, so each runs through the chunk on its own. The recomputed states likewise. Each method calls nothing while it holds vectors (C2
  * kept vectors live across a call as heap objects). The same operations in the same order per entry, so
  * the same bits ({@code DecayScanTest}). Loaded only when {@link Simd#on}.
  */
@@ -187,11 +187,16 @@ final class DecayScanPairsSixteenFloat {
 
     /**
      * dq, dk and the decays' gradients da of steps [t0, t1), last first, from dL/dS in the [V, 2K] layout
-     * (cols), left there; states[t - t0] and states[t - t0 + 1] hold the states before and after step t.
+     * (cols), left there: the sums over values 0-7, left in dq, dk and da for {@link #backKeysLast}, which
+     * goes on with values 8-15 (the same terms in the same order). One method for all 16 rows was too big
+     * for C1 ("out of virtual registers"), which left it in code that runs the vectors' Java fallbacks,
+     * three times as slow, until C2 compiled it, in some JVMs never. states[t - t0] and states[t - t0 + 1]
+     * hold the states before and after step t.
      */
-    static void backKeys(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int b, int h, int t0, int t1,
+    static void backKeysFirst(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int b, int h, int t0, int t1,
                          float[][] states, float[] dO, float[] dq, float[] dk, float[] da, float[] cols) {
-        float[] q = sv.q(), v = sv.v(), alpha = sv.alpha();
+        float[] q = sv.q(), v = sv.v();
+        float[] alpha = sv.alpha();
         FloatVector c0 = FloatVector.fromArray(S, cols, 0);
         FloatVector c1 = FloatVector.fromArray(S, cols, 16);
         FloatVector c2 = FloatVector.fromArray(S, cols, 32);
@@ -200,18 +205,11 @@ final class DecayScanPairsSixteenFloat {
         FloatVector c5 = FloatVector.fromArray(S, cols, 80);
         FloatVector c6 = FloatVector.fromArray(S, cols, 96);
         FloatVector c7 = FloatVector.fromArray(S, cols, 112);
-        FloatVector c8 = FloatVector.fromArray(S, cols, 128);
-        FloatVector c9 = FloatVector.fromArray(S, cols, 144);
-        FloatVector c10 = FloatVector.fromArray(S, cols, 160);
-        FloatVector c11 = FloatVector.fromArray(S, cols, 176);
-        FloatVector c12 = FloatVector.fromArray(S, cols, 192);
-        FloatVector c13 = FloatVector.fromArray(S, cols, 208);
-        FloatVector c14 = FloatVector.fromArray(S, cols, 224);
-        FloatVector c15 = FloatVector.fromArray(S, cols, 240);
         for (int t = t1 - 1; t >= t0; t--) {
             int r = (b * d.steps() + t) * d.heads() + h, k0 = r * 8, v0 = r * 16;
             float[] prev = states[t - t0], now = states[t - t0 + 1];
-            FloatVector qk = FloatVector.fromArray(S, q, k0), dec = FloatVector.fromArray(S, alpha, k0);
+            FloatVector qk = FloatVector.fromArray(S, q, k0);
+            FloatVector dec = FloatVector.fromArray(S, alpha, k0);
             FloatVector dqk = FloatVector.zero(S), dkk = dqk, dak = dqk, dOy;
             dOy = FloatVector.broadcast(S, dO[v0 + 0]).blend(dO[v0 + 16], SECOND);
             dqk = dqk.add(FloatVector.fromArray(S, now, 0).mul(dOy));
@@ -261,6 +259,42 @@ final class DecayScanPairsSixteenFloat {
             dkk = dkk.add(c7.mul(FloatVector.broadcast(S, v[v0 + 7]).blend(v[v0 + 23], SECOND)));
             dak = dak.add(c7.mul(FloatVector.fromArray(S, prev, 112)));
             c7 = c7.mul(dec);
+            dqk.intoArray(dq, k0);
+            dkk.intoArray(dk, k0);
+            dak.intoArray(da, k0);
+        }
+        c0.intoArray(cols, 0);
+        c1.intoArray(cols, 16);
+        c2.intoArray(cols, 32);
+        c3.intoArray(cols, 48);
+        c4.intoArray(cols, 64);
+        c5.intoArray(cols, 80);
+        c6.intoArray(cols, 96);
+        c7.intoArray(cols, 112);
+    }
+
+    /**
+     * {@link #backKeysFirst}'s sums continued over values 8-15, and da's product by the decay.
+     */
+    static void backKeysLast(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int b, int h, int t0, int t1,
+                         float[][] states, float[] dO, float[] dq, float[] dk, float[] da, float[] cols) {
+        float[] q = sv.q(), v = sv.v();
+        float[] alpha = sv.alpha();
+        FloatVector c8 = FloatVector.fromArray(S, cols, 128);
+        FloatVector c9 = FloatVector.fromArray(S, cols, 144);
+        FloatVector c10 = FloatVector.fromArray(S, cols, 160);
+        FloatVector c11 = FloatVector.fromArray(S, cols, 176);
+        FloatVector c12 = FloatVector.fromArray(S, cols, 192);
+        FloatVector c13 = FloatVector.fromArray(S, cols, 208);
+        FloatVector c14 = FloatVector.fromArray(S, cols, 224);
+        FloatVector c15 = FloatVector.fromArray(S, cols, 240);
+        for (int t = t1 - 1; t >= t0; t--) {
+            int r = (b * d.steps() + t) * d.heads() + h, k0 = r * 8, v0 = r * 16;
+            float[] prev = states[t - t0], now = states[t - t0 + 1];
+            FloatVector qk = FloatVector.fromArray(S, q, k0);
+            FloatVector dec = FloatVector.fromArray(S, alpha, k0);
+            FloatVector dqk = FloatVector.fromArray(S, dq, k0), dkk = FloatVector.fromArray(S, dk, k0);
+            FloatVector dak = FloatVector.fromArray(S, da, k0), dOy;
             dOy = FloatVector.broadcast(S, dO[v0 + 8]).blend(dO[v0 + 24], SECOND);
             dqk = dqk.add(FloatVector.fromArray(S, now, 128).mul(dOy));
             c8 = c8.add(qk.mul(dOy));
@@ -313,14 +347,6 @@ final class DecayScanPairsSixteenFloat {
             dkk.intoArray(dk, k0);
             dak.mul(dec).intoArray(da, k0);
         }
-        c0.intoArray(cols, 0);
-        c1.intoArray(cols, 16);
-        c2.intoArray(cols, 32);
-        c3.intoArray(cols, 48);
-        c4.intoArray(cols, 64);
-        c5.intoArray(cols, 80);
-        c6.intoArray(cols, 96);
-        c7.intoArray(cols, 112);
         c8.intoArray(cols, 128);
         c9.intoArray(cols, 144);
         c10.intoArray(cols, 160);
