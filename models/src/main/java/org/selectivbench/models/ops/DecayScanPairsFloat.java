@@ -20,9 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (A half-width species would do one head per vector, but a second float shape in the JVM made C2 keep
  * the matmul kernels' vectors as heap objects: 1.2 GB a step.)
  *
- * <p>At V = half a vector the strides are constants ({@link #forwardHalf}); linear attention's 8 x 8 heads
- * without decay keep their state in registers through a chunk ({@link DecayScanPairsEightFloat}), and so
- * does GLA's backward at 8 x 16 with a decay per key ({@link DecayScanPairsSixteenFloat}).
+ * <p>Linear attention's 8 x 8 heads without decay keep their state in registers through a chunk
+ * ({@link DecayScanPairsEightFloat}), and so does GLA's backward at 8 x 16 with a decay per key
+ * ({@link DecayScanPairsSixteenFloat}).
  */
 final class DecayScanPairsFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -82,16 +82,12 @@ final class DecayScanPairsFloat {
         int kd = HALF, vd = d.v(), lanes = S.length(), heads = d.heads(), g = 2 * p, b = g / heads, h = g % heads;
         float[] s = w.s;
         fromHeads(start, g, vd, s);
-        if (vd == HALF) {
-            if (DecayScanPairsEightFloat.takes(d)) {
-                for (int t0 = 0; t0 < d.steps(); t0 += CHUNK) {
-                    if (ckpt != null) {
-                        toHeads(s, vd, ckpt, g, d.chunks(), t0 / CHUNK);
-                    }
-                    DecayScanPairsEightFloat.forward(d, b, h, t0, Math.min(d.steps(), t0 + CHUNK), q, k, v, o, s);
+        if (DecayScanPairsEightFloat.takes(d)) {
+            for (int t0 = 0; t0 < d.steps(); t0 += CHUNK) {
+                if (ckpt != null) {
+                    toHeads(s, vd, ckpt, g, d.chunks(), t0 / CHUNK);
                 }
-            } else {
-                forwardHalf(d, b, h, q, k, v, alpha, o, ckpt, s, w.dec);
+                DecayScanPairsEightFloat.forward(d, b, h, t0, Math.min(d.steps(), t0 + CHUNK), q, k, v, o, s);
             }
             if (end != null) {
                 toHeads(s, vd, end, g, 1, 0);
@@ -135,34 +131,6 @@ final class DecayScanPairsFloat {
         }
         if (end != null) {
             toHeads(s, vd, end, g, 1, 0);
-        }
-    }
-
-    /**
-     * {@link #forward} at V = half a vector (linear attention's 8), both heads' values in one vector, with
-     * the strides as constants: the general loop's divisions and variable strides were about 40% of it.
-     */
-    private static void forwardHalf(DecayScanRecurrent.Dims d, int b, int h, float[] q, float[] k, float[] v,
-                                    float[] alpha, float[] o, float[] ckpt, float[] s, float[] dec) {
-        int heads = d.heads(), g = b * heads + h;
-        for (int t = 0; t < d.steps(); t++) {
-            if (ckpt != null && t % CHUNK == 0) {
-                toHeads(s, HALF, ckpt, g, d.chunks(), t / CHUNK);
-            }
-            int row = b * d.steps() + t, k0 = (row * heads + h) * HALF;
-            boolean decayed = decays(d, alpha, row, h, dec);
-            FloatVector vv = FloatVector.fromArray(S, v, k0), acc = FloatVector.zero(S);
-            for (int x = 0; x < HALF; x++) {
-                int so = x * 2 * HALF;
-                FloatVector sv = FloatVector.fromArray(S, s, so);
-                if (decayed) {
-                    sv = sv.mul(FloatVector.broadcast(S, dec[x]).blend(dec[HALF + x], SECOND));
-                }
-                sv = sv.add(vv.mul(FloatVector.broadcast(S, k[k0 + x]).blend(k[k0 + HALF + x], SECOND)));
-                sv.intoArray(s, so);
-                acc = acc.add(sv.mul(FloatVector.broadcast(S, q[k0 + x]).blend(q[k0 + HALF + x], SECOND)));
-            }
-            acc.intoArray(o, k0);
         }
     }
 
@@ -230,14 +198,6 @@ final class DecayScanPairsFloat {
             } else if (DecayScanPairsEightFloat.takes(d)) {
                 DecayScanPairsEightFloat.recompute(d, sv, b, h, t0, t1, w.states);
                 DecayScanPairsEightFloat.back(d, sv, b, h, t0, t1, w.states, dO, dq, dk, dv, w.dsRows, w.dsCols);
-            } else if (vd == HALF) {
-                for (int t = t0; t < t1; t++) {
-                    recomputeHalf(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], w.dec);
-                }
-                for (int t = t1 - 1; t >= t0; t--) {
-                    backHalf(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], dO, dq, dk, dv, da,
-                            w);
-                }
             } else {
                 for (int t = t0; t < t1; t++) {
                     recompute(d, sv, b * d.steps() + t, h, w.states[t - t0], w.states[t - t0 + 1], w.dec);
@@ -262,71 +222,6 @@ final class DecayScanPairsFloat {
                 s = FloatVector.fromArray(S, dec, 0).mul(s);
             }
             s.add(kk.mul(FloatVector.broadcast(S, v[v0 + y]).blend(v[v0 + vd + y], SECOND))).intoArray(now, y * 2 * kd);
-        }
-    }
-
-    /** {@link #recompute} at V = half a vector, the strides as constants ({@link #forwardHalf}). */
-    private static void recomputeHalf(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int row, int h, float[] prev,
-                                      float[] now, float[] dec) {
-        int k0 = (row * d.heads() + h) * HALF;
-        float[] v = sv.v();
-        boolean decayed = decays(d, sv.alpha(), row, h, dec);
-        FloatVector kk = FloatVector.fromArray(S, sv.k(), k0);
-        for (int y = 0; y < HALF; y++) {
-            FloatVector s = FloatVector.fromArray(S, prev, y * 2 * HALF);
-            if (decayed) {
-                s = FloatVector.fromArray(S, dec, 0).mul(s);
-            }
-            s.add(kk.mul(FloatVector.broadcast(S, v[k0 + y]).blend(v[k0 + HALF + y], SECOND)))
-                    .intoArray(now, y * 2 * HALF);
-        }
-    }
-
-    /** {@link #back} at V = half a vector, the strides as constants ({@link #forwardHalf}). */
-    private static void backHalf(DecayScanRecurrent.Dims d, DecayScanFloat.Saved sv, int row, int h, float[] prev,
-                                 float[] now, float[] dO, float[] dq, float[] dk, float[] dv, float[] da, Work w) {
-        int heads = d.heads(), k0 = (row * heads + h) * HALF;
-        float[] q = sv.q(), k = sv.k(), v = sv.v(), rows = w.dsRows, cols = w.dsCols;
-        boolean decayed = decays(d, sv.alpha(), row, h, w.dec);
-        FloatVector dOv = FloatVector.fromArray(S, dO, k0), dvv = FloatVector.zero(S);
-        for (int x = 0; x < HALF; x++) { // dv sums over keys: on [K, 2V], a lane per value
-            int so = x * 2 * HALF;
-            FloatVector gv = FloatVector.fromArray(S, rows, so)
-                    .add(dOv.mul(FloatVector.broadcast(S, q[k0 + x]).blend(q[k0 + HALF + x], SECOND)));
-            dvv = dvv.add(gv.mul(FloatVector.broadcast(S, k[k0 + x]).blend(k[k0 + HALF + x], SECOND)));
-            if (decayed) {
-                gv = gv.mul(FloatVector.broadcast(S, w.dec[x]).blend(w.dec[HALF + x], SECOND));
-            }
-            gv.intoArray(rows, so);
-        }
-        dvv.intoArray(dv, k0);
-        // dq, dk and the decays' sums over values: on [V, 2K], a lane per key
-        FloatVector qk = FloatVector.fromArray(S, q, k0), dqk = FloatVector.zero(S), dkk = dqk, dak = dqk;
-        for (int y = 0; y < HALF; y++) {
-            int so = y * 2 * HALF;
-            FloatVector dOy = FloatVector.broadcast(S, dO[k0 + y]).blend(dO[k0 + HALF + y], SECOND);
-            dqk = dqk.add(FloatVector.fromArray(S, now, so).mul(dOy));
-            FloatVector gk = FloatVector.fromArray(S, cols, so).add(qk.mul(dOy));
-            dkk = dkk.add(gk.mul(FloatVector.broadcast(S, v[k0 + y]).blend(v[k0 + HALF + y], SECOND)));
-            if (decayed) {
-                dak = dak.add(gk.mul(FloatVector.fromArray(S, prev, so)));
-                gk = gk.mul(FloatVector.fromArray(S, w.dec, 0));
-            }
-            gk.intoArray(cols, so);
-        }
-        dqk.intoArray(dq, k0);
-        dkk.intoArray(dk, k0);
-        if (d.decay() == DecayScanRecurrent.Decay.CHANNEL) {
-            dak.mul(FloatVector.fromArray(S, w.dec, 0)).intoArray(da, k0);
-        } else if (d.decay() == DecayScanRecurrent.Decay.HEAD) {
-            dak.intoArray(w.sums, 0);
-            for (int j = 0; j < 2; j++) {
-                float sum = 0;
-                for (int x = 0; x < HALF; x++) {
-                    sum += w.sums[j * HALF + x];
-                }
-                da[row * heads + h + j] = sum * sv.alpha()[row * heads + h + j];
-            }
         }
     }
 
