@@ -45,7 +45,7 @@ public final class GatedRnnFloat {
                 hsG[i] = Arena.floats(hd);
                 csG[i] = Arena.floats(hd);
                 zG[i] = Arena.floats(w);
-                eG[i] = Arena.floats(Math.max(w, 5 * 64)); // or the LSTM's five vectors of up to 64 lanes
+                eG[i] = Arena.floats(w);
             }
             for (int b0 = from; b0 < to; b0 += GROUP) {
                 int g = Math.min(GROUP, to - b0);
@@ -66,8 +66,8 @@ public final class GatedRnnFloat {
                         float[] hs = hsG[i], cs = csG[i], z = zG[i], e = eG[i];
                         int row = (b0 + i) * t + s, o = row * w;
                         if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
-                            int j0 = simd ? GatedRnnFloatVector.lstmStep(hd, o, row * hd, z, xg, e, cs, acts, cells,
-                                    hs, tanhs) : 0;
+                            int j0 = simd ? GatedRnnFloatVector.lstmStep(hd, o, row * hd, z, xg, cs, acts, cells, hs,
+                                    tanhs) : 0;
                             lstmUnits(hd, j0, o, row * hd, z, xg, cs, acts, cells, hs, tanhs);
                         } else {
                             for (int k = 0; k < 2 * hd; k++) {

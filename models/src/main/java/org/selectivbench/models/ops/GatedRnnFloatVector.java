@@ -1,6 +1,7 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,22 +12,28 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class GatedRnnFloatVector {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
 
     private GatedRnnFloatVector() {
     }
 
     /**
      * {@link GatedRnnFloat#lstmUnits} for the hidden units of whole vectors, in one pass: the gates, the
-     * new cell and h from z = h W_h (not changed) and the input projection's row at o, the exponentials
-     * through {@link VectorLoops#expRowsInRange}, so the scalar form's bits. A vector whose exponentials'
-     * arguments leave [-87, 87] (or hold a NaN) stops it before it stores anything; returns the first
-     * unit not done, from which the scalar form goes on.
+     * new cell and h from z = h W_h (not changed) and the input projection's row at o. A vector whose
+     * exponentials' arguments leave [-87, 87] (or hold a NaN) stops it before it stores anything; returns
+     * the first unit not done, from which the scalar form goes on. The five exponentials are
+     * {@link VectorLoops#expRowsInRange}'s operations (so the scalar form's bits) written out on registers:
+     * through an array, each vector's store and reload lay on the step's chain of latencies (the gates took
+     * 1.5 times as long, docs/models.md), and a method taking vectors may not be inlined (Simd).
      */
-    static int lstmStep(int hd, int o, int co, float[] z, float[] xg, float[] e, float[] cs, float[] acts,
-                        float[] cells, float[] hs, float[] tanhs) {
+    static int lstmStep(int hd, int o, int co, float[] z, float[] xg, float[] cs, float[] acts, float[] cells,
+                        float[] hs, float[] tanhs) {
         int whole = hd - hd % S.length();
         for (int j = 0; j < whole; j += S.length()) {
             FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
+            FloatVector k5 = FloatVector.broadcast(S, Exp.F5), k4 = FloatVector.broadcast(S, Exp.F4);
+            FloatVector k3 = FloatVector.broadcast(S, Exp.F3), k2 = FloatVector.broadcast(S, Exp.F2);
+            FloatVector k1 = FloatVector.broadcast(S, Exp.F1), k0 = FloatVector.broadcast(S, Exp.F0);
             FloatVector zi = FloatVector.fromArray(S, z, j).add(FloatVector.fromArray(S, xg, o + j));
             FloatVector zf = FloatVector.fromArray(S, z, hd + j).add(FloatVector.fromArray(S, xg, o + hd + j));
             FloatVector zg = FloatVector.fromArray(S, z, 2 * hd + j)
@@ -39,27 +46,48 @@ final class GatedRnnFloatVector {
             if (!(bound <= -Exp.F_LO)) {
                 return j;
             }
-            zi.neg().intoArray(e, 0);
-            zf.neg().intoArray(e, S.length());
-            g2.neg().intoArray(e, 2 * S.length());
-            zo.neg().intoArray(e, 3 * S.length());
-            VectorLoops.expRowsInRange(e, 0, VectorLoops.FLOAT_ONES, 0, e, 0, S.length(), 4);
-            FloatVector ig = one.div(one.add(FloatVector.fromArray(S, e, 0)));
-            FloatVector fg = one.div(one.add(FloatVector.fromArray(S, e, S.length())));
-            // tanh written out, not in a method of its own: one C2 does not inline takes vectors as objects (Simd)
-            FloatVector eg = FloatVector.fromArray(S, e, 2 * S.length());
-            FloatVector tg = one.sub(eg).div(one.add(eg));
+            FloatVector xI = zi.neg(), xF = zf.neg(), xG = g2.neg(), xO = zo.neg();
+            FloatVector tI = xI.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mI = tI.sub(Exp.F_ROUND);
+            FloatVector rI = xI.sub(mI.mul(Exp.F_LN2_HI)).sub(mI.mul(Exp.F_LN2_LO));
+            FloatVector pI = rI.fma(Exp.F7, Exp.F6).fma(rI, k5).fma(rI, k4).fma(rI, k3).fma(rI, k2).fma(rI, k1)
+                    .fma(rI, k0);
+            FloatVector eI = (FloatVector) ((IntVector) pI.reinterpretShape(I, 0)).add(((IntVector) tI
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+            FloatVector tF = xF.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mF = tF.sub(Exp.F_ROUND);
+            FloatVector rF = xF.sub(mF.mul(Exp.F_LN2_HI)).sub(mF.mul(Exp.F_LN2_LO));
+            FloatVector pF = rF.fma(Exp.F7, Exp.F6).fma(rF, k5).fma(rF, k4).fma(rF, k3).fma(rF, k2).fma(rF, k1)
+                    .fma(rF, k0);
+            FloatVector eF = (FloatVector) ((IntVector) pF.reinterpretShape(I, 0)).add(((IntVector) tF
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+            FloatVector tG = xG.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mG = tG.sub(Exp.F_ROUND);
+            FloatVector rG = xG.sub(mG.mul(Exp.F_LN2_HI)).sub(mG.mul(Exp.F_LN2_LO));
+            FloatVector pG = rG.fma(Exp.F7, Exp.F6).fma(rG, k5).fma(rG, k4).fma(rG, k3).fma(rG, k2).fma(rG, k1)
+                    .fma(rG, k0);
+            FloatVector eG = (FloatVector) ((IntVector) pG.reinterpretShape(I, 0)).add(((IntVector) tG
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+            FloatVector tO = xO.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mO = tO.sub(Exp.F_ROUND);
+            FloatVector rO = xO.sub(mO.mul(Exp.F_LN2_HI)).sub(mO.mul(Exp.F_LN2_LO));
+            FloatVector pO = rO.fma(Exp.F7, Exp.F6).fma(rO, k5).fma(rO, k4).fma(rO, k3).fma(rO, k2).fma(rO, k1)
+                    .fma(rO, k0);
+            FloatVector eO = (FloatVector) ((IntVector) pO.reinterpretShape(I, 0)).add(((IntVector) tO
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+            FloatVector ig = one.div(one.add(eI));
+            FloatVector fg = one.div(one.add(eF));
+            FloatVector tg = one.sub(eG).div(one.add(eG));
             FloatVector gg = tg.blend(tg.neg(), zg.compare(VectorOperators.LT, 0));
-            FloatVector og = one.div(one.add(FloatVector.fromArray(S, e, 3 * S.length())));
+            FloatVector og = one.div(one.add(eO));
             FloatVector c = fg.mul(FloatVector.fromArray(S, cs, j)).add(ig.mul(gg));
-            FloatVector cArg = c.abs().mul(-2);
-            if (!(cArg.reduceLanes(VectorOperators.MIN) >= Exp.F_LO)) {
+            FloatVector xC = c.abs().mul(-2);
+            if (!(xC.reduceLanes(VectorOperators.MIN) >= Exp.F_LO)) {
                 return j;
             }
-            cArg.intoArray(e, 4 * S.length());
-            VectorLoops.expRowsInRange(e, 4 * S.length(), VectorLoops.FLOAT_ONES, 0, e, 4 * S.length(), S.length(), 1);
-            FloatVector ec = FloatVector.fromArray(S, e, 4 * S.length());
-            FloatVector tcAbs = one.sub(ec).div(one.add(ec));
+            FloatVector tC = xC.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mC = tC.sub(Exp.F_ROUND);
+            FloatVector rC = xC.sub(mC.mul(Exp.F_LN2_HI)).sub(mC.mul(Exp.F_LN2_LO));
+            FloatVector pC = rC.fma(Exp.F7, Exp.F6).fma(rC, k5).fma(rC, k4).fma(rC, k3).fma(rC, k2).fma(rC, k1)
+                    .fma(rC, k0);
+            FloatVector eC = (FloatVector) ((IntVector) pC.reinterpretShape(I, 0)).add(((IntVector) tC
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+            FloatVector tcAbs = one.sub(eC).div(one.add(eC));
             FloatVector tc = tcAbs.blend(tcAbs.neg(), c.compare(VectorOperators.LT, 0));
             c.intoArray(cs, j);
             ig.intoArray(acts, o + j);
