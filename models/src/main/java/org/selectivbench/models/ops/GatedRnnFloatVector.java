@@ -52,25 +52,29 @@ final class GatedRnnFloatVector {
             FloatVector pI = rI.fma(Exp.F7, Exp.F6).fma(rI, k5).fma(rI, k4).fma(rI, k3).fma(rI, k2).fma(rI, k1)
                     .fma(rI, k0);
             FloatVector eI = (FloatVector) ((IntVector) pI.reinterpretShape(I, 0)).add(((IntVector) tI
-                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretShape(S, 0);
             FloatVector tF = xF.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mF = tF.sub(Exp.F_ROUND);
             FloatVector rF = xF.sub(mF.mul(Exp.F_LN2_HI)).sub(mF.mul(Exp.F_LN2_LO));
             FloatVector pF = rF.fma(Exp.F7, Exp.F6).fma(rF, k5).fma(rF, k4).fma(rF, k3).fma(rF, k2).fma(rF, k1)
                     .fma(rF, k0);
             FloatVector eF = (FloatVector) ((IntVector) pF.reinterpretShape(I, 0)).add(((IntVector) tF
-                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretShape(S, 0);
             FloatVector tG = xG.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mG = tG.sub(Exp.F_ROUND);
             FloatVector rG = xG.sub(mG.mul(Exp.F_LN2_HI)).sub(mG.mul(Exp.F_LN2_LO));
             FloatVector pG = rG.fma(Exp.F7, Exp.F6).fma(rG, k5).fma(rG, k4).fma(rG, k3).fma(rG, k2).fma(rG, k1)
                     .fma(rG, k0);
             FloatVector eG = (FloatVector) ((IntVector) pG.reinterpretShape(I, 0)).add(((IntVector) tG
-                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretShape(S, 0);
             FloatVector tO = xO.mul(Exp.F_LOG2E).add(Exp.F_ROUND), mO = tO.sub(Exp.F_ROUND);
             FloatVector rO = xO.sub(mO.mul(Exp.F_LN2_HI)).sub(mO.mul(Exp.F_LN2_LO));
             FloatVector pO = rO.fma(Exp.F7, Exp.F6).fma(rO, k5).fma(rO, k4).fma(rO, k3).fma(rO, k2).fma(rO, k1)
                     .fma(rO, k0);
             FloatVector eO = (FloatVector) ((IntVector) pO.reinterpretShape(I, 0)).add(((IntVector) tO
-                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretShape(S, 0);
             FloatVector ig = one.div(one.add(eI));
             FloatVector fg = one.div(one.add(eF));
             FloatVector tg = one.sub(eG).div(one.add(eG));
@@ -86,7 +90,8 @@ final class GatedRnnFloatVector {
             FloatVector pC = rC.fma(Exp.F7, Exp.F6).fma(rC, k5).fma(rC, k4).fma(rC, k3).fma(rC, k2).fma(rC, k1)
                     .fma(rC, k0);
             FloatVector eC = (FloatVector) ((IntVector) pC.reinterpretShape(I, 0)).add(((IntVector) tC
-                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23)).reinterpretShape(S, 0);
+                    .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretShape(S, 0);
             FloatVector tcAbs = one.sub(eC).div(one.add(eC));
             FloatVector tc = tcAbs.blend(tcAbs.neg(), c.compare(VectorOperators.LT, 0));
             c.intoArray(cs, j);
