@@ -126,13 +126,11 @@ final class Mamba2Layer implements Mixer {
         States.carry(p, name + ".state", end);
         float[] dd = Host.readFloats(dSkip.value());
         // the gate's sigmoid is kept, so that backward needs no exponentials for SiLU'(z)
-        float[] sig = PointwiseFloat.sigmoid(zz), g = Arena.uninitialized(yy.length);
-        for (int i = 0; i < yy.length; ) { // index i: row, head, head entry
-            for (int h = 0; h < nh; h++) {
-                for (int j = 0; j < pd; j++, i++) {
-                    yy[i] += xs[i] * dd[h];
-                    g[i] = yy[i] * (zz[i] * sig[i]);
-                }
+        float[] sig = PointwiseFloat.sigmoid(zz), g = Arena.uninitialized(yy.length), ddCols = perColumn(dd);
+        for (int o = 0; o < yy.length; o += di) { // a row's di entries at o, in one loop the JIT vectorizes
+            for (int c = 0; c < di; c++) {
+                yy[o + c] += xs[o + c] * ddCols[c];
+                g[o + c] = yy[o + c] * (zz[o + c] * sig[o + c]);
             }
         }
         kept = p.keep() ? new float[][] {zz, sig, xs, gate.dt(), yy} : null;
@@ -147,17 +145,22 @@ final class Mamba2Layer implements Mixer {
         float[] dg = norm.backwardFloats(out.backwardFloats(dOut, rows, null), di).dx();
         float[] dd = Host.readFloats(dSkip.value()), dz = Arena.uninitialized(dg.length);
         float[] dy = Arena.uninitialized(dg.length), dx = Arena.uninitialized(dg.length);
-        // in one pass: the gate's gradient (SiLU'(z) = s (1 + z (1 - s))), the scan's dy, and the skip
-        // D x's: dD = sum over rows and head dims, dx = dy D
+        // the gate's gradient (SiLU'(z) = s (1 + z (1 - s))), the scan's dy, and the skip D x's dx = dy D,
+        // entry by entry (a loop the JIT vectorizes); then dD = sum over rows and head dims, in order
+        float[] ddCols = perColumn(dd);
+        for (int o = 0; o < dg.length; o += di) {
+            for (int c = 0; c < di; c++) {
+                float s = sig[o + c];
+                dz[o + c] = s * (1 + zz[o + c] * (1 - s)) * (dg[o + c] * yy[o + c]);
+                dy[o + c] = dg[o + c] * (zz[o + c] * s);
+                dx[o + c] = dy[o + c] * ddCols[c];
+            }
+        }
         double[] dD = new double[nh];
         for (int i = 0; i < dg.length; ) {
             for (int h = 0; h < nh; h++) {
                 for (int j = 0; j < pd; j++, i++) {
-                    float s = sig[i];
-                    dz[i] = s * (1 + zz[i] * (1 - s)) * (dg[i] * yy[i]);
-                    dy[i] = dg[i] * (zz[i] * s);
                     dD[h] += dy[i] * xs[i];
-                    dx[i] = dy[i] * dd[h];
                 }
             }
         }
@@ -174,6 +177,15 @@ final class Mamba2Layer implements Mixer {
         float[] dpre = decay.backwardFloats(g.da(), ddt);
         float[] dxbc = conv.backwardFloats(p, Cols.concat(rows, dx, g.dk(), g.dq()));
         return in.backwardFloats(Cols.concat(rows, dz, dxbc, dpre), rows, null);
+    }
+
+    /** A value per head [nH] repeated over the head's P entries: one per column of a row [nH*P]. */
+    private float[] perColumn(float[] perHead) {
+        float[] o = new float[di];
+        for (int c = 0; c < di; c++) {
+            o[c] = perHead[c / pd];
+        }
+        return o;
     }
 
     /** x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries. */
