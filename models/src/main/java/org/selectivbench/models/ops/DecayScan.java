@@ -74,7 +74,7 @@ public final class DecayScan {
         float[] e = end == null ? null : Arena.floats(Math.toIntExact(end.length()));
         float[] s0 = start == null ? null : Host.readFloats(start);
         // chunks for training; an evaluation keeps nothing for backward, and there the step-by-step form
-        // was faster (docs/models.md)
+        // was faster (docs/engine-log.md)
         if (d.sharedKeys() && keep && DecayScanSharedFloatChunked.pays(d)) {
             sharedChunks = DecayScanSharedFloatChunked.forward(d, q, k, v, a, s0, o, e, keep);
         } else if (d.sharedKeys()) {

@@ -40,7 +40,7 @@ final class DecayScanSharedFloatChunked {
     /**
      * Whether this form beats the step-by-step one: with 128 keys (the default state size) a small-shape
      * Mamba2 step took 58-61 ms against 89-105; with 16 (conf/local.conf) 32.9 against 27.3, the state
-     * small enough to stay in cache (docs/models.md).
+     * small enough to stay in cache (docs/engine-log.md).
      */
     static boolean pays(Dims d) {
         return d.k() >= MIN_KEYS;

@@ -15,7 +15,7 @@ final class DepthwiseConvRows {
     /**
      * Steps per block: every vector of channels takes a block's rows before the next block, so that they
      * come from memory once; a whole sequence a vector of channels at a time walked each row of it once
-     * per vector, and where the rows had left the cache that wait was most of the conv (docs/models.md).
+     * per vector, and where the rows had left the cache that wait was most of the conv (docs/engine-log.md).
      */
     private static final int BLOCK = 16;
 

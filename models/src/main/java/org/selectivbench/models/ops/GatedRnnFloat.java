@@ -6,7 +6,7 @@ package org.selectivbench.models.ops;
  * double form, which stays the tight reference.
  */
 public final class GatedRnnFloat {
-    /** Sequences stepped together: four rows of h (dz) against one load of W_h (W_h^T), docs/models.md. */
+    /** Sequences stepped together: four rows of h (dz) against one load of W_h (W_h^T), docs/engine-log.md. */
     static final int GROUP = 4;
 
     private GatedRnnFloat() {

@@ -24,7 +24,7 @@ final class GatedRnnFloatVector {
      * the first unit not done, from which the scalar form goes on. The five exponentials are
      * {@link VectorLoops#expRowsInRange}'s operations (so the scalar form's bits) written out on registers:
      * through an array, each vector's store and reload lay on the step's chain of latencies (the gates took
-     * 1.5 times as long, docs/models.md), and a method taking vectors may not be inlined (Simd).
+     * 1.5 times as long, docs/engine-log.md), and a method taking vectors may not be inlined (Simd).
      */
     static int lstmStep(int hd, int o, int co, float[] z, float[] xg, float[] cs, float[] acts, float[] cells,
                         float[] hs, float[] tanhs) {

@@ -4,7 +4,7 @@ package org.selectivbench.models.ops;
  * Float matmuls on Java arrays for the float32 Java path's linear layers: rows [m, k] times a small
  * matrix, the shapes of a layer's projections (m = batch x steps, k and n a model's widths). There BLAS
  * through ND4J took about twice as long as these loops, and copying the rows into native memory and
- * back about as long again (docs/models.md). Every output is one chain of FMAs over the inner index in
+ * back about as long again (docs/engine-log.md). Every output is one chain of FMAs over the inner index in
  * ascending order, from zero or from the value it adds to (a bias, where given, added after it), so
  * {@link GemmFloatVector}'s columns per lane give the same bits, and so do the row ranges the threads
  * take.

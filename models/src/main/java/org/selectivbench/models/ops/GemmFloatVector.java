@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link GemmFloat}'s loops with a column per lane: eight rows by two vectors of columns at a time
  * (sixteen independent FMA chains, twice what two FMA units of four cycles' latency need, and ten loads
  * per sixteen FMAs against six per eight for four rows: 1.2-1.6 times the four-row tiles' rate,
- * docs/models.md), a lone vector of columns eight rows at a time, then four rows, then rows one at a
+ * docs/engine-log.md), a lone vector of columns eight rows at a time, then four rows, then rows one at a
  * time; every output still one chain over the inner index in order. Columns past
  * the whole vectors, when there are at least a vector's worth of columns, are the last vector's lanes:
  * that vector overlaps the whole ones, its overlapping lanes run the same chains as theirs, and only
@@ -103,7 +103,7 @@ final class GemmFloatVector {
         if (k == WIDTH) {
             // the same loop with the rows' stride a constant: C2 folds a's row offsets into the broadcasts'
             // addresses, where a variable stride holds them in registers, spills, and adds scalar
-            // instructions that take the FMAs' ports (1.15-1.2 times as fast, docs/models.md)
+            // instructions that take the FMAs' ports (1.15-1.2 times as fast, docs/engine-log.md)
             for (int q = 0; q < WIDTH; q++, x++) {
                 FloatVector b0 = FloatVector.fromArray(F, b, q * n + j);
                 FloatVector b1 = FloatVector.fromArray(F, b, q * n + j + L);

@@ -19,7 +19,7 @@ package org.selectivbench.models.ops;
 public final class ModalConvFloat {
     /**
      * The convolution runs while T is at most this many steps per mode: forward and backward (training),
-     * forward alone (evaluation). About where it and the recurrence cost the same (docs/models.md).
+     * forward alone (evaluation). About where it and the recurrence cost the same (docs/engine-log.md).
      */
     static final int TRAIN_STEPS_PER_MODE = 12;
     static final int EVAL_STEPS_PER_MODE = 6;

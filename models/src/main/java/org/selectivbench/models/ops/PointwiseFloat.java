@@ -3,7 +3,7 @@ package org.selectivbench.models.ops;
 /**
  * Element-wise activations of float32 arrays as Java loops: the CPU path of float32 models. On 164K floats
  * ND4J's sigmoid took 2.3 ns an element and GELU through its erf 13, these loops (with {@link Exp}'s
- * vector form) 1.2 and 1.5 with the copies in and out (docs/models.md). Each returns a new array. GELU is
+ * vector form) 1.2 and 1.5 with the copies in and out (docs/engine-log.md). Each returns a new array. GELU is
  * the exact one, 0.5 y erfc(-y / sqrt 2), with erfc from Numerical Recipes' Chebyshev fit (relative error
  * under 1.2e-7 everywhere, so the negative tail keeps its digits).
  */

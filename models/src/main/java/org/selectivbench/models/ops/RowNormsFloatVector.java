@@ -142,7 +142,7 @@ final class RowNormsFloatVector {
 
     /** {@link #scale} on two rows of half a vector at o, by f0 and f1. */
     static void scalePair(float[] x, int o, float f0, float f1, float[] y) {
-        // built before the multiply: built inside it, RMSNorm's pairs ran twice as slow (docs/models.md)
+        // built before the multiply: built inside it, RMSNorm's pairs ran twice as slow (docs/engine-log.md)
         FloatVector f = FloatVector.broadcast(F, f0).blend(f1, SECOND);
         FloatVector.fromArray(F, x, o).mul(f).intoArray(y, o);
     }

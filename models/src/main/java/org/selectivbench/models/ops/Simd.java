@@ -34,7 +34,7 @@ package org.selectivbench.models.ops;
  * fresh JVM in ten. So a helper takes floats and arrays and makes its vectors itself, or is written out
  * where it is used. With no method of this package inlined at all
  * ({@code -XX:CompileCommand=dontinline,org.selectivbench.models.ops.*::*}), every model's step still
- * allocates what it does normally (docs/models.md).
+ * allocates what it does normally (docs/engine-log.md).
  */
 public final class Simd {
     private static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();

@@ -42,7 +42,7 @@ public final class Threads {
 
     /**
      * The processor's model name from /proc/cpuinfo, else the JVM's architecture: the same build's ratios
-     * moved by up to 1.7 times between an AMD EPYC and an Intel Xeon host (docs/models.md), so figures
+     * moved by up to 1.7 times between an AMD EPYC and an Intel Xeon host (docs/engine-log.md), so figures
      * name the machine they came from.
      */
     static String processor() {

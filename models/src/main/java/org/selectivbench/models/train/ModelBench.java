@@ -228,7 +228,7 @@ public final class ModelBench {
     /**
      * Bytes the JVM's threads have taken from the heap so far (all live threads: the kernels' pool
      * too), or -1 where the JVM does not count them. Over the timed training steps it shows what the arena
-     * leaves to the heap and vectors kept as objects (docs/models.md: gigabytes a step when C2 boxes them).
+     * leaves to the heap and vectors kept as objects (docs/engine-log.md: gigabytes a step when C2 boxes them).
      */
     static long heapAllocated() {
         java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
