@@ -71,31 +71,27 @@ public final class QkRopeFloat {
         QkRope.Dims d = sv.dims();
         int hd = d.headDim(), w = d.width();
         float[] dRows = Arena.uninitialized(d.rows() * 3 * w);
+        // the weights' float terms dn x inv per (row, head), [B*T*H, hd]: summed in double over (row, head)
+        // in order after the parallel part, so that the bits do not depend on the thread count
+        float[] tq = Arena.uninitialized(d.rows() * w), tk = Arena.uninitialized(tq.length);
         Parallel.forRange(d.rows(), (from, to) -> {
             float[] dn = Arena.floats(hd);
             for (int r = from; r < to; r++) {
                 int t = r % d.steps();
                 for (int h = 0; h < d.heads(); h++) {
                     int src = r * 3 * w + h * hd, go = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
+                    int term = r * w + h * hd;
                     unrotate(dq, go, hd, sv.rope(), t, dn);
-                    normBackward(sv.rows(), src, sv.wq(), hd, dn, sv.rms()[i], sv.inv()[i], dRows);
+                    normBackward(sv.rows(), src, sv.wq(), hd, dn, sv.rms()[i], sv.inv()[i], dRows, tq, term);
                     unrotate(dk, go, hd, sv.rope(), t, dn);
-                    normBackward(sv.rows(), src + w, sv.wk(), hd, dn, sv.rms()[i + 1], sv.inv()[i + 1], dRows);
+                    normBackward(sv.rows(), src + w, sv.wk(), hd, dn, sv.rms()[i + 1], sv.inv()[i + 1], dRows, tk,
+                            term);
                     System.arraycopy(dv, go, dRows, src + 2 * w, hd);
                 }
             }
         });
-        float[] dn = Arena.floats(hd);
-        for (int r = 0; r < d.rows(); r++) {
-            int t = r % d.steps();
-            for (int h = 0; h < d.heads(); h++) {
-                int src = r * 3 * w + h * hd, go = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
-                unrotate(dq, go, hd, sv.rope(), t, dn);
-                addWeightGrad(sv.rows(), src, hd, dn, sv.inv()[i], dwq);
-                unrotate(dk, go, hd, sv.rope(), t, dn);
-                addWeightGrad(sv.rows(), src + w, hd, dn, sv.inv()[i + 1], dwk);
-            }
-        }
+        RowNormsFloat.addColumnSums(tq, d.rows() * d.heads(), hd, dwq);
+        RowNormsFloat.addColumnSums(tk, d.rows() * d.heads(), hd, dwk);
         return dRows;
     }
 
@@ -112,8 +108,9 @@ public final class QkRopeFloat {
         }
     }
 
+    /** dx from dn (the norm's output gradient); the weight's terms dn x inv to terms[to, to + hd). */
     private static void normBackward(float[] x, int xo, float[] wt, int hd, float[] dn, float rms, float inv,
-                                     float[] dx) {
+                                     float[] dx, float[] terms, int to) {
         float dot = 0;
         for (int j = 0; j < hd; j++) {
             dot += dn[j] * wt[j] * x[xo + j];
@@ -121,12 +118,7 @@ public final class QkRopeFloat {
         float coef = dot * inv * inv / (rms * hd);
         for (int j = 0; j < hd; j++) {
             dx[xo + j] = dn[j] * wt[j] * inv - x[xo + j] * coef;
-        }
-    }
-
-    private static void addWeightGrad(float[] x, int xo, int hd, float[] dn, float inv, double[] dw) {
-        for (int j = 0; j < hd; j++) {
-            dw[j] += dn[j] * x[xo + j] * inv;
+            terms[to + j] = dn[j] * x[xo + j] * inv;
         }
     }
 
