@@ -51,7 +51,7 @@ public final class AttentionFloat {
                 int base = g * t * hd;
                 for (int i0 = 0; i0 < t; i0 += LANES) {
                     int nb = Math.min(LANES, t - i0), n = i0 + nb;
-                    transposeIn(qs, base + i0 * hd, nb, hd, qT);
+                    ops.transposeIn(qs, base + i0 * hd, nb, hd, qT);
                     ops.scores(qT, k, base, hd, n, s);
                     mask(s, i0, nb, Float.NEGATIVE_INFINITY);
                     ops.max(s, n, max);
@@ -63,7 +63,7 @@ public final class AttentionFloat {
                     }
                     ops.scale(s, n, r);
                     ops.mix(s, n, v, base, hd, oT);
-                    transposeOut(oT, nb, hd, 1, o, base + i0 * hd);
+                    ops.transposeOut(oT, nb, hd, 1, o, base + i0 * hd);
                     if (stats != null) {
                         for (int l = 0; l < nb; l++) {
                             stats[(g * t + i0 + l) * 2] = max[l];
@@ -108,8 +108,8 @@ public final class AttentionFloat {
                 // queries by blocks: dq
                 for (int i0 = 0; i0 < t; i0 += LANES) {
                     int nb = Math.min(LANES, t - i0), n = i0 + nb;
-                    transposeIn(sv.q(), base + i0 * hd, nb, hd, aT);
-                    transposeIn(dO, base + i0 * hd, nb, hd, bT);
+                    ops.transposeIn(sv.q(), base + i0 * hd, nb, hd, aT);
+                    ops.transposeIn(dO, base + i0 * hd, nb, hd, bT);
                     ops.scores(aT, sv.k(), base, hd, n, p);
                     lanes(rowMax, i0, nb, lane);
                     ops.shift(p, n, lane);
@@ -120,13 +120,13 @@ public final class AttentionFloat {
                     lanes(rowD, i0, nb, lane2);
                     ops.scoreGrads(ds, p, n, lane2);
                     ops.mix(ds, n, sv.k(), base, hd, outT);
-                    transposeOut(outT, nb, hd, sv.scale(), dq, base + i0 * hd);
+                    ops.transposeOut(outT, nb, hd, sv.scale(), dq, base + i0 * hd);
                 }
                 // keys by blocks: dk, dv over the queries from the block's first key
                 for (int j0 = 0; j0 < t; j0 += LANES) {
                     int nk = Math.min(LANES, t - j0), rows = t - j0;
-                    transposeIn(sv.k(), base + j0 * hd, nk, hd, aT);
-                    transposeIn(sv.v(), base + j0 * hd, nk, hd, bT);
+                    ops.transposeIn(sv.k(), base + j0 * hd, nk, hd, aT);
+                    ops.transposeIn(sv.v(), base + j0 * hd, nk, hd, bT);
                     ops.scores(aT, sv.q(), base + j0 * hd, hd, rows, p);
                     ops.shiftRows(p, rows, rowMax, j0);
                     keyProbabilities(p, rows);
@@ -135,8 +135,8 @@ public final class AttentionFloat {
                     ops.scoreGradsRows(ds, p, rows, rowD, j0);
                     ops.mix(ds, rows, sv.q(), base + j0 * hd, hd, outT);
                     ops.mix(p, rows, dO, base + j0 * hd, hd, outT2);
-                    transposeOut(outT, nk, hd, 1, dk, base + j0 * hd);
-                    transposeOut(outT2, nk, hd, 1, dv, base + j0 * hd);
+                    ops.transposeOut(outT, nk, hd, 1, dk, base + j0 * hd);
+                    ops.transposeOut(outT2, nk, hd, 1, dv, base + j0 * hd);
                 }
             }
         });
@@ -185,7 +185,7 @@ public final class AttentionFloat {
     }
 
     /** outT[c][l] = x[xo + l hd + c] for l < nb, 0 past them. */
-    private static void transposeIn(float[] x, int xo, int nb, int hd, float[] outT) {
+    static void transposeIn(float[] x, int xo, int nb, int hd, float[] outT) {
         java.util.Arrays.fill(outT, 0);
         for (int l = 0; l < nb; l++) {
             for (int c = 0; c < hd; c++) {
@@ -195,7 +195,7 @@ public final class AttentionFloat {
     }
 
     /** out[oo + l hd + c] = xT[c][l] scale for l < nb. */
-    private static void transposeOut(float[] xT, int nb, int hd, float scale, float[] out, int oo) {
+    static void transposeOut(float[] xT, int nb, int hd, float scale, float[] out, int oo) {
         for (int l = 0; l < nb; l++) {
             for (int c = 0; c < hd; c++) {
                 out[oo + l * hd + c] = scale == 1 ? xT[c * LANES + l] : xT[c * LANES + l] * scale;
@@ -210,6 +210,16 @@ public final class AttentionFloat {
     static class BlockOps {
         static BlockOps of() {
             return Simd.on() && LANES % AttentionFloatVector.lanes() == 0 ? new AttentionFloatVector() : new BlockOps();
+        }
+
+        /** {@link AttentionFloat#transposeIn}. */
+        void transposeIn(float[] x, int xo, int nb, int hd, float[] outT) {
+            AttentionFloat.transposeIn(x, xo, nb, hd, outT);
+        }
+
+        /** {@link AttentionFloat#transposeOut}. */
+        void transposeOut(float[] xT, int nb, int hd, float scale, float[] out, int oo) {
+            AttentionFloat.transposeOut(xT, nb, hd, scale, out, oo);
         }
 
         /** out[r][l] = sum_c aT[c][l] a[ao + r hd + c] for r < rows (the head's columns in order). */

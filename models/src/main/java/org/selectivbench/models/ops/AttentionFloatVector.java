@@ -12,6 +12,18 @@ import jdk.incubator.vector.VectorSpecies;
 final class AttentionFloatVector extends AttentionFloat.BlockOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = AttentionFloat.LANES;
+    /** Heads up to this wide move by gathers and scatters; wider ones by the scalar loops. */
+    private static final int WIDEST = 64;
+    /** STRIDES[hd][l] = l hd: a block's rows of a head of hd, as a gather's or scatter's index map. */
+    private static final int[][] STRIDES = new int[WIDEST + 1][L];
+
+    static {
+        for (int hd = 1; hd <= WIDEST; hd++) {
+            for (int l = 0; l < L; l++) {
+                STRIDES[hd][l] = l * hd;
+            }
+        }
+    }
 
     static int lanes() {
         return S.length();
@@ -153,6 +165,39 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 int at = r * L + l0;
                 FloatVector.fromArray(S, p, at).mul(FloatVector.fromArray(S, ds, at).sub(dot[from + r]))
                         .intoArray(ds, at);
+            }
+        }
+    }
+
+    /**
+     * A whole block's head columns by gathers, one vector of rows per column; a partial block (the last,
+     * where L does not divide the steps) by the scalar loop, which zeroes its padding lanes.
+     */
+    @Override
+    void transposeIn(float[] x, int xo, int nb, int hd, float[] outT) {
+        if (nb < L || hd > WIDEST) {
+            super.transposeIn(x, xo, nb, hd, outT);
+            return;
+        }
+        int[] map = STRIDES[hd];
+        for (int l0 = 0; l0 < L; l0 += S.length()) {
+            for (int c = 0; c < hd; c++) {
+                FloatVector.fromArray(S, x, xo + c, map, l0).intoArray(outT, c * L + l0);
+            }
+        }
+    }
+
+    /** The same back by scatters, times scale unless it is 1 (x 1 is exact either way). */
+    @Override
+    void transposeOut(float[] xT, int nb, int hd, float scale, float[] out, int oo) {
+        if (nb < L || hd > WIDEST) {
+            super.transposeOut(xT, nb, hd, scale, out, oo);
+            return;
+        }
+        int[] map = STRIDES[hd];
+        for (int l0 = 0; l0 < L; l0 += S.length()) {
+            for (int c = 0; c < hd; c++) {
+                FloatVector.fromArray(S, xT, c * L + l0).mul(scale).intoArray(out, oo + c, map, l0);
             }
         }
     }
