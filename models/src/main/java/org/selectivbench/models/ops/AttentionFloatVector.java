@@ -32,6 +32,10 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
     /** Four rows at a time, so that each load of aT serves four sums. */
     @Override
     void scores(float[] aT, float[] a, int ao, int hd, int rows, float[] out) {
+        if (hd == 8) {
+            scores8(aT, a, ao, rows, out);
+            return;
+        }
         int rows4 = rows - rows % 4;
         for (int l0 = 0; l0 < L; l0 += S.length()) {
             for (int r = 0; r < rows4; r += 4) {
@@ -54,6 +58,24 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                     acc = acc.add(FloatVector.fromArray(S, aT, c * L + l0).mul(a[ar + c]));
                 }
                 acc.intoArray(out, r * L + l0);
+            }
+        }
+    }
+
+    /**
+     * Heads of 8 (the embedded default's): the block's eight columns of aT stay in registers through all
+     * rows, where the general form loads them again for every four rows; each row's sum in column order.
+     */
+    private static void scores8(float[] aT, float[] a, int ao, int rows, float[] out) {
+        for (int l0 = 0; l0 < L; l0 += S.length()) {
+            FloatVector x0 = FloatVector.fromArray(S, aT, l0), x1 = FloatVector.fromArray(S, aT, L + l0);
+            FloatVector x2 = FloatVector.fromArray(S, aT, 2 * L + l0), x3 = FloatVector.fromArray(S, aT, 3 * L + l0);
+            FloatVector x4 = FloatVector.fromArray(S, aT, 4 * L + l0), x5 = FloatVector.fromArray(S, aT, 5 * L + l0);
+            FloatVector x6 = FloatVector.fromArray(S, aT, 6 * L + l0), x7 = FloatVector.fromArray(S, aT, 7 * L + l0);
+            for (int r = 0, ar = ao; r < rows; r++, ar += 8) {
+                FloatVector.zero(S).add(x0.mul(a[ar])).add(x1.mul(a[ar + 1])).add(x2.mul(a[ar + 2]))
+                        .add(x3.mul(a[ar + 3])).add(x4.mul(a[ar + 4])).add(x5.mul(a[ar + 5]))
+                        .add(x6.mul(a[ar + 6])).add(x7.mul(a[ar + 7])).intoArray(out, r * L + l0);
             }
         }
     }
