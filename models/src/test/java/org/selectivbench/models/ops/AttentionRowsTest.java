@@ -77,7 +77,8 @@ class AttentionRowsTest {
 
     /**
      * Scale 3 spreads some blocks' scores past the exponential's vector range (|s - max| over 87): the
-     * vector form hands those to the scalar sequence, the rest it does in its fused passes.
+     * vector form hands those blocks' exponentials to the scalar form ({@code VectorLoops.expRows}) and
+     * does the rest in vectors.
      */
     @ParameterizedTest
     @CsvSource({"3, 29, 19, 0.3", "2, 36, 8, 0.3", "2, 33, 16, 0.3", "1, 38, 40, 0.3", "1, 7, 5, 0.3",
