@@ -53,13 +53,14 @@ public final class SwiGlu {
      */
     public static float[] forward(int rows, int n, float[] h, float beta, float[] s) {
         float[] f = Arena.uninitialized(rows * n);
+        boolean simd = Simd.on();
         for (int r = 0; r < rows; r++) {
             int ho = r * 2 * n, o = r * n;
-            for (int j = 0; j < n; j++) {
+            for (int j = simd ? SwiGluFloatVector.scaled(n, h, ho, beta, s, o) : 0; j < n; j++) {
                 s[o + j] = beta * h[ho + j];
             }
             Exp.sigmoids(s, s, o, n);
-            for (int j = 0; j < n; j++) {
+            for (int j = simd ? SwiGluFloatVector.products(n, h, ho, s, o, f) : 0; j < n; j++) {
                 f[o + j] = h[ho + j] * s[o + j] * h[ho + n + j];
             }
         }
@@ -73,8 +74,10 @@ public final class SwiGlu {
      */
     public static double backward(int rows, int n, float[] h, float[] s, float beta, float[] df, float[] dh) {
         double[] cols = new double[n];
+        boolean simd = Simd.on();
         for (int r = 0; r < rows; r++) {
-            for (int j = 0, ho = r * 2 * n, o = r * n; j < n; j++) {
+            int ho = r * 2 * n, o = r * n;
+            for (int j = simd ? SwiGluFloatVector.backRow(n, h, ho, s, o, beta, df, dh, cols) : 0; j < n; j++) {
                 float x1 = h[ho + j], x2 = h[ho + n + j], sj = s[o + j], ds = (1 - sj) * sj, g = df[o + j] * x2;
                 cols[j] += g * x1 * x1 * ds;
                 dh[ho + j] = (ds * x1 * beta + sj) * g;

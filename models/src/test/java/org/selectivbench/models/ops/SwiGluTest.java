@@ -13,7 +13,8 @@ import org.selectivbench.models.FiniteDifferences;
  * the gradients of a random projection of f with respect to h and beta within 1e-6 relative of central
  * differences; widths with and without whole vectors. The float form against the double one on the same
  * (float-rounded) inputs: within 1e-5 of 1 + |value| (a few float ulps; d beta, a sum over every
- * entry, within 1e-5 of the sum of its terms' sizes).
+ * entry, within 1e-5 of the sum of its terms' sizes). The float form's vector form is its scalar form
+ * bit for bit.
  */
 class SwiGluTest {
     @ParameterizedTest
@@ -56,6 +57,20 @@ class SwiGluTest {
             size += Math.abs(df[i] * h[i / n * 2 * n + n + i % n] * x1 * x1 * s[i] * (1 - s[i]));
         }
         Assertions.assertTrue(Math.abs(db - dbf) <= 1e-5 * (1 + size), "d beta " + dbf + ", want " + db);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3, 4, 1.0", "41, 37, 0.7", "9, 128, -1.3", "5, 24, 2.5"})
+    void floatVectorFormIsTheScalarForm(int rows, int n, double beta0) {
+        // 37 and 24 columns: whole vectors and a tail (16 or 8 lanes); 4: the scalar form alone
+        Random r = new Random(rows * 100L + n);
+        float[] h = Ops.floats(Ops.rand(r, rows * 2 * n, 3)), df = Ops.floats(Ops.rand(r, rows * n, 1));
+        Ops.assertVectorFormIsScalarForm(() -> {
+            float[] s = new float[rows * n], dh = new float[h.length];
+            float[] f = SwiGlu.forward(rows, n, h, (float) beta0, s);
+            double db = SwiGlu.backward(rows, n, h, s, (float) beta0, df, dh);
+            return new double[][] {Ops.doubles(f), Ops.doubles(s), Ops.doubles(dh), {db}};
+        });
     }
 
     private static double[] naive(int rows, int n, double[] h, double beta) {
