@@ -169,10 +169,13 @@ final class Mamba2Layer implements Mixer {
         // v = x dt per head
         float[] ddt = Arena.floats(rows * nh), dv = g.dv();
         for (int i = 0, rh = 0; i < dv.length; rh++) { // rh: row and head
+            // locals: the arrays might alias for all C2 knows, so it reloaded step[rh] and ddt[rh] each entry
+            float st = step[rh], sum = 0;
             for (int j = 0; j < pd; j++, i++) {
-                dx[i] += dv[i] * step[rh];
-                ddt[rh] += dv[i] * xs[i];
+                dx[i] += dv[i] * st;
+                sum += dv[i] * xs[i];
             }
+            ddt[rh] = sum;
         }
         float[] dpre = decay.backwardFloats(g.da(), ddt);
         float[] dxbc = conv.backwardFloats(p, Cols.concat(rows, dx, g.dk(), g.dq()));

@@ -268,8 +268,9 @@ final class DecayScanSharedFloatChunked {
     private static void scaleHeads(float[] s, float[] f, Dims d) {
         int block = d.v() * d.k();
         for (int h = 0; h < d.heads(); h++) {
+            float fh = f[h]; // a local: s and f might be one array, so C2 reloaded f[h] and kept the loop scalar
             for (int i = h * block; i < (h + 1) * block; i++) {
-                s[i] *= f[h];
+                s[i] *= fh;
             }
         }
     }
