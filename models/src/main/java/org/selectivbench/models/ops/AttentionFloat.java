@@ -184,25 +184,6 @@ public final class AttentionFloat {
         System.arraycopy(x, from, out, 0, nb);
     }
 
-    /** outT[c][l] = x[xo + l hd + c] for l < nb, 0 past them. */
-    static void transposeIn(float[] x, int xo, int nb, int hd, float[] outT) {
-        java.util.Arrays.fill(outT, 0);
-        for (int l = 0; l < nb; l++) {
-            for (int c = 0; c < hd; c++) {
-                outT[c * LANES + l] = x[xo + l * hd + c];
-            }
-        }
-    }
-
-    /** out[oo + l hd + c] = xT[c][l] scale for l < nb. */
-    static void transposeOut(float[] xT, int nb, int hd, float scale, float[] out, int oo) {
-        for (int l = 0; l < nb; l++) {
-            for (int c = 0; c < hd; c++) {
-                out[oo + l * hd + c] = scale == 1 ? xT[c * LANES + l] : xT[c * LANES + l] * scale;
-            }
-        }
-    }
-
     /**
      * The block operations, per lane: the scalar form here, the Vector API form in
      * {@link AttentionFloatVector}. Every lane's arithmetic is the same in both.
@@ -212,14 +193,23 @@ public final class AttentionFloat {
             return Simd.on() && LANES % AttentionFloatVector.lanes() == 0 ? new AttentionFloatVector() : new BlockOps();
         }
 
-        /** {@link AttentionFloat#transposeIn}. */
+        /** outT[c][l] = x[xo + l hd + c] for l < nb, 0 past them. */
         void transposeIn(float[] x, int xo, int nb, int hd, float[] outT) {
-            AttentionFloat.transposeIn(x, xo, nb, hd, outT);
+            java.util.Arrays.fill(outT, 0);
+            for (int l = 0; l < nb; l++) {
+                for (int c = 0; c < hd; c++) {
+                    outT[c * LANES + l] = x[xo + l * hd + c];
+                }
+            }
         }
 
-        /** {@link AttentionFloat#transposeOut}. */
+        /** out[oo + l hd + c] = xT[c][l] scale for l < nb. */
         void transposeOut(float[] xT, int nb, int hd, float scale, float[] out, int oo) {
-            AttentionFloat.transposeOut(xT, nb, hd, scale, out, oo);
+            for (int l = 0; l < nb; l++) {
+                for (int c = 0; c < hd; c++) {
+                    out[oo + l * hd + c] = scale == 1 ? xT[c * LANES + l] : xT[c * LANES + l] * scale;
+                }
+            }
         }
 
         /** out[r][l] = sum_c aT[c][l] a[ao + r hd + c] for r < rows (the head's columns in order). */
