@@ -47,12 +47,4 @@ public record EncodedBatch(int batch, int steps, int vocab, float[] inputs, int[
         }
         return n;
     }
-
-    public long elementCount() {
-        long n = 0;
-        for (int[] c : classes) {
-            n += c.length;
-        }
-        return n;
-    }
 }

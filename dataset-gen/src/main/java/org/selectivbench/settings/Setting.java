@@ -117,12 +117,6 @@ public final class Setting<T> {
         return value;
     }
 
-    /** Checks a value of another setting against this one's bounds (grid.widths against model.width). */
-    @SuppressWarnings("unchecked")
-    String problemOf(Object value) {
-        return ((Check<Object>) check).problem(value);
-    }
-
     static String show(Object plain) {
         return String.valueOf(plain);
     }

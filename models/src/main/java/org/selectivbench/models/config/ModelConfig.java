@@ -102,11 +102,6 @@ public record ModelConfig(String name, int layers, int width, int heads, int dSt
         return width / heads;
     }
 
-    public ModelConfig withName(String n) {
-        return new ModelConfig(n, layers, width, heads, dState, expand, convSize, householderSteps,
-                allowNegativeEigenvalues, forgetFloor, mlpExpansion, dropout, chunkSize);
-    }
-
     private static void check(boolean ok, String key, Object value, String why) {
         if (!ok) {
             throw new IllegalArgumentException("model." + key + " = " + value + ": " + why);

@@ -72,11 +72,6 @@ public final class Blocks {
         return x.mul(sd.math().rsqrt(ms.add(1e-5)));
     }
 
-    /** fla-style gated RMSNorm: RMSNorm(o) * w * SiLU(gate), per head when o is [rows, headDim]. */
-    public static SDVariable gatedRmsNorm(GraphBuilder g, String name, SDVariable o, SDVariable gate, int n) {
-        return rmsNorm(g, name, o, n).mul(silu(g.sd(), gate));
-    }
-
     /** L2 norm over {@code axis} (give it as a positive number, see rmsNormNoWeight): x / sqrt(sum x^2 + 1e-6). */
     public static SDVariable l2Norm(SameDiff sd, SDVariable x, int axis) {
         return x.mul(sd.math().rsqrt(sd.math().square(x).sum(true, axis).add(1e-6)));

@@ -311,11 +311,6 @@ public final class GraphModel implements SequenceModel {
         return evaluation.outputs(b, name, rows);
     }
 
-    /** The plan for evaluating {@code batch} examples of {@code steps} steps in runs of at most {@code rows} rows. */
-    public BoundedEvaluation.Plan evalPlan(int batch, int steps, long rows) {
-        return evaluation.plan(batch, steps, rows);
-    }
-
     boolean carriesState() {
         return mixer.carriesState();
     }
