@@ -36,8 +36,13 @@ public final class QkRopeFloat {
                 int t = r % d.steps();
                 for (int h = 0; h < d.heads(); h++) {
                     int src = r * 3 * w + h * hd, dst = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
-                    normRotate(rows, src, wq, hd, rope, t, q, dst, rms, inv, i);
-                    normRotate(rows, src + w, wk, hd, rope, t, k, dst, rms, inv, i + 1);
+                    if (hd == 8) {
+                        normRotate8(rows, src, wq, rope.cos(), rope.sin(), t * 4, q, dst, rms, inv, i);
+                        normRotate8(rows, src + w, wk, rope.cos(), rope.sin(), t * 4, k, dst, rms, inv, i + 1);
+                    } else {
+                        normRotate(rows, src, wq, hd, rope, t, q, dst, rms, inv, i);
+                        normRotate(rows, src + w, wk, hd, rope, t, k, dst, rms, inv, i + 1);
+                    }
                     System.arraycopy(rows, src + 2 * w, v, dst, hd);
                 }
             }
@@ -45,7 +50,7 @@ public final class QkRopeFloat {
         return new Result(q, k, v, keep ? new Saved(d, rows, wq, wk, rms, inv, rope) : null);
     }
 
-    private static void normRotate(float[] x, int xo, float[] wt, int hd, Tables rope, int t, float[] out, int oo,
+    static void normRotate(float[] x, int xo, float[] wt, int hd, Tables rope, int t, float[] out, int oo,
                                    float[] rms, float[] inv, int i) {
         float ss = 0;
         for (int j = 0; j < hd; j++) {
@@ -66,6 +71,39 @@ public final class QkRopeFloat {
         }
     }
 
+    /**
+     * {@link #normRotate} at heads of 8 (the embedded default's), written out: C2 compiles loops of 8
+     * and 4 trips with pre- and post-loops that cost more than their bodies. The same operations in the
+     * same order.
+     */
+    static void normRotate8(float[] x, int xo, float[] wt, float[] cos, float[] sin, int co, float[] out,
+                                    int oo, float[] rms, float[] inv, int i) {
+        float x0 = x[xo], x1 = x[xo + 1], x2 = x[xo + 2], x3 = x[xo + 3];
+        float x4 = x[xo + 4], x5 = x[xo + 5], x6 = x[xo + 6], x7 = x[xo + 7];
+        float ss = 0;
+        ss += x0 * x0;
+        ss += x1 * x1;
+        ss += x2 * x2;
+        ss += x3 * x3;
+        ss += x4 * x4;
+        ss += x5 * x5;
+        ss += x6 * x6;
+        ss += x7 * x7;
+        float rm = (float) Math.sqrt(ss / 8), iv = 1 / (rm + (float) QkRope.EPS);
+        rms[i] = rm;
+        inv[i] = iv;
+        rotate(x0 * iv * wt[0], x4 * iv * wt[4], cos[co], sin[co], out, oo);
+        rotate(x1 * iv * wt[1], x5 * iv * wt[5], cos[co + 1], sin[co + 1], out, oo + 1);
+        rotate(x2 * iv * wt[2], x6 * iv * wt[6], cos[co + 2], sin[co + 2], out, oo + 2);
+        rotate(x3 * iv * wt[3], x7 * iv * wt[7], cos[co + 3], sin[co + 3], out, oo + 3);
+    }
+
+    /** out[o] and out[o + 4]: the pair (a, b) of a head of 8 rotated by (c, s). */
+    private static void rotate(float a, float b, float c, float s, float[] out, int o) {
+        out[o] = a * c + b * s;
+        out[o + 4] = b * c - a * s;
+    }
+
     /** The gradients of the rows [B*T, 3d] from those of q, k, v [B*H, T, hd]; the weights' in {@code dw}. */
     public static float[] backward(Saved sv, float[] dq, float[] dk, float[] dv, double[] dwq, double[] dwk) {
         QkRope.Dims d = sv.dims();
@@ -81,11 +119,19 @@ public final class QkRopeFloat {
                 for (int h = 0; h < d.heads(); h++) {
                     int src = r * 3 * w + h * hd, go = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
                     int term = r * w + h * hd;
-                    unrotate(dq, go, hd, sv.rope(), t, dn);
-                    normBackward(sv.rows(), src, sv.wq(), hd, dn, sv.rms()[i], sv.inv()[i], dRows, tq, term);
-                    unrotate(dk, go, hd, sv.rope(), t, dn);
-                    normBackward(sv.rows(), src + w, sv.wk(), hd, dn, sv.rms()[i + 1], sv.inv()[i + 1], dRows, tk,
-                            term);
+                    if (hd == 8) {
+                        float[] cos = sv.rope().cos(), sin = sv.rope().sin();
+                        back8(dq, go, cos, sin, t * 4, sv.rows(), src, sv.wq(), sv.rms()[i], sv.inv()[i], dRows, tq,
+                                term);
+                        back8(dk, go, cos, sin, t * 4, sv.rows(), src + w, sv.wk(), sv.rms()[i + 1], sv.inv()[i + 1],
+                                dRows, tk, term);
+                    } else {
+                        unrotate(dq, go, hd, sv.rope(), t, dn);
+                        normBackward(sv.rows(), src, sv.wq(), hd, dn, sv.rms()[i], sv.inv()[i], dRows, tq, term);
+                        unrotate(dk, go, hd, sv.rope(), t, dn);
+                        normBackward(sv.rows(), src + w, sv.wk(), hd, dn, sv.rms()[i + 1], sv.inv()[i + 1], dRows,
+                                tk, term);
+                    }
                     System.arraycopy(dv, go, dRows, src + 2 * w, hd);
                 }
             }
@@ -95,7 +141,7 @@ public final class QkRopeFloat {
         return dRows;
     }
 
-    private static void unrotate(float[] g, int go, int hd, Tables rope, int t, float[] dn) {
+    static void unrotate(float[] g, int go, int hd, Tables rope, int t, float[] dn) {
         int half = hd / 2;
         for (int j = 0; j < half; j++) {
             float c = rope.cos()[t * half + j], s = rope.sin()[t * half + j];
@@ -108,8 +154,51 @@ public final class QkRopeFloat {
         }
     }
 
+    /**
+     * {@link #unrotate} then {@link #normBackward} at heads of 8, written out as {@link #normRotate8}: the
+     * same operations in the same order.
+     */
+    static void back8(float[] g, int go, float[] cos, float[] sin, int co, float[] x, int xo, float[] wt,
+                              float rms, float inv, float[] dx, float[] terms, int to) {
+        float c0 = cos[co], c1 = cos[co + 1], c2 = cos[co + 2], c3 = cos[co + 3];
+        float s0 = sin[co], s1 = sin[co + 1], s2 = sin[co + 2], s3 = sin[co + 3];
+        float g0 = g[go], g1 = g[go + 1], g2 = g[go + 2], g3 = g[go + 3];
+        float g4 = g[go + 4], g5 = g[go + 5], g6 = g[go + 6], g7 = g[go + 7];
+        float n0 = g0 * c0 - g4 * s0, n4 = g4 * c0 + g0 * s0;
+        float n1 = g1 * c1 - g5 * s1, n5 = g5 * c1 + g1 * s1;
+        float n2 = g2 * c2 - g6 * s2, n6 = g6 * c2 + g2 * s2;
+        float n3 = g3 * c3 - g7 * s3, n7 = g7 * c3 + g3 * s3;
+        float x0 = x[xo], x1 = x[xo + 1], x2 = x[xo + 2], x3 = x[xo + 3];
+        float x4 = x[xo + 4], x5 = x[xo + 5], x6 = x[xo + 6], x7 = x[xo + 7];
+        float dot = 0;
+        dot += n0 * wt[0] * x0;
+        dot += n1 * wt[1] * x1;
+        dot += n2 * wt[2] * x2;
+        dot += n3 * wt[3] * x3;
+        dot += n4 * wt[4] * x4;
+        dot += n5 * wt[5] * x5;
+        dot += n6 * wt[6] * x6;
+        dot += n7 * wt[7] * x7;
+        float coef = dot * inv * inv / (rms * 8);
+        entryGrads(n0, wt[0], x0, inv, coef, dx, xo, terms, to);
+        entryGrads(n1, wt[1], x1, inv, coef, dx, xo + 1, terms, to + 1);
+        entryGrads(n2, wt[2], x2, inv, coef, dx, xo + 2, terms, to + 2);
+        entryGrads(n3, wt[3], x3, inv, coef, dx, xo + 3, terms, to + 3);
+        entryGrads(n4, wt[4], x4, inv, coef, dx, xo + 4, terms, to + 4);
+        entryGrads(n5, wt[5], x5, inv, coef, dx, xo + 5, terms, to + 5);
+        entryGrads(n6, wt[6], x6, inv, coef, dx, xo + 6, terms, to + 6);
+        entryGrads(n7, wt[7], x7, inv, coef, dx, xo + 7, terms, to + 7);
+    }
+
+    /** One entry of {@link #normBackward}'s last loop. */
+    private static void entryGrads(float n, float w, float x, float inv, float coef, float[] dx, int o, float[] terms,
+                                   int to) {
+        dx[o] = n * w * inv - x * coef;
+        terms[to] = n * x * inv;
+    }
+
     /** dx from dn (the norm's output gradient); the weight's terms dn x inv to terms[to, to + hd). */
-    private static void normBackward(float[] x, int xo, float[] wt, int hd, float[] dn, float rms, float inv,
+    static void normBackward(float[] x, int xo, float[] wt, int hd, float[] dn, float rms, float inv,
                                      float[] dx, float[] terms, int to) {
         float dot = 0;
         for (int j = 0; j < hd; j++) {

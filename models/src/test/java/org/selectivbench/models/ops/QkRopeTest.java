@@ -1,8 +1,11 @@
 package org.selectivbench.models.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.selectivbench.models.FiniteDifferences;
@@ -13,7 +16,8 @@ import org.selectivbench.models.FiniteDifferences;
  * weights within 1e-6 relative of central differences; even and odd head widths (1 has nothing to
  * rotate), one and two threads. The float form ({@link QkRopeFloat}) against the double form on the same
  * float-rounded inputs: q, k and the rows' gradient within 1e-5 of 1 + |value|, v exactly, the norm
- * weights' gradients (sums over every row and head) within 1e-5 after scaling by the largest.
+ * weights' gradients (sums over every row and head) within 1e-5 after scaling by the largest; and its
+ * written-out code for heads of 8 against its loops, bit for bit.
  */
 class QkRopeTest {
     @ParameterizedTest
@@ -80,6 +84,34 @@ class QkRopeTest {
                     "to heads");
         } finally {
             Parallel.setThreads(1);
+        }
+    }
+
+    @Test
+    void writtenOutHeadOfEightIsTheLoops() {
+        // the float form's heads of 8 run written-out code; it must give the loops' bits, forward and back,
+        // over many random heads (a reordered sum shows in a few of them only)
+        Random r = new Random(8);
+        int steps = 5;
+        QkRopeFloat.Tables rope = QkRopeFloat.Tables.of(QkRope.Tables.of(steps, 8, 1000));
+        for (int trial = 0; trial < 500; trial++) {
+            int t = trial % steps;
+            float[] x = Ops.floats(Ops.rand(r, 11, 2)), wt = Ops.floats(Ops.rand(r, 8, 1));
+            float[] g = Ops.floats(Ops.rand(r, 10, 1));
+            float[] out = new float[10], rms = new float[3], inv = new float[3];
+            float[] out8 = new float[10], rms8 = new float[3], inv8 = new float[3];
+            QkRopeFloat.normRotate(x, 2, wt, 8, rope, t, out, 1, rms, inv, 1);
+            QkRopeFloat.normRotate8(x, 2, wt, rope.cos(), rope.sin(), t * 4, out8, 1, rms8, inv8, 1);
+            assertArrayEquals(out, out8, "q or k, trial " + trial);
+            assertArrayEquals(rms, rms8, "rms, trial " + trial);
+            assertArrayEquals(inv, inv8, "1 / (rms + eps), trial " + trial);
+            float[] dn = new float[8], dx = new float[11], terms = new float[9];
+            float[] dx8 = new float[11], terms8 = new float[9];
+            QkRopeFloat.unrotate(g, 1, 8, rope, t, dn);
+            QkRopeFloat.normBackward(x, 2, wt, 8, dn, rms[1], inv[1], dx, terms, 1);
+            QkRopeFloat.back8(g, 1, rope.cos(), rope.sin(), t * 4, x, 2, wt, rms[1], inv[1], dx8, terms8, 1);
+            assertArrayEquals(dx, dx8, "rows' gradient, trial " + trial);
+            assertArrayEquals(terms, terms8, "weight terms, trial " + trial);
         }
     }
 
