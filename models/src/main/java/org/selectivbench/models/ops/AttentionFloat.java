@@ -163,18 +163,14 @@ public final class AttentionFloat {
     /** s[j][l] = value for the keys j in [i0, i0 + nb) past query i0 + l of the block. */
     private static void mask(float[] s, int i0, int nb, float value) {
         for (int j = i0 + 1; j < i0 + nb; j++) {
-            for (int l = 0; l < j - i0; l++) {
-                s[j * LANES + l] = value;
-            }
+            java.util.Arrays.fill(s, j * LANES, j * LANES + j - i0, value);
         }
     }
 
     /** s[i][l] = value for key j0 + l past query j0 + i, over the first {@code rows} queries. */
     private static void maskKeys(float[] s, int rows, float value) {
         for (int i = 0; i < rows; i++) {
-            for (int l = i + 1; l < LANES; l++) {
-                s[i * LANES + l] = value;
-            }
+            java.util.Arrays.fill(s, i * LANES + i + 1, (i + 1) * LANES, value);
         }
     }
 
