@@ -54,8 +54,11 @@ public final class GemmFloat {
 
     /** {@link #nn} on rows [r0, r1), on the calling thread. */
     static void nnRows(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
-        int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, add, r0, r1, k, n) : 0;
         int r = r0;
+        if (Simd.on() && n < GemmFloatVector.lanes()) {
+            r = GemmFloatVector.nnNarrow(a, b, bias, c, add, r0, r1, k, n);
+        }
+        int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, add, r, r1, k, n) : 0;
         for (; r + 3 < r1; r += 4) { // four rows' chains side by side: each waits on its last FMA
             for (int j = j0; j < n; j++) {
                 int o = r * n + j, x = r * k;
@@ -108,6 +111,9 @@ public final class GemmFloat {
 
     /** {@link #tnAdd} on output rows [i0, i1), on the calling thread. */
     static void tnAddRows(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
+        if (Simd.on() && n < GemmFloatVector.lanes()) {
+            i0 = GemmFloatVector.tnAddNarrow(a, b, c, m, k, n, i0, i1);
+        }
         int j0 = Simd.on() ? GemmFloatVector.tnAdd(a, b, c, m, k, n, i0, i1) : 0;
         for (int rs = 0; rs < m; rs += TAIL_ROWS) {
             int re = Math.min(m, rs + TAIL_ROWS), i = i0;

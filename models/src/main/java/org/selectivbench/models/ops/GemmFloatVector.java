@@ -299,6 +299,114 @@ final class GemmFloatVector {
         }
     }
 
+    /**
+     * {@link GemmFloat#tnAdd} for outputs narrower than a vector (n < L: a delta layer's betas, a decay's
+     * heads), on output rows [i0, i1): a vector of output rows per lane instead, whose entries of a lie
+     * side by side in each row of a, four columns' chains at a time; each chain from c's entry over all m
+     * rows in order, as the scalar form's (which took three times as long as a product eight times as wide).
+     * Returns the first output row it did not do (whole vectors of rows only).
+     */
+    static int tnAddNarrow(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
+        float[] start = Arena.floats(4 * L);
+        int i = i0;
+        for (; i + L <= i1; i += L) {
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                for (int l = 0; l < L; l++) {
+                    for (int t = 0; t < 4; t++) {
+                        start[t * L + l] = c[(i + l) * n + j + t];
+                    }
+                }
+                FloatVector s0 = FloatVector.fromArray(F, start, 0), s1 = FloatVector.fromArray(F, start, L);
+                FloatVector s2 = FloatVector.fromArray(F, start, 2 * L), s3 = FloatVector.fromArray(F, start, 3 * L);
+                for (int r = 0, x = i, y = j; r < m; r++, x += k, y += n) {
+                    FloatVector av = FloatVector.fromArray(F, a, x);
+                    s0 = av.fma(FloatVector.broadcast(F, b[y]), s0);
+                    s1 = av.fma(FloatVector.broadcast(F, b[y + 1]), s1);
+                    s2 = av.fma(FloatVector.broadcast(F, b[y + 2]), s2);
+                    s3 = av.fma(FloatVector.broadcast(F, b[y + 3]), s3);
+                }
+                s0.intoArray(start, 0);
+                s1.intoArray(start, L);
+                s2.intoArray(start, 2 * L);
+                s3.intoArray(start, 3 * L);
+                for (int l = 0; l < L; l++) {
+                    for (int t = 0; t < 4; t++) {
+                        c[(i + l) * n + j + t] = start[t * L + l];
+                    }
+                }
+            }
+            for (; j < n; j++) {
+                for (int l = 0; l < L; l++) {
+                    start[l] = c[(i + l) * n + j];
+                }
+                FloatVector s0 = FloatVector.fromArray(F, start, 0);
+                for (int r = 0, x = i, y = j; r < m; r++, x += k, y += n) {
+                    s0 = FloatVector.fromArray(F, a, x).fma(FloatVector.broadcast(F, b[y]), s0);
+                }
+                s0.intoArray(start, 0);
+                for (int l = 0; l < L; l++) {
+                    c[(i + l) * n + j] = start[l];
+                }
+            }
+        }
+        return i;
+    }
+
+    /**
+     * {@link GemmFloat#nn} for outputs narrower than a vector (n < L), on rows [r0, r1): a vector of rows per
+     * lane instead, a block of L rows of a gathered into [k, L] first, four columns' chains at a time, each
+     * from zero or c's entry over the inner index in order, the bias added to its result, as the scalar
+     * form's. Returns the first row it did not do (whole vectors of rows only).
+     */
+    static int nnNarrow(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
+        float[] at = Arena.floats(k * L), sums = Arena.floats(4 * L);
+        int[] map = new int[L];
+        for (int l = 0; l < L; l++) {
+            map[l] = l * k;
+        }
+        int r = r0;
+        for (; r + L <= r1; r += L) {
+            for (int q = 0; q < k; q++) {
+                FloatVector.fromArray(F, a, r * k + q, map, 0).intoArray(at, q * L);
+            }
+            for (int j = 0; j < n; j += 4) {
+                int w = Math.min(4, n - j);
+                for (int l = 0; l < L; l++) {
+                    for (int t = 0; t < w; t++) {
+                        sums[t * L + l] = add ? c[(r + l) * n + j + t] : 0;
+                    }
+                }
+                FloatVector s0 = FloatVector.fromArray(F, sums, 0), s1 = FloatVector.fromArray(F, sums, L);
+                FloatVector s2 = FloatVector.fromArray(F, sums, 2 * L), s3 = FloatVector.fromArray(F, sums, 3 * L);
+                // columns past n (w < 4) run on b's next row or a copy of column j: computed, never kept
+                for (int q = 0, y = j; q < k; q++, y += n) {
+                    FloatVector av = FloatVector.fromArray(F, at, q * L);
+                    s0 = av.fma(FloatVector.broadcast(F, b[y]), s0);
+                    s1 = av.fma(FloatVector.broadcast(F, b[w > 1 ? y + 1 : y]), s1);
+                    s2 = av.fma(FloatVector.broadcast(F, b[w > 2 ? y + 2 : y]), s2);
+                    s3 = av.fma(FloatVector.broadcast(F, b[w > 3 ? y + 3 : y]), s3);
+                }
+                s0.intoArray(sums, 0);
+                s1.intoArray(sums, L);
+                s2.intoArray(sums, 2 * L);
+                s3.intoArray(sums, 3 * L);
+                for (int l = 0; l < L; l++) {
+                    for (int t = 0; t < w; t++) {
+                        float v = sums[t * L + l];
+                        c[(r + l) * n + j + t] = bias != null ? v + bias[j + t] : v;
+                    }
+                }
+            }
+        }
+        return r;
+    }
+
+    /** The lanes of the vectors these loops use. */
+    static int lanes() {
+        return L;
+    }
+
     /** {@link GemmFloat#tnAdd} on output rows [i0, i1), whole vectors of columns. */
     static int tnAdd(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
         int whole = n - n % L, last = n - L;

@@ -12,12 +12,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  * block of eight or four, column counts of whole vectors (16, 32, 48: 4, 8 and 16 lanes) and with a tail (19,
  * 24, 40, 41 with 16 lanes: the last vector's lanes, overlapping the whole ones; 601 rows: the weight
  * gradient's tail in blocks of 256 rows; 12 inner: a block of eight weight-gradient rows and one of
- * four); with and without the vector form, on one thread and three,
+ * four), and narrower than a vector (1, 4, 5 and 8 columns: rows side by side instead); with and without
+ * the vector form, on one thread and three,
  * the same bits.
  */
 class GemmFloatTest {
     @ParameterizedTest
-    @CsvSource({"1, 1, 16", "7, 3, 16", "13, 16, 32", "37, 33, 48", "300, 32, 64", "9, 5, 19", "22, 40, 40", "601, 32, 24", "43, 32, 41", "5, 41, 17", "41, 12, 40"})
+    @CsvSource({"1, 1, 16", "7, 3, 16", "13, 16, 32", "37, 33, 48", "300, 32, 64", "9, 5, 19", "22, 40, 40", "601, 32, 24", "43, 32, 41", "5, 41, 17", "41, 12, 40",
+        "263, 37, 4", "300, 32, 5", "41, 9, 1", "97, 32, 8"})
     void matchesPlainLoops(int m, int k, int n) {
         Parallel.setThreads(2);
         Random r = new Random(m * 131L + k * 7L + n);
@@ -43,7 +45,9 @@ class GemmFloatTest {
     @ParameterizedTest
     // 41: a tail past whole vectors of 4, 8 and 16 lanes; 57 with 19 inner: blocks of eight rows (and of
     // eight weight-gradient rows) with two vectors, one vector and a tail beside them
-    @CsvSource({"263, 11, 41", "263, 19, 57"})
+    // 4 and 5 columns, narrower than a vector: rows (and weight-gradient rows) side by side, one per lane,
+    // in blocks of a vector's lanes that the threads' ranges cut
+    @CsvSource({"263, 11, 41", "263, 19, 57", "263, 37, 5", "300, 32, 4"})
     void vectorFormAndThreadsGiveTheSameBits(int m, int k, int n) {
         Random r = new Random(3);
         float[] a = Ops.floats(Ops.rand(r, m * k, 1)), b = Ops.floats(Ops.rand(r, k * n, 1));
