@@ -43,8 +43,15 @@ public final class GemmFloat {
      * the bias added to its result.
      */
     static void nn(float[] a, float[] b, float[] bias, float[] c, boolean add, int m, int k, int n) {
-        Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> nnRows(a, b, bias, c, add, from * ROWS,
-                Math.min(m, to * ROWS), k, n));
+        // a product narrower than a vector puts rows on the lanes first; nnRows, which the chunked scans
+        // call thousands of times a step on their small products, stays as it was (a branch there cost
+        // Mamba2's step 10-15 ms through C2's compilation of it)
+        boolean narrow = Simd.on() && n < GemmFloatVector.lanes();
+        Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> {
+            int r0 = from * ROWS, r1 = Math.min(m, to * ROWS);
+            nnRows(a, b, bias, c, add, narrow ? GemmFloatVector.nnNarrow(a, b, bias, c, add, r0, r1, k, n) : r0, r1,
+                    k, n);
+        });
     }
 
     /** c += a b (+ bias) on rows [r0, r1), on the calling thread (a kernel that splits its own work calls it). */
@@ -54,11 +61,8 @@ public final class GemmFloat {
 
     /** {@link #nn} on rows [r0, r1), on the calling thread. */
     static void nnRows(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
+        int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, add, r0, r1, k, n) : 0;
         int r = r0;
-        if (Simd.on() && n < GemmFloatVector.lanes()) {
-            r = GemmFloatVector.nnNarrow(a, b, bias, c, add, r0, r1, k, n);
-        }
-        int j0 = Simd.on() ? GemmFloatVector.nn(a, b, bias, c, add, r, r1, k, n) : 0;
         for (; r + 3 < r1; r += 4) { // four rows' chains side by side: each waits on its last FMA
             for (int j = j0; j < n; j++) {
                 int o = r * n + j, x = r * k;
@@ -105,15 +109,15 @@ public final class GemmFloat {
      * columns past whole vectors over blocks of rows that stay in cache, four outputs' chains side by side.
      */
     public static void tnAdd(float[] a, float[] b, float[] c, int m, int k, int n) {
-        Parallel.forRange((k + ROWS - 1) / ROWS, (from, to) -> tnAddRows(a, b, c, m, k, n, from * ROWS,
-                Math.min(k, to * ROWS)));
+        boolean narrow = Simd.on() && n < GemmFloatVector.lanes(); // as in nn
+        Parallel.forRange((k + ROWS - 1) / ROWS, (from, to) -> {
+            int i0 = from * ROWS, i1 = Math.min(k, to * ROWS);
+            tnAddRows(a, b, c, m, k, n, narrow ? GemmFloatVector.tnAddNarrow(a, b, c, m, k, n, i0, i1) : i0, i1);
+        });
     }
 
     /** {@link #tnAdd} on output rows [i0, i1), on the calling thread. */
     static void tnAddRows(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
-        if (Simd.on() && n < GemmFloatVector.lanes()) {
-            i0 = GemmFloatVector.tnAddNarrow(a, b, c, m, k, n, i0, i1);
-        }
         int j0 = Simd.on() ? GemmFloatVector.tnAdd(a, b, c, m, k, n, i0, i1) : 0;
         for (int rs = 0; rs < m; rs += TAIL_ROWS) {
             int re = Math.min(m, rs + TAIL_ROWS), i = i0;

@@ -51,7 +51,7 @@ public final class QkRopeFloat {
     }
 
     static void normRotate(float[] x, int xo, float[] wt, int hd, Tables rope, int t, float[] out, int oo,
-                                   float[] rms, float[] inv, int i) {
+                           float[] rms, float[] inv, int i) {
         float ss = 0;
         for (int j = 0; j < hd; j++) {
             ss += x[xo + j] * x[xo + j];
@@ -77,7 +77,7 @@ public final class QkRopeFloat {
      * same order.
      */
     static void normRotate8(float[] x, int xo, float[] wt, float[] cos, float[] sin, int co, float[] out,
-                                    int oo, float[] rms, float[] inv, int i) {
+                            int oo, float[] rms, float[] inv, int i) {
         float x0 = x[xo], x1 = x[xo + 1], x2 = x[xo + 2], x3 = x[xo + 3];
         float x4 = x[xo + 4], x5 = x[xo + 5], x6 = x[xo + 6], x7 = x[xo + 7];
         float ss = 0;
@@ -159,7 +159,7 @@ public final class QkRopeFloat {
      * same operations in the same order.
      */
     static void back8(float[] g, int go, float[] cos, float[] sin, int co, float[] x, int xo, float[] wt,
-                              float rms, float inv, float[] dx, float[] terms, int to) {
+                      float rms, float inv, float[] dx, float[] terms, int to) {
         float c0 = cos[co], c1 = cos[co + 1], c2 = cos[co + 2], c3 = cos[co + 3];
         float s0 = sin[co], s1 = sin[co + 1], s2 = sin[co + 2], s3 = sin[co + 3];
         float g0 = g[go], g1 = g[go + 1], g2 = g[go + 2], g3 = g[go + 3];
@@ -199,7 +199,7 @@ public final class QkRopeFloat {
 
     /** dx from dn (the norm's output gradient); the weight's terms dn x inv to terms[to, to + hd). */
     static void normBackward(float[] x, int xo, float[] wt, int hd, float[] dn, float rms, float inv,
-                                     float[] dx, float[] terms, int to) {
+                             float[] dx, float[] terms, int to) {
         float dot = 0;
         for (int j = 0; j < hd; j++) {
             dot += dn[j] * wt[j] * x[xo + j];
