@@ -310,43 +310,31 @@ final class GemmFloatVector {
         float[] start = Arena.floats(4 * L);
         int i = i0;
         for (; i + L <= i1; i += L) {
-            int j = 0;
-            for (; j + 4 <= n; j += 4) {
+            for (int j = 0; j < n; j += 4) {
+                int w = Math.min(4, n - j);
                 for (int l = 0; l < L; l++) {
-                    for (int t = 0; t < 4; t++) {
+                    for (int t = 0; t < w; t++) {
                         start[t * L + l] = c[(i + l) * n + j + t];
                     }
                 }
                 FloatVector s0 = FloatVector.fromArray(F, start, 0), s1 = FloatVector.fromArray(F, start, L);
                 FloatVector s2 = FloatVector.fromArray(F, start, 2 * L), s3 = FloatVector.fromArray(F, start, 3 * L);
+                // columns past n (w < 4) run on a copy of column j: computed, never kept
                 for (int r = 0, x = i, y = j; r < m; r++, x += k, y += n) {
                     FloatVector av = FloatVector.fromArray(F, a, x);
                     s0 = av.fma(FloatVector.broadcast(F, b[y]), s0);
-                    s1 = av.fma(FloatVector.broadcast(F, b[y + 1]), s1);
-                    s2 = av.fma(FloatVector.broadcast(F, b[y + 2]), s2);
-                    s3 = av.fma(FloatVector.broadcast(F, b[y + 3]), s3);
+                    s1 = av.fma(FloatVector.broadcast(F, b[w > 1 ? y + 1 : y]), s1);
+                    s2 = av.fma(FloatVector.broadcast(F, b[w > 2 ? y + 2 : y]), s2);
+                    s3 = av.fma(FloatVector.broadcast(F, b[w > 3 ? y + 3 : y]), s3);
                 }
                 s0.intoArray(start, 0);
                 s1.intoArray(start, L);
                 s2.intoArray(start, 2 * L);
                 s3.intoArray(start, 3 * L);
                 for (int l = 0; l < L; l++) {
-                    for (int t = 0; t < 4; t++) {
+                    for (int t = 0; t < w; t++) {
                         c[(i + l) * n + j + t] = start[t * L + l];
                     }
-                }
-            }
-            for (; j < n; j++) {
-                for (int l = 0; l < L; l++) {
-                    start[l] = c[(i + l) * n + j];
-                }
-                FloatVector s0 = FloatVector.fromArray(F, start, 0);
-                for (int r = 0, x = i, y = j; r < m; r++, x += k, y += n) {
-                    s0 = FloatVector.fromArray(F, a, x).fma(FloatVector.broadcast(F, b[y]), s0);
-                }
-                s0.intoArray(start, 0);
-                for (int l = 0; l < L; l++) {
-                    c[(i + l) * n + j] = start[l];
                 }
             }
         }
