@@ -317,20 +317,7 @@ final class GemmFloatVector {
                         start[t * L + l] = c[(i + l) * n + j + t];
                     }
                 }
-                FloatVector s0 = FloatVector.fromArray(F, start, 0), s1 = FloatVector.fromArray(F, start, L);
-                FloatVector s2 = FloatVector.fromArray(F, start, 2 * L), s3 = FloatVector.fromArray(F, start, 3 * L);
-                // columns past n (w < 4) run on a copy of column j: computed, never kept
-                for (int r = 0, x = i, y = j; r < m; r++, x += k, y += n) {
-                    FloatVector av = FloatVector.fromArray(F, a, x);
-                    s0 = av.fma(FloatVector.broadcast(F, b[y]), s0);
-                    s1 = av.fma(FloatVector.broadcast(F, b[w > 1 ? y + 1 : y]), s1);
-                    s2 = av.fma(FloatVector.broadcast(F, b[w > 2 ? y + 2 : y]), s2);
-                    s3 = av.fma(FloatVector.broadcast(F, b[w > 3 ? y + 3 : y]), s3);
-                }
-                s0.intoArray(start, 0);
-                s1.intoArray(start, L);
-                s2.intoArray(start, 2 * L);
-                s3.intoArray(start, 3 * L);
+                fourChains(a, i, k, b, j, n, m, w, start);
                 for (int l = 0; l < L; l++) {
                     for (int t = 0; t < w; t++) {
                         c[(i + l) * n + j + t] = start[t * L + l];
@@ -365,20 +352,7 @@ final class GemmFloatVector {
                         sums[t * L + l] = add ? c[(r + l) * n + j + t] : 0;
                     }
                 }
-                FloatVector s0 = FloatVector.fromArray(F, sums, 0), s1 = FloatVector.fromArray(F, sums, L);
-                FloatVector s2 = FloatVector.fromArray(F, sums, 2 * L), s3 = FloatVector.fromArray(F, sums, 3 * L);
-                // columns past n (w < 4) run on b's next row or a copy of column j: computed, never kept
-                for (int q = 0, y = j; q < k; q++, y += n) {
-                    FloatVector av = FloatVector.fromArray(F, at, q * L);
-                    s0 = av.fma(FloatVector.broadcast(F, b[y]), s0);
-                    s1 = av.fma(FloatVector.broadcast(F, b[w > 1 ? y + 1 : y]), s1);
-                    s2 = av.fma(FloatVector.broadcast(F, b[w > 2 ? y + 2 : y]), s2);
-                    s3 = av.fma(FloatVector.broadcast(F, b[w > 3 ? y + 3 : y]), s3);
-                }
-                s0.intoArray(sums, 0);
-                s1.intoArray(sums, L);
-                s2.intoArray(sums, 2 * L);
-                s3.intoArray(sums, 3 * L);
+                fourChains(at, 0, L, b, j, n, k, w, sums);
                 for (int l = 0; l < L; l++) {
                     for (int t = 0; t < w; t++) {
                         float v = sums[t * L + l];
@@ -388,6 +362,29 @@ final class GemmFloatVector {
             }
         }
         return r;
+    }
+
+    /**
+     * The narrow products' tile: four chains of output rows, one per lane, sums[t L + l] for columns
+     * j + t (t < 4), each from its entry of sums over count steps in order: the vector of a at x, x + step,
+     * ... times b's entry of its column at rows y = j, j + n, .... Columns past the w that exist run on a
+     * copy of column j: computed, never kept.
+     */
+    private static void fourChains(float[] a, int x, int step, float[] b, int j, int n, int count, int w,
+                                   float[] sums) {
+        FloatVector s0 = FloatVector.fromArray(F, sums, 0), s1 = FloatVector.fromArray(F, sums, L);
+        FloatVector s2 = FloatVector.fromArray(F, sums, 2 * L), s3 = FloatVector.fromArray(F, sums, 3 * L);
+        for (int r = 0, y = j; r < count; r++, x += step, y += n) {
+            FloatVector av = FloatVector.fromArray(F, a, x);
+            s0 = av.fma(FloatVector.broadcast(F, b[y]), s0);
+            s1 = av.fma(FloatVector.broadcast(F, b[w > 1 ? y + 1 : y]), s1);
+            s2 = av.fma(FloatVector.broadcast(F, b[w > 2 ? y + 2 : y]), s2);
+            s3 = av.fma(FloatVector.broadcast(F, b[w > 3 ? y + 3 : y]), s3);
+        }
+        s0.intoArray(sums, 0);
+        s1.intoArray(sums, L);
+        s2.intoArray(sums, 2 * L);
+        s3.intoArray(sums, 3 * L);
     }
 
     /** The lanes of the vectors these loops use. */
