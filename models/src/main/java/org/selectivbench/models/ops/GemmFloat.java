@@ -49,7 +49,8 @@ public final class GemmFloat {
         boolean narrow = Simd.on() && n < GemmFloatVector.lanes();
         Parallel.forRange((m + ROWS - 1) / ROWS, (from, to) -> {
             int r0 = from * ROWS, r1 = Math.min(m, to * ROWS);
-            nnRows(a, b, bias, c, add, narrow ? GemmFloatVector.nnNarrow(a, b, bias, c, add, r0, r1, k, n) : r0, r1,
+            nnRows(a, b, bias, c, add,
+                    narrow ? GemmFloatVectorNarrow.nnNarrow(a, b, bias, c, add, r0, r1, k, n) : r0, r1,
                     k, n);
         });
     }
@@ -112,13 +113,13 @@ public final class GemmFloat {
         boolean narrow = Simd.on() && n < GemmFloatVector.lanes(); // as in nn
         Parallel.forRange((k + ROWS - 1) / ROWS, (from, to) -> {
             int i0 = from * ROWS, i1 = Math.min(k, to * ROWS);
-            tnAddRows(a, b, c, m, k, n, narrow ? GemmFloatVector.tnAddNarrow(a, b, c, m, k, n, i0, i1) : i0, i1);
+            tnAddRows(a, b, c, m, k, n, narrow ? GemmFloatVectorNarrow.tnAddNarrow(a, b, c, m, k, n, i0, i1) : i0, i1);
         });
     }
 
     /** {@link #tnAdd} on output rows [i0, i1), on the calling thread. */
     static void tnAddRows(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
-        int j0 = Simd.on() ? GemmFloatVector.tnAdd(a, b, c, m, k, n, i0, i1) : 0;
+        int j0 = Simd.on() ? GemmFloatVectorTn.tnAdd(a, b, c, m, k, n, i0, i1) : 0;
         for (int rs = 0; rs < m; rs += TAIL_ROWS) {
             int re = Math.min(m, rs + TAIL_ROWS), i = i0;
             for (; i + 3 < i1; i += 4) {

@@ -4,24 +4,23 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link GemmFloat}'s loops with a column per lane: eight rows by two vectors of columns at a time
- * (sixteen independent FMA chains, twice what two FMA units of four cycles' latency need, and ten loads
- * per sixteen FMAs against six per eight for four rows: 1.2-1.6 times the four-row tiles' rate,
- * docs/engine-log.md), a lone vector of columns eight rows at a time, then four rows, then rows one at a
- * time; every output still one chain over the inner index in order. Columns past
- * the whole vectors, when there are at least a vector's worth of columns, are the last vector's lanes:
- * that vector overlaps the whole ones, its overlapping lanes run the same chains as theirs, and only
- * its own columns are kept (the output layer's 41 classes: 9 columns that scalar chains took four
- * times as long as the 32 before them). Loaded only when {@link Simd#on}; each method returns the
- * first column it did not do.
+ * {@link GemmFloat#nn}'s loops with a column per lane ({@link GemmFloatVectorTn} has {@link GemmFloat#tnAdd}'s
+ * in the same tiles, {@link GemmFloatVectorNarrow} both for outputs narrower than a vector): eight rows
+ * by two vectors of columns at a time (sixteen independent FMA chains, twice what two FMA units of four
+ * cycles' latency need, and ten loads per sixteen FMAs against six per eight for four rows: 1.2-1.6
+ * times the four-row tiles' rate, docs/engine-log.md), a lone vector of columns eight rows at a time,
+ * then four rows, then rows one at a time; every output still one chain over the inner index in order.
+ * Columns past the whole vectors, when there are at least a vector's worth of columns, are the last
+ * vector's lanes: that vector overlaps the whole ones, its overlapping lanes run the same chains as
+ * theirs, and only its own columns are kept (the output layer's 41 classes: 9 columns that scalar chains
+ * took four times as long as the 32 before them). Loaded only when {@link Simd#on}; each method returns
+ * the first column it did not do.
  */
 final class GemmFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     /** The embedded default's width, the inner size of most of its products, given its own loop in {@link #nn8}. */
     private static final int WIDTH = 32;
-    /** Rows of a weight gradient's sums per pass over its outputs, so that they stay in cache. */
-    private static final int CHUNK = 256;
     /** Where a new product's sums load their start from: two vectors of zeros. */
     private static final float[] ZEROS = new float[2 * L];
 
@@ -292,278 +291,15 @@ final class GemmFloatVector {
     }
 
     /** Columns [whole, n) of {@code rows} rows from r of the last vector's results (row i at i * L). */
-    private static void keepTail(float[] tail, float[] c, int r, int rows, int n, int whole) {
+    static void keepTail(float[] tail, float[] c, int r, int rows, int n, int whole) {
         int skip = whole - (n - L);
         for (int i = 0; i < rows; i++) {
             System.arraycopy(tail, i * L + skip, c, (r + i) * n + whole, n - whole);
         }
     }
 
-    /**
-     * {@link GemmFloat#tnAdd} for outputs narrower than a vector (n < L: a delta layer's betas, a decay's
-     * heads), on output rows [i0, i1): a vector of output rows per lane instead, whose entries of a lie
-     * side by side in each row of a, four columns' chains at a time; each chain from c's entry over all m
-     * rows in order, as the scalar form's (which took three times as long as a product eight times as wide).
-     * Returns the first output row it did not do (whole vectors of rows only).
-     */
-    static int tnAddNarrow(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
-        float[] start = Arena.floats(4 * L);
-        int i = i0;
-        for (; i + L <= i1; i += L) {
-            for (int j = 0; j < n; j += 4) {
-                int w = Math.min(4, n - j);
-                for (int l = 0; l < L; l++) {
-                    for (int t = 0; t < w; t++) {
-                        start[t * L + l] = c[(i + l) * n + j + t];
-                    }
-                }
-                fourChains(a, i, k, b, j, n, m, w, start);
-                for (int l = 0; l < L; l++) {
-                    for (int t = 0; t < w; t++) {
-                        c[(i + l) * n + j + t] = start[t * L + l];
-                    }
-                }
-            }
-        }
-        return i;
-    }
-
-    /**
-     * {@link GemmFloat#nn} for outputs narrower than a vector (n < L), on rows [r0, r1): a vector of rows per
-     * lane instead, a block of L rows of a gathered into [k, L] first, four columns' chains at a time, each
-     * from zero or c's entry over the inner index in order, the bias added to its result, as the scalar
-     * form's. Returns the first row it did not do (whole vectors of rows only).
-     */
-    static int nnNarrow(float[] a, float[] b, float[] bias, float[] c, boolean add, int r0, int r1, int k, int n) {
-        float[] at = Arena.floats(k * L), sums = Arena.floats(4 * L);
-        int[] map = new int[L];
-        for (int l = 0; l < L; l++) {
-            map[l] = l * k;
-        }
-        int r = r0;
-        for (; r + L <= r1; r += L) {
-            for (int q = 0; q < k; q++) {
-                FloatVector.fromArray(F, a, r * k + q, map, 0).intoArray(at, q * L);
-            }
-            for (int j = 0; j < n; j += 4) {
-                int w = Math.min(4, n - j);
-                for (int l = 0; l < L; l++) {
-                    for (int t = 0; t < w; t++) {
-                        sums[t * L + l] = add ? c[(r + l) * n + j + t] : 0;
-                    }
-                }
-                fourChains(at, 0, L, b, j, n, k, w, sums);
-                for (int l = 0; l < L; l++) {
-                    for (int t = 0; t < w; t++) {
-                        float v = sums[t * L + l];
-                        c[(r + l) * n + j + t] = bias != null ? v + bias[j + t] : v;
-                    }
-                }
-            }
-        }
-        return r;
-    }
-
-    /**
-     * The narrow products' tile: four chains of output rows, one per lane, sums[t L + l] for columns
-     * j + t (t < 4), each from its entry of sums over count steps in order: the vector of a at x, x + step,
-     * ... times b's entry of its column at rows y = j, j + n, .... Columns past the w that exist run on a
-     * copy of column j: computed, never kept.
-     */
-    private static void fourChains(float[] a, int x, int step, float[] b, int j, int n, int count, int w,
-                                   float[] sums) {
-        FloatVector s0 = FloatVector.fromArray(F, sums, 0), s1 = FloatVector.fromArray(F, sums, L);
-        FloatVector s2 = FloatVector.fromArray(F, sums, 2 * L), s3 = FloatVector.fromArray(F, sums, 3 * L);
-        for (int r = 0, y = j; r < count; r++, x += step, y += n) {
-            FloatVector av = FloatVector.fromArray(F, a, x);
-            s0 = av.fma(FloatVector.broadcast(F, b[y]), s0);
-            s1 = av.fma(FloatVector.broadcast(F, b[w > 1 ? y + 1 : y]), s1);
-            s2 = av.fma(FloatVector.broadcast(F, b[w > 2 ? y + 2 : y]), s2);
-            s3 = av.fma(FloatVector.broadcast(F, b[w > 3 ? y + 3 : y]), s3);
-        }
-        s0.intoArray(sums, 0);
-        s1.intoArray(sums, L);
-        s2.intoArray(sums, 2 * L);
-        s3.intoArray(sums, 3 * L);
-    }
-
     /** The lanes of the vectors these loops use. */
     static int lanes() {
         return L;
-    }
-
-    /** {@link GemmFloat#tnAdd} on output rows [i0, i1), whole vectors of columns. */
-    static int tnAdd(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
-        int whole = n - n % L, last = n - L;
-        float[] tail = whole < n && last >= 0 ? Arena.floats(8 * L) : null;
-        for (int r0 = 0; r0 < m; r0 += CHUNK) {
-            int r1 = Math.min(m, r0 + CHUNK);
-            int i = i0;
-            for (; i + 7 < i1; i += 8) {
-                if (tail != null) {
-                    tn8One(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
-                }
-                int j = 0;
-                for (; j + 2 * L <= whole; j += 2 * L) {
-                    tn8(a, b, c, k, n, i, j, r0, r1);
-                }
-                for (; j < whole; j += L) {
-                    tn8One(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
-                }
-                if (tail != null) {
-                    keepTail(tail, c, i, 8, n, whole);
-                }
-            }
-            for (; i + 3 < i1; i += 4) {
-                if (tail != null) {
-                    tn4(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
-                }
-                for (int j = 0; j < whole; j += L) {
-                    tn4(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
-                }
-                if (tail != null) {
-                    keepTail(tail, c, i, 4, n, whole);
-                }
-            }
-            for (; i < i1; i++) {
-                if (tail != null) {
-                    rowTn(a, b, c, k, n, i, last, r0, r1, tail, 0);
-                }
-                for (int j = 0; j < whole; j += L) {
-                    rowTn(a, b, c, k, n, i, j, r0, r1, c, i * n + j);
-                }
-                if (tail != null) {
-                    keepTail(tail, c, i, 1, n, whole);
-                }
-            }
-        }
-        return tail != null ? n : whole;
-    }
-
-    /** One output row's vector of columns j over rows [r0, r1), from c's entries, into out at o. */
-    private static void rowTn(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1,
-                              float[] out, int o) {
-        FloatVector s = FloatVector.fromArray(F, c, i * n + j);
-        for (int r = r0; r < r1; r++) {
-            s = FloatVector.broadcast(F, a[r * k + i]).fma(FloatVector.fromArray(F, b, r * n + j), s);
-        }
-        s.intoArray(out, o);
-    }
-
-    /**
-     * Output rows i..i+7's two vectors of columns from j over rows [r0, r1), sixteen chains side by side,
-     * in place.
-     */
-    private static void tn8(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1) {
-        int o = i * n + j;
-        FloatVector c00 = FloatVector.fromArray(F, c, o), c01 = FloatVector.fromArray(F, c, o + L);
-        FloatVector c10 = FloatVector.fromArray(F, c, o + n), c11 = FloatVector.fromArray(F, c, o + n + L);
-        FloatVector c20 = FloatVector.fromArray(F, c, o + 2 * n), c21 = FloatVector.fromArray(F, c, o + 2 * n + L);
-        FloatVector c30 = FloatVector.fromArray(F, c, o + 3 * n), c31 = FloatVector.fromArray(F, c, o + 3 * n + L);
-        FloatVector c40 = FloatVector.fromArray(F, c, o + 4 * n), c41 = FloatVector.fromArray(F, c, o + 4 * n + L);
-        FloatVector c50 = FloatVector.fromArray(F, c, o + 5 * n), c51 = FloatVector.fromArray(F, c, o + 5 * n + L);
-        FloatVector c60 = FloatVector.fromArray(F, c, o + 6 * n), c61 = FloatVector.fromArray(F, c, o + 6 * n + L);
-        FloatVector c70 = FloatVector.fromArray(F, c, o + 7 * n), c71 = FloatVector.fromArray(F, c, o + 7 * n + L);
-        for (int r = r0; r < r1; r++) {
-            FloatVector b0 = FloatVector.fromArray(F, b, r * n + j), b1 = FloatVector.fromArray(F, b, r * n + j + L);
-            int x = r * k + i;
-            FloatVector a0 = FloatVector.broadcast(F, a[x]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, a[x + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, a[x + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, a[x + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(F, a[x + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(F, a[x + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            FloatVector a6 = FloatVector.broadcast(F, a[x + 6]);
-            c60 = a6.fma(b0, c60);
-            c61 = a6.fma(b1, c61);
-            FloatVector a7 = FloatVector.broadcast(F, a[x + 7]);
-            c70 = a7.fma(b0, c70);
-            c71 = a7.fma(b1, c71);
-        }
-        // stored here, not in a helper: sixteen vectors passed to a call C2 does not inline are boxed
-        c00.intoArray(c, o);
-        c01.intoArray(c, o + L);
-        c10.intoArray(c, o + n);
-        c11.intoArray(c, o + n + L);
-        c20.intoArray(c, o + 2 * n);
-        c21.intoArray(c, o + 2 * n + L);
-        c30.intoArray(c, o + 3 * n);
-        c31.intoArray(c, o + 3 * n + L);
-        c40.intoArray(c, o + 4 * n);
-        c41.intoArray(c, o + 4 * n + L);
-        c50.intoArray(c, o + 5 * n);
-        c51.intoArray(c, o + 5 * n + L);
-        c60.intoArray(c, o + 6 * n);
-        c61.intoArray(c, o + 6 * n + L);
-        c70.intoArray(c, o + 7 * n);
-        c71.intoArray(c, o + 7 * n + L);
-    }
-
-    /**
-     * Output rows i..i+7's vector of columns from j over rows [r0, r1), from c's entries, into out at
-     * o0 + row * stride: a lone vector with eight chains, as {@link #nn8One}.
-     */
-    private static void tn8One(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1,
-                               float[] out, int o0, int stride) {
-        int o = i * n + j;
-        FloatVector s0 = FloatVector.fromArray(F, c, o), s1 = FloatVector.fromArray(F, c, o + n);
-        FloatVector s2 = FloatVector.fromArray(F, c, o + 2 * n), s3 = FloatVector.fromArray(F, c, o + 3 * n);
-        FloatVector s4 = FloatVector.fromArray(F, c, o + 4 * n), s5 = FloatVector.fromArray(F, c, o + 5 * n);
-        FloatVector s6 = FloatVector.fromArray(F, c, o + 6 * n), s7 = FloatVector.fromArray(F, c, o + 7 * n);
-        for (int r = r0; r < r1; r++) {
-            FloatVector b0 = FloatVector.fromArray(F, b, r * n + j);
-            int x = r * k + i;
-            s0 = FloatVector.broadcast(F, a[x]).fma(b0, s0);
-            s1 = FloatVector.broadcast(F, a[x + 1]).fma(b0, s1);
-            s2 = FloatVector.broadcast(F, a[x + 2]).fma(b0, s2);
-            s3 = FloatVector.broadcast(F, a[x + 3]).fma(b0, s3);
-            s4 = FloatVector.broadcast(F, a[x + 4]).fma(b0, s4);
-            s5 = FloatVector.broadcast(F, a[x + 5]).fma(b0, s5);
-            s6 = FloatVector.broadcast(F, a[x + 6]).fma(b0, s6);
-            s7 = FloatVector.broadcast(F, a[x + 7]).fma(b0, s7);
-        }
-        s0.intoArray(out, o0);
-        s1.intoArray(out, o0 + stride);
-        s2.intoArray(out, o0 + 2 * stride);
-        s3.intoArray(out, o0 + 3 * stride);
-        s4.intoArray(out, o0 + 4 * stride);
-        s5.intoArray(out, o0 + 5 * stride);
-        s6.intoArray(out, o0 + 6 * stride);
-        s7.intoArray(out, o0 + 7 * stride);
-    }
-
-    /**
-     * Output rows i..i+3's vector of columns j over rows [r0, r1), four chains side by side, into out at
-     * o0 + row * stride (c itself, or the tail's scratch).
-     */
-    private static void tn4(float[] a, float[] b, float[] c, int k, int n, int i, int j, int r0, int r1,
-                            float[] out, int o0, int stride) {
-        int o = i * n + j;
-        FloatVector s0 = FloatVector.fromArray(F, c, o), s1 = FloatVector.fromArray(F, c, o + n);
-        FloatVector s2 = FloatVector.fromArray(F, c, o + 2 * n), s3 = FloatVector.fromArray(F, c, o + 3 * n);
-        for (int r = r0; r < r1; r++) {
-            FloatVector b0 = FloatVector.fromArray(F, b, r * n + j);
-            int x = r * k + i;
-            s0 = FloatVector.broadcast(F, a[x]).fma(b0, s0);
-            s1 = FloatVector.broadcast(F, a[x + 1]).fma(b0, s1);
-            s2 = FloatVector.broadcast(F, a[x + 2]).fma(b0, s2);
-            s3 = FloatVector.broadcast(F, a[x + 3]).fma(b0, s3);
-        }
-        s0.intoArray(out, o0);
-        s1.intoArray(out, o0 + stride);
-        s2.intoArray(out, o0 + 2 * stride);
-        s3.intoArray(out, o0 + 3 * stride);
     }
 }
