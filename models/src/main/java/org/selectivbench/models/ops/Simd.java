@@ -27,6 +27,11 @@ package org.selectivbench.models.ops;
  * through memory, and constants are made inside the loop body (C2 hoists them), so that receivers have
  * exact classes and need no guard.
  *
+ * <p>One species per element type: every kernel uses the preferred one. A transpose in tiles of 8 floats
+ * beside the kernels' 16 showed the JDK's shared vector methods two classes, and every kernel's vectors
+ * became heap objects: Mamba2 466 ms a step with 7.6 GB of heap, its matmuls alone 155 ms against 8
+ * (docs/engine-log.md).
+ *
  * <p>No method of this package takes or returns a vector (SimdTest checks every class). Whether C2
  * inlines one of our methods depends on the JVM: on the order in which methods were compiled and on the
  * size of the code a method already has of its own. A helper it does not inline takes and returns its
