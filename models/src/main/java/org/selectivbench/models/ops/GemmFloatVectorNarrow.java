@@ -5,10 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link GemmFloat}'s products for outputs narrower than a vector (a delta layer's betas, a decay's
- * heads: 4 columns), with a row per lane instead of a column, which the scalar chains took three times
- * as long for as for a product eight times as wide. Every output still one chain over the inner index in
- * order, as the scalar form's. Loaded only when {@link Simd#on}; each method returns the first row it did
- * not do.
+ * heads: 4 columns), with a row per lane instead of a column. Loaded only when {@link Simd#on}.
  */
 final class GemmFloatVectorNarrow {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
