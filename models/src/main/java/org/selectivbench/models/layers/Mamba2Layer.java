@@ -5,7 +5,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.selectivbench.models.config.ModelConfig;
-import org.selectivbench.models.modules.Cols;
 import org.selectivbench.models.modules.DecayGate;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
@@ -112,17 +111,18 @@ final class Mamba2Layer implements Mixer {
     @Override
     public float[] forwardFloats(Pass p, float[] u) {
         floats = true;
-        int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh, xw = di + 2 * n;
-        float[] proj = in.forwardFloats(p, u, rows);
-        float[] zz = Cols.of(proj, pw, 0, di);
-        float[] xbc = conv.forwardFloats(p, Cols.of(proj, pw, di, di + xw));
-        DecayGate.Floats gate = decay.forwardFloats(p, Cols.of(proj, pw, di + xw, pw));
-        float[] xs = Cols.of(xbc, xw, 0, di);
+        int rows = (int) p.rows();
+        // the projection and the conv in column blocks, each its own array: z, x, B, C, dt
+        float[][] proj = in.forwardFloatsCols(p, u, rows, di, di, n, n, nh);
+        float[] zz = proj[0];
+        float[][] xbc = conv.forwardFloatsCols(p, proj[1], proj[2], proj[3]);
+        DecayGate.Floats gate = decay.forwardFloats(p, proj[4]);
+        float[] xs = xbc[0];
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
                 DecayScanRecurrent.Decay.HEAD, true);
         INDArray end = States.end(p, DataType.FLOAT, nh, n, pd);
-        float[] yy = scan.forwardFloats(dims, Cols.of(xbc, xw, di + n, xw), Cols.of(xbc, xw, di, di + n),
-                perHeadFloats(xs, gate.dt()), gate.logDecay(), p.carried(name + ".state"), end, p.keep());
+        float[] yy = scan.forwardFloats(dims, xbc[2], xbc[1], perHeadFloats(xs, gate.dt()), gate.logDecay(),
+                p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
         float[] dd = Host.readFloats(dSkip.value());
         // the gate's sigmoid is kept, so that backward needs no exponentials for SiLU'(z)
@@ -139,7 +139,7 @@ final class Mamba2Layer implements Mixer {
 
     @Override
     public float[] backwardFloats(Pass p, float[] dOut) {
-        int rows = (int) p.rows(), pw = 2 * di + 2 * n + nh;
+        int rows = (int) p.rows();
         float[] zz = kept[0], sig = kept[1], xs = kept[2], step = kept[3], yy = kept[4];
         kept = null;
         float[] dg = norm.backwardFloats(out.backwardFloats(dOut, rows, null), di).dx();
@@ -178,8 +178,8 @@ final class Mamba2Layer implements Mixer {
             ddt[rh] = sum;
         }
         float[] dpre = decay.backwardFloats(g.da(), ddt);
-        float[] dxbc = conv.backwardFloats(p, Cols.concat(rows, dx, g.dk(), g.dq()));
-        return in.backwardFloats(Cols.concat(rows, dz, dxbc, dpre), rows, null);
+        float[][] dxbc = conv.backwardFloatsCols(p, dx, g.dk(), g.dq());
+        return in.backwardFloatsCols(new float[][] {dz, dxbc[0], dxbc[1], dxbc[2], dpre}, rows, null);
     }
 
     /** A value per head [nH] repeated over the head's P entries: one per column of a row [nH*P]. */

@@ -3,7 +3,6 @@ package org.selectivbench.models.layers;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.config.ModelConfig;
-import org.selectivbench.models.modules.Cols;
 import org.selectivbench.models.modules.Linear;
 import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
@@ -108,20 +107,20 @@ final class MambaLayer implements Mixer {
     /** The projections, conv, gates, scan and skip from kernel to kernel as Java arrays. */
     @Override
     public float[] forwardFloats(Pass p, float[] u) {
-        int rows = (int) p.rows(), xw = rank + 2 * n;
-        float[] proj = in.forwardFloats(p, u, rows);
-        float[] xs = conv.forwardFloats(p, Cols.of(proj, 2 * di, 0, di)), zz = Cols.of(proj, 2 * di, di, 2 * di);
-        float[] xp = xProj.forwardFloats(p, xs, rows);
-        float[] pre = dtProj.forwardFloats(p, Cols.of(xp, xw, 0, rank), rows), step = PointwiseFloat.softplus(pre);
+        int rows = (int) p.rows();
+        // the projections in column blocks, each its own array: x and z; dt's rank, B and C
+        float[][] proj = in.forwardFloatsCols(p, u, rows, di, di);
+        float[] xs = conv.forwardFloats(p, proj[0]), zz = proj[1];
+        float[][] xp = xProj.forwardFloatsCols(p, xs, rows, rank, n, n);
+        float[] pre = dtProj.forwardFloats(p, xp[0], rows), step = PointwiseFloat.softplus(pre);
         float[] dtx = Arena.uninitialized(xs.length);
         for (int i = 0; i < dtx.length; i++) {
             dtx[i] = step[i] * xs[i];
         }
         SelectiveScanRecurrent.Dims dims = new SelectiveScanRecurrent.Dims(p.batch(), p.steps(), di, n, floor);
         INDArray end = States.end(p, DataType.FLOAT, di, n);
-        float[] yy = scan.forwardFloats(dims, step, Host.readFloats(Nd.exp(aLog.value()).negi()), dtx,
-                Cols.of(xp, xw, rank, rank + n), Cols.of(xp, xw, rank + n, xw), p.carried(name + ".ssm"), end,
-                p.keep());
+        float[] yy = scan.forwardFloats(dims, step, Host.readFloats(Nd.exp(aLog.value()).negi()), dtx, xp[1], xp[2],
+                p.carried(name + ".ssm"), end, p.keep());
         States.carry(p, name + ".ssm", end);
         float[] dd = Host.readFloats(dSkip.value()), sz = PointwiseFloat.silu(zz), g = Arena.uninitialized(yy.length);
         for (int i = 0; i < yy.length; ) { // index i: row, channel
@@ -168,9 +167,8 @@ final class MambaLayer implements Mixer {
         }
         // A = -exp(A_log): dA_log = dA * A
         aLog.grad().addi(Host.array(g.dA(), di, n).muli(Nd.exp(aLog.value()).negi()));
-        float[] dxp = Cols.concat(rows, dtProj.backwardFloats(ddt, rows, null), g.dB(), g.dC());
-        xProj.backwardFloats(dxp, rows, dx);
-        return in.backwardFloats(Cols.concat(rows, conv.backwardFloats(p, dx), dz), rows, null);
+        xProj.backwardFloatsCols(new float[][] {dtProj.backwardFloats(ddt, rows, null), g.dB(), g.dC()}, rows, dx);
+        return in.backwardFloatsCols(new float[][] {conv.backwardFloats(p, dx), dz}, rows, null);
     }
 
     @Override

@@ -2,11 +2,11 @@ package org.selectivbench.models.modules;
 
 import org.selectivbench.models.ops.Arena;
 /**
- * Column blocks of row-major float arrays, the float path's {@link Nd#cols} and {@link Nd#concatCols}: a
- * layer whose one projection makes several inputs (Mamba2's z, x, B, C and dt) splits its rows with
- * these and joins the inputs' gradients back the same way.
+ * Column blocks of row-major float arrays, the float path's {@link Nd#cols}: the columns of a weight, its
+ * gradient or a carried state that a block of a projection or of a conv works on
+ * ({@link Linear#forwardFloatsCols}, {@link ShortConv#forwardFloatsCols}), copied out and written back.
  */
-public final class Cols {
+final class Cols {
     private Cols() {
     }
 
@@ -20,21 +20,11 @@ public final class Cols {
         return y;
     }
 
-    /** The parts' rows side by side: part i has {@code rows} rows of parts[i].length / rows columns. */
-    public static float[] concat(int rows, float[]... parts) {
-        int width = 0;
-        for (float[] part : parts) {
-            width += part.length / rows;
+    /** Writes x's rows of n columns into columns [from, from + n) of y's rows of {@code width}. */
+    public static void put(float[] x, float[] y, int width, int from) {
+        int n = x.length / (y.length / width);
+        for (int r = 0, rows = y.length / width; r < rows; r++) {
+            System.arraycopy(x, r * n, y, r * width + from, n);
         }
-        float[] y = Arena.uninitialized(rows * width);
-        int at = 0;
-        for (float[] part : parts) {
-            int n = part.length / rows;
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(part, r * n, y, r * width + at, n);
-            }
-            at += n;
-        }
-        return y;
     }
 }

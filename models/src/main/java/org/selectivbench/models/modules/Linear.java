@@ -70,6 +70,76 @@ public final class Linear {
     }
 
     /**
+     * {@link #forwardFloats} as column blocks of the given widths (summing to out), each a dense [rows,
+     * width] array, for a layer whose one projection makes several inputs (Mamba2's z, x, B, C and dt).
+     * Every output is the same chain as in the whole product, so the same bits, and no pass over the rows
+     * splits them afterwards (those passes were 5% of a Mamba2 step; docs/engine-log.md).
+     */
+    public float[][] forwardFloatsCols(Pass p, float[] x, int rows, int... widths) {
+        int in = (int) w.value().size(0), out = (int) w.value().size(1);
+        checkWidths(widths, out);
+        xFloats = p.keep() ? x : null;
+        float[] wAll = Host.readFloats(w.value()), bAll = b == null ? null : Host.readFloats(b.value());
+        float[][] y = new float[widths.length][];
+        for (int i = 0, from = 0; i < widths.length; from += widths[i++]) {
+            int n = widths[i];
+            Nd.recordJava(rows, n, in, false, false, false);
+            y[i] = GemmFloat.nn(x, Cols.of(wAll, out, from, from + n), bAll == null ? null
+                    : java.util.Arrays.copyOfRange(bAll, from, from + n), rows, in, n);
+        }
+        return y;
+    }
+
+    /**
+     * The backward pass after {@link #forwardFloatsCols}, from the blocks' gradients: the same bits as
+     * {@link #backwardFloats} on the blocks side by side (dy W^T runs each sum over the blocks in turn, one
+     * chain; each weight and bias gradient is its column's own sum).
+     */
+    public float[] backwardFloatsCols(float[][] dys, int rows, float[] dx) {
+        int in = (int) w.value().size(0), out = (int) w.value().size(1);
+        int[] widths = new int[dys.length];
+        for (int i = 0; i < dys.length; i++) {
+            widths[i] = dys[i].length / rows;
+        }
+        checkWidths(widths, out);
+        if (xFloats == null) {
+            throw new IllegalStateException("a float backward pass without a kept float forward pass");
+        }
+        float[] g = Host.readFloats(w.grad()), wAll = Host.readFloats(w.value());
+        float[] db = b == null ? null : new float[out];
+        float[] result = dx;
+        for (int i = 0, from = 0; i < dys.length; from += widths[i++]) {
+            int n = widths[i];
+            float[] gb = Cols.of(g, out, from, from + n);
+            GemmFloat.tnAdd(xFloats, dys[i], gb, rows, in, n);
+            Nd.recordJava(in, n, rows, true, false, true);
+            Cols.put(gb, g, out, from);
+            if (db != null) {
+                System.arraycopy(RowNormsFloat.columnSums(dys[i], rows, n), 0, db, from, n);
+            }
+            Nd.recordJava(rows, in, n, false, true, result != null);
+            result = GemmFloat.nt(dys[i], Cols.of(wAll, out, from, from + n), result, rows, n, in);
+        }
+        Host.write(g, w.grad());
+        if (db != null) {
+            b.grad().addi(Host.array(db, out));
+        }
+        xFloats = null;
+        return result;
+    }
+
+    private static void checkWidths(int[] widths, int out) {
+        int sum = 0;
+        for (int n : widths) {
+            sum += n;
+        }
+        if (sum != out) {
+            throw new IllegalArgumentException("column blocks " + java.util.Arrays.toString(widths) + " sum to " + sum
+                    + ", not the layer's " + out + " outputs");
+        }
+    }
+
+    /**
      * The backward pass after {@link #forwardFloats}: adds the parameter gradients and returns dy W^T
      * [rows, in], or adds it into {@code dx} when given (then returns it).
      */

@@ -35,6 +35,8 @@ public final class ShortConv {
     private double[] sig;
     /** What the float form's backward needs: x, the tail, z and sigmoid(z) (float32 models). */
     private float[][] kept;
+    /** The same per channel block after {@link #forwardFloatsCols}. */
+    private float[][][] keptCols;
 
     public ShortConv(ParamStore ps, String name, int channels, int kernel, boolean bias) {
         this.name = name;
@@ -142,6 +144,97 @@ public final class ShortConv {
             kept = new float[][] {in, tl, z, s};
         }
         return y;
+    }
+
+    /**
+     * {@link #forwardFloats(Pass, float[])} on the channels as blocks, each its own dense [B*T, width] array
+     * (Mamba2's x, B and C, as the input projection's column blocks make them; the widths sum to C): the
+     * conv is per channel, so every output, the tail handed on and the gradients are the same bits as on
+     * the blocks side by side, without the passes that join and split them.
+     */
+    public float[][] forwardFloatsCols(Pass p, float[]... ins) {
+        int rows = p.batch() * p.steps(), k1 = kernel - 1;
+        int[] widths = widths(ins, rows);
+        INDArray tail = p.carried(name + ".tail");
+        float[] tl = tail == null ? null : Host.readFloats(tail), wAll = Host.readFloats(w.value());
+        float[] bAll = b == null ? null : Host.readFloats(b.value());
+        float[] handed = kernel > 1 && p.segmented() ? new float[p.batch() * k1 * channels] : null;
+        float[][] ys = new float[ins.length][];
+        float[][][] keptCols = p.keep() ? new float[ins.length][][] : null;
+        for (int i = 0, from = 0; i < ins.length; from += widths[i++]) {
+            int n = widths[i];
+            DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), n, kernel);
+            float[] in = ins[i], tb = tl == null ? null : Cols.of(tl, channels, from, from + n);
+            float[] z = Arena.uninitialized(in.length), sg = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
+            DepthwiseConv.forward(d, in, tb, Cols.of(wAll, channels, from, from + n),
+                    bAll == null ? null : java.util.Arrays.copyOfRange(bAll, from, from + n), z, (at, count) -> {
+                        Exp.sigmoids(z, sg, at, count);
+                        for (int j = at; j < at + count; j++) {
+                            y[j] = z[j] * sg[j];
+                        }
+                    });
+            if (handed != null) {
+                Cols.put(DepthwiseConv.lastInputs(d, in, tb), handed, channels, from);
+            }
+            if (keptCols != null) {
+                keptCols[i] = new float[][] {in, tb, z, sg};
+            }
+            ys[i] = y;
+        }
+        if (handed != null) {
+            p.carry(name + ".tail", Host.array(handed, p.batch(), k1, channels));
+        }
+        this.keptCols = keptCols;
+        return ys;
+    }
+
+    /** The backward pass of {@link #forwardFloatsCols}: the blocks' dx, from their dy; adds w's and b's gradients. */
+    public float[][] backwardFloatsCols(Pass p, float[]... dys) {
+        if (keptCols == null || keptCols.length != dys.length) {
+            throw new IllegalStateException(name + ": a block backward pass without its kept block forward pass");
+        }
+        int rows = p.batch() * p.steps();
+        int[] widths = widths(dys, rows);
+        float[] wAll = Host.readFloats(w.value()), dwAll = new float[kernel * channels];
+        float[] dbAll = b == null ? null : new float[channels];
+        float[][] dxs = new float[dys.length][];
+        for (int i = 0, from = 0; i < dys.length; from += widths[i++]) {
+            int n = widths[i];
+            DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), n, kernel);
+            float[] in = keptCols[i][0], tb = keptCols[i][1], z = keptCols[i][2], sg = keptCols[i][3], dy = dys[i];
+            float[] dpre = Arena.uninitialized(dy.length), dx = Arena.uninitialized(dy.length);
+            float[] dw = Arena.floats(kernel * n), db = b == null ? null : Arena.floats(n);
+            DepthwiseConv.backward(d, in, tb, Cols.of(wAll, channels, from, from + n), dpre, dx, dw, db, (at, count) -> {
+                for (int j = at; j < at + count; j++) {
+                    dpre[j] = dy[j] * (sg[j] * (1 + z[j] * (1 - sg[j])));
+                }
+            });
+            Cols.put(dw, dwAll, channels, from);
+            if (db != null) {
+                System.arraycopy(db, 0, dbAll, from, n);
+            }
+            dxs[i] = dx;
+        }
+        keptCols = null;
+        w.grad().addi(Host.array(dwAll, kernel, channels));
+        if (b != null) {
+            b.grad().addi(Host.array(dbAll, channels));
+        }
+        return dxs;
+    }
+
+    private int[] widths(float[][] blocks, int rows) {
+        int[] widths = new int[blocks.length];
+        int sum = 0;
+        for (int i = 0; i < blocks.length; i++) {
+            widths[i] = blocks[i].length / rows;
+            sum += widths[i];
+        }
+        if (sum != channels) {
+            throw new IllegalArgumentException(name + ": channel blocks " + java.util.Arrays.toString(widths) + " sum to "
+                    + sum + ", not " + channels);
+        }
+        return widths;
     }
 
     /** The gradient of x, rows [B*T, C]; adds the weight (and bias) gradients. */
