@@ -1,5 +1,6 @@
 package org.selectivbench.models.modules;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.ops.GemmFloat;
 import org.selectivbench.models.ops.Host;
@@ -73,7 +74,7 @@ public final class Linear {
      * {@link #forwardFloats} as column blocks of the given widths (summing to out), each a dense [rows,
      * width] array, for a layer whose one projection makes several inputs (Mamba2's z, x, B, C and dt).
      * Every output is the same chain as in the whole product, so the same bits, and no pass over the rows
-     * splits them afterwards (those passes were 5% of a Mamba2 step; docs/engine-log.md).
+     * splits them afterwards (those passes were 8% of a Mamba2 step; docs/engine-log.md).
      */
     public float[][] forwardFloatsCols(Pass p, float[] x, int rows, int... widths) {
         int in = (int) w.value().size(0), out = (int) w.value().size(1);
@@ -85,7 +86,7 @@ public final class Linear {
             int n = widths[i];
             Nd.recordJava(rows, n, in, false, false, false);
             y[i] = GemmFloat.nn(x, Cols.of(wAll, out, from, from + n), bAll == null ? null
-                    : java.util.Arrays.copyOfRange(bAll, from, from + n), rows, in, n);
+                    : Arrays.copyOfRange(bAll, from, from + n), rows, in, n);
         }
         return y;
     }
@@ -134,7 +135,7 @@ public final class Linear {
             sum += n;
         }
         if (sum != out) {
-            throw new IllegalArgumentException("column blocks " + java.util.Arrays.toString(widths) + " sum to " + sum
+            throw new IllegalArgumentException("column blocks " + Arrays.toString(widths) + " sum to " + sum
                     + ", not the layer's " + out + " outputs");
         }
     }

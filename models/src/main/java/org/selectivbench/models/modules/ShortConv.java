@@ -1,5 +1,6 @@
 package org.selectivbench.models.modules;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
@@ -167,7 +168,7 @@ public final class ShortConv {
             float[] in = ins[i], tb = tl == null ? null : Cols.of(tl, channels, from, from + n);
             float[] z = Arena.uninitialized(in.length), sg = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
             DepthwiseConv.forward(d, in, tb, Cols.of(wAll, channels, from, from + n),
-                    bAll == null ? null : java.util.Arrays.copyOfRange(bAll, from, from + n), z, (at, count) -> {
+                    bAll == null ? null : Arrays.copyOfRange(bAll, from, from + n), z, (at, count) -> {
                         Exp.sigmoids(z, sg, at, count);
                         for (int j = at; j < at + count; j++) {
                             y[j] = z[j] * sg[j];
@@ -231,7 +232,7 @@ public final class ShortConv {
             sum += widths[i];
         }
         if (sum != channels) {
-            throw new IllegalArgumentException(name + ": channel blocks " + java.util.Arrays.toString(widths) + " sum to "
+            throw new IllegalArgumentException(name + ": channel blocks " + Arrays.toString(widths) + " sum to "
                     + sum + ", not " + channels);
         }
         return widths;
