@@ -129,22 +129,32 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
-        float[] z = Arena.uninitialized(in.length), s = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
-        // SiLU on each sequence as soon as it is convolved, while its rows are in cache
-        DepthwiseConv.forward(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()), z,
-                (from, n) -> {
-                    Exp.sigmoids(z, s, from, n);
-                    for (int i = from; i < from + n; i++) {
-                        y[i] = z[i] * s[i] * scale;
-                    }
-                });
+        float[][] zsy = forwardBlock(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()),
+                scale);
         if (kernel > 1 && p.segmented()) {
             p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), p.batch(), kernel - 1, channels));
         }
         if (p.keep()) {
-            kept = new float[][] {in, tl, z, s};
+            kept = new float[][] {in, tl, zsy[0], zsy[1]};
         }
-        return y;
+        return zsy[2];
+    }
+
+    /**
+     * One block of channels (all of them, or a column block) from its input, tail, taps and bias: z, sigmoid(z)
+     * and y = z sigmoid(z) scale, the SiLU on each sequence as soon as it is convolved, while its rows are in
+     * cache.
+     */
+    private static float[][] forwardBlock(DepthwiseConv.Dims d, float[] in, float[] tl, float[] w, float[] bias,
+                                          float scale) {
+        float[] z = Arena.uninitialized(in.length), s = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
+        DepthwiseConv.forward(d, in, tl, w, bias, z, (from, n) -> {
+            Exp.sigmoids(z, s, from, n);
+            for (int i = from; i < from + n; i++) {
+                y[i] = z[i] * s[i] * scale;
+            }
+        });
+        return new float[][] {z, s, y};
     }
 
     /**
@@ -166,21 +176,15 @@ public final class ShortConv {
             int n = widths[i];
             DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), n, kernel);
             float[] in = ins[i], tb = tl == null ? null : Cols.of(tl, channels, from, from + n);
-            float[] z = Arena.uninitialized(in.length), sg = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
-            DepthwiseConv.forward(d, in, tb, Cols.of(wAll, channels, from, from + n),
-                    bAll == null ? null : Arrays.copyOfRange(bAll, from, from + n), z, (at, count) -> {
-                        Exp.sigmoids(z, sg, at, count);
-                        for (int j = at; j < at + count; j++) {
-                            y[j] = z[j] * sg[j];
-                        }
-                    });
+            float[][] zsy = forwardBlock(d, in, tb, Cols.of(wAll, channels, from, from + n),
+                    bAll == null ? null : Arrays.copyOfRange(bAll, from, from + n), 1);
             if (handed != null) {
                 Cols.put(DepthwiseConv.lastInputs(d, in, tb), handed, channels, from);
             }
             if (keptCols != null) {
-                keptCols[i] = new float[][] {in, tb, z, sg};
+                keptCols[i] = new float[][] {in, tb, zsy[0], zsy[1]};
             }
-            ys[i] = y;
+            ys[i] = zsy[2];
         }
         if (handed != null) {
             p.carry(name + ".tail", Host.array(handed, p.batch(), k1, channels));
@@ -202,19 +206,12 @@ public final class ShortConv {
         for (int i = 0, from = 0; i < dys.length; from += widths[i++]) {
             int n = widths[i];
             DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), n, kernel);
-            float[] in = keptCols[i][0], tb = keptCols[i][1], z = keptCols[i][2], sg = keptCols[i][3], dy = dys[i];
-            float[] dpre = Arena.uninitialized(dy.length), dx = Arena.uninitialized(dy.length);
             float[] dw = Arena.floats(kernel * n), db = b == null ? null : Arena.floats(n);
-            DepthwiseConv.backward(d, in, tb, Cols.of(wAll, channels, from, from + n), dpre, dx, dw, db, (at, count) -> {
-                for (int j = at; j < at + count; j++) {
-                    dpre[j] = dy[j] * (sg[j] * (1 + z[j] * (1 - sg[j])));
-                }
-            });
+            dxs[i] = backwardBlock(d, keptCols[i], Cols.of(wAll, channels, from, from + n), dys[i], 1, dw, db);
             Cols.put(dw, dwAll, channels, from);
             if (db != null) {
                 System.arraycopy(db, 0, dbAll, from, n);
             }
-            dxs[i] = dx;
         }
         keptCols = null;
         w.grad().addi(Host.array(dwAll, kernel, channels));
@@ -294,20 +291,30 @@ public final class ShortConv {
     /** The backward pass of {@link #forwardFloats(Pass, float[], float)}: dy scaled first, as a pass would. */
     public float[] backwardFloats(Pass p, float[] dy, float scale) {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
-        float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
-        kept = null;
-        // the conv writes every entry of dx; each sequence's dpre just before the conv reads it
-        float[] dpre = Arena.uninitialized(dy.length), dx = Arena.uninitialized(dpre.length);
         float[] dw = Arena.floats(kernel * channels), db = b == null ? null : Arena.floats(channels);
-        DepthwiseConv.backward(d, in, tl, Host.readFloats(w.value()), dpre, dx, dw, db, (from, n) -> {
-            for (int i = from; i < from + n; i++) {
-                dpre[i] = dy[i] * scale * (s[i] * (1 + z[i] * (1 - s[i])));
-            }
-        });
+        float[] dx = backwardBlock(d, kept, Host.readFloats(w.value()), dy, scale, dw, db);
+        kept = null;
         w.grad().addi(Host.array(dw, kernel, channels));
         if (b != null) {
             b.grad().addi(Host.array(db, channels));
         }
+        return dx;
+    }
+
+    /**
+     * One block's backward pass from what {@link #forwardBlock} kept ({in, tail, z, sigmoid(z)}): its dx,
+     * the taps' and bias's gradients written into dw and db; each sequence's dpre just before the conv
+     * reads it, and the conv writes every entry of dx.
+     */
+    private static float[] backwardBlock(DepthwiseConv.Dims d, float[][] kept, float[] w, float[] dy, float scale,
+                                         float[] dw, float[] db) {
+        float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
+        float[] dpre = Arena.uninitialized(dy.length), dx = Arena.uninitialized(dpre.length);
+        DepthwiseConv.backward(d, in, tl, w, dpre, dx, dw, db, (from, n) -> {
+            for (int i = from; i < from + n; i++) {
+                dpre[i] = dy[i] * scale * (s[i] * (1 + z[i] * (1 - s[i])));
+            }
+        });
         return dx;
     }
 
