@@ -27,4 +27,13 @@ final class Cols {
             System.arraycopy(x, r * n, y, r * width + from, n);
         }
     }
+
+    /** The widths of blocks of {@code rows} rows each: each block's length over the rows. */
+    static int[] widths(float[][] blocks, int rows) {
+        int[] widths = new int[blocks.length];
+        for (int i = 0; i < blocks.length; i++) {
+            widths[i] = blocks[i].length / rows;
+        }
+        return widths;
+    }
 }

@@ -98,10 +98,7 @@ public final class Linear {
      */
     public float[] backwardFloatsCols(float[][] dys, int rows, float[] dx) {
         int in = (int) w.value().size(0), out = (int) w.value().size(1);
-        int[] widths = new int[dys.length];
-        for (int i = 0; i < dys.length; i++) {
-            widths[i] = dys[i].length / rows;
-        }
+        int[] widths = Cols.widths(dys, rows);
         checkWidths(widths, out);
         if (xFloats == null) {
             throw new IllegalStateException("a float backward pass without a kept float forward pass");

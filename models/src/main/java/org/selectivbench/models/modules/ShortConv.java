@@ -222,11 +222,10 @@ public final class ShortConv {
     }
 
     private int[] widths(float[][] blocks, int rows) {
-        int[] widths = new int[blocks.length];
+        int[] widths = Cols.widths(blocks, rows);
         int sum = 0;
-        for (int i = 0; i < blocks.length; i++) {
-            widths[i] = blocks[i].length / rows;
-            sum += widths[i];
+        for (int n : widths) {
+            sum += n;
         }
         if (sum != channels) {
             throw new IllegalArgumentException(name + ": channel blocks " + Arrays.toString(widths) + " sum to "
