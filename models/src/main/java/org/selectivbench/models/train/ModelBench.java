@@ -28,7 +28,9 @@ import org.selectivbench.models.ops.Threads;
  * process's CPU time per step (all threads: with one thread it hardly depends on what else the machine runs), the
  * share of it spent in the kernel (system time: page faults of fresh memory), resident memory after the first
  * timed training step and after the last, before any evaluation (flat when a step allocates nothing new), the
- * heap taken per timed training step (all threads), and the thread settings. For the engine also the step's matmuls alone (all of its dense
+ * heap taken per timed training step (all threads), the lowest and highest median of {@link #WINDOW} timed steps
+ * in a row (far apart when the host's speed changed during the run: a shared host slowed a whole Mamba2 run's
+ * steps from 51 to 66-70 ms for some seconds and back, docs/engine-log.md), and the thread settings. For the engine also the step's matmuls alone (all of its dense
  * arithmetic: projections, output layer, their gradients), replayed on random arrays of the same shapes ({@link
  * MatmulFloor}): no step can be faster than that at these threads. Defaults: batch 64, 400 steps, width 64, 2
  * layers, vocab 41, 1,601 classes.
@@ -57,23 +59,46 @@ public final class ModelBench {
     /** Figures of one model on one engine; resident memory of the whole process (JVM heap included). */
     public record Figures(String model, String engine, long parameters, double trainStepMs, double trainCpuMs,
                           double evalStepMs, double systemShare, double residentFirstGb, double residentLastGb,
-                          double matmulMs, double matmulGflop, double heapMbPerStep, String error) {
+                          double matmulMs, double matmulGflop, double heapMbPerStep, double[] windowMs,
+                          String error) {
         static Figures failed(String model, String engine, String error) {
             return new Figures(model, engine, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, error);
+                    Double.NaN, Double.NaN, Double.NaN, new double[] {Double.NaN, Double.NaN}, error);
         }
 
         String line() {
             return error != null ? String.format(Locale.ROOT, "%-20s %-6s %s", model, engine, error)
-                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f %8.1f %7.3f %8.1f",
+                    : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f %8.1f %7.3f %8.1f %13s",
                     model, engine, trainStepMs, trainCpuMs, evalStepMs, 100 * systemShare, parameters,
-                    residentFirstGb, residentLastGb, matmulMs, matmulGflop, heapMbPerStep);
+                    residentFirstGb, residentLastGb, matmulMs, matmulGflop, heapMbPerStep,
+                    Double.isNaN(windowMs[0]) ? "-" : String.format(Locale.ROOT, "%.1f-%.1f", windowMs[0], windowMs[1]));
         }
     }
 
-    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %10s %7s %10s %7s %7s %8s %7s %8s",
+    static final String HEADER = String.format(Locale.ROOT, "%-20s %-6s %10s %10s %10s %7s %10s %7s %7s %8s %7s %8s %13s",
             "model", "engine", "train ms", "train cpu", "eval ms", "sys", "params", "rss1 GB", "rssN GB", "mm ms",
-            "mm GF", "heap MB");
+            "mm GF", "heap MB", "windows ms");
+
+    /** Timed training steps per window of {@link #windows}. */
+    static final int WINDOW = 20;
+
+    /**
+     * The lowest and highest median of {@code window} consecutive steps (the last partial window left out), or
+     * NaNs with fewer than two windows: a steady host gives two close figures, a host that slowed part of the
+     * run two far apart, where one median of all steps would only shift.
+     */
+    static double[] windows(double[] steps, int window) {
+        if (window < 1 || steps.length < 2 * window) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (int from = 0; from + window <= steps.length; from += window) {
+            double m = median(Arrays.copyOfRange(steps, from, from + window));
+            lo = Math.min(lo, m);
+            hi = Math.max(hi, m);
+        }
+        return new double[] {lo, hi};
+    }
 
     /** Benchmarks each model on each engine and writes the lines to {@code out} (after every model). */
     public static List<Figures> run(List<String> models, ModelConfig base, Shape s, Path out) throws IOException {
@@ -100,13 +125,14 @@ public final class ModelBench {
 
     private static String header(ModelConfig base, Shape s) {
         return String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d;"
-                        + " median of %d timed steps after %d untimed%s%s%s; evaluation runs of at most %s rows%n"
+                        + " median of %d timed steps after %d untimed%s%s%s (windows: the lowest and highest median of %d"
+                        + " in a row); evaluation runs of at most %s rows%n"
                         + "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d, dropout %.2f%n"
                         + "# backend %s, sequence ops in their %s form (vector forms %s); heap pre-touched: %s; threads: %s",
                 s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
                 s.classes(), s.reps(), s.warmup(), s.warmupSeconds() > 0 ? " (and " + s.warmupSeconds() + " s at least)" : "",
                 s.evalOnly() ? ", evaluation only" : "",
-                s.microBatch() > 0 ? ", micro-batches of " + s.microBatch() : "", s.evalRows(), base.dState(),
+                s.microBatch() > 0 ? ", micro-batches of " + s.microBatch() : "", WINDOW, s.evalRows(), base.dState(),
                 base.expand(), base.convSize(), base.householderSteps(), base.chunkSize(), base.dropout(),
                 Nd4j.getBackend().getClass().getSimpleName(),
                 org.selectivbench.models.ops.Kernels.current().name().toLowerCase(Locale.ROOT),
@@ -214,7 +240,7 @@ public final class ModelBench {
             mm = new double[] {MatmulFloor.replayMs(gemms, s.warmup(), s.reps()), MatmulFloor.gflop(gemms)};
         }
         return new Figures(model.config().name(), engine, model.parameterCount(), median(train), cpuMs,
-                median(eval), share, first, rssLast, mm[0], mm[1], heapMb, null);
+                median(eval), share, first, rssLast, mm[0], mm[1], heapMb, windows(train, WINDOW), null);
     }
 
     /** The untimed steps: at least {@link Shape#warmup} of them, and for at least {@link Shape#warmupSeconds}. */
@@ -256,7 +282,7 @@ public final class ModelBench {
         }
     }
 
-    private static double median(double[] runs) {
+    static double median(double[] runs) {
         if (runs.length == 0) {
             return Double.NaN;
         }
