@@ -59,11 +59,11 @@ public final class ModelBench {
     /** Figures of one model on one engine; resident memory of the whole process (JVM heap included). */
     public record Figures(String model, String engine, long parameters, double trainStepMs, double trainCpuMs,
                           double evalStepMs, double systemShare, double residentFirstGb, double residentLastGb,
-                          double matmulMs, double matmulGflop, double heapMbPerStep, double[] windowMs,
-                          String error) {
+                          double matmulMs, double matmulGflop, double heapMbPerStep, double windowLowMs,
+                          double windowHighMs, String error) {
         static Figures failed(String model, String engine, String error) {
             return new Figures(model, engine, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    Double.NaN, Double.NaN, Double.NaN, new double[] {Double.NaN, Double.NaN}, error);
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, error);
         }
 
         String line() {
@@ -71,7 +71,7 @@ public final class ModelBench {
                     : String.format(Locale.ROOT, "%-20s %-6s %10.1f %10.1f %10.1f %6.1f%% %10d %7.2f %7.2f %8.1f %7.3f %8.1f %13s",
                     model, engine, trainStepMs, trainCpuMs, evalStepMs, 100 * systemShare, parameters,
                     residentFirstGb, residentLastGb, matmulMs, matmulGflop, heapMbPerStep,
-                    Double.isNaN(windowMs[0]) ? "-" : String.format(Locale.ROOT, "%.1f-%.1f", windowMs[0], windowMs[1]));
+                    Double.isNaN(windowLowMs) ? "-" : String.format(Locale.ROOT, "%.1f-%.1f", windowLowMs, windowHighMs));
         }
     }
 
@@ -125,8 +125,8 @@ public final class ModelBench {
 
     private static String header(ModelConfig base, Shape s) {
         return String.format(Locale.ROOT, "# shape: batch %d, steps %d, width %d, layers %d, vocab %d, classes %d;"
-                        + " median of %d timed steps after %d untimed%s%s%s (windows: the lowest and highest median of %d"
-                        + " in a row); evaluation runs of at most %s rows%n"
+                        + " median of %d timed steps after %d untimed%s%s%s, windows: the lowest and highest median of %d"
+                        + " in a row; evaluation runs of at most %s rows%n"
                         + "# model: d-state %d, expand %d, conv %d, householder-steps %d, chunk-size %d, dropout %.2f%n"
                         + "# backend %s, sequence ops in their %s form (vector forms %s); heap pre-touched: %s; threads: %s",
                 s.batch(), s.steps(), s.width(), s.layers(), s.vocab(),
@@ -234,13 +234,13 @@ public final class ModelBench {
         double share = cpu[0] + cpu[1] > 0 ? (double) cpu[1] / (cpu[0] + cpu[1]) : Double.NaN;
         double cpuMs = train.length > 0 ? (cpu[0] + cpu[1]) * 1000.0 / TICKS_PER_SECOND / s.reps() : Double.NaN;
         double rssLast = s.evalOnly() ? Pointer.physicalBytes() / 1e9 : last;
-        double[] mm = {Double.NaN, Double.NaN};
+        double[] mm = {Double.NaN, Double.NaN}, windows = windows(train, WINDOW);
         if (model instanceof FusedModel && train.length > 0) {
             List<Nd.Gemm> gemms = Nd.recordGemms(() -> model.lossAndGradients(batch, true, s.microBatch()));
             mm = new double[] {MatmulFloor.replayMs(gemms, s.warmup(), s.reps()), MatmulFloor.gflop(gemms)};
         }
         return new Figures(model.config().name(), engine, model.parameterCount(), median(train), cpuMs,
-                median(eval), share, first, rssLast, mm[0], mm[1], heapMb, windows(train, WINDOW), null);
+                median(eval), share, first, rssLast, mm[0], mm[1], heapMb, windows[0], windows[1], null);
     }
 
     /** The untimed steps: at least {@link Shape#warmup} of them, and for at least {@link Shape#warmupSeconds}. */
