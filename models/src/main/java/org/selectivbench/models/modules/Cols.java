@@ -1,6 +1,8 @@
 package org.selectivbench.models.modules;
 
+import java.util.Arrays;
 import org.selectivbench.models.ops.Arena;
+
 /**
  * Column blocks of row-major float arrays, the float path's {@link Nd#cols}: the columns of a weight, its
  * gradient or a carried state that a block of a projection or of a conv works on
@@ -25,6 +27,21 @@ final class Cols {
         int n = x.length / (y.length / width);
         for (int r = 0, rows = y.length / width; r < rows; r++) {
             System.arraycopy(x, r * n, y, r * width + from, n);
+        }
+    }
+
+    /**
+     * Checks that block widths cover {@code total} columns, the error naming the widths ({@code blocks}, then
+     * "sum to S, not " and {@code whole}).
+     */
+    static void check(int[] widths, int total, String blocks, String whole) {
+        int sum = 0;
+        for (int n : widths) {
+            sum += n;
+        }
+        if (sum != total) {
+            throw new IllegalArgumentException(blocks + " " + Arrays.toString(widths) + " sum to " + sum
+                    + ", not " + whole);
         }
     }
 

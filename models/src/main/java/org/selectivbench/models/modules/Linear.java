@@ -127,14 +127,7 @@ public final class Linear {
     }
 
     private static void checkWidths(int[] widths, int out) {
-        int sum = 0;
-        for (int n : widths) {
-            sum += n;
-        }
-        if (sum != out) {
-            throw new IllegalArgumentException("column blocks " + Arrays.toString(widths) + " sum to " + sum
-                    + ", not the layer's " + out + " outputs");
-        }
+        Cols.check(widths, out, "column blocks", "the layer's " + out + " outputs");
     }
 
     /**

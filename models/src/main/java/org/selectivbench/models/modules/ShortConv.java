@@ -223,14 +223,7 @@ public final class ShortConv {
 
     private int[] widths(float[][] blocks, int rows) {
         int[] widths = Cols.widths(blocks, rows);
-        int sum = 0;
-        for (int n : widths) {
-            sum += n;
-        }
-        if (sum != channels) {
-            throw new IllegalArgumentException(name + ": channel blocks " + Arrays.toString(widths) + " sum to "
-                    + sum + ", not " + channels);
-        }
+        Cols.check(widths, channels, name + ": channel blocks", String.valueOf(channels));
         return widths;
     }
 

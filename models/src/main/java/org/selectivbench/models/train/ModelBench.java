@@ -29,11 +29,11 @@ import org.selectivbench.models.ops.Threads;
  * share of it spent in the kernel (system time: page faults of fresh memory), resident memory after the first
  * timed training step and after the last, before any evaluation (flat when a step allocates nothing new), the
  * heap taken per timed training step (all threads), the lowest and highest median of {@link #WINDOW} timed steps
- * in a row (far apart when the host's speed changed during the run: a shared host slowed a whole Mamba2 run's
- * steps from 51 to 66-70 ms for some seconds and back, docs/engine-log.md), and the thread settings. For the engine also the step's matmuls alone (all of its dense
- * arithmetic: projections, output layer, their gradients), replayed on random arrays of the same shapes ({@link
- * MatmulFloor}): no step can be faster than that at these threads. Defaults: batch 64, 400 steps, width 64, 2
- * layers, vocab 41, 1,601 classes.
+ * in a row (far apart when the host's speed changed during the run: a shared host slowed a Mamba2 run's steps
+ * from 51 to 66-70 ms for some seconds and back, docs/engine-log.md), and the thread settings. For the engine
+ * also the step's matmuls alone (all of its dense arithmetic: projections, output layer, their gradients),
+ * replayed on random arrays of the same shapes ({@link MatmulFloor}): no step can be faster than that at these
+ * threads. Defaults: batch 64, 400 steps, width 64, 2 layers, vocab 41, 1,601 classes.
  */
 public final class ModelBench {
     private ModelBench() {
