@@ -11,15 +11,23 @@ public final class RowNormsFloat {
 
     /**
      * LayerNorm: y = (x - mean) rstd g + b, rstd = 1 / sqrt(var + eps). Keeps xhat and rstd for backward.
-     * A row's sums are chains of dependent adds (32 of them at width 32, each waiting for the last). With
-     * the vector forms a vector's worth of rows run theirs side by side, a row to a lane
-     * ({@link RowSumsFloatVector}); without them, four rows at a time. Each chain keeps its row's order, so
-     * the numbers are the same. The other norms' statistics go the same way.
+     * Rows of a multiple of 16 entries (the models' widths) sum in {@link RowTree}'s order, 16 partials to
+     * a vector. Other rows sum in one chain of dependent adds each; with the vector forms a vector's worth
+     * of rows run theirs side by side, a row to a lane ({@link RowSumsFloatVector}), without them four rows
+     * at a time. Each form keeps its row's order, so the numbers are the same. RMSNorm's statistics go the
+     * same way.
      */
     public static void layerNorm(int rows, int n, float[] x, float[] g, float[] b, double eps, float[] y,
                                  float[] xhat, float[] rstd) {
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
+            if (RowTree.applies(n)) {
+                for (; r < to; r++) {
+                    float mean = RowTree.sum(x, r * n, n) / n;
+                    normalize(r, n, x, g, b, eps, y, xhat, rstd, mean, RowTree.centeredSquares(x, r * n, n, mean));
+                }
+                return;
+            }
             if (Simd.on()) { // a vector's worth of rows at a time, a row to a lane
                 int[] map = RowSumsFloatVector.map(n);
                 float[] mean = new float[RowSumsFloatVector.ROWS], var = new float[mean.length];
@@ -96,6 +104,14 @@ public final class RowNormsFloat {
                                          float[] dx, double[] dg, double[] db) {
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
+            if (RowTree.applies(n)) {
+                float[] m = new float[2];
+                for (; r < to; r++) {
+                    RowTree.weighted(dy, g, xhat, r * n, n, m);
+                    layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m[0] / n, m[1] / n);
+                }
+                return;
+            }
             if (Simd.on()) {
                 int[] map = RowSumsFloatVector.map(n);
                 float[] m1 = new float[RowSumsFloatVector.ROWS], m2 = new float[m1.length];
@@ -187,6 +203,13 @@ public final class RowNormsFloat {
         float[] w2 = pairs(n) ? twice(w) : null;
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
+            if (RowTree.applies(n)) {
+                for (int l = r; l < to; l++) {
+                    rinv[l] = rmsInverse(RowTree.dot(x, x, l * n, n), n, eps);
+                }
+                rmsNormRows(r, to, n, x, w, w2, gate, sig, xhat, y, rinv);
+                return;
+            }
             if (Simd.on()) {
                 int[] map = RowSumsFloatVector.map(n);
                 float[] ss = new float[RowSumsFloatVector.ROWS];
@@ -241,7 +264,11 @@ public final class RowNormsFloat {
             int[] map = lanes ? RowSumsFloatVector.map(n) : null;
             for (int r = from; r < to; r += m.length) {
                 int end = Math.min(r + m.length, to);
-                if (lanes && end - r == m.length) {
+                if (RowTree.applies(n)) {
+                    for (int l = r; l < end; l++) {
+                        m[l - r] = RowTree.gradSum(dy, w, gate, sig, xhat, l * n, n) / n;
+                    }
+                } else if (lanes && end - r == m.length) {
                     RowSumsFloatVector.gradSums(dy, w, gate, sig, xhat, r, n, map, m);
                     for (int l = 0; l < m.length; l++) {
                         m[l] /= n;

@@ -2,11 +2,13 @@ package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Row statistics of {@link RowNormsFloat} and {@link SoftmaxRows} a row to a lane: a vector's worth of
- * rows at once, gathered a column at a time. The scalar form sums a row in one chain of dependent adds
+ * rows at once, gathered a column at a time; and {@link RowTree}'s order for rows of a multiple of 16,
+ * whose partials fill one vector (its "tree" forms). The scalar form sums a row in one chain of dependent adds
  * (32 of them, each waiting on the last, at width 32); here each lane runs its row's chain in the same
  * order with the same float operations, so the numbers are the same, and a vector of rows shares each
  * add's latency. Alone, the sums of squares of 5,120 rows took 53 us scalar and 33 us here at 32
@@ -18,8 +20,92 @@ final class RowSumsFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Rows per call. */
     static final int ROWS = F.length();
+    /** {@link RowTree}'s folds: lane k takes lane k + h (mod the length), for h = 8, 4, 2, 1. */
+    private static final VectorShuffle<Float> H8 = VectorShuffle.fromOp(F, k -> (k + 8) % F.length());
+    private static final VectorShuffle<Float> H4 = VectorShuffle.fromOp(F, k -> (k + 4) % F.length());
+    private static final VectorShuffle<Float> H2 = VectorShuffle.fromOp(F, k -> (k + 2) % F.length());
+    private static final VectorShuffle<Float> H1 = VectorShuffle.fromOp(F, k -> (k + 1) % F.length());
 
     private RowSumsFloatVector() {
+    }
+
+    /** Whether {@link RowTree}'s partials fill one vector here, so that its tree forms apply. */
+    static boolean treeLanes() {
+        return F.length() == RowTree.PARTS;
+    }
+
+    /**
+     * {@link RowTree#sum}: the partials in one vector, folded by shuffles. Each tree form writes its fold
+     * out: a method taking the vector, not inlined by C2 in some JVM, would take it as a heap object.
+     */
+    static float treeSum(float[] x, int o, int n) {
+        FloatVector s = FloatVector.zero(F);
+        for (int j = 0; j < n; j += F.length()) {
+            s = s.add(FloatVector.fromArray(F, x, o + j));
+        }
+        s = s.add(s.rearrange(H8));
+        s = s.add(s.rearrange(H4));
+        s = s.add(s.rearrange(H2));
+        return s.add(s.rearrange(H1)).lane(0);
+    }
+
+    /** {@link RowTree#centeredSquares}. */
+    static float treeCenteredSquares(float[] x, int o, int n, float mean) {
+        FloatVector s = FloatVector.zero(F);
+        for (int j = 0; j < n; j += F.length()) {
+            FloatVector c = FloatVector.fromArray(F, x, o + j).sub(mean);
+            s = s.add(c.mul(c));
+        }
+        s = s.add(s.rearrange(H8));
+        s = s.add(s.rearrange(H4));
+        s = s.add(s.rearrange(H2));
+        return s.add(s.rearrange(H1)).lane(0);
+    }
+
+    /** {@link RowTree#dot}. */
+    static float treeDot(float[] a, float[] b, int o, int n) {
+        FloatVector s = FloatVector.zero(F);
+        for (int j = 0; j < n; j += F.length()) {
+            s = s.add(FloatVector.fromArray(F, a, o + j).mul(FloatVector.fromArray(F, b, o + j)));
+        }
+        s = s.add(s.rearrange(H8));
+        s = s.add(s.rearrange(H4));
+        s = s.add(s.rearrange(H2));
+        return s.add(s.rearrange(H1)).lane(0);
+    }
+
+    /** {@link RowTree#weighted}. */
+    static void treeWeighted(float[] dy, float[] g, float[] xhat, int o, int n, float[] out) {
+        FloatVector s = FloatVector.zero(F), t = s;
+        for (int j = 0; j < n; j += F.length()) {
+            FloatVector d = FloatVector.fromArray(F, dy, o + j).mul(FloatVector.fromArray(F, g, j));
+            s = s.add(d);
+            t = t.add(d.mul(FloatVector.fromArray(F, xhat, o + j)));
+        }
+        s = s.add(s.rearrange(H8));
+        s = s.add(s.rearrange(H4));
+        s = s.add(s.rearrange(H2));
+        out[0] = s.add(s.rearrange(H1)).lane(0);
+        t = t.add(t.rearrange(H8));
+        t = t.add(t.rearrange(H4));
+        t = t.add(t.rearrange(H2));
+        out[1] = t.add(t.rearrange(H1)).lane(0);
+    }
+
+    /** {@link RowTree#gradSum}. */
+    static float treeGradSum(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n) {
+        FloatVector s = FloatVector.zero(F);
+        for (int j = 0; j < n; j += F.length()) {
+            FloatVector dn = FloatVector.fromArray(F, dy, o + j);
+            if (gate != null) {
+                dn = dn.mul(FloatVector.fromArray(F, gate, o + j)).mul(FloatVector.fromArray(F, sig, o + j));
+            }
+            s = s.add(dn.mul(FloatVector.fromArray(F, w, j)).mul(FloatVector.fromArray(F, xhat, o + j)));
+        }
+        s = s.add(s.rearrange(H8));
+        s = s.add(s.rearrange(H4));
+        s = s.add(s.rearrange(H2));
+        return s.add(s.rearrange(H1)).lane(0);
     }
 
     /** The gather offsets of a vector of rows of n: 0, n, 2n, ... */

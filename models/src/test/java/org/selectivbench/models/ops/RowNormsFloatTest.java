@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class RowNormsFloatTest {
     @ParameterizedTest
-    @CsvSource({"37, 8", "300, 32", "5, 96"})
+    @CsvSource({"37, 8", "300, 32", "5, 96", "40, 64", "9, 48"})
     void layerNorm(int rows, int n) {
         Parallel.setThreads(2);
         Random r = new Random(rows * 31L + n);
@@ -36,7 +36,7 @@ class RowNormsFloatTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"37, 8, false", "300, 16, true", "5, 96, true"})
+    @CsvSource({"37, 8, false", "300, 16, true", "5, 96, true", "40, 32, false", "40, 64, true"})
     void rmsNorm(int rows, int n, boolean gated) {
         Parallel.setThreads(2);
         Random r = new Random(rows * 37L + n);
@@ -81,8 +81,9 @@ class RowNormsFloatTest {
     @ParameterizedTest
     // a vector's worth or less, whole vectors, and a tail, on 8 or 16 lanes; rows of half a vector (4 on
     // 8 lanes, 8 on 16) go two to a vector, the 23rd alone, in the norms and in the column sums, whose
-    // passes take two float vectors of columns (72 is two passes and a vector on 16 lanes)
-    @CsvSource({"4", "8", "16", "37", "72"})
+    // passes take two float vectors of columns (72 is two passes and a vector on 16 lanes); rows of 16, 32
+    // and 64 sum on RowTree's lanes
+    @CsvSource({"4", "8", "16", "32", "37", "64", "72"})
     void vectorFormsAreTheScalarForms(int n) {
         int rows = 23;
         Random r = new Random(n);

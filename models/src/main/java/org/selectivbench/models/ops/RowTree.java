@@ -1,0 +1,114 @@
+package org.selectivbench.models.ops;
+
+/**
+ * The float norms' row statistics for rows of a multiple of {@link #PARTS} entries (LayerNorm's and
+ * RMSNorm's rows of 32 or 64): entry j adds into partial j mod 16, each partial in column order from
+ * zero, and the 16 partials fold in halves (k + 8 into k, then k + 4, k + 2, k + 1). One vector of 16
+ * lanes holds a row's partials, so a row's sum is a few loads and adds and four shuffles; the
+ * row-per-lane gathers these rows took before cost about 15 cycles each on the AMD host, and made
+ * LayerNorm's statistics two thirds of its forward pass (docs/engine-log.md, "Norms on a lane tree").
+ * The scalar form here is the order's definition; {@link RowSumsFloatVector}'s tree forms give the same
+ * bits on 16 lanes, and other vector widths run this form. Other row lengths keep one chain per row.
+ */
+final class RowTree {
+    /** Partials per row: a vector of 16 floats. */
+    static final int PARTS = 16;
+
+    private RowTree() {
+    }
+
+    /** Whether rows of n take this order. */
+    static boolean applies(int n) {
+        return n > 0 && n % PARTS == 0;
+    }
+
+    private static boolean vector() {
+        return Simd.on() && RowSumsFloatVector.treeLanes();
+    }
+
+    /** The sum of x[o, o + n). */
+    static float sum(float[] x, int o, int n) {
+        if (vector()) {
+            return RowSumsFloatVector.treeSum(x, o, n);
+        }
+        float[] p = new float[PARTS];
+        for (int j0 = 0; j0 < n; j0 += PARTS) {
+            for (int k = 0, j = j0; k < PARTS; k++, j++) {
+                p[k] += x[o + j];
+            }
+        }
+        return fold(p);
+    }
+
+    /** The sum of (x - mean)^2 over x[o, o + n). */
+    static float centeredSquares(float[] x, int o, int n, float mean) {
+        if (vector()) {
+            return RowSumsFloatVector.treeCenteredSquares(x, o, n, mean);
+        }
+        float[] p = new float[PARTS];
+        for (int j0 = 0; j0 < n; j0 += PARTS) {
+            for (int k = 0, j = j0; k < PARTS; k++, j++) {
+                float c = x[o + j] - mean;
+                p[k] += c * c;
+            }
+        }
+        return fold(p);
+    }
+
+    /** The sum of a b over [o, o + n) (a a: the sum of squares). */
+    static float dot(float[] a, float[] b, int o, int n) {
+        if (vector()) {
+            return RowSumsFloatVector.treeDot(a, b, o, n);
+        }
+        float[] p = new float[PARTS];
+        for (int j0 = 0; j0 < n; j0 += PARTS) {
+            for (int k = 0, j = j0; k < PARTS; k++, j++) {
+                p[k] += a[o + j] * b[o + j];
+            }
+        }
+        return fold(p);
+    }
+
+    /** LayerNorm backward's sums over the row at o: out[0] of d = dy g, out[1] of d xhat. */
+    static void weighted(float[] dy, float[] g, float[] xhat, int o, int n, float[] out) {
+        if (vector()) {
+            RowSumsFloatVector.treeWeighted(dy, g, xhat, o, n, out);
+            return;
+        }
+        float[] p = new float[PARTS], q = new float[PARTS];
+        for (int j0 = 0; j0 < n; j0 += PARTS) {
+            for (int k = 0, j = j0; k < PARTS; k++, j++) {
+                float d = dy[o + j] * g[j];
+                p[k] += d;
+                q[k] += d * xhat[o + j];
+            }
+        }
+        out[0] = fold(p);
+        out[1] = fold(q);
+    }
+
+    /** RMSNorm backward's sum over the row at o of (dn w) xhat, dn = (dy gate) sig (dy without a gate). */
+    static float gradSum(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n) {
+        if (vector()) {
+            return RowSumsFloatVector.treeGradSum(dy, w, gate, sig, xhat, o, n);
+        }
+        float[] p = new float[PARTS];
+        for (int j0 = 0; j0 < n; j0 += PARTS) {
+            for (int k = 0, j = j0; k < PARTS; k++, j++) {
+                float dn = gate == null ? dy[o + j] : dy[o + j] * gate[o + j] * sig[o + j];
+                p[k] += dn * w[j] * xhat[o + j];
+            }
+        }
+        return fold(p);
+    }
+
+    /** The partials folded in halves: p[k] + p[k + h] into p[k] for h = 8, 4, 2, 1. */
+    static float fold(float[] p) {
+        for (int h = PARTS / 2; h >= 1; h /= 2) {
+            for (int k = 0; k < h; k++) {
+                p[k] = p[k] + p[k + h];
+            }
+        }
+        return p[0];
+    }
+}
