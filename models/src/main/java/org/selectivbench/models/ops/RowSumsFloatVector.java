@@ -29,21 +29,28 @@ final class RowSumsFloatVector {
     private RowSumsFloatVector() {
     }
 
-    /** Whether {@link RowTree}'s partials fill one vector here, so that its tree forms apply. */
+    /** Whether a vector holds 8 floats, so that {@link RowTree}'s 16 partials take two (AVX2). */
+    private static final boolean EIGHT = F.length() == RowTree.PARTS / 2;
+
+    /** Whether {@link RowTree}'s partials fill one vector or two here, so that its tree forms apply. */
     static boolean treeLanes() {
-        return F.length() == RowTree.PARTS;
+        return F.length() == RowTree.PARTS || EIGHT;
     }
 
     /**
-     * {@link RowTree#sum}: the partials in one vector, folded by shuffles. Each tree form writes its fold
-     * out: a method taking the vector, not inlined by C2 in some JVM, would take it as a heap object.
+     * {@link RowTree#sum}: the partials in one vector, folded by shuffles; on 8 lanes partials 8 to 15 in a
+     * second vector, which the first fold adds. Each tree form writes its fold out: a method taking the
+     * vector, not inlined by C2 in some JVM, would take it as a heap object.
      */
     static float treeSum(float[] x, int o, int n) {
-        FloatVector s = FloatVector.zero(F);
-        for (int j = 0; j < n; j += F.length()) {
+        FloatVector s = FloatVector.zero(F), s2 = s;
+        for (int j = 0; j < n; j += RowTree.PARTS) {
             s = s.add(FloatVector.fromArray(F, x, o + j));
+            if (EIGHT) {
+                s2 = s2.add(FloatVector.fromArray(F, x, o + j + 8));
+            }
         }
-        s = s.add(s.rearrange(H8));
+        s = EIGHT ? s.add(s2) : s.add(s.rearrange(H8));
         s = s.add(s.rearrange(H4));
         s = s.add(s.rearrange(H2));
         return s.add(s.rearrange(H1)).lane(0);
@@ -51,12 +58,16 @@ final class RowSumsFloatVector {
 
     /** {@link RowTree#centeredSquares}. */
     static float treeCenteredSquares(float[] x, int o, int n, float mean) {
-        FloatVector s = FloatVector.zero(F);
-        for (int j = 0; j < n; j += F.length()) {
+        FloatVector s = FloatVector.zero(F), s2 = s;
+        for (int j = 0; j < n; j += RowTree.PARTS) {
             FloatVector c = FloatVector.fromArray(F, x, o + j).sub(mean);
             s = s.add(c.mul(c));
+            if (EIGHT) {
+                FloatVector c2 = FloatVector.fromArray(F, x, o + j + 8).sub(mean);
+                s2 = s2.add(c2.mul(c2));
+            }
         }
-        s = s.add(s.rearrange(H8));
+        s = EIGHT ? s.add(s2) : s.add(s.rearrange(H8));
         s = s.add(s.rearrange(H4));
         s = s.add(s.rearrange(H2));
         return s.add(s.rearrange(H1)).lane(0);
@@ -64,11 +75,14 @@ final class RowSumsFloatVector {
 
     /** {@link RowTree#dot}. */
     static float treeDot(float[] a, float[] b, int o, int n) {
-        FloatVector s = FloatVector.zero(F);
-        for (int j = 0; j < n; j += F.length()) {
+        FloatVector s = FloatVector.zero(F), s2 = s;
+        for (int j = 0; j < n; j += RowTree.PARTS) {
             s = s.add(FloatVector.fromArray(F, a, o + j).mul(FloatVector.fromArray(F, b, o + j)));
+            if (EIGHT) {
+                s2 = s2.add(FloatVector.fromArray(F, a, o + j + 8).mul(FloatVector.fromArray(F, b, o + j + 8)));
+            }
         }
-        s = s.add(s.rearrange(H8));
+        s = EIGHT ? s.add(s2) : s.add(s.rearrange(H8));
         s = s.add(s.rearrange(H4));
         s = s.add(s.rearrange(H2));
         return s.add(s.rearrange(H1)).lane(0);
@@ -76,17 +90,22 @@ final class RowSumsFloatVector {
 
     /** {@link RowTree#weighted}. */
     static void treeWeighted(float[] dy, float[] g, float[] xhat, int o, int n, float[] out) {
-        FloatVector s = FloatVector.zero(F), t = s;
-        for (int j = 0; j < n; j += F.length()) {
+        FloatVector s = FloatVector.zero(F), t = s, s2 = s, t2 = s;
+        for (int j = 0; j < n; j += RowTree.PARTS) {
             FloatVector d = FloatVector.fromArray(F, dy, o + j).mul(FloatVector.fromArray(F, g, j));
             s = s.add(d);
             t = t.add(d.mul(FloatVector.fromArray(F, xhat, o + j)));
+            if (EIGHT) {
+                FloatVector d2 = FloatVector.fromArray(F, dy, o + j + 8).mul(FloatVector.fromArray(F, g, j + 8));
+                s2 = s2.add(d2);
+                t2 = t2.add(d2.mul(FloatVector.fromArray(F, xhat, o + j + 8)));
+            }
         }
-        s = s.add(s.rearrange(H8));
+        s = EIGHT ? s.add(s2) : s.add(s.rearrange(H8));
         s = s.add(s.rearrange(H4));
         s = s.add(s.rearrange(H2));
         out[0] = s.add(s.rearrange(H1)).lane(0);
-        t = t.add(t.rearrange(H8));
+        t = EIGHT ? t.add(t2) : t.add(t.rearrange(H8));
         t = t.add(t.rearrange(H4));
         t = t.add(t.rearrange(H2));
         out[1] = t.add(t.rearrange(H1)).lane(0);
@@ -94,15 +113,23 @@ final class RowSumsFloatVector {
 
     /** {@link RowTree#gradSum}. */
     static float treeGradSum(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n) {
-        FloatVector s = FloatVector.zero(F);
-        for (int j = 0; j < n; j += F.length()) {
+        FloatVector s = FloatVector.zero(F), s2 = s;
+        for (int j = 0; j < n; j += RowTree.PARTS) {
             FloatVector dn = FloatVector.fromArray(F, dy, o + j);
             if (gate != null) {
                 dn = dn.mul(FloatVector.fromArray(F, gate, o + j)).mul(FloatVector.fromArray(F, sig, o + j));
             }
             s = s.add(dn.mul(FloatVector.fromArray(F, w, j)).mul(FloatVector.fromArray(F, xhat, o + j)));
+            if (EIGHT) {
+                FloatVector dn2 = FloatVector.fromArray(F, dy, o + j + 8);
+                if (gate != null) {
+                    dn2 = dn2.mul(FloatVector.fromArray(F, gate, o + j + 8))
+                            .mul(FloatVector.fromArray(F, sig, o + j + 8));
+                }
+                s2 = s2.add(dn2.mul(FloatVector.fromArray(F, w, j + 8)).mul(FloatVector.fromArray(F, xhat, o + j + 8)));
+            }
         }
-        s = s.add(s.rearrange(H8));
+        s = EIGHT ? s.add(s2) : s.add(s.rearrange(H8));
         s = s.add(s.rearrange(H4));
         s = s.add(s.rearrange(H2));
         return s.add(s.rearrange(H1)).lane(0);
