@@ -7,14 +7,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Row statistics of {@link RowNormsFloat} and {@link SoftmaxRows} a row to a lane: a vector's worth of
- * rows at once, gathered a column at a time; and {@link RowTree}'s order for rows of a multiple of 16,
- * whose partials fill one vector (its "tree" forms). The scalar form sums a row in one chain of dependent adds
+ * rows at once, gathered a column at a time. The scalar form sums a row in one chain of dependent adds
  * (32 of them, each waiting on the last, at width 32); here each lane runs its row's chain in the same
  * order with the same float operations, so the numbers are the same, and a vector of rows shares each
  * add's latency. Alone, the sums of squares of 5,120 rows took 53 us scalar and 33 us here at 32
- * columns, 25 and 8 at 8. Loaded only when {@link Simd#on}; every method takes rows r to r +
+ * columns, 25 and 8 at 8. Loaded only when {@link Simd#on}; every gathering method takes rows r to r +
  * {@link #ROWS} of n at stride n. Each column's gather is written out where it is used: a method returning
- * the vector, not inlined by C2 in some JVM, would return it as a heap object ({@link Simd}).
+ * the vector, not inlined by C2 in some JVM, would return it as a heap object ({@link Simd}). The "tree"
+ * forms take one row each, of a multiple of 16 entries, in {@link RowTree}'s order instead.
  */
 final class RowSumsFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
