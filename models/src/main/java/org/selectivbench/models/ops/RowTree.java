@@ -5,7 +5,7 @@ package org.selectivbench.models.ops;
  * RMSNorm's rows of 32 or 64): entry j adds into partial j mod 16, each partial in column order from
  * zero, and the 16 partials fold in halves (k + 8 into k, then k + 4, k + 2, k + 1). One vector of 16
  * lanes holds a row's partials, so a row's sum is a few loads and adds and four shuffles; the
- * row-per-lane gathers these rows took before cost about 15 cycles each on the AMD host, and made
+ * row-per-lane gathers these rows took before cost about 5 ns each on the AMD host, and made
  * LayerNorm's statistics two thirds of its forward pass (docs/engine-log.md, "Norms on a lane tree").
  * The scalar form here is the order's definition; {@link RowSumsFloatVector}'s tree forms give the same
  * bits in one vector of 16 lanes or two of 8 (AVX2), and other vector widths run this form. Without the
