@@ -26,11 +26,11 @@ final class RowSumsFloatVector {
     private static final VectorShuffle<Float> H2 = VectorShuffle.fromOp(F, k -> (k + 2) % F.length());
     private static final VectorShuffle<Float> H1 = VectorShuffle.fromOp(F, k -> (k + 1) % F.length());
 
-    private RowSumsFloatVector() {
-    }
-
     /** Whether a vector holds 8 floats, so that {@link RowTree}'s 16 partials take two (AVX2). */
     private static final boolean EIGHT = F.length() == RowTree.PARTS / 2;
+
+    private RowSumsFloatVector() {
+    }
 
     /** Whether {@link RowTree}'s partials fill one vector or two here, so that its tree forms apply. */
     static boolean treeLanes() {
