@@ -13,6 +13,11 @@ import org.selectivbench.models.ops.DecayScanRecurrent.Dims;
 final class DecayScanSharedChunk {
     final float[] q, k, qt, vt, ot, rows, ve, dq, dk, dvt, s, ds, scores, dScores, dp, m, dec, headA, headB, g,
             toEnd, total, dgam, last, acc, cols, alphas;
+    /**
+     * The layout whose zeros m holds before the diagonal: minus the chunk length for the transposed M, 0
+     * for none yet. Filling them once, not per head and row, saved the hundreds of short fills a chunk took.
+     */
+    private int zeroed;
 
     DecayScanSharedChunk(Dims d) {
         int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
@@ -73,42 +78,55 @@ final class DecayScanSharedChunk {
     }
 
     /**
-     * Head h's pairwise decays D_ij (j &lt;= i, else 0) into dec and the masked scores M = scores D into m,
-     * both [i][j], or only M, [j][i], when {@code transposed} (and scores then [j][i] too; the forward
-     * needs no D). Each row runs along its own index, so that its writes are contiguous: D_ij =
-     * D_i,j+1 exp(a_{j+1}) by rows i, D_ij = D_i-1,j exp(a_i) by rows j. Four rows go side by side,
-     * each its own chain of products (a row alone waited on each multiply), the same products in the
-     * same order per entry.
+     * Head h's masked scores M = scores D, [j][i] (as scores then are), for the forward, which needs no D:
+     * each row runs along its own index, D_ij = D_i-1,j exp(a_i), so that its writes are contiguous. Four
+     * rows go side by side, each its own chain of products (a row alone waited on each multiply), the same
+     * products in the same order per entry.
      */
-    void pairs(int h, int len, boolean transposed) {
+    void pairsTransposed(int h, int len) {
+        zero(-len);
         int go = h * len, r = 0;
         for (; r + 3 < len; r += 4) {
-            if (transposed) {
-                pairRowsUp(go, r, len);
-            } else {
-                pairRowsDown(go, r, len);
-            }
+            pairRowsUp(go, r, len);
         }
-        for (; r < len; r++) {
+        for (; r < len; r++) { // row j: i from j up
             int o = r * len;
             float run = 1;
-            if (transposed) { // row j: i from j up
-                Arrays.fill(m, o, o + r, 0);
-                for (int i = r; i < len; i++) {
-                    if (i > r) {
-                        run *= alphas[go + i];
-                    }
-                    m[o + i] = scores[o + i] * run;
+            for (int i = r; i < len; i++) {
+                if (i > r) {
+                    run *= alphas[go + i];
                 }
-            } else { // row i: j from i down
-                for (int c = r; c >= 0; c--) {
-                    dec[o + c] = run;
-                    m[o + c] = scores[o + c] * run;
-                    run *= alphas[go + c];
-                }
-                Arrays.fill(dec, o + r + 1, o + len, 0);
-                Arrays.fill(m, o + r + 1, o + len, 0);
+                m[o + i] = scores[o + i] * run;
             }
+        }
+    }
+
+    /**
+     * Head h's pairwise decays D_ij (j &lt;= i, else 0) into dec and M = scores D into m, both [i][j], for
+     * the backward: row i is row i-1 times exp(a_i) with 1 on its diagonal, whole rows at a time (zeros
+     * past the diagonal stay zeros), so that each row is a few vector operations; the entry-by-entry
+     * chains along each row took 7% of the backward. The same products in the same order as the forward's
+     * D (from step j + 1 up).
+     */
+    void pairs(int h, int len) {
+        int go = h * len;
+        Arrays.fill(dec, 0, len, 0);
+        dec[0] = 1;
+        for (int i = 1, o = len; i < len; i++, o += len) {
+            Loops.scaled(dec, o - len, alphas[go + i], dec, o, len);
+            dec[o + i] = 1;
+        }
+        float[] dec = this.dec, m = this.m, scores = this.scores;
+        for (int p = 0; p < len * len; p++) {
+            m[p] = scores[p] * dec[p];
+        }
+    }
+
+    /** m's zeros before the diagonal for the transposed layout of this length, written once. */
+    private void zero(int layout) {
+        if (zeroed != layout) {
+            Arrays.fill(m, 0);
+            zeroed = layout;
         }
     }
 
@@ -130,32 +148,9 @@ final class DecayScanSharedChunk {
         }
     }
 
-    /** Rows i = r..r+3 of D and M: each from its diagonal down, together from column r. */
-    private void pairRowsDown(int go, int r, int len) {
-        float u0 = rowDown(go, r, 0, len), u1 = rowDown(go, r, 1, len), u2 = rowDown(go, r, 2, len);
-        float u3 = rowDown(go, r, 3, len);
-        int o0 = r * len, o1 = o0 + len, o2 = o1 + len, o3 = o2 + len;
-        for (int c = r; c >= 0; c--) {
-            float a = alphas[go + c];
-            dec[o0 + c] = u0;
-            dec[o1 + c] = u1;
-            dec[o2 + c] = u2;
-            dec[o3 + c] = u3;
-            m[o0 + c] = scores[o0 + c] * u0;
-            m[o1 + c] = scores[o1 + c] * u1;
-            m[o2 + c] = scores[o2 + c] * u2;
-            m[o3 + c] = scores[o3 + c] * u3;
-            u0 *= a;
-            u1 *= a;
-            u2 *= a;
-            u3 *= a;
-        }
-    }
-
-    /** Row j = r + k of the transposed M up to column r + 3 (zeros before its diagonal); its running product. */
+    /** Row j = r + k of the transposed M up to column r + 3; its running product. */
     private float rowUp(int go, int r, int k, int len) {
         int o = (r + k) * len;
-        Arrays.fill(m, o, o + r + k, 0);
         float run = 1;
         for (int i = r + k; i < r + 4; i++) {
             if (i > r + k) {
@@ -163,20 +158,6 @@ final class DecayScanSharedChunk {
             }
             m[o + i] = scores[o + i] * run;
         }
-        return run;
-    }
-
-    /** Row i = r + k of D and M down to column r + 1 (zeros past its diagonal); its running product. */
-    private float rowDown(int go, int r, int k, int len) {
-        int o = (r + k) * len;
-        float run = 1;
-        for (int c = r + k; c > r; c--) {
-            dec[o + c] = run;
-            m[o + c] = scores[o + c] * run;
-            run *= alphas[go + c];
-        }
-        Arrays.fill(dec, o + r + k + 1, o + len, 0);
-        Arrays.fill(m, o + r + k + 1, o + len, 0);
         return run;
     }
 }

@@ -109,7 +109,7 @@ final class DecayScanSharedFloatChunked {
         }
         scaleAlong(x.ot, x.g, len, d);
         for (int h = 0; h < hh; h++) {
-            x.pairs(h, len, true);
+            x.pairsTransposed(h, len);
             GemmFloat.nnRows(x.vt, x.m, null, x.ot, h * vd, (h + 1) * vd, len, len);
         }
         transpose(x.ot, 0, w, len, o, r0 * w);
@@ -164,9 +164,7 @@ final class DecayScanSharedFloatChunked {
         for (int h = 0; h < hh; h++) {
             int go = h * len;
             for (int y = h * vd; y < (h + 1) * vd; y++) {
-                for (int i = 0; i < len; i++) {
-                    x.dgam[go + i] += x.ot[y * len + i] * qs[r0 * w + y * len + i];
-                }
+                Loops.addProducts(x.dgam, go, x.ot, y * len, qs, r0 * w + y * len, len);
             }
             for (int i = 0; i < len; i++) {
                 x.dgam[go + i] *= x.g[go + i];
@@ -175,7 +173,7 @@ final class DecayScanSharedFloatChunked {
         // dq = (dO g) S^T, dk = (e v) dS'^T, dv^T = e (dS'^T k^T)
         GemmFloat.nnRows(dog, x.s, null, x.dq, false, 0, len, w, kd);
         float[] ve = x.ve;
-        transpose(x.vt, 0, w, len, ve, 0);
+        System.arraycopy(sv.v(), r0 * w, ve, 0, len * w); // v's rows: vt transposed back
         scaleRows(ve, x.toEnd, len, d);
         GemmFloat.nnRows(ve, x.ds, null, x.dk, false, 0, len, w, kd);
         GemmFloat.nnRows(x.ds, x.qt, null, x.dvt, false, 0, w, kd, len);
@@ -185,9 +183,7 @@ final class DecayScanSharedFloatChunked {
             int go = h * len;
             Arrays.fill(x.acc, 0, len, 0);
             for (int y = h * vd; y < (h + 1) * vd; y++) {
-                for (int j = 0; j < len; j++) {
-                    x.acc[j] += x.dvt[y * len + j] * x.vt[y * len + j];
-                }
+                Loops.addProducts(x.acc, 0, x.dvt, y * len, x.vt, y * len, len);
             }
             float sumR = 0, carried;
             for (int j = 0; j < len; j++) {
@@ -209,36 +205,29 @@ final class DecayScanSharedFloatChunked {
             System.arraycopy(x.vt, h * vd * len, x.headB, 0, vd * len);
             Arrays.fill(x.dp, 0, len * len, 0);
             GemmFloat.tnAddRows(x.headA, x.headB, x.dp, vd, len, len, 0, len);
-            x.pairs(h, len, false);
+            x.pairs(h, len);
             GemmFloat.nnRows(x.ot, x.m, null, x.dvt, h * vd, (h + 1) * vd, len, len);
             int go = h * len;
-            // each column's sum over i in order is gathered in the same pass as the rows' sums
-            Arrays.fill(x.cols, 0, len, 0);
+            // dScores and the columns' sums (over i in order) over whole rows, loops the JIT vectorizes: past
+            // the diagonal dec and m are zeros, so those terms add zeros; then each row's own sum
+            float[] dScores = x.dScores, dp = x.dp, dec = x.dec, m = x.m, cols = x.cols;
+            for (int p = 0; p < len * len; p++) {
+                dScores[p] += dp[p] * dec[p];
+            }
+            Arrays.fill(cols, 0, len, 0);
+            Loops.addDots(cols, 0, dp, 0, m, 0, len, len);
             for (int i = 0; i < len; i++) {
                 // a row's sum in four chains (j mod 4), not one that waits on each add
                 float u0 = 0, u1 = 0, u2 = 0, u3 = 0;
                 int j = 0, p = i * len;
                 for (; j + 3 <= i; j += 4, p += 4) {
-                    float gm0 = x.dp[p] * x.m[p], gm1 = x.dp[p + 1] * x.m[p + 1];
-                    float gm2 = x.dp[p + 2] * x.m[p + 2], gm3 = x.dp[p + 3] * x.m[p + 3];
-                    x.dScores[p] += x.dp[p] * x.dec[p];
-                    x.dScores[p + 1] += x.dp[p + 1] * x.dec[p + 1];
-                    x.dScores[p + 2] += x.dp[p + 2] * x.dec[p + 2];
-                    x.dScores[p + 3] += x.dp[p + 3] * x.dec[p + 3];
-                    x.cols[j] += gm0;
-                    x.cols[j + 1] += gm1;
-                    x.cols[j + 2] += gm2;
-                    x.cols[j + 3] += gm3;
-                    u0 += gm0;
-                    u1 += gm1;
-                    u2 += gm2;
-                    u3 += gm3;
+                    u0 += x.dp[p] * x.m[p];
+                    u1 += x.dp[p + 1] * x.m[p + 1];
+                    u2 += x.dp[p + 2] * x.m[p + 2];
+                    u3 += x.dp[p + 3] * x.m[p + 3];
                 }
                 for (; j <= i; j++, p++) {
-                    float gm = x.dp[p] * x.m[p];
-                    x.dScores[p] += x.dp[p] * x.dec[p];
-                    x.cols[j] += gm;
-                    u0 += gm;
+                    u0 += x.dp[p] * x.m[p];
                 }
                 x.dgam[go + i] += (u0 + u1) + (u2 + u3);
             }
@@ -294,9 +283,7 @@ final class DecayScanSharedFloatChunked {
         int hh = d.heads(), vd = d.v();
         for (int h = 0; h < hh; h++) {
             for (int y = h * vd; y < (h + 1) * vd; y++) {
-                for (int i = 0; i < len; i++) {
-                    x[y * len + i] *= f[h * len + i];
-                }
+                Loops.multiply(x, y * len, f, h * len, len);
             }
         }
     }

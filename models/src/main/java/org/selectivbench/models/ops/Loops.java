@@ -31,6 +31,22 @@ final class Loops {
         }
     }
 
+    /** x[xo + i] *= f[fo + i] for i in [0, n). */
+    static void multiply(float[] x, int xo, float[] f, int fo, int n) {
+        int i = Simd.on() ? VectorLoops.multiply(x, xo, f, fo, n) : 0;
+        for (; i < n; i++) {
+            x[xo + i] *= f[fo + i];
+        }
+    }
+
+    /** out[oo + i] = x[xo + i] s for i in [0, n) (out may be x at another offset, past its range). */
+    static void scaled(float[] x, int xo, float s, float[] out, int oo, int n) {
+        int i = Simd.on() ? VectorLoops.scaled(x, xo, s, out, oo, n) : 0;
+        for (; i < n; i++) {
+            out[oo + i] = x[xo + i] * s;
+        }
+    }
+
     /** y[yo + r ch + c] += w[wo + c] x[xo + r ch + c] for r in [0, rows), c in [0, ch): one weight row, many rows. */
     static void addScaledRows(float[] y, int yo, float[] w, int wo, float[] x, int xo, int rows, int ch) {
         int c0 = Simd.on() ? VectorLoops.addScaledRows(y, yo, w, wo, x, xo, rows, ch) : 0;

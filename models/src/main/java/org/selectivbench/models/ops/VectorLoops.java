@@ -70,6 +70,24 @@ final class VectorLoops {
     }
 
     /** {@link Loops#addScaledRows} on whole vectors of channels; returns the first channel not done. */
+    /** {@link Loops#multiply} over whole vectors; returns where the scalar loop goes on. */
+    static int multiply(float[] x, int xo, float[] f, int fo, int n) {
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) {
+            FloatVector.fromArray(F, f, fo + i).mul(FloatVector.fromArray(F, x, xo + i)).intoArray(x, xo + i);
+        }
+        return i;
+    }
+
+    /** {@link Loops#scaled} over whole vectors; returns where the scalar loop goes on. */
+    static int scaled(float[] x, int xo, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) {
+            FloatVector.fromArray(F, x, xo + i).mul(s).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
     static int addScaledRows(float[] y, int yo, float[] w, int wo, float[] x, int xo, int rows, int ch) {
         int whole = ch - ch % F.length();
         for (int c = 0; c < whole; c += F.length()) {
