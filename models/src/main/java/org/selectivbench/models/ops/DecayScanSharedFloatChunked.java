@@ -191,7 +191,9 @@ final class DecayScanSharedFloatChunked {
                 x.dgam[go + j] -= r;
                 sumR += r;
             }
-            carried = Loops.stripedDot(x.ds, h * vd * kd, x.s, h * vd * kd, vd * kd); // eight chains, not one
+            // on a lane tree where the head's block takes one (a vector a step), else eight chains, not one
+            int bo = h * vd * kd, n = vd * kd;
+            carried = RowTree.applies(n) ? RowTree.dot(x.ds, x.s, bo, n) : Loops.stripedDot(x.ds, bo, x.s, bo, n);
             x.last[h] = sumR + carried * x.total[h];
         }
         scaleAlong(x.dvt, x.toEnd, len, d);
