@@ -31,6 +31,14 @@ final class Loops {
         }
     }
 
+    /** out[oo + i] = a[ao + i] b[bo + i] for i in [0, n). */
+    static void products(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = Simd.on() ? VectorLoops.products(a, ao, b, bo, out, oo, n) : 0;
+        for (; i < n; i++) {
+            out[oo + i] = a[ao + i] * b[bo + i];
+        }
+    }
+
     /** x[xo + i] *= f[fo + i] for i in [0, n). */
     static void multiply(float[] x, int xo, float[] f, int fo, int n) {
         int i = Simd.on() ? VectorLoops.multiply(x, xo, f, fo, n) : 0;

@@ -18,6 +18,25 @@ public final class PointwiseFloat {
     private PointwiseFloat() {
     }
 
+    /**
+     * y[r n + c] += x[r n + c] f[c] over rows of n: a factor per column. As one loop over (r, c), C2 kept it
+     * scalar (f's index is not the others'), 5 times slower than a loop it vectorizes.
+     */
+    public static void addColumnProducts(float[] y, float[] x, float[] f, int n) {
+        for (int o = 0; o < y.length; o += n) {
+            Loops.addProducts(y, o, x, o, f, 0, n);
+        }
+    }
+
+    /** x[r n + c] f[c] over rows of n, a new array ({@link #addColumnProducts}' loops). */
+    public static float[] columnProducts(float[] x, float[] f, int n) {
+        float[] out = Arena.uninitialized(x.length);
+        for (int o = 0; o < x.length; o += n) {
+            Loops.products(x, o, f, 0, out, o, n);
+        }
+        return out;
+    }
+
     /** 1 / (1 + exp(-x)) ({@link Exp#sigmoids}). */
     public static float[] sigmoid(float[] x) {
         float[] s = Arena.uninitialized(x.length);

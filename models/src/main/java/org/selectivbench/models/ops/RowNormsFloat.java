@@ -172,7 +172,7 @@ public final class RowNormsFloat {
     }
 
     /** Adds the column sums of a b [rows, n] (of a when b is null) into acc, rows in order, each term widened. */
-    static void addColumnSums(int rows, int n, float[] a, float[] b, double[] acc) {
+    public static void addColumnSums(int rows, int n, float[] a, float[] b, double[] acc) {
         int j0 = Simd.on() ? ColumnSumsFloatVector.add(rows, n, a, b, acc) : 0;
         for (int r = 0; j0 < n && r < rows; r++) {
             int o = r * n;

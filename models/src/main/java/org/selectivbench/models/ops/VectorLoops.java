@@ -70,6 +70,15 @@ final class VectorLoops {
     }
 
     /** {@link Loops#addScaledRows} on whole vectors of channels; returns the first channel not done. */
+    /** {@link Loops#products} over whole vectors; returns where the scalar loop goes on. */
+    static int products(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) {
+            FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
     /** {@link Loops#multiply} over whole vectors; returns where the scalar loop goes on. */
     static int multiply(float[] x, int xo, float[] f, int fo, int n) {
         int i = 0;
