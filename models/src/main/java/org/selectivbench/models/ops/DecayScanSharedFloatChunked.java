@@ -20,8 +20,8 @@ import org.selectivbench.models.ops.DecayScanRecurrent.Dims;
  * Backward is {@link DecayScanChunked}'s (see there). The state is held transposed, [W, K], and a chunk's
  * values and outputs as [W, C], so that every product has rows of the long axis and each head's own pairs
  * are a [V, C] x [C, C] product on its rows. Every sum runs in an order that does not depend on the lane
- * count (the matmuls' own, or loops whose lanes are independent outputs), so results are bit-identical with
- * and without the vector module and on any thread count.
+ * count (the matmuls' own, loops whose lanes are independent outputs, or {@link RowTree}'s), so results are
+ * bit-identical with and without the vector module and on any thread count.
  */
 final class DecayScanSharedFloatChunked {
     /** Steps per chunk: the scores and pairwise decays grow with it, the state's passes shrink. */
@@ -223,13 +223,13 @@ final class DecayScanSharedFloatChunked {
                 float u0 = 0, u1 = 0, u2 = 0, u3 = 0;
                 int j = 0, p = i * len;
                 for (; j + 3 <= i; j += 4, p += 4) {
-                    u0 += x.dp[p] * x.m[p];
-                    u1 += x.dp[p + 1] * x.m[p + 1];
-                    u2 += x.dp[p + 2] * x.m[p + 2];
-                    u3 += x.dp[p + 3] * x.m[p + 3];
+                    u0 += dp[p] * m[p];
+                    u1 += dp[p + 1] * m[p + 1];
+                    u2 += dp[p + 2] * m[p + 2];
+                    u3 += dp[p + 3] * m[p + 3];
                 }
                 for (; j <= i; j++, p++) {
-                    u0 += x.dp[p] * x.m[p];
+                    u0 += dp[p] * m[p];
                 }
                 x.dgam[go + i] += (u0 + u1) + (u2 + u3);
             }

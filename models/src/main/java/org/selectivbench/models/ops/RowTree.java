@@ -1,10 +1,12 @@
 package org.selectivbench.models.ops;
 
 /**
- * The float norms' row statistics for rows of a multiple of {@link #PARTS} entries (LayerNorm's and
- * RMSNorm's rows of 32 or 64): entry j adds into partial j mod 16, each partial in column order from
- * zero, and the 16 partials fold in halves (k + 8 into k, then k + 4, k + 2, k + 1). One vector of 16
- * lanes holds a row's partials, so a row's sum is a few loads and adds and four shuffles; the
+ * Sums over rows of a multiple of {@link #PARTS} entries: the float norms' row statistics (LayerNorm's and
+ * RMSNorm's rows of 32 or 64), and the carried state's share in Mamba2's chunked scan (a head's block of
+ * the state times its gradient, 1,024 entries at the small shape). Entry j adds into partial j mod 16,
+ * each partial in column order from zero, and the 16 partials fold in halves (k + 8 into k, then k + 4,
+ * k + 2, k + 1). One vector of 16 lanes holds a row's partials, so a row's sum is a few loads and adds
+ * and four shuffles; the
  * row-per-lane gathers these rows took before cost about 5 ns each on the AMD host, and made
  * LayerNorm's statistics two thirds of its forward pass (docs/engine-log.md, "Norms on a lane tree").
  * The scalar form here is the order's definition; {@link RowSumsFloatVector}'s tree forms give the same
