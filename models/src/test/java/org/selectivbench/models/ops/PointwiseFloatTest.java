@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
@@ -180,5 +182,55 @@ class PointwiseFloatTest {
             v[i] = x[i] / Math.sqrt(2);
         }
         return Nd4j.exec(new Erf(Nd4j.create(v), Nd4j.create(DataType.DOUBLE, v.length))).toDoubleVector();
+    }
+
+    /**
+     * A factor per column, x[r, c] f[c] and y[r, c] + x[r, c] f[c] (Mamba2's skip D x), and Loops' row
+     * helpers at offsets, against plain loops: rows of 8 (a tail only), 19, 32 and 64 columns.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {8, 19, 32, 64})
+    void columnAndRowProductsAreThePlainLoops(int n) {
+        Random r = new Random(n);
+        int rows = 9, at = 3;
+        float[] y = new float[rows * n], x = new float[y.length], f = new float[n];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (float) r.nextGaussian();
+            x[i] = (float) r.nextGaussian();
+        }
+        for (int c = 0; c < n; c++) {
+            f[c] = (float) r.nextGaussian();
+        }
+        float[] products = new float[y.length], sums = new float[y.length];
+        for (int i = 0; i < y.length; i++) {
+            products[i] = x[i] * f[i % n];
+            sums[i] = y[i] + x[i] * f[i % n];
+        }
+        float[] added = y.clone();
+        PointwiseFloat.addColumnProducts(added, x, f, n);
+        assertArrayEquals(products, PointwiseFloat.columnProducts(x, f, n));
+        assertArrayEquals(sums, added);
+        // Loops at offsets: row 2 of x times 0.75 into row 4 of out, times row 1 of y in place, times f
+        float[] scaled = new float[y.length], multiplied = x.clone(), times = new float[y.length];
+        Loops.scaled(x, 2 * n + at, 0.75f, scaled, 4 * n + at, n - at);
+        Loops.multiply(multiplied, 2 * n + at, y, n + at, n - at);
+        Loops.products(x, 2 * n, f, 0, times, 5 * n, n);
+        for (int i = 0; i < n - at; i++) {
+            assertEquals(x[2 * n + at + i] * 0.75f, scaled[4 * n + at + i]);
+            assertEquals(x[2 * n + at + i] * y[n + at + i], multiplied[2 * n + at + i]);
+        }
+        for (int c = 0; c < n; c++) {
+            assertEquals(x[2 * n + c] * f[c], times[5 * n + c]);
+        }
+        assertEquals(0, scaled[4 * n + at - 1]);
+        assertEquals(x[2 * n + at - 1], multiplied[2 * n + at - 1]);
+        Ops.assertVectorFormIsScalarForm(() -> {
+            float[] a = y.clone(), s = new float[y.length], m = x.clone();
+            PointwiseFloat.addColumnProducts(a, x, f, n);
+            Loops.scaled(x, n + 1, -1.5f, s, 1, n - 1);
+            Loops.multiply(m, 1, y, 2, y.length - 2);
+            return new double[][] {Ops.doubles(a), Ops.doubles(PointwiseFloat.columnProducts(x, f, n)),
+                Ops.doubles(s), Ops.doubles(m)};
+        });
     }
 }
