@@ -69,7 +69,6 @@ final class VectorLoops {
         }
     }
 
-    /** {@link Loops#addScaledRows} on whole vectors of channels; returns the first channel not done. */
     /** {@link Loops#products} over whole vectors; returns where the scalar loop goes on. */
     static int products(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
         int i = 0;
@@ -97,6 +96,7 @@ final class VectorLoops {
         return i;
     }
 
+    /** {@link Loops#addScaledRows} on whole vectors of channels; returns the first channel not done. */
     static int addScaledRows(float[] y, int yo, float[] w, int wo, float[] x, int xo, int rows, int ch) {
         int whole = ch - ch % F.length();
         for (int c = 0; c < whole; c += F.length()) {
