@@ -122,8 +122,9 @@ final class Mamba2Layer implements Mixer {
         DecayScanRecurrent.Dims dims = new DecayScanRecurrent.Dims(p.batch(), p.steps(), nh, n, pd,
                 DecayScanRecurrent.Decay.HEAD, true);
         INDArray end = States.end(p, DataType.FLOAT, nh, n, pd);
-        float[] yy = scan.forwardFloats(dims, xbc[2], xbc[1], perHeadFloats(xs, gate.dt()), gate.logDecay(),
-                p.carried(name + ".state"), end, p.keep());
+        float[] v = PointwiseFloat.groupProducts(xs, gate.dt(), pd); // x dt per head
+        float[] yy = scan.forwardFloats(dims, xbc[2], xbc[1], v, gate.logDecay(), p.carried(name + ".state"), end,
+                p.keep());
         States.carry(p, name + ".state", end);
         float[] dd = Host.readFloats(dSkip.value());
         // the gate's sigmoid is kept, so that backward needs no exponentials for SiLU'(z)
@@ -165,7 +166,7 @@ final class Mamba2Layer implements Mixer {
             // locals: the arrays might alias for all C2 knows, so it reloaded step[rh] and ddt[rh] each entry
             float st = step[rh], sum = 0;
             int end = i + pd;
-            for (; i + 8 <= end; i += 8) { // eight entries written out, see perHeadFloats
+            for (; i + 8 <= end; i += 8) { // eight entries written out, as in Loops.scaled
                 dx[i] += dv[i] * st;
                 dx[i + 1] += dv[i + 1] * st;
                 dx[i + 2] += dv[i + 2] * st;
@@ -199,34 +200,6 @@ final class Mamba2Layer implements Mixer {
         float[] o = new float[di];
         for (int c = 0; c < di; c++) {
             o[c] = perHead[c / pd];
-        }
-        return o;
-    }
-
-    /**
-     * x [R, nH*P] times dt [R, nH] per row and head, broadcast over the head's P entries: eight entries
-     * written out at a time, as in the backward's dt loop. For heads of 8 C2 compiled a loop of P trips
-     * with pre- and post-loops that cost more than its body: the dt loop took 0.86 ms over 5,120 rows,
-     * 0.36 written out.
-     */
-    private float[] perHeadFloats(float[] xs, float[] f) {
-        float[] o = Arena.uninitialized(xs.length);
-        for (int i = 0, rh = 0; i < xs.length; rh++) {
-            float fh = f[rh];
-            int end = i + pd;
-            for (; i + 8 <= end; i += 8) {
-                o[i] = xs[i] * fh;
-                o[i + 1] = xs[i + 1] * fh;
-                o[i + 2] = xs[i + 2] * fh;
-                o[i + 3] = xs[i + 3] * fh;
-                o[i + 4] = xs[i + 4] * fh;
-                o[i + 5] = xs[i + 5] * fh;
-                o[i + 6] = xs[i + 6] * fh;
-                o[i + 7] = xs[i + 7] * fh;
-            }
-            for (; i < end; i++) {
-                o[i] = xs[i] * fh;
-            }
         }
         return o;
     }

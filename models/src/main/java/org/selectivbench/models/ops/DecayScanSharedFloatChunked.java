@@ -266,29 +266,13 @@ final class DecayScanSharedFloatChunked {
         }
     }
 
-    /**
-     * x [rows, W] times f [H][rows], each head's columns by its own factor, eight written out at a time: a
-     * loop of 8 trips (heads of 8) cost C2's pre- and post-loops more than its body.
-     */
+    /** x [rows, W] times f [H][rows], each head's columns by its own factor. */
     private static void scaleRows(float[] x, float[] f, int rows, Dims d) {
         int hh = d.heads(), vd = d.v(), w = hh * vd;
         for (int i = 0; i < rows; i++) {
             for (int h = 0; h < hh; h++) {
-                float s = f[h * rows + i];
-                int o = i * w + h * vd, end = o + vd;
-                for (; o + 8 <= end; o += 8) {
-                    x[o] *= s;
-                    x[o + 1] *= s;
-                    x[o + 2] *= s;
-                    x[o + 3] *= s;
-                    x[o + 4] *= s;
-                    x[o + 5] *= s;
-                    x[o + 6] *= s;
-                    x[o + 7] *= s;
-                }
-                for (; o < end; o++) {
-                    x[o] *= s;
-                }
+                int o = i * w + h * vd;
+                Loops.scaled(x, o, f[h * rows + i], x, o, vd);
             }
         }
     }

@@ -47,9 +47,24 @@ final class Loops {
         }
     }
 
-    /** out[oo + i] = x[xo + i] s for i in [0, n) (out may be x at another offset, past its range). */
+    /**
+     * out[oo + i] = x[xo + i] s for i in [0, n) (out may be x at the same offset, or at another past its
+     * range). Past the whole vectors eight entries go written out: over heads of 8, C2 compiled a loop of
+     * 8 trips with pre- and post-loops that cost more than its body (Mamba2's dt loop 0.86 ms over 5,120
+     * rows, 0.36 written out).
+     */
     static void scaled(float[] x, int xo, float s, float[] out, int oo, int n) {
         int i = Simd.on() ? VectorLoops.scaled(x, xo, s, out, oo, n) : 0;
+        for (; i + 8 <= n; i += 8) {
+            out[oo + i] = x[xo + i] * s;
+            out[oo + i + 1] = x[xo + i + 1] * s;
+            out[oo + i + 2] = x[xo + i + 2] * s;
+            out[oo + i + 3] = x[xo + i + 3] * s;
+            out[oo + i + 4] = x[xo + i + 4] * s;
+            out[oo + i + 5] = x[xo + i + 5] * s;
+            out[oo + i + 6] = x[xo + i + 6] * s;
+            out[oo + i + 7] = x[xo + i + 7] * s;
+        }
         for (; i < n; i++) {
             out[oo + i] = x[xo + i] * s;
         }

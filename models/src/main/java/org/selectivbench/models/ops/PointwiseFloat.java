@@ -37,6 +37,15 @@ public final class PointwiseFloat {
         return out;
     }
 
+    /** x[i] f[i / group], a new array: a factor per group of consecutive entries (per row and head). */
+    public static float[] groupProducts(float[] x, float[] f, int group) {
+        float[] out = Arena.uninitialized(x.length);
+        for (int o = 0, g = 0; o < x.length; o += group, g++) {
+            Loops.scaled(x, o, f[g], out, o, group);
+        }
+        return out;
+    }
+
     /** 1 / (1 + exp(-x)) ({@link Exp#sigmoids}). */
     public static float[] sigmoid(float[] x) {
         float[] s = Arena.uninitialized(x.length);

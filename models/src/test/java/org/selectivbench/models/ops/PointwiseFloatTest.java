@@ -185,8 +185,9 @@ class PointwiseFloatTest {
     }
 
     /**
-     * A factor per column, x[r, c] f[c] and y[r, c] + x[r, c] f[c] (Mamba2's skip D x), and Loops' row
-     * helpers at offsets, against plain loops: rows of 8 (a tail only), 19, 32 and 64 columns.
+     * A factor per column, x[r, c] f[c] and y[r, c] + x[r, c] f[c] (Mamba2's skip D x), a factor per row
+     * (its dt per row and head), and Loops' row helpers at offsets, against plain loops: rows of 8 (a
+     * tail only), 19, 32 and 64 columns.
      */
     @ParameterizedTest
     @ValueSource(ints = {8, 19, 32, 64})
@@ -210,6 +211,11 @@ class PointwiseFloatTest {
         PointwiseFloat.addColumnProducts(added, x, f, n);
         assertArrayEquals(products, PointwiseFloat.columnProducts(x, f, n));
         assertArrayEquals(sums, added);
+        // a factor per group of n entries: rows of x times y's first entries, one per row
+        float[] grouped = PointwiseFloat.groupProducts(x, y, n);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(x[i] * y[i / n], grouped[i]);
+        }
         // Loops at offsets: row 2 of x times 0.75 into row 4 of out, times row 1 of y in place, times f
         float[] scaled = new float[y.length], multiplied = x.clone(), times = new float[y.length];
         Loops.scaled(x, 2 * n + at, 0.75f, scaled, 4 * n + at, n - at);
@@ -230,7 +236,7 @@ class PointwiseFloatTest {
             Loops.scaled(x, n + 1, -1.5f, s, 1, n - 1);
             Loops.multiply(m, 1, y, 2, y.length - 2);
             return new double[][] {Ops.doubles(a), Ops.doubles(PointwiseFloat.columnProducts(x, f, n)),
-                Ops.doubles(s), Ops.doubles(m)};
+                Ops.doubles(s), Ops.doubles(m), Ops.doubles(PointwiseFloat.groupProducts(x, y, n))};
         });
     }
 }
