@@ -10,9 +10,11 @@ package org.selectivbench.models.ops;
  *       r_i = 1 / sum_j e_ij (keys in order), o_i = sum_j p_ij v_j (keys in order); keys past a query
  *       get p = 0 (their terms add exact zeros);</li>
  *   <li>backward recomputes p from the saved max_i and r_i, the same operations, the same bits; per block
- *       of 16 queries dS_ij = p_ij (dO_i . v_j - dO_i . o_i) and dq_i = scale sum_j dS_ij k_j, then per
- *       block of 16 keys j, over the queries i from the block's first key in order, dk_j = sum_i dS_ij q_i
- *       and dv_j = sum_i p_ij dO_i.</li>
+ *       of 16 keys j, over the queries i from the block's first key in order, dS_ij = p_ij (dO_i . v_j -
+ *       dO_i . o_i), dk_j = sum_i dS_ij q_i and dv_j = sum_i p_ij dO_i, and each query's dq_i gets the
+ *       block's terms dS_ij k_j in key order (the blocks in order, so dq_i = scale sum_j dS_ij k_j sums
+ *       its keys in order). One pass over the keys' blocks forms each dS once: a second pass by blocks of
+ *       queries, for dq, formed them all again (docs/engine-log.md).</li>
  * </ul>
  * Each lane's numbers depend only on the block layout, not on how many lanes a vector has: the scalar
  * form here and {@link AttentionFloatVector} (4, 8 or 16 lanes) give the same bits. Checked against the
@@ -80,7 +82,7 @@ public final class AttentionFloat {
     public static float[][] backward(Saved sv, float[] dO) {
         AttentionRows.Dims d = sv.dims();
         int t = d.steps(), hd = d.width();
-        // every entry of dq, dk and dv is a block's transposeOut, so none needs a zero first
+        // every entry of dk and dv is a block's transposeOut, so neither needs a zero first; dq is summed
         float[] dq = Arena.uninitialized(dO.length), dk = Arena.uninitialized(dO.length);
         float[] dv = Arena.uninitialized(dO.length);
         float[] rowDot = Arena.uninitialized(d.sequences() * t);
@@ -96,7 +98,7 @@ public final class AttentionFloat {
         Parallel.forRange(d.sequences(), (from, to) -> {
             float[] p = Arena.floats(t * LANES), ds = Arena.floats(t * LANES);
             float[] aT = Arena.floats(hd * LANES), bT = Arena.floats(hd * LANES), outT = Arena.floats(hd * LANES);
-            float[] outT2 = Arena.floats(hd * LANES), lane = Arena.floats(LANES), lane2 = Arena.floats(LANES);
+            float[] outT2 = Arena.floats(hd * LANES), keys = Arena.floats(LANES * LANES);
             float[] rowMax = Arena.floats(t), rowR = Arena.floats(t), rowD = Arena.floats(t);
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
@@ -105,24 +107,9 @@ public final class AttentionFloat {
                     rowR[i] = st[(g * t + i) * 2 + 1];
                     rowD[i] = rowDot[g * t + i];
                 }
-                // queries by blocks: dq
-                for (int i0 = 0; i0 < t; i0 += LANES) {
-                    int nb = Math.min(LANES, t - i0), n = i0 + nb;
-                    ops.transposeIn(sv.q(), base + i0 * hd, nb, hd, aT);
-                    ops.transposeIn(dO, base + i0 * hd, nb, hd, bT);
-                    ops.scores(aT, sv.k(), base, hd, n, p);
-                    lanes(rowMax, i0, nb, lane);
-                    ops.shift(p, n, lane);
-                    probabilities(p, i0, nb, n);
-                    lanes(rowR, i0, nb, lane);
-                    ops.scale(p, n, lane);
-                    ops.scores(bT, sv.v(), base, hd, n, ds);
-                    lanes(rowD, i0, nb, lane2);
-                    ops.scoreGrads(ds, p, n, lane2);
-                    ops.mix(ds, n, sv.k(), base, hd, outT);
-                    ops.transposeOut(outT, nb, hd, sv.scale(), dq, base + i0 * hd);
-                }
-                // keys by blocks: dk, dv over the queries from the block's first key
+                java.util.Arrays.fill(dq, base, base + t * hd, 0);
+                // keys by blocks, over the queries from the block's first key: dk, dv, and each query's dq
+                // terms for the block's keys, added to dq in key order
                 for (int j0 = 0; j0 < t; j0 += LANES) {
                     int nk = Math.min(LANES, t - j0), rows = t - j0;
                     ops.transposeIn(sv.k(), base + j0 * hd, nk, hd, aT);
@@ -133,10 +120,16 @@ public final class AttentionFloat {
                     ops.scaleRows(p, rows, rowR, j0);
                     ops.scores(bT, dO, base + j0 * hd, hd, rows, ds);
                     ops.scoreGradsRows(ds, p, rows, rowD, j0);
+                    ops.addQueryGrads(ds, rows, nk, sv.k(), base + j0 * hd, hd, dq, base + j0 * hd, keys);
                     ops.mix(ds, rows, sv.q(), base + j0 * hd, hd, outT);
                     ops.mix(p, rows, dO, base + j0 * hd, hd, outT2);
                     ops.transposeOut(outT, nk, hd, 1, dk, base + j0 * hd);
                     ops.transposeOut(outT2, nk, hd, 1, dv, base + j0 * hd);
+                }
+                if (sv.scale() != 1) {
+                    for (int c = base; c < base + t * hd; c++) {
+                        dq[c] *= sv.scale();
+                    }
                 }
             }
         });
@@ -172,12 +165,6 @@ public final class AttentionFloat {
         for (int i = 0; i < rows; i++) {
             java.util.Arrays.fill(s, i * LANES + i + 1, (i + 1) * LANES, value);
         }
-    }
-
-    /** out[l] = x[from + l] for the block's lanes, 0 past them. */
-    private static void lanes(float[] x, int from, int nb, float[] out) {
-        java.util.Arrays.fill(out, 0);
-        System.arraycopy(x, from, out, 0, nb);
     }
 
     /**
@@ -272,11 +259,26 @@ public final class AttentionFloat {
             }
         }
 
-        /** ds[r][l] = p[r][l] (ds[r][l] - dot[l]). */
-        void scoreGrads(float[] ds, float[] p, int rows, float[] dot) {
-            for (int r = 0; r < rows; r++) {
-                for (int l = 0; l < LANES; l++) {
-                    ds[r * LANES + l] = p[r * LANES + l] * (ds[r * LANES + l] - dot[l]);
+        /**
+         * dq[qo + r hd + c] += sum_l ds[r][l] k[ko + l hd + c] over the block's nk keys l in order, for the
+         * rows r < rows (queries from the block's first key): with dq zeroed first and the key blocks in
+         * order, each query's dq sums its keys in order, as one pass over a block of queries would.
+         * {@code keys}: scratch of LANES * LANES floats for the vector form.
+         */
+        void addQueryGrads(float[] ds, int rows, int nk, float[] k, int ko, int hd, float[] dq, int qo, float[] keys) {
+            addQueryGrads(ds, rows, nk, k, ko, hd, dq, qo, keys, 0);
+        }
+
+        /** The same for the rows from r0. */
+        final void addQueryGrads(float[] ds, int rows, int nk, float[] k, int ko, int hd, float[] dq, int qo,
+                                 float[] keys, int r0) {
+            for (int r = r0; r < rows; r++) {
+                for (int c = 0; c < hd; c++) {
+                    float acc = dq[qo + r * hd + c];
+                    for (int l = 0; l < nk; l++) {
+                        acc += ds[r * LANES + l] * k[ko + l * hd + c];
+                    }
+                    dq[qo + r * hd + c] = acc;
                 }
             }
         }

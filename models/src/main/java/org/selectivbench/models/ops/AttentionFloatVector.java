@@ -1,6 +1,7 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,6 +17,9 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
     private static final int WIDEST = 64;
     /** STRIDES[hd][l] = l hd: a block's rows of a head of hd, as a gather's or scatter's index map. */
     private static final int[][] STRIDES = new int[WIDEST + 1][L];
+    /** The second half of a vector's lanes: a vector holds two queries' rows of dq at heads of half its lanes. */
+    private static final VectorMask<Float> SECOND = VectorMask.fromLong(S,
+            ((1L << S.length()) - 1) >>> (S.length() / 2) << (S.length() / 2));
 
     static {
         for (int hd = 1; hd <= WIDEST; hd++) {
@@ -151,14 +155,57 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
         }
     }
 
+    /**
+     * dq's rows a whole vector at a time, each key's term added in key order as in the scalar form: two
+     * queries to a vector at heads of half its lanes (each key's row twice over in {@code keys}, each
+     * query's dS weight on its half), or a query's row in vectors at heads of whole vectors; other widths
+     * by the scalar form. Two vectors of sums in flight, as one waits on each add.
+     */
     @Override
-    void scoreGrads(float[] ds, float[] p, int rows, float[] dot) {
-        for (int l0 = 0; l0 < L; l0 += S.length()) {
-            FloatVector b = FloatVector.fromArray(S, dot, l0);
-            for (int r = 0; r < rows; r++) {
-                int at = r * L + l0;
-                FloatVector.fromArray(S, p, at).mul(FloatVector.fromArray(S, ds, at).sub(b)).intoArray(ds, at);
+    void addQueryGrads(float[] ds, int rows, int nk, float[] k, int ko, int hd, float[] dq, int qo, float[] keys) {
+        int n = S.length();
+        if (2 * hd == n) {
+            for (int l = 0; l < nk; l++) {
+                System.arraycopy(k, ko + l * hd, keys, l * n, hd);
+                System.arraycopy(k, ko + l * hd, keys, l * n + hd, hd);
             }
+            int r = 0;
+            for (; r + 3 < rows; r += 4) {
+                int at = qo + r * hd;
+                FloatVector a0 = FloatVector.fromArray(S, dq, at), a1 = FloatVector.fromArray(S, dq, at + n);
+                for (int l = 0, w = r * L; l < nk; l++, w++) {
+                    FloatVector kv = FloatVector.fromArray(S, keys, l * n);
+                    a0 = FloatVector.broadcast(S, ds[w]).blend(ds[w + L], SECOND).mul(kv).add(a0);
+                    a1 = FloatVector.broadcast(S, ds[w + 2 * L]).blend(ds[w + 3 * L], SECOND).mul(kv).add(a1);
+                }
+                a0.intoArray(dq, at);
+                a1.intoArray(dq, at + n);
+            }
+            for (; r + 1 < rows; r += 2) {
+                int at = qo + r * hd;
+                FloatVector a0 = FloatVector.fromArray(S, dq, at);
+                for (int l = 0, w = r * L; l < nk; l++, w++) {
+                    a0 = FloatVector.broadcast(S, ds[w]).blend(ds[w + L], SECOND)
+                            .mul(FloatVector.fromArray(S, keys, l * n)).add(a0);
+                }
+                a0.intoArray(dq, at);
+            }
+            if (r < rows) {
+                super.addQueryGrads(ds, r + 1, nk, k, ko, hd, dq, qo, keys, r);
+            }
+        } else if (hd % n == 0) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < hd; c += n) {
+                    int at = qo + r * hd + c;
+                    FloatVector a0 = FloatVector.fromArray(S, dq, at);
+                    for (int l = 0; l < nk; l++) {
+                        a0 = FloatVector.fromArray(S, k, ko + l * hd + c).mul(ds[r * L + l]).add(a0);
+                    }
+                    a0.intoArray(dq, at);
+                }
+            }
+        } else {
+            super.addQueryGrads(ds, rows, nk, k, ko, hd, dq, qo, keys);
         }
     }
 
