@@ -3,6 +3,7 @@ package org.selectivbench.models.ops;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,6 +17,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class ColumnSumsFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * A float vector's upper half moved to its lower, to widen as part 0: the JDK widens part 1 through a
+     * slice and a blend, which some JVMs did not compile into vector instructions (its vectors then went
+     * through the heap, docs/engine-log.md).
+     */
+    private static final VectorShuffle<Float> UPPER = VectorShuffle.fromOp(F, k -> (k + F.length() / 2) % F.length());
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     private ColumnSumsFloatVector() {
@@ -49,9 +56,9 @@ final class ColumnSumsFloatVector {
                 FloatVector t = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, m, mo));
                 FloatVector u = FloatVector.fromArray(F, a, o + step).mul(FloatVector.fromArray(F, m, mo + step));
                 s0 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s0);
-                s1 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 1)).add(s1);
+                s1 = ((DoubleVector) t.rearrange(UPPER).convertShape(VectorOperators.F2D, D, 0)).add(s1);
                 s2 = ((DoubleVector) u.convertShape(VectorOperators.F2D, D, 0)).add(s2);
-                s3 = ((DoubleVector) u.convertShape(VectorOperators.F2D, D, 1)).add(s3);
+                s3 = ((DoubleVector) u.rearrange(UPPER).convertShape(VectorOperators.F2D, D, 0)).add(s3);
             }
             s0.intoArray(acc, j);
             s1.intoArray(acc, j + half);
@@ -63,7 +70,7 @@ final class ColumnSumsFloatVector {
             for (int r = 0, o = j, mo = j; r < rows; r++, o += n, mo += ms) {
                 FloatVector t = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, m, mo));
                 s0 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s0);
-                s1 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 1)).add(s1);
+                s1 = ((DoubleVector) t.rearrange(UPPER).convertShape(VectorOperators.F2D, D, 0)).add(s1);
             }
             s0.intoArray(acc, j);
             s1.intoArray(acc, j + half);
@@ -81,7 +88,7 @@ final class ColumnSumsFloatVector {
         for (; r + 2 <= rows; r += 2) {
             FloatVector t = FloatVector.fromArray(F, a, r * n).mul(FloatVector.fromArray(F, m, r * ms));
             s = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s);
-            s = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 1)).add(s);
+            s = ((DoubleVector) t.rearrange(UPPER).convertShape(VectorOperators.F2D, D, 0)).add(s);
         }
         s.intoArray(acc, 0);
         for (int j = 0, o = r * n, mo = r * ms; r < rows && j < n; j++) { // the odd row, last as in the scalar form
