@@ -191,7 +191,7 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 a0.intoArray(dq, at);
             }
             if (r < rows) {
-                super.addQueryGrads(ds, r + 1, nk, k, ko, hd, dq, qo, keys, r);
+                super.addQueryGrads(ds, rows, nk, k, ko, hd, dq, qo, keys, r); // the odd last row
             }
         } else if (hd % n == 0) {
             for (int r = 0; r < rows; r++) {
