@@ -20,9 +20,9 @@ final class ColumnSumsFloatVector {
     /**
      * A float vector's upper half moved to its lower, to widen as part 0: the JDK widens part 1 through a
      * slice and a blend, which some JVMs did not compile into vector instructions (its vectors then went
-     * through the heap, docs/engine-log.md).
+     * through the heap, docs/engine-log.md). SwiGLU's backward widens its terms with it too.
      */
-    private static final VectorShuffle<Float> UPPER = VectorShuffle.fromOp(F, k -> (k + F.length() / 2) % F.length());
+    static final VectorShuffle<Float> UPPER = VectorShuffle.fromOp(F, k -> (k + F.length() / 2) % F.length());
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     private ColumnSumsFloatVector() {

@@ -3,7 +3,6 @@ package org.selectivbench.models.ops;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,13 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class SwiGluFloatVector {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Doubles of the floats' shape: half as many lanes, so a float vector converts into parts 0 and 1. */
-    /**
-     * A float vector's upper half moved to its lower, to widen as part 0: the JDK widens part 1 through a
-     * slice and a blend, which some JVMs did not compile into vector instructions (its vectors then went
-     * through the heap, docs/engine-log.md).
-     */
-    private static final VectorShuffle<Float> UPPER = VectorShuffle.fromOp(F, k -> (k + F.length() / 2) % F.length());
+    /** Doubles of the floats' shape: half as many lanes, so a float vector widens into two halves. */
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
 
     private SwiGluFloatVector() {
@@ -57,7 +50,7 @@ final class SwiGluFloatVector {
             FloatVector term = g.mul(x1).mul(x1).mul(ds);
             ((DoubleVector) term.convertShape(VectorOperators.F2D, D, 0)).add(DoubleVector.fromArray(D, cols, j))
                     .intoArray(cols, j);
-            ((DoubleVector) term.rearrange(UPPER).convertShape(VectorOperators.F2D, D, 0))
+            ((DoubleVector) term.rearrange(ColumnSumsFloatVector.UPPER).convertShape(VectorOperators.F2D, D, 0))
                     .add(DoubleVector.fromArray(D, cols, j + half)).intoArray(cols, j + half);
             ds.mul(x1).mul(beta).add(sj).mul(g).intoArray(dh, ho + j);
             dfj.mul(x1).mul(sj).intoArray(dh, ho + n + j);
