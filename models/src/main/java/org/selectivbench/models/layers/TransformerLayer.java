@@ -163,9 +163,9 @@ final class TransformerLayer implements Mixer {
         int rows = (int) p.rows();
         float[] all = qkv.forwardFloats(p, xf, rows);
         QkRope.Dims dims = new QkRope.Dims(p.batch(), p.steps(), heads, hd);
+        QkRopeFloat.Tables rope = QkRopeFloat.Tables.of(QkRope.Tables.of(p.steps(), hd, ROPE_BASE), hd);
         QkRopeFloat.Result in = QkRopeFloat.forward(dims, all, Host.readFloats(qn.value()),
-                Host.readFloats(kn.value()), QkRopeFloat.Tables.of(QkRope.Tables.of(p.steps(), hd, ROPE_BASE)),
-                p.keep());
+                Host.readFloats(kn.value()), rope, p.keep());
         float[] att = Arena.uninitialized(in.q().length);
         AttentionFloat.Saved blocks = AttentionFloat.forward(
                 new AttentionRows.Dims(p.batch() * heads, p.steps(), hd), in.q(), in.k(), in.v(),

@@ -11,10 +11,25 @@ public final class QkRopeFloat {
     private QkRopeFloat() {
     }
 
-    /** The rotation tables [T, floor(hd / 2)] rounded to float. */
-    public record Tables(float[] cos, float[] sin) {
-        public static Tables of(QkRope.Tables t) {
-            return new Tables(Loops.floats(t.cos()), Loops.floats(t.sin()));
+    /**
+     * The rotation tables [T, floor(hd / 2)] rounded to float; at heads of 8, also as the vector form reads
+     * them ({@link QkRopeFloatVector}), two heads side by side a step [T, 16]: cos, and sin with its sign
+     * for the head's first half and -sin for its second (null at other widths).
+     */
+    public record Tables(float[] cos, float[] sin, float[] cosLanes, float[] sinLanes) {
+        /** From the tables of heads of hd. */
+        public static Tables of(QkRope.Tables t, int hd) {
+            float[] cos = Loops.floats(t.cos()), sin = Loops.floats(t.sin());
+            if (hd != 8) {
+                return new Tables(cos, sin, null, null);
+            }
+            float[] cosLanes = new float[cos.length * 4], sinLanes = new float[cosLanes.length];
+            for (int i = 0; i < cosLanes.length; i++) {
+                int j = i / 16 * 4 + i % 4;
+                cosLanes[i] = cos[j];
+                sinLanes[i] = i % 8 < 4 ? sin[j] : -sin[j];
+            }
+            return new Tables(cos, sin, cosLanes, sinLanes);
         }
     }
 
@@ -31,10 +46,16 @@ public final class QkRopeFloat {
         float[] q = Arena.uninitialized(d.rows() * w), k = Arena.uninitialized(q.length);
         float[] v = Arena.uninitialized(q.length);
         float[] rms = Arena.uninitialized(2 * n), inv = Arena.uninitialized(2 * n);
+        boolean simd = hd == 8 && Simd.on() && QkRopeFloatVector.HEADS > 0;
         Parallel.forRange(d.rows(), (from, to) -> {
+            float[] wq2 = simd ? twice(wq) : null, wk2 = simd ? twice(wk) : null, lane = Arena.floats(16);
             for (int r = from; r < to; r++) {
                 int t = r % d.steps();
+                int h0 = simd ? QkRopeFloatVector.forward(d, r, rows, wq2, wk2, rope, q, k, rms, inv, lane) : 0;
                 for (int h = 0; h < d.heads(); h++) {
+                    System.arraycopy(rows, r * 3 * w + 2 * w + h * hd, v, d.headOffset(r, h), hd);
+                }
+                for (int h = h0; h < d.heads(); h++) {
                     int src = r * 3 * w + h * hd, dst = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
                     if (hd == 8) {
                         normRotate8(rows, src, wq, rope.cos(), rope.sin(), t * 4, q, dst, rms, inv, i);
@@ -43,11 +64,18 @@ public final class QkRopeFloat {
                         normRotate(rows, src, wq, hd, rope, t, q, dst, rms, inv, i);
                         normRotate(rows, src + w, wk, hd, rope, t, k, dst, rms, inv, i + 1);
                     }
-                    System.arraycopy(rows, src + 2 * w, v, dst, hd);
                 }
             }
         });
         return new Result(q, k, v, keep ? new Saved(d, rows, wq, wk, rms, inv, rope) : null);
+    }
+
+    /** A head of 8's weights twice over: the vector form's two heads a vector (one at 8 lanes reads half). */
+    private static float[] twice(float[] wt) {
+        float[] out = Arena.floats(16);
+        System.arraycopy(wt, 0, out, 0, 8);
+        System.arraycopy(wt, 0, out, 8, 8);
+        return out;
     }
 
     static void normRotate(float[] x, int xo, float[] wt, int hd, Tables rope, int t, float[] out, int oo,
@@ -80,22 +108,27 @@ public final class QkRopeFloat {
                             int oo, float[] rms, float[] inv, int i) {
         float x0 = x[xo], x1 = x[xo + 1], x2 = x[xo + 2], x3 = x[xo + 3];
         float x4 = x[xo + 4], x5 = x[xo + 5], x6 = x[xo + 6], x7 = x[xo + 7];
-        float ss = 0;
-        ss += x0 * x0;
-        ss += x1 * x1;
-        ss += x2 * x2;
-        ss += x3 * x3;
-        ss += x4 * x4;
-        ss += x5 * x5;
-        ss += x6 * x6;
-        ss += x7 * x7;
-        float rm = (float) Math.sqrt(ss / 8), iv = 1 / (rm + (float) QkRope.EPS);
+        float rm = (float) Math.sqrt(sumOfSquares8(x, xo) / 8), iv = 1 / (rm + (float) QkRope.EPS);
         rms[i] = rm;
         inv[i] = iv;
         rotate(x0 * iv * wt[0], x4 * iv * wt[4], cos[co], sin[co], out, oo);
         rotate(x1 * iv * wt[1], x5 * iv * wt[5], cos[co + 1], sin[co + 1], out, oo + 1);
         rotate(x2 * iv * wt[2], x6 * iv * wt[6], cos[co + 2], sin[co + 2], out, oo + 2);
         rotate(x3 * iv * wt[3], x7 * iv * wt[7], cos[co + 3], sin[co + 3], out, oo + 3);
+    }
+
+    /** A head of 8's sum of squares, entries in order. */
+    static float sumOfSquares8(float[] x, int o) {
+        float ss = 0;
+        ss += x[o] * x[o];
+        ss += x[o + 1] * x[o + 1];
+        ss += x[o + 2] * x[o + 2];
+        ss += x[o + 3] * x[o + 3];
+        ss += x[o + 4] * x[o + 4];
+        ss += x[o + 5] * x[o + 5];
+        ss += x[o + 6] * x[o + 6];
+        ss += x[o + 7] * x[o + 7];
+        return ss;
     }
 
     /** out[o] and out[o + 4]: the pair (a, b) of a head of 8 rotated by (c, s). */
@@ -112,11 +145,18 @@ public final class QkRopeFloat {
         // the weights' float terms dn x inv per (row, head), [B*T*H, hd]: summed in double over (row, head)
         // in order after the parallel part, so that the bits do not depend on the thread count
         float[] tq = Arena.uninitialized(d.rows() * w), tk = Arena.uninitialized(tq.length);
+        boolean simd = hd == 8 && Simd.on() && QkRopeFloatVector.HEADS > 0;
         Parallel.forRange(d.rows(), (from, to) -> {
-            float[] dn = Arena.floats(hd);
+            float[] dn = Arena.floats(hd), lane = Arena.floats(16);
+            float[] wq2 = simd ? twice(sv.wq()) : null, wk2 = simd ? twice(sv.wk()) : null;
             for (int r = from; r < to; r++) {
                 int t = r % d.steps();
+                int h0 = simd ? QkRopeFloatVector.backward(d, r, sv.rows(), wq2, wk2, sv.rope(), dq, dk, sv.rms(),
+                        sv.inv(), dRows, tq, tk, lane) : 0;
                 for (int h = 0; h < d.heads(); h++) {
+                    System.arraycopy(dv, d.headOffset(r, h), dRows, r * 3 * w + 2 * w + h * hd, hd);
+                }
+                for (int h = h0; h < d.heads(); h++) {
                     int src = r * 3 * w + h * hd, go = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
                     int term = r * w + h * hd;
                     if (hd == 8) {
@@ -132,7 +172,6 @@ public final class QkRopeFloat {
                         normBackward(sv.rows(), src + w, sv.wk(), hd, dn, sv.rms()[i + 1], sv.inv()[i + 1], dRows,
                                 tk, term);
                     }
-                    System.arraycopy(dv, go, dRows, src + 2 * w, hd);
                 }
             }
         });
