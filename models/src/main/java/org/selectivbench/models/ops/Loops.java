@@ -214,7 +214,11 @@ final class Loops {
         }
     }
 
-    /** The float form of {@link #rowCombination(double[], double[], int, int, double[])}. */
+    /**
+     * The float form of {@link #rowCombination(double[], double[], int, int, double[])}, each term a fused
+     * multiply-add: the LSTM's recurrence waits on these chains, and an FMA is one operation where a
+     * multiplication and an addition were two (docs/engine-log.md).
+     */
     static void rowCombination(float[] x, float[] m, int rows, int cols, float[] out) {
         if (Simd.on()) {
             VectorLoops.rowCombination(x, m, rows, cols, out);
@@ -224,7 +228,7 @@ final class Loops {
         for (int r = 0; r < rows; r++) {
             float s = x[r];
             for (int c = 0; c < cols; c++) {
-                out[c] += s * m[r * cols + c];
+                out[c] = Math.fma(s, m[r * cols + c], out[c]);
             }
         }
     }

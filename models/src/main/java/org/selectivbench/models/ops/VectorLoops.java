@@ -222,12 +222,12 @@ final class VectorLoops {
         for (; c <= cols - 4 * n; c += 4 * n) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int r = 0; r < rows; r++) {
-                float s = x[r];
+                FloatVector s = FloatVector.broadcast(F, x[r]);
                 int o = r * cols + c;
-                a0 = a0.add(FloatVector.fromArray(F, m, o).mul(s));
-                a1 = a1.add(FloatVector.fromArray(F, m, o + n).mul(s));
-                a2 = a2.add(FloatVector.fromArray(F, m, o + 2 * n).mul(s));
-                a3 = a3.add(FloatVector.fromArray(F, m, o + 3 * n).mul(s));
+                a0 = FloatVector.fromArray(F, m, o).fma(s, a0);
+                a1 = FloatVector.fromArray(F, m, o + n).fma(s, a1);
+                a2 = FloatVector.fromArray(F, m, o + 2 * n).fma(s, a2);
+                a3 = FloatVector.fromArray(F, m, o + 3 * n).fma(s, a3);
             }
             a0.intoArray(out, c);
             a1.intoArray(out, c + n);
@@ -237,14 +237,14 @@ final class VectorLoops {
         for (; c <= cols - n; c += n) {
             FloatVector a = FloatVector.zero(F);
             for (int r = 0; r < rows; r++) {
-                a = a.add(FloatVector.fromArray(F, m, r * cols + c).mul(x[r]));
+                a = FloatVector.fromArray(F, m, r * cols + c).fma(FloatVector.broadcast(F, x[r]), a);
             }
             a.intoArray(out, c);
         }
         for (; c < cols; c++) {
             float a = 0;
             for (int r = 0; r < rows; r++) {
-                a += x[r] * m[r * cols + c];
+                a = Math.fma(x[r], m[r * cols + c], a);
             }
             out[c] = a;
         }
@@ -265,14 +265,16 @@ final class VectorLoops {
             for (int r = 0; r < rows; r++) {
                 int o = r * cols + c;
                 FloatVector m0 = FloatVector.fromArray(F, m, o), m1 = FloatVector.fromArray(F, m, o + n);
-                a00 = a00.add(m0.mul(x0[r]));
-                a01 = a01.add(m1.mul(x0[r]));
-                a10 = a10.add(m0.mul(x1[r]));
-                a11 = a11.add(m1.mul(x1[r]));
-                a20 = a20.add(m0.mul(x2[r]));
-                a21 = a21.add(m1.mul(x2[r]));
-                a30 = a30.add(m0.mul(x3[r]));
-                a31 = a31.add(m1.mul(x3[r]));
+                FloatVector s0 = FloatVector.broadcast(F, x0[r]), s1 = FloatVector.broadcast(F, x1[r]);
+                FloatVector s2 = FloatVector.broadcast(F, x2[r]), s3 = FloatVector.broadcast(F, x3[r]);
+                a00 = m0.fma(s0, a00);
+                a01 = m1.fma(s0, a01);
+                a10 = m0.fma(s1, a10);
+                a11 = m1.fma(s1, a11);
+                a20 = m0.fma(s2, a20);
+                a21 = m1.fma(s2, a21);
+                a30 = m0.fma(s3, a30);
+                a31 = m1.fma(s3, a31);
             }
             a00.intoArray(o0, c);
             a01.intoArray(o0, c + n);
@@ -287,10 +289,12 @@ final class VectorLoops {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int r = 0; r < rows; r++) {
                 FloatVector m0 = FloatVector.fromArray(F, m, r * cols + c);
-                a0 = a0.add(m0.mul(x0[r]));
-                a1 = a1.add(m0.mul(x1[r]));
-                a2 = a2.add(m0.mul(x2[r]));
-                a3 = a3.add(m0.mul(x3[r]));
+                FloatVector s0 = FloatVector.broadcast(F, x0[r]), s1 = FloatVector.broadcast(F, x1[r]);
+                FloatVector s2 = FloatVector.broadcast(F, x2[r]), s3 = FloatVector.broadcast(F, x3[r]);
+                a0 = m0.fma(s0, a0);
+                a1 = m0.fma(s1, a1);
+                a2 = m0.fma(s2, a2);
+                a3 = m0.fma(s3, a3);
             }
             a0.intoArray(o0, c);
             a1.intoArray(o1, c);
@@ -301,7 +305,7 @@ final class VectorLoops {
             for (int k = 0; k < 4; k++) {
                 float a = 0;
                 for (int r = 0; r < rows; r++) {
-                    a += x[i + k][r] * m[r * cols + c];
+                    a = Math.fma(x[i + k][r], m[r * cols + c], a);
                 }
                 out[i + k][c] = a;
             }
