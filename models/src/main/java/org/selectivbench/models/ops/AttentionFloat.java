@@ -16,6 +16,8 @@ package org.selectivbench.models.ops;
  *       its keys in order). One pass over the keys' blocks forms each dS once: a second pass by blocks of
  *       queries, for dq, formed them all again (docs/engine-log.md).</li>
  * </ul>
+ * The scores and the mixes sum their terms by fused multiply-adds (one operation a term where a
+ * multiplication and an addition were two; docs/engine-log.md), dq's terms by multiplications and adds.
  * Each lane's numbers depend only on the block layout, not on how many lanes a vector has: the scalar
  * form here and {@link AttentionFloatVector} (4, 8 or 16 lanes) give the same bits. Checked against the
  * double kernels ({@link AttentionRows}) in AttentionRowsTest, and in the whole model against the
@@ -201,7 +203,7 @@ public final class AttentionFloat {
                 for (int l = 0; l < LANES; l++) {
                     float acc = 0;
                     for (int c = 0; c < hd; c++) {
-                        acc += aT[c * LANES + l] * a[ao + r * hd + c];
+                        acc = Math.fma(aT[c * LANES + l], a[ao + r * hd + c], acc);
                     }
                     out[r * LANES + l] = acc;
                 }
@@ -214,7 +216,7 @@ public final class AttentionFloat {
                 for (int l = 0; l < LANES; l++) {
                     float acc = 0;
                     for (int r = 0; r < rows; r++) {
-                        acc += w[r * LANES + l] * a[ao + r * hd + c];
+                        acc = Math.fma(w[r * LANES + l], a[ao + r * hd + c], acc);
                     }
                     outT[c * LANES + l] = acc;
                 }

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API form of {@link AttentionFloat}'s block operations, loaded only when {@link Simd#on}: a
  * block's {@link AttentionFloat#LANES} lanes as one vector (16 lanes) or several (8 or 4), each lane's
- * sum in the scalar form's order.
+ * sum in the scalar form's order, by fused multiply-adds where the scalar form has Math.fma.
  */
 final class AttentionFloatVector extends AttentionFloat.BlockOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -46,10 +46,10 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (int c = 0, ar = ao + r * hd; c < hd; c++) {
                     FloatVector x = FloatVector.fromArray(S, aT, c * L + l0);
-                    a0 = a0.add(x.mul(a[ar + c]));
-                    a1 = a1.add(x.mul(a[ar + hd + c]));
-                    a2 = a2.add(x.mul(a[ar + 2 * hd + c]));
-                    a3 = a3.add(x.mul(a[ar + 3 * hd + c]));
+                    a0 = x.fma(FloatVector.broadcast(S, a[ar + c]), a0);
+                    a1 = x.fma(FloatVector.broadcast(S, a[ar + hd + c]), a1);
+                    a2 = x.fma(FloatVector.broadcast(S, a[ar + 2 * hd + c]), a2);
+                    a3 = x.fma(FloatVector.broadcast(S, a[ar + 3 * hd + c]), a3);
                 }
                 a0.intoArray(out, r * L + l0);
                 a1.intoArray(out, (r + 1) * L + l0);
@@ -59,7 +59,7 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
             for (int r = rows4; r < rows; r++) {
                 FloatVector acc = FloatVector.zero(S);
                 for (int c = 0, ar = ao + r * hd; c < hd; c++) {
-                    acc = acc.add(FloatVector.fromArray(S, aT, c * L + l0).mul(a[ar + c]));
+                    acc = FloatVector.fromArray(S, aT, c * L + l0).fma(FloatVector.broadcast(S, a[ar + c]), acc);
                 }
                 acc.intoArray(out, r * L + l0);
             }
@@ -77,9 +77,14 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
             FloatVector x4 = FloatVector.fromArray(S, aT, 4 * L + l0), x5 = FloatVector.fromArray(S, aT, 5 * L + l0);
             FloatVector x6 = FloatVector.fromArray(S, aT, 6 * L + l0), x7 = FloatVector.fromArray(S, aT, 7 * L + l0);
             for (int r = 0, ar = ao; r < rows; r++, ar += 8) {
-                FloatVector.zero(S).add(x0.mul(a[ar])).add(x1.mul(a[ar + 1])).add(x2.mul(a[ar + 2]))
-                        .add(x3.mul(a[ar + 3])).add(x4.mul(a[ar + 4])).add(x5.mul(a[ar + 5]))
-                        .add(x6.mul(a[ar + 6])).add(x7.mul(a[ar + 7])).intoArray(out, r * L + l0);
+                FloatVector acc = x0.fma(FloatVector.broadcast(S, a[ar]), FloatVector.zero(S));
+                acc = x1.fma(FloatVector.broadcast(S, a[ar + 1]), acc);
+                acc = x2.fma(FloatVector.broadcast(S, a[ar + 2]), acc);
+                acc = x3.fma(FloatVector.broadcast(S, a[ar + 3]), acc);
+                acc = x4.fma(FloatVector.broadcast(S, a[ar + 4]), acc);
+                acc = x5.fma(FloatVector.broadcast(S, a[ar + 5]), acc);
+                acc = x6.fma(FloatVector.broadcast(S, a[ar + 6]), acc);
+                x7.fma(FloatVector.broadcast(S, a[ar + 7]), acc).intoArray(out, r * L + l0);
             }
         }
     }
@@ -93,10 +98,10 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (int r = 0, ar = ao + c; r < rows; r++, ar += hd) {
                     FloatVector x = FloatVector.fromArray(S, w, r * L + l0);
-                    a0 = a0.add(x.mul(a[ar]));
-                    a1 = a1.add(x.mul(a[ar + 1]));
-                    a2 = a2.add(x.mul(a[ar + 2]));
-                    a3 = a3.add(x.mul(a[ar + 3]));
+                    a0 = x.fma(FloatVector.broadcast(S, a[ar]), a0);
+                    a1 = x.fma(FloatVector.broadcast(S, a[ar + 1]), a1);
+                    a2 = x.fma(FloatVector.broadcast(S, a[ar + 2]), a2);
+                    a3 = x.fma(FloatVector.broadcast(S, a[ar + 3]), a3);
                 }
                 a0.intoArray(outT, c * L + l0);
                 a1.intoArray(outT, (c + 1) * L + l0);
@@ -106,7 +111,8 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
             for (int c = hd4; c < hd; c++) {
                 FloatVector acc = FloatVector.zero(S);
                 for (int r = 0; r < rows; r++) {
-                    acc = acc.add(FloatVector.fromArray(S, w, r * L + l0).mul(a[ao + r * hd + c]));
+                    FloatVector x = FloatVector.fromArray(S, w, r * L + l0);
+                    acc = x.fma(FloatVector.broadcast(S, a[ao + r * hd + c]), acc);
                 }
                 acc.intoArray(outT, c * L + l0);
             }
