@@ -172,9 +172,9 @@ public final class QkRope {
 
     /**
      * Copies every (row, head) vector of {@code from} into {@code to}, from the per-head layout to the rows'
-     * ({@code toRows}) or back; double[] or float[] alike (System.arraycopy takes either).
+     * ({@code toRows}) or back.
      */
-    static <A> A relayout(Dims d, A from, A to, boolean toRows) {
+    private static double[] relayout(Dims d, double[] from, double[] to, boolean toRows) {
         int hd = d.headDim();
         for (int r = 0; r < d.rows(); r++) {
             for (int h = 0; h < d.heads(); h++) {

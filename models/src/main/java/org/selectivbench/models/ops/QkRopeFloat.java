@@ -53,7 +53,7 @@ public final class QkRopeFloat {
                 int t = r % d.steps();
                 int h0 = simd ? QkRopeFloatVector.forward(d, r, rows, wq2, wk2, rope, q, k, rms, inv, lane) : 0;
                 for (int h = 0; h < d.heads(); h++) {
-                    System.arraycopy(rows, r * 3 * w + 2 * w + h * hd, v, d.headOffset(r, h), hd);
+                    copyHead(rows, r * 3 * w + 2 * w + h * hd, v, d.headOffset(r, h), hd);
                 }
                 for (int h = h0; h < d.heads(); h++) {
                     int src = r * 3 * w + h * hd, dst = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
@@ -154,7 +154,7 @@ public final class QkRopeFloat {
                 int h0 = simd ? QkRopeFloatVector.backward(d, r, sv.rows(), wq2, wk2, sv.rope(), dq, dk, sv.rms(),
                         sv.inv(), dRows, tq, tk, lane) : 0;
                 for (int h = 0; h < d.heads(); h++) {
-                    System.arraycopy(dv, d.headOffset(r, h), dRows, r * 3 * w + 2 * w + h * hd, hd);
+                    copyHead(dv, d.headOffset(r, h), dRows, r * 3 * w + 2 * w + h * hd, hd);
                 }
                 for (int h = h0; h < d.heads(); h++) {
                     int src = r * 3 * w + h * hd, go = d.headOffset(r, h), i = 2 * (r * d.heads() + h);
@@ -252,11 +252,42 @@ public final class QkRopeFloat {
 
     /** Per-head sequences [B*H, T, hd] to rows [B*T, H*hd]. */
     public static float[] toRows(QkRope.Dims d, float[] heads) {
-        return QkRope.relayout(d, heads, Arena.uninitialized(heads.length), true);
+        float[] rows = Arena.uninitialized(heads.length);
+        for (int r = 0; r < d.rows(); r++) {
+            for (int h = 0; h < d.heads(); h++) {
+                copyHead(heads, d.headOffset(r, h), rows, (r * d.heads() + h) * d.headDim(), d.headDim());
+            }
+        }
+        return rows;
     }
 
     /** Rows [B*T, H*hd] to per-head sequences [B*H, T, hd]. */
     public static float[] toHeads(QkRope.Dims d, float[] rows) {
-        return QkRope.relayout(d, rows, Arena.uninitialized(rows.length), false);
+        float[] heads = Arena.uninitialized(rows.length);
+        for (int r = 0; r < d.rows(); r++) {
+            for (int h = 0; h < d.heads(); h++) {
+                copyHead(rows, (r * d.heads() + h) * d.headDim(), heads, d.headOffset(r, h), d.headDim());
+            }
+        }
+        return heads;
+    }
+
+    /**
+     * One head's hd floats: written out at heads of 8, where System.arraycopy of a length C2 cannot see
+     * is a call to a copy stub per head.
+     */
+    static void copyHead(float[] from, int fo, float[] to, int at, int hd) {
+        if (hd != 8) {
+            System.arraycopy(from, fo, to, at, hd);
+            return;
+        }
+        to[at] = from[fo];
+        to[at + 1] = from[fo + 1];
+        to[at + 2] = from[fo + 2];
+        to[at + 3] = from[fo + 3];
+        to[at + 4] = from[fo + 4];
+        to[at + 5] = from[fo + 5];
+        to[at + 6] = from[fo + 6];
+        to[at + 7] = from[fo + 7];
     }
 }
