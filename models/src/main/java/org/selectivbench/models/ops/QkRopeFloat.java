@@ -4,8 +4,10 @@ package org.selectivbench.models.ops;
  * The float form of {@link QkRope} (float32 models on the CPU path): the same head split, per-head q/k
  * norm and RoPE, on float arrays, with the rotation tables rounded to float. The norm weights'
  * gradients are sums over every row and head, so they run in double, in row order after the parallel
- * part, as in the double form. Checked against the double form in QkRopeFloatTest, and in the whole
- * model against the SameDiff graph in float32.
+ * part, as in the double form. Heads of 8 (the embedded default's) run written out, and with the
+ * Vector API two to a vector ({@link QkRopeFloatVector}), the same bits. Checked against the double
+ * form in QkRopeTest (the vector form against this one exactly), and in the whole model against the
+ * SameDiff graph in float32.
  */
 public final class QkRopeFloat {
     private QkRopeFloat() {
