@@ -49,24 +49,15 @@ public final class AttentionFloat {
         float[] stats = keep ? Arena.uninitialized(d.sequences() * t * 2) : null;
         BlockOps ops = BlockOps.of();
         Parallel.forRange(d.sequences(), (from, to) -> {
-            float[] s = Arena.floats(t * LANES), qT = Arena.floats(hd * LANES), oT = Arena.floats(hd * LANES);
+            float[] s = Arena.floats(t * LANES), e = Arena.floats(t * LANES);
+            float[] qT = Arena.floats(hd * LANES), oT = Arena.floats(hd * LANES);
             float[] max = Arena.floats(LANES), r = Arena.floats(LANES);
             for (int g = from; g < to; g++) {
                 int base = g * t * hd;
                 for (int i0 = 0; i0 < t; i0 += LANES) {
                     int nb = Math.min(LANES, t - i0), n = i0 + nb;
                     ops.transposeIn(qs, base + i0 * hd, nb, hd, qT);
-                    ops.scores(qT, k, base, hd, n, s);
-                    mask(s, i0, nb, Float.NEGATIVE_INFINITY);
-                    ops.max(s, n, max);
-                    ops.shift(s, n, max);
-                    probabilities(s, i0, nb, n);
-                    ops.sum(s, n, r);
-                    for (int l = 0; l < LANES; l++) {
-                        r[l] = 1 / r[l];
-                    }
-                    ops.scale(s, n, r);
-                    ops.mix(s, n, v, base, hd, oT);
+                    ops.attend(qT, k, v, base, hd, i0, nb, s, e, max, r, oT);
                     ops.transposeOut(oT, nb, hd, 1, o, base + i0 * hd);
                     if (stats != null) {
                         for (int l = 0; l < nb; l++) {
@@ -116,15 +107,9 @@ public final class AttentionFloat {
                     int nk = Math.min(LANES, t - j0), rows = t - j0;
                     ops.transposeIn(sv.k(), base + j0 * hd, nk, hd, aT);
                     ops.transposeIn(sv.v(), base + j0 * hd, nk, hd, bT);
-                    ops.scores(aT, sv.q(), base + j0 * hd, hd, rows, p);
-                    ops.shiftRows(p, rows, rowMax, j0);
-                    keyProbabilities(p, rows);
-                    ops.scaleRows(p, rows, rowR, j0);
-                    ops.scores(bT, dO, base + j0 * hd, hd, rows, ds);
-                    ops.scoreGradsRows(ds, p, rows, rowD, j0);
+                    ops.keyBlock(aT, bT, sv.q(), dO, base + j0 * hd, hd, rows, rowMax, rowR, rowD, j0, p, ds);
                     ops.addQueryGrads(ds, rows, nk, sv.k(), base + j0 * hd, hd, dq, base + j0 * hd, keys);
-                    ops.mix(ds, rows, sv.q(), base + j0 * hd, hd, outT);
-                    ops.mix(p, rows, dO, base + j0 * hd, hd, outT2);
+                    ops.mixPair(ds, p, rows, sv.q(), dO, base + j0 * hd, hd, outT, outT2);
                     ops.transposeOut(outT, nk, hd, 1, dk, base + j0 * hd);
                     ops.transposeOut(outT2, nk, hd, 1, dv, base + j0 * hd);
                 }
@@ -142,28 +127,28 @@ public final class AttentionFloat {
      * Shifted scores of a block of queries [n, LANES] to e = expf(.), with the keys past each query (the
      * block's diagonal) 0 before and after the exponential: its vector form wants finite arguments.
      */
-    private static void probabilities(float[] s, int i0, int nb, int n) {
+    static void probabilities(float[] s, int i0, int nb, int n) {
         mask(s, i0, nb, 0);
         Exp.expInPlace(s, 0, n * LANES);
         mask(s, i0, nb, 0);
     }
 
     /** The same for a block of keys [rows, LANES] against the queries from its first key. */
-    private static void keyProbabilities(float[] s, int rows) {
+    static void keyProbabilities(float[] s, int rows) {
         maskKeys(s, Math.min(rows, LANES), 0);
         Exp.expInPlace(s, 0, rows * LANES);
         maskKeys(s, Math.min(rows, LANES), 0);
     }
 
     /** s[j][l] = value for the keys j in [i0, i0 + nb) past query i0 + l of the block. */
-    private static void mask(float[] s, int i0, int nb, float value) {
+    static void mask(float[] s, int i0, int nb, float value) {
         for (int j = i0 + 1; j < i0 + nb; j++) {
             java.util.Arrays.fill(s, j * LANES, j * LANES + j - i0, value);
         }
     }
 
     /** s[i][l] = value for key j0 + l past query j0 + i, over the first {@code rows} queries. */
-    private static void maskKeys(float[] s, int rows, float value) {
+    static void maskKeys(float[] s, int rows, float value) {
         for (int i = 0; i < rows; i++) {
             java.util.Arrays.fill(s, i * LANES + i + 1, (i + 1) * LANES, value);
         }
@@ -176,6 +161,54 @@ public final class AttentionFloat {
     static class BlockOps {
         static BlockOps of() {
             return Simd.on() && LANES % AttentionFloatVector.lanes() == 0 ? new AttentionFloatVector() : new BlockOps();
+        }
+
+        /**
+         * A block of queries i0.. (nb of them, their columns transposed in qT, scaled) against the keys up
+         * to the block's end: the weights p in s, their row maxima in max and reciprocal sums in r, and
+         * the mix in oT. {@code e}: scratch the size of s, for the vector form.
+         */
+        void attend(float[] qT, float[] k, float[] v, int base, int hd, int i0, int nb, float[] s, float[] e,
+                    float[] max, float[] r, float[] oT) {
+            int n = i0 + nb;
+            scores(qT, k, base, hd, n, s);
+            mask(s, i0, nb, Float.NEGATIVE_INFINITY);
+            max(s, n, max);
+            shift(s, n, max);
+            probabilities(s, i0, nb, n);
+            sum(s, n, r);
+            reciprocals(r);
+            scale(s, n, r);
+            mix(s, n, v, base, hd, oT);
+        }
+
+        /** r[l] = 1 / r[l]. */
+        static void reciprocals(float[] r) {
+            for (int l = 0; l < LANES; l++) {
+                r[l] = 1 / r[l];
+            }
+        }
+
+        /**
+         * A block of keys (columns transposed in kT, their values' in vT) against the queries from its first
+         * key, rows of them, at offset at in q and dO: the weights p recomputed from the rows' maxima and
+         * reciprocal sums, and the score gradients ds.
+         */
+        void keyBlock(float[] kT, float[] vT, float[] q, float[] dO, int at, int hd, int rows, float[] rowMax,
+                      float[] rowR, float[] rowD, int j0, float[] p, float[] ds) {
+            scores(kT, q, at, hd, rows, p);
+            shiftRows(p, rows, rowMax, j0);
+            keyProbabilities(p, rows);
+            scaleRows(p, rows, rowR, j0);
+            scores(vT, dO, at, hd, rows, ds);
+            scoreGradsRows(ds, p, rows, rowD, j0);
+        }
+
+        /** The key block's dk (ds against q) into dkT and dv (p against dO) into dvT. */
+        void mixPair(float[] ds, float[] p, int rows, float[] q, float[] dO, int at, int hd, float[] dkT,
+                     float[] dvT) {
+            mix(ds, rows, q, at, hd, dkT);
+            mix(p, rows, dO, at, hd, dvT);
         }
 
         /** outT[c][l] = x[xo + l hd + c] for l < nb, 0 past them. */
