@@ -165,8 +165,8 @@ public final class AttentionFloat {
 
         /**
          * A block of queries i0.. (nb of them, their columns transposed in qT, scaled) against the keys up
-         * to the block's end: the weights p in s, their row maxima in max and reciprocal sums in r, and
-         * the mix in oT. {@code e}: scratch the size of s, for the vector form.
+         * to the block's end: their row maxima in max, reciprocal sums in r and the mix in oT. s and e:
+         * scratch of [n, LANES] (the weights; e for the vector form).
          */
         void attend(float[] qT, float[] k, float[] v, int base, int hd, int i0, int nb, float[] s, float[] e,
                     float[] max, float[] r, float[] oT) {

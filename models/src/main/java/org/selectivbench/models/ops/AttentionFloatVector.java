@@ -84,11 +84,6 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
      * rows, where the general form loads them again for every four rows; each row's sum in column order.
      */
     private static void scores8(float[] aT, float[] a, int ao, int rows, float[] out) {
-        scores8(aT, a, ao, rows, out, 0);
-    }
-
-    /** The same into out from oo. */
-    private static void scores8(float[] aT, float[] a, int ao, int rows, float[] out, int oo) {
         for (int l0 = 0; l0 < L; l0 += S.length()) {
             FloatVector x0 = FloatVector.fromArray(S, aT, l0), x1 = FloatVector.fromArray(S, aT, L + l0);
             FloatVector x2 = FloatVector.fromArray(S, aT, 2 * L + l0), x3 = FloatVector.fromArray(S, aT, 3 * L + l0);
@@ -102,7 +97,7 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 acc = x4.fma(FloatVector.broadcast(S, a[ar + 4]), acc);
                 acc = x5.fma(FloatVector.broadcast(S, a[ar + 5]), acc);
                 acc = x6.fma(FloatVector.broadcast(S, a[ar + 6]), acc);
-                x7.fma(FloatVector.broadcast(S, a[ar + 7]), acc).intoArray(out, oo + r * L + l0);
+                x7.fma(FloatVector.broadcast(S, a[ar + 7]), acc).intoArray(out, r * L + l0);
             }
         }
     }
