@@ -127,28 +127,28 @@ public final class AttentionFloat {
      * Shifted scores of a block of queries [n, LANES] to e = expf(.), with the keys past each query (the
      * block's diagonal) 0 before and after the exponential: its vector form wants finite arguments.
      */
-    static void probabilities(float[] s, int i0, int nb, int n) {
+    private static void probabilities(float[] s, int i0, int nb, int n) {
         mask(s, i0, nb, 0);
         Exp.expInPlace(s, 0, n * LANES);
         mask(s, i0, nb, 0);
     }
 
     /** The same for a block of keys [rows, LANES] against the queries from its first key. */
-    static void keyProbabilities(float[] s, int rows) {
+    private static void keyProbabilities(float[] s, int rows) {
         maskKeys(s, Math.min(rows, LANES), 0);
         Exp.expInPlace(s, 0, rows * LANES);
         maskKeys(s, Math.min(rows, LANES), 0);
     }
 
     /** s[j][l] = value for the keys j in [i0, i0 + nb) past query i0 + l of the block. */
-    static void mask(float[] s, int i0, int nb, float value) {
+    private static void mask(float[] s, int i0, int nb, float value) {
         for (int j = i0 + 1; j < i0 + nb; j++) {
             java.util.Arrays.fill(s, j * LANES, j * LANES + j - i0, value);
         }
     }
 
     /** s[i][l] = value for key j0 + l past query j0 + i, over the first {@code rows} queries. */
-    static void maskKeys(float[] s, int rows, float value) {
+    private static void maskKeys(float[] s, int rows, float value) {
         for (int i = 0; i < rows; i++) {
             java.util.Arrays.fill(s, i * LANES + i + 1, (i + 1) * LANES, value);
         }

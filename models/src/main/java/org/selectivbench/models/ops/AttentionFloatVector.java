@@ -163,13 +163,7 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
             inRange &= least.compare(VectorOperators.GE, Exp.F_LO).allTrue();
         }
         if (!inRange) {
-            AttentionFloat.mask(s, i0, nb, Float.NEGATIVE_INFINITY);
-            shift(s, n, max);
-            AttentionFloat.probabilities(s, i0, nb, n);
-            sum(s, n, r);
-            reciprocals(r);
-            scale(s, n, r);
-            mix(s, n, v, base, hd, oT);
+            super.attend(qT, k, v, base, hd, i0, nb, s, e, max, r, oT);
             return;
         }
         reciprocals(r);
