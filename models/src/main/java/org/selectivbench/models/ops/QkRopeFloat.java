@@ -53,8 +53,8 @@ public final class QkRopeFloat {
             float[] wq2 = simd ? twice(wq) : null, wk2 = simd ? twice(wk) : null, lane = Arena.floats(16);
             for (int r = from; r < to; r++) {
                 int t = r % d.steps();
-                int h0 = simd ? QkRopeFloatVector.forward(d, r, rows, wq2, wk2, rope, q, k, rms, inv, lane) : 0;
-                for (int h = 0; h < d.heads(); h++) {
+                int h0 = simd ? QkRopeFloatVector.forward(d, r, to, rows, wq2, wk2, rope, q, k, v, rms, inv, lane) : 0;
+                for (int h = h0; h < d.heads(); h++) {
                     copyHead(rows, r * 3 * w + 2 * w + h * hd, v, d.headOffset(r, h), hd);
                 }
                 for (int h = h0; h < d.heads(); h++) {
@@ -149,13 +149,13 @@ public final class QkRopeFloat {
         float[] tq = Arena.uninitialized(d.rows() * w), tk = Arena.uninitialized(tq.length);
         boolean simd = hd == 8 && Simd.on() && QkRopeFloatVector.HEADS > 0;
         Parallel.forRange(d.rows(), (from, to) -> {
-            float[] dn = Arena.floats(hd), lane = Arena.floats(16);
+            float[] dn = Arena.floats(hd);
             float[] wq2 = simd ? twice(sv.wq()) : null, wk2 = simd ? twice(sv.wk()) : null;
             for (int r = from; r < to; r++) {
                 int t = r % d.steps();
                 int h0 = simd ? QkRopeFloatVector.backward(d, r, sv.rows(), wq2, wk2, sv.rope(), dq, dk, sv.rms(),
-                        sv.inv(), dRows, tq, tk, lane) : 0;
-                for (int h = 0; h < d.heads(); h++) {
+                        sv.inv(), dRows, tq, tk, dv) : 0;
+                for (int h = h0; h < d.heads(); h++) {
                     copyHead(dv, d.headOffset(r, h), dRows, r * 3 * w + 2 * w + h * hd, hd);
                 }
                 for (int h = h0; h < d.heads(); h++) {
@@ -255,8 +255,9 @@ public final class QkRopeFloat {
     /** Per-head sequences [B*H, T, hd] to rows [B*T, H*hd]. */
     public static float[] toRows(QkRope.Dims d, float[] heads) {
         float[] rows = Arena.uninitialized(heads.length);
+        boolean simd = d.headDim() == 8 && Simd.on() && QkRopeFloatVector.HEADS > 0;
         for (int r = 0; r < d.rows(); r++) {
-            for (int h = 0; h < d.heads(); h++) {
+            for (int h = simd ? QkRopeFloatVector.toRows(d, heads, rows, r) : 0; h < d.heads(); h++) {
                 copyHead(heads, d.headOffset(r, h), rows, (r * d.heads() + h) * d.headDim(), d.headDim());
             }
         }
@@ -266,8 +267,10 @@ public final class QkRopeFloat {
     /** Rows [B*T, H*hd] to per-head sequences [B*H, T, hd]. */
     public static float[] toHeads(QkRope.Dims d, float[] rows) {
         float[] heads = Arena.uninitialized(rows.length);
+        boolean simd = d.headDim() == 8 && Simd.on() && QkRopeFloatVector.HEADS > 0;
+        float[] lane = simd ? Arena.floats(16) : null;
         for (int r = 0; r < d.rows(); r++) {
-            for (int h = 0; h < d.heads(); h++) {
+            for (int h = simd ? QkRopeFloatVector.toHeads(d, rows, heads, r, d.rows(), lane) : 0; h < d.heads(); h++) {
                 copyHead(rows, (r * d.heads() + h) * d.headDim(), heads, d.headOffset(r, h), d.headDim());
             }
         }
