@@ -91,8 +91,9 @@ class QkRopeTest {
     @CsvSource({"2, 7, 4, 1", "3, 5, 3, 1", "2, 6, 1, 1", "4, 16, 4, 2", "3, 5, 4, 2", "3, 5, 6, 3"})
     void vectorFormOfHeadsOfEightIsTheScalarForm(int batch, int steps, int heads, int threads) {
         // two heads a vector at 16 lanes, one at 8; three heads leave one to the scalar form, one head all.
-        // 15 rows over 2 or 3 threads: a thread's rows end inside a sequence, where the vector form's
-        // whole-vector stores into the next row must stop (the other thread writes that row)
+        // 15 rows over 2 threads: the first thread's rows end inside a sequence, where the vector form's
+        // whole-vector stores into the next row must stop (the other thread writes that row); over 3
+        // threads they end with sequences, and six heads make three vectors a row
         QkRope.Dims d = new QkRope.Dims(batch, steps, heads, 8);
         Random r = new Random(batch * 100L + steps * 10 + heads);
         int n = batch * steps * heads * 8;
