@@ -56,19 +56,14 @@ public final class GatedRnnFloat {
                     }
                 }
                 for (int s = 0; s < t; s++) {
-                    for (int i = 0; i < g; i++) {
-                        if (hPrev != null) {
-                            System.arraycopy(hsG[i], 0, hPrev, ((b0 + i) * t + s) * hd, hd);
-                        }
-                    }
                     Loops.rowCombinations(hsG, wh, hd, w, zG, g); // z = h W_h
                     for (int i = 0; i < g; i++) {
                         float[] hs = hsG[i], cs = csG[i], z = zG[i], e = eG[i];
                         int row = (b0 + i) * t + s, o = row * w;
                         if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
                             int j0 = simd ? GatedRnnFloatVector.lstmStep(hd, o, row * hd, z, xg, cs, acts, cells, hs,
-                                    tanhs) : 0;
-                            lstmUnits(hd, j0, o, row * hd, z, xg, cs, acts, cells, hs, tanhs);
+                                    tanhs, h, hPrev) : 0;
+                            lstmUnits(hd, j0, o, row * hd, z, xg, cs, acts, cells, hs, tanhs, h, hPrev);
                         } else {
                             for (int k = 0; k < 2 * hd; k++) {
                                 e[k] = -(xg[o + k] + z[k]);
@@ -84,14 +79,17 @@ public final class GatedRnnFloat {
                             }
                             tanhArguments(z, 2 * hd, e, 0, hd);
                             Exp.expInPlace(e, hd);
-                            j0 = simd ? GatedRnnFloatVector.gruOutputs(hd, o, z, e, acts, hs) : 0;
+                            j0 = simd ? GatedRnnFloatVector.gruOutputs(hd, o, row * hd, z, e, acts, hs, h, hPrev) : 0;
                             for (int j = j0; j < hd; j++) {
                                 float n = tanhOf(z[2 * hd + j], e[j]), u = acts[o + hd + j];
+                                if (hPrev != null) {
+                                    hPrev[row * hd + j] = hs[j];
+                                }
                                 hs[j] = n + u * (hs[j] - n);
+                                h[row * hd + j] = hs[j];
                                 acts[o + 2 * hd + j] = n;
                             }
                         }
-                        System.arraycopy(hs, 0, h, row * hd, hd);
                     }
                 }
                 for (int i = 0; i < g; i++) {
@@ -143,8 +141,7 @@ public final class GatedRnnFloat {
                         }
                         if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
                             lstmBackRow(hd, o, row * hd, sv.acts(), sv.tanhs(), s > 0 ? sv.cells() : sv.cell0(),
-                                    s > 0 ? (row - 1) * hd : b * hd, dh[i], dc[i], dz[i]);
-                            System.arraycopy(dz[i], 0, dX, o, w);
+                                    s > 0 ? (row - 1) * hd : b * hd, dh[i], dc[i], dz[i], dX);
                         } else {
                             gruBackRow(hd, o, row * hd, sv.acts(), sv.cells(), sv.hPrev(), dh[i], dz[i], dX);
                             System.arraycopy(dz[i], 0, dA, o, w);
@@ -172,11 +169,13 @@ public final class GatedRnnFloat {
 
     /**
      * One LSTM step of one sequence for hidden units [j0, hd): from z = h_{t-1} W_h (not changed) and the
-     * input projection's row at o, the gates into acts at o, c_t into cs and cells at co, h_t into hs and
-     * tanh(c_t) into tanhs at co (when not null).
+     * input projection's row at o, the gates into acts at o, c_t into cs and cells at co, h_t into hs and h
+     * at co, h_{t-1} (hs before) into hPrev at co and tanh(c_t) into tanhs at co (these two when not null).
+     * The row's copies are stores of the unit loop: a copy call a row of 32 units cost about 22 ns, a
+     * quarter of the forward's time (docs/engine-log.md).
      */
     static void lstmUnits(int hd, int j0, int o, int co, float[] z, float[] xg, float[] cs, float[] acts,
-                          float[] cells, float[] hs, float[] tanhs) {
+                          float[] cells, float[] hs, float[] tanhs, float[] h, float[] hPrev) {
         for (int j = j0; j < hd; j++) {
             float zg = z[2 * hd + j] + xg[o + 2 * hd + j];
             float ig = 1 / (1 + Exp.expf(-(z[j] + xg[o + j])));
@@ -191,7 +190,11 @@ public final class GatedRnnFloat {
             acts[o + 2 * hd + j] = gg;
             acts[o + 3 * hd + j] = og;
             cells[co + j] = c;
+            if (hPrev != null) {
+                hPrev[co + j] = hs[j];
+            }
             hs[j] = og * tc;
+            h[co + j] = hs[j];
             if (tanhs != null) {
                 tanhs[co + j] = tc;
             }
@@ -199,12 +202,13 @@ public final class GatedRnnFloat {
     }
 
     /**
-     * One LSTM row back: the gate gradients into dz, dc becomes dc_{t-1}; acts at o, tanh(c) at co, c_{t-1}
-     * at po of cPrev (null: 0).
+     * One LSTM row back: the gate gradients into dz and into dX at o, dc becomes dc_{t-1}; acts at o,
+     * tanh(c) at co, c_{t-1} at po of cPrev (null: 0). dX's row is stored beside dz's, not copied after (see
+     * {@link #lstmUnits}).
      */
     static void lstmBackRow(int hd, int o, int co, float[] acts, float[] tanhs, float[] cPrev, int po,
-                            float[] dh, float[] dc, float[] dz) {
-        int j = Simd.on() ? GatedRnnFloatVector.lstmBackRow(hd, o, co, acts, tanhs, cPrev, po, dh, dc, dz) : 0;
+                            float[] dh, float[] dc, float[] dz, float[] dX) {
+        int j = Simd.on() ? GatedRnnFloatVector.lstmBackRow(hd, o, co, acts, tanhs, cPrev, po, dh, dc, dz, dX) : 0;
         for (; j < hd; j++) {
             float ig = acts[o + j], fg = acts[o + hd + j], gg = acts[o + 2 * hd + j], og = acts[o + 3 * hd + j];
             float tc = tanhs[co + j], cp = cPrev == null ? 0 : cPrev[po + j];
@@ -214,6 +218,9 @@ public final class GatedRnnFloat {
             dz[2 * hd + j] = dct * ig * (1 - gg * gg);
             dz[3 * hd + j] = dh[j] * tc * og * (1 - og);
             dc[j] = dct * fg;
+            for (int k = 0; k < 4; k++) {
+                dX[o + k * hd + j] = dz[k * hd + j];
+            }
         }
     }
 

@@ -19,7 +19,8 @@ final class GatedRnnFloatVector {
 
     /**
      * {@link GatedRnnFloat#lstmUnits} for the hidden units of whole vectors, in one pass: the gates, the
-     * new cell and h from z = h W_h (not changed) and the input projection's row at o. A vector whose
+     * new cell and h (into hs and h, the h before into hPrev) from z = h W_h (not changed) and the input
+     * projection's row at o. A vector whose
      * exponentials' arguments leave [-87, 87] (or hold a NaN) stops it before it stores anything; returns
      * the first unit not done, from which the scalar form goes on. The five exponentials are
      * {@link VectorLoops#expRowsInRange}'s operations (so the scalar form's bits) written out on registers:
@@ -27,7 +28,7 @@ final class GatedRnnFloatVector {
      * 1.5 times as long, docs/engine-log.md), and a method taking vectors may not be inlined (Simd).
      */
     static int lstmStep(int hd, int o, int co, float[] z, float[] xg, float[] cs, float[] acts, float[] cells,
-                        float[] hs, float[] tanhs) {
+                        float[] hs, float[] tanhs, float[] h, float[] hPrev) {
         int whole = hd - hd % S.length();
         for (int j = 0; j < whole; j += S.length()) {
             FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
@@ -102,7 +103,12 @@ final class GatedRnnFloatVector {
             gg.intoArray(acts, o + 2 * hd + j);
             og.intoArray(acts, o + 3 * hd + j);
             c.intoArray(cells, co + j);
-            og.mul(tc).intoArray(hs, j);
+            if (hPrev != null) {
+                FloatVector.fromArray(S, hs, j).intoArray(hPrev, co + j);
+            }
+            FloatVector hn = og.mul(tc);
+            hn.intoArray(hs, j);
+            hn.intoArray(h, co + j);
             if (tanhs != null) {
                 tc.intoArray(tanhs, co + j);
             }
@@ -126,24 +132,36 @@ final class GatedRnnFloatVector {
         return whole;
     }
 
-    /** The GRU step's candidate n = tanh(.) from e = exp(-2 |.|) and h = n + u (h - n). */
-    static int gruOutputs(int hd, int o, float[] z, float[] e, float[] acts, float[] hs) {
+    /**
+     * The GRU step's candidate n = tanh(.) from e = exp(-2 |.|) and h = n + u (h - n), into hs and h at co;
+     * the h before into hPrev at co when not null.
+     */
+    static int gruOutputs(int hd, int o, int co, float[] z, float[] e, float[] acts, float[] hs, float[] h,
+                          float[] hPrev) {
         int whole = hd - hd % S.length();
         for (int j = 0; j < whole; j += S.length()) {
             // GatedRnnFloat's tanhOf: (1 - e) / (1 + e) with z's sign, e = exp(-2 |z|); written out (Simd)
             FloatVector one = FloatVector.broadcast(S, 1), en = FloatVector.fromArray(S, e, j);
             FloatVector t = one.sub(en).div(one.add(en));
             FloatVector n = t.blend(t.neg(), FloatVector.fromArray(S, z, 2 * hd + j).compare(VectorOperators.LT, 0));
-            FloatVector u = FloatVector.fromArray(S, acts, o + hd + j);
-            n.add(u.mul(FloatVector.fromArray(S, hs, j).sub(n))).intoArray(hs, j);
+            FloatVector u = FloatVector.fromArray(S, acts, o + hd + j), hp = FloatVector.fromArray(S, hs, j);
+            if (hPrev != null) {
+                hp.intoArray(hPrev, co + j);
+            }
+            FloatVector hn = n.add(u.mul(hp.sub(n)));
+            hn.intoArray(hs, j);
+            hn.intoArray(h, co + j);
             n.intoArray(acts, o + 2 * hd + j);
         }
         return whole;
     }
 
-    /** {@link GatedRnnFloat#lstmBackRow} over the whole vectors, returning where the scalar form goes on. */
+    /**
+     * {@link GatedRnnFloat#lstmBackRow} over the whole vectors (into dz and dX), returning where the scalar
+     * form goes on.
+     */
     static int lstmBackRow(int hd, int o, int co, float[] acts, float[] tanhs, float[] cPrev, int po, float[] dh,
-                           float[] dc, float[] dz) {
+                           float[] dc, float[] dz, float[] dX) {
         int whole = hd - hd % S.length();
         for (int j = 0; j < whole; j += S.length()) {
             FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
@@ -153,10 +171,16 @@ final class GatedRnnFloatVector {
             FloatVector tc = FloatVector.fromArray(S, tanhs, co + j), dhv = FloatVector.fromArray(S, dh, j);
             FloatVector cp = cPrev == null ? FloatVector.zero(S) : FloatVector.fromArray(S, cPrev, po + j);
             FloatVector dct = FloatVector.fromArray(S, dc, j).add(dhv.mul(og).mul(one.sub(tc.mul(tc))));
-            dct.mul(gg).mul(ig).mul(one.sub(ig)).intoArray(dz, j);
-            dct.mul(cp).mul(fg).mul(one.sub(fg)).intoArray(dz, hd + j);
-            dct.mul(ig).mul(one.sub(gg.mul(gg))).intoArray(dz, 2 * hd + j);
-            dhv.mul(tc).mul(og).mul(one.sub(og)).intoArray(dz, 3 * hd + j);
+            FloatVector di = dct.mul(gg).mul(ig).mul(one.sub(ig)), df = dct.mul(cp).mul(fg).mul(one.sub(fg));
+            FloatVector dg = dct.mul(ig).mul(one.sub(gg.mul(gg))), dO = dhv.mul(tc).mul(og).mul(one.sub(og));
+            di.intoArray(dz, j);
+            df.intoArray(dz, hd + j);
+            dg.intoArray(dz, 2 * hd + j);
+            dO.intoArray(dz, 3 * hd + j);
+            di.intoArray(dX, o + j);
+            df.intoArray(dX, o + hd + j);
+            dg.intoArray(dX, o + 2 * hd + j);
+            dO.intoArray(dX, o + 3 * hd + j);
             dct.mul(fg).intoArray(dc, j);
         }
         return whole;
