@@ -115,6 +115,7 @@ public final class GatedRnnFloat {
         GatedRnnRecurrent.Dims d = sv.dims();
         int hd = d.hidden(), w = d.width(), t = d.steps();
         float[] wt = Loops.transposed(sv.wh(), hd, w);
+        boolean lstm = d.cell() == GatedRnnRecurrent.Cell.LSTM;
         // sequences in groups of GROUP at each step: the group's dz W_h^T loads W_h^T once for all of them
         Parallel.forRange(d.batch(), (from, to) -> {
             float[][] dh = new float[GROUP][], dc = new float[GROUP][], dz = new float[GROUP][];
@@ -136,22 +137,24 @@ public final class GatedRnnFloat {
                 for (int s = t - 1; s >= 0; s--) {
                     for (int i = 0; i < g; i++) {
                         int b = b0 + i, row = b * t + s, o = row * w;
-                        for (int j = 0; j < hd; j++) {
-                            dh[i][j] += dH[row * hd + j];
-                        }
-                        if (d.cell() == GatedRnnRecurrent.Cell.LSTM) {
+                        if (lstm) { // dh + dH inside the row's loop
                             lstmBackRow(hd, o, row * hd, sv.acts(), sv.tanhs(), s > 0 ? sv.cells() : sv.cell0(),
-                                    s > 0 ? (row - 1) * hd : b * hd, dh[i], dc[i], dz[i], dX);
+                                    s > 0 ? (row - 1) * hd : b * hd, dh[i], dH, dc[i], dz[i], dX);
                         } else {
+                            for (int j = 0; j < hd; j++) {
+                                dh[i][j] += dH[row * hd + j];
+                            }
                             gruBackRow(hd, o, row * hd, sv.acts(), sv.cells(), sv.hPrev(), dh[i], dz[i], dX);
                             System.arraycopy(dz[i], 0, dA, o, w);
                         }
                     }
-                    // dh_{t-1} += dz W_h^T, from W^T [G*d, d]: each output sums dz[j] W[i, j] in order of j
-                    Loops.rowCombinations(dz, wt, w, hd, back, g);
-                    for (int i = 0; i < g; i++) {
+                    // dh_{t-1} (+)= dz W_h^T, from W^T [G*d, d]: each output sums dz[j] W[i, j] in order of j. The
+                    // LSTM's dh is that sum alone, written in place: a chain of FMAs from +0 never ends at -0,
+                    // so it is the 0 + sum it was
+                    Loops.rowCombinations(dz, wt, w, hd, lstm ? dh : back, g);
+                    for (int i = 0; i < g && !lstm; i++) {
                         for (int j = 0; j < hd; j++) {
-                            dh[i][j] = (d.cell() == GatedRnnRecurrent.Cell.LSTM ? 0 : dh[i][j]) + back[i][j];
+                            dh[i][j] += back[i][j];
                         }
                     }
                 }
@@ -203,20 +206,21 @@ public final class GatedRnnFloat {
 
     /**
      * One LSTM row back: the gate gradients into dz and into dX at o, dc becomes dc_{t-1}; acts at o,
-     * tanh(c) at co, c_{t-1} at po of cPrev (null: 0). dX's row is stored beside dz's, not copied after (see
-     * {@link #lstmUnits}).
+     * tanh(c) and dH (the gradient from above, added to dh, which is not changed) at co, c_{t-1} at po of
+     * cPrev (null: 0). dX's row is stored beside dz's, not copied after (see {@link #lstmUnits}).
      */
     static void lstmBackRow(int hd, int o, int co, float[] acts, float[] tanhs, float[] cPrev, int po,
-                            float[] dh, float[] dc, float[] dz, float[] dX) {
-        int j = Simd.on() ? GatedRnnFloatVector.lstmBackRow(hd, o, co, acts, tanhs, cPrev, po, dh, dc, dz, dX) : 0;
+                            float[] dh, float[] dH, float[] dc, float[] dz, float[] dX) {
+        int j = Simd.on() ? GatedRnnFloatVector.lstmBackRow(hd, o, co, acts, tanhs, cPrev, po, dh, dH, dc, dz, dX)
+                : 0;
         for (; j < hd; j++) {
             float ig = acts[o + j], fg = acts[o + hd + j], gg = acts[o + 2 * hd + j], og = acts[o + 3 * hd + j];
-            float tc = tanhs[co + j], cp = cPrev == null ? 0 : cPrev[po + j];
-            float dct = dc[j] + dh[j] * og * (1 - tc * tc);
+            float tc = tanhs[co + j], cp = cPrev == null ? 0 : cPrev[po + j], dhj = dh[j] + dH[co + j];
+            float dct = dc[j] + dhj * og * (1 - tc * tc);
             dz[j] = dct * gg * ig * (1 - ig);
             dz[hd + j] = dct * cp * fg * (1 - fg);
             dz[2 * hd + j] = dct * ig * (1 - gg * gg);
-            dz[3 * hd + j] = dh[j] * tc * og * (1 - og);
+            dz[3 * hd + j] = dhj * tc * og * (1 - og);
             dc[j] = dct * fg;
             for (int k = 0; k < 4; k++) {
                 dX[o + k * hd + j] = dz[k * hd + j];

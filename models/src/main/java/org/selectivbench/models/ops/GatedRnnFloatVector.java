@@ -161,14 +161,15 @@ final class GatedRnnFloatVector {
      * form goes on.
      */
     static int lstmBackRow(int hd, int o, int co, float[] acts, float[] tanhs, float[] cPrev, int po, float[] dh,
-                           float[] dc, float[] dz, float[] dX) {
+                           float[] dH, float[] dc, float[] dz, float[] dX) {
         int whole = hd - hd % S.length();
         for (int j = 0; j < whole; j += S.length()) {
             FloatVector one = FloatVector.broadcast(S, 1); // in the loop: see Simd on receivers in loops
             FloatVector ig = FloatVector.fromArray(S, acts, o + j), fg = FloatVector.fromArray(S, acts, o + hd + j);
             FloatVector gg = FloatVector.fromArray(S, acts, o + 2 * hd + j);
             FloatVector og = FloatVector.fromArray(S, acts, o + 3 * hd + j);
-            FloatVector tc = FloatVector.fromArray(S, tanhs, co + j), dhv = FloatVector.fromArray(S, dh, j);
+            FloatVector tc = FloatVector.fromArray(S, tanhs, co + j);
+            FloatVector dhv = FloatVector.fromArray(S, dh, j).add(FloatVector.fromArray(S, dH, co + j));
             FloatVector cp = cPrev == null ? FloatVector.zero(S) : FloatVector.fromArray(S, cPrev, po + j);
             FloatVector dct = FloatVector.fromArray(S, dc, j).add(dhv.mul(og).mul(one.sub(tc.mul(tc))));
             FloatVector di = dct.mul(gg).mul(ig).mul(one.sub(ig)), df = dct.mul(cp).mul(fg).mul(one.sub(fg));
