@@ -117,10 +117,19 @@ final class RnnLayer implements Mixer {
         }
         int rows = (int) p.rows(), w = (int) wx.value().size(1);
         GatedRnn.FloatGrads g = rnn.backwardFloats(dh);
-        addGrad(wx, xFloats, g.dX(), rows, d, w);
+        if (g.dA() == g.dX()) { // the LSTM: both weight gradients from the gates' one gradient, in one pass
+            float[] gx = Host.readFloats(wx.grad()), gh = Host.readFloats(wh.grad());
+            GemmFloat.tnAddPair(xFloats, gx, g.hPrev(), gh, g.dX(), rows, d, w);
+            Nd.recordJava(d, w, rows, true, false, true);
+            Nd.recordJava(d, w, rows, true, false, true);
+            Host.write(gx, wx.grad());
+            Host.write(gh, wh.grad());
+        } else {
+            addGrad(wx, xFloats, g.dX(), rows, d, w);
+            addGrad(wh, g.hPrev(), g.dA(), rows, d, w);
+        }
         float[] dxSum = RowNormsFloat.columnSums(g.dX(), rows, w);
         b.grad().addi(Host.array(dxSum, w));
-        addGrad(wh, g.hPrev(), g.dA(), rows, d, w);
         if (cell == Cell.GRU) { // b_hr, b_hz joined the input projection, b_hn the recurrent one (forward)
             float[] daSum = RowNormsFloat.columnSums(g.dA(), rows, w), bg = Arena.floats(w);
             System.arraycopy(dxSum, 0, bg, 0, 2 * d);

@@ -117,6 +117,21 @@ public final class GemmFloat {
         });
     }
 
+    /**
+     * c1 += a1^T b and c2 += a2^T b for a1, a2 [m, k] (two weight gradients from one output gradient),
+     * the same numbers as two {@link #tnAdd} calls; the vector form takes both a chunk of b's rows at a
+     * time, so that b is read from memory once.
+     */
+    public static void tnAddPair(float[] a1, float[] c1, float[] a2, float[] c2, float[] b, int m, int k, int n) {
+        if (!Simd.on() || n < GemmFloatVector.lanes() || n % GemmFloatVector.lanes() != 0) {
+            tnAdd(a1, b, c1, m, k, n);
+            tnAdd(a2, b, c2, m, k, n);
+            return;
+        }
+        Parallel.forRange((k + ROWS - 1) / ROWS, (from, to) -> GemmFloatVectorTn.tnAddPair(a1, c1, a2, c2, b, m, k,
+                n, from * ROWS, Math.min(k, to * ROWS)));
+    }
+
     /** {@link #tnAdd} on output rows [i0, i1), on the calling thread. */
     static void tnAddRows(float[] a, float[] b, float[] c, int m, int k, int n, int i0, int i1) {
         int j0 = Simd.on() ? GemmFloatVectorTn.tnAdd(a, b, c, m, k, n, i0, i1) : 0;

@@ -23,47 +23,71 @@ final class GemmFloatVectorTn {
         int whole = n - n % L, last = n - L;
         float[] tail = whole < n && last >= 0 ? Arena.floats(8 * L) : null;
         for (int r0 = 0; r0 < m; r0 += CHUNK) {
-            int r1 = Math.min(m, r0 + CHUNK);
-            int i = i0;
-            for (; i + 7 < i1; i += 8) {
-                if (tail != null) {
-                    tn8One(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
-                }
-                int j = 0;
-                for (; j + 2 * L <= whole; j += 2 * L) {
-                    tn8(a, b, c, k, n, i, j, r0, r1);
-                }
-                for (; j < whole; j += L) {
-                    tn8One(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
-                }
-                if (tail != null) {
-                    GemmFloatVector.keepTail(tail, c, i, 8, n, whole);
-                }
-            }
-            for (; i + 3 < i1; i += 4) {
-                if (tail != null) {
-                    tn4(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
-                }
-                for (int j = 0; j < whole; j += L) {
-                    tn4(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
-                }
-                if (tail != null) {
-                    GemmFloatVector.keepTail(tail, c, i, 4, n, whole);
-                }
-            }
-            for (; i < i1; i++) {
-                if (tail != null) {
-                    rowTn(a, b, c, k, n, i, last, r0, r1, tail, 0);
-                }
-                for (int j = 0; j < whole; j += L) {
-                    rowTn(a, b, c, k, n, i, j, r0, r1, c, i * n + j);
-                }
-                if (tail != null) {
-                    GemmFloatVector.keepTail(tail, c, i, 1, n, whole);
-                }
-            }
+            chunk(a, b, c, k, n, i0, i1, r0, Math.min(m, r0 + CHUNK), whole, last, tail);
         }
         return tail != null ? n : whole;
+    }
+
+    /**
+     * {@link #tnAdd} of a1 into c1 and of a2 into c2 against the same b (the LSTM's dW_x and dW_h from the
+     * gates' gradients), chunk by chunk: a chunk of b comes from memory for the first product and from
+     * cache for the second, where two calls read all of b twice. The same sums in the same order as two
+     * calls. For n a multiple of the vector's lanes only (returns false, doing nothing, otherwise).
+     */
+    static boolean tnAddPair(float[] a1, float[] c1, float[] a2, float[] c2, float[] b, int m, int k, int n,
+                             int i0, int i1) {
+        if (n % L != 0) {
+            return false;
+        }
+        for (int r0 = 0; r0 < m; r0 += CHUNK) {
+            int r1 = Math.min(m, r0 + CHUNK);
+            chunk(a1, b, c1, k, n, i0, i1, r0, r1, n, n - L, null);
+            chunk(a2, b, c2, k, n, i0, i1, r0, r1, n, n - L, null);
+        }
+        return true;
+    }
+
+    /** {@link #tnAdd}'s tiles over the rows [r0, r1) of one chunk. */
+    private static void chunk(float[] a, float[] b, float[] c, int k, int n, int i0, int i1, int r0, int r1,
+                              int whole, int last, float[] tail) {
+        int i = i0;
+        for (; i + 7 < i1; i += 8) {
+            if (tail != null) {
+                tn8One(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
+            }
+            int j = 0;
+            for (; j + 2 * L <= whole; j += 2 * L) {
+                tn8(a, b, c, k, n, i, j, r0, r1);
+            }
+            for (; j < whole; j += L) {
+                tn8One(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
+            }
+            if (tail != null) {
+                GemmFloatVector.keepTail(tail, c, i, 8, n, whole);
+            }
+        }
+        for (; i + 3 < i1; i += 4) {
+            if (tail != null) {
+                tn4(a, b, c, k, n, i, last, r0, r1, tail, 0, L);
+            }
+            for (int j = 0; j < whole; j += L) {
+                tn4(a, b, c, k, n, i, j, r0, r1, c, i * n + j, n);
+            }
+            if (tail != null) {
+                GemmFloatVector.keepTail(tail, c, i, 4, n, whole);
+            }
+        }
+        for (; i < i1; i++) {
+            if (tail != null) {
+                rowTn(a, b, c, k, n, i, last, r0, r1, tail, 0);
+            }
+            for (int j = 0; j < whole; j += L) {
+                rowTn(a, b, c, k, n, i, j, r0, r1, c, i * n + j);
+            }
+            if (tail != null) {
+                GemmFloatVector.keepTail(tail, c, i, 1, n, whole);
+            }
+        }
     }
 
     /** One output row's vector of columns j over rows [r0, r1), from c's entries, into out at o. */

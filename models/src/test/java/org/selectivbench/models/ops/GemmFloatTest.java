@@ -70,6 +70,39 @@ class GemmFloatTest {
     }
 
     /**
+     * Two weight gradients from one b in one pass: the bits of two {@link GemmFloat#tnAdd} calls (and so
+     * within 1e-5 of the plain loops), on one thread and three, with and without the vector form; 601 rows
+     * cross chunks of 256, 37 inner rows leave blocks of four and one, 41 columns take the two calls.
+     */
+    @ParameterizedTest
+    @CsvSource({"601, 32, 128", "263, 37, 32", "300, 32, 48", "263, 11, 41", "97, 8, 5"})
+    void pairedWeightGradientsAreTwoCalls(int m, int k, int n) {
+        Random r = new Random(5 + m + k + n);
+        float[] a1 = Ops.floats(Ops.rand(r, m * k, 1)), a2 = Ops.floats(Ops.rand(r, m * k, 1));
+        float[] b = Ops.floats(Ops.rand(r, m * n, 1));
+        float[] g1 = Ops.floats(Ops.rand(r, k * n, 1)), g2 = Ops.floats(Ops.rand(r, k * n, 1));
+        java.util.function.Supplier<double[][]> pair = () -> {
+            float[] c1 = g1.clone(), c2 = g2.clone();
+            GemmFloat.tnAddPair(a1, c1, a2, c2, b, m, k, n);
+            return new double[][] {Ops.doubles(c1), Ops.doubles(c2)};
+        };
+        Parallel.setThreads(1);
+        float[] c1 = g1.clone(), c2 = g2.clone();
+        GemmFloat.tnAdd(a1, b, c1, m, k, n);
+        GemmFloat.tnAdd(a2, b, c2, m, k, n);
+        double[][] one = pair.get();
+        assertArrayEquals(Ops.doubles(c1), one[0], "the first gradient against its own call");
+        assertArrayEquals(Ops.doubles(c2), one[1], "the second gradient against its own call");
+        Ops.assertCloseScaled(plainTn(a2, b, g2, m, k, n), one[1], 1e-5, "the second gradient");
+        Parallel.setThreads(3);
+        double[][] three = pair.get();
+        assertArrayEquals(one[0], three[0], "the first gradient on 1 and 3 threads");
+        assertArrayEquals(one[1], three[1], "the second gradient on 1 and 3 threads");
+        Parallel.setThreads(1);
+        Ops.assertVectorFormIsScalarForm(pair);
+    }
+
+    /**
      * A new product's array is not zero-filled: inside a poisoned arena's pass it comes full of NaN, so a
      * kernel that read it before writing (a sum started from c's entry) would show.
      */
