@@ -118,12 +118,7 @@ final class RnnLayer implements Mixer {
         int rows = (int) p.rows(), w = (int) wx.value().size(1);
         GatedRnn.FloatGrads g = rnn.backwardFloats(dh);
         if (g.dA() == g.dX()) { // the LSTM: both weight gradients from the gates' one gradient, in one pass
-            float[] gx = Host.readFloats(wx.grad()), gh = Host.readFloats(wh.grad());
-            GemmFloat.tnAddPair(xFloats, gx, g.hPrev(), gh, g.dX(), rows, d, w);
-            Nd.recordJava(d, w, rows, true, false, true);
-            Nd.recordJava(d, w, rows, true, false, true);
-            Host.write(gx, wx.grad());
-            Host.write(gh, wh.grad());
+            addGrads(wx, xFloats, wh, g.hPrev(), g.dX(), rows, d, w);
         } else {
             addGrad(wx, xFloats, g.dX(), rows, d, w);
             addGrad(wh, g.hPrev(), g.dA(), rows, d, w);
@@ -147,6 +142,17 @@ final class RnnLayer implements Mixer {
         GemmFloat.tnAdd(a, b, g, rows, k, n);
         Nd.recordJava(k, n, rows, true, false, true);
         Host.write(g, param.grad());
+    }
+
+    /** {@link #addGrad} of a1 into p1 and of a2 into p2 against the same b, in one pass over b. */
+    private static void addGrads(ParamStore.Param p1, float[] a1, ParamStore.Param p2, float[] a2, float[] b,
+                                 int rows, int k, int n) {
+        float[] g1 = Host.readFloats(p1.grad()), g2 = Host.readFloats(p2.grad());
+        GemmFloat.tnAddPair(a1, g1, a2, g2, b, rows, k, n);
+        Nd.recordJava(k, n, rows, true, false, true);
+        Nd.recordJava(k, n, rows, true, false, true);
+        Host.write(g1, p1.grad());
+        Host.write(g2, p2.grad());
     }
 
     @Override

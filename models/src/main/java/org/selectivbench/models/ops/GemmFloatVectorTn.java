@@ -32,19 +32,15 @@ final class GemmFloatVectorTn {
      * {@link #tnAdd} of a1 into c1 and of a2 into c2 against the same b (the LSTM's dW_x and dW_h from the
      * gates' gradients), chunk by chunk: a chunk of b comes from memory for the first product and from
      * cache for the second, where two calls read all of b twice. The same sums in the same order as two
-     * calls. For n a multiple of the vector's lanes only (returns false, doing nothing, otherwise).
+     * calls. For n a multiple of the vector's lanes only ({@link GemmFloat#tnAddPair} checks).
      */
-    static boolean tnAddPair(float[] a1, float[] c1, float[] a2, float[] c2, float[] b, int m, int k, int n,
-                             int i0, int i1) {
-        if (n % L != 0) {
-            return false;
-        }
+    static void tnAddPair(float[] a1, float[] c1, float[] a2, float[] c2, float[] b, int m, int k, int n,
+                          int i0, int i1) {
         for (int r0 = 0; r0 < m; r0 += CHUNK) {
             int r1 = Math.min(m, r0 + CHUNK);
             chunk(a1, b, c1, k, n, i0, i1, r0, r1, n, n - L, null);
             chunk(a2, b, c2, k, n, i0, i1, r0, r1, n, n - L, null);
         }
-        return true;
     }
 
     /** {@link #tnAdd}'s tiles over the rows [r0, r1) of one chunk. */
