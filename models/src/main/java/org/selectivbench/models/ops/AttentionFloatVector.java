@@ -105,9 +105,10 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
     /**
      * Heads of 8: the scalar form's passes fused into three, each row's mask read from {@link #BEFORE}
      * (none before the block's diagonal): the scores with their maximum, then the shift, exponential and
-     * sum, then the mix, scaling each row of e as it reads it. The same operations on every number in the
-     * same order, so the same bits. A shifted score below the exponential's range (or a NaN) sends the
-     * block back to the separate passes.
+     * sum, then the mix ({@link #mix8}), scaling each row of e as it reads it. The same operations on every
+     * number in the same order, so the same bits. A shifted score below the exponential's range (or a NaN)
+     * sends the block back to the separate passes. The mix is a method of its own: C2 compiled its loop
+     * far slower inside this one, whose attention forward took 1.3 times as long (docs/engine-log.md).
      */
     @Override
     void attend(float[] qT, float[] k, float[] v, int base, int hd, int i0, int nb, float[] s, float[] e,
@@ -167,6 +168,11 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
             return;
         }
         reciprocals(r);
+        mix8(e, r, v, base, n, oT);
+    }
+
+    /** Heads of 8: o^T = sum over the rows of (e r) v, eight chains a vector, each in row order. */
+    private static void mix8(float[] e, float[] r, float[] v, int base, int n, float[] oT) {
         for (int l0 = 0; l0 < L; l0 += S.length()) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int row = 0, ar = base; row < n; row++, ar += 8) {
@@ -192,10 +198,12 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
     }
 
     /**
-     * Heads of 8: one pass over the rows (queries from the block's first key) forms each row's score,
-     * weight, value score and score gradient in registers, the keys past the row's query masked from
-     * {@link #AFTER}: the scalar form's operations in its order. A shifted score below the exponential's
-     * range (or a NaN) sends the block back to the separate passes.
+     * Heads of 8: over the rows (queries from the block's first key), each row's weight from its score,
+     * the keys past the row's query masked from {@link #AFTER}, then its score gradient from its value
+     * score: the scalar form's operations in its order. Two passes in methods of their own: one pass,
+     * holding the keys, the values and the exponential's constants at once, took the backward 1.03 times
+     * as long (docs/engine-log.md). A shifted score below the exponential's range (or a NaN) sends the
+     * block back to the separate passes.
      */
     @Override
     void keyBlock(float[] kT, float[] vT, float[] q, float[] dO, int at, int hd, int rows, float[] rowMax,
@@ -204,16 +212,25 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
             super.keyBlock(kT, vT, q, dO, at, hd, rows, rowMax, rowR, rowD, j0, p, ds);
             return;
         }
+        if (keyWeights8(kT, q, at, rows, rowMax, rowR, j0, p)) {
+            keyScoreGrads8(vT, dO, at, rows, rowD, j0, p, ds);
+        } else {
+            super.keyBlock(kT, vT, q, dO, at, hd, rows, rowMax, rowR, rowD, j0, p, ds);
+        }
+    }
+
+    /**
+     * Heads of 8, a key block's first pass: p [rows, L] from the scores of kT against the queries from at,
+     * the keys past each query masked; false if a shifted score is out of the exponential's range.
+     */
+    private static boolean keyWeights8(float[] kT, float[] q, int at, int rows, float[] rowMax, float[] rowR,
+                                       int j0, float[] p) {
         boolean inRange = true;
         for (int l0 = 0; l0 < L; l0 += S.length()) {
             FloatVector k0 = FloatVector.fromArray(S, kT, l0), k1 = FloatVector.fromArray(S, kT, L + l0);
             FloatVector k2 = FloatVector.fromArray(S, kT, 2 * L + l0), k3 = FloatVector.fromArray(S, kT, 3 * L + l0);
             FloatVector k4 = FloatVector.fromArray(S, kT, 4 * L + l0), k5 = FloatVector.fromArray(S, kT, 5 * L + l0);
             FloatVector k6 = FloatVector.fromArray(S, kT, 6 * L + l0), k7 = FloatVector.fromArray(S, kT, 7 * L + l0);
-            FloatVector v0 = FloatVector.fromArray(S, vT, l0), v1 = FloatVector.fromArray(S, vT, L + l0);
-            FloatVector v2 = FloatVector.fromArray(S, vT, 2 * L + l0), v3 = FloatVector.fromArray(S, vT, 3 * L + l0);
-            FloatVector v4 = FloatVector.fromArray(S, vT, 4 * L + l0), v5 = FloatVector.fromArray(S, vT, 5 * L + l0);
-            FloatVector v6 = FloatVector.fromArray(S, vT, 6 * L + l0), v7 = FloatVector.fromArray(S, vT, 7 * L + l0);
             FloatVector least = FloatVector.zero(S);
             for (int row = 0, ar = at; row < rows; row++, ar += 8) {
                 FloatVector t5 = FloatVector.broadcast(S, Exp.F5), t4 = FloatVector.broadcast(S, Exp.F4);
@@ -235,10 +252,24 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 FloatVector f = x.sub(mt.mul(Exp.F_LN2_HI)).sub(mt.mul(Exp.F_LN2_LO));
                 FloatVector pe = f.fma(Exp.F7, Exp.F6).fma(f, t5).fma(f, t4).fma(f, t3).fma(f, t2).fma(f, t1)
                         .fma(f, t0);
-                FloatVector w = ((FloatVector) ((IntVector) pe.reinterpretShape(I, 0)).add(((IntVector) t
+                ((FloatVector) ((IntVector) pe.reinterpretShape(I, 0)).add(((IntVector) t
                         .reinterpretShape(I, 0)).sub(Exp.F_ROUND_BITS).lanewise(VectorOperators.LSHL, 23))
-                        .reinterpretShape(S, 0)).blend(0, future).mul(rowR[j0 + row]);
-                w.intoArray(p, row * L + l0);
+                        .reinterpretShape(S, 0)).blend(0, future).mul(rowR[j0 + row]).intoArray(p, row * L + l0);
+            }
+            inRange &= least.compare(VectorOperators.GE, Exp.F_LO).allTrue();
+        }
+        return inRange;
+    }
+
+    /** Heads of 8, a key block's second pass: dS = p (dO . v - D) [rows, L]. */
+    private static void keyScoreGrads8(float[] vT, float[] dO, int at, int rows, float[] rowD, int j0, float[] p,
+                                       float[] ds) {
+        for (int l0 = 0; l0 < L; l0 += S.length()) {
+            FloatVector v0 = FloatVector.fromArray(S, vT, l0), v1 = FloatVector.fromArray(S, vT, L + l0);
+            FloatVector v2 = FloatVector.fromArray(S, vT, 2 * L + l0), v3 = FloatVector.fromArray(S, vT, 3 * L + l0);
+            FloatVector v4 = FloatVector.fromArray(S, vT, 4 * L + l0), v5 = FloatVector.fromArray(S, vT, 5 * L + l0);
+            FloatVector v6 = FloatVector.fromArray(S, vT, 6 * L + l0), v7 = FloatVector.fromArray(S, vT, 7 * L + l0);
+            for (int row = 0, ar = at; row < rows; row++, ar += 8) {
                 FloatVector d = v0.fma(FloatVector.broadcast(S, dO[ar]), FloatVector.zero(S));
                 d = v1.fma(FloatVector.broadcast(S, dO[ar + 1]), d);
                 d = v2.fma(FloatVector.broadcast(S, dO[ar + 2]), d);
@@ -247,12 +278,8 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 d = v5.fma(FloatVector.broadcast(S, dO[ar + 5]), d);
                 d = v6.fma(FloatVector.broadcast(S, dO[ar + 6]), d);
                 d = v7.fma(FloatVector.broadcast(S, dO[ar + 7]), d);
-                w.mul(d.sub(rowD[j0 + row])).intoArray(ds, row * L + l0);
+                FloatVector.fromArray(S, p, row * L + l0).mul(d.sub(rowD[j0 + row])).intoArray(ds, row * L + l0);
             }
-            inRange &= least.compare(VectorOperators.GE, Exp.F_LO).allTrue();
-        }
-        if (!inRange) {
-            super.keyBlock(kT, vT, q, dO, at, hd, rows, rowMax, rowR, rowD, j0, p, ds);
         }
     }
 
