@@ -19,9 +19,8 @@ package org.selectivbench.models.ops;
 public final class ModalConvFloat {
     /**
      * The convolution runs while T is at most this many steps per mode: forward and backward (training),
-     * forward alone (evaluation). The two forms cost the same near 12 and 6 on an Intel host at 64 modes
-     * and near 50 and 30 on a Zen 4 one at 8-64 modes, where the recurrence, on fresh double arrays, took
-     * 1.3-2.8 times as long at 12-25 steps per mode; these sit between (docs/engine-log.md).
+     * forward alone (evaluation). Between the points where the two forms cost the same on the hosts
+     * measured, which lie four times apart (docs/engine-log.md, "The quick start's own model settings").
      */
     static final int TRAIN_STEPS_PER_MODE = 24;
     static final int EVAL_STEPS_PER_MODE = 12;
