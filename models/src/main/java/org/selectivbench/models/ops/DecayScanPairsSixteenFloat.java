@@ -2,6 +2,7 @@ package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,6 +18,17 @@ final class DecayScanPairsSixteenFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** The upper half's lanes: the second head's keys. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, 0xff00L);
+    /** The halves swapped: lane i from lane i + 8 mod 16. */
+    private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(S, i -> (i + 8) % 16);
+    /** The keys' backward pairs of values ({@link DecayScanPairsFloat#pair}); recompute kept its broadcasts, faster. */
+    private static final VectorShuffle<Float> P0 = DecayScanPairsFloat.pair(0);
+    private static final VectorShuffle<Float> P1 = DecayScanPairsFloat.pair(1);
+    private static final VectorShuffle<Float> P2 = DecayScanPairsFloat.pair(2);
+    private static final VectorShuffle<Float> P3 = DecayScanPairsFloat.pair(3);
+    private static final VectorShuffle<Float> P4 = DecayScanPairsFloat.pair(4);
+    private static final VectorShuffle<Float> P5 = DecayScanPairsFloat.pair(5);
+    private static final VectorShuffle<Float> P6 = DecayScanPairsFloat.pair(6);
+    private static final VectorShuffle<Float> P7 = DecayScanPairsFloat.pair(7);
 
     private DecayScanPairsSixteenFloat() {
     }
@@ -207,56 +219,61 @@ final class DecayScanPairsSixteenFloat {
         FloatVector c7 = FloatVector.fromArray(S, cols, 112);
         for (int t = t1 - 1; t >= t0; t--) {
             int r = (b * d.steps() + t) * d.heads() + h, k0 = r * 8, v0 = r * 16;
+            // values 0-7 of both heads, the second's moved up to the upper half
+            FloatVector dOLo = FloatVector.fromArray(S, dO, v0)
+                    .blend(FloatVector.fromArray(S, dO, v0 + 16).rearrange(SWAP), SECOND);
+            FloatVector vLo = FloatVector.fromArray(S, v, v0)
+                    .blend(FloatVector.fromArray(S, v, v0 + 16).rearrange(SWAP), SECOND);
             float[] prev = states[t - t0], now = states[t - t0 + 1];
             FloatVector qk = FloatVector.fromArray(S, q, k0);
             FloatVector dec = FloatVector.fromArray(S, alpha, k0);
             FloatVector dqk = FloatVector.zero(S), dkk = dqk, dak = dqk, dOy;
-            dOy = FloatVector.broadcast(S, dO[v0 + 0]).blend(dO[v0 + 16], SECOND);
+            dOy = dOLo.rearrange(P0);
             dqk = dqk.add(FloatVector.fromArray(S, now, 0).mul(dOy));
             c0 = c0.add(qk.mul(dOy));
-            dkk = dkk.add(c0.mul(FloatVector.broadcast(S, v[v0 + 0]).blend(v[v0 + 16], SECOND)));
+            dkk = dkk.add(c0.mul(vLo.rearrange(P0)));
             dak = dak.add(c0.mul(FloatVector.fromArray(S, prev, 0)));
             c0 = c0.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 1]).blend(dO[v0 + 17], SECOND);
+            dOy = dOLo.rearrange(P1);
             dqk = dqk.add(FloatVector.fromArray(S, now, 16).mul(dOy));
             c1 = c1.add(qk.mul(dOy));
-            dkk = dkk.add(c1.mul(FloatVector.broadcast(S, v[v0 + 1]).blend(v[v0 + 17], SECOND)));
+            dkk = dkk.add(c1.mul(vLo.rearrange(P1)));
             dak = dak.add(c1.mul(FloatVector.fromArray(S, prev, 16)));
             c1 = c1.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 2]).blend(dO[v0 + 18], SECOND);
+            dOy = dOLo.rearrange(P2);
             dqk = dqk.add(FloatVector.fromArray(S, now, 32).mul(dOy));
             c2 = c2.add(qk.mul(dOy));
-            dkk = dkk.add(c2.mul(FloatVector.broadcast(S, v[v0 + 2]).blend(v[v0 + 18], SECOND)));
+            dkk = dkk.add(c2.mul(vLo.rearrange(P2)));
             dak = dak.add(c2.mul(FloatVector.fromArray(S, prev, 32)));
             c2 = c2.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 3]).blend(dO[v0 + 19], SECOND);
+            dOy = dOLo.rearrange(P3);
             dqk = dqk.add(FloatVector.fromArray(S, now, 48).mul(dOy));
             c3 = c3.add(qk.mul(dOy));
-            dkk = dkk.add(c3.mul(FloatVector.broadcast(S, v[v0 + 3]).blend(v[v0 + 19], SECOND)));
+            dkk = dkk.add(c3.mul(vLo.rearrange(P3)));
             dak = dak.add(c3.mul(FloatVector.fromArray(S, prev, 48)));
             c3 = c3.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 4]).blend(dO[v0 + 20], SECOND);
+            dOy = dOLo.rearrange(P4);
             dqk = dqk.add(FloatVector.fromArray(S, now, 64).mul(dOy));
             c4 = c4.add(qk.mul(dOy));
-            dkk = dkk.add(c4.mul(FloatVector.broadcast(S, v[v0 + 4]).blend(v[v0 + 20], SECOND)));
+            dkk = dkk.add(c4.mul(vLo.rearrange(P4)));
             dak = dak.add(c4.mul(FloatVector.fromArray(S, prev, 64)));
             c4 = c4.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 5]).blend(dO[v0 + 21], SECOND);
+            dOy = dOLo.rearrange(P5);
             dqk = dqk.add(FloatVector.fromArray(S, now, 80).mul(dOy));
             c5 = c5.add(qk.mul(dOy));
-            dkk = dkk.add(c5.mul(FloatVector.broadcast(S, v[v0 + 5]).blend(v[v0 + 21], SECOND)));
+            dkk = dkk.add(c5.mul(vLo.rearrange(P5)));
             dak = dak.add(c5.mul(FloatVector.fromArray(S, prev, 80)));
             c5 = c5.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 6]).blend(dO[v0 + 22], SECOND);
+            dOy = dOLo.rearrange(P6);
             dqk = dqk.add(FloatVector.fromArray(S, now, 96).mul(dOy));
             c6 = c6.add(qk.mul(dOy));
-            dkk = dkk.add(c6.mul(FloatVector.broadcast(S, v[v0 + 6]).blend(v[v0 + 22], SECOND)));
+            dkk = dkk.add(c6.mul(vLo.rearrange(P6)));
             dak = dak.add(c6.mul(FloatVector.fromArray(S, prev, 96)));
             c6 = c6.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 7]).blend(dO[v0 + 23], SECOND);
+            dOy = dOLo.rearrange(P7);
             dqk = dqk.add(FloatVector.fromArray(S, now, 112).mul(dOy));
             c7 = c7.add(qk.mul(dOy));
-            dkk = dkk.add(c7.mul(FloatVector.broadcast(S, v[v0 + 7]).blend(v[v0 + 23], SECOND)));
+            dkk = dkk.add(c7.mul(vLo.rearrange(P7)));
             dak = dak.add(c7.mul(FloatVector.fromArray(S, prev, 112)));
             c7 = c7.mul(dec);
             dqk.intoArray(dq, k0);
@@ -290,57 +307,62 @@ final class DecayScanPairsSixteenFloat {
         FloatVector c15 = FloatVector.fromArray(S, cols, 240);
         for (int t = t1 - 1; t >= t0; t--) {
             int r = (b * d.steps() + t) * d.heads() + h, k0 = r * 8, v0 = r * 16;
+            // values 8-15 of both heads, the first's moved down to the lower half
+            FloatVector dOHi = FloatVector.fromArray(S, dO, v0).rearrange(SWAP)
+                    .blend(FloatVector.fromArray(S, dO, v0 + 16), SECOND);
+            FloatVector vHi = FloatVector.fromArray(S, v, v0).rearrange(SWAP)
+                    .blend(FloatVector.fromArray(S, v, v0 + 16), SECOND);
             float[] prev = states[t - t0], now = states[t - t0 + 1];
             FloatVector qk = FloatVector.fromArray(S, q, k0);
             FloatVector dec = FloatVector.fromArray(S, alpha, k0);
             FloatVector dqk = FloatVector.fromArray(S, dq, k0), dkk = FloatVector.fromArray(S, dk, k0);
             FloatVector dak = FloatVector.fromArray(S, da, k0), dOy;
-            dOy = FloatVector.broadcast(S, dO[v0 + 8]).blend(dO[v0 + 24], SECOND);
+            dOy = dOHi.rearrange(P0);
             dqk = dqk.add(FloatVector.fromArray(S, now, 128).mul(dOy));
             c8 = c8.add(qk.mul(dOy));
-            dkk = dkk.add(c8.mul(FloatVector.broadcast(S, v[v0 + 8]).blend(v[v0 + 24], SECOND)));
+            dkk = dkk.add(c8.mul(vHi.rearrange(P0)));
             dak = dak.add(c8.mul(FloatVector.fromArray(S, prev, 128)));
             c8 = c8.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 9]).blend(dO[v0 + 25], SECOND);
+            dOy = dOHi.rearrange(P1);
             dqk = dqk.add(FloatVector.fromArray(S, now, 144).mul(dOy));
             c9 = c9.add(qk.mul(dOy));
-            dkk = dkk.add(c9.mul(FloatVector.broadcast(S, v[v0 + 9]).blend(v[v0 + 25], SECOND)));
+            dkk = dkk.add(c9.mul(vHi.rearrange(P1)));
             dak = dak.add(c9.mul(FloatVector.fromArray(S, prev, 144)));
             c9 = c9.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 10]).blend(dO[v0 + 26], SECOND);
+            dOy = dOHi.rearrange(P2);
             dqk = dqk.add(FloatVector.fromArray(S, now, 160).mul(dOy));
             c10 = c10.add(qk.mul(dOy));
-            dkk = dkk.add(c10.mul(FloatVector.broadcast(S, v[v0 + 10]).blend(v[v0 + 26], SECOND)));
+            dkk = dkk.add(c10.mul(vHi.rearrange(P2)));
             dak = dak.add(c10.mul(FloatVector.fromArray(S, prev, 160)));
             c10 = c10.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 11]).blend(dO[v0 + 27], SECOND);
+            dOy = dOHi.rearrange(P3);
             dqk = dqk.add(FloatVector.fromArray(S, now, 176).mul(dOy));
             c11 = c11.add(qk.mul(dOy));
-            dkk = dkk.add(c11.mul(FloatVector.broadcast(S, v[v0 + 11]).blend(v[v0 + 27], SECOND)));
+            dkk = dkk.add(c11.mul(vHi.rearrange(P3)));
             dak = dak.add(c11.mul(FloatVector.fromArray(S, prev, 176)));
             c11 = c11.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 12]).blend(dO[v0 + 28], SECOND);
+            dOy = dOHi.rearrange(P4);
             dqk = dqk.add(FloatVector.fromArray(S, now, 192).mul(dOy));
             c12 = c12.add(qk.mul(dOy));
-            dkk = dkk.add(c12.mul(FloatVector.broadcast(S, v[v0 + 12]).blend(v[v0 + 28], SECOND)));
+            dkk = dkk.add(c12.mul(vHi.rearrange(P4)));
             dak = dak.add(c12.mul(FloatVector.fromArray(S, prev, 192)));
             c12 = c12.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 13]).blend(dO[v0 + 29], SECOND);
+            dOy = dOHi.rearrange(P5);
             dqk = dqk.add(FloatVector.fromArray(S, now, 208).mul(dOy));
             c13 = c13.add(qk.mul(dOy));
-            dkk = dkk.add(c13.mul(FloatVector.broadcast(S, v[v0 + 13]).blend(v[v0 + 29], SECOND)));
+            dkk = dkk.add(c13.mul(vHi.rearrange(P5)));
             dak = dak.add(c13.mul(FloatVector.fromArray(S, prev, 208)));
             c13 = c13.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 14]).blend(dO[v0 + 30], SECOND);
+            dOy = dOHi.rearrange(P6);
             dqk = dqk.add(FloatVector.fromArray(S, now, 224).mul(dOy));
             c14 = c14.add(qk.mul(dOy));
-            dkk = dkk.add(c14.mul(FloatVector.broadcast(S, v[v0 + 14]).blend(v[v0 + 30], SECOND)));
+            dkk = dkk.add(c14.mul(vHi.rearrange(P6)));
             dak = dak.add(c14.mul(FloatVector.fromArray(S, prev, 224)));
             c14 = c14.mul(dec);
-            dOy = FloatVector.broadcast(S, dO[v0 + 15]).blend(dO[v0 + 31], SECOND);
+            dOy = dOHi.rearrange(P7);
             dqk = dqk.add(FloatVector.fromArray(S, now, 240).mul(dOy));
             c15 = c15.add(qk.mul(dOy));
-            dkk = dkk.add(c15.mul(FloatVector.broadcast(S, v[v0 + 15]).blend(v[v0 + 31], SECOND)));
+            dkk = dkk.add(c15.mul(vHi.rearrange(P7)));
             dak = dak.add(c15.mul(FloatVector.fromArray(S, prev, 240)));
             c15 = c15.mul(dec);
             dqk.intoArray(dq, k0);
