@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -22,6 +23,16 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
     /** The second half of a vector's lanes: a vector holds two queries' rows of dq at heads of half its lanes. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S,
             ((1L << S.length()) - 1) >>> (S.length() / 2) << (S.length() / 2));
+
+    /** On 16 lanes, a pair of queries' dS weights for key x of eight ({@link VectorLoops#pair}). */
+    private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
+    private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
+    private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);
+    private static final VectorShuffle<Float> P3 = VectorLoops.pair(3);
+    private static final VectorShuffle<Float> P4 = VectorLoops.pair(4);
+    private static final VectorShuffle<Float> P5 = VectorLoops.pair(5);
+    private static final VectorShuffle<Float> P6 = VectorLoops.pair(6);
+    private static final VectorShuffle<Float> P7 = VectorLoops.pair(7);
 
     /** BEFORE[k L + l]: lane l is before k (a query block's keys past its queries, on row k of its diagonal). */
     private static final boolean[] BEFORE = new boolean[(L + 1) * L];
@@ -420,9 +431,32 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
             }
             int r = 0;
             for (; r + 3 < rows; r += 4) {
-                int at = qo + r * hd;
+                int at = qo + r * hd, l = 0;
                 FloatVector a0 = FloatVector.fromArray(S, dq, at), a1 = FloatVector.fromArray(S, dq, at + n);
-                for (int l = 0, w = r * L; l < nk; l++, w++) {
+                for (int w = r * L; n == 16 && l + 7 < nk; l += 8, w += 8) {
+                    // keys l to l + 7 of rows r and r + 1 (r + 2 and r + 3), a row per half: the second's
+                    // row loaded from 8 before, so that its keys land in the upper half
+                    FloatVector d0 = FloatVector.fromArray(S, ds, w).blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
+                    FloatVector d1 = FloatVector.fromArray(S, ds, w + 2 * L)
+                            .blend(FloatVector.fromArray(S, ds, w + 3 * L - 8), SECOND);
+                    a0 = d0.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
+                    a1 = d1.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a1);
+                    a0 = d0.rearrange(P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a0);
+                    a1 = d1.rearrange(P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a1);
+                    a0 = d0.rearrange(P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a0);
+                    a1 = d1.rearrange(P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a1);
+                    a0 = d0.rearrange(P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a0);
+                    a1 = d1.rearrange(P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a1);
+                    a0 = d0.rearrange(P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a0);
+                    a1 = d1.rearrange(P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a1);
+                    a0 = d0.rearrange(P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a0);
+                    a1 = d1.rearrange(P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a1);
+                    a0 = d0.rearrange(P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a0);
+                    a1 = d1.rearrange(P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a1);
+                    a0 = d0.rearrange(P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a0);
+                    a1 = d1.rearrange(P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a1);
+                }
+                for (int w = r * L + l; l < nk; l++, w++) {
                     FloatVector kv = FloatVector.fromArray(S, keys, l * n);
                     a0 = FloatVector.broadcast(S, ds[w]).blend(ds[w + L], SECOND).mul(kv).add(a0);
                     a1 = FloatVector.broadcast(S, ds[w + 2 * L]).blend(ds[w + 3 * L], SECOND).mul(kv).add(a1);
@@ -431,9 +465,20 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 a1.intoArray(dq, at + n);
             }
             for (; r + 1 < rows; r += 2) {
-                int at = qo + r * hd;
+                int at = qo + r * hd, l = 0;
                 FloatVector a0 = FloatVector.fromArray(S, dq, at);
-                for (int l = 0, w = r * L; l < nk; l++, w++) {
+                for (int w = r * L; n == 16 && l + 7 < nk; l += 8, w += 8) {
+                    FloatVector d0 = FloatVector.fromArray(S, ds, w).blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
+                    a0 = d0.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
+                    a0 = d0.rearrange(P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a0);
+                    a0 = d0.rearrange(P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a0);
+                    a0 = d0.rearrange(P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a0);
+                    a0 = d0.rearrange(P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a0);
+                    a0 = d0.rearrange(P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a0);
+                    a0 = d0.rearrange(P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a0);
+                    a0 = d0.rearrange(P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a0);
+                }
+                for (int w = r * L + l; l < nk; l++, w++) {
                     a0 = FloatVector.broadcast(S, ds[w]).blend(ds[w + L], SECOND)
                             .mul(FloatVector.fromArray(S, keys, l * n)).add(a0);
                 }

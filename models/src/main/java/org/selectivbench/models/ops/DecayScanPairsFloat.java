@@ -2,7 +2,6 @@ package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,15 +32,6 @@ final class DecayScanPairsFloat {
     private static final int CHUNK = DecayScanRecurrent.CHUNK;
 
     private DecayScanPairsFloat() {
-    }
-
-    /**
-     * The shuffle that spreads lane x of each half across that half ([x] * HALF, then [HALF + x] * HALF): a
-     * pair of heads' entry x from one loaded vector in one permute, where a broadcast of each and a blend
-     * took three operations.
-     */
-    static VectorShuffle<Float> pair(int x) {
-        return VectorShuffle.fromOp(S, i -> i < HALF ? x : HALF + x);
     }
 
     /** Whether these heads pair up: K half a vector, V half a vector or whole ones, an even number of heads. */

@@ -20,15 +20,15 @@ final class DecayScanPairsSixteenFloat {
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, 0xff00L);
     /** The halves swapped: lane i from lane i + 8 mod 16. */
     private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(S, i -> (i + 8) % 16);
-    /** The keys' backward pairs of values ({@link DecayScanPairsFloat#pair}); recompute kept its broadcasts, faster. */
-    private static final VectorShuffle<Float> P0 = DecayScanPairsFloat.pair(0);
-    private static final VectorShuffle<Float> P1 = DecayScanPairsFloat.pair(1);
-    private static final VectorShuffle<Float> P2 = DecayScanPairsFloat.pair(2);
-    private static final VectorShuffle<Float> P3 = DecayScanPairsFloat.pair(3);
-    private static final VectorShuffle<Float> P4 = DecayScanPairsFloat.pair(4);
-    private static final VectorShuffle<Float> P5 = DecayScanPairsFloat.pair(5);
-    private static final VectorShuffle<Float> P6 = DecayScanPairsFloat.pair(6);
-    private static final VectorShuffle<Float> P7 = DecayScanPairsFloat.pair(7);
+    /** The keys' backward pairs of values ({@link VectorLoops#pair}); recompute kept its broadcasts, faster. */
+    private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
+    private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
+    private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);
+    private static final VectorShuffle<Float> P3 = VectorLoops.pair(3);
+    private static final VectorShuffle<Float> P4 = VectorLoops.pair(4);
+    private static final VectorShuffle<Float> P5 = VectorLoops.pair(5);
+    private static final VectorShuffle<Float> P6 = VectorLoops.pair(6);
+    private static final VectorShuffle<Float> P7 = VectorLoops.pair(7);
 
     private DecayScanPairsSixteenFloat() {
     }

@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The Vector API forms of {@link Loops} and of {@link Exp} over rows of lanes, loaded only when {@link Simd#on}. */
@@ -26,6 +27,16 @@ final class VectorLoops {
     static final double[] ONES = java.util.stream.DoubleStream.generate(() -> 1.0).limit(LANES).toArray();
 
     private VectorLoops() {
+    }
+
+    /**
+     * The float shuffle that spreads lane x of each half across that half ([x] * half, then [half + x] *
+     * half): a pair of rows' entry x (two heads', two queries') from one vector in one permute, where a
+     * broadcast of each and a blend took three operations.
+     */
+    static VectorShuffle<Float> pair(int x) {
+        int half = F.length() / 2;
+        return VectorShuffle.fromOp(F, i -> i < half ? x : half + x);
     }
 
     /**
