@@ -436,7 +436,8 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 for (int w = r * L; n == 16 && l + 7 < nk; l += 8, w += 8) {
                     // keys l to l + 7 of rows r and r + 1 (r + 2 and r + 3), a row per half: the second's
                     // row loaded from 8 before, so that its keys land in the upper half
-                    FloatVector d0 = FloatVector.fromArray(S, ds, w).blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
+                    FloatVector d0 = FloatVector.fromArray(S, ds, w)
+                            .blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
                     FloatVector d1 = FloatVector.fromArray(S, ds, w + 2 * L)
                             .blend(FloatVector.fromArray(S, ds, w + 3 * L - 8), SECOND);
                     a0 = d0.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
@@ -468,7 +469,8 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 int at = qo + r * hd, l = 0;
                 FloatVector a0 = FloatVector.fromArray(S, dq, at);
                 for (int w = r * L; n == 16 && l + 7 < nk; l += 8, w += 8) {
-                    FloatVector d0 = FloatVector.fromArray(S, ds, w).blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
+                    FloatVector d0 = FloatVector.fromArray(S, ds, w)
+                            .blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
                     a0 = d0.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
                     a0 = d0.rearrange(P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a0);
                     a0 = d0.rearrange(P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a0);

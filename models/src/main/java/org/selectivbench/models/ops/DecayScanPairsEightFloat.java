@@ -18,7 +18,7 @@ final class DecayScanPairsEightFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** The upper half's lanes: the second head's. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, 0xff00L);
-    /** Backward's pairs of entries, by {@link VectorLoops#pair}: forward kept its broadcasts (as fast). */
+    /** Backward's pairs of entries ({@link VectorLoops#pair}); forward and recompute keep broadcasts, no slower. */
     private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
     private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
     private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);

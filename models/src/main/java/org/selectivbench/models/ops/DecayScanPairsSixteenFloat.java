@@ -20,7 +20,7 @@ final class DecayScanPairsSixteenFloat {
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, 0xff00L);
     /** The halves swapped: lane i from lane i + 8 mod 16. */
     private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(S, i -> (i + 8) % 16);
-    /** The keys' backward pairs of values ({@link VectorLoops#pair}); recompute kept its broadcasts, faster. */
+    /** The keys' backward pairs of values ({@link VectorLoops#pair}); recompute keeps broadcasts, faster there. */
     private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
     private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
     private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);
