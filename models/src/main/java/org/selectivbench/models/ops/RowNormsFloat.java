@@ -358,11 +358,10 @@ public final class RowNormsFloat {
             if (Simd.on()) {
                 int[] map = RowSumsFloatVector.map(n);
                 float[] ss = new float[RowSumsFloatVector.ROWS];
+                double[] wide = new double[ss.length];
                 for (; r + ss.length <= to; r += ss.length) {
                     RowSumsFloatVector.dots(x, x, r, n, map, ss);
-                    for (int l = 0; l < ss.length; l++) {
-                        rn[r + l] = l2Factor(ss[l], scale, eps);
-                    }
+                    RowNormsFloatVector.l2Factors(ss, scale, eps, rn, r, wide);
                     l2NormRows(r, r + ss.length, n, x, pairs, rn, y);
                 }
             }

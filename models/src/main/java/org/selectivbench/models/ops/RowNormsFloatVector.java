@@ -45,6 +45,22 @@ final class RowNormsFloatVector {
         }
     }
 
+    /**
+     * {@link RowNormsFloat}'s L2 factor (float) (scale / sqrt(ss + eps)) of each of a block's sums of squares
+     * into out from at, a vector of doubles at a time, as {@link #rmsInverses}.
+     */
+    static void l2Factors(float[] ss, double scale, double eps, float[] out, int at, double[] wide) {
+        for (int l = 0; l < ss.length; l++) {
+            wide[l] = ss[l];
+        }
+        for (int l = 0; l < ss.length; l += D.length()) {
+            DoubleVector.broadcast(D, scale).div(DoubleVector.fromArray(D, wide, l).add(eps).sqrt()).intoArray(wide, l);
+        }
+        for (int l = 0; l < ss.length; l++) {
+            out[at + l] = (float) wide[l];
+        }
+    }
+
     /** LayerNorm: xhat = (x - mean) rs, y = xhat g + b. */
     static int layerNorm(float[] x, int o, float mean, float rs, float[] g, float[] b, float[] xhat, float[] y, int n) {
         int end = whole(n);
