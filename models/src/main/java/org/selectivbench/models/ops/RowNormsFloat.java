@@ -215,7 +215,7 @@ public final class RowNormsFloat {
                 float[] ss = new float[RowSumsFloatVector.ROWS];
                 double[] wide = new double[ss.length];
                 for (; r + ss.length <= to; r += ss.length) {
-                    RowSumsFloatVector.dots(x, x, r, n, map, ss);
+                    RowSumsFloatVector.sumsOfSquares(x, r, n, map, ss);
                     RowNormsFloatVector.rmsInverses(ss, n, eps, rinv, r, wide);
                     rmsNormRows(r, r + ss.length, n, x, w, w2, gate, sig, xhat, y, rinv);
                 }
@@ -360,7 +360,7 @@ public final class RowNormsFloat {
                 float[] ss = new float[RowSumsFloatVector.ROWS];
                 double[] wide = new double[ss.length];
                 for (; r + ss.length <= to; r += ss.length) {
-                    RowSumsFloatVector.dots(x, x, r, n, map, ss);
+                    RowSumsFloatVector.sumsOfSquares(x, r, n, map, ss);
                     RowNormsFloatVector.l2Factors(ss, scale, eps, rn, r, wide);
                     l2NormRows(r, r + ss.length, n, x, pairs, rn, y);
                 }

@@ -24,6 +24,14 @@ final class RowSumsFloatVector {
     private static final VectorShuffle<Float> H8 = VectorShuffle.fromOp(F, k -> (k + 8) % F.length());
     private static final VectorShuffle<Float> H4 = VectorShuffle.fromOp(F, k -> (k + 4) % F.length());
     private static final VectorShuffle<Float> H2 = VectorShuffle.fromOp(F, k -> (k + 2) % F.length());
+    private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
+    private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
+    private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);
+    private static final VectorShuffle<Float> P3 = VectorLoops.pair(3);
+    private static final VectorShuffle<Float> P4 = VectorLoops.pair(4);
+    private static final VectorShuffle<Float> P5 = VectorLoops.pair(5);
+    private static final VectorShuffle<Float> P6 = VectorLoops.pair(6);
+    private static final VectorShuffle<Float> P7 = VectorLoops.pair(7);
     private static final VectorShuffle<Float> H1 = VectorShuffle.fromOp(F, k -> (k + 1) % F.length());
 
     /** Whether a vector holds 8 floats, so that {@link RowTree}'s 16 partials take two (AVX2). */
@@ -173,8 +181,41 @@ final class RowSumsFloatVector {
         s.intoArray(out, 0);
     }
 
-    /** out[l] = the sum of a b over row r + l (x x: the sum of squares). */
+    /**
+     * out[l] = the sum of x x over row r + l, by gathers at every width: the forward passes' sums (at rows
+     * of 8, {@link #dots}' permutes took 1.25 times as long here, docs/engine-log.md).
+     */
+    static void sumsOfSquares(float[] x, int r, int n, int[] map, float[] out) {
+        FloatVector s = FloatVector.zero(F);
+        for (int j = 0; j < n; j++) {
+            FloatVector v = FloatVector.fromArray(F, x, r * n + j, map, 0);
+            s = v.mul(v).add(s);
+        }
+        s.intoArray(out, 0);
+    }
+
+    /**
+     * out[l] = the sum of a b over row r + l. Rows of 8 on 16 lanes without gathers: two rows a vector,
+     * each half's 8 products spread across it ({@link VectorLoops#pair}) and added in column order.
+     */
     static void dots(float[] a, float[] b, int r, int n, int[] map, float[] out) {
+        if (n == 8 && F.length() == 16) {
+            for (int i = 0; i < 16; i += 2) {
+                int o = (r + i) * 8;
+                FloatVector p = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, b, o));
+                FloatVector t = p.rearrange(P0).add(FloatVector.zero(F));
+                t = p.rearrange(P1).add(t);
+                t = p.rearrange(P2).add(t);
+                t = p.rearrange(P3).add(t);
+                t = p.rearrange(P4).add(t);
+                t = p.rearrange(P5).add(t);
+                t = p.rearrange(P6).add(t);
+                t = p.rearrange(P7).add(t);
+                out[i] = t.lane(0);
+                out[i + 1] = t.lane(8);
+            }
+            return;
+        }
         FloatVector s = FloatVector.zero(F);
         for (int j = 0; j < n; j++) {
             FloatVector x = FloatVector.fromArray(F, a, r * n + j, map, 0);
