@@ -269,7 +269,7 @@ public final class RowNormsFloat {
                         m[l - r] = RowTree.gradSum(dy, w, gate, sig, xhat, l * n, n) / n;
                     }
                 } else if (lanes && end - r == m.length) {
-                    RowSumsFloatVector.gradSums(dy, w, gate, sig, xhat, r, n, map, m);
+                    RowSumsFloatVector.gradSums(dy, w, w2, gate, sig, xhat, r, n, map, m);
                     for (int l = 0; l < m.length; l++) {
                         m[l] /= n;
                     }

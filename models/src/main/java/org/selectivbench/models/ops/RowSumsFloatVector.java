@@ -236,9 +236,34 @@ final class RowSumsFloatVector {
         s2.intoArray(m2, 0);
     }
 
-    /** RMSNorm backward's sums over row r + l: of (dn w) xhat, dn = (dy gate) sig (dy without a gate). */
-    static void gradSums(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int r, int n, int[] map,
-                         float[] out) {
+    /**
+     * RMSNorm backward's sums over row r + l: of (dn w) xhat, dn = (dy gate) sig (dy without a gate). Rows
+     * of 8 on 16 lanes, given w twice over ({@code w2}, else null), as {@link #dots}: two rows a vector.
+     */
+    static void gradSums(float[] dy, float[] w, float[] w2, float[] gate, float[] sig, float[] xhat, int r, int n,
+                         int[] map, float[] out) {
+        if (n == 8 && F.length() == 16 && w2 != null) {
+            FloatVector wv = FloatVector.fromArray(F, w2, 0);
+            for (int i = 0; i < 16; i += 2) {
+                int o = (r + i) * 8;
+                FloatVector dn = FloatVector.fromArray(F, dy, o);
+                if (gate != null) {
+                    dn = dn.mul(FloatVector.fromArray(F, gate, o)).mul(FloatVector.fromArray(F, sig, o));
+                }
+                FloatVector p = dn.mul(wv).mul(FloatVector.fromArray(F, xhat, o));
+                FloatVector t = p.rearrange(P0).add(FloatVector.zero(F));
+                t = p.rearrange(P1).add(t);
+                t = p.rearrange(P2).add(t);
+                t = p.rearrange(P3).add(t);
+                t = p.rearrange(P4).add(t);
+                t = p.rearrange(P5).add(t);
+                t = p.rearrange(P6).add(t);
+                t = p.rearrange(P7).add(t);
+                out[i] = t.lane(0);
+                out[i + 1] = t.lane(8);
+            }
+            return;
+        }
         FloatVector s = FloatVector.zero(F);
         for (int j = 0; j < n; j++) {
             FloatVector dn = FloatVector.fromArray(F, dy, r * n + j, map, 0);
