@@ -22,6 +22,20 @@ public final class RowNormsFloat {
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
             if (RowTree.applies(n)) {
+                if (Simd.on()) { // a block's statistics first, then their factors a vector of doubles at a time
+                    float[] mean = new float[RowSumsFloatVector.ROWS], var = new float[mean.length];
+                    double[] wide = new double[mean.length];
+                    for (; r + mean.length <= to; r += mean.length) {
+                        for (int l = 0; l < mean.length; l++) {
+                            mean[l] = RowTree.sum(x, (r + l) * n, n) / n;
+                            var[l] = RowTree.centeredSquares(x, (r + l) * n, n, mean[l]);
+                        }
+                        RowNormsFloatVector.rmsInverses(var, n, eps, rstd, r, wide);
+                        for (int l = 0; l < mean.length; l++) {
+                            normalized(r + l, n, x, g, b, y, xhat, mean[l], rstd[r + l]);
+                        }
+                    }
+                }
                 for (; r < to; r++) {
                     float mean = RowTree.sum(x, r * n, n) / n;
                     normalize(r, n, x, g, b, eps, y, xhat, rstd, mean, RowTree.centeredSquares(x, r * n, n, mean));
@@ -88,9 +102,15 @@ public final class RowNormsFloat {
     /** Row r of {@link #layerNorm} from its mean and its sum of squared deviations. */
     private static void normalize(int r, int n, float[] x, float[] g, float[] b, double eps, float[] y, float[] xhat,
                                   float[] rstd, float mean, float var) {
-        int o = r * n;
-        float rs = (float) (1 / Math.sqrt(var / n + eps));
+        float rs = (float) (1 / Math.sqrt(var / n + eps)); // RowNormsFloatVector.rmsInverses' factor
         rstd[r] = rs;
+        normalized(r, n, x, g, b, y, xhat, mean, rs);
+    }
+
+    /** Row r of {@link #layerNorm} from its mean and its factor rs. */
+    private static void normalized(int r, int n, float[] x, float[] g, float[] b, float[] y, float[] xhat, float mean,
+                                   float rs) {
+        int o = r * n;
         int j0 = Simd.on() ? RowNormsFloatVector.layerNorm(x, o, mean, rs, g, b, xhat, y, n) : 0;
         for (int j = j0; j < n; j++) {
             float h = (x[o + j] - mean) * rs;
