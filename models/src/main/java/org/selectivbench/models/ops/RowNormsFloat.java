@@ -224,10 +224,20 @@ public final class RowNormsFloat {
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
             if (RowTree.applies(n)) {
+                if (Simd.on()) { // a block's sums first, then their factors a vector of doubles at a time
+                    float[] ss = new float[RowSumsFloatVector.ROWS];
+                    double[] wide = new double[ss.length];
+                    for (; r + ss.length <= to; r += ss.length) {
+                        for (int l = 0; l < ss.length; l++) {
+                            ss[l] = RowTree.dot(x, x, (r + l) * n, n);
+                        }
+                        RowNormsFloatVector.rmsInverses(ss, n, eps, rinv, r, wide);
+                    }
+                }
                 for (int l = r; l < to; l++) {
                     rinv[l] = rmsInverse(RowTree.dot(x, x, l * n, n), n, eps);
                 }
-                rmsNormRows(r, to, n, x, w, w2, gate, sig, xhat, y, rinv);
+                rmsNormRows(from, to, n, x, w, w2, gate, sig, xhat, y, rinv);
                 return;
             }
             if (Simd.on()) {
