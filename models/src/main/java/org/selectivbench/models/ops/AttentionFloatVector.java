@@ -4,7 +4,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,16 +22,6 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
     /** The second half of a vector's lanes: a vector holds two queries' rows of dq at heads of half its lanes. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S,
             ((1L << S.length()) - 1) >>> (S.length() / 2) << (S.length() / 2));
-
-    /** On 16 lanes, a pair of queries' dS weights for key x of eight ({@link VectorLoops#pair}). */
-    private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
-    private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
-    private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);
-    private static final VectorShuffle<Float> P3 = VectorLoops.pair(3);
-    private static final VectorShuffle<Float> P4 = VectorLoops.pair(4);
-    private static final VectorShuffle<Float> P5 = VectorLoops.pair(5);
-    private static final VectorShuffle<Float> P6 = VectorLoops.pair(6);
-    private static final VectorShuffle<Float> P7 = VectorLoops.pair(7);
 
     /** BEFORE[k L + l]: lane l is before k (a query block's keys past its queries, on row k of its diagonal). */
     private static final boolean[] BEFORE = new boolean[(L + 1) * L];
@@ -440,22 +429,22 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                             .blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
                     FloatVector d1 = FloatVector.fromArray(S, ds, w + 2 * L)
                             .blend(FloatVector.fromArray(S, ds, w + 3 * L - 8), SECOND);
-                    a0 = d0.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
-                    a1 = d1.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a1);
-                    a0 = d0.rearrange(P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a0);
-                    a1 = d1.rearrange(P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a1);
-                    a0 = d0.rearrange(P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a0);
-                    a1 = d1.rearrange(P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a1);
-                    a0 = d0.rearrange(P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a0);
-                    a1 = d1.rearrange(P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a1);
-                    a0 = d0.rearrange(P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a0);
-                    a1 = d1.rearrange(P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a1);
-                    a0 = d0.rearrange(P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a0);
-                    a1 = d1.rearrange(P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a1);
-                    a0 = d0.rearrange(P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a0);
-                    a1 = d1.rearrange(P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a1);
-                    a0 = d0.rearrange(P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a0);
-                    a1 = d1.rearrange(P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a1);
+                    a0 = d0.rearrange(VectorLoops.P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a0);
+                    a1 = d1.rearrange(VectorLoops.P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a1);
                 }
                 for (int w = r * L + l; l < nk; l++, w++) {
                     FloatVector kv = FloatVector.fromArray(S, keys, l * n);
@@ -471,14 +460,14 @@ final class AttentionFloatVector extends AttentionFloat.BlockOps {
                 for (int w = r * L; n == 16 && l + 7 < nk; l += 8, w += 8) {
                     FloatVector d0 = FloatVector.fromArray(S, ds, w)
                             .blend(FloatVector.fromArray(S, ds, w + L - 8), SECOND);
-                    a0 = d0.rearrange(P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
-                    a0 = d0.rearrange(P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a0);
-                    a0 = d0.rearrange(P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a0);
-                    a0 = d0.rearrange(P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a0);
-                    a0 = d0.rearrange(P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a0);
-                    a0 = d0.rearrange(P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a0);
-                    a0 = d0.rearrange(P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a0);
-                    a0 = d0.rearrange(P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P0).mul(FloatVector.fromArray(S, keys, (l + 0) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P1).mul(FloatVector.fromArray(S, keys, (l + 1) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P2).mul(FloatVector.fromArray(S, keys, (l + 2) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P3).mul(FloatVector.fromArray(S, keys, (l + 3) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P4).mul(FloatVector.fromArray(S, keys, (l + 4) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P5).mul(FloatVector.fromArray(S, keys, (l + 5) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P6).mul(FloatVector.fromArray(S, keys, (l + 6) * n)).add(a0);
+                    a0 = d0.rearrange(VectorLoops.P7).mul(FloatVector.fromArray(S, keys, (l + 7) * n)).add(a0);
                 }
                 for (int w = r * L + l; l < nk; l++, w++) {
                     a0 = FloatVector.broadcast(S, ds[w]).blend(ds[w + L], SECOND)

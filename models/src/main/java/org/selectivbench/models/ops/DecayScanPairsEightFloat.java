@@ -2,7 +2,6 @@ package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,15 +17,6 @@ final class DecayScanPairsEightFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** The upper half's lanes: the second head's. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, 0xff00L);
-    /** Backward's pairs of entries ({@link VectorLoops#pair}); forward and recompute keep broadcasts, no slower. */
-    private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
-    private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
-    private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);
-    private static final VectorShuffle<Float> P3 = VectorLoops.pair(3);
-    private static final VectorShuffle<Float> P4 = VectorLoops.pair(4);
-    private static final VectorShuffle<Float> P5 = VectorLoops.pair(5);
-    private static final VectorShuffle<Float> P6 = VectorLoops.pair(6);
-    private static final VectorShuffle<Float> P7 = VectorLoops.pair(7);
 
     private DecayScanPairsEightFloat() {
     }
@@ -143,61 +133,63 @@ final class DecayScanPairsEightFloat {
         for (int t = t1 - 1; t >= t0; t--) {
             int k0 = ((b * d.steps() + t) * d.heads() + h) * 8;
             float[] now = states[t - t0 + 1];
+            // each pair of entries by one permute of these (VectorLoops.pair); forward and recompute
+            // keep their broadcasts, there no slower
             FloatVector qk = FloatVector.fromArray(S, q, k0), kk = FloatVector.fromArray(S, k, k0);
             FloatVector dOv = FloatVector.fromArray(S, dO, k0), vv = FloatVector.fromArray(S, v, k0);
             // dv sums over keys: on [K, 2V], a lane per value
             FloatVector dvv = FloatVector.zero(S);
-            r0 = r0.add(dOv.mul(qk.rearrange(P0)));
-            dvv = dvv.add(r0.mul(kk.rearrange(P0)));
-            r1 = r1.add(dOv.mul(qk.rearrange(P1)));
-            dvv = dvv.add(r1.mul(kk.rearrange(P1)));
-            r2 = r2.add(dOv.mul(qk.rearrange(P2)));
-            dvv = dvv.add(r2.mul(kk.rearrange(P2)));
-            r3 = r3.add(dOv.mul(qk.rearrange(P3)));
-            dvv = dvv.add(r3.mul(kk.rearrange(P3)));
-            r4 = r4.add(dOv.mul(qk.rearrange(P4)));
-            dvv = dvv.add(r4.mul(kk.rearrange(P4)));
-            r5 = r5.add(dOv.mul(qk.rearrange(P5)));
-            dvv = dvv.add(r5.mul(kk.rearrange(P5)));
-            r6 = r6.add(dOv.mul(qk.rearrange(P6)));
-            dvv = dvv.add(r6.mul(kk.rearrange(P6)));
-            r7 = r7.add(dOv.mul(qk.rearrange(P7)));
-            dvv = dvv.add(r7.mul(kk.rearrange(P7)));
+            r0 = r0.add(dOv.mul(qk.rearrange(VectorLoops.P0)));
+            dvv = dvv.add(r0.mul(kk.rearrange(VectorLoops.P0)));
+            r1 = r1.add(dOv.mul(qk.rearrange(VectorLoops.P1)));
+            dvv = dvv.add(r1.mul(kk.rearrange(VectorLoops.P1)));
+            r2 = r2.add(dOv.mul(qk.rearrange(VectorLoops.P2)));
+            dvv = dvv.add(r2.mul(kk.rearrange(VectorLoops.P2)));
+            r3 = r3.add(dOv.mul(qk.rearrange(VectorLoops.P3)));
+            dvv = dvv.add(r3.mul(kk.rearrange(VectorLoops.P3)));
+            r4 = r4.add(dOv.mul(qk.rearrange(VectorLoops.P4)));
+            dvv = dvv.add(r4.mul(kk.rearrange(VectorLoops.P4)));
+            r5 = r5.add(dOv.mul(qk.rearrange(VectorLoops.P5)));
+            dvv = dvv.add(r5.mul(kk.rearrange(VectorLoops.P5)));
+            r6 = r6.add(dOv.mul(qk.rearrange(VectorLoops.P6)));
+            dvv = dvv.add(r6.mul(kk.rearrange(VectorLoops.P6)));
+            r7 = r7.add(dOv.mul(qk.rearrange(VectorLoops.P7)));
+            dvv = dvv.add(r7.mul(kk.rearrange(VectorLoops.P7)));
             dvv.intoArray(dv, k0);
             // dq and dk sum over values: on [V, 2K], a lane per key
             FloatVector dqk = FloatVector.zero(S), dkk = dqk, dOy;
-            dOy = dOv.rearrange(P0);
+            dOy = dOv.rearrange(VectorLoops.P0);
             dqk = dqk.add(FloatVector.fromArray(S, now, 0).mul(dOy));
             c0 = c0.add(qk.mul(dOy));
-            dkk = dkk.add(c0.mul(vv.rearrange(P0)));
-            dOy = dOv.rearrange(P1);
+            dkk = dkk.add(c0.mul(vv.rearrange(VectorLoops.P0)));
+            dOy = dOv.rearrange(VectorLoops.P1);
             dqk = dqk.add(FloatVector.fromArray(S, now, 16).mul(dOy));
             c1 = c1.add(qk.mul(dOy));
-            dkk = dkk.add(c1.mul(vv.rearrange(P1)));
-            dOy = dOv.rearrange(P2);
+            dkk = dkk.add(c1.mul(vv.rearrange(VectorLoops.P1)));
+            dOy = dOv.rearrange(VectorLoops.P2);
             dqk = dqk.add(FloatVector.fromArray(S, now, 32).mul(dOy));
             c2 = c2.add(qk.mul(dOy));
-            dkk = dkk.add(c2.mul(vv.rearrange(P2)));
-            dOy = dOv.rearrange(P3);
+            dkk = dkk.add(c2.mul(vv.rearrange(VectorLoops.P2)));
+            dOy = dOv.rearrange(VectorLoops.P3);
             dqk = dqk.add(FloatVector.fromArray(S, now, 48).mul(dOy));
             c3 = c3.add(qk.mul(dOy));
-            dkk = dkk.add(c3.mul(vv.rearrange(P3)));
-            dOy = dOv.rearrange(P4);
+            dkk = dkk.add(c3.mul(vv.rearrange(VectorLoops.P3)));
+            dOy = dOv.rearrange(VectorLoops.P4);
             dqk = dqk.add(FloatVector.fromArray(S, now, 64).mul(dOy));
             c4 = c4.add(qk.mul(dOy));
-            dkk = dkk.add(c4.mul(vv.rearrange(P4)));
-            dOy = dOv.rearrange(P5);
+            dkk = dkk.add(c4.mul(vv.rearrange(VectorLoops.P4)));
+            dOy = dOv.rearrange(VectorLoops.P5);
             dqk = dqk.add(FloatVector.fromArray(S, now, 80).mul(dOy));
             c5 = c5.add(qk.mul(dOy));
-            dkk = dkk.add(c5.mul(vv.rearrange(P5)));
-            dOy = dOv.rearrange(P6);
+            dkk = dkk.add(c5.mul(vv.rearrange(VectorLoops.P5)));
+            dOy = dOv.rearrange(VectorLoops.P6);
             dqk = dqk.add(FloatVector.fromArray(S, now, 96).mul(dOy));
             c6 = c6.add(qk.mul(dOy));
-            dkk = dkk.add(c6.mul(vv.rearrange(P6)));
-            dOy = dOv.rearrange(P7);
+            dkk = dkk.add(c6.mul(vv.rearrange(VectorLoops.P6)));
+            dOy = dOv.rearrange(VectorLoops.P7);
             dqk = dqk.add(FloatVector.fromArray(S, now, 112).mul(dOy));
             c7 = c7.add(qk.mul(dOy));
-            dkk = dkk.add(c7.mul(vv.rearrange(P7)));
+            dkk = dkk.add(c7.mul(vv.rearrange(VectorLoops.P7)));
             dqk.intoArray(dq, k0);
             dkk.intoArray(dk, k0);
         }

@@ -24,14 +24,6 @@ final class RowSumsFloatVector {
     private static final VectorShuffle<Float> H8 = VectorShuffle.fromOp(F, k -> (k + 8) % F.length());
     private static final VectorShuffle<Float> H4 = VectorShuffle.fromOp(F, k -> (k + 4) % F.length());
     private static final VectorShuffle<Float> H2 = VectorShuffle.fromOp(F, k -> (k + 2) % F.length());
-    private static final VectorShuffle<Float> P0 = VectorLoops.pair(0);
-    private static final VectorShuffle<Float> P1 = VectorLoops.pair(1);
-    private static final VectorShuffle<Float> P2 = VectorLoops.pair(2);
-    private static final VectorShuffle<Float> P3 = VectorLoops.pair(3);
-    private static final VectorShuffle<Float> P4 = VectorLoops.pair(4);
-    private static final VectorShuffle<Float> P5 = VectorLoops.pair(5);
-    private static final VectorShuffle<Float> P6 = VectorLoops.pair(6);
-    private static final VectorShuffle<Float> P7 = VectorLoops.pair(7);
     private static final VectorShuffle<Float> H1 = VectorShuffle.fromOp(F, k -> (k + 1) % F.length());
 
     /** Whether a vector holds 8 floats, so that {@link RowTree}'s 16 partials take two (AVX2). */
@@ -194,26 +186,10 @@ final class RowSumsFloatVector {
         s.intoArray(out, 0);
     }
 
-    /**
-     * out[l] = the sum of a b over row r + l. Rows of 8 on 16 lanes without gathers: two rows a vector,
-     * each half's 8 products spread across it ({@link VectorLoops#pair}) and added in column order.
-     */
+    /** out[l] = the sum of a b over row r + l; rows of 8 on 16 lanes without gathers ({@link #pairSums}). */
     static void dots(float[] a, float[] b, int r, int n, int[] map, float[] out) {
         if (n == 8 && F.length() == 16) {
-            for (int i = 0; i < 16; i += 2) {
-                int o = (r + i) * 8;
-                FloatVector p = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, b, o));
-                FloatVector t = p.rearrange(P0).add(FloatVector.zero(F));
-                t = p.rearrange(P1).add(t);
-                t = p.rearrange(P2).add(t);
-                t = p.rearrange(P3).add(t);
-                t = p.rearrange(P4).add(t);
-                t = p.rearrange(P5).add(t);
-                t = p.rearrange(P6).add(t);
-                t = p.rearrange(P7).add(t);
-                out[i] = t.lane(0);
-                out[i + 1] = t.lane(8);
-            }
+            pairSums(a, b, null, null, null, r, out);
             return;
         }
         FloatVector s = FloatVector.zero(F);
@@ -238,30 +214,12 @@ final class RowSumsFloatVector {
 
     /**
      * RMSNorm backward's sums over row r + l: of (dn w) xhat, dn = (dy gate) sig (dy without a gate). Rows
-     * of 8 on 16 lanes, given w twice over ({@code w2}, else null), as {@link #dots}: two rows a vector.
+     * of 8 on 16 lanes, given w twice over ({@code w2}, else null), by {@link #pairSums}.
      */
     static void gradSums(float[] dy, float[] w, float[] w2, float[] gate, float[] sig, float[] xhat, int r, int n,
                          int[] map, float[] out) {
         if (n == 8 && F.length() == 16 && w2 != null) {
-            FloatVector wv = FloatVector.fromArray(F, w2, 0);
-            for (int i = 0; i < 16; i += 2) {
-                int o = (r + i) * 8;
-                FloatVector dn = FloatVector.fromArray(F, dy, o);
-                if (gate != null) {
-                    dn = dn.mul(FloatVector.fromArray(F, gate, o)).mul(FloatVector.fromArray(F, sig, o));
-                }
-                FloatVector p = dn.mul(wv).mul(FloatVector.fromArray(F, xhat, o));
-                FloatVector t = p.rearrange(P0).add(FloatVector.zero(F));
-                t = p.rearrange(P1).add(t);
-                t = p.rearrange(P2).add(t);
-                t = p.rearrange(P3).add(t);
-                t = p.rearrange(P4).add(t);
-                t = p.rearrange(P5).add(t);
-                t = p.rearrange(P6).add(t);
-                t = p.rearrange(P7).add(t);
-                out[i] = t.lane(0);
-                out[i + 1] = t.lane(8);
-            }
+            pairSums(dy, xhat, w2, gate, sig, r, out);
             return;
         }
         FloatVector s = FloatVector.zero(F);
@@ -274,5 +232,36 @@ final class RowSumsFloatVector {
             s = dn.mul(w[j]).mul(FloatVector.fromArray(F, xhat, r * n + j, map, 0)).add(s);
         }
         s.intoArray(out, 0);
+    }
+
+    /**
+     * Sums over rows of 8 on 16 lanes, rows r to r + 16, two rows a vector: of a b ({@code w2} null), or
+     * of ((a gate sig) w) b with w twice over in {@code w2} (RMSNorm's backward, a = dy, b = xhat; gate
+     * and sig null without a gate). Each half's 8 products spread across it ({@link VectorLoops#pair})
+     * and are added in column order from zero, as a lane's gathered sum is.
+     */
+    private static void pairSums(float[] a, float[] b, float[] w2, float[] gate, float[] sig, int r, float[] out) {
+        FloatVector wv = w2 == null ? null : FloatVector.fromArray(F, w2, 0);
+        for (int i = 0; i < 16; i += 2) {
+            int o = (r + i) * 8;
+            FloatVector p = FloatVector.fromArray(F, a, o);
+            if (gate != null) {
+                p = p.mul(FloatVector.fromArray(F, gate, o)).mul(FloatVector.fromArray(F, sig, o));
+            }
+            if (wv != null) {
+                p = p.mul(wv);
+            }
+            p = p.mul(FloatVector.fromArray(F, b, o));
+            FloatVector t = p.rearrange(VectorLoops.P0).add(FloatVector.zero(F));
+            t = p.rearrange(VectorLoops.P1).add(t);
+            t = p.rearrange(VectorLoops.P2).add(t);
+            t = p.rearrange(VectorLoops.P3).add(t);
+            t = p.rearrange(VectorLoops.P4).add(t);
+            t = p.rearrange(VectorLoops.P5).add(t);
+            t = p.rearrange(VectorLoops.P6).add(t);
+            t = p.rearrange(VectorLoops.P7).add(t);
+            out[i] = t.lane(0);
+            out[i + 1] = t.lane(8);
+        }
     }
 }

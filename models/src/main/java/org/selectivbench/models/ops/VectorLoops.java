@@ -39,6 +39,16 @@ final class VectorLoops {
         return VectorShuffle.fromOp(F, i -> i < half ? x : half + x);
     }
 
+    /** {@link #pair} of entries 0 to 7, for the paired kernels on 16 lanes (static finals: constants to C2). */
+    static final VectorShuffle<Float> P0 = pair(0);
+    static final VectorShuffle<Float> P1 = pair(1);
+    static final VectorShuffle<Float> P2 = pair(2);
+    static final VectorShuffle<Float> P3 = pair(3);
+    static final VectorShuffle<Float> P4 = pair(4);
+    static final VectorShuffle<Float> P5 = pair(5);
+    static final VectorShuffle<Float> P6 = pair(6);
+    static final VectorShuffle<Float> P7 = pair(7);
+
     /**
      * Entries [at, at + n) of each lane's row into lanes [n, lanes] (the lane-per-sequence kernels' inputs);
      * idx holds each lane's row offset at token 0.
