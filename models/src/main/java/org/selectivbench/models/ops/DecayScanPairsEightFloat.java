@@ -133,7 +133,7 @@ final class DecayScanPairsEightFloat {
         for (int t = t1 - 1; t >= t0; t--) {
             int k0 = ((b * d.steps() + t) * d.heads() + h) * 8;
             float[] now = states[t - t0 + 1];
-            // each pair of entries by one permute of these (VectorLoops.pair); forward and recompute
+            // each pair of entries by one permute of these (VectorLoops.P0-P7); forward and recompute
             // keep their broadcasts, there no slower
             FloatVector qk = FloatVector.fromArray(S, q, k0), kk = FloatVector.fromArray(S, k, k0);
             FloatVector dOv = FloatVector.fromArray(S, dO, k0), vv = FloatVector.fromArray(S, v, k0);

@@ -211,7 +211,7 @@ final class DecayScanPairsSixteenFloat {
         for (int t = t1 - 1; t >= t0; t--) {
             int r = (b * d.steps() + t) * d.heads() + h, k0 = r * 8, v0 = r * 16;
             // values 0-7 of both heads, the second's moved up to the upper half, each pair of them then by
-            // one permute (VectorLoops.pair; recompute keeps its broadcasts, faster there)
+            // one permute (VectorLoops.P0-P7; recompute keeps its broadcasts, faster there)
             FloatVector dOLo = FloatVector.fromArray(S, dO, v0)
                     .blend(FloatVector.fromArray(S, dO, v0 + 16).rearrange(SWAP), SECOND);
             FloatVector vLo = FloatVector.fromArray(S, v, v0)

@@ -237,7 +237,7 @@ final class RowSumsFloatVector {
     /**
      * Sums over rows of 8 on 16 lanes, rows r to r + 16, two rows a vector: of a b ({@code w2} null), or
      * of ((a gate sig) w) b with w twice over in {@code w2} (RMSNorm's backward, a = dy, b = xhat; gate
-     * and sig null without a gate). Each half's 8 products spread across it ({@link VectorLoops#pair})
+     * and sig null without a gate). Each half's 8 products spread across it ({@link VectorLoops#P0})
      * and are added in column order from zero, as a lane's gathered sum is.
      */
     private static void pairSums(float[] a, float[] b, float[] w2, float[] gate, float[] sig, int r, float[] out) {

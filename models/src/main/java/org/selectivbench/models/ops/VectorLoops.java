@@ -30,24 +30,29 @@ final class VectorLoops {
     }
 
     /**
-     * The float shuffle that spreads lane x of each half across that half ([x] * half, then [half + x] *
-     * half): a pair of rows' entry x (two heads', two queries') from one vector in one permute, where a
-     * broadcast of each and a blend took three operations.
+     * The float shuffles that spread lane x of each half across that half ([x] * half, then [half + x] *
+     * half), x = 0 to 7, for the paired kernels on 16 lanes: a pair of rows' entry x (two heads', two
+     * queries') from one vector in one permute, where a broadcast of each and a blend took three
+     * operations. Static finals, so constants to C2.
      */
-    static VectorShuffle<Float> pair(int x) {
-        int half = F.length() / 2;
-        return VectorShuffle.fromOp(F, i -> i < half ? x : half + x);
-    }
+    static final VectorShuffle<Float> P0 = VectorShuffle.fromArray(F, pairLanes(0), 0);
+    static final VectorShuffle<Float> P1 = VectorShuffle.fromArray(F, pairLanes(1), 0);
+    static final VectorShuffle<Float> P2 = VectorShuffle.fromArray(F, pairLanes(2), 0);
+    static final VectorShuffle<Float> P3 = VectorShuffle.fromArray(F, pairLanes(3), 0);
+    static final VectorShuffle<Float> P4 = VectorShuffle.fromArray(F, pairLanes(4), 0);
+    static final VectorShuffle<Float> P5 = VectorShuffle.fromArray(F, pairLanes(5), 0);
+    static final VectorShuffle<Float> P6 = VectorShuffle.fromArray(F, pairLanes(6), 0);
+    static final VectorShuffle<Float> P7 = VectorShuffle.fromArray(F, pairLanes(7), 0);
 
-    /** {@link #pair} of entries 0 to 7, for the paired kernels on 16 lanes (static finals: constants to C2). */
-    static final VectorShuffle<Float> P0 = pair(0);
-    static final VectorShuffle<Float> P1 = pair(1);
-    static final VectorShuffle<Float> P2 = pair(2);
-    static final VectorShuffle<Float> P3 = pair(3);
-    static final VectorShuffle<Float> P4 = pair(4);
-    static final VectorShuffle<Float> P5 = pair(5);
-    static final VectorShuffle<Float> P6 = pair(6);
-    static final VectorShuffle<Float> P7 = pair(7);
+    /** The source lanes of {@link #P0}-{@link #P7}'s shuffle x. */
+    private static int[] pairLanes(int x) {
+        int half = F.length() / 2;
+        int[] lanes = new int[F.length()];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = i < half ? x : half + x;
+        }
+        return lanes;
+    }
 
     /**
      * Entries [at, at + n) of each lane's row into lanes [n, lanes] (the lane-per-sequence kernels' inputs);
