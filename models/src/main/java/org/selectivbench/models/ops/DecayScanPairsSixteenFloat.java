@@ -2,7 +2,6 @@ package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,8 +17,6 @@ final class DecayScanPairsSixteenFloat {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** The upper half's lanes: the second head's keys. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, 0xff00L);
-    /** The halves swapped: lane i from lane i + 8 mod 16. */
-    private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(S, i -> (i + 8) % 16);
 
     private DecayScanPairsSixteenFloat() {
     }
@@ -210,12 +207,11 @@ final class DecayScanPairsSixteenFloat {
         FloatVector c7 = FloatVector.fromArray(S, cols, 112);
         for (int t = t1 - 1; t >= t0; t--) {
             int r = (b * d.steps() + t) * d.heads() + h, k0 = r * 8, v0 = r * 16;
-            // values 0-7 of both heads, the second's moved up to the upper half, each pair of them then by
-            // one permute (VectorLoops.P0-P7; recompute keeps its broadcasts, faster there)
-            FloatVector dOLo = FloatVector.fromArray(S, dO, v0)
-                    .blend(FloatVector.fromArray(S, dO, v0 + 16).rearrange(SWAP), SECOND);
-            FloatVector vLo = FloatVector.fromArray(S, v, v0)
-                    .blend(FloatVector.fromArray(S, v, v0 + 16).rearrange(SWAP), SECOND);
+            // values 0-7 of both heads, the second's loaded from 8 before so that they land on the upper
+            // half, each pair of them then by one permute (VectorLoops.P0-P7; recompute keeps its
+            // broadcasts, faster there)
+            FloatVector dOLo = FloatVector.fromArray(S, dO, v0).blend(FloatVector.fromArray(S, dO, v0 + 8), SECOND);
+            FloatVector vLo = FloatVector.fromArray(S, v, v0).blend(FloatVector.fromArray(S, v, v0 + 8), SECOND);
             float[] prev = states[t - t0], now = states[t - t0 + 1];
             FloatVector qk = FloatVector.fromArray(S, q, k0);
             FloatVector dec = FloatVector.fromArray(S, alpha, k0);
@@ -299,11 +295,10 @@ final class DecayScanPairsSixteenFloat {
         FloatVector c15 = FloatVector.fromArray(S, cols, 240);
         for (int t = t1 - 1; t >= t0; t--) {
             int r = (b * d.steps() + t) * d.heads() + h, k0 = r * 8, v0 = r * 16;
-            // values 8-15 of both heads, the first's moved down to the lower half
-            FloatVector dOHi = FloatVector.fromArray(S, dO, v0).rearrange(SWAP)
+            // values 8-15 of both heads: the first's loaded from 8 on, on the lower half
+            FloatVector dOHi = FloatVector.fromArray(S, dO, v0 + 8)
                     .blend(FloatVector.fromArray(S, dO, v0 + 16), SECOND);
-            FloatVector vHi = FloatVector.fromArray(S, v, v0).rearrange(SWAP)
-                    .blend(FloatVector.fromArray(S, v, v0 + 16), SECOND);
+            FloatVector vHi = FloatVector.fromArray(S, v, v0 + 8).blend(FloatVector.fromArray(S, v, v0 + 16), SECOND);
             float[] prev = states[t - t0], now = states[t - t0 + 1];
             FloatVector qk = FloatVector.fromArray(S, q, k0);
             FloatVector dec = FloatVector.fromArray(S, alpha, k0);
