@@ -104,6 +104,24 @@ final class Loops {
         }
     }
 
+    /** Floats per 64-byte cache line. */
+    private static final int LINE = 16;
+    /** Where {@link #touch} leaves its sum, so that the JIT keeps its loads. */
+    private static float touched;
+
+    /**
+     * Reads x[from, to) in order, an entry a cache line, and changes nothing: a kernel that then walks the
+     * range in blocks across rows (the short conv's) finds its lines in cache, where its own strided
+     * misses came one after another and the hardware prefetcher did not follow them (docs/engine-log.md).
+     */
+    static void touch(float[] x, int from, int to) {
+        float s = 0;
+        for (int p = from; p < to; p += LINE) {
+            s += x[p];
+        }
+        touched += s;
+    }
+
     /** x widened to double, a new array. */
     static double[] doubles(float[] x) {
         double[] d = new double[x.length];

@@ -63,10 +63,13 @@ class DepthwiseConvTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"11, true, true", "11, false, true", "2, true, true", "4, true, false", "5, false, false",
-            "3, true, true", "37, true, true", "37, false, false"})
-    void floatFormIsTheDoubleFormAndItsVectorFormItsScalarForm(int steps, boolean withTail, boolean withBias) {
-        DepthwiseConv.Dims d = new DepthwiseConv.Dims(2, steps, 37, 4);
+    @CsvSource({"11, true, true, 37", "11, false, true, 37", "2, true, true, 37", "4, true, false, 37",
+            "5, false, false, 37", "3, true, true, 37", "37, true, true, 37", "37, false, false, 37",
+            // rows read in order first (DepthwiseConv.TOUCHED_CHANNELS), and channels past whole vectors
+            "37, true, true, 67", "11, false, false, 67"})
+    void floatFormIsTheDoubleFormAndItsVectorFormItsScalarForm(int steps, boolean withTail, boolean withBias,
+                                                               int channels) {
+        DepthwiseConv.Dims d = new DepthwiseConv.Dims(2, steps, channels, 4);
         Random r = new Random(5);
         int ch = d.channels(), k = d.kernel();
         float[] x = Ops.floats(Ops.rand(r, d.batch() * d.steps() * ch, 1));
