@@ -34,7 +34,7 @@ final class DecayScanSharedFloatChunked {
      * What backward needs: the inputs, exp(a) (null without decay), the state entering each chunk [W, K], and
      * (q S)^T per chunk ([W, len] at the chunk's first row times W).
      */
-    record Saved(Dims dims, float[] q, float[] k, float[] v, float[] alpha, float[] states, float[] qs) {
+    record Saved(Dims dims, float[] q, float[] k, float[] v, float[] alpha, float[][] states, float[] qs) {
     }
 
     /**
@@ -70,40 +70,47 @@ final class DecayScanSharedFloatChunked {
         }
         float[] al = alpha;
         int st = d.k() * d.heads() * d.v(), nc = chunks(d.steps());
-        float[] states = keep ? Arena.uninitialized(d.batch() * nc * st) : null;
+        // each chunk's entering state kept where the chunk before wrote it: a copy of each was 1-1.5% of a step
+        float[][] states = keep ? new float[d.batch() * nc][] : null;
+        for (int i = 0; states != null && i < states.length; i++) {
+            states[i] = Arena.uninitialized(st);
+        }
         float[] qs = keep ? Arena.uninitialized(d.batch() * d.steps() * d.heads() * d.v()) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             DecayScanSharedChunk x = new DecayScanSharedChunk(d);
             for (int b = from; b < to; b++) {
+                float[] s = states != null ? states[b * nc] : x.s;
                 if (start != null) {
-                    toState(start, b * st, x.s, d);
+                    toState(start, b * st, s, d);
                 } else {
-                    Arrays.fill(x.s, 0);
+                    Arrays.fill(s, 0);
                 }
                 for (int c = 0; c < nc; c++) {
-                    if (states != null) {
-                        System.arraycopy(x.s, 0, states, (b * nc + c) * st, st);
-                    }
+                    float[] next = states == null ? s : c + 1 < nc ? states[b * nc + c + 1] : x.s;
                     chunkForward(d, b * d.steps() + c * CHUNK, Math.min(CHUNK, d.steps() - c * CHUNK), q, k, v,
-                            al, o, qs, x);
+                            al, o, qs, x, s, next);
+                    s = next;
                 }
                 if (end != null) {
-                    fromState(x.s, end, b * st, d);
+                    fromState(s, end, b * st, d);
                 }
             }
         });
         return keep ? new Saved(d, q, k, v, alpha, states, qs) : null;
     }
 
-    /** The chunk of rows [r0, r0 + len): its outputs into o (and (q S)^T into qs), the state x.s carried past it. */
+    /**
+     * The chunk of rows [r0, r0 + len) from its entering state s: its outputs into o (and (q S)^T into qs), the
+     * state leaving it into next (s itself, or another array).
+     */
     private static void chunkForward(Dims d, int r0, int len, float[] q, float[] k, float[] v, float[] alpha,
-                                     float[] o, float[] qs, DecayScanSharedChunk x) {
+                                     float[] o, float[] qs, DecayScanSharedChunk x, float[] s, float[] next) {
         int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
         x.load(d, r0, len, q, k, v, alpha);
         transpose(x.q, 0, len, kd, x.qt);
         GemmFloat.nnRows(x.k, x.qt, null, x.scores, false, 0, len, kd, len); // [j][i] = k_j . q_i
         // (q S)^T = S^T q^T, each head's rows by g, then the chunk's own pairs
-        GemmFloat.nnRows(x.s, x.qt, null, x.ot, false, 0, w, kd, len);
+        GemmFloat.nnRows(s, x.qt, null, x.ot, false, 0, w, kd, len);
         if (qs != null) {
             System.arraycopy(x.ot, 0, qs, r0 * w, w * len);
         }
@@ -114,9 +121,9 @@ final class DecayScanSharedFloatChunked {
         }
         transpose(x.ot, 0, w, len, o, r0 * w);
         // S' = g_last S + (e v)^T k
-        scaleHeads(x.s, x.total, d);
+        scaleHeads(s, x.total, next, d);
         scaleAlong(x.vt, x.toEnd, len, d);
-        GemmFloat.nnRows(x.vt, x.k, null, x.s, 0, w, len, kd);
+        GemmFloat.nnRows(x.vt, x.k, null, next, 0, w, len, kd);
     }
 
     static void backward(Saved sv, float[] dO, float[] dEnd, float[] dq, float[] dk, float[] dv, float[] da,
@@ -132,9 +139,8 @@ final class DecayScanSharedFloatChunked {
                     Arrays.fill(x.ds, 0);
                 }
                 for (int c = nc - 1; c >= 0; c--) {
-                    System.arraycopy(sv.states(), (b * nc + c) * st, x.s, 0, st);
                     chunkBackward(sv, b * d.steps() + c * CHUNK, Math.min(CHUNK, d.steps() - c * CHUNK), dO, dq, dk,
-                            dv, da, x);
+                            dv, da, x, sv.states()[b * nc + c]);
                 }
                 if (dStart != null) {
                     fromState(x.ds, dStart, b * st, d);
@@ -144,11 +150,11 @@ final class DecayScanSharedFloatChunked {
     }
 
     /**
-     * The chunk of rows [r0, r0 + len) in reverse, x.s its entering state: its gradients written, x.ds (the
-     * gradient of the state leaving it) carried to the state entering it.
+     * The chunk of rows [r0, r0 + len) in reverse, s its entering state (read only): its gradients written,
+     * x.ds (the gradient of the state leaving it) carried to the state entering it.
      */
     private static void chunkBackward(Saved sv, int r0, int len, float[] dO, float[] dq, float[] dk, float[] dv,
-                                      float[] da, DecayScanSharedChunk x) {
+                                      float[] da, DecayScanSharedChunk x, float[] s) {
         Dims d = sv.dims();
         int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
         x.load(d, r0, len, sv.q(), sv.k(), sv.v(), sv.alpha());
@@ -171,7 +177,7 @@ final class DecayScanSharedFloatChunked {
             }
         }
         // dq = (dO g) S^T, dk = (e v) dS'^T, dv^T = e (dS'^T k^T)
-        GemmFloat.nnRows(dog, x.s, null, x.dq, false, 0, len, w, kd);
+        GemmFloat.nnRows(dog, s, null, x.dq, false, 0, len, w, kd);
         float[] ve = x.ve;
         System.arraycopy(sv.v(), r0 * w, ve, 0, len * w); // v's rows: vt transposed back
         scaleRows(ve, x.toEnd, len, d);
@@ -193,12 +199,12 @@ final class DecayScanSharedFloatChunked {
             }
             // on a lane tree where the head's block takes one (a vector a step), else eight chains, not one
             int bo = h * vd * kd, n = vd * kd;
-            carried = RowTree.applies(n) ? RowTree.dot(x.ds, x.s, bo, n) : Loops.stripedDot(x.ds, bo, x.s, bo, n);
+            carried = RowTree.applies(n) ? RowTree.dot(x.ds, s, bo, n) : Loops.stripedDot(x.ds, bo, s, bo, n);
             x.last[h] = sumR + carried * x.total[h];
         }
         scaleAlong(x.dvt, x.toEnd, len, d);
         // the state entering the chunk: dS^T = g_last dS'^T + (dO g)^T q
-        scaleHeads(x.ds, x.total, d);
+        scaleHeads(x.ds, x.total, x.ds, d);
         GemmFloat.tnAddRows(dog, x.q, x.ds, len, w, kd, 0, w);
         // the chunk's own pairs, per head: dP = dO v^T, M = (q k^T) D
         Arrays.fill(x.dScores, 0, len * len, 0);
@@ -255,13 +261,13 @@ final class DecayScanSharedFloatChunked {
         }
     }
 
-    /** A state [W, K] times f [H]: head h's V rows by f[h]. */
-    private static void scaleHeads(float[] s, float[] f, Dims d) {
+    /** A state [W, K] times f [H] into out (s itself, or another): head h's V rows by f[h]. */
+    private static void scaleHeads(float[] s, float[] f, float[] out, Dims d) {
         int block = d.v() * d.k();
         for (int h = 0; h < d.heads(); h++) {
             float fh = f[h]; // a local: s and f might be one array, so C2 reloaded f[h] and kept the loop scalar
             for (int i = h * block; i < (h + 1) * block; i++) {
-                s[i] *= fh;
+                out[i] = s[i] * fh;
             }
         }
     }
