@@ -31,9 +31,10 @@ import org.selectivbench.models.ops.Threads;
  * heap taken per timed training step (all threads), the lowest and highest median of {@link #WINDOW} timed steps
  * in a row (far apart when the host's speed changed during the run: a shared host slowed a Mamba2 run's steps
  * from 51 to 66-70 ms for some seconds and back, docs/engine-log.md), and the thread settings. For the engine
- * also the step's matmuls alone (all of its dense arithmetic: projections, output layer, their gradients),
- * replayed on random arrays of the same shapes ({@link MatmulFloor}): no step can be faster than that at these
- * threads. Defaults: batch 64, 400 steps, width 64, 2 layers, vocab 41, 1,601 classes.
+ * also the step's matmuls alone (those its layers make: projections, output layer, their gradients; not the
+ * products inside Mamba2's chunked scan or the LSTM's and GRU's recurrences, which those kernels make
+ * themselves), replayed on random arrays of the same shapes ({@link MatmulFloor}): no step can be faster than
+ * that at these threads. Defaults: batch 64, 400 steps, width 64, 2 layers, vocab 41, 1,601 classes.
  */
 public final class ModelBench {
     private ModelBench() {
