@@ -70,7 +70,7 @@ final class DecayScanSharedFloatChunked {
         }
         float[] al = alpha;
         int st = d.k() * d.heads() * d.v(), nc = chunks(d.steps());
-        // each chunk's entering state kept where the chunk before wrote it: a copy of each was 1-1.5% of a step
+        // each chunk's entering state is kept where the chunk before wrote it, not copied there and back
         float[][] states = keep ? new float[d.batch() * nc][] : null;
         for (int i = 0; states != null && i < states.length; i++) {
             states[i] = Arena.uninitialized(st);

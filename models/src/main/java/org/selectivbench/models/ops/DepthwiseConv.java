@@ -256,8 +256,8 @@ public final class DepthwiseConv {
     /**
      * The fewest channels for which the row forms read a sequence's input and output rows in order first
      * ({@link Loops#touch}): at Mamba2's 128 channels a block's column of vectors skips most of each row's
-     * lines, and the misses came one at a time (forward and backward 1.13 and 1.02 ms a block alone, 0.92
-     * and 0.89 with the reads first); at 32 the block reads whole rows and the reads only cost time.
+     * lines and its misses came one at a time; at 32 a block reads whole rows and the reads only cost
+     * time (docs/engine-log.md).
      */
     static final int TOUCHED_CHANNELS = 64;
 
