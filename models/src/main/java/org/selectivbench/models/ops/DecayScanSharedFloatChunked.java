@@ -70,23 +70,24 @@ final class DecayScanSharedFloatChunked {
         }
         float[] al = alpha;
         int st = d.k() * d.heads() * d.v(), nc = chunks(d.steps());
-        // each chunk's entering state is kept where the chunk before wrote it, not copied there and back
-        float[][] states = keep ? new float[d.batch() * nc][] : null;
-        for (int i = 0; states != null && i < states.length; i++) {
-            states[i] = Arena.uninitialized(st);
-        }
+        float[][] kept = keep ? arrays(d.batch() * nc, st) : null;
         float[] qs = keep ? Arena.uninitialized(d.batch() * d.steps() * d.heads() * d.v()) : null;
         Parallel.forRange(d.batch(), (from, to) -> {
             DecayScanSharedChunk x = new DecayScanSharedChunk(d);
             for (int b = from; b < to; b++) {
-                float[] s = states != null ? states[b * nc] : x.s;
+                float[] s = kept != null ? kept[b * nc] : x.s;
                 if (start != null) {
                     toState(start, b * st, s, d);
                 } else {
                     Arrays.fill(s, 0);
                 }
                 for (int c = 0; c < nc; c++) {
-                    float[] next = states == null ? s : c + 1 < nc ? states[b * nc + c + 1] : x.s;
+                    // the state leaving the chunk: in place, or the next chunk's kept array (the last one's
+                    // into the work array, for the end state)
+                    float[] next = s;
+                    if (kept != null) {
+                        next = c + 1 < nc ? kept[b * nc + c + 1] : x.s;
+                    }
                     chunkForward(d, b * d.steps() + c * CHUNK, Math.min(CHUNK, d.steps() - c * CHUNK), q, k, v,
                             al, o, qs, x, s, next);
                     s = next;
@@ -96,7 +97,19 @@ final class DecayScanSharedFloatChunked {
                 }
             }
         });
-        return keep ? new Saved(d, q, k, v, alpha, states, qs) : null;
+        return keep ? new Saved(d, q, k, v, alpha, kept, qs) : null;
+    }
+
+    /**
+     * Arrays for each chunk's entering state, where the chunk before writes it: kept there, not copied there
+     * and back.
+     */
+    private static float[][] arrays(int count, int size) {
+        float[][] out = new float[count][];
+        for (int i = 0; i < count; i++) {
+            out[i] = Arena.uninitialized(size);
+        }
+        return out;
     }
 
     /**
