@@ -72,7 +72,7 @@ final class LinearAttentionLayer implements Mixer {
         floats = true;
         int rows = (int) p.rows();
         INDArray end = States.end(p, DataType.FLOAT, heads, kd, kd);
-        float[] qf = PointwiseFloat.scaled(q.forwardFloats(p, x, rows), (float) Math.pow(kd, -0.5));
+        float[] qf = PointwiseFloat.scaleInPlace(q.forwardFloats(p, x, rows), (float) Math.pow(kd, -0.5));
         float[] of = scan.forwardFloats(dims(p), qf, k.forwardFloats(p, x, rows), v.forwardFloats(p, x, rows), null,
                 p.carried(name + ".state"), end, p.keep());
         States.carry(p, name + ".state", end);
@@ -100,7 +100,7 @@ final class LinearAttentionLayer implements Mixer {
         int rows = (int) p.rows();
         RmsNorm.FloatGrads dr = norm.backwardFloats(o.backwardFloats(dy, rows, null), kd);
         DecayScan.FloatGrads g = scan.backwardFloats(dr.dx());
-        float[] dx = q.backwardFloats(PointwiseFloat.scaled(g.dq(), (float) Math.pow(kd, -0.5)), rows, null);
+        float[] dx = q.backwardFloats(PointwiseFloat.scaleInPlace(g.dq(), (float) Math.pow(kd, -0.5)), rows, null);
         k.backwardFloats(g.dk(), rows, dx);
         v.backwardFloats(g.dv(), rows, dx);
         return dx;

@@ -164,6 +164,14 @@ public final class PointwiseFloat {
         return y;
     }
 
+    /** x c in place, x returned: for an array nothing else reads. */
+    public static float[] scaleInPlace(float[] x, float c) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= c;
+        }
+        return x;
+    }
+
     /** x sigmoid(x). */
     public static float[] silu(float[] x) {
         float[] y = sigmoid(x);

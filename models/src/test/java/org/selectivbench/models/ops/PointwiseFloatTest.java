@@ -228,6 +228,10 @@ class PointwiseFloatTest {
         for (int c = 0; c < n; c++) {
             assertEquals(x[2 * n + c] * f[c], times[5 * n + c]);
         }
+        // in place: the same numbers as the copying form, in the array it was given
+        float[] inPlace = x.clone();
+        assertTrue(PointwiseFloat.scaleInPlace(inPlace, 0.3f) == inPlace);
+        assertArrayEquals(PointwiseFloat.scaled(x, 0.3f), inPlace);
         assertEquals(0, scaled[4 * n + at - 1]);
         assertEquals(x[2 * n + at - 1], multiplied[2 * n + at - 1]);
         Ops.assertVectorFormIsScalarForm(() -> {
