@@ -47,7 +47,7 @@ public final class AttentionFloat {
             qs[i] = q[i] * scale;
         }
         float[] stats = keep ? Arena.uninitialized(d.sequences() * t * 2) : null;
-        BlockOps ops = BlockOps.of();
+        BlockOps ops = BlockOps.of(hd);
         Parallel.forRange(d.sequences(), (from, to) -> {
             float[] s = Arena.floats(t * LANES), e = Arena.floats(t * LANES);
             float[] qT = Arena.floats(hd * LANES), oT = Arena.floats(hd * LANES);
@@ -87,7 +87,7 @@ public final class AttentionFloat {
             rowDot[i] = acc;
         }
         float[] st = sv.stats();
-        BlockOps ops = BlockOps.of();
+        BlockOps ops = BlockOps.of(hd);
         Parallel.forRange(d.sequences(), (from, to) -> {
             float[] p = Arena.floats(t * LANES), ds = Arena.floats(t * LANES);
             float[] aT = Arena.floats(hd * LANES), bT = Arena.floats(hd * LANES), outT = Arena.floats(hd * LANES);
@@ -159,8 +159,11 @@ public final class AttentionFloat {
      * {@link AttentionFloatVector}. Every lane's arithmetic is the same in both.
      */
     static class BlockOps {
-        static BlockOps of() {
-            return Simd.on() && LANES % AttentionFloatVector.lanes() == 0 ? new AttentionFloatVector() : new BlockOps();
+        static BlockOps of(int hd) {
+            if (!Simd.on() || LANES % AttentionFloatVector.lanes() != 0) {
+                return new BlockOps();
+            }
+            return hd == 8 ? new AttentionEightFloatVector() : new AttentionFloatVector();
         }
 
         /**
