@@ -5,7 +5,7 @@ package org.selectivbench.models.ops;
  * polynomial by Horner's rule in fused multiply-adds, scaled by 2^n through the exponent bits. Written
  * with operations IEEE 754 defines exactly (a fused multiply-add rounds once, in {@link Math#fma} and in
  * a vector lane alike), so the scalar form and the lane-by-lane vector form in
- * {@link VectorLoops#expRows} give the same bits on every JVM and CPU, and the vector form (8 lanes with
+ * {@link ExpVector#expRows} give the same bits on every JVM and CPU, and the vector form (8 lanes with
  * AVX-512) makes exponentials 8 to 12 times cheaper than {@link Math#exp} (0.39 ns against 3.1-5.0 in
  * loops of 128 rows on the development machine; 0.65 with separate multiplies and adds), which is what
  * Mamba's selective scan spends its time on. CPUs without FMA instructions (x86 before 2013) get the
@@ -73,7 +73,7 @@ public final class Exp {
 
     /** x[i] = exp(x[i]) for i in [0, n); the vector form after one pass for max |x|. */
     static void expInPlace(double[] x, int n) {
-        expInPlace(x, n, Simd.on() ? VectorLoops.maxAbs(x, n) : 0);
+        expInPlace(x, n, Simd.on() ? ExpVector.maxAbs(x, n) : 0);
     }
 
     /** x[i] = exp(x[i]) for i in [0, n), given max |x| (or more; NaN runs the scalar form). */
@@ -81,7 +81,7 @@ public final class Exp {
         int whole = 0;
         if (Simd.on()) {
             whole = n - n % VectorLoops.LANES;
-            VectorLoops.expRows(x, VectorLoops.ONES, 0, x, 0, VectorLoops.LANES, whole / VectorLoops.LANES, bound);
+            ExpVector.expRows(x, ExpVector.ONES, 0, x, 0, VectorLoops.LANES, whole / VectorLoops.LANES, bound);
         }
         for (int i = whole; i < n; i++) {
             x[i] = exp(1.0 * x[i]);
@@ -115,8 +115,8 @@ public final class Exp {
         if (Simd.on()) {
             int lanes = VectorLoops.FLOAT_LANES;
             whole = n - n % lanes;
-            VectorLoops.expRows(x, from, VectorLoops.FLOAT_ONES, 0, x, from, lanes, whole / lanes,
-                    VectorLoops.maxAbs(x, from, whole));
+            ExpVector.expRows(x, from, ExpVector.FLOAT_ONES, 0, x, from, lanes, whole / lanes,
+                    ExpVector.maxAbs(x, from, whole));
         }
         for (int i = from + whole; i < from + n; i++) {
             x[i] = expf(1f * x[i]);
@@ -125,7 +125,7 @@ public final class Exp {
 
     /**
      * s[i] = 1 / (1 + expf(-z[i])) for i in [0, n), with -z clamped to [-87, 87], the exponential's range
-     * (1 / (1 + e^87) is 1.6e-38, not 0); whole vectors in one pass ({@link VectorLoops#sigmoids}).
+     * (1 / (1 + e^87) is 1.6e-38, not 0); whole vectors in one pass ({@link ExpVector#sigmoids}).
      */
     public static void sigmoids(float[] z, float[] s, int n) {
         sigmoids(z, s, 0, n);
@@ -133,14 +133,14 @@ public final class Exp {
 
     /** {@link #sigmoids(float[], float[], int)} on [from, from + n). */
     public static void sigmoids(float[] z, float[] s, int from, int n) {
-        for (int i = Simd.on() ? VectorLoops.sigmoids(z, -1, s, from, n) : from; i < from + n; i++) {
+        for (int i = Simd.on() ? ExpVector.sigmoids(z, -1, s, from, n) : from; i < from + n; i++) {
             s[i] = 1 / (1 + expf(Math.max(F_LO, Math.min(-F_LO, -z[i]))));
         }
     }
 
     /** s[i] = 1 / (1 + exp(z[i])): the sigmoids of -z, those of a negated copy bit for bit, for i in [0, n). */
     public static void sigmoidsOfMinus(float[] z, float[] s, int n) {
-        for (int i = Simd.on() ? VectorLoops.sigmoids(z, 1, s, 0, n) : 0; i < n; i++) {
+        for (int i = Simd.on() ? ExpVector.sigmoids(z, 1, s, 0, n) : 0; i < n; i++) {
             s[i] = 1 / (1 + expf(Math.max(F_LO, Math.min(-F_LO, z[i]))));
         }
     }

@@ -22,7 +22,7 @@ final class GatedRnnFloatVector {
      * new cell and h (into hs and h, the h before into hPrev) from z = h W_h (not changed) and the input
      * projection's row at o. A vector whose exponentials' arguments leave [-87, 87] (or hold a NaN) stops
      * it before it stores anything; returns the first unit not done, from which the scalar form goes on.
-     * The five exponentials are {@link VectorLoops#expRowsInRange}'s operations (so the scalar form's bits)
+     * The five exponentials are {@link ExpVector#expRowsInRange}'s operations (so the scalar form's bits)
      * written out on registers: through an array, each vector's store and reload lay on the step's chain
      * of latencies (the gates took 1.5 times as long, docs/engine-log.md), and a method taking vectors may
      * not be inlined (Simd).

@@ -19,7 +19,7 @@ final class SelectiveScanFloatVector {
         return SelectiveScanFloat.STRIPES % LANES != 0 ? 0 : di - di % LANES;
     }
 
-    /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link VectorLoops#expRows} needs. */
+    /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link ExpVector#expRows} needs. */
     record Decays(float[] at, float bound) {
         static Decays of(float[] a, int di, int n) {
             float bound = 0;
@@ -83,7 +83,7 @@ final class SelectiveScanFloatVector {
                 scatter(h, n, ckpt, ((b * di + c0) * chunks + t / SelectiveScanFloat.CHUNK) * n, chunks * n);
             }
             int row = b * d.steps() + t;
-            VectorLoops.expRows(sc.xs[0], 0, dt, row * di + c0, a.at(), c0, di, n, a.bound());
+            ExpVector.expRows(sc.xs[0], 0, dt, row * di + c0, a.at(), c0, di, n, a.bound());
             step(n, di, c0, row, sc.xs[0], u, bm, cm, f, keepShare, h, y);
         }
         if (end != null) {
@@ -143,7 +143,7 @@ final class SelectiveScanFloatVector {
     private static void recompute(int n, int di, int c0, int row, SelectiveScanFloat.Saved sv, Decays a,
                                   float f, float keepShare, float[] prev, float[] now, float[] x) {
         int bo = row * n;
-        VectorLoops.expRows(x, 0, sv.dt(), row * di + c0, a.at(), c0, di, n, a.bound());
+        ExpVector.expRows(x, 0, sv.dt(), row * di + c0, a.at(), c0, di, n, a.bound());
         FloatVector uv = FloatVector.fromArray(S, sv.u(), row * di + c0);
         for (int m = 0; m < n; m++) {
             FloatVector xv = FloatVector.fromArray(S, x, m * LANES);

@@ -23,7 +23,7 @@ final class SelectiveScanVector {
         return SelectiveScanRecurrent.STRIPES % LANES != 0 ? 0 : di - di % LANES;
     }
 
-    /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link VectorLoops#expRows} needs. */
+    /** A [di, N] as [N, di], and max |A| (NaN if A holds one), which {@link ExpVector#expRows} needs. */
     record Decays(double[] at, double bound) {
         static Decays of(double[] a, int di, int n) {
             double bound = 0;
@@ -83,7 +83,7 @@ final class SelectiveScanVector {
                 scatter(h, n, ckpt, ((b * di + c0) * chunks + t / SelectiveScanRecurrent.CHUNK) * n, chunks * n);
             }
             int row = b * d.steps() + t;
-            VectorLoops.expRows(sc.xs[0], dt, row * di + c0, a.at(), c0, di, n, a.bound());
+            ExpVector.expRows(sc.xs[0], dt, row * di + c0, a.at(), c0, di, n, a.bound());
             step(n, di, c0, row, sc.xs[0], u, bm, cm, f, keepShare, h, y);
         }
         if (end != null) {
@@ -148,7 +148,7 @@ final class SelectiveScanVector {
     private static void recompute(int n, int di, int c0, int row, SelectiveScanRecurrent.Saved sv, Decays a,
                                   double f, double keepShare, double[] prev, double[] now, double[] x) {
         int bo = row * n;
-        VectorLoops.expRows(x, sv.dt(), row * di + c0, a.at(), c0, di, n, a.bound());
+        ExpVector.expRows(x, sv.dt(), row * di + c0, a.at(), c0, di, n, a.bound());
         DoubleVector uv = DoubleVector.fromArray(S, sv.u(), row * di + c0);
         for (int m = 0; m < n; m++) {
             DoubleVector xv = DoubleVector.fromArray(S, x, m * LANES);

@@ -77,7 +77,7 @@ class AttentionRowsTest {
 
     /**
      * Scale 3 spreads some blocks' scores past the exponential's vector range (|s - max| over 87): the
-     * vector form hands those blocks' exponentials to the scalar form ({@code VectorLoops.expRows}) and
+     * vector form hands those blocks' exponentials to the scalar form ({@code ExpVector.expRows}) and
      * does the rest in vectors. Heads of 4, 8 and 16 take dq's vector forms (two queries to a vector at
      * heads of half a vector, whole vectors of a query's row), with queries past whole groups of four
      * and two (23 steps).

@@ -69,8 +69,8 @@ class ExpTest {
                 double[] x = Ops.rand(r, n, 1);
                 x[at] = -7 - at;
                 float[] f = Ops.floats(x);
-                assertEquals(7.0 + at, VectorLoops.maxAbs(x, n), "double, n = " + n + ", at " + at);
-                assertEquals(7f + at, VectorLoops.maxAbs(f, n), "float, n = " + n + ", at " + at);
+                assertEquals(7.0 + at, ExpVector.maxAbs(x, n), "double, n = " + n + ", at " + at);
+                assertEquals(7f + at, ExpVector.maxAbs(f, n), "float, n = " + n + ", at " + at);
             }
         }
     }
@@ -100,7 +100,7 @@ class ExpTest {
                 bound = Math.max(bound, Math.abs(a[i]));
             }
             double[] y = new double[rowCount * lanes];
-            VectorLoops.expRows(y, scale, 2, a, 5, stride, rowCount, bound);
+            ExpVector.expRows(y, scale, 2, a, 5, stride, rowCount, bound);
             for (int row = 0; row < rowCount; row++) {
                 for (int l = 0; l < lanes; l++) {
                     double want = Exp.exp(scale[2 + l] * a[5 + row * stride + l]);
