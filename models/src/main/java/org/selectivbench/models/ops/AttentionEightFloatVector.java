@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link AttentionFloatVector} at heads of 8 (the embedded default's): the scores, weights and mixes with
@@ -12,6 +13,21 @@ import jdk.incubator.vector.VectorOperators;
  * its methods take hd to be 8; what falls out of the exponential's range goes back to the separate passes.
  */
 final class AttentionEightFloatVector extends AttentionFloatVector {
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** BEFORE[k L + l]: lane l is before k (a query block's keys past its queries, on row k of its diagonal). */
+    private static final boolean[] BEFORE = new boolean[(L + 1) * L];
+    /** AFTER[k L + l]: lane l is k or past it (a key block's keys past its query k - 1). */
+    private static final boolean[] AFTER = new boolean[(L + 1) * L];
+
+    static {
+        for (int k = 0; k <= L; k++) {
+            for (int l = 0; l < L; l++) {
+                BEFORE[k * L + l] = l < k;
+                AFTER[k * L + l] = l >= k;
+            }
+        }
+    }
+
     /** Heads of 8 only: {@link AttentionFloat.BlockOps#of} picks this form for them. */
     @Override
     void scores(float[] aT, float[] a, int ao, int hd, int rows, float[] out) {

@@ -1,7 +1,6 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,7 +13,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 class AttentionFloatVector extends AttentionFloat.BlockOps {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final int L = AttentionFloat.LANES;
     /** Heads up to this wide move by gathers and scatters; wider ones by the scalar loops. */
     private static final int WIDEST = 64;
@@ -24,18 +22,7 @@ class AttentionFloatVector extends AttentionFloat.BlockOps {
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(S,
             ((1L << S.length()) - 1) >>> (S.length() / 2) << (S.length() / 2));
 
-    /** BEFORE[k L + l]: lane l is before k (a query block's keys past its queries, on row k of its diagonal). */
-    static final boolean[] BEFORE = new boolean[(L + 1) * L];
-    /** AFTER[k L + l]: lane l is k or past it (a key block's keys past its query k - 1). */
-    static final boolean[] AFTER = new boolean[(L + 1) * L];
-
     static {
-        for (int k = 0; k <= L; k++) {
-            for (int l = 0; l < L; l++) {
-                BEFORE[k * L + l] = l < k;
-                AFTER[k * L + l] = l >= k;
-            }
-        }
         for (int hd = 1; hd <= WIDEST; hd++) {
             for (int l = 0; l < L; l++) {
                 STRIDES[hd][l] = l * hd;
