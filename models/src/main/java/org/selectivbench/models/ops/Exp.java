@@ -80,8 +80,8 @@ public final class Exp {
     static void expInPlace(double[] x, int n, double bound) {
         int whole = 0;
         if (Simd.on()) {
-            whole = n - n % VectorLoops.LANES;
-            ExpVector.expRows(x, ExpVector.ONES, 0, x, 0, VectorLoops.LANES, whole / VectorLoops.LANES, bound);
+            whole = n - n % ExpVector.LANES;
+            ExpVector.expRows(x, ExpVector.ONES, 0, x, 0, ExpVector.LANES, whole / ExpVector.LANES, bound);
         }
         for (int i = whole; i < n; i++) {
             x[i] = exp(1.0 * x[i]);
@@ -113,7 +113,7 @@ public final class Exp {
     static void expInPlace(float[] x, int from, int n) {
         int whole = 0;
         if (Simd.on()) {
-            int lanes = VectorLoops.FLOAT_LANES;
+            int lanes = ExpVector.FLOAT_LANES;
             whole = n - n % lanes;
             ExpVector.expRows(x, from, ExpVector.FLOAT_ONES, 0, x, from, lanes, whole / lanes,
                     ExpVector.maxAbs(x, from, whole));

@@ -19,9 +19,11 @@ final class ExpVector {
     /** The float kernels' lanes, and their shape in ints for the exponential's bits. */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> FBITS = IntVector.SPECIES_PREFERRED;
+    /** The lanes of a vector of doubles and of floats, the strides of {@link Exp}'s calls. */
+    static final int LANES = S.length(), FLOAT_LANES = F.length();
     /** A scale of 1 per lane, for exp(x) through {@link #expRows} (1 x = x exactly). */
-    static final double[] ONES = java.util.stream.DoubleStream.generate(() -> 1.0).limit(S.length()).toArray();
-    static final float[] FLOAT_ONES = new float[F.length()];
+    static final double[] ONES = java.util.stream.DoubleStream.generate(() -> 1.0).limit(LANES).toArray();
+    static final float[] FLOAT_ONES = new float[FLOAT_LANES];
 
     static {
         java.util.Arrays.fill(FLOAT_ONES, 1);
