@@ -32,27 +32,27 @@ final class ColumnSumsFloatVector {
     private static volatile float[] ones = new float[0];
 
     /**
-     * acc[j] += the sum over rows of a[r n + j] (times b[r n + j] when b is not null), for the columns of
-     * whole float vectors; returns the first column not done. Each load, product and widening is written
+     * acc[j] += the sum over rows of a[ao + r n + j] (times b[bo + r n + j] when b is not null), for the
+     * columns of whole float vectors; returns the first column not done. Each load, product and widening is written
      * out in the loop, not in a method of its own: a method taking or returning vectors that C2 happens not
      * to inline passes them as heap objects ({@link Simd}).
      */
-    static int add(int rows, int n, float[] a, float[] b, double[] acc) {
+    static int add(int rows, int n, float[] a, int ao, float[] b, int bo, double[] acc) {
         int step = F.length(), half = D.length(), j = 0;
         if (2 * half != step) {
             return 0; // a shape where a float vector is not two double vectors: the scalar form does it all
         }
         // without b the terms are a times a row of ones, read again for every row (a row stride of 0)
         float[] m = b != null ? b : ones(n + step);
-        int ms = b != null ? n : 0;
+        int ms = b != null ? n : 0, mb = b != null ? bo : 0;
         if (n == half) {
-            return pairs(rows, n, a, m, ms, acc);
+            return pairs(rows, n, a, ao, m, mb, ms, acc);
         }
         for (; j + 2 * step <= n; j += 2 * step) {
             DoubleVector s0 = DoubleVector.fromArray(D, acc, j), s1 = DoubleVector.fromArray(D, acc, j + half);
             DoubleVector s2 = DoubleVector.fromArray(D, acc, j + step);
             DoubleVector s3 = DoubleVector.fromArray(D, acc, j + step + half);
-            for (int r = 0, o = j, mo = j; r < rows; r++, o += n, mo += ms) {
+            for (int r = 0, o = ao + j, mo = mb + j; r < rows; r++, o += n, mo += ms) {
                 FloatVector t = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, m, mo));
                 FloatVector u = FloatVector.fromArray(F, a, o + step).mul(FloatVector.fromArray(F, m, mo + step));
                 s0 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s0);
@@ -67,7 +67,7 @@ final class ColumnSumsFloatVector {
         }
         for (; j + step <= n; j += step) {
             DoubleVector s0 = DoubleVector.fromArray(D, acc, j), s1 = DoubleVector.fromArray(D, acc, j + half);
-            for (int r = 0, o = j, mo = j; r < rows; r++, o += n, mo += ms) {
+            for (int r = 0, o = ao + j, mo = mb + j; r < rows; r++, o += n, mo += ms) {
                 FloatVector t = FloatVector.fromArray(F, a, o).mul(FloatVector.fromArray(F, m, mo));
                 s0 = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s0);
                 s1 = ((DoubleVector) t.rearrange(UPPER).convertShape(VectorOperators.F2D, D, 0)).add(s1);
@@ -80,18 +80,18 @@ final class ColumnSumsFloatVector {
 
     /**
      * Rows of half a float vector (RMSNorm's heads of 8 on 16 lanes): rows r and r + 1 in one vector; m the
-     * factors with row stride ms.
+     * factors from mo0 with row stride ms.
      */
-    private static int pairs(int rows, int n, float[] a, float[] m, int ms, double[] acc) {
+    private static int pairs(int rows, int n, float[] a, int ao, float[] m, int mo0, int ms, double[] acc) {
         DoubleVector s = DoubleVector.fromArray(D, acc, 0);
         int r = 0;
         for (; r + 2 <= rows; r += 2) {
-            FloatVector t = FloatVector.fromArray(F, a, r * n).mul(FloatVector.fromArray(F, m, r * ms));
+            FloatVector t = FloatVector.fromArray(F, a, ao + r * n).mul(FloatVector.fromArray(F, m, mo0 + r * ms));
             s = ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0)).add(s);
             s = ((DoubleVector) t.rearrange(UPPER).convertShape(VectorOperators.F2D, D, 0)).add(s);
         }
         s.intoArray(acc, 0);
-        for (int j = 0, o = r * n, mo = r * ms; r < rows && j < n; j++) { // the odd row, last as in the scalar form
+        for (int j = 0, o = ao + r * n, mo = mo0 + r * ms; r < rows && j < n; j++) { // the odd row, last as in the scalar form
             acc[j] += a[o + j] * m[mo + j];
         }
         return n;

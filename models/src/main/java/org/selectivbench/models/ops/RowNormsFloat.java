@@ -25,7 +25,19 @@ public final class RowNormsFloat {
                 if (Simd.on()) { // a block's statistics first, then their factors a vector of doubles at a time
                     float[] mean = new float[RowSumsFloatVector.ROWS], var = new float[mean.length];
                     double[] wide = new double[mean.length];
+                    float[] scratch = RowTree.scratch();
+                    boolean rows16 = mean.length == RowTree.ROWS && RowNormsFloatVector.vectors(n);
                     for (; r + mean.length <= to; r += mean.length) {
+                        if (rows16) { // the block's folds side by side, then its rows in one loop
+                            RowTree.sums(x, r * n, n, scratch, mean);
+                            for (int l = 0; l < mean.length; l++) {
+                                mean[l] /= n;
+                            }
+                            RowTree.centeredSquares(x, r * n, n, mean, scratch, var);
+                            RowNormsFloatVector.rmsInverses(var, n, eps, rstd, r, wide);
+                            RowNormsFloatVector.layerNormRows(x, r, r + mean.length, n, mean, rstd, g, b, xhat, y);
+                            continue;
+                        }
                         for (int l = 0; l < mean.length; l++) {
                             mean[l] = RowTree.sum(x, (r + l) * n, n) / n;
                             var[l] = RowTree.centeredSquares(x, (r + l) * n, n, mean[l]);
@@ -119,17 +131,44 @@ public final class RowNormsFloat {
         }
     }
 
-    /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g; adds into dg and db. */
+    /**
+     * dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g; adds into dg and db. Rows on
+     * {@link RowTree}'s lanes go 16 at a time where they fill whole vectors of 16 lanes, and when one range
+     * takes every row (one thread) dg's and db's sums join that pass, each column's rows still in order.
+     */
     public static void layerNormBackward(int rows, int n, float[] dy, float[] g, float[] xhat, float[] rstd,
                                          float[] dx, double[] dg, double[] db) {
+        boolean[] summed = new boolean[1];
         Parallel.forRange(rows, (from, to) -> {
             int r = from;
             if (RowTree.applies(n)) {
+                boolean whole = from == 0 && to == rows;
+                if (Simd.on() && RowSumsFloatVector.ROWS == RowTree.ROWS && RowNormsFloatVector.vectors(n)) {
+                    float[] m1 = new float[RowTree.ROWS], m2 = new float[RowTree.ROWS];
+                    float[] p = RowTree.scratch(), q = RowTree.scratch();
+                    for (; r + RowTree.ROWS <= to; r += RowTree.ROWS) {
+                        RowTree.weightedRows(dy, g, xhat, r * n, n, p, q, m1, m2);
+                        for (int l = 0; l < RowTree.ROWS; l++) {
+                            m1[l] /= n;
+                            m2[l] /= n;
+                        }
+                        RowNormsFloatVector.layerNormBackwardRows(dy, r, r + RowTree.ROWS, n, g, xhat, m1, m2, rstd, dx);
+                        if (whole) {
+                            addColumnSums(RowTree.ROWS, n, dy, r * n, xhat, r * n, dg);
+                            addColumnSums(RowTree.ROWS, n, dy, r * n, null, 0, db);
+                        }
+                    }
+                }
                 float[] m = new float[2];
-                for (; r < to; r++) {
+                for (int r0 = r; r < to; r++) {
                     RowTree.weighted(dy, g, xhat, r * n, n, m);
                     layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m[0] / n, m[1] / n);
+                    if (whole && r + 1 == to) {
+                        addColumnSums(to - r0, n, dy, r0 * n, xhat, r0 * n, dg);
+                        addColumnSums(to - r0, n, dy, r0 * n, null, 0, db);
+                    }
                 }
+                summed[0] = whole;
                 return;
             }
             if (Simd.on()) {
@@ -166,8 +205,10 @@ public final class RowNormsFloat {
                 layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m1 / n, m2 / n);
             }
         });
-        addColumnSums(rows, n, dy, xhat, dg);
-        addColumnSums(rows, n, dy, null, db);
+        if (!summed[0]) {
+            addColumnSums(rows, n, dy, xhat, dg);
+            addColumnSums(rows, n, dy, null, db);
+        }
     }
 
     private static void layerNormRowBackward(int r, int n, float[] dy, float[] g, float[] xhat, float[] rstd,
@@ -193,11 +234,16 @@ public final class RowNormsFloat {
 
     /** Adds the column sums of a b [rows, n] (of a when b is null) into acc, rows in order, each term widened. */
     public static void addColumnSums(int rows, int n, float[] a, float[] b, double[] acc) {
-        int j0 = Simd.on() ? ColumnSumsFloatVector.add(rows, n, a, b, acc) : 0;
+        addColumnSums(rows, n, a, 0, b, 0, acc);
+    }
+
+    /** The same on rows of a from offset ao and of b from bo. */
+    static void addColumnSums(int rows, int n, float[] a, int ao, float[] b, int bo, double[] acc) {
+        int j0 = Simd.on() ? ColumnSumsFloatVector.add(rows, n, a, ao, b, bo, acc) : 0;
         for (int r = 0; j0 < n && r < rows; r++) {
-            int o = r * n;
+            int o = ao + r * n, p = bo + r * n;
             for (int j = j0; j < n; j++) {
-                acc[j] += b == null ? a[o + j] : a[o + j] * b[o + j];
+                acc[j] += b == null ? a[o + j] : a[o + j] * b[p + j];
             }
         }
     }
@@ -213,53 +259,54 @@ public final class RowNormsFloat {
 
     /**
      * RMSNorm with weight, optionally gated: y = x r w (times silu(gate) when gate is not null),
-     * r = 1 / sqrt(mean x^2 + eps). Keeps xhat = x r, r and the gate's sigmoid for backward.
+     * r = 1 / sqrt(mean x^2 + eps). Keeps xhat = x r, r and the gate's sigmoid for backward. A block of
+     * rows at a time takes its gate's sigmoids, its sums and its outputs, one pass over the arrays.
      */
     public static void rmsNorm(int rows, int n, float[] x, float[] w, float[] gate, double eps, float[] y,
                                float[] xhat, float[] rinv, float[] sig) {
-        if (gate != null) {
-            Exp.sigmoids(gate, sig, rows * n); // all at once, so that the exponentials run in vector form
-        }
         float[] w2 = pairs(n) ? twice(w) : null;
+        boolean tree = RowTree.applies(n);
         Parallel.forRange(rows, (from, to) -> {
-            int r = from;
-            if (RowTree.applies(n)) {
-                if (Simd.on()) { // a block's sums first, then their factors a vector of doubles at a time
-                    float[] ss = new float[RowSumsFloatVector.ROWS];
-                    double[] wide = new double[ss.length];
-                    for (; r + ss.length <= to; r += ss.length) {
-                        for (int l = 0; l < ss.length; l++) {
+            // a vector's worth of rows: their factors a vector of doubles at a time, the sums of a row to a
+            // lane ({@link RowSumsFloatVector}) or on the lane tree; the same numbers as a row at a time
+            int block = Simd.on() ? RowSumsFloatVector.ROWS : 16; // the vector class loads only with the module
+            float[] ss = new float[block];
+            double[] wide = new double[block];
+            int[] map = Simd.on() && !tree ? RowSumsFloatVector.map(n) : null;
+            float[] scratch = tree ? RowTree.scratch() : null;
+            for (int r = from; r < to; r += block) {
+                int end = Math.min(to, r + block);
+                if (gate != null) {
+                    Exp.sigmoids(gate, sig, r * n, (end - r) * n);
+                }
+                if (Simd.on() && end - r == block) {
+                    if (tree && block == RowTree.ROWS) {
+                        RowTree.dots(x, x, r * n, n, scratch, ss, 0);
+                    } else if (tree) {
+                        for (int l = 0; l < block; l++) {
                             ss[l] = RowTree.dot(x, x, (r + l) * n, n);
                         }
-                        RowNormsFloatVector.rmsInverses(ss, n, eps, rinv, r, wide);
+                    } else {
+                        RowSumsFloatVector.sumsOfSquares(x, r, n, map, ss);
+                    }
+                    RowNormsFloatVector.rmsInverses(ss, n, eps, rinv, r, wide);
+                } else {
+                    for (int l = r; l < end; l++) {
+                        rinv[l] = rmsInverse(tree ? RowTree.dot(x, x, l * n, n) : sumOfSquares(x, l * n, n), n, eps);
                     }
                 }
-                for (int l = r; l < to; l++) {
-                    rinv[l] = rmsInverse(RowTree.dot(x, x, l * n, n), n, eps);
-                }
-                rmsNormRows(from, to, n, x, w, w2, gate, sig, xhat, y, rinv);
-                return;
+                rmsNormRows(r, end, n, x, w, w2, gate, sig, xhat, y, rinv);
             }
-            if (Simd.on()) {
-                int[] map = RowSumsFloatVector.map(n);
-                float[] ss = new float[RowSumsFloatVector.ROWS];
-                double[] wide = new double[ss.length];
-                for (; r + ss.length <= to; r += ss.length) {
-                    RowSumsFloatVector.sumsOfSquares(x, r, n, map, ss);
-                    RowNormsFloatVector.rmsInverses(ss, n, eps, rinv, r, wide);
-                    rmsNormRows(r, r + ss.length, n, x, w, w2, gate, sig, xhat, y, rinv);
-                }
-            }
-            for (int l = r; l < to; l++) {
-                rinv[l] = rmsInverse(sumOfSquares(x, l * n, n), n, eps);
-            }
-            rmsNormRows(r, to, n, x, w, w2, gate, sig, xhat, y, rinv);
         });
     }
 
     /** Rows [r0, r1) of {@link #rmsNorm} from their rinv; pairs of rows when w2 is w twice. */
     private static void rmsNormRows(int r0, int r1, int n, float[] x, float[] w, float[] w2, float[] gate, float[] sig,
                                     float[] xhat, float[] y, float[] rinv) {
+        if (Simd.on() && RowNormsFloatVector.fills(n)) {
+            RowNormsFloatVector.rmsNormRows(x, r0, r1, rinv, w, gate, sig, xhat, y);
+            return;
+        }
         int r = r0;
         for (; w2 != null && r + 2 <= r1; r += 2) {
             RowNormsFloatVector.rmsNormPair(x, r * n, rinv[r], rinv[r + 1], w2, gate, sig, xhat, y);
@@ -283,18 +330,28 @@ public final class RowNormsFloat {
 
     /**
      * From dy: dx = r (dn w - xhat mean(dn w xhat)) with dn = dy silu(gate) (dy without a gate), and
-     * dgate = dy xhat w silu'(gate); adds into dw.
+     * dgate = dy xhat w silu'(gate); adds into dw. When one range takes every row (one thread), dw's sums
+     * join the blocks' pass while their rows are in cache, each column's rows still in order; else they
+     * take a pass of their own after.
      */
     public static void rmsNormBackward(int rows, int n, float[] dy, float[] w, float[] gate, float[] xhat,
                                        float[] rinv, float[] sig, float[] dx, float[] dgate, double[] dw) {
         float[] w2 = pairs(n) ? twice(w) : null;
+        boolean[] summed = new boolean[1];
         Parallel.forRange(rows, (from, to) -> {
-            boolean lanes = Simd.on();
+            boolean lanes = Simd.on(), whole = from == 0 && to == rows;
             float[] m = new float[lanes ? RowSumsFloatVector.ROWS : 16];
+            float[] dn = whole && gate != null ? new float[m.length * n] : null;
             int[] map = lanes ? RowSumsFloatVector.map(n) : null;
+            float[] scratch = RowTree.applies(n) ? RowTree.scratch() : null;
             for (int r = from; r < to; r += m.length) {
                 int end = Math.min(r + m.length, to);
-                if (RowTree.applies(n)) {
+                if (scratch != null && end - r == RowTree.ROWS && m.length == RowTree.ROWS) {
+                    RowTree.gradSums(dy, w, gate, sig, xhat, r * n, n, scratch, m, 0);
+                    for (int l = 0; l < m.length; l++) {
+                        m[l] /= n;
+                    }
+                } else if (RowTree.applies(n)) {
                     for (int l = r; l < end; l++) {
                         m[l - r] = RowTree.gradSum(dy, w, gate, sig, xhat, l * n, n) / n;
                     }
@@ -309,22 +366,46 @@ public final class RowNormsFloat {
                     }
                 }
                 rmsNormBackwardRows(r, end, n, dy, w, w2, gate, sig, xhat, rinv, m, dx, dgate);
+                if (whole) {
+                    addWeightGrads(r * n, (end - r) * n, n, dy, gate, sig, xhat, dn, dw);
+                }
             }
+            summed[0] = whole;
         });
-        float[] dn = dy;
-        if (gate != null) { // dn first: with four factors in its loop C2 kept the sums' vectors as heap objects
-            dn = Arena.uninitialized(rows * n);
-            for (int i = 0; i < dn.length; i++) {
-                dn[i] = dy[i] * gate[i] * sig[i];
+        if (!summed[0]) {
+            float[] dn = gate == null ? dy : Arena.uninitialized(rows * n);
+            if (gate != null) {
+                addWeightGrads(0, rows * n, n, dy, gate, sig, xhat, dn, null);
             }
+            addColumnSums(rows, n, dn, xhat, dw);
         }
-        addColumnSums(rows, n, dn, xhat, dw);
+    }
+
+    /**
+     * dw += the column sums of dn xhat over the entries [o, o + len) (whole rows of n), dn = dy sigmoid(gate)
+     * gate written into dn from 0 first (dy itself without a gate); without dw only dn is written.
+     */
+    private static void addWeightGrads(int o, int len, int n, float[] dy, float[] gate, float[] sig, float[] xhat,
+                                       float[] dn, double[] dw) {
+        int dno = o;
+        if (gate != null) { // dn first: with four factors in its loop C2 kept the sums' vectors as heap objects
+            Loops.products(dy, o, gate, o, dn, 0, len);
+            Loops.multiply(dn, 0, sig, o, len);
+            dno = 0;
+        }
+        if (dw != null) {
+            addColumnSums(len / n, n, gate == null ? dy : dn, dno, xhat, o, dw);
+        }
     }
 
     /** Rows [r0, r1) of {@link #rmsNormBackward}, m[r - r0] row r's mean(dn w xhat); pairs when w2 is w twice. */
     private static void rmsNormBackwardRows(int r0, int r1, int n, float[] dy, float[] w, float[] w2, float[] gate,
                                             float[] sig, float[] xhat, float[] rinv, float[] m, float[] dx,
                                             float[] dgate) {
+        if (Simd.on() && RowNormsFloatVector.fills(n)) {
+            RowNormsFloatVector.rmsNormBackwardRows(dy, r0, r1, w, gate, sig, xhat, m, rinv, dx, dgate);
+            return;
+        }
         int r = r0;
         for (; w2 != null && r + 2 <= r1; r += 2) {
             RowNormsFloatVector.rmsNormBackwardPair(dy, r * n, w2, gate, sig, xhat, m[r - r0], m[r + 1 - r0], rinv[r],

@@ -72,6 +72,35 @@ final class RowNormsFloatVector {
         return end;
     }
 
+    /**
+     * {@link #layerNorm} on rows [r0, r1) of n (whole vectors), mean[r - r0] and rstd[r] row r's: the loop over
+     * rows here, as {@link #rmsNormRows}.
+     */
+    static void layerNormRows(float[] x, int r0, int r1, int n, float[] mean, float[] rstd, float[] g, float[] b,
+                              float[] xhat, float[] y) {
+        for (int r = r0; r < r1; r++) {
+            float m = mean[r - r0], rs = rstd[r];
+            for (int j = 0, at = r * n; j < n; j += F.length(), at += F.length()) {
+                FloatVector h = FloatVector.fromArray(F, x, at).sub(m).mul(rs);
+                h.intoArray(xhat, at);
+                h.mul(FloatVector.fromArray(F, g, j)).add(FloatVector.fromArray(F, b, j)).intoArray(y, at);
+            }
+        }
+    }
+
+    /** {@link #layerNormBackward} on rows [r0, r1) of n (whole vectors), m1[r - r0], m2[r - r0] and rstd[r] row r's. */
+    static void layerNormBackwardRows(float[] dy, int r0, int r1, int n, float[] g, float[] xhat, float[] m1, float[] m2,
+                                      float[] rstd, float[] dx) {
+        for (int r = r0; r < r1; r++) {
+            float a = m1[r - r0], c = m2[r - r0], rs = rstd[r];
+            for (int j = 0, at = r * n; j < n; j += F.length(), at += F.length()) {
+                FloatVector d = FloatVector.fromArray(F, dy, at).mul(FloatVector.fromArray(F, g, j)).sub(a)
+                        .sub(FloatVector.fromArray(F, xhat, at).mul(c));
+                d.mul(rs).intoArray(dx, at);
+            }
+        }
+    }
+
     /** LayerNorm's dx = rstd (dy g - m1 - xhat m2). */
     static int layerNormBackward(float[] dy, int o, float[] g, float[] xhat, float m1, float m2, float rstd,
                                  float[] dx, int n) {
@@ -92,6 +121,51 @@ final class RowNormsFloatVector {
             rmsNorm(x, o + j, ri, ri, w, j, gate, sig, xhat, y);
         }
         return end;
+    }
+
+    /** Whether rows of n are whole vectors, so that {@link #layerNormRows} takes them. */
+    static boolean vectors(int n) {
+        return n % F.length() == 0;
+    }
+
+    /** Whether rows of n fill one vector each, so that the row loops run here ({@link #rmsNormRows}). */
+    static boolean fills(int n) {
+        return n == F.length();
+    }
+
+    /**
+     * {@link #rmsNorm} on rows [r0, r1) of one vector each, rinv[r] row r's factor: the loop over rows here,
+     * not a call a row (a row's call and its loops' set-up cost more than its vector's work: GLA's heads of 16).
+     */
+    static void rmsNormRows(float[] x, int r0, int r1, float[] rinv, float[] w, float[] gate, float[] sig, float[] xhat,
+                            float[] y) {
+        FloatVector wv = FloatVector.fromArray(F, w, 0);
+        for (int r = r0, at = r0 * F.length(); r < r1; r++, at += F.length()) {
+            FloatVector h = FloatVector.fromArray(F, x, at).mul(rinv[r]);
+            h.intoArray(xhat, at);
+            FloatVector out = h.mul(wv);
+            if (gate != null) {
+                out = out.mul(FloatVector.fromArray(F, gate, at).mul(FloatVector.fromArray(F, sig, at)));
+            }
+            out.intoArray(y, at);
+        }
+    }
+
+    /** {@link #rmsNormBackward} on rows [r0, r1) of one vector each, m[r - r0] and rinv[r] row r's, as {@link #rmsNormRows}. */
+    static void rmsNormBackwardRows(float[] dy, int r0, int r1, float[] w, float[] gate, float[] sig, float[] xhat,
+                                    float[] m, float[] rinv, float[] dx, float[] dgate) {
+        FloatVector wv = FloatVector.fromArray(F, w, 0), one = FloatVector.broadcast(F, 1f);
+        for (int r = r0, at = r0 * F.length(); r < r1; r++, at += F.length()) {
+            float mr = m[r - r0], ri = rinv[r];
+            FloatVector dyv = FloatVector.fromArray(F, dy, at), xh = FloatVector.fromArray(F, xhat, at);
+            if (gate == null) {
+                dyv.mul(wv).sub(xh.mul(mr)).mul(ri).intoArray(dx, at);
+                continue;
+            }
+            FloatVector z = FloatVector.fromArray(F, gate, at), s = FloatVector.fromArray(F, sig, at);
+            dyv.mul(z).mul(s).mul(wv).sub(xh.mul(mr)).mul(ri).intoArray(dx, at);
+            dyv.mul(xh).mul(wv).mul(s).mul(one.add(z.mul(one.sub(s)))).intoArray(dgate, at);
+        }
     }
 
     /** {@link #rmsNorm} on two rows of half a vector at o, ri0 the first's and ri1 the second's; w2 is w twice. */

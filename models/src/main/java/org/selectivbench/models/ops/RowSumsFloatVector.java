@@ -1,6 +1,7 @@
 package org.selectivbench.models.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,6 +26,16 @@ final class RowSumsFloatVector {
     private static final VectorShuffle<Float> H4 = VectorShuffle.fromOp(F, k -> (k + 4) % F.length());
     private static final VectorShuffle<Float> H2 = VectorShuffle.fromOp(F, k -> (k + 2) % F.length());
     private static final VectorShuffle<Float> H1 = VectorShuffle.fromOp(F, k -> (k + 1) % F.length());
+
+    /**
+     * {@link #fold16}'s lane masks (the lanes whose index has bit h set) and swaps (lane k takes lane k xor h),
+     * for h = 8, 4, 2, 1; built modulo the length so that other widths load the class too.
+     */
+    private static final VectorMask<Float> M8 = VectorMask.fromLong(F, 0xFF00L), M4 = VectorMask.fromLong(F, 0xF0F0L),
+            M2 = VectorMask.fromLong(F, 0xCCCCL), M1 = VectorMask.fromLong(F, 0xAAAAL);
+    private static final VectorShuffle<Float> X8 = VectorShuffle.fromOp(F, k -> (k ^ 8) % F.length()),
+            X4 = VectorShuffle.fromOp(F, k -> (k ^ 4) % F.length()), X2 = VectorShuffle.fromOp(F, k -> (k ^ 2) % F.length()),
+            X1 = VectorShuffle.fromOp(F, k -> (k ^ 1) % F.length());
 
     /** Whether a vector holds 8 floats, so that {@link RowTree}'s 16 partials take two (AVX2). */
     private static final boolean EIGHT = F.length() == RowTree.PARTS / 2;
@@ -109,6 +120,108 @@ final class RowSumsFloatVector {
         t = t.add(t.rearrange(H4));
         t = t.add(t.rearrange(H2));
         out[1] = t.add(t.rearrange(H1)).lane(0);
+    }
+
+    /** Whether 16 rows' folds run side by side here ({@link #fold16}): a vector holds 16 floats. */
+    static boolean sixteen() {
+        return F.length() == RowTree.PARTS;
+    }
+
+    /**
+     * {@link RowTree}'s fold of 16 rows at once: p holds row l's 16 partials from 16 l (and is overwritten),
+     * out[oo + l] gets row l's sum. Each step folds two vectors of the step before into one: the lanes whose
+     * index has bit h set from the second, the others from the first, each lane adding lane k xor h of the
+     * same vector, so that every lane adds the two partials the single-row fold adds there (in either order:
+     * a + b is b + a, bit for bit); after the four steps (h = 8, 4, 2, 1) lane l holds row l. A row at a
+     * time each fold is four dependent shuffles and adds and a lane read; here 15 adds fold all 16.
+     */
+    static void fold16(float[] p, float[] out, int oo) {
+        for (int i = 0; i < 8; i++) { // rows i and i + 8: row i's folds in lanes 0-7, row i + 8's in 8-15
+            FloatVector a = FloatVector.fromArray(F, p, 16 * i), b = FloatVector.fromArray(F, p, 16 * (i + 8));
+            a.blend(b, M8).add(b.blend(a, M8).rearrange(X8)).intoArray(p, 16 * i);
+        }
+        for (int i = 0; i < 4; i++) {
+            FloatVector a = FloatVector.fromArray(F, p, 16 * i), b = FloatVector.fromArray(F, p, 16 * (i + 4));
+            a.blend(b, M4).add(b.blend(a, M4).rearrange(X4)).intoArray(p, 16 * i);
+        }
+        for (int i = 0; i < 2; i++) {
+            FloatVector a = FloatVector.fromArray(F, p, 16 * i), b = FloatVector.fromArray(F, p, 16 * (i + 2));
+            a.blend(b, M2).add(b.blend(a, M2).rearrange(X2)).intoArray(p, 16 * i);
+        }
+        FloatVector a = FloatVector.fromArray(F, p, 0), b = FloatVector.fromArray(F, p, 16);
+        a.blend(b, M1).add(b.blend(a, M1).rearrange(X1)).intoArray(out, oo);
+    }
+
+    /** {@link RowTree#dot} of the 16 rows of n from o into out[oo, oo + 16), p 256 floats of scratch. */
+    static void treeDots(float[] a, float[] b, int o, int n, float[] p, float[] out, int oo) {
+        for (int l = 0; l < 16; l++) {
+            FloatVector s = FloatVector.zero(F);
+            for (int x = o + l * n, end = x + n; x < end; x += 16) {
+                s = s.add(FloatVector.fromArray(F, a, x).mul(FloatVector.fromArray(F, b, x)));
+            }
+            s.intoArray(p, 16 * l);
+        }
+        fold16(p, out, oo);
+    }
+
+    /** {@link RowTree#sum} of the 16 rows of n from o into out[oo, oo + 16), p 256 floats of scratch. */
+    static void treeSums(float[] x, int o, int n, float[] p, float[] out, int oo) {
+        for (int l = 0; l < 16; l++) {
+            FloatVector s = FloatVector.zero(F);
+            for (int at = o + l * n, end = at + n; at < end; at += 16) {
+                s = s.add(FloatVector.fromArray(F, x, at));
+            }
+            s.intoArray(p, 16 * l);
+        }
+        fold16(p, out, oo);
+    }
+
+    /** {@link RowTree#centeredSquares} of the 16 rows of n from o, row l's mean at mean[l], as {@link #treeSums}. */
+    static void treeCenteredSquares(float[] x, int o, int n, float[] mean, float[] p, float[] out, int oo) {
+        for (int l = 0; l < 16; l++) {
+            FloatVector s = FloatVector.zero(F);
+            float m = mean[l];
+            for (int at = o + l * n, end = at + n; at < end; at += 16) {
+                FloatVector c = FloatVector.fromArray(F, x, at).sub(m);
+                s = s.add(c.mul(c));
+            }
+            s.intoArray(p, 16 * l);
+        }
+        fold16(p, out, oo);
+    }
+
+    /** {@link RowTree#weighted} of the 16 rows of n from o: out1[l] of d = dy g, out2[l] of d xhat (p, q scratch). */
+    static void treeWeightedRows(float[] dy, float[] g, float[] xhat, int o, int n, float[] p, float[] q, float[] out1,
+                                 float[] out2) {
+        for (int l = 0; l < 16; l++) {
+            FloatVector s = FloatVector.zero(F), t = s;
+            for (int j = 0, at = o + l * n; j < n; j += 16, at += 16) {
+                FloatVector d = FloatVector.fromArray(F, dy, at).mul(FloatVector.fromArray(F, g, j));
+                s = s.add(d);
+                t = t.add(d.mul(FloatVector.fromArray(F, xhat, at)));
+            }
+            s.intoArray(p, 16 * l);
+            t.intoArray(q, 16 * l);
+        }
+        fold16(p, out1, 0);
+        fold16(q, out2, 0);
+    }
+
+    /** {@link RowTree#gradSum} of the 16 rows of n from o into out[oo, oo + 16), p 256 floats of scratch. */
+    static void treeGradSums(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n, float[] p,
+                             float[] out, int oo) {
+        for (int l = 0; l < 16; l++) {
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0, x = o + l * n; j < n; j += 16, x += 16) {
+                FloatVector dn = FloatVector.fromArray(F, dy, x);
+                if (gate != null) {
+                    dn = dn.mul(FloatVector.fromArray(F, gate, x)).mul(FloatVector.fromArray(F, sig, x));
+                }
+                s = s.add(dn.mul(FloatVector.fromArray(F, w, j)).mul(FloatVector.fromArray(F, xhat, x)));
+            }
+            s.intoArray(p, 16 * l);
+        }
+        fold16(p, out, oo);
     }
 
     /** {@link RowTree#gradSum}. */

@@ -74,6 +74,81 @@ final class RowTree {
         return fold(p);
     }
 
+    /** Rows per call of the forms that take several ({@link #dots}, {@link #gradSums}). */
+    static final int ROWS = 16;
+
+    /** Scratch for the forms that take {@link #ROWS} rows. */
+    static float[] scratch() {
+        return new float[ROWS * PARTS];
+    }
+
+    /**
+     * {@link #dot} of the {@link #ROWS} rows of n from o (at stride n) into out[oo, oo + ROWS): with 16 lanes
+     * their folds side by side ({@link RowSumsFloatVector#fold16}), the same numbers.
+     */
+    static void dots(float[] a, float[] b, int o, int n, float[] scratch, float[] out, int oo) {
+        if (sixteen()) {
+            RowSumsFloatVector.treeDots(a, b, o, n, scratch, out, oo);
+            return;
+        }
+        for (int l = 0; l < ROWS; l++) {
+            out[oo + l] = dot(a, b, o + l * n, n);
+        }
+    }
+
+    /** {@link #gradSum} of the {@link #ROWS} rows of n from o into out[oo, oo + ROWS), as {@link #dots}. */
+    static void gradSums(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n, float[] scratch,
+                         float[] out, int oo) {
+        if (sixteen()) {
+            RowSumsFloatVector.treeGradSums(dy, w, gate, sig, xhat, o, n, scratch, out, oo);
+            return;
+        }
+        for (int l = 0; l < ROWS; l++) {
+            out[oo + l] = gradSum(dy, w, gate, sig, xhat, o + l * n, n);
+        }
+    }
+
+    /** {@link #sum} of the {@link #ROWS} rows of n from o into out[0, ROWS), as {@link #dots}. */
+    static void sums(float[] x, int o, int n, float[] scratch, float[] out) {
+        if (sixteen()) {
+            RowSumsFloatVector.treeSums(x, o, n, scratch, out, 0);
+            return;
+        }
+        for (int l = 0; l < ROWS; l++) {
+            out[l] = sum(x, o + l * n, n);
+        }
+    }
+
+    /** {@link #centeredSquares} of the {@link #ROWS} rows of n from o, row l's mean at mean[l], as {@link #dots}. */
+    static void centeredSquares(float[] x, int o, int n, float[] mean, float[] scratch, float[] out) {
+        if (sixteen()) {
+            RowSumsFloatVector.treeCenteredSquares(x, o, n, mean, scratch, out, 0);
+            return;
+        }
+        for (int l = 0; l < ROWS; l++) {
+            out[l] = centeredSquares(x, o + l * n, n, mean[l]);
+        }
+    }
+
+    /** {@link #weighted} of the {@link #ROWS} rows of n from o: sums of d = dy g into d1, of d xhat into d2. */
+    static void weightedRows(float[] dy, float[] g, float[] xhat, int o, int n, float[] scratch, float[] scratch2,
+                             float[] d1, float[] d2) {
+        if (sixteen()) {
+            RowSumsFloatVector.treeWeightedRows(dy, g, xhat, o, n, scratch, scratch2, d1, d2);
+            return;
+        }
+        float[] m = new float[2];
+        for (int l = 0; l < ROWS; l++) {
+            weighted(dy, g, xhat, o + l * n, n, m);
+            d1[l] = m[0];
+            d2[l] = m[1];
+        }
+    }
+
+    private static boolean sixteen() {
+        return Simd.on() && RowSumsFloatVector.sixteen();
+    }
+
     /** LayerNorm backward's sums over the row at o: out[0] of d = dy g, out[1] of d xhat. */
     static void weighted(float[] dy, float[] g, float[] xhat, int o, int n, float[] out) {
         if (vector()) {

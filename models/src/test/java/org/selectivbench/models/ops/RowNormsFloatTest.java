@@ -80,12 +80,13 @@ class RowNormsFloatTest {
 
     @ParameterizedTest
     // a vector's worth or less, whole vectors, and a tail, on 8 or 16 lanes; rows of half a vector (4 on
-    // 8 lanes, 8 on 16) go two to a vector, the 23rd alone, in the norms and in the column sums, whose
+    // 8 lanes, 8 on 16) go two to a vector, the 39th alone, in the norms and in the column sums, whose
     // passes take two float vectors of columns (72 is two passes and a vector on 16 lanes); rows of 16, 32
-    // and 64 sum on RowTree's lanes
+    // and 64 sum on RowTree's lanes, two blocks of 16 rows folded side by side and 7 rows one at a time
     @CsvSource({"4", "8", "16", "32", "37", "64", "72"})
     void vectorFormsAreTheScalarForms(int n) {
-        int rows = 23;
+        Parallel.setThreads(1); // one range: the blocks of 16 rows
+        int rows = 39;
         Random r = new Random(n);
         float[] x = Ops.floats(in(r, rows * n, 2)), g = Ops.floats(in(r, n, 1)), b = Ops.floats(in(r, n, 1));
         float[] z = Ops.floats(in(r, rows * n, 3)), dy = Ops.floats(in(r, rows * n, 1));
@@ -113,6 +114,43 @@ class RowNormsFloatTest {
             return new double[][] {Ops.doubles(y), Ops.doubles(dx), dg, db, Ops.doubles(y2), Ops.doubles(dx2),
                 Ops.doubles(dz), dw, Ops.doubles(y3), Ops.doubles(dx3), dw3, Ops.doubles(y4), Ops.doubles(dx4), sums};
         });
+    }
+
+    /**
+     * One thread and two give the same bits: with one, RMSNorm's and LayerNorm's backward passes sum the
+     * weight (and bias) gradients in their pass over the blocks of rows; with two, in passes of their own
+     * after. Rows of 8 (pairs), 16 (a vector a row on 16 lanes), 32 and 64 (folded 16 rows at a time),
+     * with a partial block at the end.
+     */
+    @ParameterizedTest
+    @CsvSource({"53, 8", "53, 16", "53, 32", "53, 64", "16, 16"})
+    void normsOnOneThreadAreOnTwo(int rows, int n) {
+        Random r = new Random(n * 43L + rows);
+        float[] x = Ops.floats(in(r, rows * n, 2)), w = Ops.floats(in(r, n, 1)), z = Ops.floats(in(r, rows * n, 3));
+        float[] dy = Ops.floats(in(r, rows * n, 1)), b = Ops.floats(in(r, n, 1));
+        double[][][] out = new double[2][][];
+        try {
+            for (int t = 1; t <= 2; t++) {
+                Parallel.setThreads(t);
+                float[] y = new float[rows * n], xh = new float[rows * n], ri = new float[rows], sig = new float[rows * n];
+                float[] dx = new float[rows * n], dz = new float[rows * n];
+                double[] dw = new double[n];
+                RowNormsFloat.rmsNorm(rows, n, x, w, z, 1e-5, y, xh, ri, sig);
+                RowNormsFloat.rmsNormBackward(rows, n, dy, w, z, xh, ri, sig, dx, dz, dw);
+                float[] y2 = new float[rows * n], xh2 = new float[rows * n], rs = new float[rows];
+                float[] dx2 = new float[rows * n];
+                double[] dg = new double[n], db = new double[n];
+                RowNormsFloat.layerNorm(rows, n, x, w, b, 1e-5, y2, xh2, rs);
+                RowNormsFloat.layerNormBackward(rows, n, dy, w, xh2, rs, dx2, dg, db);
+                out[t - 1] = new double[][] {Ops.doubles(y), Ops.doubles(dx), Ops.doubles(dz), dw, Ops.doubles(y2),
+                    Ops.doubles(dx2), dg, db};
+            }
+        } finally {
+            Parallel.setThreads(1);
+        }
+        for (int i = 0; i < out[0].length; i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(out[0][i], out[1][i], "array " + i);
+        }
     }
 
     /** Gaussian entries times {@code scale}, rounded to float. */
