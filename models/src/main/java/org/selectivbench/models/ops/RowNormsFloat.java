@@ -264,6 +264,9 @@ public final class RowNormsFloat {
      */
     public static void rmsNorm(int rows, int n, float[] x, float[] w, float[] gate, double eps, float[] y,
                                float[] xhat, float[] rinv, float[] sig) {
+        if (gate != null) {
+            Exp.sigmoids(gate, sig, rows * n); // all at once: at rows of 64 a block's call cost more than it saved
+        }
         float[] w2 = pairs(n) ? twice(w) : null;
         boolean tree = RowTree.applies(n);
         Parallel.forRange(rows, (from, to) -> {
@@ -274,11 +277,9 @@ public final class RowNormsFloat {
             double[] wide = new double[block];
             int[] map = Simd.on() && !tree ? RowSumsFloatVector.map(n) : null;
             float[] scratch = tree ? RowTree.scratch() : null;
+            boolean fills = Simd.on() && RowNormsFloatVector.fills(n);
             for (int r = from; r < to; r += block) {
                 int end = Math.min(to, r + block);
-                if (gate != null) {
-                    Exp.sigmoids(gate, sig, r * n, (end - r) * n);
-                }
                 if (Simd.on() && end - r == block) {
                     if (tree && block == RowTree.ROWS) {
                         RowTree.dots(x, x, r * n, n, scratch, ss, 0);
@@ -295,7 +296,11 @@ public final class RowNormsFloat {
                         rinv[l] = rmsInverse(tree ? RowTree.dot(x, x, l * n, n) : sumOfSquares(x, l * n, n), n, eps);
                     }
                 }
-                rmsNormRows(r, end, n, x, w, w2, gate, sig, xhat, y, rinv);
+                if (fills) { // as in the backward pass
+                    RowNormsFloatVector.rmsNormRows(x, r, end, rinv, w, gate, sig, xhat, y);
+                } else {
+                    rmsNormRows(r, end, n, x, w, w2, gate, sig, xhat, y, rinv);
+                }
             }
         });
     }
@@ -303,10 +308,6 @@ public final class RowNormsFloat {
     /** Rows [r0, r1) of {@link #rmsNorm} from their rinv; pairs of rows when w2 is w twice. */
     private static void rmsNormRows(int r0, int r1, int n, float[] x, float[] w, float[] w2, float[] gate, float[] sig,
                                     float[] xhat, float[] y, float[] rinv) {
-        if (Simd.on() && RowNormsFloatVector.fills(n)) {
-            RowNormsFloatVector.rmsNormRows(x, r0, r1, rinv, w, gate, sig, xhat, y);
-            return;
-        }
         int r = r0;
         for (; w2 != null && r + 2 <= r1; r += 2) {
             RowNormsFloatVector.rmsNormPair(x, r * n, rinv[r], rinv[r + 1], w2, gate, sig, xhat, y);
@@ -339,7 +340,9 @@ public final class RowNormsFloat {
         float[] w2 = pairs(n) ? twice(w) : null;
         boolean[] summed = new boolean[1];
         Parallel.forRange(rows, (from, to) -> {
-            boolean lanes = Simd.on(), whole = from == 0 && to == rows;
+            // rows of half a vector keep the sums' pass of their own: per block their pair loop cost more
+            boolean lanes = Simd.on(), whole = from == 0 && to == rows && RowTree.applies(n);
+            boolean fills = lanes && RowNormsFloatVector.fills(n);
             float[] m = new float[lanes ? RowSumsFloatVector.ROWS : 16];
             float[] dn = whole && gate != null ? new float[m.length * n] : null;
             int[] map = lanes ? RowSumsFloatVector.map(n) : null;
@@ -365,7 +368,11 @@ public final class RowNormsFloat {
                         m[l - r] = gradMean(dy, w, gate, sig, xhat, l * n, n);
                     }
                 }
-                rmsNormBackwardRows(r, end, n, dy, w, w2, gate, sig, xhat, rinv, m, dx, dgate);
+                if (fills) { // here, not in rmsNormBackwardRows: C2 stopped inlining that with the branch in it
+                    RowNormsFloatVector.rmsNormBackwardRows(dy, r, end, w, gate, sig, xhat, m, rinv, dx, dgate);
+                } else {
+                    rmsNormBackwardRows(r, end, n, dy, w, w2, gate, sig, xhat, rinv, m, dx, dgate);
+                }
                 if (whole) {
                     addWeightGrads(r * n, (end - r) * n, n, dy, gate, sig, xhat, dn, dw);
                 }
@@ -402,10 +409,6 @@ public final class RowNormsFloat {
     private static void rmsNormBackwardRows(int r0, int r1, int n, float[] dy, float[] w, float[] w2, float[] gate,
                                             float[] sig, float[] xhat, float[] rinv, float[] m, float[] dx,
                                             float[] dgate) {
-        if (Simd.on() && RowNormsFloatVector.fills(n)) {
-            RowNormsFloatVector.rmsNormBackwardRows(dy, r0, r1, w, gate, sig, xhat, m, rinv, dx, dgate);
-            return;
-        }
         int r = r0;
         for (; w2 != null && r + 2 <= r1; r += 2) {
             RowNormsFloatVector.rmsNormBackwardPair(dy, r * n, w2, gate, sig, xhat, m[r - r0], m[r + 1 - r0], rinv[r],
