@@ -126,8 +126,13 @@ public final class SoftmaxRows {
         if (Simd.on()) {
             int[] map = RowSumsFloatVector.map(n);
             float[] lanes = new float[RowSumsFloatVector.ROWS];
+            boolean along = n >= lanes.length; // a row of at least a vector: read along it, not by gathers
             for (; r + lanes.length <= rows; r += lanes.length) {
-                RowSumsFloatVector.maxima(z, r, n, map, lanes);
+                if (along) {
+                    RowSumsFloatVector.maximaAlong(z, r, n, lanes);
+                } else {
+                    RowSumsFloatVector.maxima(z, r, n, map, lanes);
+                }
                 System.arraycopy(lanes, 0, out, r, lanes.length);
             }
         }
