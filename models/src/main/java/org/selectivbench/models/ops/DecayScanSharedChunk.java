@@ -46,12 +46,15 @@ final class DecayScanSharedChunk {
     }
 
     /**
-     * Rows [r0, r0 + len) of q and k, v^T [W, len], and per head [H][len] the steps' decays, g (the decay
-     * from the chunk's start through each step), e (from each step to the chunk's end) and the total.
+     * Rows [r0, r0 + len) of q (when qa is not null) and k, v^T [W, len], and per head [H][len] the steps'
+     * decays, g (the decay from the chunk's start through each step), e (from each step to the chunk's
+     * end) and the total.
      */
     void load(Dims d, int r0, int len, float[] qa, float[] ka, float[] va, float[] alpha) {
         int kd = d.k(), hh = d.heads(), w = hh * d.v();
-        System.arraycopy(qa, r0 * kd, q, 0, len * kd);
+        if (qa != null) {
+            System.arraycopy(qa, r0 * kd, q, 0, len * kd);
+        }
         System.arraycopy(ka, r0 * kd, k, 0, len * kd);
         transpose(va, r0 * w, len, w, vt, 0);
         for (int h = 0; h < hh; h++) {

@@ -119,8 +119,8 @@ final class DecayScanSharedFloatChunked {
     private static void chunkForward(Dims d, int r0, int len, float[] q, float[] k, float[] v, float[] alpha,
                                      float[] o, float[] qs, DecayScanSharedChunk x, float[] s, float[] next) {
         int kd = d.k(), hh = d.heads(), vd = d.v(), w = hh * vd;
-        x.load(d, r0, len, q, k, v, alpha);
-        transpose(x.q, 0, len, kd, x.qt);
+        x.load(d, r0, len, null, k, v, alpha); // q only transposed here: from where it lies, not a copy
+        transpose(q, r0 * kd, len, kd, x.qt);
         GemmFloat.nnRows(x.k, x.qt, null, x.scores, false, 0, len, kd, len); // [j][i] = k_j . q_i
         // (q S)^T = S^T q^T, each head's rows by g, then the chunk's own pairs
         GemmFloat.nnRows(s, x.qt, null, x.ot, false, 0, w, kd, len);
