@@ -260,7 +260,7 @@ public final class RowNormsFloat {
     /**
      * RMSNorm with weight, optionally gated: y = x r w (times silu(gate) when gate is not null),
      * r = 1 / sqrt(mean x^2 + eps). Keeps xhat = x r, r and the gate's sigmoid for backward. A block of
-     * rows at a time takes its gate's sigmoids, its sums and its outputs, one pass over the arrays.
+     * rows at a time takes its sums, then its outputs.
      */
     public static void rmsNorm(int rows, int n, float[] x, float[] w, float[] gate, double eps, float[] y,
                                float[] xhat, float[] rinv, float[] sig) {
@@ -270,8 +270,8 @@ public final class RowNormsFloat {
         float[] w2 = pairs(n) ? twice(w) : null;
         boolean tree = RowTree.applies(n);
         Parallel.forRange(rows, (from, to) -> {
-            // a vector's worth of rows: their factors a vector of doubles at a time, the sums of a row to a
-            // lane ({@link RowSumsFloatVector}) or on the lane tree; the same numbers as a row at a time
+            // a vector's worth of rows: their factors a vector of doubles at a time, the sums a row to a lane
+            // (RowSumsFloatVector) or on the lane tree; the same numbers as a row at a time
             int block = Simd.on() ? RowSumsFloatVector.ROWS : 16; // the vector class loads only with the module
             float[] ss = new float[block];
             double[] wide = new double[block];
@@ -389,8 +389,8 @@ public final class RowNormsFloat {
     }
 
     /**
-     * dw += the column sums of dn xhat over the entries [o, o + len) (whole rows of n), dn = dy sigmoid(gate)
-     * gate written into dn from 0 first (dy itself without a gate); without dw only dn is written.
+     * dw += the column sums of dn xhat over the entries [o, o + len) (whole rows of n), dn = dy gate
+     * sigmoid(gate) written into dn from 0 first (dy itself without a gate); without dw only dn is written.
      */
     private static void addWeightGrads(int o, int len, int n, float[] dy, float[] gate, float[] sig, float[] xhat,
                                        float[] dn, double[] dw) {

@@ -2,7 +2,7 @@ package org.selectivbench.models.ops;
 
 /**
  * Sums over rows of a multiple of {@link #PARTS} entries: the float norms' row statistics (LayerNorm's and
- * RMSNorm's rows of 32 or 64), and the carried state's share in Mamba2's chunked scan (a head's block of
+ * RMSNorm's rows of 16 to 64), and the carried state's share in Mamba2's chunked scan (a head's block of
  * the state times its gradient, 1,024 entries at the small shape). Entry j adds into partial j mod 16,
  * each partial in column order from zero, and the 16 partials fold in halves (k + 8 into k, then k + 4,
  * k + 2, k + 1). One vector of 16 lanes holds a row's partials, so a row's sum is a few loads and adds
@@ -74,7 +74,7 @@ final class RowTree {
         return fold(p);
     }
 
-    /** Rows per call of the forms that take several ({@link #dots}, {@link #gradSums}). */
+    /** Rows per call of the forms that take several ({@link #dots} and those after it). */
     static final int ROWS = 16;
 
     /** Scratch for the forms that take {@link #ROWS} rows. */

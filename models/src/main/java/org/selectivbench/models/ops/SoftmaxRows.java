@@ -116,7 +116,8 @@ public final class SoftmaxRows {
     /**
      * Each row's maximum and sum of [rows, n]: a row's is a chain of n dependent operations, so a vector's
      * worth of rows run side by side a row to a lane ({@link RowSumsFloatVector}), or four rows without the
-     * vector forms, each in its own order (the numbers of a row at a time). The maximum is a
+     * vector forms, each in its own order (the numbers of a row at a time); the maxima of rows of at least
+     * a vector read along each row ({@link RowSumsFloatVector#maximaAlong}). The maximum is a
      * comparison, not Math.max (whose NaN and signed-zero rules cost three times as much here): a NaN
      * logit still makes its row's loss NaN through its exponential, and -0 and +0 shift alike.
      */
