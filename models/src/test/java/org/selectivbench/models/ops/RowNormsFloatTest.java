@@ -90,30 +90,7 @@ class RowNormsFloatTest {
         Random r = new Random(n);
         float[] x = Ops.floats(in(r, rows * n, 2)), g = Ops.floats(in(r, n, 1)), b = Ops.floats(in(r, n, 1));
         float[] z = Ops.floats(in(r, rows * n, 3)), dy = Ops.floats(in(r, rows * n, 1));
-        Ops.assertVectorFormIsScalarForm(() -> {
-            float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows], dx = new float[rows * n];
-            double[] dg = new double[n], db = new double[n];
-            RowNormsFloat.layerNorm(rows, n, x, g, b, 1e-5, y, xh, rs);
-            RowNormsFloat.layerNormBackward(rows, n, dy, g, xh, rs, dx, dg, db);
-            float[] y2 = new float[rows * n], xh2 = new float[rows * n], ri = new float[rows];
-            float[] sig = new float[rows * n];
-            float[] dx2 = new float[rows * n], dz = new float[rows * n];
-            double[] dw = new double[n];
-            RowNormsFloat.rmsNorm(rows, n, x, g, z, 1e-5, y2, xh2, ri, sig);
-            RowNormsFloat.rmsNormBackward(rows, n, dy, g, z, xh2, ri, sig, dx2, dz, dw);
-            float[] y3 = new float[rows * n], xh3 = new float[rows * n], ri3 = new float[rows];
-            float[] dx3 = new float[rows * n];
-            double[] dw3 = new double[n];
-            RowNormsFloat.rmsNorm(rows, n, x, g, null, 1e-5, y3, xh3, ri3, null);
-            RowNormsFloat.rmsNormBackward(rows, n, dy, g, null, xh3, ri3, null, dx3, null, dw3);
-            float[] y4 = new float[rows * n], rn = new float[rows], dx4 = new float[rows * n];
-            RowNormsFloat.l2Norm(rows, n, x, 0.35, 1e-6, y4, rn);
-            RowNormsFloat.l2NormBackward(rows, n, dy, y4, rn, 0.35, dx4);
-            double[] sums = new double[n];
-            RowNormsFloat.addColumnSums(x, rows, n, sums);
-            return new double[][] {Ops.doubles(y), Ops.doubles(dx), dg, db, Ops.doubles(y2), Ops.doubles(dx2),
-                Ops.doubles(dz), dw, Ops.doubles(y3), Ops.doubles(dx3), dw3, Ops.doubles(y4), Ops.doubles(dx4), sums};
-        });
+        Ops.assertVectorFormIsScalarForm(() -> everyNorm(rows, n, x, g, b, z, dy));
     }
 
     /**
@@ -126,24 +103,13 @@ class RowNormsFloatTest {
     @CsvSource({"53, 8", "53, 16", "53, 32", "53, 64", "16, 16"})
     void normsOnOneThreadAreOnTwo(int rows, int n) {
         Random r = new Random(n * 43L + rows);
-        float[] x = Ops.floats(in(r, rows * n, 2)), w = Ops.floats(in(r, n, 1)), z = Ops.floats(in(r, rows * n, 3));
-        float[] dy = Ops.floats(in(r, rows * n, 1)), b = Ops.floats(in(r, n, 1));
+        float[] x = Ops.floats(in(r, rows * n, 2)), g = Ops.floats(in(r, n, 1)), b = Ops.floats(in(r, n, 1));
+        float[] z = Ops.floats(in(r, rows * n, 3)), dy = Ops.floats(in(r, rows * n, 1));
         double[][][] out = new double[2][][];
         try {
             for (int t = 1; t <= 2; t++) {
                 Parallel.setThreads(t);
-                float[] y = new float[rows * n], xh = new float[rows * n], ri = new float[rows], sig = new float[rows * n];
-                float[] dx = new float[rows * n], dz = new float[rows * n];
-                double[] dw = new double[n];
-                RowNormsFloat.rmsNorm(rows, n, x, w, z, 1e-5, y, xh, ri, sig);
-                RowNormsFloat.rmsNormBackward(rows, n, dy, w, z, xh, ri, sig, dx, dz, dw);
-                float[] y2 = new float[rows * n], xh2 = new float[rows * n], rs = new float[rows];
-                float[] dx2 = new float[rows * n];
-                double[] dg = new double[n], db = new double[n];
-                RowNormsFloat.layerNorm(rows, n, x, w, b, 1e-5, y2, xh2, rs);
-                RowNormsFloat.layerNormBackward(rows, n, dy, w, xh2, rs, dx2, dg, db);
-                out[t - 1] = new double[][] {Ops.doubles(y), Ops.doubles(dx), Ops.doubles(dz), dw, Ops.doubles(y2),
-                    Ops.doubles(dx2), dg, db};
+                out[t - 1] = everyNorm(rows, n, x, g, b, z, dy);
             }
         } finally {
             Parallel.setThreads(1);
@@ -151,6 +117,35 @@ class RowNormsFloatTest {
         for (int i = 0; i < out[0].length; i++) {
             org.junit.jupiter.api.Assertions.assertArrayEquals(out[0][i], out[1][i], "array " + i);
         }
+    }
+
+    /**
+     * Every float norm's outputs and gradients on rows of n: LayerNorm, RMSNorm gated and not, the L2 norm
+     * and the column sums.
+     */
+    private static double[][] everyNorm(int rows, int n, float[] x, float[] g, float[] b, float[] z, float[] dy) {
+        float[] y = new float[rows * n], xh = new float[rows * n], rs = new float[rows], dx = new float[rows * n];
+        double[] dg = new double[n], db = new double[n];
+        RowNormsFloat.layerNorm(rows, n, x, g, b, 1e-5, y, xh, rs);
+        RowNormsFloat.layerNormBackward(rows, n, dy, g, xh, rs, dx, dg, db);
+        float[] y2 = new float[rows * n], xh2 = new float[rows * n], ri = new float[rows];
+        float[] sig = new float[rows * n];
+        float[] dx2 = new float[rows * n], dz = new float[rows * n];
+        double[] dw = new double[n];
+        RowNormsFloat.rmsNorm(rows, n, x, g, z, 1e-5, y2, xh2, ri, sig);
+        RowNormsFloat.rmsNormBackward(rows, n, dy, g, z, xh2, ri, sig, dx2, dz, dw);
+        float[] y3 = new float[rows * n], xh3 = new float[rows * n], ri3 = new float[rows];
+        float[] dx3 = new float[rows * n];
+        double[] dw3 = new double[n];
+        RowNormsFloat.rmsNorm(rows, n, x, g, null, 1e-5, y3, xh3, ri3, null);
+        RowNormsFloat.rmsNormBackward(rows, n, dy, g, null, xh3, ri3, null, dx3, null, dw3);
+        float[] y4 = new float[rows * n], rn = new float[rows], dx4 = new float[rows * n];
+        RowNormsFloat.l2Norm(rows, n, x, 0.35, 1e-6, y4, rn);
+        RowNormsFloat.l2NormBackward(rows, n, dy, y4, rn, 0.35, dx4);
+        double[] sums = new double[n];
+        RowNormsFloat.addColumnSums(x, rows, n, sums);
+        return new double[][] {Ops.doubles(y), Ops.doubles(dx), dg, db, Ops.doubles(y2), Ops.doubles(dx2),
+            Ops.doubles(dz), dw, Ops.doubles(y3), Ops.doubles(dx3), dw3, Ops.doubles(y4), Ops.doubles(dx4), sums};
     }
 
     /** Gaussian entries times {@code scale}, rounded to float. */
