@@ -160,13 +160,14 @@ public final class RowNormsFloat {
                     }
                 }
                 float[] m = new float[2];
-                for (int r0 = r; r < to; r++) {
+                int r0 = r;
+                for (; r < to; r++) {
                     RowTree.weighted(dy, g, xhat, r * n, n, m);
                     layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m[0] / n, m[1] / n);
-                    if (whole && r + 1 == to) {
-                        addColumnSums(to - r0, n, dy, r0 * n, xhat, r0 * n, dg);
-                        addColumnSums(to - r0, n, dy, r0 * n, null, 0, db);
-                    }
+                }
+                if (whole && r0 < to) { // the rows past the blocks, after them
+                    addColumnSums(to - r0, n, dy, r0 * n, xhat, r0 * n, dg);
+                    addColumnSums(to - r0, n, dy, r0 * n, null, 0, db);
                 }
                 summed[0] = whole;
                 return;
@@ -282,7 +283,7 @@ public final class RowNormsFloat {
                 int end = Math.min(to, r + block);
                 if (Simd.on() && end - r == block) {
                     if (tree && block == RowTree.ROWS) {
-                        RowTree.dots(x, x, r * n, n, scratch, ss, 0);
+                        RowTree.dots(x, x, r * n, n, scratch, ss);
                     } else if (tree) {
                         for (int l = 0; l < block; l++) {
                             ss[l] = RowTree.dot(x, x, (r + l) * n, n);
@@ -350,7 +351,7 @@ public final class RowNormsFloat {
             for (int r = from; r < to; r += m.length) {
                 int end = Math.min(r + m.length, to);
                 if (scratch != null && end - r == RowTree.ROWS && m.length == RowTree.ROWS) {
-                    RowTree.gradSums(dy, w, gate, sig, xhat, r * n, n, scratch, m, 0);
+                    RowTree.gradSums(dy, w, gate, sig, xhat, r * n, n, scratch, m);
                     for (int l = 0; l < m.length; l++) {
                         m[l] /= n;
                     }

@@ -129,13 +129,13 @@ final class RowSumsFloatVector {
 
     /**
      * {@link RowTree}'s fold of 16 rows at once: p holds row l's 16 partials from 16 l (and is overwritten),
-     * out[oo + l] gets row l's sum. Each step folds two vectors of the step before into one: the lanes whose
+     * out[l] gets row l's sum. Each step folds two vectors of the step before into one: the lanes whose
      * index has bit h set from the second, the others from the first, each lane adding lane k xor h of the
      * same vector, so that every lane adds the two partials the single-row fold adds there (in either order:
      * a + b is b + a, bit for bit); after the four steps (h = 8, 4, 2, 1) lane l holds row l. A row at a
      * time each fold is four dependent shuffles and adds and a lane read; here 15 adds fold all 16.
      */
-    static void fold16(float[] p, float[] out, int oo) {
+    static void fold16(float[] p, float[] out) {
         for (int i = 0; i < 8; i++) { // rows i and i + 8: row i's folds in lanes 0-7, row i + 8's in 8-15
             FloatVector a = FloatVector.fromArray(F, p, 16 * i), b = FloatVector.fromArray(F, p, 16 * (i + 8));
             a.blend(b, M8).add(b.blend(a, M8).rearrange(X8)).intoArray(p, 16 * i);
@@ -149,11 +149,11 @@ final class RowSumsFloatVector {
             a.blend(b, M2).add(b.blend(a, M2).rearrange(X2)).intoArray(p, 16 * i);
         }
         FloatVector a = FloatVector.fromArray(F, p, 0), b = FloatVector.fromArray(F, p, 16);
-        a.blend(b, M1).add(b.blend(a, M1).rearrange(X1)).intoArray(out, oo);
+        a.blend(b, M1).add(b.blend(a, M1).rearrange(X1)).intoArray(out, 0);
     }
 
-    /** {@link RowTree#dot} of the 16 rows of n from o into out[oo, oo + 16), p 256 floats of scratch. */
-    static void treeDots(float[] a, float[] b, int o, int n, float[] p, float[] out, int oo) {
+    /** {@link RowTree#dot} of the 16 rows of n from o into out[0, 16), p 256 floats of scratch. */
+    static void treeDots(float[] a, float[] b, int o, int n, float[] p, float[] out) {
         for (int l = 0; l < 16; l++) {
             FloatVector s = FloatVector.zero(F);
             for (int x = o + l * n, end = x + n; x < end; x += 16) {
@@ -161,11 +161,11 @@ final class RowSumsFloatVector {
             }
             s.intoArray(p, 16 * l);
         }
-        fold16(p, out, oo);
+        fold16(p, out);
     }
 
-    /** {@link RowTree#sum} of the 16 rows of n from o into out[oo, oo + 16), p 256 floats of scratch. */
-    static void treeSums(float[] x, int o, int n, float[] p, float[] out, int oo) {
+    /** {@link RowTree#sum} of the 16 rows of n from o into out[0, 16), p 256 floats of scratch. */
+    static void treeSums(float[] x, int o, int n, float[] p, float[] out) {
         for (int l = 0; l < 16; l++) {
             FloatVector s = FloatVector.zero(F);
             for (int at = o + l * n, end = at + n; at < end; at += 16) {
@@ -173,11 +173,11 @@ final class RowSumsFloatVector {
             }
             s.intoArray(p, 16 * l);
         }
-        fold16(p, out, oo);
+        fold16(p, out);
     }
 
     /** {@link RowTree#centeredSquares} of the 16 rows of n from o, row l's mean at mean[l], as {@link #treeSums}. */
-    static void treeCenteredSquares(float[] x, int o, int n, float[] mean, float[] p, float[] out, int oo) {
+    static void treeCenteredSquares(float[] x, int o, int n, float[] mean, float[] p, float[] out) {
         for (int l = 0; l < 16; l++) {
             FloatVector s = FloatVector.zero(F);
             float m = mean[l];
@@ -187,7 +187,7 @@ final class RowSumsFloatVector {
             }
             s.intoArray(p, 16 * l);
         }
-        fold16(p, out, oo);
+        fold16(p, out);
     }
 
     /** {@link RowTree#weighted} of the 16 rows of n from o: out1[l] of d = dy g, out2[l] of d xhat (p, q scratch). */
@@ -203,13 +203,13 @@ final class RowSumsFloatVector {
             s.intoArray(p, 16 * l);
             t.intoArray(q, 16 * l);
         }
-        fold16(p, out1, 0);
-        fold16(q, out2, 0);
+        fold16(p, out1);
+        fold16(q, out2);
     }
 
-    /** {@link RowTree#gradSum} of the 16 rows of n from o into out[oo, oo + 16), p 256 floats of scratch. */
+    /** {@link RowTree#gradSum} of the 16 rows of n from o into out[0, 16), p 256 floats of scratch. */
     static void treeGradSums(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n, float[] p,
-                             float[] out, int oo) {
+                             float[] out) {
         for (int l = 0; l < 16; l++) {
             FloatVector s = FloatVector.zero(F);
             for (int j = 0, x = o + l * n; j < n; j += 16, x += 16) {
@@ -221,7 +221,7 @@ final class RowSumsFloatVector {
             }
             s.intoArray(p, 16 * l);
         }
-        fold16(p, out, oo);
+        fold16(p, out);
     }
 
     /** {@link RowTree#gradSum}. */

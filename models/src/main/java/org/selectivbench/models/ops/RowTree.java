@@ -83,35 +83,35 @@ final class RowTree {
     }
 
     /**
-     * {@link #dot} of the {@link #ROWS} rows of n from o (at stride n) into out[oo, oo + ROWS): with 16 lanes
+     * {@link #dot} of the {@link #ROWS} rows of n from o (at stride n) into out[0, ROWS): with 16 lanes
      * their folds side by side ({@link RowSumsFloatVector#fold16}), the same numbers.
      */
-    static void dots(float[] a, float[] b, int o, int n, float[] scratch, float[] out, int oo) {
+    static void dots(float[] a, float[] b, int o, int n, float[] scratch, float[] out) {
         if (sixteen()) {
-            RowSumsFloatVector.treeDots(a, b, o, n, scratch, out, oo);
+            RowSumsFloatVector.treeDots(a, b, o, n, scratch, out);
             return;
         }
         for (int l = 0; l < ROWS; l++) {
-            out[oo + l] = dot(a, b, o + l * n, n);
+            out[l] = dot(a, b, o + l * n, n);
         }
     }
 
-    /** {@link #gradSum} of the {@link #ROWS} rows of n from o into out[oo, oo + ROWS), as {@link #dots}. */
+    /** {@link #gradSum} of the {@link #ROWS} rows of n from o into out[0, ROWS), as {@link #dots}. */
     static void gradSums(float[] dy, float[] w, float[] gate, float[] sig, float[] xhat, int o, int n, float[] scratch,
-                         float[] out, int oo) {
+                         float[] out) {
         if (sixteen()) {
-            RowSumsFloatVector.treeGradSums(dy, w, gate, sig, xhat, o, n, scratch, out, oo);
+            RowSumsFloatVector.treeGradSums(dy, w, gate, sig, xhat, o, n, scratch, out);
             return;
         }
         for (int l = 0; l < ROWS; l++) {
-            out[oo + l] = gradSum(dy, w, gate, sig, xhat, o + l * n, n);
+            out[l] = gradSum(dy, w, gate, sig, xhat, o + l * n, n);
         }
     }
 
     /** {@link #sum} of the {@link #ROWS} rows of n from o into out[0, ROWS), as {@link #dots}. */
     static void sums(float[] x, int o, int n, float[] scratch, float[] out) {
         if (sixteen()) {
-            RowSumsFloatVector.treeSums(x, o, n, scratch, out, 0);
+            RowSumsFloatVector.treeSums(x, o, n, scratch, out);
             return;
         }
         for (int l = 0; l < ROWS; l++) {
@@ -122,7 +122,7 @@ final class RowTree {
     /** {@link #centeredSquares} of the {@link #ROWS} rows of n from o, row l's mean at mean[l], as {@link #dots}. */
     static void centeredSquares(float[] x, int o, int n, float[] mean, float[] scratch, float[] out) {
         if (sixteen()) {
-            RowSumsFloatVector.treeCenteredSquares(x, o, n, mean, scratch, out, 0);
+            RowSumsFloatVector.treeCenteredSquares(x, o, n, mean, scratch, out);
             return;
         }
         for (int l = 0; l < ROWS; l++) {
