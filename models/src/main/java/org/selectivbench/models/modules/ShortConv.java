@@ -34,7 +34,7 @@ public final class ShortConv {
     private double[] tailIn;
     private double[] zs;
     private double[] sig;
-    /** What the float form's backward needs: x, the tail, z and sigmoid(z) (float32 models). */
+    /** What the float form's backward needs: x, the tail and silu'(z) (float32 models). */
     private float[][] kept;
     /** The same per channel block after {@link #forwardFloatsCols}. */
     private float[][][] keptCols;
@@ -129,32 +129,36 @@ public final class ShortConv {
         DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), channels, kernel);
         INDArray tail = p.carried(name + ".tail");
         float[] tl = tail == null ? null : Host.readFloats(tail);
-        float[][] zsy = forwardBlock(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()),
+        float[][] dsiluY = forwardBlock(d, in, tl, Host.readFloats(w.value()), b == null ? null : Host.readFloats(b.value()),
                 scale);
         if (kernel > 1 && p.segmented()) {
             p.carry(name + ".tail", Host.array(DepthwiseConv.lastInputs(d, in, tl), p.batch(), kernel - 1, channels));
         }
         if (p.keep()) {
-            kept = new float[][] {in, tl, zsy[0], zsy[1]};
+            kept = new float[][] {in, tl, dsiluY[0]};
         }
-        return zsy[2];
+        return dsiluY[1];
     }
 
     /**
-     * One block of channels (all of them, or a column block) from its input, tail, taps and bias: z, sigmoid(z)
-     * and y = z sigmoid(z) scale, the SiLU on each sequence as soon as it is convolved, while its rows are in
-     * cache.
+     * One block of channels (all of them, or a column block) from its input, tail, taps and bias: y = z
+     * sigmoid(z) scale and the SiLU's derivative s (1 + z (1 - s)), s = sigmoid(z), on each sequence as soon
+     * as it is convolved, while its rows are in cache. z goes into y's array and sigmoid(z) into the
+     * derivative's, each overwritten in place: the loops wait on memory, and a third array written here
+     * and read again in backward cost more than its arithmetic.
      */
     private static float[][] forwardBlock(DepthwiseConv.Dims d, float[] in, float[] tl, float[] w, float[] bias,
                                           float scale) {
-        float[] z = Arena.uninitialized(in.length), s = Arena.uninitialized(z.length), y = Arena.uninitialized(z.length);
-        DepthwiseConv.forward(d, in, tl, w, bias, z, (from, n) -> {
-            Exp.sigmoids(z, s, from, n);
+        float[] y = Arena.uninitialized(in.length), dsilu = Arena.uninitialized(y.length);
+        DepthwiseConv.forward(d, in, tl, w, bias, y, (from, n) -> {
+            Exp.sigmoids(y, dsilu, from, n);
             for (int i = from; i < from + n; i++) {
-                y[i] = z[i] * s[i] * scale;
+                float z = y[i], s = dsilu[i];
+                y[i] = z * s * scale;
+                dsilu[i] = s * (1 + z * (1 - s));
             }
         });
-        return new float[][] {z, s, y};
+        return new float[][] {dsilu, y};
     }
 
     /**
@@ -176,15 +180,15 @@ public final class ShortConv {
             int n = widths[i];
             DepthwiseConv.Dims d = new DepthwiseConv.Dims(p.batch(), p.steps(), n, kernel);
             float[] in = ins[i], tb = tl == null ? null : Cols.of(tl, channels, from, from + n);
-            float[][] zsy = forwardBlock(d, in, tb, Cols.of(wAll, channels, from, from + n),
+            float[][] dsiluY = forwardBlock(d, in, tb, Cols.of(wAll, channels, from, from + n),
                     bAll == null ? null : Arrays.copyOfRange(bAll, from, from + n), 1);
             if (handed != null) {
                 Cols.put(DepthwiseConv.lastInputs(d, in, tb), handed, channels, from);
             }
             if (keptCols != null) {
-                keptCols[i] = new float[][] {in, tb, zsy[0], zsy[1]};
+                keptCols[i] = new float[][] {in, tb, dsiluY[0]};
             }
-            ys[i] = zsy[2];
+            ys[i] = dsiluY[1];
         }
         if (handed != null) {
             p.carry(name + ".tail", Host.array(handed, p.batch(), k1, channels));
@@ -294,17 +298,17 @@ public final class ShortConv {
     }
 
     /**
-     * One block's backward pass from what {@link #forwardBlock} kept ({in, tail, z, sigmoid(z)}): its dx,
+     * One block's backward pass from what {@link #forwardBlock} kept ({in, tail, silu'(z)}): its dx,
      * the taps' and bias's gradients written into dw and db; each sequence's dpre just before the conv
      * reads it, and the conv writes every entry of dx.
      */
     private static float[] backwardBlock(DepthwiseConv.Dims d, float[][] kept, float[] w, float[] dy, float scale,
                                          float[] dw, float[] db) {
-        float[] in = kept[0], tl = kept[1], z = kept[2], s = kept[3];
+        float[] in = kept[0], tl = kept[1], dsilu = kept[2];
         float[] dpre = Arena.uninitialized(dy.length), dx = Arena.uninitialized(dpre.length);
         DepthwiseConv.backward(d, in, tl, w, dpre, dx, dw, db, (from, n) -> {
             for (int i = from; i < from + n; i++) {
-                dpre[i] = dy[i] * scale * (s[i] * (1 + z[i] * (1 - s[i])));
+                dpre[i] = dy[i] * scale * dsilu[i];
             }
         });
         return dx;
