@@ -13,12 +13,12 @@ import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.modules.RmsNorm;
 import org.selectivbench.models.modules.ShortConv;
 import org.selectivbench.models.ops.Arena;
+import org.selectivbench.models.ops.ColumnSumsFloat;
 import org.selectivbench.models.ops.DecayScan;
 import org.selectivbench.models.ops.DecayScanRecurrent;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.PointwiseFloat;
-import org.selectivbench.models.ops.RowNormsFloat;
 
 /**
  * Mamba2 (SPEC 6): per head S = exp(dt A) S + dt x B^T (scalar decay per head, B and C shared by the
@@ -154,7 +154,7 @@ final class Mamba2Layer implements Mixer {
         }
         float[] dx = PointwiseFloat.columnProducts(dy, perColumn(dd), di);
         double[] cols = new double[di], dD = new double[nh];
-        RowNormsFloat.addColumnSums(rows, di, dy, xs, cols);
+        ColumnSumsFloat.addColumnSums(rows, di, dy, xs, cols);
         for (int c = 0; c < di; c++) {
             dD[c / pd] += cols[c];
         }

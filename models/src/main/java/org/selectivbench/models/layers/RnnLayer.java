@@ -8,12 +8,12 @@ import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.ops.Arena;
+import org.selectivbench.models.ops.ColumnSumsFloat;
 import org.selectivbench.models.ops.GatedRnn;
+import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
+import org.selectivbench.models.ops.GatedRnnRecurrent;
 import org.selectivbench.models.ops.GemmFloat;
 import org.selectivbench.models.ops.Host;
-import org.selectivbench.models.ops.RowNormsFloat;
-import org.selectivbench.models.ops.GatedRnnRecurrent;
-import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
 
 /**
  * The classic LSTM and GRU baselines (hidden size d), init as torch (+-1/sqrt(d)). The input projections
@@ -123,10 +123,10 @@ final class RnnLayer implements Mixer {
             addGrad(wx, xFloats, g.dX(), rows, d, w);
             addGrad(wh, g.hPrev(), g.dA(), rows, d, w);
         }
-        float[] dxSum = RowNormsFloat.columnSums(g.dX(), rows, w);
+        float[] dxSum = ColumnSumsFloat.columnSums(g.dX(), rows, w);
         b.grad().addi(Host.array(dxSum, w));
         if (cell == Cell.GRU) { // b_hr, b_hz joined the input projection, b_hn the recurrent one (forward)
-            float[] daSum = RowNormsFloat.columnSums(g.dA(), rows, w), bg = Arena.floats(w);
+            float[] daSum = ColumnSumsFloat.columnSums(g.dA(), rows, w), bg = Arena.floats(w);
             System.arraycopy(dxSum, 0, bg, 0, 2 * d);
             System.arraycopy(daSum, 2 * d, bg, 2 * d, d);
             bh.grad().addi(Host.array(bg, w));

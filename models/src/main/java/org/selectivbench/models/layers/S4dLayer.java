@@ -8,12 +8,12 @@ import org.selectivbench.models.modules.Nd;
 import org.selectivbench.models.modules.ParamStore;
 import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.ops.Arena;
+import org.selectivbench.models.ops.ColumnSumsFloat;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
-import org.selectivbench.models.ops.PointwiseFloat;
-import org.selectivbench.models.ops.RowNormsFloat;
 import org.selectivbench.models.ops.ModalScan;
 import org.selectivbench.models.ops.ModalScanRecurrent;
+import org.selectivbench.models.ops.PointwiseFloat;
 
 /**
  * S4D (SPEC 6), following the standalone S4D of state-spaces/s4 (models/s4/s4d.py): per channel h
@@ -148,7 +148,7 @@ final class S4dLayer implements Mixer {
             dyu[i] = dy[i] * uF[i];
         }
         int rows = dy.length / h;
-        dSkip.grad().addi(Host.array(RowNormsFloat.columnSums(dyu, rows, h), h));
+        dSkip.grad().addi(Host.array(ColumnSumsFloat.columnSums(dyu, rows, h), h));
         ModalScan.FloatGrads g = scan.backwardFloats(dy);
         float[] du = g.du();
         PointwiseFloat.addScaledRows(du, dy, Host.readFloats(dSkip.value()), h);

@@ -8,10 +8,10 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.selectivbench.models.ops.ColumnSumsFloat;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.LinearCrossEntropyFloat;
-import org.selectivbench.models.ops.RowNormsFloat;
 import org.selectivbench.models.ops.SoftmaxRows;
 
 /**
@@ -114,7 +114,7 @@ public final class CrossEntropy {
                 b == null ? null : Host.readFloats(b.value()), classes, targets, weights, dw, db, dx);
         Host.write(dw, w.grad());
         if (b != null) {
-            b.grad().addi(Host.array(RowNormsFloat.rounded(db), classes));
+            b.grad().addi(Host.array(ColumnSumsFloat.rounded(db), classes));
         }
         Nd.recordJava(rows, classes, d, false, false, false); // the logits, the weight and input gradients
         Nd.recordJava(d, classes, rows, true, false, true);

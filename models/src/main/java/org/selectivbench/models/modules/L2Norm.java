@@ -5,8 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
+import org.selectivbench.models.ops.L2NormFloat;
 import org.selectivbench.models.ops.RowNorms;
-import org.selectivbench.models.ops.RowNormsFloat;
 
 /** Per-row L2 normalisation of rows [R, K] (head vectors): x / sqrt(sum x^2 + 1e-6), times {@code scale}. */
 public final class L2Norm {
@@ -50,7 +50,7 @@ public final class L2Norm {
     public float[] forwardFloats(Pass p, float[] x, int n) {
         int rows = x.length / n;
         float[] out = Arena.uninitialized(rows * n), f = Arena.uninitialized(rows);
-        RowNormsFloat.l2Norm(rows, n, x, scale, EPS, out, f);
+        L2NormFloat.l2Norm(rows, n, x, scale, EPS, out, f);
         kept = p.keep() ? new float[][] {out, f} : null;
         return out;
     }
@@ -79,7 +79,7 @@ public final class L2Norm {
     public float[] backwardFloats(float[] dy, int n) {
         int rows = dy.length / n;
         float[] dx = Arena.uninitialized(rows * n);
-        RowNormsFloat.l2NormBackward(rows, n, dy, kept[0], kept[1], scale, dx);
+        L2NormFloat.l2NormBackward(rows, n, dy, kept[0], kept[1], scale, dx);
         kept = null;
         return dx;
     }

@@ -2,9 +2,9 @@ package org.selectivbench.models.modules;
 
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.selectivbench.models.ops.ColumnSumsFloat;
 import org.selectivbench.models.ops.GemmFloat;
 import org.selectivbench.models.ops.Host;
-import org.selectivbench.models.ops.RowNormsFloat;
 
 /** x W (+ b) for rows [R, in], init uniform(+-1/sqrt(in)) as torch's nn.Linear; W [in, out], b [out]. */
 public final class Linear {
@@ -113,7 +113,7 @@ public final class Linear {
             Nd.recordJava(in, n, rows, true, false, true);
             Cols.put(gb, g, out, from);
             if (db != null) {
-                System.arraycopy(RowNormsFloat.columnSums(dys[i], rows, n), 0, db, from, n);
+                System.arraycopy(ColumnSumsFloat.columnSums(dys[i], rows, n), 0, db, from, n);
             }
             Nd.recordJava(rows, in, n, false, true, result != null);
             result = GemmFloat.nt(dys[i], Cols.of(wAll, out, from, from + n), result, rows, n, in);
@@ -151,7 +151,7 @@ public final class Linear {
         Nd.recordJava(in, out, rows, true, false, true);
         Host.write(g, w.grad());
         if (b != null) {
-            b.grad().addi(Host.array(RowNormsFloat.columnSums(dy, rows, out), out));
+            b.grad().addi(Host.array(ColumnSumsFloat.columnSums(dy, rows, out), out));
         }
         xFloats = null;
     }

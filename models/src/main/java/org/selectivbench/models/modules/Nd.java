@@ -11,10 +11,10 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.SoftPlus;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.selectivbench.models.ops.ColumnSumsFloat;
 import org.selectivbench.models.ops.Host;
 import org.selectivbench.models.ops.Kernels;
 import org.selectivbench.models.ops.PointwiseFloat;
-import org.selectivbench.models.ops.RowNormsFloat;
 
 /**
  * The ND4J vocabulary of the explicit forward and backward passes: matmuls into fresh or accumulated
@@ -89,7 +89,7 @@ public final class Nd {
     public static INDArray sumRows(INDArray x) {
         if (javaFloat(x) && x.rank() == 2) {
             int rows = (int) x.size(0), n = (int) x.size(1);
-            return Host.array(RowNormsFloat.columnSums(Host.readFloats(x), rows, n), n);
+            return Host.array(ColumnSumsFloat.columnSums(Host.readFloats(x), rows, n), n);
         }
         return x.sum(0);
     }

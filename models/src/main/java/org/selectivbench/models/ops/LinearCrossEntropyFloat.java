@@ -38,7 +38,7 @@ public final class LinearCrossEntropyFloat {
             System.arraycopy(x, r0 * d, xb, 0, n * d);
             GemmFloat.nn(xb, w, b, z, false, n, d, c);
             loss += SoftmaxRows.lossAndGradient(n, c, z, targets, weights, r0);
-            RowNormsFloat.addColumnSums(z, n, c, db);
+            ColumnSumsFloat.addColumnSums(z, n, c, db);
             GemmFloat.tnAdd(xb, z, dw, n, d, c);
             GemmFloat.nn(z, wt, null, dxb, false, n, c, d);
             System.arraycopy(dxb, 0, dx, r0 * d, n * d);
@@ -51,7 +51,7 @@ public final class LinearCrossEntropyFloat {
                           float[] dw, double[] db, float[] dx) {
         float[] z = GemmFloat.nn(x, w, b, m, d, c);
         double loss = SoftmaxRows.lossAndGradient(m, c, z, targets, weights, 0);
-        RowNormsFloat.addColumnSums(z, m, c, db);
+        ColumnSumsFloat.addColumnSums(z, m, c, db);
         GemmFloat.tnAdd(x, z, dw, m, d, c);
         System.arraycopy(GemmFloat.nt(z, w, null, m, c, d), 0, dx, 0, m * d);
         return loss;

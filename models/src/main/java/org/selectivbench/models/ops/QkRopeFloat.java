@@ -177,8 +177,8 @@ public final class QkRopeFloat {
                 }
             }
         });
-        RowNormsFloat.addColumnSums(tq, d.rows() * d.heads(), hd, dwq);
-        RowNormsFloat.addColumnSums(tk, d.rows() * d.heads(), hd, dwk);
+        ColumnSumsFloat.addColumnSums(tq, d.rows() * d.heads(), hd, dwq);
+        ColumnSumsFloat.addColumnSums(tk, d.rows() * d.heads(), hd, dwk);
         return dRows;
     }
 

@@ -1,9 +1,10 @@
 package org.selectivbench.models.ops;
 
 /**
- * {@link RowNorms} in float, for float32 models: the same passes over a row on float arrays, the row's
- * statistics summed in float (rows of 8 to 1,024), the parameter gradients summed over rows in double
- * (thousands of rows) and handed back as double. Tested against the double forms.
+ * {@link RowNorms}' LayerNorm and RMSNorm in float, for float32 models: the same passes over a row on float
+ * arrays, the row's statistics summed in float (rows of 8 to 1,024), the parameter gradients summed over
+ * rows in double ({@link ColumnSumsFloat}: thousands of rows) and handed back as double. Tested against the
+ * double forms. The L2 norm is {@link L2NormFloat}.
  */
 public final class RowNormsFloat {
     private RowNormsFloat() {
@@ -154,8 +155,8 @@ public final class RowNormsFloat {
                         }
                         RowNormsFloatVector.layerNormBackwardRows(dy, r, r + RowTree.ROWS, n, g, xhat, m1, m2, rstd, dx);
                         if (whole) {
-                            addColumnSums(RowTree.ROWS, n, dy, r * n, xhat, r * n, dg);
-                            addColumnSums(RowTree.ROWS, n, dy, r * n, null, 0, db);
+                            ColumnSumsFloat.addColumnSums(RowTree.ROWS, n, dy, r * n, xhat, r * n, dg);
+                            ColumnSumsFloat.addColumnSums(RowTree.ROWS, n, dy, r * n, null, 0, db);
                         }
                     }
                 }
@@ -166,8 +167,8 @@ public final class RowNormsFloat {
                     layerNormRowBackward(r, n, dy, g, xhat, rstd, dx, m[0] / n, m[1] / n);
                 }
                 if (whole && r0 < to) { // the rows past the blocks, after them
-                    addColumnSums(to - r0, n, dy, r0 * n, xhat, r0 * n, dg);
-                    addColumnSums(to - r0, n, dy, r0 * n, null, 0, db);
+                    ColumnSumsFloat.addColumnSums(to - r0, n, dy, r0 * n, xhat, r0 * n, dg);
+                    ColumnSumsFloat.addColumnSums(to - r0, n, dy, r0 * n, null, 0, db);
                 }
                 summed[0] = whole;
                 return;
@@ -207,8 +208,8 @@ public final class RowNormsFloat {
             }
         });
         if (!summed[0]) {
-            addColumnSums(rows, n, dy, xhat, dg);
-            addColumnSums(rows, n, dy, null, db);
+            ColumnSumsFloat.addColumnSums(rows, n, dy, xhat, dg);
+            ColumnSumsFloat.addColumnSums(rows, n, dy, null, db);
         }
     }
 
@@ -219,43 +220,6 @@ public final class RowNormsFloat {
         for (int j = j0; j < n; j++) {
             dx[o + j] = rstd[r] * (dy[o + j] * g[j] - m1 - xhat[o + j] * m2);
         }
-    }
-
-    /** Sums over rows [R, n] per column, in double and in row order (bias gradients; ND4J's reduce is slower). */
-    public static float[] columnSums(float[] x, int rows, int n) {
-        double[] acc = new double[n];
-        addColumnSums(x, rows, n, acc);
-        return rounded(acc);
-    }
-
-    /** Adds the column sums of x [rows, n] into acc, rows in order (a block at a time, as one call). */
-    public static void addColumnSums(float[] x, int rows, int n, double[] acc) {
-        addColumnSums(rows, n, x, null, acc);
-    }
-
-    /** Adds the column sums of a b [rows, n] (of a when b is null) into acc, rows in order, each term widened. */
-    public static void addColumnSums(int rows, int n, float[] a, float[] b, double[] acc) {
-        addColumnSums(rows, n, a, 0, b, 0, acc);
-    }
-
-    /** The same on rows of a from offset ao and of b from bo. */
-    static void addColumnSums(int rows, int n, float[] a, int ao, float[] b, int bo, double[] acc) {
-        int j0 = Simd.on() ? ColumnSumsFloatVector.add(rows, n, a, ao, b, bo, acc) : 0;
-        for (int r = 0; j0 < n && r < rows; r++) {
-            int o = ao + r * n, p = bo + r * n;
-            for (int j = j0; j < n; j++) {
-                acc[j] += b == null ? a[o + j] : a[o + j] * b[p + j];
-            }
-        }
-    }
-
-    /** The sums rounded to float once. */
-    public static float[] rounded(double[] acc) {
-        float[] out = Arena.floats(acc.length);
-        for (int j = 0; j < acc.length; j++) {
-            out[j] = (float) acc[j];
-        }
-        return out;
     }
 
     /**
@@ -385,7 +349,7 @@ public final class RowNormsFloat {
             if (gate != null) {
                 addWeightGrads(0, rows * n, n, dy, gate, sig, xhat, dn, null);
             }
-            addColumnSums(rows, n, dn, xhat, dw);
+            ColumnSumsFloat.addColumnSums(rows, n, dn, xhat, dw);
         }
     }
 
@@ -402,7 +366,7 @@ public final class RowNormsFloat {
             dno = 0;
         }
         if (dw != null) {
-            addColumnSums(len / n, n, gate == null ? dy : dn, dno, xhat, o, dw);
+            ColumnSumsFloat.addColumnSums(len / n, n, gate == null ? dy : dn, dno, xhat, o, dw);
         }
     }
 
@@ -432,7 +396,7 @@ public final class RowNormsFloat {
     }
 
     /** Whether rows of n go two to a vector (RMSNorm's and the L2 norm's pairs): n is half a vector. */
-    private static boolean pairs(int n) {
+    static boolean pairs(int n) {
         return Simd.on() && n == RowNormsFloatVector.HALF && n > 1;
     }
 
@@ -447,7 +411,7 @@ public final class RowNormsFloat {
         return (float) (1 / Math.sqrt(ss / n + eps));
     }
 
-    private static float sumOfSquares(float[] x, int o, int n) {
+    static float sumOfSquares(float[] x, int o, int n) {
         float ss = 0;
         for (int j = 0; j < n; j++) {
             ss += x[o + j] * x[o + j];
@@ -463,98 +427,5 @@ public final class RowNormsFloat {
             m += dn * w[j] * xhat[o + j];
         }
         return m / n;
-    }
-
-    /** y = x scale / sqrt(sum x^2 + eps) per row; keeps y and scale / norm for backward. */
-    public static void l2Norm(int rows, int n, float[] x, double scale, double eps, float[] y, float[] rn) {
-        boolean pairs = pairs(n);
-        Parallel.forRange(rows, (from, to) -> {
-            int r = from;
-            if (Simd.on()) {
-                int[] map = RowSumsFloatVector.map(n);
-                float[] ss = new float[RowSumsFloatVector.ROWS];
-                double[] wide = new double[ss.length];
-                for (; r + ss.length <= to; r += ss.length) {
-                    RowSumsFloatVector.sumsOfSquares(x, r, n, map, ss);
-                    RowNormsFloatVector.l2Factors(ss, scale, eps, rn, r, wide);
-                    l2NormRows(r, r + ss.length, n, x, pairs, rn, y);
-                }
-            }
-            for (int l = r; l < to; l++) {
-                rn[l] = l2Factor(sumOfSquares(x, l * n, n), scale, eps);
-            }
-            l2NormRows(r, to, n, x, pairs, rn, y);
-        });
-    }
-
-    /** Rows [r0, r1) of {@link #l2Norm} from their factors. */
-    private static void l2NormRows(int r0, int r1, int n, float[] x, boolean pairs, float[] rn, float[] y) {
-        int r = r0;
-        for (; pairs && r + 2 <= r1; r += 2) {
-            RowNormsFloatVector.scalePair(x, r * n, rn[r], rn[r + 1], y);
-        }
-        for (; r < r1; r++) {
-            int o = r * n;
-            for (int j = Simd.on() ? RowNormsFloatVector.scale(x, o, rn[r], y, n) : 0; j < n; j++) {
-                y[o + j] = x[o + j] * rn[r];
-            }
-        }
-    }
-
-    /** scale / sqrt(sum x^2 + eps) from the row's sum of squares. */
-    private static float l2Factor(float ss, double scale, double eps) {
-        return (float) (scale / Math.sqrt(ss + eps));
-    }
-
-    /** dx = (dy - y (y . dy) / scale^2) scale / norm. */
-    public static void l2NormBackward(int rows, int n, float[] dy, float[] y, float[] rn, double scale,
-                                      float[] dx) {
-        float s2 = (float) (scale * scale);
-        boolean pairs = pairs(n);
-        Parallel.forRange(rows, (from, to) -> {
-            boolean lanes = Simd.on();
-            float[] dot = new float[lanes ? RowSumsFloatVector.ROWS : 16];
-            int[] map = lanes ? RowSumsFloatVector.map(n) : null;
-            for (int r = from; r < to; r += dot.length) {
-                int end = Math.min(r + dot.length, to);
-                if (lanes && end - r == dot.length) {
-                    RowSumsFloatVector.dots(y, dy, r, n, map, dot);
-                    for (int l = 0; l < dot.length; l++) {
-                        dot[l] /= s2;
-                    }
-                } else {
-                    for (int l = r; l < end; l++) {
-                        dot[l - r] = scaledDot(y, dy, l * n, n, s2);
-                    }
-                }
-                l2NormBackwardRows(r, end, n, dy, y, pairs, rn, dot, dx);
-            }
-        });
-    }
-
-    /** Rows [r0, r1) of {@link #l2NormBackward}, dot[r - r0] row r's (y . dy) / scale^2. */
-    private static void l2NormBackwardRows(int r0, int r1, int n, float[] dy, float[] y, boolean pairs, float[] rn,
-                                           float[] dot, float[] dx) {
-        int r = r0;
-        for (; pairs && r + 2 <= r1; r += 2) {
-            RowNormsFloatVector.l2NormBackwardPair(dy, y, r * n, dot[r - r0], dot[r + 1 - r0], rn[r], rn[r + 1], dx);
-        }
-        for (; r < r1; r++) {
-            int o = r * n;
-            float d = dot[r - r0];
-            int j0 = Simd.on() ? RowNormsFloatVector.l2NormBackward(dy, y, o, d, rn[r], dx, n) : 0;
-            for (int j = j0; j < n; j++) {
-                dx[o + j] = (dy[o + j] - y[o + j] * d) * rn[r];
-            }
-        }
-    }
-
-    /** (y . dy) / s2 over the row at o. */
-    private static float scaledDot(float[] y, float[] dy, int o, int n, float s2) {
-        float dot = 0;
-        for (int j = 0; j < n; j++) {
-            dot += y[o + j] * dy[o + j];
-        }
-        return dot / s2;
     }
 }

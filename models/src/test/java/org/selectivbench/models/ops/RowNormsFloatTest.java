@@ -5,7 +5,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The float norms ({@link RowNormsFloat}) against the double ones ({@link RowNorms}, themselves checked
+ * The float norms ({@link RowNormsFloat}, {@link L2NormFloat}) against the double ones ({@link RowNorms}, themselves checked
  * against plain formulas and finite differences in modules.NormsTest) on the same float inputs: every
  * output, kept statistic and gradient, the parameter gradients included, within 2e-5 of its array's
  * largest entry. Rows of 8 to 96 entries, two threads. And their vector forms against their scalar
@@ -72,8 +72,8 @@ class RowNormsFloatTest {
         RowNorms.l2Norm(rows, n, x, scale, 1e-6, y, rn);
         RowNorms.l2NormBackward(rows, n, dy, y, rn, scale, dx);
         float[] yf = new float[rows * n], rnf = new float[rows], dxf = new float[rows * n];
-        RowNormsFloat.l2Norm(rows, n, Ops.floats(x), scale, 1e-6, yf, rnf);
-        RowNormsFloat.l2NormBackward(rows, n, Ops.floats(dy), yf, rnf, scale, dxf);
+        L2NormFloat.l2Norm(rows, n, Ops.floats(x), scale, 1e-6, yf, rnf);
+        L2NormFloat.l2NormBackward(rows, n, Ops.floats(dy), yf, rnf, scale, dxf);
         close(y, Ops.doubles(yf), "y");
         close(dx, Ops.doubles(dxf), "dx");
     }
@@ -140,10 +140,10 @@ class RowNormsFloatTest {
         RowNormsFloat.rmsNorm(rows, n, x, g, null, 1e-5, y3, xh3, ri3, null);
         RowNormsFloat.rmsNormBackward(rows, n, dy, g, null, xh3, ri3, null, dx3, null, dw3);
         float[] y4 = new float[rows * n], rn = new float[rows], dx4 = new float[rows * n];
-        RowNormsFloat.l2Norm(rows, n, x, 0.35, 1e-6, y4, rn);
-        RowNormsFloat.l2NormBackward(rows, n, dy, y4, rn, 0.35, dx4);
+        L2NormFloat.l2Norm(rows, n, x, 0.35, 1e-6, y4, rn);
+        L2NormFloat.l2NormBackward(rows, n, dy, y4, rn, 0.35, dx4);
         double[] sums = new double[n];
-        RowNormsFloat.addColumnSums(x, rows, n, sums);
+        ColumnSumsFloat.addColumnSums(x, rows, n, sums);
         return new double[][] {Ops.doubles(y), Ops.doubles(dx), dg, db, Ops.doubles(y2), Ops.doubles(dx2),
             Ops.doubles(dz), dw, Ops.doubles(y3), Ops.doubles(dx3), dw3, Ops.doubles(y4), Ops.doubles(dx4), sums};
     }
@@ -178,7 +178,7 @@ class RowNormsFloatTest {
                 want[j] += x[row * n + j];
             }
         }
-        Ops.assertClose(want, Ops.doubles(RowNormsFloat.columnSums(x, rows, n)), 1e-7, "column sums");
+        Ops.assertClose(want, Ops.doubles(ColumnSumsFloat.columnSums(x, rows, n)), 1e-7, "column sums");
     }
 
     private static void close(double[] want, double[] got, String what) {
