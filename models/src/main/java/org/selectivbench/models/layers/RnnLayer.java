@@ -10,8 +10,8 @@ import org.selectivbench.models.modules.Pass;
 import org.selectivbench.models.ops.Arena;
 import org.selectivbench.models.ops.ColumnSumsFloat;
 import org.selectivbench.models.ops.GatedRnn;
-import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
 import org.selectivbench.models.ops.GatedRnnRecurrent;
+import org.selectivbench.models.ops.GatedRnnRecurrent.Cell;
 import org.selectivbench.models.ops.GemmFloat;
 import org.selectivbench.models.ops.Host;
 
